@@ -1,0 +1,26 @@
+// Two tiers: unit specs beside the code, e2e suites in test/ that boot the app in-process.
+const moduleNameMapper = {
+  '^@app/common(|/.*)$': '<rootDir>/libs/common/src$1',
+  '^@app/whatsapp(|/.*)$': '<rootDir>/libs/whatsapp/src$1',
+};
+const transform = {
+  // Type checking is its own CI step (npm run typecheck); tests only transpile.
+  '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }],
+};
+const common = { moduleFileExtensions: ['js', 'json', 'ts'], testEnvironment: 'node', transform, moduleNameMapper };
+
+module.exports = {
+  testTimeout: 60000,
+  globalSetup: '<rootDir>/test/support/global-setup.ts',
+  globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+  projects: [
+    { ...common, displayName: 'unit', rootDir: __dirname, roots: ['<rootDir>/src', '<rootDir>/libs'], testRegex: '\\.spec\\.ts$' },
+    {
+      ...common,
+      displayName: 'e2e',
+      rootDir: __dirname,
+      roots: ['<rootDir>/test'],
+      testRegex: '\\.e2e-spec\\.ts$',
+    },
+  ],
+};

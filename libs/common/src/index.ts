@@ -1,0 +1,4 @@
+export * from './envelopes';
+export * from './filters';
+export * from './pagination';
+export * from './validation';

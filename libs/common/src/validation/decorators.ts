@@ -1,0 +1,53 @@
+import { applyDecorators } from '@nestjs/common';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform, Type } from 'class-transformer';
+import { IsInt, IsMongoId, IsOptional, Max, Min, ValidateIf } from 'class-validator';
+import { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT } from '../pagination/pagination';
+
+/** A 1-based page number from the query string. */
+export function Page(): PropertyDecorator {
+  return applyDecorators(
+    ApiPropertyOptional({ type: Number, minimum: 1, default: 1, example: 1 }),
+    IsOptional(),
+    Type(() => Number),
+    IsInt({ message: 'page must be a whole number' }),
+    Min(1, { message: 'page must be 1 or more' }),
+  );
+}
+
+/** A page size from the query string: 1 to `max` (default MAX_PAGE_LIMIT). */
+export function Limit(max = MAX_PAGE_LIMIT, defaultValue = DEFAULT_PAGE_LIMIT): PropertyDecorator {
+  return applyDecorators(
+    ApiPropertyOptional({ type: Number, minimum: 1, maximum: max, default: defaultValue, example: defaultValue }),
+    IsOptional(),
+    Type(() => Number),
+    IsInt({ message: 'limit must be a whole number' }),
+    Min(1, { message: 'limit must be 1 or more' }),
+    Max(max, { message: `limit must be ${max} or less` }),
+  );
+}
+
+/** A MongoDB ObjectId in a route parameter or body field. */
+export function IsObjectIdParam(description = 'Record id (24 hex characters)'): PropertyDecorator {
+  return applyDecorators(
+    ApiProperty({ description, example: '64ac509d05a7cc2b8c2bd9ab', pattern: '^[0-9a-fA-F]{24}$' }),
+    IsMongoId({ message: ({ property }) => `${property} must be a 24-character hexadecimal id` }),
+  );
+}
+
+/** Optional field that may also be sent as null; both mean "not given". */
+export function Optional(): PropertyDecorator {
+  return ValidateIf((_object, value) => value !== undefined && value !== null);
+}
+
+/** Query-string booleans: only the words `true` and `false` are accepted. */
+export function QueryBoolean(): PropertyDecorator {
+  return applyDecorators(
+    ApiPropertyOptional({ type: Boolean, enum: ['true', 'false'] }),
+    Transform(({ value }: { value: unknown }) => {
+      if (value === 'true' || value === true) return true;
+      if (value === 'false' || value === false) return false;
+      return value;
+    }),
+  );
+}

@@ -1,0 +1,7 @@
+import { IsObjectIdParam } from './decorators';
+
+/** `/:id` of every resource route. */
+export class IdParamDto {
+  @IsObjectIdParam()
+  id!: string;
+}

@@ -1,0 +1,3 @@
+export * from './decorators';
+export * from './id-param.dto';
+export * from './validation-pipe';

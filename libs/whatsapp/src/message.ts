@@ -1,0 +1,52 @@
+import type { Readable } from 'node:stream';
+
+/** WhatsApp's media classes, each with its own message type on the wire. */
+export type MediaKind = 'image' | 'video' | 'audio' | 'document' | 'sticker';
+
+/** Bytes of a stored attachment, opened lazily so that large files are streamed. */
+export interface MediaSource {
+  /** Stable id of the stored file (our attachment id); providers cache uploads by it. */
+  id: string;
+  mimetype: string;
+  size: number;
+  fileName: string;
+  open(): Promise<Readable>;
+}
+
+export interface ContactCard {
+  name: { formatted_name: string; first_name?: string; last_name?: string };
+  phones: Array<{ phone: string; wa_id?: string; type?: string }>;
+  emails?: Array<{ email: string; type?: string }>;
+}
+
+export interface TemplateMessage {
+  name: string;
+  language: string;
+  components?: unknown[];
+}
+
+/** One message on the wire; a logical message (text + attachments + ...) renders to several. */
+export type OutgoingMessage =
+  | { kind: 'text'; text: string }
+  | { kind: 'media'; mediaKind: MediaKind; media: MediaSource; caption?: string }
+  | { kind: 'location'; latitude: number; longitude: number; name?: string; address?: string }
+  | { kind: 'contacts'; contacts: ContactCard[] }
+  | { kind: 'template'; template: TemplateMessage };
+
+export type OutgoingMessageKind = OutgoingMessage['kind'];
+
+/** A short human description of a wire message, stored as a WhatsApp log's messageText. */
+export function describeOutgoingMessage(message: OutgoingMessage): string {
+  switch (message.kind) {
+    case 'text':
+      return message.text;
+    case 'media':
+      return `[${message.mediaKind}] ${message.media.fileName}${message.caption ? ` ${message.caption}` : ''}`;
+    case 'location':
+      return `[location] ${message.latitude},${message.longitude}${message.name ? ` ${message.name}` : ''}`;
+    case 'contacts':
+      return `[contact] ${message.contacts.map((card) => card.name.formatted_name).join(', ')}`;
+    case 'template':
+      return `[template] ${message.template.name} (${message.template.language})`;
+  }
+}

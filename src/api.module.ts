@@ -1,0 +1,28 @@
+import { DynamicModule, Module, Type } from '@nestjs/common';
+import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { ApiExceptionFilter, createValidationPipe } from '@app/common';
+import { HttpAuthModule } from './auth';
+import { AppConfig } from './config';
+import { CoreModule } from './core/core.module';
+import { HealthModule } from './health/health.module';
+
+/** Feature modules that serve HTTP: controllers and the producers they call. */
+export const API_FEATURES: Array<Type | DynamicModule> = [HttpAuthModule, HealthModule];
+
+/** The strict validation pipe and the envelope-aware exception filter, for every HTTP app (tests too). */
+export const HTTP_PIPELINE = [
+  { provide: APP_PIPE, useFactory: createValidationPipe },
+  { provide: APP_FILTER, useClass: ApiExceptionFilter },
+];
+
+/** What the API process is made of. */
+@Module({})
+export class ApiModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: ApiModule,
+      imports: [CoreModule.forRoot(config, 'api'), ...API_FEATURES],
+      providers: HTTP_PIPELINE,
+    };
+  }
+}

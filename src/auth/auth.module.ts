@@ -1,0 +1,37 @@
+import { Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { MongooseModule } from '@nestjs/mongoose';
+import { ApiKeyGuard } from './api-key.guard';
+import { ApiKeyRepository } from './api-key.repository';
+import { ApiKey, ApiKeySchema } from './api-key.schema';
+import { AuthService } from './auth.service';
+import { ClientRepository } from './client.repository';
+import { Client, ClientSchema } from './client.schema';
+import { CredentialsCipher } from './credentials-cipher';
+import { SessionController } from './session.controller';
+import { SessionRepository } from './session.repository';
+import { Session, SessionSchema } from './session.schema';
+import { TenancyService } from './tenancy.service';
+
+const persistence = MongooseModule.forFeature([
+  { name: Client.name, schema: ClientSchema },
+  { name: ApiKey.name, schema: ApiKeySchema },
+  { name: Session.name, schema: SessionSchema },
+]);
+
+/** Clients, API keys and sessions: the records, their administration and request authentication. */
+@Module({
+  imports: [persistence],
+  providers: [ClientRepository, ApiKeyRepository, SessionRepository, CredentialsCipher, AuthService, TenancyService],
+  exports: [ClientRepository, SessionRepository, CredentialsCipher, AuthService, TenancyService],
+})
+export class AuthModule {}
+
+/** AuthModule plus the global API-key guard: what the HTTP process uses. */
+@Module({
+  imports: [AuthModule],
+  controllers: [SessionController],
+  providers: [{ provide: APP_GUARD, useClass: ApiKeyGuard }],
+  exports: [AuthModule],
+})
+export class HttpAuthModule {}

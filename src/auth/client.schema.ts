@@ -1,0 +1,19 @@
+import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
+import { HydratedDocument, Types } from 'mongoose';
+
+/** A tenant. Every other record carries its `client_id`. */
+@Schema({ collection: 'clients', timestamps: true })
+export class Client {
+  @Prop({ type: String, required: true, trim: true, maxlength: 200 })
+  name!: string;
+}
+
+export type ClientDocument = HydratedDocument<Client>;
+export const ClientSchema = SchemaFactory.createForClass(Client);
+
+export interface ClientRecord {
+  _id: Types.ObjectId;
+  name: string;
+  createdAt: Date;
+  updatedAt: Date;
+}

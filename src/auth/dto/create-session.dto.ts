@@ -1,0 +1,34 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsIn, IsInt, IsObject, IsOptional, IsString, Matches, MaxLength, Min, MinLength } from 'class-validator';
+import { PROVIDER_NAMES, ProviderName } from '@app/whatsapp';
+
+export class CreateSessionDto {
+  @ApiProperty({ example: 'Support line' })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(200)
+  name!: string;
+
+  @ApiProperty({ enum: PROVIDER_NAMES, example: 'sandbox' })
+  @IsIn(PROVIDER_NAMES, { message: `provider must be one of: ${PROVIDER_NAMES.join(', ')}` })
+  provider!: ProviderName;
+
+  /** The sender's phone number, digits only. */
+  @ApiPropertyOptional({ example: '2348179803743' })
+  @IsOptional()
+  @Matches(/^\d{6,15}$/, { message: 'phone_number must be 6 to 15 digits' })
+  phone_number?: string;
+
+  /** Messages per second; default SESSION_RATE_LIMIT_PER_SECOND. */
+  @ApiPropertyOptional({ example: 80 })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  rate_limit_per_second?: number;
+
+  /** Provider credentials (Cloud API: phone_number_id, access_token, app_secret, verify_token); stored encrypted, never returned. */
+  @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string' } })
+  @IsOptional()
+  @IsObject()
+  credentials?: Record<string, string>;
+}

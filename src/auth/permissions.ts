@@ -1,0 +1,54 @@
+/** What a key may do. Endpoints declare one with `@RequirePermission(...)`. */
+export enum Permission {
+  AttachmentRead = 'attachment:read',
+  AttachmentWrite = 'attachment:write',
+  BroadcastRead = 'broadcast:read',
+  BroadcastWrite = 'broadcast:write',
+  ContactRead = 'contact:read',
+  ContactWrite = 'contact:write',
+  MessageLogRead = 'message-log:read',
+  MessageSend = 'message:send',
+  WhatsappLogRead = 'whatsapp-log:read',
+  /** Create sending sessions through the API. */
+  SessionManage = 'session:manage',
+  /** "Read All Project Resources" of seed 002: every `*:read` permission. */
+  ReadAll = 'read:all',
+}
+
+export enum Role {
+  Owner = 'owner',
+  Admin = 'admin',
+  Member = 'member',
+  ReadOnly = 'read-only',
+}
+
+export const ROLES = Object.values(Role);
+export const PERMISSIONS = Object.values(Permission);
+
+const READS = [
+  Permission.AttachmentRead,
+  Permission.BroadcastRead,
+  Permission.ContactRead,
+  Permission.MessageLogRead,
+];
+const WRITES = [Permission.AttachmentWrite, Permission.BroadcastWrite, Permission.ContactWrite, Permission.MessageSend];
+
+/**
+ * Seed 002 lets owners, admins and members read WhatsApp logs, but not a plain read-only
+ * key: that one needs the extra `whatsapp-log:read` or `read:all` permission.
+ */
+export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
+  [Role.Owner]: [...PERMISSIONS],
+  [Role.Admin]: [...PERMISSIONS],
+  [Role.Member]: [...READS, ...WRITES, Permission.WhatsappLogRead],
+  [Role.ReadOnly]: READS,
+};
+
+/** The effective permissions of a key: its role's plus its extra ones, with `read:all` expanded. */
+export function effectivePermissions(role: Role, extra: readonly Permission[]): Set<Permission> {
+  const granted = new Set<Permission>([...ROLE_PERMISSIONS[role], ...extra]);
+  if (granted.has(Permission.ReadAll)) {
+    for (const permission of PERMISSIONS) if (permission.endsWith(':read')) granted.add(permission);
+  }
+  return granted;
+}

@@ -1,0 +1,48 @@
+import { Body, Controller, Get, NotFoundException, Param, Post } from '@nestjs/common';
+import { ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { IdParamDto, ok, StandardEnvelope } from '@app/common';
+import { Authenticated, CurrentPrincipal, RequirePermission } from './auth.decorators';
+import { CreateSessionDto } from './dto/create-session.dto';
+import { Permission } from './permissions';
+import type { Principal } from './principal';
+import { CreatedSession, SessionSummary, TenancyService } from './tenancy.service';
+
+@ApiTags('sessions')
+@Controller('sessions')
+export class SessionController {
+  constructor(private readonly tenancy: TenancyService) {}
+
+  @Get()
+  @Authenticated()
+  @ApiOperation({ summary: "List the client's sending sessions (never their tokens or credentials)" })
+  @ApiOkResponse({ description: 'Sessions fetched successfully!' })
+  async list(@CurrentPrincipal() principal: Principal): Promise<StandardEnvelope<SessionSummary[]>> {
+    return ok('Sessions fetched successfully!', await this.tenancy.listSessions(principal.clientId));
+  }
+
+  @Get(':id')
+  @Authenticated()
+  @ApiOperation({ summary: 'Get one sending session' })
+  @ApiNotFoundResponse({ description: 'No such session for this client' })
+  async get(@CurrentPrincipal() principal: Principal, @Param() { id }: IdParamDto): Promise<StandardEnvelope<SessionSummary>> {
+    const session = (await this.tenancy.listSessions(principal.clientId)).find((item) => item.session_id === id);
+    if (!session) throw new NotFoundException(`Session ${id} not found`);
+    return ok('Session fetched successfully!', session);
+  }
+
+  @Post()
+  @RequirePermission(Permission.SessionManage)
+  @ApiOperation({ summary: 'Create a sending session; its access_token is in this answer only' })
+  @ApiCreatedResponse({ description: 'Session created successfully!' })
+  async create(@CurrentPrincipal() principal: Principal, @Body() body: CreateSessionDto): Promise<StandardEnvelope<CreatedSession>> {
+    const session = await this.tenancy.createSession({
+      clientId: principal.clientId,
+      name: body.name,
+      provider: body.provider,
+      phoneNumber: body.phone_number ?? null,
+      rateLimitPerSecond: body.rate_limit_per_second ?? null,
+      credentials: body.credentials ?? null,
+    });
+    return ok('Session created successfully!', session);
+  }
+}

@@ -1,0 +1,59 @@
+import { Injectable } from '@nestjs/common';
+import { InjectModel } from '@nestjs/mongoose';
+import { isValidObjectId, Model, Types } from 'mongoose';
+import { ProviderName } from '@app/whatsapp';
+import { Session, SessionHealth, SessionRecord } from './session.schema';
+
+export interface NewSession {
+  clientId: string;
+  name: string;
+  provider: ProviderName;
+  phoneNumber: string | null;
+  accessTokenHash: string;
+  credentialsEncrypted: string | null;
+  rateLimitPerSecond: number | null;
+}
+
+@Injectable()
+export class SessionRepository {
+  constructor(@InjectModel(Session.name) private readonly sessions: Model<Session>) {}
+
+  async create(session: NewSession): Promise<SessionRecord> {
+    const created = await this.sessions.create({
+      client_id: new Types.ObjectId(session.clientId),
+      name: session.name,
+      provider: session.provider,
+      phone_number: session.phoneNumber,
+      access_token_hash: session.accessTokenHash,
+      credentials_encrypted: session.credentialsEncrypted,
+      rate_limit_per_second: session.rateLimitPerSecond,
+    });
+    return created.toObject<SessionRecord>();
+  }
+
+  async findById(id: string): Promise<SessionRecord | null> {
+    if (!isValidObjectId(id)) return null;
+    return this.sessions.findById(id).lean<SessionRecord>().exec();
+  }
+
+  /** The session only if it belongs to the client; another client's id reads as missing. */
+  async findForClient(clientId: string, id: string): Promise<SessionRecord | null> {
+    if (!isValidObjectId(id)) return null;
+    return this.sessions
+      .findOne({ _id: new Types.ObjectId(id), client_id: new Types.ObjectId(clientId) })
+      .lean<SessionRecord>()
+      .exec();
+  }
+
+  async listByClient(clientId: string): Promise<SessionRecord[]> {
+    return this.sessions
+      .find({ client_id: new Types.ObjectId(clientId) })
+      .sort({ createdAt: 1 })
+      .lean<SessionRecord[]>()
+      .exec();
+  }
+
+  async setHealth(id: string, health: SessionHealth, reason: string | null): Promise<void> {
+    await this.sessions.updateOne({ _id: new Types.ObjectId(id) }, { $set: { health, health_reason: reason } }).exec();
+  }
+}

@@ -1,0 +1,63 @@
+import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
+import { HydratedDocument, Types } from 'mongoose';
+import { PROVIDER_NAMES, ProviderName } from '@app/whatsapp';
+
+export const SESSION_HEALTH = ['healthy', 'unhealthy'] as const;
+export type SessionHealth = (typeof SESSION_HEALTH)[number];
+
+/**
+ * A sending session ("bot" in the seeds): one WhatsApp sender number of a client, with
+ * its provider and the provider's credentials, encrypted at rest.
+ */
+@Schema({ collection: 'sessions', timestamps: true })
+export class Session {
+  @Prop({ type: Types.ObjectId, required: true, index: true })
+  client_id!: Types.ObjectId;
+
+  @Prop({ type: String, required: true, trim: true, maxlength: 200 })
+  name!: string;
+
+  @Prop({ type: String, required: true, enum: PROVIDER_NAMES })
+  provider!: ProviderName;
+
+  /** The sender's phone number (digits), shown as fromNumber in WhatsApp logs. */
+  @Prop({ type: String, default: null })
+  phone_number!: string | null;
+
+  /** SHA-256 of the session's access_token, hex. */
+  @Prop({ type: String, required: true })
+  access_token_hash!: string;
+
+  /** AES-256-GCM ciphertext of the provider credentials JSON (see CredentialsCipher). */
+  @Prop({ type: String, default: null })
+  credentials_encrypted!: string | null;
+
+  /** Messages per second for this session; null means the configured default. */
+  @Prop({ type: Number, default: null, min: 1 })
+  rate_limit_per_second!: number | null;
+
+  @Prop({ type: String, enum: SESSION_HEALTH, default: 'healthy' })
+  health!: SessionHealth;
+
+  /** Why the session was marked unhealthy (for example an expired provider token). */
+  @Prop({ type: String, default: null })
+  health_reason!: string | null;
+}
+
+export type SessionDocument = HydratedDocument<Session>;
+export const SessionSchema = SchemaFactory.createForClass(Session);
+
+export interface SessionRecord {
+  _id: Types.ObjectId;
+  client_id: Types.ObjectId;
+  name: string;
+  provider: ProviderName;
+  phone_number: string | null;
+  access_token_hash: string;
+  credentials_encrypted: string | null;
+  rate_limit_per_second: number | null;
+  health: SessionHealth;
+  health_reason: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}

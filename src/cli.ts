@@ -1,0 +1,148 @@
+import { NestFactory } from '@nestjs/core';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { PROVIDER_NAMES, ProviderName } from '@app/whatsapp';
+import { AuthModule } from './auth/auth.module';
+import { Permission, PERMISSIONS, Role, ROLES } from './auth/permissions';
+import { TenancyService } from './auth/tenancy.service';
+import { loadConfigOrExit } from './config';
+import { CoreModule } from './core/core.module';
+import { useRunningLocalServices } from './local/embedded-services';
+
+/**
+ * Administration from the command line: clients, API keys and sessions. The first key of
+ * a client can only come from here. Prints JSON; secrets (keys, access tokens) are shown once.
+ */
+async function withTenancy<T>(work: (tenancy: TenancyService) => Promise<T>): Promise<void> {
+  useRunningLocalServices();
+  process.env.LOG_LEVEL ||= 'warn';
+  const config = loadConfigOrExit();
+  const app = await NestFactory.createApplicationContext(
+    { module: class CliModule {}, imports: [CoreModule.forRoot(config, 'cli'), AuthModule] },
+    { logger: ['error', 'warn'] },
+  );
+  try {
+    const result = await work(app.get(TenancyService));
+    if (result !== undefined) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  } finally {
+    await app.close();
+  }
+}
+
+function permissionList(value: string): Permission[] {
+  const names = value.split(',').map((name) => name.trim()).filter(Boolean);
+  const unknown = names.filter((name) => !PERMISSIONS.includes(name as Permission));
+  if (unknown.length > 0) throw new InvalidArgumentError(`unknown permission(s) ${unknown.join(', ')}; known: ${PERMISSIONS.join(', ')}`);
+  return names as Permission[];
+}
+
+function positiveInteger(value: string): number {
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < 1) throw new InvalidArgumentError('must be a whole number of 1 or more');
+  return number;
+}
+
+function credentialsJson(value: string): Record<string, string> {
+  try {
+    const parsed = JSON.parse(value) as unknown;
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object');
+    return Object.fromEntries(Object.entries(parsed).map(([key, item]) => [key, String(item)]));
+  } catch {
+    throw new InvalidArgumentError('must be a JSON object, e.g. {"phone_number_id":"...","access_token":"..."}');
+  }
+}
+
+const program = new Command('cli').description('Administer clients, API keys and sessions').showHelpAfterError();
+
+program
+  .command('quickstart')
+  .description('Create a client with an owner key and a sandbox session, and print all three')
+  .option('--name <name>', 'client name', 'My company')
+  .action((options: { name: string }) =>
+    withTenancy(async (tenancy) => {
+      const client = await tenancy.createClient(options.name);
+      const clientId = client._id.toHexString();
+      const key = await tenancy.issueApiKey(clientId, 'owner key', Role.Owner);
+      const session = await tenancy.createSession({ clientId, name: 'sandbox', provider: 'sandbox' });
+      return { client_id: clientId, api_key: key.key, session_id: session.session_id, access_token: session.access_token };
+    }),
+  );
+
+program
+  .command('client:create')
+  .description('Create a client (tenant)')
+  .requiredOption('--name <name>', 'client name')
+  .action((options: { name: string }) => withTenancy((tenancy) => tenancy.createClient(options.name)));
+
+program
+  .command('client:list')
+  .description('List clients')
+  .action(() => withTenancy((tenancy) => tenancy.listClients()));
+
+program
+  .command('key:issue')
+  .description('Issue an API key; the key is printed once')
+  .requiredOption('--client <id>', 'client id')
+  .addOption(new Option('--role <role>', 'role').choices(ROLES).default(Role.Owner))
+  .option('--permissions <list>', `extra permissions, comma-separated (${PERMISSIONS.join(', ')})`, permissionList, [])
+  .option('--name <name>', 'a label for the key', 'api key')
+  .action((options: { client: string; role: Role; permissions: Permission[]; name: string }) =>
+    withTenancy((tenancy) => tenancy.issueApiKey(options.client, options.name, options.role, options.permissions)),
+  );
+
+program
+  .command('key:list')
+  .description("List a client's API keys (never the keys themselves)")
+  .requiredOption('--client <id>', 'client id')
+  .action((options: { client: string }) => withTenancy((tenancy) => tenancy.listApiKeys(options.client)));
+
+program
+  .command('key:revoke')
+  .description('Revoke an API key by its id')
+  .requiredOption('--key <id>', 'key id (the 24 hex characters after "wak_")')
+  .action((options: { key: string }) =>
+    withTenancy(async (tenancy) => {
+      await tenancy.revokeApiKey(options.key);
+      return { revoked: options.key };
+    }),
+  );
+
+program
+  .command('session:create')
+  .description('Create a sending session; its access_token is printed once')
+  .requiredOption('--client <id>', 'client id')
+  .option('--name <name>', 'session name', 'default')
+  .addOption(new Option('--provider <provider>', 'provider').choices(PROVIDER_NAMES).default('sandbox'))
+  .option('--phone-number <digits>', 'sender phone number, digits only')
+  .option('--rate-limit <perSecond>', 'messages per second (default: SESSION_RATE_LIMIT_PER_SECOND)', positiveInteger)
+  .option('--credentials <json>', 'provider credentials as JSON (stored encrypted)', credentialsJson)
+  .action(
+    (options: {
+      client: string;
+      name: string;
+      provider: ProviderName;
+      phoneNumber?: string;
+      rateLimit?: number;
+      credentials?: Record<string, string>;
+    }) =>
+      withTenancy((tenancy) =>
+        tenancy.createSession({
+          clientId: options.client,
+          name: options.name,
+          provider: options.provider,
+          phoneNumber: options.phoneNumber ?? null,
+          rateLimitPerSecond: options.rateLimit ?? null,
+          credentials: options.credentials ?? null,
+        }),
+      ),
+  );
+
+program
+  .command('session:list')
+  .description("List a client's sessions (never their tokens or credentials)")
+  .requiredOption('--client <id>', 'client id')
+  .action((options: { client: string }) => withTenancy((tenancy) => tenancy.listSessions(options.client)));
+
+program.parseAsync(process.argv).catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

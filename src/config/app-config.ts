@@ -1,0 +1,60 @@
+import { ProviderName } from '@app/whatsapp';
+import { EnvironmentVariables, validateEnvironment } from './environment';
+
+/**
+ * Typed, grouped configuration. Built once from the validated environment and injected
+ * by class (`constructor(private readonly config: AppConfig)`), never read from process.env
+ * anywhere else.
+ */
+export class AppConfig {
+  readonly env: EnvironmentVariables['NODE_ENV'];
+  readonly http: { port: number; bodyLimit: string; shutdownTimeoutMs: number };
+  readonly mongo: { uri: string };
+  readonly redis: { url: string; queuePrefix: string };
+  readonly security: { credentialsEncryptionKey: Buffer };
+  readonly log: { level: string; pretty: boolean };
+  readonly worker: { concurrency: number; sendAttempts: number; sendBackoffMs: number };
+  readonly sending: { sessionRateLimitPerSecond: number; defaultProvider: ProviderName; broadcastMaxRecipients: number };
+  readonly sandbox: { latencyMs: number; failureRate: number; statusDelayMs: number };
+  readonly cloudApi: { baseUrl: string; version: string; timeoutMs: number };
+  readonly attachments: { storage: 'local' | 'gridfs'; directory: string };
+
+  constructor(variables: EnvironmentVariables) {
+    this.env = variables.NODE_ENV;
+    this.http = { port: variables.PORT, bodyLimit: variables.BODY_LIMIT, shutdownTimeoutMs: variables.SHUTDOWN_TIMEOUT_MS };
+    this.mongo = { uri: variables.MONGODB_URI };
+    this.redis = { url: variables.REDIS_URL, queuePrefix: variables.QUEUE_PREFIX };
+    this.security = { credentialsEncryptionKey: decodeKey(variables.CREDENTIALS_ENCRYPTION_KEY) };
+    this.log = { level: variables.LOG_LEVEL, pretty: variables.LOG_FORMAT === 'pretty' };
+    this.worker = {
+      concurrency: variables.WORKER_CONCURRENCY,
+      sendAttempts: variables.SEND_ATTEMPTS,
+      sendBackoffMs: variables.SEND_BACKOFF_MS,
+    };
+    this.sending = {
+      sessionRateLimitPerSecond: variables.SESSION_RATE_LIMIT_PER_SECOND,
+      defaultProvider: variables.DEFAULT_PROVIDER,
+      broadcastMaxRecipients: variables.BROADCAST_MAX_RECIPIENTS,
+    };
+    this.sandbox = {
+      latencyMs: variables.SANDBOX_LATENCY_MS,
+      failureRate: variables.SANDBOX_FAILURE_RATE,
+      statusDelayMs: variables.SANDBOX_STATUS_DELAY_MS,
+    };
+    this.cloudApi = {
+      baseUrl: variables.CLOUD_API_BASE_URL.replace(/\/+$/, ''),
+      version: variables.CLOUD_API_VERSION,
+      timeoutMs: variables.CLOUD_API_TIMEOUT_MS,
+    };
+    this.attachments = { storage: variables.ATTACHMENT_STORAGE, directory: variables.ATTACHMENTS_DIR };
+  }
+
+  /** Validates `env` and builds the configuration; throws ConfigurationError on any bad variable. */
+  static fromEnvironment(env: NodeJS.ProcessEnv = process.env): AppConfig {
+    return new AppConfig(validateEnvironment(env));
+  }
+}
+
+function decodeKey(text: string): Buffer {
+  return /^[0-9a-fA-F]{64}$/.test(text) ? Buffer.from(text, 'hex') : Buffer.from(text, 'base64');
+}

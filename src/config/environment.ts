@@ -1,0 +1,157 @@
+import { plainToInstance, Transform, Type } from 'class-transformer';
+import { IsIn, IsInt, IsNumber, IsOptional, IsString, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
+import { PROVIDER_NAMES, ProviderName } from '@app/whatsapp';
+
+const emptyToUndefined = ({ value }: { value: unknown }): unknown => (value === '' ? undefined : value);
+
+/**
+ * Every environment variable the processes read, with its default. Validated once at
+ * start-up; a bad or missing value stops the process with a message naming each one.
+ */
+export class EnvironmentVariables {
+  @IsIn(['development', 'production', 'test'])
+  NODE_ENV: 'development' | 'production' | 'test' = 'development';
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  PORT = 3000;
+
+  @Transform(emptyToUndefined)
+  @IsString({ message: 'MONGODB_URI is required (for example mongodb://localhost:27017/whatsapp)' })
+  @Matches(/^mongodb(\+srv)?:\/\/\S+$/, { message: 'MONGODB_URI must start with mongodb:// or mongodb+srv://' })
+  MONGODB_URI!: string;
+
+  @Transform(emptyToUndefined)
+  @IsString({ message: 'REDIS_URL is required (for example redis://localhost:6379)' })
+  @Matches(/^rediss?:\/\/\S+$/, { message: 'REDIS_URL must start with redis:// or rediss://' })
+  REDIS_URL!: string;
+
+  /** Prefix of every Bull key in Redis; lets several deployments (or test runs) share one Redis. */
+  @Matches(/^[A-Za-z0-9:_-]{1,40}$/, { message: 'QUEUE_PREFIX must be 1-40 letters, digits, ":", "_" or "-"' })
+  QUEUE_PREFIX = 'wa';
+
+  /** 32 bytes, base64 or hex, that encrypt session provider credentials at rest. */
+  @Transform(emptyToUndefined)
+  @IsString({ message: 'CREDENTIALS_ENCRYPTION_KEY is required: 32 random bytes as base64 or 64 hex characters' })
+  @Matches(/^([0-9a-fA-F]{64}|[A-Za-z0-9+/]{43}=?)$/, {
+    message: 'CREDENTIALS_ENCRYPTION_KEY must be 32 bytes as base64 (44 characters) or hex (64 characters)',
+  })
+  CREDENTIALS_ENCRYPTION_KEY!: string;
+
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  LOG_LEVEL = 'info';
+
+  @IsIn(['json', 'pretty'])
+  LOG_FORMAT: 'json' | 'pretty' = 'json';
+
+  /** Largest JSON body the API accepts. */
+  @Matches(/^\d+(b|kb|mb)$/i, { message: 'BODY_LIMIT must look like 512kb or 2mb' })
+  BODY_LIMIT = '1mb';
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  WORKER_CONCURRENCY = 10;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(50)
+  SEND_ATTEMPTS = 5;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  SEND_BACKOFF_MS = 2000;
+
+  /** Messages per second per session (WhatsApp Cloud API default throughput). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  SESSION_RATE_LIMIT_PER_SECOND = 80;
+
+  @IsIn(PROVIDER_NAMES)
+  DEFAULT_PROVIDER: ProviderName = 'sandbox';
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  SANDBOX_LATENCY_MS = 50;
+
+  @Type(() => Number)
+  @IsNumber()
+  @Min(0)
+  @Max(1)
+  SANDBOX_FAILURE_RATE = 0;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  SANDBOX_STATUS_DELAY_MS = 1000;
+
+  @Matches(/^https?:\/\/\S+$/, { message: 'CLOUD_API_BASE_URL must be an http(s) URL' })
+  CLOUD_API_BASE_URL = 'https://graph.facebook.com';
+
+  @Matches(/^v\d+\.\d+$/, { message: 'CLOUD_API_VERSION must look like v21.0' })
+  CLOUD_API_VERSION = 'v21.0';
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  CLOUD_API_TIMEOUT_MS = 15000;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  BROADCAST_MAX_RECIPIENTS = 100000;
+
+  @IsIn(['local', 'gridfs'])
+  ATTACHMENT_STORAGE: 'local' | 'gridfs' = 'local';
+
+  @IsString()
+  @MinLength(1)
+  ATTACHMENTS_DIR = './public/attachments';
+
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  SHUTDOWN_TIMEOUT_MS = 10000;
+}
+
+export class ConfigurationError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+    this.name = 'ConfigurationError';
+  }
+}
+
+/** Variables without a default: the class declares them but an instance has no own key for them. */
+const REQUIRED_VARIABLES = ['MONGODB_URI', 'REDIS_URL', 'CREDENTIALS_ENCRYPTION_KEY'];
+/** Never echoed back in error messages: they may hold passwords or keys. */
+const SECRET_VARIABLES = new Set(REQUIRED_VARIABLES);
+
+/** Reads and validates the environment; throws one ConfigurationError naming every bad variable. */
+export function validateEnvironment(env: NodeJS.ProcessEnv): EnvironmentVariables {
+  const names = new Set([...Object.keys(new EnvironmentVariables()), ...REQUIRED_VARIABLES]);
+  const given = Object.fromEntries(
+    Object.entries(env).filter(([name, value]) => names.has(name) && value !== undefined && value !== ''),
+  );
+  const variables = plainToInstance(EnvironmentVariables, given);
+  const errors = validateSync(variables);
+  if (errors.length > 0) {
+    throw new ConfigurationError(
+      errors.map(({ property, constraints }) => {
+        const messages = Object.values(constraints ?? {}).map((message) =>
+          message.startsWith(property) ? message : `${property} ${message}`,
+        );
+        const got = SECRET_VARIABLES.has(property) || given[property] === undefined ? '' : ` (got "${given[property]}")`;
+        return messages.join('; ') + got;
+      }),
+    );
+  }
+  return variables;
+}

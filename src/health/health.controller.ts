@@ -1,0 +1,38 @@
+import { Controller, Get, Res, ServiceUnavailableException } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { HealthCheckResult, HealthCheckService, MongooseHealthIndicator } from '@nestjs/terminus';
+import type { Response } from 'express';
+import { Public } from '../auth/auth.decorators';
+import { RedisHealthIndicator } from './redis.health';
+import { WorkersHealthIndicator } from './workers.health';
+
+@ApiTags('health')
+@Controller('health')
+@Public()
+export class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly mongo: MongooseHealthIndicator,
+    private readonly redis: RedisHealthIndicator,
+    private readonly workers: WorkersHealthIndicator,
+  ) {}
+
+  @Get()
+  @ApiOperation({ summary: 'Liveness and readiness: MongoDB and Redis reachable; live workers counted' })
+  @ApiOkResponse({ description: 'Everything the API needs is reachable' })
+  @ApiServiceUnavailableResponse({ description: 'MongoDB or Redis is unreachable; `error` names which' })
+  async check(@Res({ passthrough: true }) response: Response): Promise<HealthCheckResult> {
+    try {
+      return await this.health.check([
+        () => this.mongo.pingCheck('mongodb', { timeout: 2000 }),
+        () => this.redis.pingCheck('redis'),
+        () => this.workers.report('workers'),
+      ]);
+    } catch (error) {
+      if (!(error instanceof ServiceUnavailableException)) throw error;
+      // Terminus' own body says which dependency is down; keep it rather than a generic envelope.
+      response.status(503);
+      return error.getResponse() as HealthCheckResult;
+    }
+  }
+}

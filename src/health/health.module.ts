@@ -1,0 +1,22 @@
+import { Module } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
+import { HealthController } from './health.controller';
+import { RedisHealthIndicator } from './redis.health';
+import { WorkerHeartbeat } from './worker-heartbeat';
+import { WorkersHealthIndicator } from './workers.health';
+
+/** GET /health for the API process. */
+@Module({
+  imports: [TerminusModule.forRoot({ logger: false })],
+  controllers: [HealthController],
+  providers: [RedisHealthIndicator, WorkersHealthIndicator],
+})
+export class HealthModule {}
+
+/** The worker's periodic self-check and heartbeat. */
+@Module({
+  imports: [TerminusModule.forRoot({ logger: false })],
+  providers: [RedisHealthIndicator, WorkerHeartbeat],
+  exports: [WorkerHeartbeat],
+})
+export class WorkerHealthModule {}

@@ -1,0 +1,77 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { RedisServerProcess } from './redis-server-process';
+
+/** Where local mode keeps MongoDB's files, Redis' append-only file and the generated key. */
+export const LOCAL_DATA_DIR = resolve(process.env.LOCAL_DATA_DIR ?? '.data');
+const SERVICES_FILE = join(LOCAL_DATA_DIR, 'local-services.json');
+const KEY_FILE = join(LOCAL_DATA_DIR, 'credentials.key');
+
+interface LocalServices {
+  MONGODB_URI: string;
+  REDIS_URL: string;
+}
+
+/** Stops what startEmbeddedServices started. */
+export type StopEmbedded = () => Promise<void>;
+
+/**
+ * Embedded defaults for a first run: fills MONGODB_URI (mongodb-memory-server on a data
+ * folder that survives restarts), REDIS_URL (a redis-server from PATH) and
+ * CREDENTIALS_ENCRYPTION_KEY (generated once, kept in .data) when they are not set.
+ */
+export async function startEmbeddedServices(env: NodeJS.ProcessEnv = process.env): Promise<StopEmbedded> {
+  mkdirSync(LOCAL_DATA_DIR, { recursive: true });
+  const stops: StopEmbedded[] = [];
+  env.CREDENTIALS_ENCRYPTION_KEY ||= localEncryptionKey();
+
+  if (!env.REDIS_URL) {
+    const redis = await RedisServerProcess.start({ dataDir: join(LOCAL_DATA_DIR, 'redis') });
+    env.REDIS_URL = redis.url;
+    stops.push(() => redis.stop());
+    process.stdout.write(`Embedded Redis: ${redis.url} (data in ${join(LOCAL_DATA_DIR, 'redis')})\n`);
+  }
+  if (!env.MONGODB_URI) {
+    const { MongoMemoryServer } = await import('mongodb-memory-server-core');
+    const dbPath = join(LOCAL_DATA_DIR, 'mongodb');
+    mkdirSync(dbPath, { recursive: true });
+    try {
+      const mongo = await MongoMemoryServer.create({ instance: { dbPath, storageEngine: 'wiredTiger' } });
+      env.MONGODB_URI = mongo.getUri('whatsapp');
+      stops.push(async () => {
+        await mongo.stop({ doCleanup: false });
+      });
+      process.stdout.write(`Embedded MongoDB: ${env.MONGODB_URI} (data in ${dbPath})\n`);
+    } catch (error) {
+      await Promise.all(stops.map((stop) => stop()));
+      throw new Error(
+        `MONGODB_URI is not set and the embedded MongoDB (mongodb-memory-server) could not start: ${String(error)}. ` +
+          'Set MONGODB_URI to a MongoDB server (for example mongodb://localhost:27017/whatsapp).',
+      );
+    }
+  }
+  const services: LocalServices = { MONGODB_URI: env.MONGODB_URI, REDIS_URL: env.REDIS_URL };
+  writeFileSync(SERVICES_FILE, JSON.stringify(services, null, 2));
+  return async () => {
+    rmSync(SERVICES_FILE, { force: true });
+    await Promise.all(stops.map((stop) => stop()));
+  };
+}
+
+/** For the CLI beside a running local mode: use its services where the environment names none. */
+export function useRunningLocalServices(env: NodeJS.ProcessEnv = process.env): void {
+  if (existsSync(SERVICES_FILE)) {
+    const services = JSON.parse(readFileSync(SERVICES_FILE, 'utf8')) as LocalServices;
+    env.MONGODB_URI ||= services.MONGODB_URI;
+    env.REDIS_URL ||= services.REDIS_URL;
+  }
+  if (existsSync(KEY_FILE)) env.CREDENTIALS_ENCRYPTION_KEY ||= readFileSync(KEY_FILE, 'utf8').trim();
+}
+
+function localEncryptionKey(): string {
+  if (existsSync(KEY_FILE)) return readFileSync(KEY_FILE, 'utf8').trim();
+  const key = randomBytes(32).toString('base64');
+  writeFileSync(KEY_FILE, key, { mode: 0o600 });
+  return key;
+}

@@ -1,0 +1,18 @@
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { ApiModule } from './api.module';
+import { loadConfigOrExit } from './config';
+import { configureHttpApp } from './http-app';
+
+/** The API process: HTTP only. Queue consumers run in the worker process (src/worker.ts). */
+async function bootstrap(): Promise<void> {
+  const config = loadConfigOrExit();
+  const app = await NestFactory.create<NestExpressApplication>(ApiModule.forRoot(config), {
+    bufferLogs: true,
+    bodyParser: false,
+  });
+  configureHttpApp(app, config);
+  await app.listen(config.http.port);
+}
+
+void bootstrap();

@@ -1,0 +1,15 @@
+import { DynamicModule, Module, Type } from '@nestjs/common';
+import { AppConfig } from './config';
+import { CoreModule } from './core/core.module';
+import { WorkerHealthModule } from './health/health.module';
+
+/** Feature modules that consume queues: every Bull processor is registered here and only here. */
+export const WORKER_FEATURES: Array<Type | DynamicModule> = [WorkerHealthModule];
+
+/** What the worker process is made of: no HTTP, only queue consumers and their dependencies. */
+@Module({})
+export class WorkerModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return { module: WorkerModule, imports: [CoreModule.forRoot(config, 'worker'), ...WORKER_FEATURES] };
+  }
+}
