@@ -1,0 +1,117 @@
+import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
+import { HydratedDocument, Types } from 'mongoose';
+
+/** Where a logical message came from: a broadcast's recipient, or POST /v1/messages. */
+export const MESSAGE_SOURCES = ['broadcast', 'api'] as const;
+export type MessageSource = (typeof MESSAGE_SOURCES)[number];
+
+/**
+ * Life of one logical message, in order. A status only ever moves forward
+ * (see MESSAGE_STATUS_RANK), except that `failed` may end any unfinished one.
+ */
+export const MESSAGE_STATUSES = ['queued', 'sending', 'sent', 'delivered', 'read', 'failed'] as const;
+export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
+
+export const MESSAGE_STATUS_RANK: Record<MessageStatus, number> = {
+  queued: 0,
+  sending: 1,
+  sent: 2,
+  delivered: 3,
+  read: 4,
+  failed: 5,
+};
+
+/** When each status was reached; null until then. */
+@Schema({ _id: false })
+export class MessageStatusTimes {
+  @Prop({ type: Date, default: null }) queuedAt!: Date | null;
+  @Prop({ type: Date, default: null }) sendingAt!: Date | null;
+  @Prop({ type: Date, default: null }) sentAt!: Date | null;
+  @Prop({ type: Date, default: null }) deliveredAt!: Date | null;
+  @Prop({ type: Date, default: null }) readAt!: Date | null;
+  @Prop({ type: Date, default: null }) failedAt!: Date | null;
+}
+
+/** The recipient's contact as it was when the message was created (contacts can change later). */
+@Schema({ _id: false })
+export class ContactSnapshot {
+  @Prop({ type: Types.ObjectId, default: null }) contact_id!: Types.ObjectId | null;
+  @Prop({ type: String, default: null }) name!: string | null;
+  @Prop({ type: String, required: true }) phone!: string;
+}
+
+@Schema({ _id: false })
+export class MessageLocation {
+  @Prop({ type: Number, required: true }) lat!: number;
+  @Prop({ type: Number, required: true }) lng!: number;
+  @Prop({ type: String, default: null }) name!: string | null;
+  @Prop({ type: String, default: null }) address!: string | null;
+}
+
+/** The message parts, as the client asked for them (seed 001's `message`, plus a template). */
+@Schema({ _id: false })
+export class MessageContent {
+  @Prop({ type: String, default: null }) text!: string | null;
+  @Prop({ type: [Types.ObjectId], default: [] }) attachments!: Types.ObjectId[];
+  @Prop({ type: MessageLocation, default: null }) location!: MessageLocation | null;
+  @Prop({ type: Types.ObjectId, default: null }) contactId!: Types.ObjectId | null;
+  @Prop({ type: Object, default: null }) template!: { name: string; language: string; components?: unknown[] } | null;
+}
+
+@Schema({ _id: false })
+export class MessageError {
+  @Prop({ type: String, required: true }) code!: string;
+  @Prop({ type: String, required: true }) message!: string;
+}
+
+/**
+ * The ledger: one entry per logical message to one recipient. Seeds 000, 003 and 004 are
+ * three views of this collection; WhatsApp logs (one per provider call) point at it.
+ */
+@Schema({ collection: 'message_logs', timestamps: true })
+export class MessageLog {
+  @Prop({ type: Types.ObjectId, required: true }) client_id!: Types.ObjectId;
+  @Prop({ type: Types.ObjectId, required: true }) session_id!: Types.ObjectId;
+  @Prop({ type: String, required: true, enum: MESSAGE_SOURCES }) source!: MessageSource;
+  @Prop({ type: Types.ObjectId, default: null }) broadcast_id!: Types.ObjectId | null;
+  /** Digits-only international number. */
+  @Prop({ type: String, required: true }) recipient!: string;
+  @Prop({ type: ContactSnapshot, required: true }) contact!: ContactSnapshot;
+  @Prop({ type: MessageContent, required: true }) message!: MessageContent;
+  @Prop({ type: String, default: null }) template_name!: string | null;
+  /** 16 hex characters; the id POST /v1/messages answers and seed 004 lists. */
+  @Prop({ type: String, required: true }) message_uid!: string;
+  @Prop({ type: String, required: true, enum: MESSAGE_STATUSES, default: 'queued' }) status!: MessageStatus;
+  @Prop({ type: MessageStatusTimes, default: () => ({}) }) status_times!: MessageStatusTimes;
+  /** Provider ids of every wire message this logical message was sent as. */
+  @Prop({ type: [String], default: [] }) provider_message_ids!: string[];
+  @Prop({ type: MessageError, default: null }) error!: MessageError | null;
+  @Prop({ type: Number, default: 0 }) cost_in_usd_cents!: number;
+  @Prop({ type: Number, default: 0 }) attempts!: number;
+}
+
+export type MessageLogDocument = HydratedDocument<MessageLog>;
+export const MessageLogSchema = SchemaFactory.createForClass(MessageLog);
+
+// Seed 000 lists (client-wide and per session), newest first.
+MessageLogSchema.index({ client_id: 1, createdAt: -1, _id: -1 });
+MessageLogSchema.index({ client_id: 1, session_id: 1, createdAt: -1, _id: -1 });
+// Seed 003: one contact's messages, newest first, cursor on (createdAt, _id).
+MessageLogSchema.index({ client_id: 1, recipient: 1, createdAt: -1, _id: -1 });
+// Seed 004 filters: API requests by message_uid / template.
+MessageLogSchema.index({ message_uid: 1 }, { unique: true });
+MessageLogSchema.index({ client_id: 1, source: 1, createdAt: -1 });
+// One entry per broadcast recipient, so a re-run job finds the entry it made before.
+MessageLogSchema.index(
+  { broadcast_id: 1, recipient: 1 },
+  { unique: true, partialFilterExpression: { broadcast_id: { $type: 'objectId' } } },
+);
+// Webhook status updates find the entry by provider id.
+MessageLogSchema.index({ provider_message_ids: 1 });
+
+export interface MessageLogRecord extends MessageLog {
+  _id: Types.ObjectId;
+  createdAt: Date;
+  updatedAt: Date;
+  __v: number;
+}
