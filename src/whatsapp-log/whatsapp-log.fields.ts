@@ -23,8 +23,8 @@ const KIND_BY_MONGOOSE_INSTANCE: Record<string, FieldKind> = {
 /** Mongoose's version key: kept in stored documents, not a field of the seed's model. */
 const VERSION_KEY = '__v';
 
-/** Fields that exist on every document, whatever the schema says about them. */
-const ALWAYS_PRESENT = new Set(['_id', 'createdAt', 'updatedAt']);
+/** Fields that exist on every document, whatever the schema says about them; listed first, as in the seed. */
+const ALWAYS_PRESENT = ['_id', 'createdAt', 'updatedAt'];
 
 /**
  * The model's scalar fields with their types, read from the schema itself so that a field
@@ -32,7 +32,12 @@ const ALWAYS_PRESENT = new Set(['_id', 'createdAt', 'updatedAt']);
  */
 function fieldsOfSchema(): Map<string, FieldSpec> {
   const fields = new Map<string, FieldSpec>();
-  for (const [name, path] of Object.entries(WhatsappLogSchema.paths)) {
+  const paths = Object.entries(WhatsappLogSchema.paths);
+  const leadingFirst = [
+    ...ALWAYS_PRESENT.flatMap((name) => paths.filter(([pathName]) => pathName === name)),
+    ...paths.filter(([name]) => !ALWAYS_PRESENT.includes(name)),
+  ];
+  for (const [name, path] of leadingFirst) {
     if (name === VERSION_KEY) continue;
     const kind = KIND_BY_MONGOOSE_INSTANCE[path.instance];
     // Arrays and sub-documents have no equality this API offers; they stay out of select/query/sort.
@@ -41,7 +46,7 @@ function fieldsOfSchema(): Map<string, FieldSpec> {
     fields.set(name, {
       name,
       kind,
-      nullable: !path.isRequired && !ALWAYS_PRESENT.has(name),
+      nullable: !path.isRequired && !ALWAYS_PRESENT.includes(name),
       allowedValues: enumValues && enumValues.length > 0 ? enumValues : null,
     });
   }

@@ -75,7 +75,7 @@ function fieldNamed(section: string, key: string, problems: string[]): FieldSpec
   const idField = SEED_RELATION_ID_FIELDS.get(key);
   problems.push(
     idField
-      ? `${path}: relations are not expanded by this API; use ${idField}`
+      ? `${path} is a relation, which this API does not expand (use ${idField})`
       : `${path} is not a field of the WhatsApp log (fields: ${WHATSAPP_LOG_FIELD_NAMES.join(', ')})`,
   );
   return null;

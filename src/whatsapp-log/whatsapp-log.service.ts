@@ -49,5 +49,5 @@ export class WhatsappLogService {
 function withEveryField(log: WhatsappLogView, select: readonly string[] | null): WhatsappLogView {
   const view: Record<string, unknown> = { ...log };
   for (const field of select ?? WHATSAPP_LOG_FIELD_NAMES) if (!(field in view)) view[field] = null;
-  return view as WhatsappLogView;
+  return view;
 }

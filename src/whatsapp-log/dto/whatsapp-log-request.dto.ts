@@ -1,11 +1,8 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsInt, IsObject, IsOptional, Max, Min } from 'class-validator';
-import { DEFAULT_PAGE_LIMIT, Limit, Optional } from '@app/common';
+import { IsObject, IsOptional } from 'class-validator';
+import { DEFAULT_PAGE_LIMIT, IsWholeNumberInRange, Limit, Optional } from '@app/common';
 import { WHATSAPP_LOG_FIELD_NAMES } from '../whatsapp-log.fields';
-
-/** Largest skip accepted: beyond it a number is no longer an exact integer. */
-const MAX_SKIP = Number.MAX_SAFE_INTEGER;
 
 const FIELDS = WHATSAPP_LOG_FIELD_NAMES.join(', ');
 
@@ -38,9 +35,7 @@ export class WhatsappLogPageQueryDto {
   @ApiPropertyOptional({ type: Number, minimum: 0, default: 0, example: 0 })
   @IsOptional()
   @Type(() => Number)
-  @IsInt({ message: 'skip must be a whole number' })
-  @Min(0, { message: 'skip must be 0 or more' })
-  @Max(MAX_SKIP, { message: `skip must be ${MAX_SKIP} or less` })
+  @IsWholeNumberInRange(0)
   skip: number = 0;
 
   /** Number of logs to return: 10 by default, up to 100. */
