@@ -188,6 +188,8 @@ describeWithMongo('WhatsApp log API, seed 002 (e2e)', () => {
       expect(seen).toEqual(newestFirst());
       const beyond = await t.http.get('/api/whatsapp-log/get-list?skip=50').set(alice.auth).expect(200);
       expect(beyond.body).toEqual({ count: 12, limit: 10, skip: 50, data: [] });
+      const farBeyond = await t.http.get(`/api/whatsapp-log/get-list?skip=${Number.MAX_SAFE_INTEGER}`).set(alice.auth).expect(200);
+      expect(farBeyond.body.data).toEqual([]);
     });
 
     it.each([
@@ -197,6 +199,7 @@ describeWithMongo('WhatsApp log API, seed 002 (e2e)', () => {
       ['limit=ten', 'limit must be a whole number'],
       ['skip=-1', 'skip must be 0 or more'],
       ['skip=abc', 'skip must be a whole number'],
+      ['skip=1e300', 'skip must be 9007199254740991 or less'],
     ])('answers 400 for %s', async (queryString, message) => {
       const response = await t.http.post(`/api/whatsapp-log/get-list?${queryString}`).set(alice.auth).expect(400);
       expect(response.body).toEqual({ error: message });
