@@ -401,6 +401,8 @@ describeWithMongo('WhatsApp log API, seed 002 (e2e)', () => {
     expect(Object.keys(document.paths['/api/whatsapp-log/count'])).toEqual(['post']);
     const list = document.paths['/api/whatsapp-log/get-list'].post;
     expect(list.tags).toEqual(['whatsapp-log']);
+    expect(list.requestBody.required).toBe(false);
+    expect(document.paths['/api/whatsapp-log/get-list'].get.requestBody.content['application/json'].schema.$ref).toMatch(/WhatsappLogListBodyDto$/);
     expect(list.responses['200'].content['application/json'].schema.properties.data.items.properties.whatsAppCostInUSDCents).toEqual({
       type: 'number',
     });

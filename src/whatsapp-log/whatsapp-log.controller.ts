@@ -1,4 +1,4 @@
-import { applyDecorators, Body, Controller, Delete, Get, HttpCode, HttpException, HttpStatus, Param, Post, Put, Query, Res } from '@nestjs/common';
+import { applyDecorators, Body, Controller, Delete, Get, HttpCode, HttpException, HttpStatus, Param, Post, Put, Query, Res, Type } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBody,
@@ -25,10 +25,11 @@ import { WhatsappLogList, WhatsappLogService } from './whatsapp-log.service';
 
 const GET_BODY_NOTE = 'GET takes the same JSON body as POST (send Content-Type: application/json).';
 
-/** Documentation shared by the read endpoints: the permission, the 400 shape. */
-function ReadEndpoint(summary: string, description: string): MethodDecorator {
+/** Documentation shared by the read endpoints: the permission, the optional body, the 400 shape. */
+function ReadEndpoint(summary: string, description: string, body: Type): MethodDecorator {
   return applyDecorators(
     RequirePermission(Permission.WhatsappLogRead),
+    ApiBody({ type: body, required: false }),
     ApiOperation({
       summary,
       description:
@@ -58,7 +59,7 @@ export class WhatsappLogController {
   constructor(private readonly service: WhatsappLogService) {}
 
   @Get('get-list')
-  @ReadEndpoint('List WhatsApp logs', `A page of the client's WhatsApp logs; count is the total matching the query. ${GET_BODY_NOTE}`)
+  @ReadEndpoint('List WhatsApp logs', `A page of the client's WhatsApp logs; count is the total matching the query. ${GET_BODY_NOTE}`, WhatsappLogListBodyDto)
   @ApiOkResponse({ description: 'A page of WhatsApp logs', schema: WHATSAPP_LOG_LIST_SCHEMA })
   async listByGet(
     @CurrentPrincipal() principal: Principal,
@@ -70,7 +71,7 @@ export class WhatsappLogController {
 
   @Post('get-list')
   @HttpCode(HttpStatus.OK)
-  @ReadEndpoint('List WhatsApp logs', "A page of the client's WhatsApp logs; count is the total matching the query.")
+  @ReadEndpoint('List WhatsApp logs', "A page of the client's WhatsApp logs; count is the total matching the query.", WhatsappLogListBodyDto)
   @ApiOkResponse({ description: 'A page of WhatsApp logs', schema: WHATSAPP_LOG_LIST_SCHEMA })
   async list(
     @CurrentPrincipal() principal: Principal,
@@ -81,7 +82,7 @@ export class WhatsappLogController {
   }
 
   @Get(':id/get-item')
-  @ReadEndpoint('Get one WhatsApp log', `The log with this id, if it is the client's. ${GET_BODY_NOTE}`)
+  @ReadEndpoint('Get one WhatsApp log', `The log with this id, if it is the client's. ${GET_BODY_NOTE}`, WhatsappLogItemBodyDto)
   @ApiOkResponse({ description: 'The WhatsApp log', schema: WHATSAPP_LOG_SCHEMA })
   @ApiNotFoundResponse({ description: "No such log for this client (another client's id answers the same)", schema: WHATSAPP_LOG_ERROR_SCHEMA })
   async getByGet(
@@ -94,7 +95,7 @@ export class WhatsappLogController {
 
   @Post(':id/get-item')
   @HttpCode(HttpStatus.OK)
-  @ReadEndpoint('Get one WhatsApp log', "The log with this id, if it is the client's.")
+  @ReadEndpoint('Get one WhatsApp log', "The log with this id, if it is the client's.", WhatsappLogItemBodyDto)
   @ApiOkResponse({ description: 'The WhatsApp log', schema: WHATSAPP_LOG_SCHEMA })
   @ApiNotFoundResponse({ description: "No such log for this client (another client's id answers the same)", schema: WHATSAPP_LOG_ERROR_SCHEMA })
   async get(
@@ -107,7 +108,7 @@ export class WhatsappLogController {
 
   @Post('count')
   @HttpCode(HttpStatus.OK)
-  @ReadEndpoint('Count WhatsApp logs', "How many of the client's WhatsApp logs match the query.")
+  @ReadEndpoint('Count WhatsApp logs', "How many of the client's WhatsApp logs match the query.", WhatsappLogCountBodyDto)
   @ApiOkResponse({ description: 'The number of matching logs', schema: WHATSAPP_LOG_COUNT_SCHEMA })
   async count(@CurrentPrincipal() principal: Principal, @Body() body: WhatsappLogCountBodyDto): Promise<{ count: number }> {
     return this.service.count(principal.clientId, body);
