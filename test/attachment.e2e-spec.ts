@@ -199,6 +199,15 @@ describeWithMongo('Attachments (e2e, local storage)', () => {
     expect(await attachmentCount(t)).toBe(recordsBefore);
   });
 
+  it('documents every route in the OpenAPI document, the upload as multipart with a binary file', async () => {
+    const { body } = await t.http.get('/docs-json').expect(200);
+    expect(Object.keys(body.paths)).toEqual(expect.arrayContaining(['/attachment', '/attachment/{id}', '/attachment/{id}/download']));
+    const uploadBody = body.paths['/attachment'].post.requestBody.content['multipart/form-data'].schema;
+    expect(uploadBody.properties.file).toEqual({ type: 'string', format: 'binary' });
+    expect(body.paths['/attachment/{id}'].delete.responses['409']).toBeDefined();
+    expect(body.components.schemas.AttachmentDto.properties.path.example).toBe('./public/attachments/IIETQZEPT3EPLWC.jpeg');
+  });
+
   describe('listing', () => {
     let carol: TestTenant;
     const ids: string[] = [];
