@@ -5,10 +5,11 @@ import { HttpAuthModule } from './auth';
 import { AppConfig } from './config';
 import { CoreModule } from './core/core.module';
 import { HealthModule } from './health/health.module';
+import { AttachmentHttpModule } from './attachment/attachment-http.module';
 import { WhatsappLogModule } from './whatsapp-log/whatsapp-log.module';
 
 /** Feature modules that serve HTTP: controllers and the producers they call. */
-export const API_FEATURES: Array<Type | DynamicModule> = [HttpAuthModule, HealthModule, WhatsappLogModule];
+export const API_FEATURES: Array<Type | DynamicModule> = [HttpAuthModule, HealthModule, AttachmentHttpModule, WhatsappLogModule];
 
 /** The strict validation pipe and the envelope-aware exception filter, for every HTTP app (tests too). */
 export const HTTP_PIPELINE = [

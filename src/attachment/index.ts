@@ -1,0 +1,5 @@
+export * from './attachment.module';
+export * from './attachment.service';
+export * from './attachment.schema';
+export * from './attachment-usage';
+export { StoredFileMissingError } from './storage/attachment-storage';
