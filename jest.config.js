@@ -7,7 +7,13 @@ const transform = {
   // Type checking is its own CI step (npm run typecheck); tests only transpile.
   '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }],
 };
-const common = { moduleFileExtensions: ['js', 'json', 'ts'], testEnvironment: 'node', transform, moduleNameMapper };
+const common = {
+  moduleFileExtensions: ['js', 'json', 'ts'],
+  testEnvironment: 'node',
+  transform,
+  moduleNameMapper,
+  setupFiles: ['reflect-metadata'],
+};
 
 module.exports = {
   testTimeout: 60000,

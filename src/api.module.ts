@@ -8,12 +8,14 @@ import { ContactModule } from './contact/contact.module';
 import { CoreModule } from './core/core.module';
 import { HealthModule } from './health/health.module';
 import { AttachmentHttpModule } from './attachment/attachment-http.module';
+import { WhatsappLogModule } from './whatsapp-log/whatsapp-log.module';
 
 /** Feature modules that serve HTTP: controllers and the producers they call. */
 export const API_FEATURES: Array<Type | DynamicModule> = [
   HttpAuthModule,
   HealthModule,
   AttachmentHttpModule,
+  WhatsappLogModule,
   ContactModule,
   BroadcastModule,
 ];

@@ -1,7 +1,7 @@
 import { getConnectionToken } from '@nestjs/mongoose';
 import type { Connection } from 'mongoose';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { request as httpRequest } from 'node:http';
+import { request as httpRequest, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Response } from 'supertest';
@@ -35,6 +35,26 @@ function binary(response: Response, callback: (error: Error | null, body: Buffer
   const chunks: Buffer[] = [];
   response.on('data', (chunk: Buffer) => chunks.push(chunk));
   response.on('end', () => callback(null, Buffer.concat(chunks)));
+}
+
+/** Starts a large upload over a raw socket, waits until the server is writing it, then cuts the connection. */
+async function abortMidUpload(t: TestApp, tenant: TestTenant, writing: () => boolean | Promise<boolean>): Promise<void> {
+  const server = t.app.getHttpServer() as Server;
+  if (!server.listening) await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  const boundary = 'abortboundary';
+  const request = httpRequest({
+    host: '127.0.0.1',
+    port,
+    method: 'POST',
+    path: '/attachment',
+    headers: { ...tenant.auth, 'Content-Type': `multipart/form-data; boundary=${boundary}`, 'Content-Length': String(10 * 1024 * 1024) },
+  });
+  request.on('error', () => undefined);
+  request.write(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.txt"\r\nContent-Type: text/plain\r\n\r\n`);
+  request.write(samples.text(1024 * 1024));
+  await eventually(writing, 'the upload is being written');
+  request.destroy();
 }
 
 describeWithMongo('Attachments (e2e, local storage)', () => {
@@ -171,29 +191,21 @@ describeWithMongo('Attachments (e2e, local storage)', () => {
   });
 
   it('leaves neither a record nor a file behind when the client aborts mid-upload', async () => {
-    const server = t.app.getHttpServer() as import('node:http').Server;
-    if (!server.listening) await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as AddressInfo;
     const recordsBefore = await attachmentCount(t);
     const filesBefore = storedFiles(t);
-
-    const boundary = 'abortboundary';
-    const request = httpRequest({
-      host: '127.0.0.1',
-      port,
-      method: 'POST',
-      path: '/attachment',
-      headers: { ...alice.auth, 'Content-Type': `multipart/form-data; boundary=${boundary}`, 'Content-Length': String(10 * 1024 * 1024) },
-    });
-    request.on('error', () => undefined);
-    request.write(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.txt"\r\nContent-Type: text/plain\r\n\r\n`);
-    request.write(samples.text(512 * 1024));
-    await eventually(() => storedFiles(t).some((name) => name.endsWith('.part')), 'the upload is being written');
-    request.destroy();
-
+    await abortMidUpload(t, alice, () => storedFiles(t).some((name) => name.endsWith('.part')));
     await eventually(() => storedFiles(t).length === filesBefore.length, 'the partial file is removed');
     expect(storedFiles(t)).toEqual(filesBefore);
     expect(await attachmentCount(t)).toBe(recordsBefore);
+  });
+
+  it('documents every route in the OpenAPI document, the upload as multipart with a binary file', async () => {
+    const { body } = await t.http.get('/docs-json').expect(200);
+    expect(Object.keys(body.paths)).toEqual(expect.arrayContaining(['/attachment', '/attachment/{id}', '/attachment/{id}/download']));
+    const uploadBody = body.paths['/attachment'].post.requestBody.content['multipart/form-data'].schema;
+    expect(uploadBody.properties.file).toEqual({ type: 'string', format: 'binary' });
+    expect(body.paths['/attachment/{id}'].delete.responses['409']).toBeDefined();
+    expect(body.components.schemas.AttachmentDto.properties.path.example).toBe('./public/attachments/IIETQZEPT3EPLWC.jpeg');
   });
 
   describe('listing', () => {
@@ -269,7 +281,7 @@ describeWithMongo('Attachments (e2e, GridFS storage)', () => {
     t.app.get<Connection>(getConnectionToken()).collection(`attachments.${collection}`);
 
   beforeAll(async () => {
-    t = await createTestApp({ worker: false, env: { ATTACHMENT_STORAGE: 'gridfs', ATTACHMENT_MAX_BYTES: String(600 * 1024) } });
+    t = await createTestApp({ worker: false, env: { ATTACHMENT_STORAGE: 'gridfs', ATTACHMENT_MAX_BYTES: String(1536 * 1024) } });
     alice = await createTenant(t.app);
     bob = await createTenant(t.app);
   });
@@ -291,6 +303,13 @@ describeWithMongo('Attachments (e2e, GridFS storage)', () => {
     await t.http.delete(`/attachment/${body.data._id}`).set(alice.auth).expect(200);
     expect(await bucket(t, 'files').countDocuments()).toBe(0);
     expect(await bucket(t, 'chunks').countDocuments()).toBe(0);
+  });
+
+  it('leaves neither a record nor chunks behind when the client aborts mid-upload', async () => {
+    await abortMidUpload(t, alice, async () => (await bucket(t, 'chunks').countDocuments()) > 0);
+    await eventually(async () => (await bucket(t, 'chunks').countDocuments()) === 0, 'the written chunks are removed');
+    expect(await bucket(t, 'files').countDocuments()).toBe(0);
+    expect(await attachmentCount(t)).toBe(0);
   });
 
   it('leaves no chunks behind when a file passes the limit mid-stream', async () => {

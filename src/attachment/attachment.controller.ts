@@ -26,7 +26,6 @@ import {
   ApiOperation,
   ApiPayloadTooLargeResponse,
   ApiProduces,
-  ApiQuery,
   ApiTags,
   ApiUnsupportedMediaTypeResponse,
   getSchemaPath,
@@ -115,7 +114,6 @@ export class AttachmentController {
   @Get()
   @RequirePermission(Permission.AttachmentRead)
   @ApiOperation({ summary: "List the client's attachments, newest first" })
-  @ApiQuery({ type: ListAttachmentsQueryDto })
   @ApiOkResponse({ description: 'Attachment fetched successfully!', schema: envelopeOf({ type: 'array', items: { $ref: getSchemaPath(AttachmentDto) } }, true) })
   async list(
     @CurrentPrincipal() principal: Principal,

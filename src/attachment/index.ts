@@ -2,3 +2,4 @@ export * from './attachment.module';
 export * from './attachment.service';
 export * from './attachment.schema';
 export * from './attachment-usage';
+export { StoredFileMissingError } from './storage/attachment-storage';

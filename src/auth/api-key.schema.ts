@@ -1,11 +1,11 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
-import { HydratedDocument, Types } from 'mongoose';
+import { HydratedDocument, SchemaTypes, Types } from 'mongoose';
 import { Permission, PERMISSIONS, Role, ROLES } from './permissions';
 
 /** An API key. Only the SHA-256 of its secret part is stored; the key is shown once. */
 @Schema({ collection: 'api_keys', timestamps: true })
 export class ApiKey {
-  @Prop({ type: Types.ObjectId, required: true, index: true })
+  @Prop({ type: SchemaTypes.ObjectId, required: true, index: true })
   client_id!: Types.ObjectId;
 
   @Prop({ type: String, required: true, trim: true, maxlength: 200 })

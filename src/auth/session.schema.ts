@@ -1,5 +1,5 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
-import { HydratedDocument, Types } from 'mongoose';
+import { HydratedDocument, SchemaTypes, Types } from 'mongoose';
 import { PROVIDER_NAMES, ProviderName } from '@app/whatsapp';
 
 export const SESSION_HEALTH = ['healthy', 'unhealthy'] as const;
@@ -11,7 +11,7 @@ export type SessionHealth = (typeof SESSION_HEALTH)[number];
  */
 @Schema({ collection: 'sessions', timestamps: true })
 export class Session {
-  @Prop({ type: Types.ObjectId, required: true, index: true })
+  @Prop({ type: SchemaTypes.ObjectId, required: true, index: true })
   client_id!: Types.ObjectId;
 
   @Prop({ type: String, required: true, trim: true, maxlength: 200 })

@@ -1,5 +1,5 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
-import { HydratedDocument, Types } from 'mongoose';
+import { HydratedDocument, SchemaTypes, Types } from 'mongoose';
 
 export const SEND_TYPES = ['individual'] as const;
 export type SendType = (typeof SEND_TYPES)[number];
@@ -20,9 +20,9 @@ export class BroadcastLocation {
 @Schema({ _id: false })
 export class BroadcastMessage {
   @Prop({ type: String, default: null }) text!: string | null;
-  @Prop({ type: [Types.ObjectId], default: [] }) attachments!: Types.ObjectId[];
+  @Prop({ type: [SchemaTypes.ObjectId], default: [] }) attachments!: Types.ObjectId[];
   @Prop({ type: BroadcastLocation, default: null }) location!: BroadcastLocation | null;
-  @Prop({ type: Types.ObjectId, default: null }) contactId!: Types.ObjectId | null;
+  @Prop({ type: SchemaTypes.ObjectId, default: null }) contactId!: Types.ObjectId | null;
 }
 
 /** Why a recipient is in `failed`, for reasons known when the broadcast was created (invalid numbers). */
@@ -41,8 +41,8 @@ export class RecipientFailure {
  */
 @Schema({ collection: 'broadcasts', timestamps: true })
 export class Broadcast {
-  @Prop({ type: Types.ObjectId, required: true }) client_id!: Types.ObjectId;
-  @Prop({ type: Types.ObjectId, required: true }) session_id!: Types.ObjectId;
+  @Prop({ type: SchemaTypes.ObjectId, required: true }) client_id!: Types.ObjectId;
+  @Prop({ type: SchemaTypes.ObjectId, required: true }) session_id!: Types.ObjectId;
   @Prop({ type: String, required: true, enum: SEND_TYPES }) send_type!: SendType;
   /** The recipients as the client gave them, comma-separated (seed 001 echoes it). */
   @Prop({ type: String, required: true }) to!: string;

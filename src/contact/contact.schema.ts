@@ -1,10 +1,10 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
-import { HydratedDocument, Types } from 'mongoose';
+import { HydratedDocument, SchemaTypes, Types } from 'mongoose';
 
 /** A person a client sends to: the `contactId` of a broadcast (a contact card) and seed 003's identifier. */
 @Schema({ collection: 'contacts', timestamps: true })
 export class Contact {
-  @Prop({ type: Types.ObjectId, required: true }) client_id!: Types.ObjectId;
+  @Prop({ type: SchemaTypes.ObjectId, required: true }) client_id!: Types.ObjectId;
   @Prop({ type: String, required: true, trim: true, maxlength: 200 }) name!: string;
   /** Digits-only international number, unique per client. */
   @Prop({ type: String, required: true }) phone!: string;

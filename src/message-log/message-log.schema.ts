@@ -1,5 +1,5 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
-import { HydratedDocument, Types } from 'mongoose';
+import { HydratedDocument, SchemaTypes, Types } from 'mongoose';
 
 /** Where a logical message came from: a broadcast's recipient, or POST /v1/messages. */
 export const MESSAGE_SOURCES = ['broadcast', 'api'] as const;
@@ -35,7 +35,7 @@ export class MessageStatusTimes {
 /** The recipient's contact as it was when the message was created (contacts can change later). */
 @Schema({ _id: false })
 export class ContactSnapshot {
-  @Prop({ type: Types.ObjectId, default: null }) contact_id!: Types.ObjectId | null;
+  @Prop({ type: SchemaTypes.ObjectId, default: null }) contact_id!: Types.ObjectId | null;
   @Prop({ type: String, default: null }) name!: string | null;
   @Prop({ type: String, required: true }) phone!: string;
 }
@@ -52,9 +52,9 @@ export class MessageLocation {
 @Schema({ _id: false })
 export class MessageContent {
   @Prop({ type: String, default: null }) text!: string | null;
-  @Prop({ type: [Types.ObjectId], default: [] }) attachments!: Types.ObjectId[];
+  @Prop({ type: [SchemaTypes.ObjectId], default: [] }) attachments!: Types.ObjectId[];
   @Prop({ type: MessageLocation, default: null }) location!: MessageLocation | null;
-  @Prop({ type: Types.ObjectId, default: null }) contactId!: Types.ObjectId | null;
+  @Prop({ type: SchemaTypes.ObjectId, default: null }) contactId!: Types.ObjectId | null;
   @Prop({ type: Object, default: null }) template!: { name: string; language: string; components?: unknown[] } | null;
 }
 
@@ -70,10 +70,10 @@ export class MessageError {
  */
 @Schema({ collection: 'message_logs', timestamps: true })
 export class MessageLog {
-  @Prop({ type: Types.ObjectId, required: true }) client_id!: Types.ObjectId;
-  @Prop({ type: Types.ObjectId, required: true }) session_id!: Types.ObjectId;
+  @Prop({ type: SchemaTypes.ObjectId, required: true }) client_id!: Types.ObjectId;
+  @Prop({ type: SchemaTypes.ObjectId, required: true }) session_id!: Types.ObjectId;
   @Prop({ type: String, required: true, enum: MESSAGE_SOURCES }) source!: MessageSource;
-  @Prop({ type: Types.ObjectId, default: null }) broadcast_id!: Types.ObjectId | null;
+  @Prop({ type: SchemaTypes.ObjectId, default: null }) broadcast_id!: Types.ObjectId | null;
   /** Digits-only international number. */
   @Prop({ type: String, required: true }) recipient!: string;
   @Prop({ type: ContactSnapshot, required: true }) contact!: ContactSnapshot;

@@ -1,5 +1,5 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
-import { HydratedDocument, Types } from 'mongoose';
+import { HydratedDocument, SchemaTypes, Types } from 'mongoose';
 
 /** States of one provider call (one wire message). */
 export const WHATSAPP_LOG_STATUSES = ['sent', 'delivered', 'read', 'failed'] as const;
@@ -8,7 +8,8 @@ export type WhatsappLogStatus = (typeof WHATSAPP_LOG_STATUSES)[number];
 /** Longest statusMessage kept (provider error texts can be long). */
 export const MAX_STATUS_MESSAGE_LENGTH = 499;
 
-const nullableId = { type: Types.ObjectId, default: null };
+// SchemaTypes.ObjectId, not Types.ObjectId: the latter declares a Mixed path that never casts hex strings.
+const nullableId = { type: SchemaTypes.ObjectId, default: null };
 
 /**
  * Seed 002's WhatsApp Log model: one entry per call to the WhatsApp provider. `projectId`
@@ -17,7 +18,7 @@ const nullableId = { type: Types.ObjectId, default: null };
  */
 @Schema({ collection: 'whatsapp_logs', timestamps: true })
 export class WhatsappLog {
-  @Prop({ type: Types.ObjectId, required: true }) projectId!: Types.ObjectId;
+  @Prop({ type: SchemaTypes.ObjectId, required: true }) projectId!: Types.ObjectId;
   @Prop({ type: String, required: true }) toNumber!: string;
   @Prop({ type: String, default: null }) fromNumber!: string | null;
   @Prop({ type: String, default: null }) messageText!: string | null;

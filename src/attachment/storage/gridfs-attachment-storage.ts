@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectConnection } from '@nestjs/mongoose';
 import { Connection, mongo, Types } from 'mongoose';
 import { Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import { assertStoredFileName, AttachmentStorage, StoredFileMissingError, StoredFileRef } from './attachment-storage';
 
 /** GridFS bucket of attachment bytes (collections `attachments.files` and `attachments.chunks`). */
@@ -29,15 +30,15 @@ export class GridFsAttachmentStorage implements AttachmentStorage {
     assertStoredFileName(file.fileName);
     const id = new Types.ObjectId(file.id);
     const upload = this.bucket().openUploadStreamWithId(id, file.fileName);
-    let failure: Error | null = null;
-    upload.on('error', (error: Error) => (failure ??= error));
+    // Errors reach us through the write callbacks and `finished`; this only keeps them from being unhandled events.
+    upload.on('error', () => undefined);
     try {
       // One write at a time, each awaited: when the source fails, no chunk insert is still in flight.
       for await (const chunk of source as AsyncIterable<Buffer>) {
         await new Promise<void>((resolve, reject) => upload.write(chunk, (error) => (error ? reject(error) : resolve())));
       }
-      await new Promise<void>((resolve, reject) => upload.end(() => (failure ? reject(failure) : resolve())));
-      if (failure) throw failure;
+      upload.end();
+      await finished(upload);
     } catch (error) {
       await upload.abort().catch(() => undefined);
       await this.remove(file);

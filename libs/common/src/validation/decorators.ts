@@ -1,8 +1,26 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
-import { IsInt, IsMongoId, IsOptional, Max, Min, ValidateIf } from 'class-validator';
+import { IsMongoId, IsOptional, ValidateBy, ValidateIf, ValidationArguments } from 'class-validator';
 import { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT } from '../pagination/pagination';
+
+/**
+ * A whole number from `min` to `max`, with one message naming the first rule broken
+ * (separate IsInt/Min/Max would answer "abc" with three contradicting lines).
+ */
+export function IsWholeNumberInRange(min: number, max = Number.MAX_SAFE_INTEGER): PropertyDecorator {
+  return ValidateBy({
+    name: 'isWholeNumberInRange',
+    constraints: [min, max],
+    validator: {
+      validate: (value: unknown) => Number.isSafeInteger(value) && (value as number) >= min && (value as number) <= max,
+      defaultMessage: ({ property, value }: ValidationArguments) => {
+        if (!Number.isInteger(value)) return `${property} must be a whole number`;
+        return (value as number) < min ? `${property} must be ${min} or more` : `${property} must be ${max} or less`;
+      },
+    },
+  });
+}
 
 /** A 1-based page number from the query string. */
 export function Page(): PropertyDecorator {
@@ -10,8 +28,7 @@ export function Page(): PropertyDecorator {
     ApiPropertyOptional({ type: Number, minimum: 1, default: 1, example: 1 }),
     IsOptional(),
     Type(() => Number),
-    IsInt({ message: 'page must be a whole number' }),
-    Min(1, { message: 'page must be 1 or more' }),
+    IsWholeNumberInRange(1),
   );
 }
 
@@ -21,9 +38,7 @@ export function Limit(max = MAX_PAGE_LIMIT, defaultValue = DEFAULT_PAGE_LIMIT): 
     ApiPropertyOptional({ type: Number, minimum: 1, maximum: max, default: defaultValue, example: defaultValue }),
     IsOptional(),
     Type(() => Number),
-    IsInt({ message: 'limit must be a whole number' }),
-    Min(1, { message: 'limit must be 1 or more' }),
-    Max(max, { message: `limit must be ${max} or less` }),
+    IsWholeNumberInRange(1, max),
   );
 }
 

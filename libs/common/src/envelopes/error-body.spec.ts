@@ -1,0 +1,35 @@
+import { EnvelopeFamily, envelopeFamilyForPath } from './envelope-family';
+import { renderError } from './error-body';
+
+describe('envelopeFamilyForPath', () => {
+  it.each([
+    ['/broadcast', EnvelopeFamily.Standard],
+    ['/attachment/1/download', EnvelopeFamily.Standard],
+    ['/api/whatsapp-log/get-list', EnvelopeFamily.WhatsappLog],
+    ['/v1/contacts/2348179803743/messages', EnvelopeFamily.ContactMessages],
+    ['/v1/contacts', EnvelopeFamily.Standard],
+    ['/api/v1/external/api-requests', EnvelopeFamily.External],
+  ])('%s -> %s', (path, family) => expect(envelopeFamilyForPath(path)).toBe(family));
+});
+
+describe('renderError', () => {
+  const failure = { status: 400, message: 'Validation failed', details: ['limit must be 100 or less', 'page must be 1 or more'] };
+
+  it('renders each family in its seed shape', () => {
+    expect(renderError(EnvelopeFamily.Standard, failure)).toEqual({ status: false, message: 'Validation failed', errors: failure.details });
+    expect(renderError(EnvelopeFamily.WhatsappLog, failure)).toEqual({ error: 'limit must be 100 or less; page must be 1 or more' });
+    expect(renderError(EnvelopeFamily.ContactMessages, failure)).toEqual({ statusCode: 400, error: 'Bad Request', message: failure.details });
+    expect(renderError(EnvelopeFamily.External, { ...failure, status: 401, details: ['Invalid API key'] })).toEqual({
+      code: 401,
+      message: 'Invalid API key',
+      success: false,
+    });
+  });
+
+  it('carries the error id of server errors', () => {
+    expect(renderError(EnvelopeFamily.WhatsappLog, { status: 500, message: 'Internal', details: [], errorId: 'e1' })).toEqual({
+      error: 'Internal',
+      errorId: 'e1',
+    });
+  });
+});

@@ -1,0 +1,55 @@
+import { AppConfig } from './app-config';
+import { ConfigurationError, validateEnvironment } from './environment';
+
+const VALID = {
+  MONGODB_URI: 'mongodb://localhost:27017/wa',
+  REDIS_URL: 'redis://localhost:6379',
+  CREDENTIALS_ENCRYPTION_KEY: 'a'.repeat(64),
+};
+
+describe('validateEnvironment', () => {
+  it('applies defaults and converts numbers', () => {
+    const variables = validateEnvironment({ ...VALID, PORT: '8080' });
+    expect(variables.PORT).toBe(8080);
+    expect(variables.WORKER_CONCURRENCY).toBe(10);
+    expect(variables.SESSION_RATE_LIMIT_PER_SECOND).toBe(80);
+    expect(variables.BROADCAST_MAX_RECIPIENTS).toBe(100000);
+    expect(variables.DEFAULT_PROVIDER).toBe('sandbox');
+  });
+
+  it('names every bad or missing variable in one error', () => {
+    let error: unknown;
+    try {
+      validateEnvironment({ PORT: 'eighty', SANDBOX_FAILURE_RATE: '2', DEFAULT_PROVIDER: 'pigeon' });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigurationError);
+    const { problems } = error as ConfigurationError;
+    const named = problems.map((problem) => problem.split(/[\s:]/)[0]).sort();
+    expect(named).toEqual(
+      ['CREDENTIALS_ENCRYPTION_KEY', 'DEFAULT_PROVIDER', 'MONGODB_URI', 'PORT', 'REDIS_URL', 'SANDBOX_FAILURE_RATE'].sort(),
+    );
+    expect(problems.find((problem) => problem.startsWith('PORT'))).toContain('(got "eighty")');
+  });
+
+  it('never echoes secret values back', () => {
+    expect(() => validateEnvironment({ ...VALID, MONGODB_URI: 'postgres://user:hunter2@db' })).toThrow(
+      expect.objectContaining({ message: expect.not.stringContaining('hunter2') }),
+    );
+  });
+
+  it('treats empty strings as missing', () => {
+    expect(() => validateEnvironment({ ...VALID, REDIS_URL: '' })).toThrow(/REDIS_URL is required/);
+  });
+});
+
+describe('AppConfig', () => {
+  it('decodes the encryption key from hex or base64 to 32 bytes', () => {
+    expect(AppConfig.fromEnvironment(VALID).security.credentialsEncryptionKey).toHaveLength(32);
+    const base64 = Buffer.alloc(32, 7).toString('base64');
+    expect(AppConfig.fromEnvironment({ ...VALID, CREDENTIALS_ENCRYPTION_KEY: base64 }).security.credentialsEncryptionKey).toEqual(
+      Buffer.alloc(32, 7),
+    );
+  });
+});
