@@ -14,10 +14,21 @@ export class AppConfig {
   readonly security: { credentialsEncryptionKey: Buffer };
   readonly log: { level: string; pretty: boolean };
   readonly worker: { concurrency: number; sendAttempts: number; sendBackoffMs: number };
-  readonly sending: { sessionRateLimitPerSecond: number; defaultProvider: ProviderName; broadcastMaxRecipients: number };
+  readonly sending: {
+    sessionRateLimitPerSecond: number;
+    defaultProvider: ProviderName;
+    broadcastMaxRecipients: number;
+    progressFlushMs: number;
+  };
+  readonly sweep: { intervalMs: number; pendingThresholdMs: number };
   readonly sandbox: { latencyMs: number; failureRate: number; statusDelayMs: number };
   readonly cloudApi: { baseUrl: string; version: string; timeoutMs: number; uploadTimeoutMs: number; pricesUsdCents: PriceList };
-  readonly attachments: { storage: 'local' | 'gridfs'; directory: string };
+  readonly attachments: {
+    storage: 'local' | 'gridfs';
+    directory: string;
+    /** Caps every media class's size limit (ATTACHMENT_MAX_BYTES); null keeps WhatsApp's limits. */
+    maxBytes: number | null;
+  };
 
   constructor(variables: EnvironmentVariables) {
     this.env = variables.NODE_ENV;
@@ -35,7 +46,9 @@ export class AppConfig {
       sessionRateLimitPerSecond: variables.SESSION_RATE_LIMIT_PER_SECOND,
       defaultProvider: variables.DEFAULT_PROVIDER,
       broadcastMaxRecipients: variables.BROADCAST_MAX_RECIPIENTS,
+      progressFlushMs: variables.BROADCAST_PROGRESS_FLUSH_MS,
     };
+    this.sweep = { intervalMs: variables.BROADCAST_SWEEP_INTERVAL_MS, pendingThresholdMs: variables.BROADCAST_SWEEP_PENDING_MS };
     this.sandbox = {
       latencyMs: variables.SANDBOX_LATENCY_MS,
       failureRate: variables.SANDBOX_FAILURE_RATE,
@@ -48,7 +61,11 @@ export class AppConfig {
       uploadTimeoutMs: variables.CLOUD_API_UPLOAD_TIMEOUT_MS,
       pricesUsdCents: parsePriceList(variables.CLOUD_API_PRICES_USD_CENTS),
     };
-    this.attachments = { storage: variables.ATTACHMENT_STORAGE, directory: variables.ATTACHMENTS_DIR };
+    this.attachments = {
+      storage: variables.ATTACHMENT_STORAGE,
+      directory: variables.ATTACHMENTS_DIR,
+      maxBytes: variables.ATTACHMENT_MAX_BYTES ?? null,
+    };
   }
 
   /** Validates `env` and builds the configuration; throws ConfigurationError on any bad variable. */

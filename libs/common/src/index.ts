@@ -2,3 +2,4 @@ export * from './envelopes';
 export * from './filters';
 export * from './pagination';
 export * from './validation';
+export * from './phone';
