@@ -7,6 +7,7 @@ import { BroadcastModule } from './broadcast/broadcast.module';
 import { ContactModule } from './contact/contact.module';
 import { CoreModule } from './core/core.module';
 import { HealthModule } from './health/health.module';
+import { MessageModule } from './message/message.module';
 import { AttachmentHttpModule } from './attachment/attachment-http.module';
 
 /** Feature modules that serve HTTP: controllers and the producers they call. */
@@ -16,6 +17,7 @@ export const API_FEATURES: Array<Type | DynamicModule> = [
   AttachmentHttpModule,
   ContactModule,
   BroadcastModule,
+  MessageModule,
 ];
 
 /** The strict validation pipe and the envelope-aware exception filter, for every HTTP app (tests too). */

@@ -27,8 +27,9 @@ export class SessionRepository {
       provider: session.provider,
       phone_number: session.phoneNumber,
       access_token_hash: session.accessTokenHash,
-      provider_account_id: session.providerAccountId,
-      webhook_verify_token_hash: session.webhookVerifyTokenHash,
+      // Left out when null: the sparse indexes skip sessions without them.
+      provider_account_id: session.providerAccountId ?? undefined,
+      webhook_verify_token_hash: session.webhookVerifyTokenHash ?? undefined,
       credentials_encrypted: session.credentialsEncrypted,
       rate_limit_per_second: session.rateLimitPerSecond,
     });

@@ -30,14 +30,15 @@ export class Session {
 
   /**
    * The provider's own, non-secret id of the sender (Cloud API: phone_number_id), so that
-   * webhooks find their session without decrypting every session's credentials.
+   * webhooks find their session without decrypting every session's credentials. Absent
+   * for providers without one (the sandbox), so that the sparse unique index skips them.
    */
-  @Prop({ type: String, default: null })
-  provider_account_id!: string | null;
+  @Prop({ type: String })
+  provider_account_id?: string;
 
   /** SHA-256 of the webhook verify_token (hex): the hub.verify_token handshake names no sender. */
-  @Prop({ type: String, default: null })
-  webhook_verify_token_hash!: string | null;
+  @Prop({ type: String })
+  webhook_verify_token_hash?: string;
 
   /** AES-256-GCM ciphertext of the provider credentials JSON (see CredentialsCipher). */
   @Prop({ type: String, default: null })
@@ -59,11 +60,8 @@ export type SessionDocument = HydratedDocument<Session>;
 export const SessionSchema = SchemaFactory.createForClass(Session);
 
 // One session per provider sender: a webhook about that sender must name exactly one session.
-SessionSchema.index(
-  { provider: 1, provider_account_id: 1 },
-  { unique: true, partialFilterExpression: { provider_account_id: { $type: 'string' } } },
-);
-SessionSchema.index({ webhook_verify_token_hash: 1 }, { partialFilterExpression: { webhook_verify_token_hash: { $type: 'string' } } });
+SessionSchema.index({ provider_account_id: 1 }, { unique: true, sparse: true });
+SessionSchema.index({ webhook_verify_token_hash: 1 }, { sparse: true });
 
 export interface SessionRecord {
   _id: Types.ObjectId;
@@ -72,8 +70,8 @@ export interface SessionRecord {
   provider: ProviderName;
   phone_number: string | null;
   access_token_hash: string;
-  provider_account_id: string | null;
-  webhook_verify_token_hash: string | null;
+  provider_account_id?: string;
+  webhook_verify_token_hash?: string;
   credentials_encrypted: string | null;
   rate_limit_per_second: number | null;
   health: SessionHealth;
