@@ -1,5 +1,6 @@
 import { ConflictException, Injectable, Logger, NotFoundException, ServiceUnavailableException } from '@nestjs/common';
 import { InputValidationException, normalisePhoneNumbers, PageRequest, PageResult, splitPhoneNumberList } from '@app/common';
+import { AttachmentService } from '../attachment';
 import { AppConfig } from '../config';
 import { ContactService } from '../contact/contact.service';
 import { MessageLogRepository } from '../message-log/message-log.repository';
@@ -23,6 +24,7 @@ export class BroadcastService {
   constructor(
     private readonly broadcasts: BroadcastRepository,
     private readonly contacts: ContactService,
+    private readonly attachments: AttachmentService,
     private readonly messageLogs: MessageLogRepository,
     private readonly sendQueue: SendQueue,
     private readonly broadcastQueue: BroadcastQueue,
@@ -137,6 +139,12 @@ export class BroadcastService {
     };
     if (!message.text && message.attachments.length === 0 && !message.location && !message.contactId) {
       problems.push('message must have at least one of text, attachments, location or contactId');
+    }
+    if (message.attachments.length > 0) {
+      const owned = new Set((await this.attachments.findOwned(clientId, message.attachments)).map(({ _id }) => _id.toHexString()));
+      for (const id of message.attachments.filter((candidate) => !owned.has(candidate))) {
+        problems.push(`message.attachments: ${id} is not one of your attachments`);
+      }
     }
     if (message.contactId && !(await this.contacts.findOwned(clientId, message.contactId))) {
       problems.push(`message.contactId ${message.contactId} is not one of your contacts`);

@@ -3,10 +3,12 @@ import { Module } from '@nestjs/common';
 import { SEND_QUEUE } from './sending.jobs';
 import { SendQueue } from './send.queue';
 
-/** The send queue's producer, for every module that enqueues messages (broadcasts, POST /v1/messages). */
+const sendQueue = BullModule.registerQueue({ name: SEND_QUEUE });
+
+/** The send queue's producer, for every module that enqueues messages (broadcasts, POST /v1/messages); the queue itself for the worker's consumer. */
 @Module({
-  imports: [BullModule.registerQueue({ name: SEND_QUEUE })],
+  imports: [sendQueue],
   providers: [SendQueue],
-  exports: [SendQueue],
+  exports: [SendQueue, sendQueue],
 })
 export class SendQueueModule {}
