@@ -8,6 +8,7 @@ import { ContactModule } from './contact/contact.module';
 import { CoreModule } from './core/core.module';
 import { HealthModule } from './health/health.module';
 import { MessageModule } from './message/message.module';
+import { WebhookModule } from './webhook/webhook.module';
 import { AttachmentHttpModule } from './attachment/attachment-http.module';
 
 /** Feature modules that serve HTTP: controllers and the producers they call. */
@@ -18,6 +19,7 @@ export const API_FEATURES: Array<Type | DynamicModule> = [
   ContactModule,
   BroadcastModule,
   MessageModule,
+  WebhookModule,
 ];
 
 /** The strict validation pipe and the envelope-aware exception filter, for every HTTP app (tests too). */

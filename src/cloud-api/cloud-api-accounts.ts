@@ -1,10 +1,13 @@
 import { Injectable } from '@nestjs/common';
-import { CloudApiCredentials, CloudApiProvider, readCloudApiCredentials } from '@app/whatsapp';
+import { CloudApiCredentials, CloudApiProvider, missingCloudApiCredentials, ProviderError, readCloudApiCredentials } from '@app/whatsapp';
 import { CredentialsCipher } from '../auth/credentials-cipher';
 import { SessionRepository } from '../auth/session.repository';
 import type { SessionRecord } from '../auth/session.schema';
 import { AppConfig } from '../config';
 import { RedisMediaIdCache } from './redis-media-id-cache';
+
+/** Code of a send refused because the session's stored credentials are incomplete. */
+export const INVALID_CREDENTIALS_CODE = 'session_credentials_invalid';
 
 export interface CloudApiAccount {
   session: SessionRecord;
@@ -38,9 +41,18 @@ export class CloudApiAccounts {
     return readCloudApiCredentials(this.cipher.decrypt(session.credentials_encrypted));
   }
 
-  /** A provider sending as this session, sharing uploaded media ids with every worker. */
-  providerFor(session: SessionRecord): CloudApiProvider {
-    const credentials = this.credentialsOf(session);
+  /**
+   * A provider sending with these (decrypted) session credentials, sharing uploaded media
+   * ids with every worker. Incomplete credentials make the session unusable.
+   */
+  providerFor(decrypted: Record<string, string>): CloudApiProvider {
+    const missing = missingCloudApiCredentials(decrypted);
+    if (missing.length > 0) {
+      throw new ProviderError('permanent', INVALID_CREDENTIALS_CODE, `The session's Cloud API credentials lack ${missing.join(', ')}`, {
+        sessionUnusable: true,
+      });
+    }
+    const credentials = readCloudApiCredentials(decrypted);
     return new CloudApiProvider({
       baseUrl: this.config.cloudApi.baseUrl,
       version: this.config.cloudApi.version,

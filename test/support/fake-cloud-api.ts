@@ -89,10 +89,16 @@ export class FakeCloudApi {
     return this.requests.filter((request) => request.path.endsWith(`/${edge}`));
   }
 
-  reset(): void {
+  /** Forgets recorded requests and unused scripts; ids keep counting, so they stay unique. */
+  clearRequests(): void {
     this.requests.length = 0;
     this.scripts.messages.length = 0;
     this.scripts.media.length = 0;
+  }
+
+  /** As if freshly started: ids count from 1 again. */
+  reset(): void {
+    this.clearRequests();
     this.messageCount = 0;
     this.mediaCount = 0;
   }
