@@ -97,6 +97,27 @@ describeWithMongo('Cloud API delivery: sends, retries, webhooks (e2e, fake Cloud
   // Ids keep counting across tests: provider message ids must stay unique in the ledger.
   beforeEach(() => fake.clearRequests());
 
+  describe('sessions', () => {
+    it('needs all four Cloud API credentials, never returns them, and gives each phone_number_id one session', async () => {
+      const missing = await t.http
+        .post('/sessions')
+        .set(tenant.auth)
+        .send({ name: 'Half set up', provider: 'cloud-api', credentials: { phone_number_id: '555', access_token: 'EAAG-half' } })
+        .expect(400);
+      expect(missing.body.errors).toEqual([
+        'credentials.app_secret is required for a cloud-api session',
+        'credentials.verify_token is required for a cloud-api session',
+      ]);
+
+      const credentials = { phone_number_id: PHONE_NUMBER_ID, access_token: 'EAAG-second', app_secret: 's', verify_token: 'v' };
+      const duplicate = await t.http.post('/sessions').set(tenant.auth).send({ name: 'Same number', provider: 'cloud-api', credentials }).expect(409);
+      expect(duplicate.body.message).toBe(`Another session already sends from cloud-api account ${PHONE_NUMBER_ID}`);
+
+      const listed = await t.http.get('/sessions').set(tenant.auth).expect(200);
+      expect(JSON.stringify(listed.body)).not.toMatch(new RegExp(`${ACCESS_TOKEN}|${APP_SECRET}|${VERIFY_TOKEN}`));
+    });
+  });
+
   describe('sending', () => {
     it('sends a text through the Cloud API and records the wamid on both logs', async () => {
       const to = nextRecipient();

@@ -21,6 +21,8 @@ export class SessionRepository {
   constructor(@InjectModel(Session.name) private readonly sessions: Model<Session>) {}
 
   async create(session: NewSession): Promise<SessionRecord> {
+    // The unique sender index must exist before the first insert it guards (indexes build in the background at start-up).
+    await this.sessions.init();
     const created = await this.sessions.create({
       client_id: new Types.ObjectId(session.clientId),
       name: session.name,
