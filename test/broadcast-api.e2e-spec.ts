@@ -3,6 +3,7 @@ import type { Queue } from 'bull';
 import { Role } from '../src/auth/permissions';
 import { SEND_QUEUE, BROADCAST_QUEUE } from '../src/sending/sending.jobs';
 import { createTenant, issueKey, TestTenant } from './support/factories';
+import * as samples from './support/media-samples';
 import { describeWithMongo } from './support/mongo';
 import { createTestApp, TestApp } from './support/test-app';
 
@@ -135,6 +136,49 @@ describeWithMongo('Broadcast and contact API, without a worker (e2e)', () => {
         .expect(400);
       expect(foreign.body.errors).toEqual([`message.contactId ${bobs.body.data._id} is not one of your contacts`]);
       expect(await storedBroadcasts()).toBe(before);
+    });
+
+    it("accepts only the client's own attachments, and keeps a used one from deletion while sending", async () => {
+      const own = await t.http.post('/attachment').set(alice.auth).attach('file', samples.png(2), { filename: 'a.png' }).expect(201);
+      const foreign = await t.http.post('/attachment').set(bob.auth).attach('file', samples.png(2), { filename: 'b.png' }).expect(201);
+      const unknown = '64ac311eee05a1a2c27fbdb5';
+      const before = await storedBroadcasts();
+      const refused = await t.http
+        .post('/broadcast')
+        .set(alice.auth)
+        .set(alice.session)
+        .send(broadcastBody({ message: { text: 'x', attachments: [own.body.data._id, foreign.body.data._id, unknown] } }))
+        .expect(400);
+      expect(refused.body.errors).toEqual([
+        `message.attachments: ${foreign.body.data._id} is not one of your attachments`,
+        `message.attachments: ${unknown} is not one of your attachments`,
+      ]);
+      expect(await storedBroadcasts()).toBe(before);
+
+      const created = await t.http
+        .post('/broadcast')
+        .set(alice.auth)
+        .set(alice.session)
+        .send(broadcastBody({ message: { attachments: [own.body.data._id] } }))
+        .expect(201);
+      // No worker runs here: the broadcast stays `sending`, so its attachment is in use.
+      await t.http.delete(`/attachment/${own.body.data._id}`).set(alice.auth).expect(409);
+      await t.http.post(`/broadcast/${created.body.data._id}/cancel`).set(alice.auth).expect(200);
+      await t.http.delete(`/attachment/${own.body.data._id}`).set(alice.auth).expect(200);
+    });
+
+    it('cancel answers 409 for a finished broadcast and 404 for another client', async () => {
+      const finished = await t.http
+        .post('/broadcast')
+        .set(alice.auth)
+        .set(alice.session)
+        .send(broadcastBody({ to: '999', skip_invalid: true }))
+        .expect(201);
+      const conflict = await t.http.post(`/broadcast/${finished.body.data._id}/cancel`).set(alice.auth).expect(409);
+      expect(conflict.body.message).toMatch(/already finished \(failed\)/);
+      await t.http.post(`/broadcast/${finished.body.data._id}/cancel`).set(bob.auth).expect(404);
+      await t.http.delete(`/broadcast/${finished.body.data._id}`).set(bob.auth).expect(404);
+      await t.http.get('/broadcast/not-an-id').set(alice.auth).expect(400);
     });
 
     it('puts invalid numbers straight into failed with the reason when skip_invalid is true', async () => {
