@@ -126,6 +126,22 @@ describeWithMongo('POST /v1/messages, without a worker (e2e)', () => {
     expect(response.body.message).toMatch(/message:send/);
   });
 
+  it('documents POST /v1/messages and the webhook in the OpenAPI document', async () => {
+    const document = (await t.http.get('/docs-json').expect(200)).body;
+    const send = document.paths['/v1/messages'].post;
+    expect(Object.keys(send.responses)).toEqual(expect.arrayContaining(['202', '400', '401', '403', '409', '422']));
+    expect(send.parameters).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'Idempotency-Key', in: 'header' })]));
+    expect(document.components.schemas.SendMessageDto.properties).toEqual(
+      expect.objectContaining({ to: expect.any(Object), message: expect.any(Object), template: expect.any(Object) }),
+    );
+    const webhook = document.paths['/webhooks/whatsapp'];
+    expect(webhook.get.parameters.map((parameter: { name: string }) => parameter.name)).toEqual(
+      expect.arrayContaining(['hub.mode', 'hub.verify_token', 'hub.challenge']),
+    );
+    expect(webhook.post.parameters).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'X-Hub-Signature-256' })]));
+    expect(webhook.post.security).toBeUndefined();
+  });
+
   it('refuses to queue for a session marked unhealthy, saying why', async () => {
     const carol = await createTenant(t.app, { name: 'Carol' });
     await t.app.get(SessionRepository).setHealth(carol.sessionId, 'unhealthy', 'Cloud API access token expired (190)');
