@@ -7,6 +7,8 @@ import { BroadcastModule } from './broadcast/broadcast.module';
 import { ContactModule } from './contact/contact.module';
 import { CoreModule } from './core/core.module';
 import { HealthModule } from './health/health.module';
+import { MessageModule } from './message/message.module';
+import { WebhookModule } from './webhook/webhook.module';
 import { AttachmentHttpModule } from './attachment/attachment-http.module';
 import { WhatsappLogModule } from './whatsapp-log/whatsapp-log.module';
 
@@ -18,6 +20,8 @@ export const API_FEATURES: Array<Type | DynamicModule> = [
   WhatsappLogModule,
   ContactModule,
   BroadcastModule,
+  MessageModule,
+  WebhookModule,
 ];
 
 /** The strict validation pipe and the envelope-aware exception filter, for every HTTP app (tests too). */

@@ -1,5 +1,6 @@
 import { NestFactory } from '@nestjs/core';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { InputValidationException } from '@app/common';
 import { PROVIDER_NAMES, ProviderName } from '@app/whatsapp';
 import { AuthModule } from './auth/auth.module';
 import { Permission, PERMISSIONS, Role, ROLES } from './auth/permissions';
@@ -143,6 +144,8 @@ program
   .action((options: { client: string }) => withTenancy((tenancy) => tenancy.listSessions(options.client)));
 
 program.parseAsync(process.argv).catch((error: unknown) => {
-  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+  // Validation failures carry one line per problem (e.g. each missing credential); print those.
+  const details = error instanceof InputValidationException ? error.details : [];
+  process.stderr.write(`${[error instanceof Error ? error.message : String(error), ...details].join('\n  ')}\n`);
   process.exit(1);
 });
