@@ -5,9 +5,10 @@ import { HttpAuthModule } from './auth';
 import { AppConfig } from './config';
 import { CoreModule } from './core/core.module';
 import { HealthModule } from './health/health.module';
+import { MessageLogApiModule } from './message-log/message-log.module';
 
 /** Feature modules that serve HTTP: controllers and the producers they call. */
-export const API_FEATURES: Array<Type | DynamicModule> = [HttpAuthModule, HealthModule];
+export const API_FEATURES: Array<Type | DynamicModule> = [HttpAuthModule, HealthModule, MessageLogApiModule];
 
 /** The strict validation pipe and the envelope-aware exception filter, for every HTTP app (tests too). */
 export const HTTP_PIPELINE = [

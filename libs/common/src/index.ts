@@ -1,4 +1,5 @@
 export * from './envelopes';
 export * from './filters';
 export * from './pagination';
+export * from './query';
 export * from './validation';
