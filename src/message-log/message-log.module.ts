@@ -3,21 +3,21 @@ import { MongooseModule } from '@nestjs/mongoose';
 import { ApiRequestLogController } from './api-request-log.controller';
 import { ApiRequestLogService } from './api-request-log.service';
 import { MessageLogController } from './message-log.controller';
-import { MessageLog, MessageLogSchema } from './message-log.schema';
 import { MessageLogRepository } from './message-log.repository';
+import { MessageLog, MessageLogSchema } from './message-log.schema';
 import { MessageLogService } from './message-log.service';
 
-/** The ledger's persistence: the message-log model and its repository, for writers (worker) and readers (API). */
+/** The message-log collection and its repository, for every feature that writes or reads the ledger. */
 @Module({
   imports: [MongooseModule.forFeature([{ name: MessageLog.name, schema: MessageLogSchema }])],
   providers: [MessageLogRepository],
   exports: [MessageLogRepository],
 })
-export class MessageLogModule {}
+export class MessageLogDataModule {}
 
 /** The three read views of the ledger over HTTP: seeds 000, 003 and 004. */
 @Module({
-  imports: [MessageLogModule],
+  imports: [MessageLogDataModule],
   controllers: [MessageLogController, ApiRequestLogController],
   providers: [MessageLogService, ApiRequestLogService],
 })

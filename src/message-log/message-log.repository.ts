@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
-import { AccumulatorOperator, FilterQuery, isValidObjectId, Model, Types } from 'mongoose';
+import { AccumulatorOperator, FilterQuery, isValidObjectId, Model, mongo, Types } from 'mongoose';
+import { randomBytes } from 'node:crypto';
 import { containsLiteral, PageRequest, PageResult, skipFor } from '@app/common';
 import {
   DELIVERED_STATUSES,
@@ -10,7 +11,58 @@ import {
   SENT_STATUSES,
 } from './delivery-outcome';
 import type { MessageCursor } from './message-cursor';
-import { MessageLog, MessageLogRecord, MessageStatus } from './message-log.schema';
+import {
+  MESSAGE_STATUS_RANK,
+  MESSAGE_STATUSES,
+  MessageLog,
+  MessageLogRecord,
+  MessageSource,
+  MessageStatus,
+} from './message-log.schema';
+
+/** The message parts as stored on a message log (ids as hex strings). */
+export interface MessageContentInput {
+  text: string | null;
+  attachments: string[];
+  location: { lat: number; lng: number; name: string | null; address: string | null } | null;
+  contactId: string | null;
+  template?: { name: string; language: string; components?: unknown[] } | null;
+}
+
+export interface NewMessageLog {
+  clientId: string;
+  sessionId: string;
+  source: MessageSource;
+  broadcastId: string | null;
+  recipient: string;
+  contact: { contactId: string | null; name: string | null };
+  message: MessageContentInput;
+  /** 16 hex characters; generated when not given. */
+  messageUid?: string;
+}
+
+export interface MessageFailure {
+  code: string;
+  message: string;
+}
+
+const DUPLICATE_KEY = 11000;
+
+/** A new message_uid: 16 hex characters (what POST /v1/messages answers and seed 004 lists). */
+export function newMessageUid(): string {
+  return randomBytes(8).toString('hex');
+}
+
+/**
+ * The statuses a message log may move to `status` from: only forward (MESSAGE_STATUS_RANK),
+ * and `failed` only ends a message that was not yet delivered.
+ */
+export function statusesBefore(status: MessageStatus): MessageStatus[] {
+  if (status === 'failed') return ['queued', 'sending', 'sent'];
+  return MESSAGE_STATUSES.filter((other) => other !== 'failed' && MESSAGE_STATUS_RANK[other] < MESSAGE_STATUS_RANK[status]);
+}
+
+const oid = (id: string): Types.ObjectId => new Types.ObjectId(id);
 
 /** Whose messages a seed 000 list shows: one session's, or (sessionId null) every session's of the client. */
 export interface MessageLogScope {
@@ -60,19 +112,106 @@ const countWhereStatusIn = (statuses: readonly MessageStatus[]): AccumulatorOper
 
 @Injectable()
 export class MessageLogRepository {
-  constructor(@InjectModel(MessageLog.name) private readonly logs: Model<MessageLog>) {}
+  constructor(@InjectModel(MessageLog.name) private readonly messageLogs: Model<MessageLog>) {}
 
-  // ---------------------------------------------------------------------------------
+  // ---------------------------------------------------------------------------------------
+  // Writes: the sending pipeline (queue, processor) and delivery status updates.
+  // Every status change is conditional on the current status, so that repeated or
+  // out-of-order updates are harmless.
+  // ---------------------------------------------------------------------------------------
+
+  /** A new logical message in `queued` (POST /v1/messages). */
+  async createQueued(entry: NewMessageLog): Promise<MessageLogRecord> {
+    const created = await this.messageLogs.create(this.newDocument(entry));
+    return created.toObject<MessageLogRecord>();
+  }
+
+  /**
+   * The entry of one broadcast recipient, created in `queued` on first use; a re-run job
+   * (retry, sweep) finds the same entry (unique on broadcast_id + recipient).
+   */
+  async findOrCreateForBroadcastRecipient(entry: NewMessageLog & { broadcastId: string }): Promise<MessageLogRecord> {
+    const filter = { broadcast_id: oid(entry.broadcastId), recipient: entry.recipient };
+    const upsert = () =>
+      this.messageLogs
+        .findOneAndUpdate(filter, { $setOnInsert: this.newDocument(entry) }, { upsert: true, new: true, setDefaultsOnInsert: false })
+        .lean<MessageLogRecord>()
+        .exec();
+    try {
+      return await upsert();
+    } catch (error) {
+      // Two workers upserted the same recipient at once: the loser reads the winner's entry.
+      if (error instanceof mongo.MongoServerError && error.code === DUPLICATE_KEY) return await upsert();
+      throw error;
+    }
+  }
+
+  async findById(id: string): Promise<MessageLogRecord | null> {
+    if (!isValidObjectId(id)) return null;
+    return this.messageLogs.findById(id).lean<MessageLogRecord>().exec();
+  }
+
+  /** One more provider attempt begins: `queued` becomes `sending`; attempts counts every try. */
+  async markSendingAttempt(id: string, at: Date = new Date()): Promise<void> {
+    await this.messageLogs
+      .updateOne({ _id: oid(id), status: { $in: statusesBefore('sending') } }, { $set: { status: 'sending', 'status_times.sendingAt': at } })
+      .exec();
+    await this.messageLogs.updateOne({ _id: oid(id) }, { $inc: { attempts: 1 } }).exec();
+  }
+
+  /** One wire message of this logical message was accepted by the provider (pushed in send order). */
+  async recordProviderMessage(id: string, providerMessageId: string, costInUsdCents = 0): Promise<void> {
+    await this.messageLogs
+      .updateOne({ _id: oid(id) }, { $push: { provider_message_ids: providerMessageId }, $inc: { cost_in_usd_cents: costInUsdCents } })
+      .exec();
+  }
+
+  async addCost(id: string, costInUsdCents: number): Promise<void> {
+    await this.messageLogs.updateOne({ _id: oid(id) }, { $inc: { cost_in_usd_cents: costInUsdCents } }).exec();
+  }
+
+  /** Moves the entry forward to `status` (sent, delivered, read); a no-op when it is already there or beyond. */
+  async advanceStatus(id: string, status: Exclude<MessageStatus, 'failed' | 'queued'>, at: Date = new Date()): Promise<boolean> {
+    const result = await this.messageLogs
+      .updateOne({ _id: oid(id), status: { $in: statusesBefore(status) } }, { $set: { status, [`status_times.${status}At`]: at } })
+      .exec();
+    return result.modifiedCount === 1;
+  }
+
+  /** Ends an unfinished (not yet delivered) entry as `failed` with the provider's reason. */
+  async markFailed(id: string, failure: MessageFailure, at: Date = new Date()): Promise<boolean> {
+    const result = await this.messageLogs
+      .updateOne(
+        { _id: oid(id), status: { $in: statusesBefore('failed') } },
+        { $set: { status: 'failed', 'status_times.failedAt': at, error: failure } },
+      )
+      .exec();
+    return result.modifiedCount === 1;
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Reads used by the sending pipeline.
+  // ---------------------------------------------------------------------------------------
+
+  /** Recipients of a broadcast whose message failed, with the reason (GET /broadcast/:id). */
+  async failuresOfBroadcast(broadcastId: string): Promise<Array<{ recipient: string; error: MessageFailure | null }>> {
+    return this.messageLogs
+      .find({ broadcast_id: oid(broadcastId), status: 'failed' }, { _id: 0, recipient: 1, error: 1 })
+      .lean<Array<{ recipient: string; error: MessageFailure | null }>>()
+      .exec();
+  }
+
+  // ---------------------------------------------------------------------------------------
   // Reads: the three views of the ledger (seeds 000, 003, 004).
-  // ---------------------------------------------------------------------------------
+  // ---------------------------------------------------------------------------------------
 
   /** Seed 000: a page of the client's (or one session's) message logs, newest first. */
   async listForScope(scope: MessageLogScope, page: PageRequest): Promise<PageResult<MessageLogRecord>> {
     const filter: FilterQuery<MessageLog> = { client_id: new Types.ObjectId(scope.clientId) };
     if (scope.sessionId) filter.session_id = new Types.ObjectId(scope.sessionId);
     const [items, total] = await Promise.all([
-      this.logs.find(filter).sort(NEWEST_FIRST).skip(skipFor(page)).limit(page.limit).lean<MessageLogRecord[]>().exec(),
-      this.logs.countDocuments(filter).exec(),
+      this.messageLogs.find(filter).sort(NEWEST_FIRST).skip(skipFor(page)).limit(page.limit).lean<MessageLogRecord[]>().exec(),
+      this.messageLogs.countDocuments(filter).exec(),
     ]);
     return { items, total };
   }
@@ -80,7 +219,7 @@ export class MessageLogRepository {
   /** One entry, only if it belongs to the client; another client's id reads as missing. */
   async findForClient(clientId: string, id: string): Promise<MessageLogRecord | null> {
     if (!isValidObjectId(id)) return null;
-    return this.logs
+    return this.messageLogs
       .findOne({ _id: new Types.ObjectId(id), client_id: new Types.ObjectId(clientId) })
       .lean<MessageLogRecord>()
       .exec();
@@ -99,7 +238,7 @@ export class MessageLogRepository {
       const id = new Types.ObjectId(cursor.id);
       filter.$or = [{ createdAt: { [comparison]: cursor.createdAt } }, { createdAt: cursor.createdAt, _id: { [comparison]: id } }];
     }
-    const found = await this.logs
+    const found = await this.messageLogs
       .find(filter)
       .sort(towardsNewer ? OLDEST_FIRST : NEWEST_FIRST)
       .limit(limit + 1)
@@ -115,7 +254,7 @@ export class MessageLogRepository {
    * first, in a single aggregation.
    */
   async findApiRequests(clientId: string, filter: ApiRequestFilter, page: PageRequest): Promise<ApiRequestPage> {
-    const [result] = await this.logs
+    const [result] = await this.messageLogs
       .aggregate<{ counts: Array<DeliveryCounts>; page: ApiRequestRow[] }>([
         { $match: this.apiRequestMatch(clientId, filter) },
         {
@@ -159,5 +298,36 @@ export class MessageLogRepository {
     if (filter.contactNumberDigits !== undefined) match.recipient = containsLiteral(filter.contactNumberDigits);
     if (filter.contactName !== undefined) match['contact.name'] = containsLiteral(filter.contactName);
     return match;
+  }
+
+  private newDocument(entry: NewMessageLog): Record<string, unknown> {
+    const now = new Date();
+    return {
+      client_id: oid(entry.clientId),
+      session_id: oid(entry.sessionId),
+      source: entry.source,
+      broadcast_id: entry.broadcastId ? oid(entry.broadcastId) : null,
+      recipient: entry.recipient,
+      contact: {
+        contact_id: entry.contact.contactId ? oid(entry.contact.contactId) : null,
+        name: entry.contact.name,
+        phone: entry.recipient,
+      },
+      message: {
+        text: entry.message.text,
+        attachments: entry.message.attachments.map(oid),
+        location: entry.message.location,
+        contactId: entry.message.contactId ? oid(entry.message.contactId) : null,
+        template: entry.message.template ?? null,
+      },
+      template_name: entry.message.template?.name ?? null,
+      message_uid: entry.messageUid ?? newMessageUid(),
+      status: 'queued',
+      status_times: { queuedAt: now, sendingAt: null, sentAt: null, deliveredAt: null, readAt: null, failedAt: null },
+      provider_message_ids: [],
+      error: null,
+      cost_in_usd_cents: 0,
+      attempts: 0,
+    };
   }
 }

@@ -3,3 +3,4 @@ export * from './filters';
 export * from './pagination';
 export * from './query';
 export * from './validation';
+export * from './phone';

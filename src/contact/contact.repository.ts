@@ -1,0 +1,82 @@
+import { Injectable } from '@nestjs/common';
+import { InjectModel } from '@nestjs/mongoose';
+import { isValidObjectId, Model, mongo, Types } from 'mongoose';
+import { PageRequest, PageResult, skipFor } from '@app/common';
+import { Contact, ContactRecord } from './contact.schema';
+
+export interface ContactFields {
+  name: string;
+  phone: string;
+  email: string | null;
+  organization: string | null;
+}
+
+/** Thrown when a client already has a contact with that phone number. */
+export class DuplicateContactPhoneError extends Error {
+  constructor(readonly phone: string) {
+    super(`A contact with phone ${phone} already exists`);
+  }
+}
+
+const DUPLICATE_KEY = 11000;
+
+function rethrowDuplicate(error: unknown, phone: string | undefined): never {
+  if (phone !== undefined && error instanceof mongo.MongoServerError && error.code === DUPLICATE_KEY) {
+    throw new DuplicateContactPhoneError(phone);
+  }
+  throw error;
+}
+
+@Injectable()
+export class ContactRepository {
+  constructor(@InjectModel(Contact.name) private readonly contacts: Model<Contact>) {}
+
+  async create(clientId: string, fields: ContactFields): Promise<ContactRecord> {
+    try {
+      const created = await this.contacts.create({ client_id: new Types.ObjectId(clientId), ...fields });
+      return created.toObject<ContactRecord>();
+    } catch (error) {
+      rethrowDuplicate(error, fields.phone);
+    }
+  }
+
+  async list(clientId: string, page: PageRequest): Promise<PageResult<ContactRecord>> {
+    const filter = { client_id: new Types.ObjectId(clientId) };
+    const [items, total] = await Promise.all([
+      this.contacts.find(filter).sort({ createdAt: -1, _id: -1 }).skip(skipFor(page)).limit(page.limit).lean<ContactRecord[]>().exec(),
+      this.contacts.countDocuments(filter).exec(),
+    ]);
+    return { items, total };
+  }
+
+  /** The contact only if it belongs to the client; another client's id reads as missing. */
+  async findOwned(clientId: string, id: string): Promise<ContactRecord | null> {
+    if (!isValidObjectId(id)) return null;
+    return this.contacts
+      .findOne({ _id: new Types.ObjectId(id), client_id: new Types.ObjectId(clientId) })
+      .lean<ContactRecord>()
+      .exec();
+  }
+
+  async findByPhone(clientId: string, phone: string): Promise<ContactRecord | null> {
+    return this.contacts.findOne({ client_id: new Types.ObjectId(clientId), phone }).lean<ContactRecord>().exec();
+  }
+
+  async update(clientId: string, id: string, changes: Partial<ContactFields>): Promise<ContactRecord | null> {
+    if (!isValidObjectId(id)) return null;
+    try {
+      return await this.contacts
+        .findOneAndUpdate({ _id: new Types.ObjectId(id), client_id: new Types.ObjectId(clientId) }, { $set: changes }, { new: true, runValidators: true })
+        .lean<ContactRecord>()
+        .exec();
+    } catch (error) {
+      rethrowDuplicate(error, changes.phone);
+    }
+  }
+
+  async delete(clientId: string, id: string): Promise<boolean> {
+    if (!isValidObjectId(id)) return false;
+    const result = await this.contacts.deleteOne({ _id: new Types.ObjectId(id), client_id: new Types.ObjectId(clientId) }).exec();
+    return result.deletedCount === 1;
+  }
+}
