@@ -2,7 +2,7 @@ import { INestApplication } from '@nestjs/common';
 import { getModelToken } from '@nestjs/mongoose';
 import type { Model } from 'mongoose';
 import { Types } from 'mongoose';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import { MessageLog, MessageLogRecord, MessageSource, MessageStatus } from '../../src/message-log/message-log.schema';
 
 export interface MessageLogSeed {
@@ -38,12 +38,15 @@ export async function insertMessageLogs(app: INestApplication, seeds: MessageLog
   const documents = seeds.map((seed) => {
     const createdAt = seed.createdAt ?? new Date();
     const status = seed.status ?? 'sent';
-    const recipient = seed.recipient ?? '2348179803743';
+    const recipient = seed.recipient ?? `23480${randomInt(10_000_000, 99_999_999)}`;
+    const source = seed.source ?? 'api';
+    // A broadcast entry always belongs to a broadcast (one entry per broadcast and recipient).
+    const broadcastId = seed.broadcastId ?? (source === 'broadcast' ? new Types.ObjectId().toHexString() : null);
     return {
       client_id: new Types.ObjectId(seed.clientId),
       session_id: new Types.ObjectId(seed.sessionId),
-      source: seed.source ?? 'api',
-      broadcast_id: seed.broadcastId ? new Types.ObjectId(seed.broadcastId) : null,
+      source,
+      broadcast_id: broadcastId ? new Types.ObjectId(broadcastId) : null,
       recipient,
       contact: {
         contact_id: seed.contactId ? new Types.ObjectId(seed.contactId) : null,
