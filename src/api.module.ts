@@ -1,6 +1,7 @@
 import { DynamicModule, Module, Type } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { ApiExceptionFilter, createValidationPipe } from '@app/common';
+import { AttachmentHttpModule } from './attachment/attachment-http.module';
 import { HttpAuthModule } from './auth';
 import { AppConfig } from './config';
 import { ContactModule } from './contact/contact.module';
@@ -9,7 +10,13 @@ import { HealthModule } from './health/health.module';
 import { MessageLogApiModule } from './message-log/message-log.module';
 
 /** Feature modules that serve HTTP: controllers and the producers they call. */
-export const API_FEATURES: Array<Type | DynamicModule> = [HttpAuthModule, HealthModule, ContactModule, MessageLogApiModule];
+export const API_FEATURES: Array<Type | DynamicModule> = [
+  HttpAuthModule,
+  HealthModule,
+  AttachmentHttpModule,
+  ContactModule,
+  MessageLogApiModule,
+];
 
 /** The strict validation pipe and the envelope-aware exception filter, for every HTTP app (tests too). */
 export const HTTP_PIPELINE = [

@@ -17,7 +17,12 @@ export class AppConfig {
   readonly sending: { sessionRateLimitPerSecond: number; defaultProvider: ProviderName; broadcastMaxRecipients: number };
   readonly sandbox: { latencyMs: number; failureRate: number; statusDelayMs: number };
   readonly cloudApi: { baseUrl: string; version: string; timeoutMs: number };
-  readonly attachments: { storage: 'local' | 'gridfs'; directory: string };
+  readonly attachments: {
+    storage: 'local' | 'gridfs';
+    directory: string;
+    /** Caps every media class's size limit (ATTACHMENT_MAX_BYTES); null keeps WhatsApp's limits. */
+    maxBytes: number | null;
+  };
 
   constructor(variables: EnvironmentVariables) {
     this.env = variables.NODE_ENV;
@@ -46,7 +51,11 @@ export class AppConfig {
       version: variables.CLOUD_API_VERSION,
       timeoutMs: variables.CLOUD_API_TIMEOUT_MS,
     };
-    this.attachments = { storage: variables.ATTACHMENT_STORAGE, directory: variables.ATTACHMENTS_DIR };
+    this.attachments = {
+      storage: variables.ATTACHMENT_STORAGE,
+      directory: variables.ATTACHMENTS_DIR,
+      maxBytes: variables.ATTACHMENT_MAX_BYTES ?? null,
+    };
   }
 
   /** Validates `env` and builds the configuration; throws ConfigurationError on any bad variable. */

@@ -115,6 +115,16 @@ export class EnvironmentVariables {
   @MinLength(1)
   ATTACHMENTS_DIR = './public/attachments';
 
+  /**
+   * Optional ceiling, in bytes, on every media class's size limit (WhatsApp's own limits
+   * stay the ceiling when it is higher). Lets tests and small deployments lower the limits.
+   */
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt({ message: 'ATTACHMENT_MAX_BYTES must be a whole number of bytes' })
+  @Min(1, { message: 'ATTACHMENT_MAX_BYTES must be 1 or more' })
+  ATTACHMENT_MAX_BYTES?: number = undefined;
+
   @IsOptional()
   @Type(() => Number)
   @IsInt()
