@@ -1,5 +1,5 @@
 import { BadRequestException } from '@nestjs/common';
-import { decodeCursor, encodeCursor, MessageCursor } from './message-cursor';
+import { decodeCursor, encodeCursor, MessageCursor, pageCursors } from './message-cursor';
 
 describe('message cursors', () => {
   const position: MessageCursor = {
@@ -40,5 +40,39 @@ describe('message cursors', () => {
     const cursor = encodeCursor(position);
     const tampered = cursor.slice(0, -3) + (cursor.endsWith('A') ? 'BBB' : 'AAA');
     expect(() => decodeCursor(tampered)).toThrow(BadRequestException);
+  });
+});
+
+describe('pageCursors', () => {
+  const item = (minute: number, id: string) => ({
+    createdAt: new Date(Date.UTC(2025, 6, 2, 4, minute)),
+    _id: { toHexString: () => id },
+  });
+  const page = [item(30, 'b'.repeat(24)), item(20, 'a'.repeat(24))];
+
+  it('gives an empty page no cursors', () => {
+    expect(pageCursors([], null, false)).toEqual({ nextCursor: null, prevCursor: null });
+  });
+
+  it('starts the first page at the newest end: no prevCursor, nextCursor only when more exist', () => {
+    expect(pageCursors(page, null, false)).toEqual({ nextCursor: null, prevCursor: null });
+    const { nextCursor, prevCursor } = pageCursors(page, null, true);
+    expect(prevCursor).toBeNull();
+    expect(decodeCursor(nextCursor!)).toEqual({ createdAt: page[1].createdAt, id: 'a'.repeat(24), direction: 'older' });
+  });
+
+  it('going older, points back to newer from the first item and on from the last', () => {
+    const from = decodeCursor(encodeCursor({ createdAt: new Date(Date.UTC(2025, 6, 2, 5)), id: 'c'.repeat(24), direction: 'older' }));
+    const { nextCursor, prevCursor } = pageCursors(page, from, false);
+    expect(nextCursor).toBeNull();
+    expect(decodeCursor(prevCursor!)).toEqual({ createdAt: page[0].createdAt, id: 'b'.repeat(24), direction: 'newer' });
+  });
+
+  it('going newer, always points back to older, and on to newer only when more exist', () => {
+    const from = { createdAt: new Date(Date.UTC(2025, 6, 2, 4)), id: 'c'.repeat(24), direction: 'newer' as const };
+    const end = pageCursors(page, from, false);
+    expect(end.prevCursor).toBeNull();
+    expect(decodeCursor(end.nextCursor!).direction).toBe('older');
+    expect(pageCursors(page, from, true).prevCursor).not.toBeNull();
   });
 });

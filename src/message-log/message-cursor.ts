@@ -51,3 +51,33 @@ export function decodeCursor(text: string): MessageCursor {
   if (Number.isNaN(createdAt.getTime()) || createdAt.toISOString() !== t) throw invalid;
   return { createdAt, id, direction: d === 'o' ? 'older' : 'newer' };
 }
+
+export interface PageCursors {
+  /** Older messages; null when this page reaches the oldest. */
+  nextCursor: string | null;
+  /** Newer messages; null when this page reaches the newest. */
+  prevCursor: string | null;
+}
+
+interface Positioned {
+  createdAt: Date;
+  _id: { toHexString(): string };
+}
+
+/**
+ * The cursors of a newest-first page. `hasMore` says whether more items lie beyond the
+ * page in the direction it was read; the other direction has items whenever the page was
+ * reached through a cursor (the page it came from).
+ */
+export function pageCursors(items: readonly Positioned[], cursor: MessageCursor | null, hasMore: boolean): PageCursors {
+  const newest = items.at(0);
+  const oldest = items.at(-1);
+  if (!newest || !oldest) return { nextCursor: null, prevCursor: null };
+  const towardsNewer = cursor?.direction === 'newer';
+  const olderExist = towardsNewer ? true : hasMore;
+  const newerExist = towardsNewer ? hasMore : cursor !== null;
+  return {
+    nextCursor: olderExist ? encodeCursor({ createdAt: oldest.createdAt, id: oldest._id.toHexString(), direction: 'older' }) : null,
+    prevCursor: newerExist ? encodeCursor({ createdAt: newest.createdAt, id: newest._id.toHexString(), direction: 'newer' }) : null,
+  };
+}

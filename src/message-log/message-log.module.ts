@@ -1,7 +1,12 @@
 import { Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
+import { AttachmentModule } from '../attachment';
+import { AuthModule } from '../auth';
+import { ContactDataModule } from '../contact/contact.module';
 import { ApiRequestLogController } from './api-request-log.controller';
 import { ApiRequestLogService } from './api-request-log.service';
+import { ContactMessagesController } from './contact-messages.controller';
+import { ContactMessagesService } from './contact-messages.service';
 import { MessageLogController } from './message-log.controller';
 import { MessageLogRepository } from './message-log.repository';
 import { MessageLog, MessageLogSchema } from './message-log.schema';
@@ -17,8 +22,8 @@ export class MessageLogDataModule {}
 
 /** The three read views of the ledger over HTTP: seeds 000, 003 and 004. */
 @Module({
-  imports: [MessageLogDataModule],
-  controllers: [MessageLogController, ApiRequestLogController],
-  providers: [MessageLogService, ApiRequestLogService],
+  imports: [MessageLogDataModule, AuthModule, ContactDataModule, AttachmentModule],
+  controllers: [MessageLogController, ContactMessagesController, ApiRequestLogController],
+  providers: [MessageLogService, ContactMessagesService, ApiRequestLogService],
 })
 export class MessageLogApiModule {}
