@@ -59,7 +59,7 @@ export class ApiRequestsQueryDto {
   })
   @IsOptional()
   @IsString({ message: 'contact_number must be text' })
-  @Matches(/^\+?[\d\s().-]*\d[\d\s().-]*$/, {
+  @Matches(/^(?=\D*\d)\+?[\d\s().-]+$/, {
     message: 'contact_number may only contain digits, spaces and + - ( ) . and at least one digit',
   })
   @MaxLength(32, { message: 'contact_number must be 32 characters or fewer' })
