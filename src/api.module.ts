@@ -4,6 +4,7 @@ import { ApiExceptionFilter, createValidationPipe } from '@app/common';
 import { AttachmentHttpModule } from './attachment/attachment-http.module';
 import { HttpAuthModule } from './auth';
 import { AppConfig } from './config';
+import { BroadcastModule } from './broadcast/broadcast.module';
 import { ContactModule } from './contact/contact.module';
 import { CoreModule } from './core/core.module';
 import { HealthModule } from './health/health.module';
@@ -15,6 +16,7 @@ export const API_FEATURES: Array<Type | DynamicModule> = [
   HealthModule,
   AttachmentHttpModule,
   ContactModule,
+  BroadcastModule,
   MessageLogApiModule,
 ];
 

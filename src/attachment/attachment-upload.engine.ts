@@ -38,6 +38,8 @@ export class AttachmentUploadEngine implements StorageEngine {
   }
 }
 
+const PARSER_LIMIT_SLACK_BYTES = 1024 * 1024;
+
 /** Multipart limits for uploads: one file, no other fields worth more than a few bytes. */
 export function attachmentUploadOptions(intake: AttachmentIntake, stores: AttachmentStores, maxBytes: number | null): MulterModuleOptions {
   return {
@@ -47,8 +49,9 @@ export function attachmentUploadOptions(intake: AttachmentIntake, stores: Attach
       fields: 4,
       fieldSize: 1024,
       parts: 5,
-      // One byte of slack: the intake's own per-class limit is the one that answers first.
-      fileSize: largestSizeLimit(maxBytes) + 1,
+      // A backstop only: the intake stops each file at its class's limit, with a message
+      // naming it, long before the parser reaches this one.
+      fileSize: largestSizeLimit(maxBytes) + PARSER_LIMIT_SLACK_BYTES,
     },
   };
 }

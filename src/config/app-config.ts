@@ -14,7 +14,13 @@ export class AppConfig {
   readonly security: { credentialsEncryptionKey: Buffer };
   readonly log: { level: string; pretty: boolean };
   readonly worker: { concurrency: number; sendAttempts: number; sendBackoffMs: number };
-  readonly sending: { sessionRateLimitPerSecond: number; defaultProvider: ProviderName; broadcastMaxRecipients: number };
+  readonly sending: {
+    sessionRateLimitPerSecond: number;
+    defaultProvider: ProviderName;
+    broadcastMaxRecipients: number;
+    progressFlushMs: number;
+  };
+  readonly sweep: { intervalMs: number; pendingThresholdMs: number };
   readonly sandbox: { latencyMs: number; failureRate: number; statusDelayMs: number };
   readonly cloudApi: { baseUrl: string; version: string; timeoutMs: number };
   readonly attachments: {
@@ -40,7 +46,9 @@ export class AppConfig {
       sessionRateLimitPerSecond: variables.SESSION_RATE_LIMIT_PER_SECOND,
       defaultProvider: variables.DEFAULT_PROVIDER,
       broadcastMaxRecipients: variables.BROADCAST_MAX_RECIPIENTS,
+      progressFlushMs: variables.BROADCAST_PROGRESS_FLUSH_MS,
     };
+    this.sweep = { intervalMs: variables.BROADCAST_SWEEP_INTERVAL_MS, pendingThresholdMs: variables.BROADCAST_SWEEP_PENDING_MS };
     this.sandbox = {
       latencyMs: variables.SANDBOX_LATENCY_MS,
       failureRate: variables.SANDBOX_FAILURE_RATE,

@@ -46,9 +46,9 @@ export class EnvironmentVariables {
   @IsIn(['json', 'pretty'])
   LOG_FORMAT: 'json' | 'pretty' = 'json';
 
-  /** Largest JSON body the API accepts. */
+  /** Largest JSON body the API accepts; 2 MB holds a broadcast to 100,000 numbers. */
   @Matches(/^\d+(b|kb|mb)$/i, { message: 'BODY_LIMIT must look like 512kb or 2mb' })
-  BODY_LIMIT = '1mb';
+  BODY_LIMIT = '2mb';
 
   @Type(() => Number)
   @IsInt()
@@ -107,6 +107,25 @@ export class EnvironmentVariables {
   @IsInt()
   @Min(1)
   BROADCAST_MAX_RECIPIENTS = 100000;
+
+  /** How often the worker looks for broadcast recipients whose send job vanished from Redis. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  BROADCAST_SWEEP_INTERVAL_MS = 60000;
+
+  /** A recipient pending this long whose job is not in Redis is enqueued again. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  BROADCAST_SWEEP_PENDING_MS = 300000;
+
+  /** Longest a recipient's outcome waits in a worker before it is written to its broadcast (batched). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(10)
+  @Max(60000)
+  BROADCAST_PROGRESS_FLUSH_MS = 250;
 
   @IsIn(['local', 'gridfs'])
   ATTACHMENT_STORAGE: 'local' | 'gridfs' = 'local';

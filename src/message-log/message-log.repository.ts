@@ -189,6 +189,19 @@ export class MessageLogRepository {
     return result.modifiedCount === 1;
   }
 
+  /**
+   * A delivery report (webhook, sandbox) for one of the entry's wire messages. It only
+   * moves entries whose every wire message was sent: while the sender is still sending the
+   * other parts, the entry's own outcome is the sender's to write.
+   */
+  async applyDeliveryStatus(id: string, status: 'delivered' | 'read' | 'failed', at: Date, failure?: MessageFailure): Promise<boolean> {
+    const from = statusesBefore(status).filter((candidate) => MESSAGE_STATUS_RANK[candidate] >= MESSAGE_STATUS_RANK.sent);
+    const set: Record<string, unknown> = { status, [`status_times.${status}At`]: at };
+    if (status === 'failed') set.error = failure ?? { code: 'delivery_failed', message: 'The provider reported the message as failed' };
+    const result = await this.messageLogs.updateOne({ _id: oid(id), status: { $in: from } }, { $set: set }).exec();
+    return result.modifiedCount === 1;
+  }
+
   // ---------------------------------------------------------------------------------------
   // Reads used by the sending pipeline.
   // ---------------------------------------------------------------------------------------

@@ -1,2 +1,3 @@
 export * from './message';
 export * from './provider';
+export * from './sandbox';

@@ -1,0 +1,118 @@
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ProviderError, SendRequest, SendResult, StatusUpdateSink, WhatsappProvider } from '../provider';
+
+/**
+ * Recipients with these endings behave the same way every time, so that tests and demos
+ * can exercise failures deterministically (any valid number works, e.g. 2348031239999):
+ * - ending in 9999: always fails permanently (131026, "message undeliverable");
+ * - ending in 7777: the first attempt of each wire message fails transiently (130429,
+ *   "rate limit hit"); the retry succeeds.
+ */
+export const SANDBOX_ALWAYS_FAILS_SUFFIX = '9999';
+export const SANDBOX_FAILS_ONCE_SUFFIX = '7777';
+export const SANDBOX_PERMANENT_ERROR_CODE = '131026';
+export const SANDBOX_TRANSIENT_ERROR_CODE = '130429';
+export const SANDBOX_RANDOM_FAILURE_CODE = 'sandbox_random_failure';
+/** Price the sandbox reports with its `delivered` update, like Cloud API pricing webhooks. */
+export const SANDBOX_PRICE_IN_USD_CENTS = 1;
+
+export interface SandboxOptions {
+  /** Delay of every send. */
+  latencyMs: number;
+  /** Share of sends (0..1) that fail transiently at random, besides the magic numbers. */
+  failureRate: number;
+  /** Delay before `delivered`, and again before `read`; 0 disables status updates. */
+  statusDelayMs: number;
+  /** Where delivered/read updates go: the same service real webhooks use. */
+  statusSink?: StatusUpdateSink;
+  random?: () => number;
+  onStatusError?: (error: unknown) => void;
+}
+
+/**
+ * The default provider: no network. Counts accepted sends per idempotency key (one key
+ * per wire message of one recipient), so that tests can prove nothing was sent twice.
+ */
+export class SandboxProvider implements WhatsappProvider {
+  readonly name = 'sandbox' as const;
+  private readonly accepted = new Map<string, number>();
+  private readonly attempts = new Map<string, number>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private closed = false;
+
+  constructor(private readonly options: SandboxOptions) {}
+
+  async send(request: SendRequest): Promise<SendResult> {
+    if (this.options.latencyMs > 0) await sleep(this.options.latencyMs);
+    const attempt = (this.attempts.get(request.idempotencyKey) ?? 0) + 1;
+    this.attempts.set(request.idempotencyKey, attempt);
+    if (request.to.endsWith(SANDBOX_ALWAYS_FAILS_SUFFIX)) {
+      throw new ProviderError(
+        'permanent',
+        SANDBOX_PERMANENT_ERROR_CODE,
+        `Message undeliverable: sandbox numbers ending in ${SANDBOX_ALWAYS_FAILS_SUFFIX} never receive messages`,
+      );
+    }
+    if (request.to.endsWith(SANDBOX_FAILS_ONCE_SUFFIX) && attempt === 1) {
+      throw new ProviderError(
+        'transient',
+        SANDBOX_TRANSIENT_ERROR_CODE,
+        `Rate limit hit: sandbox numbers ending in ${SANDBOX_FAILS_ONCE_SUFFIX} fail their first attempt`,
+      );
+    }
+    if (this.options.failureRate > 0 && (this.options.random ?? Math.random)() < this.options.failureRate) {
+      throw new ProviderError('transient', SANDBOX_RANDOM_FAILURE_CODE, 'Simulated transient failure (SANDBOX_FAILURE_RATE)');
+    }
+    const providerMessageId = `wamid.sandbox.${randomBytes(12).toString('hex')}`;
+    this.accepted.set(request.idempotencyKey, (this.accepted.get(request.idempotencyKey) ?? 0) + 1);
+    this.scheduleStatusUpdates(providerMessageId, request.to);
+    return { providerMessageId };
+  }
+
+  /** How many times the wire message with this idempotency key was accepted. */
+  sendCount(idempotencyKey: string): number {
+    return this.accepted.get(idempotencyKey) ?? 0;
+  }
+
+  /** Accepted sends per idempotency key. */
+  sendCounts(): ReadonlyMap<string, number> {
+    return this.accepted;
+  }
+
+  /** Idempotency keys accepted more than once (should always be empty). */
+  duplicateSends(): string[] {
+    return [...this.accepted].filter(([, count]) => count > 1).map(([key]) => key);
+  }
+
+  /** Stops pending status updates (process shutdown). */
+  close(): void {
+    this.closed = true;
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+  }
+
+  private scheduleStatusUpdates(providerMessageId: string, recipient: string): void {
+    const { statusSink, statusDelayMs } = this.options;
+    if (!statusSink || statusDelayMs <= 0) return;
+    const later = (delayMs: number, action: () => Promise<void>): void => {
+      if (this.closed) return;
+      const timer = setTimeout(() => {
+        this.timers.delete(timer);
+        action().catch((error: unknown) => this.options.onStatusError?.(error));
+      }, delayMs);
+      timer.unref();
+      this.timers.add(timer);
+    };
+    later(statusDelayMs, async () => {
+      await statusSink.apply({
+        providerMessageId,
+        status: 'delivered',
+        timestamp: new Date(),
+        recipient,
+        costInUsdCents: SANDBOX_PRICE_IN_USD_CENTS,
+      });
+      later(statusDelayMs, () => statusSink.apply({ providerMessageId, status: 'read', timestamp: new Date(), recipient }));
+    });
+  }
+}

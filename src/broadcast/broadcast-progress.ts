@@ -1,0 +1,77 @@
+import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { AppConfig } from '../config';
+import { BroadcastRepository, RecipientMoves } from './broadcast.repository';
+import { BroadcastSendContext } from './broadcast.schema';
+
+/** Outcomes buffered before a flush is forced regardless of the timer. */
+const MAX_BUFFERED_OUTCOMES = 2000;
+const CONTEXT_TTL_MS = 60_000;
+const MAX_CACHED_CONTEXTS = 1000;
+
+/**
+ * Worker side of a broadcast's progress. Recipient outcomes are buffered and written many
+ * per update (one $pull/$addToSet per broadcast per flush, on a short timer): one update
+ * per recipient on a document holding a 100,000-element array would be quadratic. After
+ * each flush the broadcast is finished if nothing is pending. Outcomes lost with a dying
+ * worker are recovered by the sweep (the message logs keep them).
+ */
+@Injectable()
+export class BroadcastProgress implements OnModuleDestroy {
+  private readonly logger = new Logger(BroadcastProgress.name);
+  private buffer = new Map<string, RecipientMoves>();
+  private buffered = 0;
+  private timer?: NodeJS.Timeout;
+  private flushing: Promise<void> = Promise.resolve();
+  private readonly contexts = new Map<string, { context: BroadcastSendContext | null; loadedAt: number }>();
+
+  constructor(
+    private readonly broadcasts: BroadcastRepository,
+    private readonly config: AppConfig,
+  ) {}
+
+  record(broadcastId: string, recipient: string, outcome: 'sent' | 'failed'): void {
+    const moves = this.buffer.get(broadcastId) ?? { sent: [], failed: [] };
+    moves[outcome].push(recipient);
+    this.buffer.set(broadcastId, moves);
+    this.buffered += 1;
+    if (this.buffered >= MAX_BUFFERED_OUTCOMES) void this.flush();
+    else this.timer ??= setTimeout(() => void this.flush(), this.config.sending.progressFlushMs);
+  }
+
+  /** Writes every buffered outcome; flushes run one after another. */
+  flush(): Promise<void> {
+    this.flushing = this.flushing.then(() => this.flushBuffered());
+    return this.flushing;
+  }
+
+  /** What a send job needs of its broadcast (never its recipient arrays), cached briefly; null when deleted. */
+  async sendContext(broadcastId: string): Promise<BroadcastSendContext | null> {
+    const cached = this.contexts.get(broadcastId);
+    if (cached && Date.now() - cached.loadedAt < CONTEXT_TTL_MS) return cached.context;
+    const context = await this.broadcasts.findSendContext(broadcastId);
+    if (this.contexts.size >= MAX_CACHED_CONTEXTS) this.contexts.delete(this.contexts.keys().next().value!);
+    this.contexts.set(broadcastId, { context, loadedAt: Date.now() });
+    return context;
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.flush();
+  }
+
+  private async flushBuffered(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const batch = this.buffer;
+    this.buffer = new Map();
+    this.buffered = 0;
+    for (const [broadcastId, moves] of batch) {
+      try {
+        await this.broadcasts.moveRecipients(broadcastId, moves);
+        await this.broadcasts.finishIfDone(broadcastId);
+      } catch (error) {
+        this.logger.warn({ err: error, broadcastId }, 'Could not record broadcast progress; retrying');
+        for (const outcome of ['sent', 'failed'] as const) for (const recipient of moves[outcome]) this.record(broadcastId, recipient, outcome);
+      }
+    }
+  }
+}

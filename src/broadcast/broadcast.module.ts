@@ -1,0 +1,69 @@
+import { BullModule } from '@nestjs/bull';
+import { Global, Injectable, Module, OnApplicationBootstrap } from '@nestjs/common';
+import { MongooseModule } from '@nestjs/mongoose';
+import { ATTACHMENT_USAGE, AttachmentModule, AttachmentUsage } from '../attachment';
+import { ContactDataModule } from '../contact/contact.module';
+import { MessageLogDataModule } from '../message-log/message-log.module';
+import { SendQueueModule } from '../sending/send-queue.module';
+import { BROADCAST_QUEUE } from '../sending/sending.jobs';
+import { BroadcastProgress } from './broadcast-progress';
+import { BroadcastStopSignal } from './broadcast-stop.signal';
+import { BroadcastController } from './broadcast.controller';
+import { BroadcastProcessor } from './broadcast.processor';
+import { BroadcastQueue } from './broadcast.queue';
+import { BroadcastRepository } from './broadcast.repository';
+import { Broadcast, BroadcastSchema } from './broadcast.schema';
+import { BroadcastService } from './broadcast.service';
+
+/** Broadcast records, the stop signal and the broadcast queue's producer: shared by the API and the worker. */
+@Module({
+  imports: [MongooseModule.forFeature([{ name: Broadcast.name, schema: BroadcastSchema }]), BullModule.registerQueue({ name: BROADCAST_QUEUE })],
+  providers: [BroadcastRepository, BroadcastStopSignal, BroadcastQueue],
+  exports: [BroadcastRepository, BroadcastStopSignal, BroadcastQueue],
+})
+export class BroadcastDataModule {}
+
+/** DELETE /attachment/:id answers 409 while a sending broadcast uses the attachment. */
+@Injectable()
+class BroadcastAttachmentUsage implements AttachmentUsage {
+  constructor(private readonly broadcasts: BroadcastRepository) {}
+
+  countSendingBroadcastsUsing(clientId: string, attachmentId: string): Promise<number> {
+    return this.broadcasts.countSendingUsingAttachment(clientId, attachmentId);
+  }
+}
+
+/** Provides the attachment module's usage port (global, so that AttachmentService can see it). */
+@Global()
+@Module({
+  imports: [BroadcastDataModule],
+  providers: [{ provide: ATTACHMENT_USAGE, useClass: BroadcastAttachmentUsage }],
+  exports: [ATTACHMENT_USAGE],
+})
+export class BroadcastAttachmentUsageModule {}
+
+/** /broadcast over HTTP. */
+@Module({
+  imports: [BroadcastDataModule, BroadcastAttachmentUsageModule, AttachmentModule, ContactDataModule, MessageLogDataModule, SendQueueModule],
+  controllers: [BroadcastController],
+  providers: [BroadcastService],
+})
+export class BroadcastModule {}
+
+/** Registers the repeatable sweep when a worker starts. */
+@Injectable()
+class BroadcastSweepScheduler implements OnApplicationBootstrap {
+  constructor(private readonly queue: BroadcastQueue) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.queue.scheduleSweep();
+  }
+}
+
+/** Worker side: fan-out of new broadcasts and the sweep. */
+@Module({
+  imports: [BroadcastDataModule, SendQueueModule],
+  providers: [BroadcastProcessor, BroadcastSweepScheduler, BroadcastProgress],
+  exports: [BroadcastDataModule, BroadcastProgress],
+})
+export class BroadcastWorkerModule {}

@@ -1,0 +1,78 @@
+import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
+import { HydratedDocument, Types } from 'mongoose';
+
+export const SEND_TYPES = ['individual'] as const;
+export type SendType = (typeof SEND_TYPES)[number];
+
+/** `sending` ends exactly once, in one of the others. */
+export const BROADCAST_STATUSES = ['sending', 'completed', 'completed_with_errors', 'failed', 'cancelled'] as const;
+export type BroadcastStatus = (typeof BROADCAST_STATUSES)[number];
+
+@Schema({ _id: false })
+export class BroadcastLocation {
+  @Prop({ type: Number, required: true }) lat!: number;
+  @Prop({ type: Number, required: true }) lng!: number;
+  @Prop({ type: String, default: null }) name!: string | null;
+  @Prop({ type: String, default: null }) address!: string | null;
+}
+
+/** Seed 001's `message`: at least one part is present. */
+@Schema({ _id: false })
+export class BroadcastMessage {
+  @Prop({ type: String, default: null }) text!: string | null;
+  @Prop({ type: [Types.ObjectId], default: [] }) attachments!: Types.ObjectId[];
+  @Prop({ type: BroadcastLocation, default: null }) location!: BroadcastLocation | null;
+  @Prop({ type: Types.ObjectId, default: null }) contactId!: Types.ObjectId | null;
+}
+
+/** Why a recipient is in `failed`, for reasons known when the broadcast was created (invalid numbers). */
+@Schema({ _id: false })
+export class RecipientFailure {
+  @Prop({ type: String, required: true }) recipient!: string;
+  @Prop({ type: String, required: true }) code!: string;
+  @Prop({ type: String, required: true }) message!: string;
+}
+
+/**
+ * One message to many recipients (seed 001). Every recipient is in exactly one of
+ * `pending`, `sent`, `failed` at every moment; the worker moves them in batches with
+ * atomic array operators. Reasons of send failures live in the recipients' message logs
+ * (the ledger); GET /broadcast/:id joins them into `failures`.
+ */
+@Schema({ collection: 'broadcasts', timestamps: true })
+export class Broadcast {
+  @Prop({ type: Types.ObjectId, required: true }) client_id!: Types.ObjectId;
+  @Prop({ type: Types.ObjectId, required: true }) session_id!: Types.ObjectId;
+  @Prop({ type: String, required: true, enum: SEND_TYPES }) send_type!: SendType;
+  /** The recipients as the client gave them, comma-separated (seed 001 echoes it). */
+  @Prop({ type: String, required: true }) to!: string;
+  @Prop({ type: BroadcastMessage, required: true }) message!: BroadcastMessage;
+  @Prop({ type: String, required: true, enum: BROADCAST_STATUSES, default: 'sending' }) status!: BroadcastStatus;
+  @Prop({ type: [String], default: [] }) sent!: string[];
+  @Prop({ type: [String], default: [] }) pending!: string[];
+  @Prop({ type: [String], default: [] }) failed!: string[];
+  @Prop({ type: [RecipientFailure], default: [] }) failures!: RecipientFailure[];
+  /** When the status left `sending`. */
+  @Prop({ type: Date, default: null }) finished_at!: Date | null;
+}
+
+export type BroadcastDocument = HydratedDocument<Broadcast>;
+export const BroadcastSchema = SchemaFactory.createForClass(Broadcast);
+
+// GET /broadcast, client-wide (type=all) and per session, newest first.
+BroadcastSchema.index({ client_id: 1, createdAt: -1, _id: -1 });
+BroadcastSchema.index({ client_id: 1, session_id: 1, createdAt: -1, _id: -1 });
+// The sweep looks for broadcasts still sending after a while.
+BroadcastSchema.index({ status: 1, createdAt: 1 });
+// DELETE /attachment/:id asks whether a sending broadcast still uses the attachment.
+BroadcastSchema.index({ client_id: 1, 'message.attachments': 1, status: 1 });
+
+export interface BroadcastRecord extends Broadcast {
+  _id: Types.ObjectId;
+  createdAt: Date;
+  updatedAt: Date;
+  __v: number;
+}
+
+/** What the worker needs to send to one recipient: never the (possibly huge) recipient arrays. */
+export type BroadcastSendContext = Pick<BroadcastRecord, '_id' | 'client_id' | 'session_id' | 'message' | 'status'>;

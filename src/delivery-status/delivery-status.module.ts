@@ -1,0 +1,12 @@
+import { Module } from '@nestjs/common';
+import { MessageLogDataModule } from '../message-log/message-log.module';
+import { WhatsappLogDataModule } from '../whatsapp-log/whatsapp-log.module';
+import { DeliveryStatusService } from './delivery-status.service';
+
+/** Applies delivery status updates (webhooks, sandbox) to the ledger. */
+@Module({
+  imports: [MessageLogDataModule, WhatsappLogDataModule],
+  providers: [DeliveryStatusService],
+  exports: [DeliveryStatusService],
+})
+export class DeliveryStatusModule {}

@@ -1,0 +1,42 @@
+import { Injectable } from '@nestjs/common';
+import { OutgoingMessage, ProviderError } from '@app/whatsapp';
+import { AttachmentService } from '../attachment';
+import { ContactService, contactCardOf } from '../contact/contact.service';
+import type { MessageContent } from '../message-log/message-log.schema';
+
+/**
+ * Turns a logical message (seed 001's `message`) into the wire messages WhatsApp takes, in
+ * a fixed order: text, each attachment as its media message, location, contact card.
+ */
+@Injectable()
+export class MessageRenderer {
+  constructor(
+    private readonly attachments: AttachmentService,
+    private readonly contacts: ContactService,
+  ) {}
+
+  async render(clientId: string, content: MessageContent): Promise<OutgoingMessage[]> {
+    const parts: OutgoingMessage[] = [];
+    if (content.template) parts.push({ kind: 'template', template: content.template });
+    if (content.text) parts.push({ kind: 'text', text: content.text });
+    if (content.attachments.length > 0) {
+      const ids = content.attachments.map((id) => id.toHexString());
+      const found = await this.attachments.findOwned(clientId, ids);
+      for (const id of ids) {
+        const attachment = found.find((candidate) => candidate._id.toHexString() === id);
+        if (!attachment) throw new ProviderError('permanent', 'attachment_missing', `Attachment ${id} no longer exists`);
+        parts.push({ kind: 'media', mediaKind: this.attachments.mediaKindOf(attachment), media: this.attachments.mediaSource(attachment) });
+      }
+    }
+    if (content.location) {
+      const { lat, lng, name, address } = content.location;
+      parts.push({ kind: 'location', latitude: lat, longitude: lng, ...(name ? { name } : {}), ...(address ? { address } : {}) });
+    }
+    if (content.contactId) {
+      const contact = await this.contacts.findOwned(clientId, content.contactId.toHexString());
+      if (!contact) throw new ProviderError('permanent', 'contact_missing', `Contact ${content.contactId.toHexString()} no longer exists`);
+      parts.push({ kind: 'contacts', contacts: [contactCardOf(contact)] });
+    }
+    return parts;
+  }
+}

@@ -1,0 +1,61 @@
+import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { ProviderError, SandboxProvider, WhatsappProvider } from '@app/whatsapp';
+import { CredentialsCipher, SessionRecord } from '../auth';
+import { AppConfig } from '../config';
+import { DeliveryStatusService } from '../delivery-status/delivery-status.service';
+
+export const PROVIDER_UNAVAILABLE_CODE = 'provider_unavailable';
+
+/**
+ * Builds the provider a session sends through, from its `provider` name and its decrypted
+ * credentials. Worker side only. Add a provider by adding a case below.
+ */
+@Injectable()
+export class ProviderRegistry implements OnApplicationShutdown {
+  private readonly logger = new Logger(ProviderRegistry.name);
+  /** The sandbox has no credentials: one instance serves every session (and counts every send). */
+  readonly sandbox: SandboxProvider;
+
+  constructor(
+    config: AppConfig,
+    statuses: DeliveryStatusService,
+    private readonly cipher: CredentialsCipher,
+  ) {
+    this.sandbox = new SandboxProvider({
+      latencyMs: config.sandbox.latencyMs,
+      failureRate: config.sandbox.failureRate,
+      statusDelayMs: config.sandbox.statusDelayMs,
+      statusSink: statuses,
+      onStatusError: (error) => this.logger.warn({ err: error }, 'Sandbox status update could not be applied'),
+    });
+  }
+
+  /** The session's provider; a ProviderError (permanent) when it cannot be built. */
+  providerFor(session: Pick<SessionRecord, '_id' | 'provider' | 'credentials_encrypted'>): WhatsappProvider {
+    switch (session.provider) {
+      case 'sandbox':
+        return this.sandbox;
+      case 'cloud-api':
+        // The credentials are decrypted here so that a broken key is reported as such.
+        this.credentialsOf(session);
+        throw new ProviderError('permanent', PROVIDER_UNAVAILABLE_CODE, 'The cloud-api provider is not available in this build');
+    }
+  }
+
+  onApplicationShutdown(): void {
+    this.sandbox.close();
+  }
+
+  private credentialsOf(session: Pick<SessionRecord, '_id' | 'credentials_encrypted'>): Record<string, string> {
+    if (!session.credentials_encrypted) {
+      throw new ProviderError('permanent', 'session_credentials_missing', 'The session has no provider credentials', { sessionUnusable: true });
+    }
+    try {
+      return this.cipher.decrypt(session.credentials_encrypted);
+    } catch {
+      throw new ProviderError('permanent', 'session_credentials_unreadable', 'The session credentials cannot be decrypted with the configured key', {
+        sessionUnusable: true,
+      });
+    }
+  }
+}

@@ -1,0 +1,99 @@
+import { InjectQueue } from '@nestjs/bull';
+import { Injectable } from '@nestjs/common';
+import type { JobOptions, Queue } from 'bull';
+import { AppConfig } from '../config';
+import { broadcastRecipientJobId, messageJobId, SEND_JOB, SEND_QUEUE, SendJobData } from './sending.jobs';
+
+/** Jobs per addBulk call: one Redis round trip (MULTI) per chunk instead of one per recipient. */
+export const ENQUEUE_CHUNK_SIZE = 1000;
+
+/**
+ * Removes waiting, paused and delayed jobs whose id starts with ARGV[2] in one pass per list.
+ * Bull's own removeJobs does an LREM per job (quadratic on a 100,000-job queue); this rebuilds
+ * each list once. Active jobs are left alone: they hold a lock and finish (the processor
+ * checks the broadcast's stop signal before sending).
+ * KEYS: wait, paused, delayed. ARGV[1]: job key prefix ("<prefix>:send:"), ARGV[2]: job id prefix.
+ */
+const PURGE_JOBS_SCRIPT = `
+local jobKeyPrefix, idPrefix = ARGV[1], ARGV[2]
+local idPrefixLength = string.len(idPrefix)
+local removed = 0
+local function matches(id) return string.sub(id, 1, idPrefixLength) == idPrefix end
+local function drop(id) redis.call('DEL', jobKeyPrefix .. id, jobKeyPrefix .. id .. ':logs') removed = removed + 1 end
+for i = 1, 2 do
+  local ids = redis.call('LRANGE', KEYS[i], 0, -1)
+  local keep, changed = {}, false
+  for _, id in ipairs(ids) do
+    if matches(id) then drop(id) changed = true else keep[#keep + 1] = id end
+  end
+  if changed then
+    redis.call('DEL', KEYS[i])
+    for first = 1, #keep, 5000 do redis.call('RPUSH', KEYS[i], unpack(keep, first, math.min(first + 4999, #keep))) end
+  end
+end
+for _, id in ipairs(redis.call('ZRANGE', KEYS[3], 0, -1)) do
+  if matches(id) then redis.call('ZREM', KEYS[3], id) drop(id) end
+end
+return removed
+`;
+
+/** The producer of the send queue: the only code that adds (or removes) send jobs. */
+@Injectable()
+export class SendQueue {
+  constructor(
+    @InjectQueue(SEND_QUEUE) private readonly queue: Queue<SendJobData>,
+    private readonly config: AppConfig,
+  ) {}
+
+  /** One job per recipient, in bulk chunks; ids derived from broadcast and recipient, so re-adding is harmless. */
+  async enqueueBroadcastRecipients(broadcastId: string, recipients: string[]): Promise<void> {
+    for (let start = 0; start < recipients.length; start += ENQUEUE_CHUNK_SIZE) {
+      await this.queue.addBulk(
+        recipients.slice(start, start + ENQUEUE_CHUNK_SIZE).map((recipient) => ({
+          name: SEND_JOB,
+          data: { kind: 'broadcast-recipient' as const, broadcastId, recipient },
+          opts: this.jobOptions(broadcastRecipientJobId(broadcastId, recipient)),
+        })),
+      );
+    }
+  }
+
+  /** Enqueues one message-log entry (POST /v1/messages) through the same pipeline and rate limit. */
+  async enqueueMessage(messageLogId: string): Promise<void> {
+    await this.queue.add(SEND_JOB, { kind: 'message', messageLogId }, this.jobOptions(messageJobId(messageLogId)));
+  }
+
+  /** Removes every queued (not yet active) job of the broadcast; returns how many. */
+  async removeBroadcastJobs(broadcastId: string): Promise<number> {
+    const keys = ['wait', 'paused', 'delayed'].map((type) => this.queue.toKey(type));
+    const removed = await this.queue.client.eval(PURGE_JOBS_SCRIPT, keys.length, ...keys, this.queue.toKey(''), `${broadcastId}:`);
+    return Number(removed);
+  }
+
+  /** The recipients of the list whose job is not in Redis (finished and removed, or lost). */
+  async recipientsWithoutJob(broadcastId: string, recipients: string[]): Promise<string[]> {
+    const missing: string[] = [];
+    for (let start = 0; start < recipients.length; start += ENQUEUE_CHUNK_SIZE) {
+      const chunk = recipients.slice(start, start + ENQUEUE_CHUNK_SIZE);
+      const pipeline = this.queue.client.pipeline();
+      for (const recipient of chunk) pipeline.exists(this.queue.toKey(broadcastRecipientJobId(broadcastId, recipient)));
+      const results = (await pipeline.exec()) ?? [];
+      chunk.forEach((recipient, index) => {
+        if (results[index]?.[1] === 0) missing.push(recipient);
+      });
+    }
+    return missing;
+  }
+
+  private jobOptions(jobId: string): JobOptions {
+    return {
+      jobId,
+      attempts: this.config.worker.sendAttempts,
+      backoff: { type: 'exponential', delay: this.config.worker.sendBackoffMs },
+      // MongoDB keeps the outcome; finished jobs only cost Redis memory. A finished job that
+      // is added again finds its message log already final and sends nothing.
+      removeOnComplete: true,
+      removeOnFail: true,
+    };
+  }
+}
