@@ -8,7 +8,9 @@ import { BroadcastModule } from './broadcast/broadcast.module';
 import { ContactModule } from './contact/contact.module';
 import { CoreModule } from './core/core.module';
 import { HealthModule } from './health/health.module';
+import { MessageModule } from './message/message.module';
 import { MessageLogApiModule } from './message-log/message-log.module';
+import { WebhookModule } from './webhook/webhook.module';
 
 /** Feature modules that serve HTTP: controllers and the producers they call. */
 export const API_FEATURES: Array<Type | DynamicModule> = [
@@ -17,6 +19,8 @@ export const API_FEATURES: Array<Type | DynamicModule> = [
   AttachmentHttpModule,
   ContactModule,
   BroadcastModule,
+  MessageModule,
+  WebhookModule,
   MessageLogApiModule,
 ];
 

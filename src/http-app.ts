@@ -1,5 +1,6 @@
-import { BadRequestException, INestApplication } from '@nestjs/common';
+import { BadRequestException, INestApplication, RawBodyRequest } from '@nestjs/common';
 import { json, NextFunction, Request, Response } from 'express';
+import type { IncomingMessage } from 'node:http';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
 import { AppConfig } from './config';
@@ -13,12 +14,17 @@ export function configureHttpApp(
 ): INestApplication {
   app.useLogger(app.get(Logger));
   app.disable('x-powered-by');
-  app.use(json({ limit: config.http.bodyLimit }));
+  app.use(json({ limit: config.http.bodyLimit, verify: keepRawBodyOfWebhooks }));
   app.use(describeMalformedJson);
   // Local mode handles signals itself, to stop its embedded servers after the app.
   if (options.shutdownHooks !== false) app.enableShutdownHooks();
   setupSwagger(app);
   return app;
+}
+
+/** Webhook signatures are computed over the exact bytes received, so those requests keep them as `rawBody`. */
+function keepRawBodyOfWebhooks(request: RawBodyRequest<IncomingMessage>, _response: unknown, body: Buffer): void {
+  if (request.url?.startsWith('/webhooks/')) request.rawBody = body;
 }
 
 /** body-parser's SyntaxError names a character position; say plainly what is wrong instead. */

@@ -93,7 +93,7 @@ describeWithMongo('Authentication and tenancy (e2e)', () => {
     const created = await t.http
       .post('/sessions')
       .set(alice.auth)
-      .send({ name: 'cloud', provider: 'cloud-api', credentials: { access_token: 'EAAG-secret', phone_number_id: '123' } })
+      .send({ name: 'cloud', provider: 'cloud-api', credentials: { access_token: 'EAAG-secret', phone_number_id: '123', app_secret: 'app-secret', verify_token: 'verify' } })
       .expect(201);
     expect(created.body.data.access_token).toMatch(/^st_/);
     expect(JSON.stringify(created.body)).not.toContain('EAAG-secret');

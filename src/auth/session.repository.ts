@@ -10,6 +10,8 @@ export interface NewSession {
   provider: ProviderName;
   phoneNumber: string | null;
   accessTokenHash: string;
+  providerAccountId: string | null;
+  webhookVerifyTokenHash: string | null;
   credentialsEncrypted: string | null;
   rateLimitPerSecond: number | null;
 }
@@ -25,6 +27,9 @@ export class SessionRepository {
       provider: session.provider,
       phone_number: session.phoneNumber,
       access_token_hash: session.accessTokenHash,
+      // Left out when null: the sparse indexes skip sessions without them.
+      provider_account_id: session.providerAccountId ?? undefined,
+      webhook_verify_token_hash: session.webhookVerifyTokenHash ?? undefined,
       credentials_encrypted: session.credentialsEncrypted,
       rate_limit_per_second: session.rateLimitPerSecond,
     });
@@ -34,6 +39,16 @@ export class SessionRepository {
   async findById(id: string): Promise<SessionRecord | null> {
     if (!isValidObjectId(id)) return null;
     return this.sessions.findById(id).lean<SessionRecord>().exec();
+  }
+
+  /** The session of a provider's sender (e.g. the Cloud API phone_number_id a webhook names). */
+  async findByProviderAccount(provider: ProviderName, providerAccountId: string): Promise<SessionRecord | null> {
+    return this.sessions.findOne({ provider, provider_account_id: providerAccountId }).lean<SessionRecord>().exec();
+  }
+
+  /** Whether any session of the provider was set up with this webhook verify token (by its hash). */
+  async existsWithWebhookVerifyTokenHash(provider: ProviderName, hash: string): Promise<boolean> {
+    return (await this.sessions.exists({ provider, webhook_verify_token_hash: hash }).exec()) !== null;
   }
 
   /** The session only if it belongs to the client; another client's id reads as missing. */

@@ -28,6 +28,18 @@ export class Session {
   @Prop({ type: String, required: true })
   access_token_hash!: string;
 
+  /**
+   * The provider's own, non-secret id of the sender (Cloud API: phone_number_id), so that
+   * webhooks find their session without decrypting every session's credentials. Absent
+   * for providers without one (the sandbox), so that the sparse unique index skips them.
+   */
+  @Prop({ type: String })
+  provider_account_id?: string;
+
+  /** SHA-256 of the webhook verify_token (hex): the hub.verify_token handshake names no sender. */
+  @Prop({ type: String })
+  webhook_verify_token_hash?: string;
+
   /** AES-256-GCM ciphertext of the provider credentials JSON (see CredentialsCipher). */
   @Prop({ type: String, default: null })
   credentials_encrypted!: string | null;
@@ -47,6 +59,10 @@ export class Session {
 export type SessionDocument = HydratedDocument<Session>;
 export const SessionSchema = SchemaFactory.createForClass(Session);
 
+// One session per provider sender: a webhook about that sender must name exactly one session.
+SessionSchema.index({ provider_account_id: 1 }, { unique: true, sparse: true });
+SessionSchema.index({ webhook_verify_token_hash: 1 }, { sparse: true });
+
 export interface SessionRecord {
   _id: Types.ObjectId;
   client_id: Types.ObjectId;
@@ -54,6 +70,8 @@ export interface SessionRecord {
   provider: ProviderName;
   phone_number: string | null;
   access_token_hash: string;
+  provider_account_id?: string;
+  webhook_verify_token_hash?: string;
   credentials_encrypted: string | null;
   rate_limit_per_second: number | null;
   health: SessionHealth;

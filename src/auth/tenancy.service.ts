@@ -1,6 +1,7 @@
-import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
+import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { Types } from 'mongoose';
-import { ProviderName } from '@app/whatsapp';
+import { InputValidationException } from '@app/common';
+import { missingCloudApiCredentials, ProviderName, readCloudApiCredentials } from '@app/whatsapp';
 import { ApiKeyRepository } from './api-key.repository';
 import { ClientRepository } from './client.repository';
 import { CredentialsCipher } from './credentials-cipher';
@@ -97,16 +98,26 @@ export class TenancyService {
 
   async createSession(input: NewSessionInput): Promise<CreatedSession> {
     await this.requireClient(input.clientId);
+    const { providerAccountId, webhookVerifyToken } = this.providerIdentity(input.provider, input.credentials ?? null);
     const accessToken = `st_${generateSecret()}`;
-    const session = await this.sessions.create({
-      clientId: input.clientId,
-      name: input.name,
-      provider: input.provider,
-      phoneNumber: input.phoneNumber ?? null,
-      accessTokenHash: hashSecret(accessToken),
-      credentialsEncrypted: input.credentials ? this.cipher.encrypt(input.credentials) : null,
-      rateLimitPerSecond: input.rateLimitPerSecond ?? null,
-    });
+    const session = await this.sessions
+      .create({
+        clientId: input.clientId,
+        name: input.name,
+        provider: input.provider,
+        phoneNumber: input.phoneNumber ?? null,
+        accessTokenHash: hashSecret(accessToken),
+        providerAccountId,
+        webhookVerifyTokenHash: webhookVerifyToken ? hashSecret(webhookVerifyToken) : null,
+        credentialsEncrypted: input.credentials ? this.cipher.encrypt(input.credentials) : null,
+        rateLimitPerSecond: input.rateLimitPerSecond ?? null,
+      })
+      .catch((error: unknown) => {
+        if (isDuplicateKeyError(error)) {
+          throw new ConflictException(`Another session already sends from ${input.provider} account ${providerAccountId}`);
+        }
+        throw error;
+      });
     return {
       session_id: session._id.toHexString(),
       client_id: input.clientId,
@@ -133,9 +144,35 @@ export class TenancyService {
     }));
   }
 
+  /**
+   * Checks the provider's credentials and answers what webhooks identify the session by:
+   * the sender id they name and the handshake's verify token (none for the sandbox).
+   */
+  private providerIdentity(
+    provider: ProviderName,
+    credentials: Record<string, string> | null,
+  ): { providerAccountId: string | null; webhookVerifyToken: string | null } {
+    switch (provider) {
+      case 'sandbox':
+        return { providerAccountId: null, webhookVerifyToken: null };
+      case 'cloud-api': {
+        const missing = missingCloudApiCredentials(credentials);
+        if (missing.length > 0) {
+          throw new InputValidationException(missing.map((field) => `credentials.${field} is required for a cloud-api session`));
+        }
+        const cloudApi = readCloudApiCredentials(credentials);
+        return { providerAccountId: cloudApi.phone_number_id, webhookVerifyToken: cloudApi.verify_token };
+      }
+    }
+  }
+
   private async requireClient(clientId: string): Promise<ClientRecord> {
     const client = await this.clients.findById(clientId);
     if (!client) throw new NotFoundException(`No client with id ${clientId}`);
     return client;
   }
+}
+
+function isDuplicateKeyError(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000;
 }

@@ -1,4 +1,4 @@
-import { ProviderName } from '@app/whatsapp';
+import { parsePriceList, PriceList, ProviderName } from '@app/whatsapp';
 import { EnvironmentVariables, validateEnvironment } from './environment';
 
 /**
@@ -22,7 +22,7 @@ export class AppConfig {
   };
   readonly sweep: { intervalMs: number; pendingThresholdMs: number };
   readonly sandbox: { latencyMs: number; failureRate: number; statusDelayMs: number };
-  readonly cloudApi: { baseUrl: string; version: string; timeoutMs: number };
+  readonly cloudApi: { baseUrl: string; version: string; timeoutMs: number; uploadTimeoutMs: number; pricesUsdCents: PriceList };
   readonly attachments: {
     storage: 'local' | 'gridfs';
     directory: string;
@@ -58,6 +58,8 @@ export class AppConfig {
       baseUrl: variables.CLOUD_API_BASE_URL.replace(/\/+$/, ''),
       version: variables.CLOUD_API_VERSION,
       timeoutMs: variables.CLOUD_API_TIMEOUT_MS,
+      uploadTimeoutMs: variables.CLOUD_API_UPLOAD_TIMEOUT_MS,
+      pricesUsdCents: parsePriceList(variables.CLOUD_API_PRICES_USD_CENTS),
     };
     this.attachments = {
       storage: variables.ATTACHMENT_STORAGE,

@@ -103,6 +103,23 @@ export class EnvironmentVariables {
   @Min(100)
   CLOUD_API_TIMEOUT_MS = 15000;
 
+  /** Longest wait for one media upload (documents may be 100 MB). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  CLOUD_API_UPLOAD_TIMEOUT_MS = 120000;
+
+  /**
+   * US cents per billable message by pricing category, to turn a status webhook's
+   * `pricing` into whatsAppCostInUSDCents (Meta's webhooks name the category, not the
+   * amount). Defaults: Meta's list rates for the "Rest of World" market; rates vary by
+   * recipient country, so set your own.
+   */
+  @Matches(/^[a-z_]+=\d+(\.\d+)?(\s*,\s*[a-z_]+=\d+(\.\d+)?)*$/i, {
+    message: 'CLOUD_API_PRICES_USD_CENTS must look like marketing=6.04,utility=0.77 (category=US cents)',
+  })
+  CLOUD_API_PRICES_USD_CENTS = 'marketing=6.04,utility=0.77,authentication=0.77,service=0';
+
   @Type(() => Number)
   @IsInt()
   @Min(1)

@@ -1,10 +1,9 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { ProviderError, SandboxProvider, WhatsappProvider } from '@app/whatsapp';
 import { CredentialsCipher, SessionRecord } from '../auth';
+import { CloudApiAccounts } from '../cloud-api/cloud-api-accounts';
 import { AppConfig } from '../config';
 import { DeliveryStatusService } from '../delivery-status/delivery-status.service';
-
-export const PROVIDER_UNAVAILABLE_CODE = 'provider_unavailable';
 
 /**
  * Builds the provider a session sends through, from its `provider` name and its decrypted
@@ -20,6 +19,7 @@ export class ProviderRegistry implements OnApplicationShutdown {
     config: AppConfig,
     statuses: DeliveryStatusService,
     private readonly cipher: CredentialsCipher,
+    private readonly cloudApi: CloudApiAccounts,
   ) {
     this.sandbox = new SandboxProvider({
       latencyMs: config.sandbox.latencyMs,
@@ -36,9 +36,7 @@ export class ProviderRegistry implements OnApplicationShutdown {
       case 'sandbox':
         return this.sandbox;
       case 'cloud-api':
-        // The credentials are decrypted here so that a broken key is reported as such.
-        this.credentialsOf(session);
-        throw new ProviderError('permanent', PROVIDER_UNAVAILABLE_CODE, 'The cloud-api provider is not available in this build');
+        return this.cloudApi.providerFor(this.credentialsOf(session));
     }
   }
 

@@ -2,6 +2,7 @@ import { InjectQueue } from '@nestjs/bull';
 import { Injectable } from '@nestjs/common';
 import type { JobOptions, Queue } from 'bull';
 import { AppConfig } from '../config';
+import { SEND_BACKOFF_STRATEGY } from './send-backoff';
 import { broadcastRecipientJobId, messageJobId, SEND_JOB, SEND_QUEUE, SendJobData } from './sending.jobs';
 
 /** Jobs per addBulk call: one Redis round trip (MULTI) per chunk instead of one per recipient. */
@@ -89,7 +90,8 @@ export class SendQueue {
     return {
       jobId,
       attempts: this.config.worker.sendAttempts,
-      backoff: { type: 'exponential', delay: this.config.worker.sendBackoffMs },
+      // Exponential, stretched to the delay a provider asks for (see sendBackoff).
+      backoff: { type: SEND_BACKOFF_STRATEGY, options: { delayMs: this.config.worker.sendBackoffMs } },
       // MongoDB keeps the outcome; finished jobs only cost Redis memory. A finished job that
       // is added again finds its message log already final and sends nothing.
       removeOnComplete: true,

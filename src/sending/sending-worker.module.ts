@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { AttachmentModule } from '../attachment';
 import { AuthModule } from '../auth';
 import { BroadcastWorkerModule } from '../broadcast/broadcast.module';
+import { CloudApiModule } from '../cloud-api/cloud-api.module';
 import { ContactDataModule } from '../contact/contact.module';
 import { DeliveryStatusModule } from '../delivery-status/delivery-status.module';
 import { MessageLogDataModule } from '../message-log/message-log.module';
@@ -24,6 +25,7 @@ import { SessionRateLimiter } from './session-rate-limiter';
     MessageLogDataModule,
     WhatsappLogDataModule,
     DeliveryStatusModule,
+    CloudApiModule,
   ],
   providers: [ProviderRegistry, SessionRateLimiter, MessageRenderer, MessageSender, SendProcessor],
   exports: [ProviderRegistry],

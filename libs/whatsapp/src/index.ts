@@ -1,3 +1,4 @@
 export * from './message';
 export * from './provider';
+export * from './cloud-api';
 export * from './sandbox';

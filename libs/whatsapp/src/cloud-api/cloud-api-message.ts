@@ -1,0 +1,69 @@
+import type { MediaKind, OutgoingMessage } from '../message';
+
+/** WhatsApp accepts captions on these media messages only (not on audio or stickers). */
+const CAPTIONED_MEDIA: ReadonlySet<MediaKind> = new Set(['image', 'video', 'document']);
+
+/** Longest `biz_opaque_callback_data` the Cloud API accepts. */
+const MAX_CALLBACK_DATA_LENGTH = 512;
+
+/** The JSON body of `POST /{version}/{phone-number-id}/messages`. */
+export interface CloudApiMessageBody {
+  messaging_product: 'whatsapp';
+  recipient_type: 'individual';
+  to: string;
+  type: string;
+  biz_opaque_callback_data?: string;
+  [payload: string]: unknown;
+}
+
+/**
+ * Renders one wire message in the Cloud API's shape. Media must already be uploaded:
+ * `mediaId` is the id the media endpoint answered for `message.media`.
+ */
+export function toCloudApiMessage(
+  to: string,
+  message: OutgoingMessage,
+  options: { mediaId?: string; callbackData?: string } = {},
+): CloudApiMessageBody {
+  const envelope = {
+    messaging_product: 'whatsapp' as const,
+    recipient_type: 'individual' as const,
+    to,
+    // Echoed back in status webhooks; lets a status be traced to the job that sent it.
+    ...(options.callbackData ? { biz_opaque_callback_data: options.callbackData.slice(0, MAX_CALLBACK_DATA_LENGTH) } : {}),
+  };
+  switch (message.kind) {
+    case 'text':
+      return { ...envelope, type: 'text', text: { body: message.text, preview_url: /https?:\/\//i.test(message.text) } };
+    case 'media': {
+      if (!options.mediaId) throw new Error(`No uploaded media id for attachment ${message.media.id}`);
+      const payload: Record<string, string> = { id: options.mediaId };
+      if (message.caption && CAPTIONED_MEDIA.has(message.mediaKind)) payload.caption = message.caption;
+      if (message.mediaKind === 'document') payload.filename = message.media.fileName;
+      return { ...envelope, type: message.mediaKind, [message.mediaKind]: payload };
+    }
+    case 'location':
+      return {
+        ...envelope,
+        type: 'location',
+        location: {
+          latitude: message.latitude,
+          longitude: message.longitude,
+          ...(message.name ? { name: message.name } : {}),
+          ...(message.address ? { address: message.address } : {}),
+        },
+      };
+    case 'contacts':
+      return { ...envelope, type: 'contacts', contacts: message.contacts };
+    case 'template':
+      return {
+        ...envelope,
+        type: 'template',
+        template: {
+          name: message.template.name,
+          language: { code: message.template.language },
+          ...(message.template.components?.length ? { components: message.template.components } : {}),
+        },
+      };
+  }
+}

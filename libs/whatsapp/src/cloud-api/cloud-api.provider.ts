@@ -1,0 +1,185 @@
+import type { MediaSource, OutgoingMessage } from '../message';
+import { ProviderError, SendRequest, SendResult, WhatsappProvider } from '../provider';
+import {
+  classifyCloudApiError,
+  GraphApiError,
+  NETWORK_ERROR_CODE,
+  parseRetryAfter,
+  TIMEOUT_ERROR_CODE,
+  UNEXPECTED_RESPONSE_CODE,
+} from './cloud-api-errors';
+import { toCloudApiMessage } from './cloud-api-message';
+import { InMemoryMediaIdCache, MEDIA_ID_REUSE_MS, MediaIdCache } from './media-id-cache';
+import { multipartBody } from './multipart-body';
+
+export interface CloudApiProviderOptions {
+  /** Graph API origin, e.g. https://graph.facebook.com (tests point it at a local fake). */
+  baseUrl: string;
+  /** Graph API version, e.g. v21.0. */
+  version: string;
+  /** Longest wait for a send call, connection to last byte. */
+  timeoutMs: number;
+  /** Longest wait for a media upload (files up to 100 MB); defaults to timeoutMs. */
+  uploadTimeoutMs?: number;
+  phoneNumberId: string;
+  accessToken: string;
+  /** Where uploaded media ids are kept; one per process unless the caller shares one. */
+  mediaIdCache?: MediaIdCache;
+}
+
+/** Codes with which the Cloud API refuses a media id; a reused (cached) id is then uploaded afresh once. */
+const MEDIA_REJECTED_CODES: ReadonlySet<string> = new Set(['100', '131009', '131052', '131053']);
+
+/** Code when an attachment's stored bytes cannot be read. */
+export const MEDIA_UNAVAILABLE_CODE = 'media_unavailable';
+
+interface SendAnswer {
+  messages?: Array<{ id?: string }>;
+}
+
+interface UploadAnswer {
+  id?: string;
+}
+
+/**
+ * The WhatsApp Business Cloud API: one instance per sender number. Media are uploaded
+ * once and their ids reused while valid; every failure becomes a ProviderError saying
+ * whether to retry, and whether the session can still send at all.
+ */
+export class CloudApiProvider implements WhatsappProvider {
+  readonly name = 'cloud-api' as const;
+  private readonly mediaIdCache: MediaIdCache;
+  private readonly baseUrl: string;
+
+  constructor(private readonly options: CloudApiProviderOptions) {
+    this.mediaIdCache = options.mediaIdCache ?? new InMemoryMediaIdCache();
+    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
+  }
+
+  async send({ to, message, idempotencyKey }: SendRequest): Promise<SendResult> {
+    if (message.kind !== 'media') {
+      return this.postMessage(to, message, { callbackData: idempotencyKey });
+    }
+    const cacheKey = `${this.options.phoneNumberId}:${message.media.id}`;
+    const upload = () => this.uploadMedia(message.media);
+    const first = await this.mediaIdCache.resolve(cacheKey, MEDIA_ID_REUSE_MS, upload);
+    try {
+      return await this.postMessage(to, message, { mediaId: first.mediaId, callbackData: idempotencyKey });
+    } catch (error) {
+      const refusedReusedId =
+        !first.uploaded && error instanceof ProviderError && !error.isTransient && MEDIA_REJECTED_CODES.has(error.code);
+      if (!refusedReusedId) throw error;
+      // The cached id may have expired or been deleted early: upload once more and resend.
+      await this.mediaIdCache.invalidate(cacheKey);
+      const fresh = await this.mediaIdCache.resolve(cacheKey, MEDIA_ID_REUSE_MS, upload);
+      return this.postMessage(to, message, { mediaId: fresh.mediaId, callbackData: idempotencyKey });
+    }
+  }
+
+  /** Uploads one file to `/{version}/{phone-number-id}/media`, streaming it, and answers its media id. */
+  async uploadMedia(media: MediaSource): Promise<string> {
+    let stream;
+    try {
+      stream = await media.open();
+    } catch (error) {
+      throw new ProviderError('permanent', MEDIA_UNAVAILABLE_CODE, `Attachment ${media.id} cannot be read: ${errorText(error)}`);
+    }
+    const multipart = multipartBody(
+      { messaging_product: 'whatsapp', type: media.mimetype },
+      { field: 'file', fileName: media.fileName, contentType: media.mimetype, stream },
+    );
+    try {
+      const answer = await this.post<UploadAnswer>(
+        'media',
+        { 'Content-Type': multipart.contentType },
+        multipart.body,
+        this.options.uploadTimeoutMs ?? this.options.timeoutMs,
+      );
+      if (!answer.id) throw unexpectedAnswer('media upload answered without an id');
+      return answer.id;
+    } finally {
+      stream.destroy();
+    }
+  }
+
+  private async postMessage(
+    to: string,
+    message: OutgoingMessage,
+    options: { mediaId?: string; callbackData?: string },
+  ): Promise<SendResult> {
+    const body = JSON.stringify(toCloudApiMessage(to, message, options));
+    const answer = await this.post<SendAnswer>('messages', { 'Content-Type': 'application/json' }, body, this.options.timeoutMs);
+    const providerMessageId = answer.messages?.[0]?.id;
+    if (!providerMessageId) throw unexpectedAnswer('send answered without a message id');
+    return { providerMessageId };
+  }
+
+  private async post<T>(
+    edge: 'messages' | 'media',
+    headers: Record<string, string>,
+    body: string | AsyncIterable<Uint8Array>,
+    timeoutMs: number,
+  ): Promise<T> {
+    const url = `${this.baseUrl}/${this.options.version}/${encodeURIComponent(this.options.phoneNumberId)}/${edge}`;
+    let status: number;
+    let text: string;
+    let retryAfter: string | null;
+    try {
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: { ...headers, Authorization: `Bearer ${this.options.accessToken}` },
+        body,
+        // Streamed bodies need half-duplex in undici.
+        duplex: 'half',
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      status = response.status;
+      retryAfter = response.headers.get('retry-after');
+      text = await response.text();
+    } catch (error) {
+      throw transportError(error, edge, timeoutMs);
+    }
+    const parsed = parseJson(text);
+    if (status < 200 || status >= 300) {
+      const graphError = isObject(parsed) && isObject(parsed.error) ? (parsed.error as GraphApiError) : undefined;
+      throw classifyCloudApiError(status, graphError, parseRetryAfter(retryAfter));
+    }
+    if (!isObject(parsed)) throw unexpectedAnswer(`${edge} answered HTTP ${status} without a JSON object`);
+    return parsed as T;
+  }
+}
+
+/** Network failures and timeouts are worth retrying; the cause stays in the message, never the token. */
+function transportError(error: unknown, edge: string, timeoutMs: number): ProviderError {
+  if (error instanceof ProviderError) return error;
+  // Duck-typed: fetch's errors may come from another realm (e.g. under jest), failing instanceof.
+  const name = isObject(error) ? error.name : undefined;
+  if (name === 'TimeoutError' || name === 'AbortError') {
+    return new ProviderError('transient', TIMEOUT_ERROR_CODE, `Cloud API ${edge} call got no answer within ${timeoutMs} ms`);
+  }
+  return new ProviderError('transient', NETWORK_ERROR_CODE, `Cloud API ${edge} call failed: ${errorText(error)}`);
+}
+
+function unexpectedAnswer(what: string): ProviderError {
+  // The call may have gone through; a retry could send twice, so this is not retried.
+  return new ProviderError('permanent', UNEXPECTED_RESPONSE_CODE, `Cloud API ${what}`);
+}
+
+function errorText(error: unknown): string {
+  if (!isObject(error) || typeof error.message !== 'string') return String(error);
+  const cause = isObject(error.cause) ? error.cause : undefined;
+  const causeText = typeof cause?.code === 'string' ? cause.code : typeof cause?.message === 'string' ? cause.message : undefined;
+  return [error.message, causeText].filter(Boolean).join(': ');
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return (typeof value === 'object' || typeof value === 'function') && value !== null && !Array.isArray(value);
+}

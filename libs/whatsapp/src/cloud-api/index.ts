@@ -1,0 +1,6 @@
+export * from './cloud-api-credentials';
+export * from './cloud-api-errors';
+export * from './cloud-api-message';
+export * from './cloud-api-webhook';
+export * from './cloud-api.provider';
+export * from './media-id-cache';

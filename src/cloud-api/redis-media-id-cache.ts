@@ -1,0 +1,70 @@
+import { Inject, Injectable } from '@nestjs/common';
+import Redis from 'ioredis';
+import { randomUUID } from 'node:crypto';
+import { MediaIdCache, ResolvedMediaId } from '@app/whatsapp';
+import { AppConfig } from '../config';
+import { REDIS } from '../core/redis.module';
+
+const KEY_PREFIX = 'cloud-api:media:';
+/** How often a worker waiting for another's upload looks for the id. */
+const UPLOAD_POLL_MS = 100;
+/** Deletes the upload lock only if this worker still holds it. */
+const RELEASE_LOCK = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
+
+/**
+ * Cloud API media ids in Redis, shared by every worker: an attachment is uploaded once
+ * per sender and its id reused until shortly before it expires. While one worker
+ * uploads, the others wait for its id instead of uploading the same file again.
+ */
+@Injectable()
+export class RedisMediaIdCache implements MediaIdCache {
+  /** An upload holds its lock at most this long; a crashed uploader never blocks others for longer. */
+  private readonly lockMs: number;
+
+  constructor(
+    @Inject(REDIS) private readonly redis: Redis,
+    config: AppConfig,
+  ) {
+    this.lockMs = config.cloudApi.uploadTimeoutMs + 5_000;
+  }
+
+  async resolve(key: string, ttlMs: number, upload: () => Promise<string>): Promise<ResolvedMediaId> {
+    const idKey = KEY_PREFIX + key;
+    const cached = await this.redis.get(idKey);
+    if (cached) return { mediaId: cached, uploaded: false };
+
+    const lockKey = `${idKey}:uploading`;
+    const lockToken = randomUUID();
+    const locked = (await this.redis.set(lockKey, lockToken, 'PX', this.lockMs, 'NX')) === 'OK';
+    if (!locked) {
+      const uploadedByOther = await this.waitForOtherUpload(idKey, lockKey);
+      if (uploadedByOther) return { mediaId: uploadedByOther, uploaded: false };
+      // The other upload failed or its worker died: upload here rather than fail the message.
+    }
+    try {
+      const mediaId = await upload();
+      await this.redis.set(idKey, mediaId, 'PX', ttlMs);
+      return { mediaId, uploaded: true };
+    } finally {
+      if (locked) await this.redis.eval(RELEASE_LOCK, 1, lockKey, lockToken);
+    }
+  }
+
+  async invalidate(key: string): Promise<void> {
+    await this.redis.del(KEY_PREFIX + key);
+  }
+
+  private async waitForOtherUpload(idKey: string, lockKey: string): Promise<string | null> {
+    const deadline = Date.now() + this.lockMs;
+    while (Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, UPLOAD_POLL_MS));
+      const [[, mediaId], [, lockHeld]] = (await this.redis.multi().get(idKey).exists(lockKey).exec()) as [
+        [Error | null, string | null],
+        [Error | null, number],
+      ];
+      if (mediaId) return mediaId;
+      if (!lockHeld) return null;
+    }
+    return null;
+  }
+}

@@ -1,0 +1,17 @@
+import { Module } from '@nestjs/common';
+import { AttachmentModule } from '../attachment/attachment.module';
+import { AuthModule } from '../auth/auth.module';
+import { ContactDataModule } from '../contact/contact.module';
+import { MessageLogDataModule } from '../message-log/message-log.module';
+import { SendQueueModule } from '../sending/send-queue.module';
+import { IdempotencyStore } from './idempotency.store';
+import { MessageController } from './message.controller';
+import { MessageService } from './message.service';
+
+/** POST /v1/messages: single messages through the shared send queue. */
+@Module({
+  imports: [AuthModule, AttachmentModule, ContactDataModule, MessageLogDataModule, SendQueueModule],
+  controllers: [MessageController],
+  providers: [MessageService, IdempotencyStore],
+})
+export class MessageModule {}

@@ -1,0 +1,136 @@
+import { ConflictException, Injectable, Logger, ServiceUnavailableException, UnprocessableEntityException } from '@nestjs/common';
+import { InputValidationException } from '@app/common';
+import { AttachmentService } from '../attachment';
+import type { Principal } from '../auth';
+import { SessionRepository } from '../auth/session.repository';
+import { ContactService } from '../contact/contact.service';
+import { MessageContentInput, MessageLogRepository } from '../message-log/message-log.repository';
+import { SendQueue } from '../sending/send.queue';
+import { SendMessageDto } from './dto/send-message.dto';
+import { fingerprintOf, IdempotencyStore } from './idempotency.store';
+
+export interface QueuedMessage {
+  message_uid: string;
+  status: 'queued';
+}
+
+/** Code of a message that could not be put on the queue. */
+const QUEUE_UNAVAILABLE_CODE = 'queue_unavailable';
+
+/**
+ * POST /v1/messages: one logical message to one recipient, written to the ledger as an
+ * `api` message log and sent by the same queue, worker and per-session rate limit as
+ * broadcasts.
+ */
+@Injectable()
+export class MessageService {
+  private readonly logger = new Logger(MessageService.name);
+
+  constructor(
+    private readonly messageLogs: MessageLogRepository,
+    private readonly sendQueue: SendQueue,
+    private readonly sessions: SessionRepository,
+    private readonly attachments: AttachmentService,
+    private readonly contacts: ContactService,
+    private readonly idempotency: IdempotencyStore,
+  ) {}
+
+  /** With an Idempotency-Key, the first answer is replayed for 24 hours; a different body with that key is refused. */
+  async send(principal: Principal, body: SendMessageDto, idempotencyKey: string | undefined): Promise<QueuedMessage> {
+    if (idempotencyKey === undefined) return this.queue(principal, body);
+
+    const sessionId = this.sessionIdOf(principal);
+    const scope = `v1-messages:${principal.clientId}`;
+    // The access token is not part of what the request asks for; the session is.
+    const fingerprint = fingerprintOf({ session_id: sessionId, to: body.to, message: body.message, template: body.template });
+    const claim = await this.idempotency.claim<QueuedMessage>(scope, idempotencyKey, fingerprint);
+    switch (claim.kind) {
+      case 'replay':
+        return claim.answer;
+      case 'mismatch':
+        throw new UnprocessableEntityException('This Idempotency-Key was already used with a different request body');
+      case 'in-progress':
+        throw new ConflictException('A request with this Idempotency-Key is still being processed; retry shortly');
+      case 'claimed':
+        break;
+    }
+    try {
+      const answer = await this.queue(principal, body);
+      await this.idempotency.complete(scope, idempotencyKey, fingerprint, answer);
+      return answer;
+    } catch (error) {
+      await this.idempotency.release(scope, idempotencyKey);
+      throw error;
+    }
+  }
+
+  private async queue(principal: Principal, body: SendMessageDto): Promise<QueuedMessage> {
+    const sessionId = this.sessionIdOf(principal);
+    await this.requireHealthySession(sessionId);
+    const message = await this.validateContent(principal.clientId, body);
+    const contact = await this.contacts.findByPhone(principal.clientId, body.to);
+    const entry = await this.messageLogs.createQueued({
+      clientId: principal.clientId,
+      sessionId,
+      source: 'api',
+      broadcastId: null,
+      recipient: body.to,
+      contact: { contactId: contact?._id.toHexString() ?? null, name: contact?.name ?? null },
+      message,
+    });
+    const id = entry._id.toHexString();
+    try {
+      await this.sendQueue.enqueueMessage(id);
+    } catch (error) {
+      this.logger.error({ err: error, messageLogId: id }, 'Could not enqueue an API message');
+      await this.messageLogs.markFailed(id, { code: QUEUE_UNAVAILABLE_CODE, message: 'The send queue was unavailable' });
+      throw new ServiceUnavailableException('The queue is unavailable; the message was not sent. Try again shortly.');
+    }
+    return { message_uid: entry.message_uid, status: 'queued' };
+  }
+
+  private sessionIdOf(principal: Principal): string {
+    // @RequireSession() guarantees it; this only narrows the type.
+    if (!principal.session) throw new InputValidationException(['session_id and access_token are required']);
+    return principal.session.id;
+  }
+
+  /** A session whose provider refused its credentials sends nothing until they are fixed. */
+  private async requireHealthySession(sessionId: string): Promise<void> {
+    const session = await this.sessions.findById(sessionId);
+    if (session && session.health !== 'healthy') {
+      throw new ConflictException(
+        `Session ${sessionId} cannot send: ${session.health_reason ?? 'it is marked unhealthy'}. Update its provider credentials.`,
+      );
+    }
+  }
+
+  /** The content as stored, or 400 naming every problem (nothing is written). */
+  private async validateContent(clientId: string, body: SendMessageDto): Promise<MessageContentInput> {
+    const { text, attachments, location, contactId } = body.message ?? {};
+    const content: MessageContentInput = {
+      text: text && text.length > 0 ? text : null,
+      attachments: attachments ?? [],
+      location: location ? { lat: location.lat, lng: location.lng, name: location.name ?? null, address: location.address ?? null } : null,
+      contactId: contactId ?? null,
+      template: body.template
+        ? { name: body.template.name, language: body.template.language, ...(body.template.components ? { components: body.template.components } : {}) }
+        : null,
+    };
+    const problems: string[] = [];
+    if (!content.text && content.attachments.length === 0 && !content.location && !content.contactId && !content.template) {
+      problems.push('a message needs at least one of message.text, message.attachments, message.location, message.contactId or template');
+    }
+    if (content.attachments.length > 0) {
+      const owned = new Set((await this.attachments.findOwned(clientId, content.attachments)).map(({ _id }) => _id.toHexString()));
+      for (const id of content.attachments.filter((candidate) => !owned.has(candidate))) {
+        problems.push(`message.attachments: ${id} is not one of your attachments`);
+      }
+    }
+    if (content.contactId && !(await this.contacts.findOwned(clientId, content.contactId))) {
+      problems.push(`message.contactId: ${content.contactId} is not one of your contacts`);
+    }
+    if (problems.length > 0) throw new InputValidationException(problems);
+    return content;
+  }
+}

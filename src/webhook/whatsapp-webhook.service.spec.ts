@@ -1,0 +1,119 @@
+import { BadRequestException, ForbiddenException, UnauthorizedException } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { Types } from 'mongoose';
+import { signWebhookBody, StatusUpdate } from '@app/whatsapp';
+import { SessionRepository } from '../auth/session.repository';
+import { hashSecret } from '../auth/secrets';
+import { CloudApiAccount, CloudApiAccounts } from '../cloud-api/cloud-api-accounts';
+import { AppConfig } from '../config';
+import { DeliveryStatusService } from '../delivery-status/delivery-status.service';
+import { WhatsappLogRepository } from '../whatsapp-log/whatsapp-log.repository';
+import { WhatsappWebhookService } from './whatsapp-webhook.service';
+
+const SECRET = 'app-secret';
+
+function account(phoneNumberId: string, appSecret = SECRET): CloudApiAccount {
+  return {
+    session: { _id: new Types.ObjectId() } as CloudApiAccount['session'],
+    credentials: { phone_number_id: phoneNumberId, access_token: 'token', app_secret: appSecret, verify_token: 'verify-me' },
+  };
+}
+
+function webhook(phoneNumberIds: string[]): { payload: unknown; raw: Buffer } {
+  const payload = {
+    object: 'whatsapp_business_account',
+    entry: phoneNumberIds.map((phoneNumberId, index) => ({
+      id: 'waba',
+      changes: [
+        {
+          field: 'messages',
+          value: {
+            metadata: { phone_number_id: phoneNumberId },
+            statuses: [
+              { id: `wamid.${index}`, status: 'delivered', timestamp: '1700000000', pricing: { billable: true, category: 'utility' } },
+            ],
+          },
+        },
+      ],
+    })),
+  };
+  return { payload, raw: Buffer.from(JSON.stringify(payload)) };
+}
+
+describe('WhatsappWebhookService', () => {
+  let service: WhatsappWebhookService;
+  let applied: StatusUpdate[];
+  let accounts: Map<string, CloudApiAccount>;
+  let verifyTokenHashes: Set<string>;
+  /** Which session sent each provider message id. */
+  let senders: Map<string, Types.ObjectId>;
+
+  beforeEach(async () => {
+    applied = [];
+    accounts = new Map([['111', account('111')], ['222', account('222', 'other-app-secret')]]);
+    verifyTokenHashes = new Set([hashSecret('verify-me')]);
+    senders = new Map([['wamid.0', accounts.get('111')!.session._id]]);
+    const module = await Test.createTestingModule({
+      providers: [
+        WhatsappWebhookService,
+        { provide: CloudApiAccounts, useValue: { findByPhoneNumberId: async (id: string) => accounts.get(id) ?? null } },
+        {
+          provide: SessionRepository,
+          useValue: { existsWithWebhookVerifyTokenHash: async (_provider: string, hash: string) => verifyTokenHashes.has(hash) },
+        },
+        { provide: DeliveryStatusService, useValue: { apply: async (update: StatusUpdate) => void applied.push(update) } },
+        {
+          provide: WhatsappLogRepository,
+          useValue: { findByWhatsAppMessageId: async (id: string) => (senders.has(id) ? { sessionId: senders.get(id) } : null) },
+        },
+        { provide: AppConfig, useValue: { cloudApi: { pricesUsdCents: { utility: 0.77 } } } },
+      ],
+    }).compile();
+    service = module.get(WhatsappWebhookService);
+  });
+
+  it('applies the status updates of a correctly signed webhook, priced', async () => {
+    const { payload, raw } = webhook(['111']);
+    expect(await service.receive(raw, signWebhookBody(raw, SECRET), payload)).toEqual({ updates: 1 });
+    expect(applied).toEqual([
+      { providerMessageId: 'wamid.0', status: 'delivered', timestamp: new Date(1700000000_000), costInUsdCents: 0.77 },
+    ]);
+  });
+
+  it("skips updates about another session's messages, even when correctly signed", async () => {
+    senders.set('wamid.0', new Types.ObjectId());
+    const { payload, raw } = webhook(['111']);
+    expect(await service.receive(raw, signWebhookBody(raw, SECRET), payload)).toEqual({ updates: 0 });
+    expect(applied).toEqual([]);
+  });
+
+  it('refuses a missing or wrong signature, and a sender that is no session, applying nothing', async () => {
+    const { payload, raw } = webhook(['111']);
+    await expect(service.receive(raw, undefined, payload)).rejects.toThrow(UnauthorizedException);
+    await expect(service.receive(raw, signWebhookBody(raw, 'guess'), payload)).rejects.toThrow(UnauthorizedException);
+    const unknown = webhook(['999']);
+    await expect(service.receive(unknown.raw, signWebhookBody(unknown.raw, SECRET), unknown.payload)).rejects.toThrow(UnauthorizedException);
+    expect(applied).toEqual([]);
+  });
+
+  it('refuses the whole payload when one of its senders did not sign it', async () => {
+    const { payload, raw } = webhook(['111', '222']);
+    await expect(service.receive(raw, signWebhookBody(raw, SECRET), payload)).rejects.toThrow(UnauthorizedException);
+    expect(applied).toEqual([]);
+  });
+
+  it('answers 400 when the body was not kept raw (not JSON)', async () => {
+    await expect(service.receive(undefined, 'sha256=00', {})).rejects.toThrow(BadRequestException);
+  });
+
+  it('writes nothing for a signed payload that names no sender', async () => {
+    const raw = Buffer.from('{"object":"whatsapp_business_account","entry":[]}');
+    expect(await service.receive(raw, signWebhookBody(raw, SECRET), JSON.parse(raw.toString()))).toEqual({ updates: 0 });
+    expect(applied).toEqual([]);
+  });
+
+  it('echoes the challenge for a known verify token and refuses others', async () => {
+    expect(await service.answerHandshake('verify-me', '1158201444')).toBe('1158201444');
+    await expect(service.answerHandshake('wrong', '1158201444')).rejects.toThrow(ForbiddenException);
+  });
+});

@@ -1,0 +1,81 @@
+import { BadRequestException, ForbiddenException, Injectable, Logger, UnauthorizedException } from '@nestjs/common';
+import { parseStatusWebhook, verifyWebhookSignature, webhookPhoneNumberIds } from '@app/whatsapp';
+import { SessionRepository } from '../auth/session.repository';
+import { hashSecret } from '../auth/secrets';
+import { CloudApiAccount, CloudApiAccounts } from '../cloud-api/cloud-api-accounts';
+import { AppConfig } from '../config';
+import { DeliveryStatusService } from '../delivery-status/delivery-status.service';
+import { WhatsappLogRepository } from '../whatsapp-log/whatsapp-log.repository';
+
+export interface WebhookOutcome {
+  /** Status updates handed to the ledger (repeated or stale ones included: applying them is harmless). */
+  updates: number;
+}
+
+type StatusBatch = ReturnType<typeof parseStatusWebhook>[number];
+
+/**
+ * Cloud API webhooks: the subscription handshake, and status updates that are applied to
+ * the ledger only once their signature proves they come from the session's Meta app.
+ */
+@Injectable()
+export class WhatsappWebhookService {
+  private readonly logger = new Logger(WhatsappWebhookService.name);
+
+  constructor(
+    private readonly accounts: CloudApiAccounts,
+    private readonly sessions: SessionRepository,
+    private readonly deliveryStatus: DeliveryStatusService,
+    private readonly whatsappLogs: WhatsappLogRepository,
+    private readonly config: AppConfig,
+  ) {}
+
+  /** The challenge to echo when a cloud-api session was set up with this verify token. */
+  async answerHandshake(verifyToken: string, challenge: string): Promise<string> {
+    const known = await this.sessions.existsWithWebhookVerifyTokenHash('cloud-api', hashSecret(verifyToken));
+    if (!known) throw new ForbiddenException('hub.verify_token matches no cloud-api session');
+    return challenge;
+  }
+
+  async receive(rawBody: Buffer | undefined, signature: string | undefined, payload: unknown): Promise<WebhookOutcome> {
+    if (!signature) throw new UnauthorizedException('Missing X-Hub-Signature-256 header');
+    if (!rawBody) throw new BadRequestException('The webhook body must be JSON sent as application/json');
+
+    const phoneNumberIds = webhookPhoneNumberIds(payload);
+    // Account-level notifications name no sender: no session's secret can check them, and nothing is written.
+    if (phoneNumberIds.length === 0) return { updates: 0 };
+
+    // Every sender the payload names must be ours and must have signed it; else nothing is applied.
+    const accounts = new Map<string, CloudApiAccount>();
+    for (const phoneNumberId of phoneNumberIds) {
+      const account = await this.accounts.findByPhoneNumberId(phoneNumberId);
+      if (!account || !verifyWebhookSignature(rawBody, signature, account.credentials.app_secret)) {
+        this.logger.warn(`Refused a webhook for phone_number_id ${phoneNumberId}: ${account ? 'bad signature' : 'no such session'}`);
+        throw new UnauthorizedException('Invalid X-Hub-Signature-256 signature');
+      }
+      accounts.set(phoneNumberId, account);
+    }
+
+    let updates = 0;
+    for (const batch of parseStatusWebhook(payload, this.config.cloudApi.pricesUsdCents)) {
+      const account = accounts.get(batch.phoneNumberId);
+      if (account) updates += await this.applyForSession(account, batch);
+    }
+    return { updates };
+  }
+
+  /**
+   * Applies the updates about messages this session sent. A session's app secret vouches
+   * for its own messages only: an update naming another session's message is skipped.
+   */
+  private async applyForSession(account: CloudApiAccount, batch: StatusBatch): Promise<number> {
+    let applied = 0;
+    for (const update of batch.updates) {
+      const call = await this.whatsappLogs.findByWhatsAppMessageId(update.providerMessageId);
+      if (!call?.sessionId?.equals(account.session._id)) continue;
+      await this.deliveryStatus.apply(update);
+      applied += 1;
+    }
+    return applied;
+  }
+}

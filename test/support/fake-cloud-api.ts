@@ -1,0 +1,173 @@
+import { createServer, IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+
+export interface UploadedFile {
+  field: string;
+  fileName: string;
+  contentType: string;
+  data: Buffer;
+}
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+  /** The parsed body of a JSON request. */
+  json?: Record<string, unknown>;
+  /** The fields and files of a multipart request. */
+  form?: { fields: Record<string, string>; files: UploadedFile[] };
+}
+
+export interface ScriptedResponse {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+  /** Wait this long before answering (to provoke timeouts). */
+  delayMs?: number;
+  /** Close the socket without any answer (a network failure). */
+  dropConnection?: boolean;
+}
+
+type Edge = 'messages' | 'media';
+
+/** A Graph API error answer, as the Cloud API sends it. */
+export function graphError(code: number, message: string, status = 400, details?: string): ScriptedResponse {
+  return {
+    status,
+    body: {
+      error: {
+        message,
+        type: 'OAuthException',
+        code,
+        ...(details ? { error_data: { messaging_product: 'whatsapp', details } } : {}),
+        fbtrace_id: 'AbCdEfGh',
+      },
+    },
+  };
+}
+
+/**
+ * A stand-in for graph.facebook.com on 127.0.0.1: records every request and answers
+ * `/{version}/{phone-number-id}/messages` and `/media` like the Cloud API, or with
+ * scripted answers (errors, delays, dropped connections) queued per edge.
+ */
+export class FakeCloudApi {
+  readonly requests: RecordedRequest[] = [];
+  private readonly scripts: Record<Edge, ScriptedResponse[]> = { messages: [], media: [] };
+  private readonly sockets = new Set<Socket>();
+  private messageCount = 0;
+  private mediaCount = 0;
+
+  private constructor(
+    private readonly server: Server,
+    readonly baseUrl: string,
+    /** When set, other bearer tokens are refused with error 190 like an expired token. */
+    private readonly accessToken?: string,
+  ) {}
+
+  static async start(options: { accessToken?: string } = {}): Promise<FakeCloudApi> {
+    const started: { fake?: FakeCloudApi } = {};
+    const server = createServer((request, response) => void started.fake?.handle(request, response));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const fake = new FakeCloudApi(server, `http://127.0.0.1:${port}`, options.accessToken);
+    started.fake = fake;
+    server.on('connection', (socket) => {
+      fake.sockets.add(socket);
+      socket.on('close', () => fake.sockets.delete(socket));
+    });
+    return fake;
+  }
+
+  /** The next calls to `edge` get these answers, in order; later calls get the normal ones. */
+  script(edge: Edge, ...responses: ScriptedResponse[]): void {
+    this.scripts[edge].push(...responses);
+  }
+
+  requestsTo(edge: Edge): RecordedRequest[] {
+    return this.requests.filter((request) => request.path.endsWith(`/${edge}`));
+  }
+
+  /** Forgets recorded requests and unused scripts; ids keep counting, so they stay unique. */
+  clearRequests(): void {
+    this.requests.length = 0;
+    this.scripts.messages.length = 0;
+    this.scripts.media.length = 0;
+  }
+
+  /** As if freshly started: ids count from 1 again. */
+  reset(): void {
+    this.clearRequests();
+    this.messageCount = 0;
+    this.mediaCount = 0;
+  }
+
+  async close(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of request) chunks.push(chunk as Buffer);
+    const recorded: RecordedRequest = {
+      method: request.method ?? '',
+      path: request.url ?? '',
+      headers: request.headers,
+      body: Buffer.concat(chunks),
+    };
+    const contentType = request.headers['content-type'] ?? '';
+    if (contentType.startsWith('application/json')) recorded.json = JSON.parse(recorded.body.toString('utf8')) as Record<string, unknown>;
+    if (contentType.startsWith('multipart/form-data')) recorded.form = parseMultipart(recorded.body, contentType);
+    this.requests.push(recorded);
+
+    const edge: Edge | undefined = /^\/v\d+\.\d+\/[^/]+\/(messages|media)$/.exec(recorded.path)?.[1] as Edge | undefined;
+    if (request.method !== 'POST' || !edge) return this.answer(response, graphError(100, 'Unsupported request', 400));
+    if (this.accessToken && request.headers.authorization !== `Bearer ${this.accessToken}`) {
+      return this.answer(response, graphError(190, 'Error validating access token: Session has expired.', 401));
+    }
+    const scripted = this.scripts[edge].shift();
+    if (scripted) return this.answer(response, scripted);
+    if (edge === 'media') return this.answer(response, { status: 200, body: { id: `media-${++this.mediaCount}` } });
+    const to = typeof recorded.json?.to === 'string' ? recorded.json.to : '';
+    return this.answer(response, {
+      status: 200,
+      body: { messaging_product: 'whatsapp', contacts: [{ input: to, wa_id: to }], messages: [{ id: `wamid.fake${++this.messageCount}` }] },
+    });
+  }
+
+  private async answer(response: ServerResponse, scripted: ScriptedResponse): Promise<void> {
+    if (scripted.delayMs) await new Promise((resolve) => setTimeout(resolve, scripted.delayMs));
+    if (scripted.dropConnection) {
+      response.socket?.destroy();
+      return;
+    }
+    if (response.destroyed) return;
+    response.writeHead(scripted.status, { 'Content-Type': 'application/json', ...scripted.headers });
+    response.end(scripted.body === undefined ? '' : JSON.stringify(scripted.body));
+  }
+}
+
+/** Enough of multipart/form-data for the fake: named fields and files. */
+function parseMultipart(body: Buffer, contentType: string): { fields: Record<string, string>; files: UploadedFile[] } {
+  const boundary = /boundary=(?:"([^"]+)"|([^;]+))/.exec(contentType);
+  const delimiter = Buffer.from(`--${boundary?.[1] ?? boundary?.[2] ?? ''}`);
+  const fields: Record<string, string> = {};
+  const files: UploadedFile[] = [];
+  let start = body.indexOf(delimiter);
+  while (start !== -1) {
+    const next = body.indexOf(delimiter, start + delimiter.length);
+    if (next === -1) break;
+    const part = body.subarray(start + delimiter.length + 2, next - 2); // drop CRLF after the delimiter and before the next
+    const headerEnd = part.indexOf('\r\n\r\n');
+    const headers = part.subarray(0, headerEnd).toString('utf8');
+    const data = part.subarray(headerEnd + 4);
+    const name = /name="([^"]*)"/.exec(headers)?.[1] ?? '';
+    const fileName = /filename="([^"]*)"/.exec(headers)?.[1];
+    if (fileName === undefined) fields[name] = data.toString('utf8');
+    else files.push({ field: name, fileName, contentType: /Content-Type: (.+)/i.exec(headers)?.[1].trim() ?? '', data: Buffer.from(data) });
+    start = next;
+  }
+  return { fields, files };
+}
