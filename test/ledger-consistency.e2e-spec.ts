@@ -3,10 +3,12 @@ import { createTenant, TestTenant } from './support/factories';
 import { describeWithMongo } from './support/mongo';
 import { createTestApp, TestApp } from './support/test-app';
 
-/** Statuses a sandbox message ends in: read once its delivered/read updates arrived, or failed. */
-const SETTLED = new Set(['read', 'failed']);
-const SETTLE_TIMEOUT_MS = 20_000;
+/** A message still in these is on its way; the views are compared once none is. */
+const IN_FLIGHT = new Set(['queued', 'sending']);
+const SETTLE_TIMEOUT_MS = 40_000;
 const POLL_MS = 100;
+/** Longer than the sandbox's delivered + read delays (2 × SANDBOX_STATUS_DELAY_MS = 100 ms in tests). */
+const QUIET_MS = 600;
 
 interface LedgerEntry {
   _id: string;
@@ -59,6 +61,13 @@ describeWithMongo('Ledger consistency: broadcast arrays and the three message-lo
   const ADA = '2348179803743';
   // Sandbox magic numbers: ...9999 always fails permanently, ...7777 fails once and then succeeds.
   const recipients = [ADA, '2349048988056', '2348031230001', '2348031239999', '2348031237777'];
+  // Single messages (POST /v1/messages): to Ada with a template, to a new number, to a failing one.
+  const singles = [
+    { to: `+${ADA}`, message: { text: 'Your order shipped' }, template: { name: 'hello_world', language: 'en_US' } },
+    { to: '2348031230002', message: { text: 'One more' } },
+    { to: '2348031249999', message: { text: 'Never arrives' } },
+  ];
+  const messageCount = recipients.length + singles.length;
 
   beforeAll(async () => {
     t = await createTestApp({ worker: true });
@@ -74,20 +83,28 @@ describeWithMongo('Ledger consistency: broadcast arrays and the three message-lo
     return response.body.data as LedgerEntry[];
   }
 
-  async function settledBroadcast(id: string): Promise<BroadcastBody> {
+  /**
+   * Waits until the broadcast is finished, no message is queued or sending, and the
+   * ledger has not changed for QUIET_MS (late delivered/read reports have landed), so
+   * that every view below is read from the same state.
+   */
+  async function settle(broadcastId: string): Promise<BroadcastBody> {
     const deadline = Date.now() + SETTLE_TIMEOUT_MS;
+    let previous = '';
     for (;;) {
-      const broadcast = (await t.http.get(`/broadcast/${id}`).set(alice.auth).expect(200)).body.data as BroadcastBody;
+      const broadcast = (await t.http.get(`/broadcast/${broadcastId}`).set(alice.auth).expect(200)).body.data as BroadcastBody;
       const entries = await ledger(alice);
-      const settled =
-        broadcast.status !== 'sending' && entries.length >= recipients.length && entries.every((entry) => SETTLED.has(entry.status));
-      if (settled) return broadcast;
+      const snapshot = JSON.stringify(entries.map((entry) => [entry._id, entry.status]));
+      const finished =
+        broadcast.status !== 'sending' && entries.length === messageCount && entries.every((entry) => !IN_FLIGHT.has(entry.status));
+      if (finished && snapshot === previous) return broadcast;
       if (Date.now() > deadline) throw new Error(`Not settled in ${SETTLE_TIMEOUT_MS} ms: ${JSON.stringify({ broadcast, entries })}`);
-      await sleep(POLL_MS);
+      previous = finished ? snapshot : '';
+      await sleep(finished ? QUIET_MS : POLL_MS);
     }
   }
 
-  it('agrees on totals, statuses and recipients after a broadcast has been sent', async () => {
+  it('agrees on totals, statuses and recipients after a broadcast and single messages were sent', async () => {
     const created = await t.http
       .post('/broadcast')
       .set(alice.auth)
@@ -95,7 +112,12 @@ describeWithMongo('Ledger consistency: broadcast arrays and the three message-lo
       .send({ send_type: 'individual', to: recipients.join(','), message: { text: 'Ledger check' } })
       .expect(201);
     const broadcastId = created.body.data._id as string;
-    const broadcast = await settledBroadcast(broadcastId);
+    const uids: string[] = [];
+    for (const single of singles) {
+      const queued = await t.http.post('/v1/messages').set(alice.auth).set(alice.session).send(single).expect(202);
+      uids.push(queued.body.data.message_uid as string);
+    }
+    const broadcast = await settle(broadcastId);
 
     // The broadcast's arrays: every recipient in exactly one of them.
     expect(broadcast.pending).toEqual([]);
@@ -109,8 +131,13 @@ describeWithMongo('Ledger consistency: broadcast arrays and the three message-lo
     expect(ofBroadcast.map((entry) => entry.recipient).sort()).toEqual([...recipients].sort());
     for (const entry of ofBroadcast) {
       expect(entry.source).toBe('broadcast');
-      expect(entry.status).toBe(broadcast.failed.includes(entry.recipient) ? 'failed' : 'read');
+      if (broadcast.failed.includes(entry.recipient)) expect(entry.status).toBe('failed');
+      else expect(['sent', 'delivered', 'read']).toContain(entry.status);
     }
+    // Every single message is one `api` entry, under the message_uid POST /v1/messages answered.
+    const apiEntries = entries.filter((entry) => entry.source === 'api');
+    expect(apiEntries.map((entry) => entry.message_uid).sort()).toEqual([...uids].sort());
+    expect(entries).toHaveLength(messageCount);
     const failedEntry = ofBroadcast.find((entry) => entry.status === 'failed');
     const failure = broadcast.failures.find((item) => item.recipient === failedEntry?.recipient);
     expect(failedEntry?.error?.code).toBe(failure?.code);
@@ -120,7 +147,7 @@ describeWithMongo('Ledger consistency: broadcast arrays and the three message-lo
 
     // Seed 003: each recipient's messages are exactly its ledger entries, same ids, uids and statuses.
     let seenThroughContacts = 0;
-    for (const recipient of recipients) {
+    for (const recipient of new Set(entries.map((entry) => entry.recipient))) {
       const response = await t.http.get(`/v1/contacts/${recipient}/messages`).query({ perPage: 100 }).set(alice.auth).expect(200);
       const messages = response.body.data as ContactMessage[];
       const expected = entries.filter((entry) => entry.recipient === recipient);
@@ -138,7 +165,6 @@ describeWithMongo('Ledger consistency: broadcast arrays and the three message-lo
 
     // Seed 004: the API requests are exactly the ledger's `api` entries, and its counts are
     // the ledger's statuses counted with the documented meaning of each flag.
-    const apiEntries = entries.filter((entry) => entry.source === 'api');
     const apiRequests = (await t.http.get('/api/v1/external/api-requests').query({ limit: 100 }).set(alice.auth).expect(200)).body
       .data as ApiRequestsData;
     const countOf = (statuses: string[]): number => apiEntries.filter((entry) => statuses.includes(entry.status)).length;
@@ -150,6 +176,19 @@ describeWithMongo('Ledger consistency: broadcast arrays and the three message-lo
       failedCount: countOf(['failed']),
     });
     expect(apiRequests.logs.map((log) => log.message_uid).sort()).toEqual(apiEntries.map((entry) => entry.message_uid).sort());
+    expect(apiRequests.failedCount).toBe(1);
+    for (const log of apiRequests.logs) {
+      const entry = apiEntries.find((candidate) => candidate.message_uid === log.message_uid);
+      expect(log.contact_number).toBe(`+${entry?.recipient}`);
+      expect(log.failed).toBe(entry?.status === 'failed');
+    }
+    // Its filters pick the same entries the ledger holds.
+    const templated = await t.http.get('/api/v1/external/api-requests').query({ template_name: 'hello_world' }).set(alice.auth).expect(200);
+    expect(templated.body.data.logs.map((log: { message_uid: string }) => log.message_uid)).toEqual([uids[0]]);
+    const byName = await t.http.get('/api/v1/external/api-requests').query({ contact_name: 'ada' }).set(alice.auth).expect(200);
+    expect(byName.body.data.logs).toEqual([expect.objectContaining({ message_uid: uids[0], contact_name: 'Ada Obi' })]);
+    const sent = await t.http.get('/api/v1/external/api-requests').query({ sent: true }).set(alice.auth).expect(200);
+    expect(sent.body.data.totalMessages).toBe(countOf(['sent', 'delivered', 'read']));
 
     // None of it leaks to another client.
     expect(await ledger(bob)).toEqual([]);
