@@ -1,6 +1,7 @@
 import { DynamicModule, Module, Type } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { ApiExceptionFilter, createValidationPipe } from '@app/common';
+import { AttachmentHttpModule } from './attachment/attachment-http.module';
 import { HttpAuthModule } from './auth';
 import { AppConfig } from './config';
 import { BroadcastModule } from './broadcast/broadcast.module';
@@ -8,8 +9,8 @@ import { ContactModule } from './contact/contact.module';
 import { CoreModule } from './core/core.module';
 import { HealthModule } from './health/health.module';
 import { MessageModule } from './message/message.module';
+import { MessageLogApiModule } from './message-log/message-log.module';
 import { WebhookModule } from './webhook/webhook.module';
-import { AttachmentHttpModule } from './attachment/attachment-http.module';
 import { WhatsappLogModule } from './whatsapp-log/whatsapp-log.module';
 
 /** Feature modules that serve HTTP: controllers and the producers they call. */
@@ -22,6 +23,7 @@ export const API_FEATURES: Array<Type | DynamicModule> = [
   BroadcastModule,
   MessageModule,
   WebhookModule,
+  MessageLogApiModule,
 ];
 
 /** The strict validation pipe and the envelope-aware exception filter, for every HTTP app (tests too). */

@@ -98,9 +98,11 @@ MessageLogSchema.index({ client_id: 1, createdAt: -1, _id: -1 });
 MessageLogSchema.index({ client_id: 1, session_id: 1, createdAt: -1, _id: -1 });
 // Seed 003: one contact's messages, newest first, cursor on (createdAt, _id).
 MessageLogSchema.index({ client_id: 1, recipient: 1, createdAt: -1, _id: -1 });
-// Seed 004 filters: API requests by message_uid / template.
+// Seed 004: API requests newest first, narrowed by message_uid, template or outcome.
 MessageLogSchema.index({ message_uid: 1 }, { unique: true });
-MessageLogSchema.index({ client_id: 1, source: 1, createdAt: -1 });
+MessageLogSchema.index({ client_id: 1, source: 1, createdAt: -1, _id: -1 });
+MessageLogSchema.index({ client_id: 1, source: 1, template_name: 1, createdAt: -1 });
+MessageLogSchema.index({ client_id: 1, source: 1, status: 1, createdAt: -1 });
 // One entry per broadcast recipient, so a re-run job finds the entry it made before.
 MessageLogSchema.index(
   { broadcast_id: 1, recipient: 1 },

@@ -1,3 +1,4 @@
 export * from './decorators';
 export * from './id-param.dto';
 export * from './validation-pipe';
+export * from './calendar-date';

@@ -1,0 +1,66 @@
+import { BadRequestException, NotFoundException } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { Types } from 'mongoose';
+import { AttachmentService } from '../attachment';
+import { SessionRepository } from '../auth';
+import { ContactService } from '../contact/contact.service';
+import { ContactMessagesService } from './contact-messages.service';
+import { ContactMessagesQueryDto } from './dto/contact-messages-query.dto';
+import { MessageLogRepository } from './message-log.repository';
+
+const CLIENT = '64ac509d05a7cc2b8c2bd9ab';
+const CONTACT_ID = '649ff7e0e6046617c8aeabf1';
+
+const query = (fields: Partial<ContactMessagesQueryDto> = {}): ContactMessagesQueryDto =>
+  Object.assign(new ContactMessagesQueryDto(), fields);
+
+describe('ContactMessagesService', () => {
+  let service: ContactMessagesService;
+  const pageForRecipient = jest.fn().mockResolvedValue({ items: [], hasMore: false });
+  const findOwned = jest.fn();
+  const findByPhone = jest.fn().mockResolvedValue(null);
+
+  beforeEach(async () => {
+    jest.clearAllMocks();
+    const moduleRef = await Test.createTestingModule({
+      providers: [
+        ContactMessagesService,
+        { provide: MessageLogRepository, useValue: { pageForRecipient } },
+        { provide: ContactService, useValue: { findOwned, findByPhone } },
+        { provide: AttachmentService, useValue: { findOwned: jest.fn().mockResolvedValue([]) } },
+        { provide: SessionRepository, useValue: { listByClient: jest.fn().mockResolvedValue([]) } },
+      ],
+    }).compile();
+    service = moduleRef.get(ContactMessagesService);
+  });
+
+  it("lists a contact id's messages by the contact's number, 20 per page by default", async () => {
+    findOwned.mockResolvedValue({ _id: new Types.ObjectId(CONTACT_ID), phone: '2348179803743' });
+    const page = await service.list(CLIENT, CONTACT_ID, query());
+    expect(findOwned).toHaveBeenCalledWith(CLIENT, CONTACT_ID);
+    expect(pageForRecipient).toHaveBeenCalledWith(CLIENT, '2348179803743', 20, null);
+    expect(page).toEqual({ data: [], nextCursor: null, prevCursor: null });
+  });
+
+  it('answers 404 for a contact id this client does not have, reading no messages', async () => {
+    findOwned.mockResolvedValue(null);
+    await expect(service.list(CLIENT, CONTACT_ID, query())).rejects.toThrow(NotFoundException);
+    expect(pageForRecipient).not.toHaveBeenCalled();
+  });
+
+  it('normalises a phone number identifier', async () => {
+    await service.list(CLIENT, '+234 817-980-3743', query({ perPage: 5 }));
+    expect(findByPhone).toHaveBeenCalledWith(CLIENT, '2348179803743');
+    expect(pageForRecipient).toHaveBeenCalledWith(CLIENT, '2348179803743', 5, null);
+  });
+
+  it.each(['ada', '12345', '+1 000'])('answers 400 for the identifier %p, reading nothing', async (identifier) => {
+    await expect(service.list(CLIENT, identifier, query())).rejects.toThrow(BadRequestException);
+    expect(pageForRecipient).not.toHaveBeenCalled();
+  });
+
+  it('answers 400 for a forged cursor before reading anything', async () => {
+    await expect(service.list(CLIENT, '2348179803743', query({ cursor: 'eyJ0IjoxfQ' }))).rejects.toThrow(/cursor is not valid/);
+    expect(findByPhone).not.toHaveBeenCalled();
+  });
+});
