@@ -3,21 +3,26 @@ import { Types } from 'mongoose';
 import { MessageLogRepository } from '../message-log/message-log.repository';
 import { WhatsappLogRepository } from '../whatsapp-log/whatsapp-log.repository';
 import { DeliveryStatusService } from './delivery-status.service';
+import { EarlyStatusUpdates } from './early-status-updates';
 
 describe('DeliveryStatusService', () => {
   let service: DeliveryStatusService;
   const messageLogId = new Types.ObjectId();
-  const whatsappLogs = { advanceStatus: jest.fn(), setCostOnce: jest.fn() };
+  const sessionId = new Types.ObjectId();
+  const whatsappLogs = { advanceStatus: jest.fn(), setCostOnce: jest.fn(), findByWhatsAppMessageId: jest.fn(), furthestDeliveryOfMessage: jest.fn() };
+  const early = { park: jest.fn(), take: jest.fn() };
   const messageLogs = { applyDeliveryStatus: jest.fn(), addCost: jest.fn() };
   const at = new Date('2024-01-01T00:00:00Z');
 
   beforeEach(async () => {
     jest.resetAllMocks();
+    whatsappLogs.findByWhatsAppMessageId.mockResolvedValue({ messageLogId, sessionId });
     const moduleRef = await Test.createTestingModule({
       providers: [
         DeliveryStatusService,
         { provide: WhatsappLogRepository, useValue: whatsappLogs },
         { provide: MessageLogRepository, useValue: messageLogs },
+        { provide: EarlyStatusUpdates, useValue: early },
       ],
     }).compile();
     service = moduleRef.get(DeliveryStatusService);
@@ -52,5 +57,40 @@ describe('DeliveryStatusService', () => {
     await service.apply(update);
     expect(messageLogs.addCost).toHaveBeenCalledTimes(1);
     expect(messageLogs.addCost).toHaveBeenCalledWith(messageLogId.toHexString(), 1);
+  });
+
+  it('parks a report whose call is not recorded yet, and applies it when the sender records the call', async () => {
+    whatsappLogs.findByWhatsAppMessageId.mockResolvedValue(null);
+    const update = { providerMessageId: 'wamid.9', status: 'delivered' as const, timestamp: at };
+    await service.apply(update, sessionId.toHexString());
+    expect(early.park).toHaveBeenCalledWith(update, sessionId.toHexString());
+    expect(whatsappLogs.advanceStatus).not.toHaveBeenCalled();
+
+    early.take.mockResolvedValue([{ update, sessionId: sessionId.toHexString() }]);
+    whatsappLogs.advanceStatus.mockResolvedValue({ messageLogId });
+    await service.replayEarlyReports('wamid.9', sessionId.toHexString());
+    expect(whatsappLogs.advanceStatus).toHaveBeenCalledWith('wamid.9', 'delivered', { statusMessage: undefined, errorCode: undefined });
+  });
+
+  it("never lets a parked webhook report reach another session's call", async () => {
+    early.take.mockResolvedValue([{ update: { providerMessageId: 'wamid.9', status: 'read', timestamp: at }, sessionId: 'other' }]);
+    await service.replayEarlyReports('wamid.9', sessionId.toHexString());
+    expect(whatsappLogs.advanceStatus).not.toHaveBeenCalled();
+  });
+
+  it("skips a webhook report about another session's call, even when correctly signed", async () => {
+    await service.apply({ providerMessageId: 'wamid.1', status: 'read', timestamp: at }, new Types.ObjectId().toHexString());
+    expect(whatsappLogs.advanceStatus).not.toHaveBeenCalled();
+    expect(early.park).not.toHaveBeenCalled();
+  });
+
+  it('catches a message up with the furthest report its calls reached while it was being sent', async () => {
+    whatsappLogs.furthestDeliveryOfMessage.mockResolvedValue({ status: 'read', at });
+    await service.catchUpMessage(messageLogId.toHexString());
+    expect(messageLogs.applyDeliveryStatus).toHaveBeenCalledWith(messageLogId.toHexString(), 'read', at);
+    messageLogs.applyDeliveryStatus.mockClear();
+    whatsappLogs.furthestDeliveryOfMessage.mockResolvedValue(null);
+    await service.catchUpMessage(messageLogId.toHexString());
+    expect(messageLogs.applyDeliveryStatus).not.toHaveBeenCalled();
   });
 });

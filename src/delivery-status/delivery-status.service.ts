@@ -2,20 +2,51 @@ import { Injectable } from '@nestjs/common';
 import type { StatusUpdate, StatusUpdateSink } from '@app/whatsapp';
 import { MessageLogRepository } from '../message-log/message-log.repository';
 import { WhatsappLogRepository } from '../whatsapp-log/whatsapp-log.repository';
+import { EarlyStatusUpdates } from './early-status-updates';
 
 /**
  * The one place delivery reports land, from Cloud API webhooks and from the sandbox. The
  * WhatsApp log of the call moves forward (never back: read never becomes delivered), its
  * price is recorded once, and the change rolls up into the logical message's log.
+ *
+ * Two races are closed here: a report for a call whose WhatsApp log is not written yet is
+ * parked and replayed when the sender records the call (`replayEarlyReports`), and a report
+ * that lands while the message is still being sent is caught up when the sender marks the
+ * message sent (`catchUpMessage`).
  */
 @Injectable()
 export class DeliveryStatusService implements StatusUpdateSink {
   constructor(
     private readonly whatsappLogs: WhatsappLogRepository,
     private readonly messageLogs: MessageLogRepository,
+    private readonly early: EarlyStatusUpdates,
   ) {}
 
-  async apply(update: StatusUpdate): Promise<void> {
+  /** Applies a report; one for an unknown provider id is parked (optionally only for that session's call). */
+  async apply(update: StatusUpdate, onlyForSessionId: string | null = null): Promise<void> {
+    const call = await this.whatsappLogs.findByWhatsAppMessageId(update.providerMessageId);
+    if (!call) {
+      await this.early.park(update, onlyForSessionId);
+      return;
+    }
+    if (onlyForSessionId && call.sessionId?.toHexString() !== onlyForSessionId) return;
+    await this.applyToRecordedCall(update);
+  }
+
+  /** The sender recorded the call with this provider id: apply what arrived before it. */
+  async replayEarlyReports(providerMessageId: string, sessionId: string): Promise<void> {
+    for (const { update, sessionId: onlyFor } of await this.early.take(providerMessageId)) {
+      if (onlyFor === null || onlyFor === sessionId) await this.applyToRecordedCall(update);
+    }
+  }
+
+  /** The sender marked the message sent: take it as far as its calls' reports already went. */
+  async catchUpMessage(messageLogId: string): Promise<void> {
+    const reached = await this.whatsappLogs.furthestDeliveryOfMessage(messageLogId);
+    if (reached) await this.messageLogs.applyDeliveryStatus(messageLogId, reached.status, reached.at);
+  }
+
+  private async applyToRecordedCall(update: StatusUpdate): Promise<void> {
     if (update.costInUsdCents !== undefined && update.costInUsdCents > 0) {
       const priced = await this.whatsappLogs.setCostOnce(update.providerMessageId, update.costInUsdCents);
       if (priced?.messageLogId) await this.messageLogs.addCost(priced.messageLogId.toHexString(), update.costInUsdCents);
@@ -24,10 +55,11 @@ export class DeliveryStatusService implements StatusUpdateSink {
       statusMessage: update.error ? `${update.error.code}: ${update.error.message}` : undefined,
       errorCode: update.error?.code,
     });
-    // Unknown id, or a repeated/late update: nothing moved, nothing to roll up.
+    // A repeated/late update: nothing moved, nothing to roll up.
     if (!advanced?.messageLogId) return;
     // A `sent` report adds nothing: the sender marks the message sent once all its parts are.
     if (update.status === 'sent') return;
+    // While the message is still being sent this moves nothing; catchUpMessage applies it then.
     await this.messageLogs.applyDeliveryStatus(advanced.messageLogId.toHexString(), update.status, update.timestamp, update.error);
   }
 }

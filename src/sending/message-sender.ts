@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { describeOutgoingMessage, OutgoingMessage, ProviderError, WhatsappProvider } from '@app/whatsapp';
 import { SessionRecord, SessionRepository } from '../auth';
 import { AppConfig } from '../config';
+import { DeliveryStatusService } from '../delivery-status/delivery-status.service';
 import { MessageFailure, MessageLogRepository } from '../message-log/message-log.repository';
 import type { MessageLogRecord } from '../message-log/message-log.schema';
 import { WhatsappLogRepository } from '../whatsapp-log/whatsapp-log.repository';
@@ -55,6 +56,7 @@ export class MessageSender {
     private readonly renderer: MessageRenderer,
     private readonly rateLimiter: SessionRateLimiter,
     private readonly config: AppConfig,
+    private readonly deliveryStatus: DeliveryStatusService,
   ) {}
 
   /** Throws only to ask for a retry (transient failure, not the last attempt). */
@@ -81,6 +83,7 @@ export class MessageSender {
         await this.call(provider, entry, session, parts[index], index);
       }
       await this.messageLogs.advanceStatus(id, 'sent');
+      await this.deliveryStatus.catchUpMessage(id);
       return { status: 'sent' };
     } catch (error) {
       const failure = await this.failureOf(error, session, options.lastAttempt);
@@ -123,6 +126,7 @@ export class MessageSender {
         costInUsdCents: cost,
       });
       await this.messageLogs.recordProviderMessage(entry._id.toHexString(), result.providerMessageId, cost);
+      await this.deliveryStatus.replayEarlyReports(result.providerMessageId, log.sessionId);
     } catch (error) {
       if (error instanceof ProviderError) {
         await this.whatsappLogs.recordProviderCall({

@@ -5,7 +5,6 @@ import { hashSecret } from '../auth/secrets';
 import { CloudApiAccount, CloudApiAccounts } from '../cloud-api/cloud-api-accounts';
 import { AppConfig } from '../config';
 import { DeliveryStatusService } from '../delivery-status/delivery-status.service';
-import { WhatsappLogRepository } from '../whatsapp-log/whatsapp-log.repository';
 
 export interface WebhookOutcome {
   /** Status updates handed to the ledger (repeated or stale ones included: applying them is harmless). */
@@ -26,7 +25,6 @@ export class WhatsappWebhookService {
     private readonly accounts: CloudApiAccounts,
     private readonly sessions: SessionRepository,
     private readonly deliveryStatus: DeliveryStatusService,
-    private readonly whatsappLogs: WhatsappLogRepository,
     private readonly config: AppConfig,
   ) {}
 
@@ -71,9 +69,8 @@ export class WhatsappWebhookService {
   private async applyForSession(account: CloudApiAccount, batch: StatusBatch): Promise<number> {
     let applied = 0;
     for (const update of batch.updates) {
-      const call = await this.whatsappLogs.findByWhatsAppMessageId(update.providerMessageId);
-      if (!call?.sessionId?.equals(account.session._id)) continue;
-      await this.deliveryStatus.apply(update);
+      // Another session's call is left alone; an unknown id (the webhook beat our write) waits for this session's call only.
+      await this.deliveryStatus.apply(update, account.session._id.toHexString());
       applied += 1;
     }
     return applied;

@@ -101,6 +101,17 @@ export class WhatsappLogRepository {
       .exec();
   }
 
+  /** The furthest delivery report any call of this logical message has reached (read over delivered). */
+  async furthestDeliveryOfMessage(messageLogId: string): Promise<{ status: 'delivered' | 'read'; at: Date } | null> {
+    const reached = await this.logs
+      .find({ messageLogId: new Types.ObjectId(messageLogId), status: { $in: ['delivered', 'read'] } }, { status: 1, updatedAt: 1 })
+      .lean<Array<Pick<WhatsappLogRecord, 'status' | 'updatedAt'>>>()
+      .exec();
+    const read = reached.find((call) => call.status === 'read');
+    const furthest = read ?? reached[0];
+    return furthest ? { status: read ? 'read' : 'delivered', at: furthest.updatedAt } : null;
+  }
+
   async findByWhatsAppMessageId(whatsAppMessageId: string): Promise<WhatsappLogRecord | null> {
     return this.logs.findOne({ whatsAppMessageId }).lean<WhatsappLogRecord>().exec();
   }
