@@ -1,8 +1,8 @@
 import { BullModule } from '@nestjs/bull';
 import { Global, Injectable, Module, OnApplicationBootstrap } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
-import { ATTACHMENT_USAGE, AttachmentModule, AttachmentUsage } from '../attachment';
-import { ContactDataModule } from '../contact/contact.module';
+import { ATTACHMENT_USAGE, AttachmentUsage } from '../attachment';
+import { MessageContentModule } from '../message/message-content.module';
 import { MessageLogDataModule } from '../message-log/message-log.module';
 import { SendQueueModule } from '../sending/send-queue.module';
 import { BROADCAST_QUEUE } from '../sending/sending.jobs';
@@ -44,7 +44,7 @@ export class BroadcastAttachmentUsageModule {}
 
 /** /broadcast over HTTP. */
 @Module({
-  imports: [BroadcastDataModule, BroadcastAttachmentUsageModule, AttachmentModule, ContactDataModule, MessageLogDataModule, SendQueueModule],
+  imports: [BroadcastDataModule, BroadcastAttachmentUsageModule, MessageContentModule, MessageLogDataModule, SendQueueModule],
   controllers: [BroadcastController],
   providers: [BroadcastService],
 })

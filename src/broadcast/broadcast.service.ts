@@ -1,13 +1,12 @@
 import { ConflictException, Injectable, Logger, NotFoundException, ServiceUnavailableException } from '@nestjs/common';
 import { InputValidationException, normalisePhoneNumbers, PageRequest, PageResult, splitPhoneNumberList } from '@app/common';
-import { AttachmentService } from '../attachment';
 import { AppConfig } from '../config';
-import { ContactService } from '../contact/contact.service';
 import { MessageLogRepository } from '../message-log/message-log.repository';
+import { MessageContentValidator } from '../message/message-content.validator';
 import { SendQueue } from '../sending/send.queue';
 import { BroadcastStopSignal } from './broadcast-stop.signal';
 import { BroadcastQueue } from './broadcast.queue';
-import { BroadcastRepository, NewBroadcast } from './broadcast.repository';
+import { BroadcastRepository } from './broadcast.repository';
 import { BroadcastRecord, RecipientFailure } from './broadcast.schema';
 import { CreateBroadcastDto } from './dto/create-broadcast.dto';
 
@@ -23,8 +22,7 @@ export class BroadcastService {
 
   constructor(
     private readonly broadcasts: BroadcastRepository,
-    private readonly contacts: ContactService,
-    private readonly attachments: AttachmentService,
+    private readonly contentValidator: MessageContentValidator,
     private readonly messageLogs: MessageLogRepository,
     private readonly sendQueue: SendQueue,
     private readonly broadcastQueue: BroadcastQueue,
@@ -38,7 +36,9 @@ export class BroadcastService {
    */
   async create(clientId: string, sessionId: string, body: CreateBroadcastDto): Promise<BroadcastRecord> {
     const problems: string[] = [];
-    const message = await this.validateMessage(clientId, body, problems);
+    const { template: _template, ...message } = await this.contentValidator.check(clientId, body.message, undefined, problems, {
+      templatesAccepted: false,
+    });
     const entries = splitPhoneNumberList(body.to);
     if (entries.length === 0) problems.push('to must contain at least one phone number');
     const { valid, invalid } = await normalisePhoneNumbers(entries);
@@ -126,29 +126,5 @@ export class BroadcastService {
     const broadcast = await this.broadcasts.findOwned(clientId, id);
     if (!broadcast) throw new NotFoundException(`Broadcast ${id} not found`);
     return broadcast;
-  }
-
-  /** The message as stored, or problems added to the list (each naming its field). */
-  private async validateMessage(clientId: string, body: CreateBroadcastDto, problems: string[]): Promise<NewBroadcast['message']> {
-    const { text, attachments, location, contactId } = body.message;
-    const message: NewBroadcast['message'] = {
-      text: text && text.length > 0 ? text : null,
-      attachments: attachments ?? [],
-      location: location ? { lat: location.lat, lng: location.lng, name: location.name ?? null, address: location.address ?? null } : null,
-      contactId: contactId ?? null,
-    };
-    if (!message.text && message.attachments.length === 0 && !message.location && !message.contactId) {
-      problems.push('message must have at least one of text, attachments, location or contactId');
-    }
-    if (message.attachments.length > 0) {
-      const owned = new Set((await this.attachments.findOwned(clientId, message.attachments)).map(({ _id }) => _id.toHexString()));
-      for (const id of message.attachments.filter((candidate) => !owned.has(candidate))) {
-        problems.push(`message.attachments: ${id} is not one of your attachments`);
-      }
-    }
-    if (message.contactId && !(await this.contacts.findOwned(clientId, message.contactId))) {
-      problems.push(`message.contactId ${message.contactId} is not one of your contacts`);
-    }
-    return message;
   }
 }

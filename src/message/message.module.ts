@@ -1,16 +1,16 @@
 import { Module } from '@nestjs/common';
-import { AttachmentModule } from '../attachment/attachment.module';
 import { AuthModule } from '../auth/auth.module';
 import { ContactDataModule } from '../contact/contact.module';
 import { MessageLogDataModule } from '../message-log/message-log.module';
 import { SendQueueModule } from '../sending/send-queue.module';
 import { IdempotencyStore } from './idempotency.store';
+import { MessageContentModule } from './message-content.module';
 import { MessageController } from './message.controller';
 import { MessageService } from './message.service';
 
 /** POST /v1/messages: single messages through the shared send queue. */
 @Module({
-  imports: [AuthModule, AttachmentModule, ContactDataModule, MessageLogDataModule, SendQueueModule],
+  imports: [AuthModule, ContactDataModule, MessageContentModule, MessageLogDataModule, SendQueueModule],
   controllers: [MessageController],
   providers: [MessageService, IdempotencyStore],
 })

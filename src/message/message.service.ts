@@ -1,11 +1,11 @@
 import { ConflictException, Injectable, Logger, ServiceUnavailableException, UnprocessableEntityException } from '@nestjs/common';
 import { InputValidationException } from '@app/common';
-import { AttachmentService } from '../attachment';
 import type { Principal } from '../auth';
 import { SessionRepository } from '../auth/session.repository';
 import { ContactService } from '../contact/contact.service';
 import { MessageContentInput, MessageLogRepository } from '../message-log/message-log.repository';
 import { SendQueue } from '../sending/send.queue';
+import { MessageContentValidator } from './message-content.validator';
 import { SendMessageDto } from './dto/send-message.dto';
 import { fingerprintOf, IdempotencyStore } from './idempotency.store';
 
@@ -30,8 +30,8 @@ export class MessageService {
     private readonly messageLogs: MessageLogRepository,
     private readonly sendQueue: SendQueue,
     private readonly sessions: SessionRepository,
-    private readonly attachments: AttachmentService,
     private readonly contacts: ContactService,
+    private readonly contentValidator: MessageContentValidator,
     private readonly idempotency: IdempotencyStore,
   ) {}
 
@@ -107,29 +107,8 @@ export class MessageService {
 
   /** The content as stored, or 400 naming every problem (nothing is written). */
   private async validateContent(clientId: string, body: SendMessageDto): Promise<MessageContentInput> {
-    const { text, attachments, location, contactId } = body.message ?? {};
-    const content: MessageContentInput = {
-      text: text && text.length > 0 ? text : null,
-      attachments: attachments ?? [],
-      location: location ? { lat: location.lat, lng: location.lng, name: location.name ?? null, address: location.address ?? null } : null,
-      contactId: contactId ?? null,
-      template: body.template
-        ? { name: body.template.name, language: body.template.language, ...(body.template.components ? { components: body.template.components } : {}) }
-        : null,
-    };
     const problems: string[] = [];
-    if (!content.text && content.attachments.length === 0 && !content.location && !content.contactId && !content.template) {
-      problems.push('a message needs at least one of message.text, message.attachments, message.location, message.contactId or template');
-    }
-    if (content.attachments.length > 0) {
-      const owned = new Set((await this.attachments.findOwned(clientId, content.attachments)).map(({ _id }) => _id.toHexString()));
-      for (const id of content.attachments.filter((candidate) => !owned.has(candidate))) {
-        problems.push(`message.attachments: ${id} is not one of your attachments`);
-      }
-    }
-    if (content.contactId && !(await this.contacts.findOwned(clientId, content.contactId))) {
-      problems.push(`message.contactId: ${content.contactId} is not one of your contacts`);
-    }
+    const content = await this.contentValidator.check(clientId, body.message, body.template, problems, { templatesAccepted: true });
     if (problems.length > 0) throw new InputValidationException(problems);
     return content;
   }
