@@ -78,7 +78,13 @@ describeWithMongo('Cloud API delivery: sends, retries, webhooks (e2e, fake Cloud
   beforeAll(async () => {
     fake = await FakeCloudApi.start({ accessToken: ACCESS_TOKEN });
     t = await createTestApp({
-      env: { CLOUD_API_BASE_URL: fake.baseUrl, CLOUD_API_TIMEOUT_MS: '1000', SEND_ATTEMPTS: '3', SEND_BACKOFF_MS: '50' },
+      env: {
+        CLOUD_API_BASE_URL: fake.baseUrl,
+        CLOUD_API_TIMEOUT_MS: '1000',
+        SEND_ATTEMPTS: '3',
+        SEND_BACKOFF_MS: '50',
+        CLOUD_API_PRICES_USD_CENTS: 'marketing=6.04,utility=0.77',
+      },
     });
     tenant = await createTenant(t.app, { name: 'Cloud client' });
     const session = await t.app.get(TenancyService).createSession({

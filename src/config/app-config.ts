@@ -59,7 +59,7 @@ export class AppConfig {
       version: variables.CLOUD_API_VERSION,
       timeoutMs: variables.CLOUD_API_TIMEOUT_MS,
       uploadTimeoutMs: variables.CLOUD_API_UPLOAD_TIMEOUT_MS,
-      pricesUsdCents: parsePriceList(variables.CLOUD_API_PRICES_USD_CENTS),
+      pricesUsdCents: parsePriceList(variables.CLOUD_API_PRICES_USD_CENTS ?? ''),
     };
     this.attachments = {
       storage: variables.ATTACHMENT_STORAGE,

@@ -53,3 +53,12 @@ describe('AppConfig', () => {
     );
   });
 });
+
+describe('optional variables', () => {
+  it('reads optional variables that have no default', () => {
+    const variables = validateEnvironment({ ...VALID, ATTACHMENT_MAX_BYTES: '2048', CLOUD_API_PRICES_USD_CENTS: 'utility=0.77' });
+    expect(variables.ATTACHMENT_MAX_BYTES).toBe(2048);
+    expect(variables.CLOUD_API_PRICES_USD_CENTS).toBe('utility=0.77');
+    expect(() => validateEnvironment({ ...VALID, CLOUD_API_PRICES_USD_CENTS: 'utility:cheap' })).toThrow(/CLOUD_API_PRICES_USD_CENTS must look like/);
+  });
+});

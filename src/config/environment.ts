@@ -1,5 +1,5 @@
 import { plainToInstance, Transform, Type } from 'class-transformer';
-import { IsIn, IsInt, IsNumber, IsOptional, IsString, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
+import { getMetadataStorage, IsIn, IsInt, IsNumber, IsOptional, IsString, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
 import { PROVIDER_NAMES, ProviderName } from '@app/whatsapp';
 
 const emptyToUndefined = ({ value }: { value: unknown }): unknown => (value === '' ? undefined : value);
@@ -112,13 +112,14 @@ export class EnvironmentVariables {
   /**
    * US cents per billable message by pricing category, to turn a status webhook's
    * `pricing` into whatsAppCostInUSDCents (Meta's webhooks name the category, not the
-   * amount). Defaults: Meta's list rates for the "Rest of World" market; rates vary by
-   * recipient country, so set your own.
+   * amount). Rates depend on your market and contract, so there is no default: without
+   * them, costs stay 0.
    */
+  @IsOptional()
   @Matches(/^[a-z_]+=\d+(\.\d+)?(\s*,\s*[a-z_]+=\d+(\.\d+)?)*$/i, {
     message: 'CLOUD_API_PRICES_USD_CENTS must look like marketing=6.04,utility=0.77 (category=US cents)',
   })
-  CLOUD_API_PRICES_USD_CENTS = 'marketing=6.04,utility=0.77,authentication=0.77,service=0';
+  CLOUD_API_PRICES_USD_CENTS?: string;
 
   @Type(() => Number)
   @IsInt()
@@ -159,7 +160,7 @@ export class EnvironmentVariables {
   @Type(() => Number)
   @IsInt({ message: 'ATTACHMENT_MAX_BYTES must be a whole number of bytes' })
   @Min(1, { message: 'ATTACHMENT_MAX_BYTES must be 1 or more' })
-  ATTACHMENT_MAX_BYTES?: number = undefined;
+  ATTACHMENT_MAX_BYTES?: number;
 
   @IsOptional()
   @Type(() => Number)
@@ -175,16 +176,20 @@ export class ConfigurationError extends Error {
   }
 }
 
-/** Variables without a default: the class declares them but an instance has no own key for them. */
-const REQUIRED_VARIABLES = ['MONGODB_URI', 'REDIS_URL', 'CREDENTIALS_ENCRYPTION_KEY'];
 /** Never echoed back in error messages: they may hold passwords or keys. */
-const SECRET_VARIABLES = new Set(REQUIRED_VARIABLES);
+const SECRET_VARIABLES = new Set(['MONGODB_URI', 'REDIS_URL', 'CREDENTIALS_ENCRYPTION_KEY']);
+
+/** Every variable the class validates, with or without a default. */
+const KNOWN_VARIABLES = new Set(
+  getMetadataStorage()
+    .getTargetValidationMetadatas(EnvironmentVariables, '', true, false)
+    .map(({ propertyName }) => propertyName),
+);
 
 /** Reads and validates the environment; throws one ConfigurationError naming every bad variable. */
 export function validateEnvironment(env: NodeJS.ProcessEnv): EnvironmentVariables {
-  const names = new Set([...Object.keys(new EnvironmentVariables()), ...REQUIRED_VARIABLES]);
   const given = Object.fromEntries(
-    Object.entries(env).filter(([name, value]) => names.has(name) && value !== undefined && value !== ''),
+    Object.entries(env).filter(([name, value]) => KNOWN_VARIABLES.has(name) && value !== undefined && value !== ''),
   );
   const variables = plainToInstance(EnvironmentVariables, given);
   const errors = validateSync(variables);
