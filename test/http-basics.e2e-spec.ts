@@ -33,6 +33,19 @@ describeWithMongo('HTTP basics: envelopes, docs and health (e2e)', () => {
     });
   });
 
+  it('answers a wrong key with 401 in each envelope family', async () => {
+    const wrong = { 'x-api-key': 'wak_000000000000000000000000_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' };
+    const message = 'Invalid API key in x-api-key';
+    expect((await t.http.get('/broadcast').set(wrong).expect(401)).body).toEqual({ status: false, message, errors: [message] });
+    expect((await t.http.post('/api/whatsapp-log/count').set(wrong).expect(401)).body).toEqual({ error: message });
+    expect((await t.http.get('/v1/contacts/2348179803743/messages').set(wrong).expect(401)).body).toEqual({
+      statusCode: 401,
+      error: 'Unauthorized',
+      message,
+    });
+    expect((await t.http.get('/api/v1/external/api-requests').set(wrong).expect(401)).body).toEqual({ code: 401, message, success: false });
+  });
+
   it('answers malformed JSON with 400 and oversized bodies with 413', async () => {
     const malformed = await t.http.post('/sessions').set(tenant.auth).set('Content-Type', 'application/json').send('{"name": ').expect(400);
     expect(malformed.body.status).toBe(false);
