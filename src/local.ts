@@ -1,6 +1,7 @@
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { loadConfigOrExit } from './config';
+import { enforceShutdownDeadline } from './core/shutdown-deadline';
 import { configureHttpApp } from './http-app';
 import { startEmbeddedServices } from './local/embedded-services';
 import { LocalModule } from './local/local.module';
@@ -24,6 +25,7 @@ async function bootstrap(): Promise<void> {
     bodyParser: false,
   });
   configureHttpApp(app, config, { shutdownHooks: false });
+  enforceShutdownDeadline(config);
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       // Close the app (drains HTTP, closes queues), then the embedded servers it was using.

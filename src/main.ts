@@ -2,6 +2,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { ApiModule } from './api.module';
 import { loadConfigOrExit } from './config';
+import { enforceShutdownDeadline } from './core/shutdown-deadline';
 import { configureHttpApp } from './http-app';
 
 /** The API process: HTTP only. Queue consumers run in the worker process (src/worker.ts). */
@@ -12,6 +13,7 @@ async function bootstrap(): Promise<void> {
     bodyParser: false,
   });
   configureHttpApp(app, config);
+  enforceShutdownDeadline(config);
   await app.listen(config.http.port);
 }
 

@@ -1,6 +1,7 @@
 import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
 import { loadConfigOrExit } from './config';
+import { enforceShutdownDeadline } from './core/shutdown-deadline';
 import { WorkerModule } from './worker.module';
 
 /**
@@ -12,6 +13,7 @@ async function bootstrap(): Promise<void> {
   const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config), { bufferLogs: true });
   app.useLogger(app.get(Logger));
   app.enableShutdownHooks();
+  enforceShutdownDeadline(config);
   await app.init();
   app.get(Logger).log('Worker started; consuming queues', 'Worker');
 }

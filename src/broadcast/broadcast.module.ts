@@ -1,5 +1,5 @@
 import { BullModule } from '@nestjs/bull';
-import { Global, Injectable, Module, OnApplicationBootstrap } from '@nestjs/common';
+import { Global, Injectable, Logger, Module, OnApplicationBootstrap } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
 import { ATTACHMENT_USAGE, AttachmentUsage } from '../attachment';
 import { MessageContentModule } from '../message/message-content.module';
@@ -50,13 +50,16 @@ export class BroadcastAttachmentUsageModule {}
 })
 export class BroadcastModule {}
 
-/** Registers the repeatable sweep when a worker starts. */
+/** Registers the repeatable sweep when a worker starts, without holding start-up hostage to Redis. */
 @Injectable()
 class BroadcastSweepScheduler implements OnApplicationBootstrap {
+  private readonly logger = new Logger(BroadcastSweepScheduler.name);
+
   constructor(private readonly queue: BroadcastQueue) {}
 
-  async onApplicationBootstrap(): Promise<void> {
-    await this.queue.scheduleSweep();
+  onApplicationBootstrap(): void {
+    // ioredis queues the commands until Redis answers; the worker is up (and says why it waits) meanwhile.
+    this.queue.scheduleSweep().catch((error: unknown) => this.logger.error({ err: error }, 'Could not schedule the broadcast sweep'));
   }
 }
 

@@ -1,4 +1,4 @@
-import { Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
+import { Global, Inject, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
 import Redis from 'ioredis';
 import { AppConfig } from '../config';
 import { redisOptionsFromUrl } from './redis-options';
@@ -12,8 +12,22 @@ export const REDIS = Symbol('REDIS');
     {
       provide: REDIS,
       inject: [AppConfig],
-      useFactory: (config: AppConfig) =>
-        new Redis({ ...redisOptionsFromUrl(config.redis.url), keyPrefix: `${config.redis.queuePrefix}:`, lazyConnect: false }),
+      useFactory: (config: AppConfig) => {
+        const redis = new Redis({ ...redisOptionsFromUrl(config.redis.url), keyPrefix: `${config.redis.queuePrefix}:` });
+        // ioredis reconnects by itself; say so once per distinct failure instead of a stack trace per retry.
+        const logger = new Logger('Redis');
+        let lastProblem = '';
+        redis.on('error', (error: Error) => {
+          if (error.message === lastProblem) return;
+          lastProblem = error.message;
+          logger.error(`Redis at ${new URL(config.redis.url).host} unreachable (${error.message}); retrying`);
+        });
+        redis.on('ready', () => {
+          if (lastProblem) logger.log('Redis reachable again');
+          lastProblem = '';
+        });
+        return redis;
+      },
     },
   ],
   exports: [REDIS],

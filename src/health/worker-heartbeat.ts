@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, ServiceUnavailableException } from '@nestjs/common';
 import { HealthCheckService, MongooseHealthIndicator } from '@nestjs/terminus';
 import Redis from 'ioredis';
 import { hostname } from 'node:os';
@@ -53,7 +53,9 @@ export class WorkerHeartbeat implements OnApplicationBootstrap, OnApplicationShu
       .check([() => this.mongo.pingCheck('mongodb', { timeout: 2000 }), () => this.redisHealth.pingCheck('redis')])
       .then(() => true)
       .catch((error: unknown) => {
-        this.logger.warn({ err: error }, 'Worker health check failed');
+        // Terminus answers with the state of each dependency; log which one is down, not a stack.
+        const down = error instanceof ServiceUnavailableException ? (error.getResponse() as { error?: unknown }).error : String(error);
+        this.logger.warn({ down }, 'Worker health check failed');
         return false;
       });
     if (healthy !== this.lastHealthy) {
