@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { startMongoMemoryServer } from './mongo-memory-server';
 import { RedisServerProcess } from './redis-server-process';
 
 /** Where local mode keeps MongoDB's files, Redis' append-only file and the generated key. */
@@ -33,11 +34,10 @@ export async function startEmbeddedServices(env: NodeJS.ProcessEnv = process.env
     process.stdout.write(`Embedded Redis: ${redis.url} (data in ${join(LOCAL_DATA_DIR, 'redis')})\n`);
   }
   if (!env.MONGODB_URI) {
-    const { MongoMemoryServer } = await import('mongodb-memory-server-core');
     const dbPath = join(LOCAL_DATA_DIR, 'mongodb');
     mkdirSync(dbPath, { recursive: true });
     try {
-      const mongo = await quietly(() => MongoMemoryServer.create({ instance: { dbPath, storageEngine: 'wiredTiger' } }));
+      const mongo = await startMongoMemoryServer({ instance: { dbPath, storageEngine: 'wiredTiger' } });
       env.MONGODB_URI = mongo.getUri('whatsapp');
       stops.push(async () => {
         await mongo.stop({ doCleanup: false });
@@ -46,7 +46,7 @@ export async function startEmbeddedServices(env: NodeJS.ProcessEnv = process.env
     } catch (error) {
       await Promise.all(stops.map((stop) => stop()));
       throw new Error(
-        `MONGODB_URI is not set and the embedded MongoDB (mongodb-memory-server) could not start: ${firstLine(error)}. ` +
+        `MONGODB_URI is not set and the embedded MongoDB (mongodb-memory-server) could not start: ${error instanceof Error ? error.message : String(error)}. ` +
           'Set MONGODB_URI to a MongoDB server (for example mongodb://localhost:27017/whatsapp).',
       );
     }
@@ -67,21 +67,6 @@ export function useRunningLocalServices(env: NodeJS.ProcessEnv = process.env): v
     env.REDIS_URL ||= services.REDIS_URL;
   }
   if (existsSync(KEY_FILE)) env.CREDENTIALS_ENCRYPTION_KEY ||= readFileSync(KEY_FILE, 'utf8').trim();
-}
-
-function firstLine(error: unknown): string {
-  return (error instanceof Error ? error.message : String(error)).split('\n').filter(Boolean).join(' ').slice(0, 300);
-}
-
-/** mongodb-memory-server reports failed downloads with console stack traces; our own message says what matters. */
-async function quietly<T>(work: () => Promise<T>): Promise<T> {
-  const { warn, error } = console;
-  console.warn = console.error = () => undefined;
-  try {
-    return await work();
-  } finally {
-    Object.assign(console, { warn, error });
-  }
 }
 
 function localEncryptionKey(): string {

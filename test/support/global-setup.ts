@@ -1,3 +1,4 @@
+import { startMongoMemoryServer } from '../../src/local/mongo-memory-server';
 import { RedisServerProcess } from '../../src/local/redis-server-process';
 import { MONGO_SKIP_REASON_VARIABLE } from './mongo-env';
 
@@ -20,9 +21,8 @@ export default async function globalSetup(): Promise<void> {
   }
   if (process.env.MONGODB_URI) return;
   try {
-    const { MongoMemoryServer } = await import('mongodb-memory-server-core');
     const server = await Promise.race([
-      MongoMemoryServer.create(),
+      startMongoMemoryServer(),
       new Promise<never>((_resolve, reject) =>
         setTimeout(() => reject(new Error(`did not start within ${MONGO_START_TIMEOUT_MS / 1000} s`)), MONGO_START_TIMEOUT_MS).unref(),
       ),
