@@ -82,6 +82,15 @@ describeWithMongo('Hostile input answers 4xx naming the problem and writes nothi
     expect((await t.http.get('/sessions').set(tenant.auth).expect(200)).body.data).toHaveLength(1);
   });
 
+  it('names each missing webhook handshake parameter once, as JSON although the handshake answers text', async () => {
+    const response = await t.http.get('/webhooks/whatsapp').expect(400).expect('Content-Type', /^application\/json/);
+    expect(response.body.errors).toEqual([
+      'hub.mode must be "subscribe"',
+      'hub.verify_token is required, as 1 to 512 characters',
+      'hub.challenge is required, as 1 to 512 characters',
+    ]);
+  });
+
   it('answers in the envelope of the route however the path is capitalised (the router ignores case)', async () => {
     const contactMessages = await t.http.get('/V1/Contacts/not-a-number/Messages').set(tenant.auth).expect(400);
     expect(Object.keys(contactMessages.body).sort()).toEqual(['error', 'message', 'statusCode']);

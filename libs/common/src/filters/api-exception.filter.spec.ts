@@ -10,6 +10,9 @@ function run(exception: unknown, path = '/broadcast', method = 'GET', headers: R
       response.statusCode = code;
       return this;
     },
+    type() {
+      return this;
+    },
     json(body: unknown) {
       response.body = body;
       return this;

@@ -94,7 +94,8 @@ export class ApiExceptionFilter implements ExceptionFilter {
       response.end();
       return;
     }
-    response.status(description.status).json(renderError(envelopeFamilyForPath(request.path), description));
+    // Explicit type: a handler's @Header('Content-Type', 'text/plain') is already set when its guards or pipes throw.
+    response.status(description.status).type('application/json').json(renderError(envelopeFamilyForPath(request.path), description));
   }
 
   private describe(exception: unknown, request: Request): ErrorDescription {
