@@ -1,12 +1,11 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsInt, IsObject, IsOptional, IsString, Matches, MaxLength, Min, MinLength } from 'class-validator';
+import { IsIn, IsInt, IsObject, IsOptional, Matches, Min } from 'class-validator';
+import { RequiredText } from '@app/common';
 import { PROVIDER_NAMES, ProviderName } from '@app/whatsapp';
 
 export class CreateSessionDto {
-  @ApiProperty({ example: 'Support line' })
-  @IsString()
-  @MinLength(1)
-  @MaxLength(200)
+  @ApiProperty({ example: 'Support line', minLength: 1, maxLength: 200 })
+  @RequiredText(200)
   name!: string;
 
   @ApiProperty({ enum: PROVIDER_NAMES, example: 'sandbox' })

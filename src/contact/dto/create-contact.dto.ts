@@ -1,12 +1,10 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsEmail, IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
-import { PhoneNumberField } from '@app/common';
+import { IsEmail, IsOptional, IsString, MaxLength } from 'class-validator';
+import { PhoneNumberField, RequiredText } from '@app/common';
 
 export class CreateContactDto {
   @ApiProperty({ description: 'Name shown on the contact card', example: 'Ada Obi', maxLength: 200 })
-  @IsString()
-  @IsNotEmpty({ message: 'name must not be empty' })
-  @MaxLength(200)
+  @RequiredText(200)
   name!: string;
 
   @ApiProperty({

@@ -14,10 +14,11 @@ export enum EnvelopeFamily {
   External = 'external',
 }
 
+// Case-insensitive because Express routes case-insensitively: /API/whatsapp-log/count reaches the same handler.
 const FAMILY_BY_PATH: ReadonlyArray<[RegExp, EnvelopeFamily]> = [
-  [/^\/api\/whatsapp-log(\/|$)/, EnvelopeFamily.WhatsappLog],
-  [/^\/v1\/contacts\/[^/]+\/messages\/?$/, EnvelopeFamily.ContactMessages],
-  [/^\/api\/v1\/external(\/|$)/, EnvelopeFamily.External],
+  [/^\/api\/whatsapp-log(\/|$)/i, EnvelopeFamily.WhatsappLog],
+  [/^\/v1\/contacts\/[^/]+\/messages\/?$/i, EnvelopeFamily.ContactMessages],
+  [/^\/api\/v1\/external(\/|$)/i, EnvelopeFamily.External],
 ];
 
 export function envelopeFamilyForPath(path: string): EnvelopeFamily {

@@ -9,6 +9,10 @@ describe('envelopeFamilyForPath', () => {
     ['/v1/contacts/2348179803743/messages', EnvelopeFamily.ContactMessages],
     ['/v1/contacts', EnvelopeFamily.Standard],
     ['/api/v1/external/api-requests', EnvelopeFamily.External],
+    // the router matches paths case-insensitively, so the envelope must too
+    ['/API/Whatsapp-Log/count', EnvelopeFamily.WhatsappLog],
+    ['/V1/Contacts/2348179803743/Messages', EnvelopeFamily.ContactMessages],
+    ['/Api/V1/External/api-requests', EnvelopeFamily.External],
   ])('%s -> %s', (path, family) => expect(envelopeFamilyForPath(path)).toBe(family));
 });
 

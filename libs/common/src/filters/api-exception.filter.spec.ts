@@ -2,12 +2,15 @@ import { ArgumentsHost, BadRequestException, Logger, NotFoundException } from '@
 import { InputValidationException } from '../validation/validation-pipe';
 import { ApiExceptionFilter } from './api-exception.filter';
 
-function run(exception: unknown, path = '/broadcast', method = 'GET') {
+function run(exception: unknown, path = '/broadcast', method = 'GET', headers: Record<string, string> = {}) {
   const response = { statusCode: 0, body: undefined as unknown, headersSent: false };
   const res = {
     headersSent: false,
     status(code: number) {
       response.statusCode = code;
+      return this;
+    },
+    type() {
       return this;
     },
     json(body: unknown) {
@@ -17,14 +20,17 @@ function run(exception: unknown, path = '/broadcast', method = 'GET') {
     end: jest.fn(),
   };
   const host = {
-    switchToHttp: () => ({ getRequest: () => ({ path, method }), getResponse: () => res }),
+    switchToHttp: () => ({ getRequest: () => ({ path, method, headers }), getResponse: () => res }),
   } as unknown as ArgumentsHost;
   new ApiExceptionFilter().catch(exception, host);
   return response;
 }
 
 describe('ApiExceptionFilter', () => {
-  beforeAll(() => jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined));
+  beforeAll(() => {
+    jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+  });
 
   it('lists validation problems', () => {
     expect(run(new InputValidationException(['limit must be 100 or less']))).toEqual(
@@ -57,8 +63,43 @@ describe('ApiExceptionFilter', () => {
     });
   });
 
+  it.each([
+    [
+      'an unsupported charset',
+      Object.assign(new Error('unsupported charset "LATIN1"'), { status: 415, expose: true, type: 'charset.unsupported', charset: 'latin1' }),
+      {},
+      415,
+      'Request body charset "latin1" is not supported; send UTF-8',
+    ],
+    [
+      'an unknown Content-Encoding',
+      Object.assign(new Error('unsupported content encoding "x-foo"'), { status: 415, expose: true, type: 'encoding.unsupported', encoding: 'x-foo' }),
+      { 'content-encoding': 'x-foo' },
+      415,
+      'Content-Encoding "x-foo" is not supported; send identity, gzip, deflate or br',
+    ],
+    [
+      'a body that is not the gzip it claims',
+      Object.assign(new Error('incorrect header check'), { status: 400, expose: true, code: 'Z_DATA_ERROR' }),
+      { 'content-encoding': 'gzip' },
+      400,
+      'Request body could not be decompressed as Content-Encoding "gzip" (incorrect header check)',
+    ],
+  ])('answers %s with a 4xx naming it, not a 500', (_case, error, headers, status, message) => {
+    expect(run(error, '/contacts', 'POST', headers)).toMatchObject({ statusCode: status, body: { status: false, message, errors: [message] } });
+  });
+
+  it('answers a schema validation failure with 400 listing each refused path', () => {
+    const refused = Object.assign(new Error('Contact validation failed'), {
+      name: 'ValidationError',
+      errors: { name: { message: 'Path `name` is required.' } },
+    });
+    expect(run(refused, '/api/whatsapp-log/count', 'POST')).toMatchObject({ statusCode: 400, body: { error: 'Path `name` is required.' } });
+    expect(run(refused, '/contacts', 'POST').body).toEqual({ status: false, message: 'Validation failed', errors: ['Path `name` is required.'] });
+  });
+
   it('maps oversized bodies to 413', () => {
-    const tooLarge = Object.assign(new Error('request entity too large'), { type: 'entity.too.large', status: 413, limit: 2048 });
+    const tooLarge = Object.assign(new Error('request entity too large'), { type: 'entity.too.large', status: 413, expose: true, limit: 2048 });
     expect(run(tooLarge, '/broadcast', 'POST')).toMatchObject({ statusCode: 413 });
   });
 });

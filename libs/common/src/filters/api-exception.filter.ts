@@ -4,11 +4,25 @@ import type { Request, Response } from 'express';
 import { envelopeFamilyForPath, ErrorDescription, reasonPhrase, renderError } from '../envelopes';
 import { InputValidationException } from '../validation/validation-pipe';
 
-interface BodyParserError {
-  type: string;
+/**
+ * The http-errors shape thrown by body-parser and raw-body before any controller runs:
+ * `expose` marks a 4xx caused by the request (bad charset, bad Content-Encoding, corrupt
+ * gzip, oversized or malformed body), whose message may be shown.
+ */
+interface ClientHttpError {
   status: number;
+  expose: true;
   message: string;
+  type?: string;
   limit?: number;
+  charset?: string;
+  encoding?: string;
+}
+
+/** Mongoose's document validation failure: `errors` maps each path to what is wrong with it. */
+interface MongooseValidationError {
+  name: 'ValidationError';
+  errors: Record<string, { message: string }>;
 }
 
 interface MulterLikeError {
@@ -24,9 +38,37 @@ const MULTER_STATUS: Record<string, number> = {
   LIMIT_PART_COUNT: HttpStatus.PAYLOAD_TOO_LARGE,
 };
 
-function isBodyParserError(error: unknown): error is BodyParserError {
-  return typeof error === 'object' && error !== null && typeof (error as BodyParserError).type === 'string' &&
-    typeof (error as BodyParserError).status === 'number' && (error as BodyParserError).type.startsWith('entity.');
+function isClientHttpError(error: unknown): error is ClientHttpError {
+  if (typeof error !== 'object' || error === null) return false;
+  const { status, expose } = error as Partial<ClientHttpError>;
+  return expose === true && typeof status === 'number' && status >= 400 && status < 500;
+}
+
+function isMongooseValidationError(error: unknown): error is MongooseValidationError {
+  return typeof error === 'object' && error !== null && (error as MongooseValidationError).name === 'ValidationError' &&
+    typeof (error as MongooseValidationError).errors === 'object' && (error as MongooseValidationError).errors !== null;
+}
+
+/** Says in the client's terms what was wrong with a body that could not be read. */
+function describeUnreadableBody(error: ClientHttpError, request: Request): string {
+  const contentEncoding = request.headers['content-encoding'];
+  switch (error.type) {
+    case 'entity.parse.failed':
+      return 'Request body is not valid JSON';
+    case 'entity.too.large':
+      return error.limit === undefined ? 'Request body is larger than the limit' : `Request body is larger than the ${error.limit} bytes allowed`;
+    case 'charset.unsupported':
+      return `Request body charset "${error.charset ?? 'unknown'}" is not supported; send UTF-8`;
+    case 'encoding.unsupported':
+      return `Content-Encoding "${error.encoding ?? contentEncoding ?? 'unknown'}" is not supported; send identity, gzip, deflate or br`;
+    case undefined:
+      // Decompression errors arrive as bare zlib errors wrapped in a 400, with zlib's terse message.
+      return contentEncoding && contentEncoding !== 'identity'
+        ? `Request body could not be decompressed as Content-Encoding "${contentEncoding}" (${error.message})`
+        : error.message;
+    default:
+      return error.message;
+  }
 }
 
 function isMulterError(error: unknown): error is MulterLikeError {
@@ -52,7 +94,8 @@ export class ApiExceptionFilter implements ExceptionFilter {
       response.end();
       return;
     }
-    response.status(description.status).json(renderError(envelopeFamilyForPath(request.path), description));
+    // Explicit type: a handler's @Header('Content-Type', 'text/plain') is already set when its guards or pipes throw.
+    response.status(description.status).type('application/json').json(renderError(envelopeFamilyForPath(request.path), description));
   }
 
   private describe(exception: unknown, request: Request): ErrorDescription {
@@ -62,14 +105,15 @@ export class ApiExceptionFilter implements ExceptionFilter {
     if (exception instanceof HttpException) {
       return this.describeHttpException(exception, request);
     }
-    if (isBodyParserError(exception)) {
-      const message =
-        exception.type === 'entity.parse.failed'
-          ? 'Request body is not valid JSON'
-          : exception.type === 'entity.too.large'
-            ? `Request body is larger than the ${exception.limit ?? ''} bytes allowed`.replace('the  bytes', 'the limit')
-            : exception.message;
+    if (isClientHttpError(exception)) {
+      const message = describeUnreadableBody(exception, request);
       return { status: exception.status, message, details: [message] };
+    }
+    if (isMongooseValidationError(exception)) {
+      // Input the request validation let through and the schema refused: still the client's error, but a gap worth closing.
+      const details = Object.values(exception.errors).map((error) => error.message);
+      this.logger.warn({ path: request.path, details }, `Schema validation refused input on ${request.method} ${request.path}`);
+      return { status: HttpStatus.BAD_REQUEST, message: 'Validation failed', details };
     }
     if (isMulterError(exception)) {
       const status = MULTER_STATUS[exception.code] ?? HttpStatus.BAD_REQUEST;

@@ -1,7 +1,7 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
-import { IsMongoId, IsOptional, ValidateBy, ValidateIf, ValidationArguments } from 'class-validator';
+import { IsMongoId, IsOptional, IsString, MaxLength, ValidateBy, ValidateIf, ValidationArguments } from 'class-validator';
 import { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT } from '../pagination/pagination';
 
 /**
@@ -64,5 +64,24 @@ export function QueryBoolean(): PropertyDecorator {
       if (value === 'false' || value === false) return false;
       return value;
     }),
+  );
+}
+
+/**
+ * Required free text such as a name: surrounding whitespace is trimmed here, so that "   "
+ * is refused as blank instead of reaching the schema (which trims too) as an empty value.
+ */
+export function RequiredText(maxLength: number): PropertyDecorator {
+  return applyDecorators(
+    Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value)),
+    IsString({ message: ({ property }) => `${property} must be a string` }),
+    ValidateBy({
+      name: 'isNotBlank',
+      validator: {
+        validate: (value: unknown) => typeof value !== 'string' || value !== '',
+        defaultMessage: (args) => `${args?.property ?? 'text'} must not be blank`,
+      },
+    }),
+    MaxLength(maxLength, { message: ({ property }) => `${property} must be at most ${maxLength} characters` }),
   );
 }
