@@ -53,6 +53,16 @@ describeWithMongo('POST /v1/messages, without a worker (e2e)', () => {
     expect(job?.data).toEqual({ kind: 'message', messageLogId: entry?._id.toHexString() });
   });
 
+  it('keeps every message to the same number as its own ledger entry', async () => {
+    const to = nextRecipient();
+    const first = await post(alice, { to, message: { text: 'one' } }).expect(202);
+    const second = await post(alice, { to, message: { text: 'two' } }).expect(202);
+    expect(first.body.data.message_uid).not.toEqual(second.body.data.message_uid);
+    const logs = await t.http.get('/message-log').set(alice.auth).set(alice.session).query({ limit: 100 }).expect(200);
+    const texts = logs.body.data.filter((log: { recipient: string }) => log.recipient === to).map((log: { message: { text: string } }) => log.message.text);
+    expect(texts.sort()).toEqual(['one', 'two']);
+  });
+
   it('stores a template, alone or with other parts, and names it on the log', async () => {
     const template = { name: 'order_update', language: 'en_US', components: [{ type: 'body', parameters: [{ type: 'text', text: 'Ada' }] }] };
     const response = await post(alice, { to: nextRecipient(), template }).expect(202);

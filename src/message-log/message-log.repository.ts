@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { AccumulatorOperator, FilterQuery, isValidObjectId, Model, mongo, Types } from 'mongoose';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { containsLiteral, PageRequest, PageResult, skipFor } from '@app/common';
 import {
   DELIVERED_STATUSES,
@@ -51,6 +51,15 @@ const DUPLICATE_KEY = 11000;
 /** A new message_uid: 16 hex characters (what POST /v1/messages answers and seed 004 lists). */
 export function newMessageUid(): string {
   return randomBytes(8).toString('hex');
+}
+
+/**
+ * The message_uid of one broadcast recipient's entry: derived, so that the unique
+ * message_uid index alone guarantees one entry per recipient (on any MongoDB server, with
+ * no partial index), and a re-run job finds the entry it made before.
+ */
+export function broadcastRecipientMessageUid(broadcastId: string, recipient: string): string {
+  return createHash('sha256').update(`${broadcastId}:${recipient}`).digest('hex').slice(0, 16);
 }
 
 /**
@@ -128,13 +137,17 @@ export class MessageLogRepository {
 
   /**
    * The entry of one broadcast recipient, created in `queued` on first use; a re-run job
-   * (retry, sweep) finds the same entry (unique on broadcast_id + recipient).
+   * (retry, sweep) finds the same entry (its message_uid is derived from broadcast and recipient).
    */
   async findOrCreateForBroadcastRecipient(entry: NewMessageLog & { broadcastId: string }): Promise<MessageLogRecord> {
-    const filter = { broadcast_id: oid(entry.broadcastId), recipient: entry.recipient };
+    const messageUid = broadcastRecipientMessageUid(entry.broadcastId, entry.recipient);
     const upsert = () =>
       this.messageLogs
-        .findOneAndUpdate(filter, { $setOnInsert: this.newDocument(entry) }, { upsert: true, new: true, setDefaultsOnInsert: false })
+        .findOneAndUpdate(
+          { message_uid: messageUid },
+          { $setOnInsert: this.newDocument({ ...entry, messageUid }) },
+          { upsert: true, new: true, setDefaultsOnInsert: false },
+        )
         .lean<MessageLogRecord>()
         .exec();
     try {

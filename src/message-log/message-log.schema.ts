@@ -103,11 +103,9 @@ MessageLogSchema.index({ message_uid: 1 }, { unique: true });
 MessageLogSchema.index({ client_id: 1, source: 1, createdAt: -1, _id: -1 });
 MessageLogSchema.index({ client_id: 1, source: 1, template_name: 1, createdAt: -1 });
 MessageLogSchema.index({ client_id: 1, source: 1, status: 1, createdAt: -1 });
-// One entry per broadcast recipient, so a re-run job finds the entry it made before.
-MessageLogSchema.index(
-  { broadcast_id: 1, recipient: 1 },
-  { unique: true, partialFilterExpression: { broadcast_id: { $type: 'objectId' } } },
-);
+// A broadcast's failed recipients (GET /broadcast/:id). One entry per recipient is guaranteed
+// by message_uid, which is derived from broadcast and recipient for broadcast entries.
+MessageLogSchema.index({ broadcast_id: 1, status: 1 });
 // Webhook status updates find the entry by provider id.
 MessageLogSchema.index({ provider_message_ids: 1 });
 
