@@ -27,6 +27,10 @@ export class DeliveryStatusService implements StatusUpdateSink {
     const call = await this.whatsappLogs.findByWhatsAppMessageId(update.providerMessageId);
     if (!call) {
       await this.early.park(update, onlyForSessionId);
+      // The sender may have recorded the call and taken the parked reports between our read
+      // and the park: look again, and replay (take is atomic, so the report applies once).
+      const recordedMeanwhile = await this.whatsappLogs.findByWhatsAppMessageId(update.providerMessageId);
+      if (recordedMeanwhile?.sessionId) await this.replayEarlyReports(update.providerMessageId, recordedMeanwhile.sessionId.toHexString());
       return;
     }
     if (onlyForSessionId && call.sessionId?.toHexString() !== onlyForSessionId) return;
