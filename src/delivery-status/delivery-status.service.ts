@@ -47,7 +47,9 @@ export class DeliveryStatusService implements StatusUpdateSink {
   /** The sender marked the message sent: take it as far as its calls' reports already went. */
   async catchUpMessage(messageLogId: string): Promise<void> {
     const reached = await this.whatsappLogs.furthestDeliveryOfMessage(messageLogId);
-    if (reached) await this.messageLogs.applyDeliveryStatus(messageLogId, reached.status, reached.at);
+    if (!reached) return;
+    if (reached.failure) await this.messageLogs.applyDeliveryStatus(messageLogId, reached.status, reached.at, reached.failure);
+    else await this.messageLogs.applyDeliveryStatus(messageLogId, reached.status, reached.at);
   }
 
   private async applyToRecordedCall(update: StatusUpdate): Promise<void> {
