@@ -101,7 +101,11 @@ export class BroadcastService {
     const cancelled = await this.broadcasts.cancel(clientId, id);
     if (!cancelled) {
       const existing = await this.requireOwned(clientId, id);
-      if (existing.status === 'cancelled') return existing;
+      if (existing.status === 'cancelled') {
+        // Idempotent, and a repeat finishes a first cancel whose stop signal never reached Redis.
+        await this.stopSending(id);
+        return existing;
+      }
       throw new ConflictException(`Broadcast ${id} has already finished (${existing.status}); only a sending broadcast can be cancelled`);
     }
     await this.stopSending(id);

@@ -72,6 +72,18 @@ describe('DeliveryStatusService', () => {
     expect(whatsappLogs.advanceStatus).toHaveBeenCalledWith('wamid.9', 'delivered', { statusMessage: undefined, errorCode: undefined });
   });
 
+  it('applies a report parked just after the sender recorded the call and took the parked reports', async () => {
+    // The webhook read no call; meanwhile the sender recorded it and found nothing parked; then the webhook parked.
+    whatsappLogs.findByWhatsAppMessageId.mockResolvedValueOnce(null).mockResolvedValueOnce({ messageLogId, sessionId });
+    const update = { providerMessageId: 'wamid.8', status: 'delivered' as const, timestamp: at };
+    early.take.mockResolvedValue([{ update, sessionId: sessionId.toHexString() }]);
+    whatsappLogs.advanceStatus.mockResolvedValue({ messageLogId });
+    await service.apply(update, sessionId.toHexString());
+    expect(early.park).toHaveBeenCalledWith(update, sessionId.toHexString());
+    expect(early.take).toHaveBeenCalledWith('wamid.8');
+    expect(messageLogs.applyDeliveryStatus).toHaveBeenCalledWith(messageLogId.toHexString(), 'delivered', at, undefined);
+  });
+
   it("never lets a parked webhook report reach another session's call", async () => {
     early.take.mockResolvedValue([{ update: { providerMessageId: 'wamid.9', status: 'read', timestamp: at }, sessionId: 'other' }]);
     await service.replayEarlyReports('wamid.9', sessionId.toHexString());

@@ -27,6 +27,10 @@ export class DeliveryStatusService implements StatusUpdateSink {
     const call = await this.whatsappLogs.findByWhatsAppMessageId(update.providerMessageId);
     if (!call) {
       await this.early.park(update, onlyForSessionId);
+      // The sender may have recorded the call and taken the parked reports between our read
+      // and the park: look again, and replay (take is atomic, so the report applies once).
+      const recordedMeanwhile = await this.whatsappLogs.findByWhatsAppMessageId(update.providerMessageId);
+      if (recordedMeanwhile?.sessionId) await this.replayEarlyReports(update.providerMessageId, recordedMeanwhile.sessionId.toHexString());
       return;
     }
     if (onlyForSessionId && call.sessionId?.toHexString() !== onlyForSessionId) return;
@@ -43,7 +47,9 @@ export class DeliveryStatusService implements StatusUpdateSink {
   /** The sender marked the message sent: take it as far as its calls' reports already went. */
   async catchUpMessage(messageLogId: string): Promise<void> {
     const reached = await this.whatsappLogs.furthestDeliveryOfMessage(messageLogId);
-    if (reached) await this.messageLogs.applyDeliveryStatus(messageLogId, reached.status, reached.at);
+    if (!reached) return;
+    if (reached.failure) await this.messageLogs.applyDeliveryStatus(messageLogId, reached.status, reached.at, reached.failure);
+    else await this.messageLogs.applyDeliveryStatus(messageLogId, reached.status, reached.at);
   }
 
   private async applyToRecordedCall(update: StatusUpdate): Promise<void> {

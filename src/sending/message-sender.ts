@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { describeOutgoingMessage, OutgoingMessage, ProviderError, WhatsappProvider } from '@app/whatsapp';
 import { SessionRecord, SessionRepository } from '../auth';
 import { AppConfig } from '../config';
@@ -26,8 +26,13 @@ export interface DeliverOptions {
   stopped?: () => Promise<boolean>;
 }
 
-/** The outcome of an entry that is already past sending (a re-run job must not send again). */
-export function outcomeOfFinished(entry: Pick<MessageLogRecord, 'status' | 'error'>): SendOutcome | null {
+/**
+ * The outcome of an entry that is already past sending (a re-run job must not send again).
+ * It is the outcome the first run recorded: a message that was sent and then reported
+ * failed by the provider stays `sent` here, so a re-run never moves its recipient to the
+ * broadcast's other array (the failure is on the message log).
+ */
+export function outcomeOfFinished(entry: Pick<MessageLogRecord, 'status' | 'error' | 'status_times'>): SendOutcome | null {
   switch (entry.status) {
     case 'queued':
     case 'sending':
@@ -37,6 +42,7 @@ export function outcomeOfFinished(entry: Pick<MessageLogRecord, 'status' | 'erro
     case 'read':
       return { status: 'sent' };
     case 'failed':
+      if (entry.status_times?.sentAt) return { status: 'sent' };
       return { status: 'failed', failure: entry.error ?? INTERNAL_ERROR_FAILURE };
   }
 }
@@ -48,6 +54,8 @@ export function outcomeOfFinished(entry: Pick<MessageLogRecord, 'status' | 'erro
  */
 @Injectable()
 export class MessageSender {
+  private readonly logger = new Logger(MessageSender.name);
+
   constructor(
     private readonly messageLogs: MessageLogRepository,
     private readonly whatsappLogs: WhatsappLogRepository,
@@ -83,13 +91,16 @@ export class MessageSender {
         await this.call(provider, entry, session, parts[index], index);
       }
       await this.messageLogs.advanceStatus(id, 'sent');
-      await this.deliveryStatus.catchUpMessage(id);
-      return { status: 'sent' };
     } catch (error) {
       const failure = await this.failureOf(error, session, options.lastAttempt);
       await this.messageLogs.markFailed(id, failure);
       return { status: 'failed', failure };
     }
+    // The message is sent whatever happens next: a failed catch-up must not turn it into a failure.
+    await this.deliveryStatus
+      .catchUpMessage(id)
+      .catch((error: unknown) => this.logger.warn({ err: error, messageLogId: id }, 'Could not catch the message up with its delivery reports'));
+    return { status: 'sent' };
   }
 
   /** The final failure, or rethrows when a retry should follow. */

@@ -101,15 +101,32 @@ export class WhatsappLogRepository {
       .exec();
   }
 
-  /** The furthest delivery report any call of this logical message has reached (read over delivered). */
-  async furthestDeliveryOfMessage(messageLogId: string): Promise<{ status: 'delivered' | 'read'; at: Date } | null> {
+  /**
+   * The furthest delivery report any call of this logical message has reached (read over
+   * delivered over failed), with the provider's reason when it is a failure.
+   */
+  async furthestDeliveryOfMessage(
+    messageLogId: string,
+  ): Promise<{ status: 'delivered' | 'read' | 'failed'; at: Date; failure?: { code: string; message: string } } | null> {
     const reached = await this.logs
-      .find({ messageLogId: new Types.ObjectId(messageLogId), status: { $in: ['delivered', 'read'] } }, { status: 1, updatedAt: 1 })
-      .lean<Array<Pick<WhatsappLogRecord, 'status' | 'updatedAt'>>>()
+      .find(
+        // Only accepted calls (with a provider id): a call the provider refused is not a delivery report.
+        { messageLogId: new Types.ObjectId(messageLogId), whatsAppMessageId: { $ne: null }, status: { $in: ['delivered', 'read', 'failed'] } },
+        { status: 1, updatedAt: 1, errorCode: 1, statusMessage: 1 },
+      )
+      .lean<Array<Pick<WhatsappLogRecord, 'status' | 'updatedAt' | 'errorCode' | 'statusMessage'>>>()
       .exec();
-    const read = reached.find((call) => call.status === 'read');
-    const furthest = read ?? reached[0];
-    return furthest ? { status: read ? 'read' : 'delivered', at: furthest.updatedAt } : null;
+    for (const status of ['read', 'delivered'] as const) {
+      const call = reached.find((candidate) => candidate.status === status);
+      if (call) return { status, at: call.updatedAt };
+    }
+    const failed = reached[0];
+    if (!failed) return null;
+    const code = failed.errorCode ?? 'delivery_failed';
+    // Reports store "<code>: <message>" (DeliveryStatusService); the message log keeps them apart.
+    const reported = failed.statusMessage ?? 'The provider reported the message as failed';
+    const message = reported.startsWith(`${code}: `) ? reported.slice(code.length + 2) : reported;
+    return { status: 'failed', at: failed.updatedAt, failure: { code, message } };
   }
 
   async findByWhatsAppMessageId(whatsAppMessageId: string): Promise<WhatsappLogRecord | null> {
