@@ -14,6 +14,8 @@ import { createTenant, TestTenant } from './support/factories';
 import * as samples from './support/media-samples';
 import { describeWithMongo } from './support/mongo';
 import { createTestApp, TestApp } from './support/test-app';
+import { BroadcastBody } from './support/broadcasts';
+import { pollUntil } from './support/polling';
 
 const oid = (id: string): Types.ObjectId => new Types.ObjectId(id);
 const ALWAYS_FAILS = ['2348031239999', '2348035559999'];
@@ -23,15 +25,6 @@ const MOBILE_PREFIXES = ['803', '806', '813', '816', '703', '706', '810'];
 /** Distinct valid numbers that are not magic. */
 const regularNumbers = (count: number, block = 1): string[] =>
   Array.from({ length: count }, (_, index) => `234${MOBILE_PREFIXES[block]}${String(10000000 + index).slice(1)}`);
-
-interface BroadcastBody {
-  _id: string;
-  status: string;
-  sent: string[];
-  pending: string[];
-  failed: string[];
-  failures: Array<{ recipient: string; code: string; message: string }>;
-}
 
 describeWithMongo('Broadcast sending through the worker and the sandbox (e2e)', () => {
   let t: TestApp;
@@ -75,15 +68,6 @@ describeWithMongo('Broadcast sending through the worker and the sandbox (e2e)', 
     return (await t.http.get(`/broadcast/${id}`).set(alice.auth).expect(200)).body.data as BroadcastBody;
   }
 
-  async function waitFor<T>(probe: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 30_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const value = await probe();
-      if (done(value) || Date.now() > deadline) return value;
-      await sleep(50);
-    }
-  }
-
   const sendsOf = (broadcastId: string): number =>
     [...registry.sandbox.sendCounts()].filter(([key]) => key.startsWith(`${broadcastId}:`)).reduce((sum, [, count]) => sum + count, 0);
 
@@ -104,7 +88,7 @@ describeWithMongo('Broadcast sending through the worker and the sandbox (e2e)', 
     const recipients = [...regularNumbers(47), ...ALWAYS_FAILS, FAILS_ONCE];
     const id = await createBroadcast(alice.session, recipients, { text: 'Hello from the sandbox', contactId: contact.body.data._id });
 
-    const finished = await waitFor(() => getBroadcast(id), (broadcast) => broadcast.status !== 'sending');
+    const finished = await pollUntil(() => getBroadcast(id), (broadcast) => broadcast.status !== 'sending');
     expect(finished.status).toBe('completed_with_errors');
     expect(finished.pending).toEqual([]);
     expectPartition(finished, recipients);
@@ -141,7 +125,7 @@ describeWithMongo('Broadcast sending through the worker and the sandbox (e2e)', 
     expect(sendsOf(id)).toBe((recipients.length - ALWAYS_FAILS.length) * 2);
 
     // The sandbox's delivered/read updates reach the WhatsApp logs and roll up into the message logs.
-    const read = await waitFor(
+    const read = await pollUntil(
       () => messageLogs.countDocuments({ broadcast_id: oid(id), status: 'read' }),
       (count) => count === recipients.length - ALWAYS_FAILS.length,
     );
@@ -157,7 +141,7 @@ describeWithMongo('Broadcast sending through the worker and the sandbox (e2e)', 
     await t.app.get(SessionRepository).setHealth(session['X-Session-Id'], 'unhealthy', 'Access token expired');
     const recipients = regularNumbers(3, 2);
     const id = await createBroadcast(session, recipients, { text: 'never sent' });
-    const finished = await waitFor(() => getBroadcast(id), (broadcast) => broadcast.status !== 'sending');
+    const finished = await pollUntil(() => getBroadcast(id), (broadcast) => broadcast.status !== 'sending');
     expect(finished).toMatchObject({ status: 'failed', sent: [], pending: [] });
     expect(finished.failures).toEqual(recipients.map(() => ({ recipient: expect.any(String), code: 'session_unhealthy', message: 'Access token expired' })));
     expect(sendsOf(id)).toBe(0);
@@ -170,7 +154,7 @@ describeWithMongo('Broadcast sending through the worker and the sandbox (e2e)', 
       attachments: [upload.body.data._id],
       location: { lat: '6.556452', lng: '3.2774487', name: 'Office' },
     });
-    const finished = await waitFor(() => getBroadcast(id), (broadcast) => broadcast.status !== 'sending');
+    const finished = await pollUntil(() => getBroadcast(id), (broadcast) => broadcast.status !== 'sending');
     expect(finished.status).toBe('completed');
     const calls = await whatsappLogs.find({ broadcastId: oid(id), toNumber: recipients[0] }).sort({ createdAt: 1 }).lean<WhatsappLogRecord[]>();
     expect(calls.map((call) => call.messageText)).toEqual([expect.stringMatching(/^\[image\] /), '[location] 6.556452,3.2774487 Office']);
@@ -182,7 +166,7 @@ describeWithMongo('Broadcast sending through the worker and the sandbox (e2e)', 
     const session = await sessionWithRate(5);
     const recipients = regularNumbers(30, 4);
     const id = await createBroadcast(session, recipients, { text: 'slow' });
-    await waitFor(() => Promise.resolve(sendsOf(id)), (sends) => sends >= 2);
+    await pollUntil(() => Promise.resolve(sendsOf(id)), (sends) => sends >= 2);
     const cancelled = await t.http.post(`/broadcast/${id}/cancel`).set(alice.auth).expect(200);
     expect(cancelled.body.data.status).toBe('cancelled');
     await sleep(600);
@@ -190,11 +174,11 @@ describeWithMongo('Broadcast sending through the worker and the sandbox (e2e)', 
     await sleep(1000);
     expect(sendsOf(id)).toBe(settled);
     expect(settled).toBeLessThan(recipients.length);
-    const after = await waitFor(() => getBroadcast(id), (broadcast) => broadcast.sent.length === settled);
+    const after = await pollUntil(() => getBroadcast(id), (broadcast) => broadcast.sent.length === settled);
     expect(after.status).toBe('cancelled');
     expectPartition(after, recipients);
     expect(after.pending.length).toBeGreaterThan(0);
-    expect(await waitFor(() => jobKeysOf(id), (keys) => keys.length === 0, 5000)).toEqual([]);
+    expect(await pollUntil(() => jobKeysOf(id), (keys) => keys.length === 0, 5000)).toEqual([]);
     const conflict = await t.http.post(`/broadcast/${id}/cancel`).set(alice.auth).expect(200);
     expect(conflict.body.data.status).toBe('cancelled');
   });
@@ -203,12 +187,12 @@ describeWithMongo('Broadcast sending through the worker and the sandbox (e2e)', 
     const session = await sessionWithRate(2);
     const recipients = regularNumbers(20, 5);
     const id = await createBroadcast(session, recipients, { text: 'to be deleted' });
-    await waitFor(() => jobKeysOf(id), (keys) => keys.length >= 10);
+    await pollUntil(() => jobKeysOf(id), (keys) => keys.length >= 10);
     expect((await jobKeysOf(id)).length).toBeGreaterThanOrEqual(10);
     await t.http.delete(`/broadcast/${id}`).set(alice.auth).expect(200);
     await t.http.get(`/broadcast/${id}`).set(alice.auth).expect(404);
     // Only jobs already running (holding a lock) may remain, and they finish without sending more.
-    const left = await waitFor(() => jobKeysOf(id), (keys) => keys.length === 0, 5000);
+    const left = await pollUntil(() => jobKeysOf(id), (keys) => keys.length === 0, 5000);
     expect(left).toEqual([]);
     const sent = sendsOf(id);
     await sleep(1000);
@@ -222,10 +206,10 @@ describeWithMongo('Broadcast sending through the worker and the sandbox (e2e)', 
     // More recipients than WORKER_CONCURRENCY (10), so that some jobs are still waiting.
     const recipients = regularNumbers(24, 6);
     const id = await createBroadcast(session, recipients, { text: 'lost and found' });
-    await waitFor(() => jobKeysOf(id), (keys) => keys.length >= 20);
+    await pollUntil(() => jobKeysOf(id), (keys) => keys.length >= 20);
     // Simulate Redis losing the queued jobs (the broadcast is not stopped).
     expect(await t.app.get(SendQueue).removeBroadcastJobs(id)).toBeGreaterThan(0);
-    const finished = await waitFor(() => getBroadcast(id), (broadcast) => broadcast.status !== 'sending');
+    const finished = await pollUntil(() => getBroadcast(id), (broadcast) => broadcast.status !== 'sending');
     expect(finished.status).toBe('completed');
     expect(new Set(finished.sent)).toEqual(new Set(recipients));
     expect(registry.sandbox.duplicateSends()).toEqual([]);

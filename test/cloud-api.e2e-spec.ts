@@ -7,22 +7,12 @@ import { createTenant, TestTenant } from './support/factories';
 import * as samples from './support/media-samples';
 import { describeWithMongo } from './support/mongo';
 import { createTestApp, TestApp } from './support/test-app';
+import { eventually } from './support/polling';
 
 const PHONE_NUMBER_ID = '106540352242922';
 const ACCESS_TOKEN = 'EAAG-cloud-api-test-token';
 const APP_SECRET = 'meta-app-secret';
 const VERIFY_TOKEN = 'verify-me-please';
-
-/** Polls until `check` answers something truthy (the worker runs in-process, asynchronously). */
-async function eventually<T>(check: () => Promise<T | null | undefined | false>, what: string, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 describeWithMongo('Cloud API delivery: sends, retries, webhooks (e2e, fake Cloud API)', () => {
   let fake: FakeCloudApi;

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createTenant, TestTenant } from './support/factories';
 import { describeWithMongo } from './support/mongo';
 import { createTestApp, TestApp } from './support/test-app';
+import { BroadcastBody } from './support/broadcasts';
 
 /** A message still in these is on its way; the views are compared once none is. */
 const IN_FLIGHT = new Set(['queued', 'sending']);
@@ -18,15 +19,6 @@ interface LedgerEntry {
   message_uid: string;
   status: string;
   error: { code: string; message: string } | null;
-}
-
-interface BroadcastBody {
-  _id: string;
-  status: string;
-  sent: string[];
-  pending: string[];
-  failed: string[];
-  failures: Array<{ recipient: string; code: string; message: string }>;
 }
 
 interface ContactMessage {
