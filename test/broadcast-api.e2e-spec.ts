@@ -240,6 +240,8 @@ describeWithMongo('Broadcast and contact API, without a worker (e2e)', () => {
     expect(list.body.pagination).toMatchObject({ page: 1, limit: 2, nextPage: 2 });
     const none = await t.http.get('/broadcast').set(bob.auth).set(bob.session).expect(200);
     expect(none.body.data).toEqual([]);
+    const unscoped = await t.http.get('/broadcast').set(alice.auth).expect(401);
+    expect(unscoped.body.message).toMatch(/session_id and access_token .* use type=all/);
   });
 });
 

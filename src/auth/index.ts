@@ -6,3 +6,5 @@ export * from './principal';
 export * from './session.repository';
 export * from './session.schema';
 export * from './credentials-cipher';
+export * from './dto/session-scoped-page-query.dto';
+export * from './session-scope';

@@ -9,11 +9,10 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { IdParamDto, ok, okPage, paginate, StandardEnvelope } from '@app/common';
-import { CurrentPrincipal, Permission, Principal, RequirePermission, RequireSession } from '../auth';
+import { CurrentPrincipal, Permission, Principal, RequirePermission, RequireSession, SessionScopedPageQueryDto, sessionScopeOf } from '../auth';
 import { BroadcastRecord } from './broadcast.schema';
 import { BroadcastService, BroadcastWithFailures } from './broadcast.service';
 import { CreateBroadcastDto } from './dto/create-broadcast.dto';
-import { ListBroadcastsQueryDto } from './dto/list-broadcasts.query';
 
 const CREATED_EXAMPLE = {
   status: true,
@@ -75,9 +74,9 @@ export class BroadcastController {
   @ApiOkResponse({ description: 'Broadcasts fetched successfully!' })
   async list(
     @CurrentPrincipal() principal: Principal,
-    @Query() query: ListBroadcastsQueryDto,
+    @Query() query: SessionScopedPageQueryDto,
   ): Promise<StandardEnvelope<BroadcastRecord[]>> {
-    const sessionId = query.type === 'all' ? null : (principal.session?.id ?? null);
+    const sessionId = sessionScopeOf(principal, query.type, 'broadcasts');
     const { items, total } = await this.broadcasts.list(principal.clientId, sessionId, query);
     return okPage('Broadcasts fetched successfully!', items, paginate(query, total));
   }

@@ -1,8 +1,7 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiExtraModels, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import { IdParamDto, ok, okPage, paginate, StandardEnvelope } from '@app/common';
-import { CurrentPrincipal, Permission, Principal, RequirePermission, SessionCredentialsDto } from '../auth';
-import { MessageLogListQueryDto } from './dto/message-log-query.dto';
+import { CurrentPrincipal, Permission, Principal, RequirePermission, SessionCredentialsDto, SessionScopedPageQueryDto } from '../auth';
 import { MessageLogDto } from './dto/message-log.dto';
 import { MessageLogRecord } from './message-log.schema';
 import { MessageLogService } from './message-log.service';
@@ -37,7 +36,7 @@ export class MessageLogController {
   @ApiBadRequestResponse({ description: 'Bad page, limit or type; the errors name each one' })
   async list(
     @CurrentPrincipal() principal: Principal,
-    @Query() query: MessageLogListQueryDto,
+    @Query() query: SessionScopedPageQueryDto,
   ): Promise<StandardEnvelope<MessageLogRecord[]>> {
     const page = { page: query.page, limit: query.limit };
     const { items, total } = await this.messageLogs.list(principal, query.type, page);

@@ -1,7 +1,7 @@
-import { Injectable, NotFoundException, UnauthorizedException } from '@nestjs/common';
+import { Injectable, NotFoundException } from '@nestjs/common';
 import { PageRequest, PageResult } from '@app/common';
+import { ALL_SESSIONS, sessionScopeOf } from '../auth';
 import type { Principal } from '../auth';
-import { ALL_SESSIONS } from './dto/message-log-query.dto';
 import { MessageLogRepository } from './message-log.repository';
 import { MessageLogRecord } from './message-log.schema';
 
@@ -11,13 +11,7 @@ export class MessageLogService {
   constructor(private readonly logs: MessageLogRepository) {}
 
   async list(principal: Principal, type: typeof ALL_SESSIONS | undefined, page: PageRequest): Promise<PageResult<MessageLogRecord>> {
-    if (type !== ALL_SESSIONS && !principal.session) {
-      throw new UnauthorizedException(
-        'Listing one session\'s message logs needs session_id and access_token (body, query string, or X-Session-Id/X-Access-Token headers); ' +
-          'use type=all for every session of the client',
-      );
-    }
-    const sessionId = type === ALL_SESSIONS ? null : (principal.session?.id ?? null);
+    const sessionId = sessionScopeOf(principal, type, 'message logs');
     return this.logs.listForScope({ clientId: principal.clientId, sessionId }, page);
   }
 

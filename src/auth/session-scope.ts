@@ -1,0 +1,18 @@
+import { UnauthorizedException } from '@nestjs/common';
+import { ALL_SESSIONS } from './dto/session-scoped-page-query.dto';
+import type { Principal } from './principal';
+
+/**
+ * The session a session-scoped list shows: the selected one, or null (every session of
+ * the client) with type=all. Neither given is a 401 that says how to ask.
+ */
+export function sessionScopeOf(principal: Principal, type: typeof ALL_SESSIONS | undefined, what: string): string | null {
+  if (type === ALL_SESSIONS) return null;
+  if (!principal.session) {
+    throw new UnauthorizedException(
+      `Listing one session's ${what} needs session_id and access_token (body, query string, or X-Session-Id/X-Access-Token headers); ` +
+        'use type=all for every session of the client',
+    );
+  }
+  return principal.session.id;
+}
