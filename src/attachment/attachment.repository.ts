@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model, Types } from 'mongoose';
-import { PageRequest, PageResult, skipFor } from '@app/common';
+import { PageRequest, PageResult } from '@app/common';
+import { findPage } from '../core/find-page';
 import { Attachment, AttachmentRecord } from './attachment.schema';
 
 export interface NewAttachment {
@@ -52,18 +53,7 @@ export class AttachmentRepository {
 
   /** One page of the client's records, newest first. */
   async listByClient(clientId: string, page: PageRequest): Promise<PageResult<AttachmentRecord>> {
-    const filter = { client_id: new Types.ObjectId(clientId) };
-    const [items, total] = await Promise.all([
-      this.attachments
-        .find(filter)
-        .sort({ createdAt: -1, _id: -1 })
-        .skip(skipFor(page))
-        .limit(page.limit)
-        .lean<AttachmentRecord[]>()
-        .exec(),
-      this.attachments.countDocuments(filter).exec(),
-    ]);
-    return { items, total };
+    return findPage<Attachment, AttachmentRecord>(this.attachments, { client_id: new Types.ObjectId(clientId) }, page);
   }
 
   /** Deletes the record if it is the client's; returns what was deleted. */

@@ -1,5 +1,5 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
-import { HydratedDocument, Types } from 'mongoose';
+import { Types } from 'mongoose';
 
 /**
  * A stored file a client can send as media (seed 000's attachment records). `type` and
@@ -31,7 +31,6 @@ export class Attachment {
   client_id!: Types.ObjectId;
 }
 
-export type AttachmentDocument = HydratedDocument<Attachment>;
 export const AttachmentSchema = SchemaFactory.createForClass(Attachment);
 // Every read is by client; lists are newest first.
 AttachmentSchema.index({ client_id: 1, createdAt: -1, _id: -1 });

@@ -1,5 +1,5 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
-import { HydratedDocument, SchemaTypes, Types } from 'mongoose';
+import { SchemaTypes, Types } from 'mongoose';
 import { Permission, PERMISSIONS, Role, ROLES } from './permissions';
 
 /** An API key. Only the SHA-256 of its secret part is stored; the key is shown once. */
@@ -25,7 +25,6 @@ export class ApiKey {
   revoked_at!: Date | null;
 }
 
-export type ApiKeyDocument = HydratedDocument<ApiKey>;
 export const ApiKeySchema = SchemaFactory.createForClass(ApiKey);
 
 export interface ApiKeyRecord {

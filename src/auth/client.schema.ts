@@ -1,5 +1,5 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
-import { HydratedDocument, Types } from 'mongoose';
+import { Types } from 'mongoose';
 
 /** A tenant. Every other record carries its `client_id`. */
 @Schema({ collection: 'clients', timestamps: true })
@@ -8,7 +8,6 @@ export class Client {
   name!: string;
 }
 
-export type ClientDocument = HydratedDocument<Client>;
 export const ClientSchema = SchemaFactory.createForClass(Client);
 
 export interface ClientRecord {

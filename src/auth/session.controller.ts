@@ -1,4 +1,4 @@
-import { Body, Controller, Get, NotFoundException, Param, Post } from '@nestjs/common';
+import { Body, Controller, Get, Param, Post } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { IdParamDto, ok, StandardEnvelope } from '@app/common';
 import { Authenticated, CurrentPrincipal, RequirePermission } from './auth.decorators';
@@ -25,9 +25,7 @@ export class SessionController {
   @ApiOperation({ summary: 'Get one sending session' })
   @ApiNotFoundResponse({ description: 'No such session for this client' })
   async get(@CurrentPrincipal() principal: Principal, @Param() { id }: IdParamDto): Promise<StandardEnvelope<SessionSummary>> {
-    const session = (await this.tenancy.listSessions(principal.clientId)).find((item) => item.session_id === id);
-    if (!session) throw new NotFoundException(`Session ${id} not found`);
-    return ok('Session fetched successfully!', session);
+    return ok('Session fetched successfully!', await this.tenancy.getSession(principal.clientId, id));
   }
 
   @Post()

@@ -1,5 +1,5 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
-import { HydratedDocument, SchemaTypes, Types } from 'mongoose';
+import { SchemaTypes, Types } from 'mongoose';
 import { PROVIDER_NAMES, ProviderName } from '@app/whatsapp';
 
 export const SESSION_HEALTH = ['healthy', 'unhealthy'] as const;
@@ -56,7 +56,6 @@ export class Session {
   health_reason!: string | null;
 }
 
-export type SessionDocument = HydratedDocument<Session>;
 export const SessionSchema = SchemaFactory.createForClass(Session);
 
 // One session per provider sender: a webhook about that sender must name exactly one session.

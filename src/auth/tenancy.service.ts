@@ -9,7 +9,7 @@ import { Permission, Role } from './permissions';
 import { formatApiKey, generateSecret, hashSecret } from './secrets';
 import { SessionRepository } from './session.repository';
 import type { ClientRecord } from './client.schema';
-import type { SessionHealth } from './session.schema';
+import type { SessionHealth, SessionRecord } from './session.schema';
 
 export interface IssuedApiKey {
   id: string;
@@ -130,18 +130,14 @@ export class TenancyService {
 
   async listSessions(clientId: string): Promise<SessionSummary[]> {
     await this.requireClient(clientId);
-    const sessions = await this.sessions.listByClient(clientId);
-    // Credentials and token hashes never leave this service.
-    return sessions.map(({ _id, name, provider, phone_number, rate_limit_per_second, health, health_reason, createdAt }) => ({
-      session_id: _id.toHexString(),
-      name,
-      provider,
-      phone_number,
-      rate_limit_per_second,
-      health,
-      health_reason,
-      createdAt,
-    }));
+    return (await this.sessions.listByClient(clientId)).map(summarize);
+  }
+
+  /** One of the client's sessions; another client's id reads as missing. */
+  async getSession(clientId: string, sessionId: string): Promise<SessionSummary> {
+    const session = await this.sessions.findForClient(clientId, sessionId);
+    if (!session) throw new NotFoundException(`Session ${sessionId} not found`);
+    return summarize(session);
   }
 
   /**
@@ -175,4 +171,9 @@ export class TenancyService {
 
 function isDuplicateKeyError(error: unknown): boolean {
   return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000;
+}
+
+/** What may be shown of a session: credentials and token hashes never leave this service. */
+function summarize({ _id, name, provider, phone_number, rate_limit_per_second, health, health_reason, createdAt }: SessionRecord): SessionSummary {
+  return { session_id: _id.toHexString(), name, provider, phone_number, rate_limit_per_second, health, health_reason, createdAt };
 }

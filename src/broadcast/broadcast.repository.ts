@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { FilterQuery, isValidObjectId, Model, Types } from 'mongoose';
-import { PageRequest, PageResult, skipFor } from '@app/common';
+import { PageRequest, PageResult } from '@app/common';
+import { findPage } from '../core/find-page';
 import { Broadcast, BroadcastRecord, BroadcastSendContext, BroadcastStatus, RecipientFailure, SendType } from './broadcast.schema';
 
 export interface NewBroadcast {
@@ -61,11 +62,7 @@ export class BroadcastRepository {
   /** Newest first; one session's broadcasts, or every session's when `sessionId` is null. */
   async list(clientId: string, sessionId: string | null, page: PageRequest): Promise<PageResult<BroadcastRecord>> {
     const filter: FilterQuery<Broadcast> = { client_id: oid(clientId), ...(sessionId ? { session_id: oid(sessionId) } : {}) };
-    const [items, total] = await Promise.all([
-      this.broadcasts.find(filter).sort({ createdAt: -1, _id: -1 }).skip(skipFor(page)).limit(page.limit).lean<BroadcastRecord[]>().exec(),
-      this.broadcasts.countDocuments(filter).exec(),
-    ]);
-    return { items, total };
+    return findPage<Broadcast, BroadcastRecord>(this.broadcasts, filter, page);
   }
 
   /** The broadcast only if it belongs to the client; another client's id reads as missing. */

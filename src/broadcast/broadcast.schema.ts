@@ -1,5 +1,6 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
-import { HydratedDocument, SchemaTypes, Types } from 'mongoose';
+import { SchemaTypes, Types } from 'mongoose';
+import { MessageLocation } from '../message-log/message-log.schema';
 
 export const SEND_TYPES = ['individual'] as const;
 export type SendType = (typeof SEND_TYPES)[number];
@@ -8,20 +9,12 @@ export type SendType = (typeof SEND_TYPES)[number];
 export const BROADCAST_STATUSES = ['sending', 'completed', 'completed_with_errors', 'failed', 'cancelled'] as const;
 export type BroadcastStatus = (typeof BROADCAST_STATUSES)[number];
 
-@Schema({ _id: false })
-export class BroadcastLocation {
-  @Prop({ type: Number, required: true }) lat!: number;
-  @Prop({ type: Number, required: true }) lng!: number;
-  @Prop({ type: String, default: null }) name!: string | null;
-  @Prop({ type: String, default: null }) address!: string | null;
-}
-
 /** Seed 001's `message`: at least one part is present. */
 @Schema({ _id: false })
 export class BroadcastMessage {
   @Prop({ type: String, default: null }) text!: string | null;
   @Prop({ type: [SchemaTypes.ObjectId], default: [] }) attachments!: Types.ObjectId[];
-  @Prop({ type: BroadcastLocation, default: null }) location!: BroadcastLocation | null;
+  @Prop({ type: MessageLocation, default: null }) location!: MessageLocation | null;
   @Prop({ type: SchemaTypes.ObjectId, default: null }) contactId!: Types.ObjectId | null;
 }
 
@@ -56,7 +49,6 @@ export class Broadcast {
   @Prop({ type: Date, default: null }) finished_at!: Date | null;
 }
 
-export type BroadcastDocument = HydratedDocument<Broadcast>;
 export const BroadcastSchema = SchemaFactory.createForClass(Broadcast);
 
 // GET /broadcast, client-wide (type=all) and per session, newest first.

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { isValidObjectId, Model, mongo, Types } from 'mongoose';
-import { PageRequest, PageResult, skipFor } from '@app/common';
+import { PageRequest, PageResult } from '@app/common';
+import { findPage } from '../core/find-page';
 import { Contact, ContactRecord } from './contact.schema';
 
 export interface ContactFields {
@@ -41,12 +42,7 @@ export class ContactRepository {
   }
 
   async list(clientId: string, page: PageRequest): Promise<PageResult<ContactRecord>> {
-    const filter = { client_id: new Types.ObjectId(clientId) };
-    const [items, total] = await Promise.all([
-      this.contacts.find(filter).sort({ createdAt: -1, _id: -1 }).skip(skipFor(page)).limit(page.limit).lean<ContactRecord[]>().exec(),
-      this.contacts.countDocuments(filter).exec(),
-    ]);
-    return { items, total };
+    return findPage<Contact, ContactRecord>(this.contacts, { client_id: new Types.ObjectId(clientId) }, page);
   }
 
   /** The contact only if it belongs to the client; another client's id reads as missing. */

@@ -1,5 +1,5 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
-import { HydratedDocument, SchemaTypes, Types } from 'mongoose';
+import { SchemaTypes, Types } from 'mongoose';
 
 /** A person a client sends to: the `contactId` of a broadcast (a contact card) and seed 003's identifier. */
 @Schema({ collection: 'contacts', timestamps: true })
@@ -12,7 +12,6 @@ export class Contact {
   @Prop({ type: String, default: null, maxlength: 200 }) organization!: string | null;
 }
 
-export type ContactDocument = HydratedDocument<Contact>;
 export const ContactSchema = SchemaFactory.createForClass(Contact);
 
 ContactSchema.index({ client_id: 1, phone: 1 }, { unique: true });

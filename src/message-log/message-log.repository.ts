@@ -10,6 +10,7 @@ import {
   READ_STATUSES,
   SENT_STATUSES,
 } from './delivery-outcome';
+import { findPage, NEWEST_FIRST } from '../core/find-page';
 import type { MessageCursor } from './message-cursor';
 import {
   MESSAGE_STATUS_RANK,
@@ -110,7 +111,6 @@ export interface CursorPage {
 }
 
 /** Newest first, ties broken by _id so that every position in the list is unique. */
-const NEWEST_FIRST = { createdAt: -1, _id: -1 } as const;
 const OLDEST_FIRST = { createdAt: 1, _id: 1 } as const;
 
 const API_REQUEST_FIELDS = { template_name: 1, message_uid: 1, recipient: 1, contact: 1, status: 1, createdAt: 1 } as const;
@@ -235,11 +235,7 @@ export class MessageLogRepository {
   async listForScope(scope: MessageLogScope, page: PageRequest): Promise<PageResult<MessageLogRecord>> {
     const filter: FilterQuery<MessageLog> = { client_id: new Types.ObjectId(scope.clientId) };
     if (scope.sessionId) filter.session_id = new Types.ObjectId(scope.sessionId);
-    const [items, total] = await Promise.all([
-      this.messageLogs.find(filter).sort(NEWEST_FIRST).skip(skipFor(page)).limit(page.limit).lean<MessageLogRecord[]>().exec(),
-      this.messageLogs.countDocuments(filter).exec(),
-    ]);
-    return { items, total };
+    return findPage<MessageLog, MessageLogRecord>(this.messageLogs, filter, page);
   }
 
   /** One entry, only if it belongs to the client; another client's id reads as missing. */

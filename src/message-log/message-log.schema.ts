@@ -1,5 +1,5 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
-import { HydratedDocument, SchemaTypes, Types } from 'mongoose';
+import { SchemaTypes, Types } from 'mongoose';
 
 /** Where a logical message came from: a broadcast's recipient, or POST /v1/messages. */
 export const MESSAGE_SOURCES = ['broadcast', 'api'] as const;
@@ -40,6 +40,7 @@ export class ContactSnapshot {
   @Prop({ type: String, required: true }) phone!: string;
 }
 
+/** A location message part; broadcasts store the same subdocument. */
 @Schema({ _id: false })
 export class MessageLocation {
   @Prop({ type: Number, required: true }) lat!: number;
@@ -90,7 +91,6 @@ export class MessageLog {
   @Prop({ type: Number, default: 0 }) attempts!: number;
 }
 
-export type MessageLogDocument = HydratedDocument<MessageLog>;
 export const MessageLogSchema = SchemaFactory.createForClass(MessageLog);
 
 // Seed 000 lists (client-wide and per session), newest first.

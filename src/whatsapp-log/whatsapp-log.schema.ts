@@ -1,5 +1,5 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
-import { HydratedDocument, SchemaTypes, Types } from 'mongoose';
+import { SchemaTypes, Types } from 'mongoose';
 
 /** States of one provider call (one wire message). */
 export const WHATSAPP_LOG_STATUSES = ['sent', 'delivered', 'read', 'failed'] as const;
@@ -47,7 +47,6 @@ export class WhatsappLog {
   @Prop({ type: String, default: null }) errorCode!: string | null;
 }
 
-export type WhatsappLogDocument = HydratedDocument<WhatsappLog>;
 export const WhatsappLogSchema = SchemaFactory.createForClass(WhatsappLog);
 
 WhatsappLogSchema.index({ projectId: 1, createdAt: -1 });

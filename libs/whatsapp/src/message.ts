@@ -33,8 +33,6 @@ export type OutgoingMessage =
   | { kind: 'contacts'; contacts: ContactCard[] }
   | { kind: 'template'; template: TemplateMessage };
 
-export type OutgoingMessageKind = OutgoingMessage['kind'];
-
 /** A short human description of a wire message, stored as a WhatsApp log's messageText. */
 export function describeOutgoingMessage(message: OutgoingMessage): string {
   switch (message.kind) {

@@ -1,0 +1,21 @@
+import type { FilterQuery, Model } from 'mongoose';
+import { PageRequest, PageResult, skipFor } from '@app/common';
+
+/** Newest first, with _id breaking ties so that pages never overlap. */
+export const NEWEST_FIRST = { createdAt: -1, _id: -1 } as const;
+
+/**
+ * One page of a collection's records (plain objects) and the total that match: the query
+ * behind every `page`/`limit` list. Repositories call it with their own filter.
+ */
+export async function findPage<TSchema, TRecord>(
+  model: Model<TSchema>,
+  filter: FilterQuery<TSchema>,
+  page: PageRequest,
+): Promise<PageResult<TRecord>> {
+  const [items, total] = await Promise.all([
+    model.find(filter).sort(NEWEST_FIRST).skip(skipFor(page)).limit(page.limit).lean<TRecord[]>().exec(),
+    model.countDocuments(filter).exec(),
+  ]);
+  return { items, total };
+}
