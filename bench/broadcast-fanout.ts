@@ -23,7 +23,7 @@ import { TenancyService } from '../src/auth/tenancy.service';
 import { BroadcastRepository } from '../src/broadcast/broadcast.repository';
 import { Broadcast } from '../src/broadcast/broadcast.schema';
 import { AppConfig } from '../src/config';
-import { configureHttpApp } from '../src/http-app';
+import { configureHttpApp } from '../src/http';
 import { LocalModule } from '../src/local/local.module';
 import { RedisServerProcess } from '../src/local/redis-server-process';
 import { SEND_QUEUE } from '../src/sending/sending.jobs';

@@ -1,5 +1,5 @@
 import { DynamicModule, Module, Type } from '@nestjs/common';
-import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { APP_FILTER, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { ApiExceptionFilter, createValidationPipe } from '@app/common';
 import { AttachmentHttpModule } from './attachment/attachment-http.module';
 import { HttpAuthModule } from './auth';
@@ -8,6 +8,7 @@ import { BroadcastModule } from './broadcast/broadcast.module';
 import { ContactModule } from './contact/contact.module';
 import { CoreModule } from './core/core.module';
 import { HealthModule } from './health/health.module';
+import { MultipartRoutesInterceptor } from './http';
 import { MessageModule } from './message/message.module';
 import { MessageLogApiModule } from './message-log/message-log.module';
 import { WebhookModule } from './webhook/webhook.module';
@@ -26,9 +27,10 @@ export const API_FEATURES: Array<Type | DynamicModule> = [
   MessageLogApiModule,
 ];
 
-/** The strict validation pipe and the envelope-aware exception filter, for every HTTP app (tests too). */
+/** The strict validation pipe, the envelope-aware exception filter and the multipart check, for every HTTP app (tests too). */
 export const HTTP_PIPELINE = [
   { provide: APP_PIPE, useFactory: createValidationPipe },
+  { provide: APP_INTERCEPTOR, useClass: MultipartRoutesInterceptor },
   { provide: APP_FILTER, useClass: ApiExceptionFilter },
 ];
 

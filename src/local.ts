@@ -2,7 +2,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { loadConfigOrExit } from './config';
 import { enforceShutdownDeadline } from './core/shutdown-deadline';
-import { configureHttpApp } from './http-app';
+import { configureHttpApp } from './http';
 import { startEmbeddedServices } from './local/embedded-services';
 import { LocalModule } from './local/local.module';
 

@@ -3,7 +3,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { ApiModule } from './api.module';
 import { loadConfigOrExit } from './config';
 import { enforceShutdownDeadline } from './core/shutdown-deadline';
-import { configureHttpApp } from './http-app';
+import { configureHttpApp } from './http';
 
 /** The API process: HTTP only. Queue consumers run in the worker process (src/worker.ts). */
 async function bootstrap(): Promise<void> {

@@ -5,7 +5,7 @@ import { ApiModule } from '../../src/api.module';
 import { Role } from '../../src/auth/permissions';
 import { TenancyService } from '../../src/auth/tenancy.service';
 import { loadConfigOrExit } from '../../src/config';
-import { configureHttpApp } from '../../src/http-app';
+import { configureHttpApp } from '../../src/http';
 
 /** What the API child tells the bench once it listens. */
 export interface UploadApiReady {

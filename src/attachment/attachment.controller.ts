@@ -32,6 +32,7 @@ import {
 } from '@nestjs/swagger';
 import { IdParamDto, ok, okPage, paginate, StandardEnvelope } from '@app/common';
 import { CurrentPrincipal, Permission, RequirePermission } from '../auth';
+import { AcceptsMultipart } from '../http';
 import type { Principal } from '../auth';
 import { AttachmentService } from './attachment.service';
 import type { AttachmentRecord } from './attachment.schema';
@@ -80,6 +81,7 @@ export class AttachmentController {
 
   @Post()
   @RequirePermission(Permission.AttachmentWrite)
+  @AcceptsMultipart()
   @UseInterceptors(FileInterceptor(UPLOAD_FIELD))
   @ApiOperation({
     summary: 'Upload an attachment',

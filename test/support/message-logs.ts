@@ -17,6 +17,7 @@ export interface MessageLogSeed {
   attachments?: string[];
   templateName?: string | null;
   broadcastId?: string | null;
+  messageUid?: string;
   createdAt?: Date;
 }
 
@@ -61,7 +62,7 @@ export async function insertMessageLogs(app: INestApplication, seeds: MessageLog
         template: seed.templateName ? { name: seed.templateName, language: 'en' } : null,
       },
       template_name: seed.templateName ?? null,
-      message_uid: randomBytes(8).toString('hex'),
+      message_uid: seed.messageUid ?? randomBytes(8).toString('hex'),
       status,
       status_times: { queuedAt: createdAt, [STATUS_TIME_FIELD[status]]: createdAt },
       provider_message_ids: status === 'queued' ? [] : [`wamid.${randomBytes(6).toString('hex')}`],

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import request from 'supertest';
 import TestAgent from 'supertest/lib/agent';
 import { AppConfig } from '../../src/config';
-import { configureHttpApp } from '../../src/http-app';
+import { configureHttpApp } from '../../src/http';
 import { LocalModule } from '../../src/local/local.module';
 import { isolatedMongoUri } from './mongo';
 

@@ -1,0 +1,22 @@
+import { INestApplication } from '@nestjs/common';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { Logger } from 'nestjs-pino';
+import { AppConfig } from '../config';
+import { setupSwagger } from '../swagger';
+import { readRequestBody } from './request-body';
+
+/** Everything an HTTP app needs besides its modules; shared by main.ts, local.ts and the e2e harness. */
+export function configureHttpApp(
+  app: NestExpressApplication,
+  config: AppConfig,
+  options: { shutdownHooks?: boolean } = {},
+): INestApplication {
+  app.useLogger(app.get(Logger));
+  app.disable('x-powered-by');
+  // Webhook signatures are computed over the exact bytes received, so those requests keep them as `rawBody`.
+  app.use(...readRequestBody({ limit: config.http.bodyLimit, keepRawBody: (request) => request.path.startsWith('/webhooks/') }));
+  // Local mode handles signals itself, to stop its embedded servers after the app.
+  if (options.shutdownHooks !== false) app.enableShutdownHooks();
+  setupSwagger(app);
+  return app;
+}
