@@ -73,20 +73,31 @@ function fieldNamed(section: string, key: string, problems: string[]): FieldSpec
   const field = WHATSAPP_LOG_FIELDS.get(key);
   if (field) return field;
   const idField = SEED_RELATION_ID_FIELDS.get(key);
-  problems.push(
-    idField
-      ? `${path} is a relation, which this API does not expand (use ${idField})`
-      : `${path} is not a field of the WhatsApp log (fields: ${WHATSAPP_LOG_FIELD_NAMES.join(', ')})`,
-  );
+  if (idField) problems.push(`${path} is a relation, which this API does not expand (use ${idField})`);
+  // The list of fields is said once per answer, however many keys are unknown.
+  else if (problems.some((problem) => problem.endsWith(FIELD_LIST))) problems.push(`${path} is not a field of the WhatsApp log`);
+  else problems.push(`${path} is not a field of the WhatsApp log${FIELD_LIST}`);
   return null;
 }
 
-/** The section's object, or null when it was not given; a problem when it is not an object. */
+const FIELD_LIST = ` (fields: ${WHATSAPP_LOG_FIELD_NAMES.join(', ')})`;
+
+/**
+ * The section's object, or null when it was not given; a problem when it is not an object,
+ * or has more keys than the model has fields (checked before any key is looked at).
+ */
 function sectionObject(section: string, raw: unknown, example: string, problems: string[]): JsonObject | null {
   if (raw === undefined || raw === null) return null;
-  if (isPlainObject(raw)) return raw;
-  problems.push(`${section} must be an object such as ${example}`);
-  return null;
+  if (!isPlainObject(raw)) {
+    problems.push(`${section} must be an object such as ${example}`);
+    return null;
+  }
+  const keyCount = Object.keys(raw).length;
+  if (keyCount > WHATSAPP_LOG_FIELDS.size) {
+    problems.push(`${section} has ${keyCount} keys, more than the ${WHATSAPP_LOG_FIELDS.size} fields of the WhatsApp log`);
+    return null;
+  }
+  return raw;
 }
 
 function describeKind(field: FieldSpec): string {
@@ -130,7 +141,8 @@ function scalarOfField(field: FieldSpec, raw: unknown, path: string, problems: s
       if (typeof raw === 'string' && OBJECT_ID_HEX.test(raw)) return raw.toLowerCase();
       break;
     case 'string':
-      if (typeof raw === 'string' && (!field.allowedValues || field.allowedValues.includes(raw))) return raw;
+      // Equality with a value no log holds matches nothing; seed 002's own example queries such a status.
+      if (typeof raw === 'string') return raw;
       break;
     case 'number':
       if (typeof raw === 'number' && Number.isFinite(raw)) return raw;
