@@ -1,5 +1,5 @@
 import { EnvelopeFamily, envelopeFamilyForPath } from './envelope-family';
-import { renderError } from './error-body';
+import { listedProblems, renderError } from './error-body';
 
 describe('envelopeFamilyForPath', () => {
   it.each([
@@ -35,5 +35,20 @@ describe('renderError', () => {
       error: 'Internal',
       errorId: 'e1',
     });
+  });
+
+  it('lists 20 problems at most, then how many more, in every family', () => {
+    const details = Array.from({ length: 50 }, (_, index) => `property p${index} should not exist`);
+    const standard = renderError(EnvelopeFamily.Standard, { status: 400, message: 'Validation failed', details }) as { errors: string[] };
+    expect(standard.errors).toHaveLength(21);
+    expect(standard.errors[20]).toBe('and 30 more');
+    const whatsappLog = renderError(EnvelopeFamily.WhatsappLog, { status: 400, message: 'Validation failed', details }) as { error: string };
+    expect(whatsappLog.error.split('; ')).toHaveLength(21);
+  });
+
+  it('cuts a problem that quotes a huge input', () => {
+    const [line] = listedProblems([`property ${'x'.repeat(100_000)} should not exist`]);
+    expect(line.length).toBeLessThan(600);
+    expect(line.endsWith('…')).toBe(true);
   });
 });

@@ -1,7 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger, NotFoundException } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { Request, Response } from 'express';
-import { envelopeFamilyForPath, ErrorDescription, reasonPhrase, renderError } from '../envelopes';
+import { envelopeFamilyForPath, ErrorDescription, listedProblems, reasonPhrase, renderError } from '../envelopes';
 import { InputValidationException } from '../validation/validation-pipe';
 
 /**
@@ -143,7 +143,7 @@ export class ApiExceptionFilter implements ExceptionFilter {
       const rawDetails = (body as { details?: unknown }).details;
       if (Array.isArray(raw)) {
         details = raw.map(String);
-        message = details.join('; ');
+        message = listedProblems(details).join('; ');
       } else if (typeof raw === 'string') {
         message = raw;
       }
