@@ -48,6 +48,11 @@ export class SessionRepository {
     return this.sessions.findOne({ provider, provider_account_id: providerAccountId }).lean<SessionRecord>().exec();
   }
 
+  /** Every session of the provider (for checks that no single sender identifies, such as an account-level webhook's signature). */
+  async listByProvider(provider: ProviderName): Promise<SessionRecord[]> {
+    return this.sessions.find({ provider }).lean<SessionRecord[]>().exec();
+  }
+
   /** Whether any session of the provider was set up with this webhook verify token (by its hash). */
   async existsWithWebhookVerifyTokenHash(provider: ProviderName, hash: string): Promise<boolean> {
     return (await this.sessions.exists({ provider, webhook_verify_token_hash: hash }).exec()) !== null;

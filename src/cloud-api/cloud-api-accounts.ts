@@ -1,5 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import { CloudApiCredentials, CloudApiProvider, missingCloudApiCredentials, ProviderError, readCloudApiCredentials } from '@app/whatsapp';
+import {
+  CloudApiCredentials,
+  CloudApiProvider,
+  missingCloudApiCredentials,
+  ProviderError,
+  readCloudApiCredentials,
+  verifyWebhookSignature,
+} from '@app/whatsapp';
 import { CredentialsCipher } from '../auth/credentials-cipher';
 import { SessionRepository } from '../auth/session.repository';
 import type { SessionRecord } from '../auth/session.schema';
@@ -32,6 +39,12 @@ export class CloudApiAccounts {
   async findByPhoneNumberId(phoneNumberId: string): Promise<CloudApiAccount | null> {
     const session = await this.sessions.findByProviderAccount('cloud-api', phoneNumberId);
     return session ? { session, credentials: this.credentialsOf(session) } : null;
+  }
+
+  /** Whether the body was signed with the app secret of any cloud-api session (for payloads that name no sender). */
+  async signedByAnyAccount(rawBody: Buffer, signature: string): Promise<boolean> {
+    const sessions = await this.sessions.listByProvider('cloud-api');
+    return sessions.some((session) => verifyWebhookSignature(rawBody, signature, this.credentialsOf(session).app_secret));
   }
 
   credentialsOf(session: SessionRecord): CloudApiCredentials {

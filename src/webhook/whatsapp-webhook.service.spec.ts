@@ -1,7 +1,7 @@
 import { BadRequestException, ForbiddenException, UnauthorizedException } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { Types } from 'mongoose';
-import { signWebhookBody, StatusUpdate } from '@app/whatsapp';
+import { signWebhookBody, StatusUpdate, verifyWebhookSignature } from '@app/whatsapp';
 import { SessionRepository } from '../auth/session.repository';
 import { hashSecret } from '../auth/secrets';
 import { CloudApiAccount, CloudApiAccounts } from '../cloud-api/cloud-api-accounts';
@@ -52,7 +52,14 @@ describe('WhatsappWebhookService', () => {
     const module = await Test.createTestingModule({
       providers: [
         WhatsappWebhookService,
-        { provide: CloudApiAccounts, useValue: { findByPhoneNumberId: async (id: string) => accounts.get(id) ?? null } },
+        {
+          provide: CloudApiAccounts,
+          useValue: {
+            findByPhoneNumberId: async (id: string) => accounts.get(id) ?? null,
+            signedByAnyAccount: async (raw: Buffer, signature: string) =>
+              [...accounts.values()].some((known) => verifyWebhookSignature(raw, signature, known.credentials.app_secret)),
+          },
+        },
         {
           provide: SessionRepository,
           useValue: { existsWithWebhookVerifyTokenHash: async (_provider: string, hash: string) => verifyTokenHashes.has(hash) },
@@ -106,6 +113,15 @@ describe('WhatsappWebhookService', () => {
     const raw = Buffer.from('{"object":"whatsapp_business_account","entry":[]}');
     expect(await service.receive(raw, signWebhookBody(raw, SECRET), JSON.parse(raw.toString()))).toEqual({ updates: 0 });
     expect(applied).toEqual([]);
+  });
+
+  it.each([
+    ['an account-level payload', '{"object":"whatsapp_business_account","entry":[]}'],
+    ['a payload that is no webhook at all', '[1,2,3]'],
+  ])('refuses %s that no session signed', async (_label, text) => {
+    const raw = Buffer.from(text);
+    await expect(service.receive(raw, signWebhookBody(raw, 'not-our-secret'), JSON.parse(text))).rejects.toThrow(UnauthorizedException);
+    await expect(service.receive(raw, 'sha256=00', JSON.parse(text))).rejects.toThrow(UnauthorizedException);
   });
 
   it('echoes the challenge for a known verify token and refuses others', async () => {

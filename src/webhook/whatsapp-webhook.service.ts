@@ -40,8 +40,14 @@ export class WhatsappWebhookService {
     if (!rawBody) throw new BadRequestException('The webhook body must be JSON sent as application/json');
 
     const phoneNumberIds = webhookPhoneNumberIds(payload);
-    // Account-level notifications name no sender: no session's secret can check them, and nothing is written.
-    if (phoneNumberIds.length === 0) return { updates: 0 };
+    // Account-level notifications (or junk) name no sender: accepted, writing nothing, only when some session's app secret signed them.
+    if (phoneNumberIds.length === 0) {
+      if (!(await this.accounts.signedByAnyAccount(rawBody, signature))) {
+        this.logger.warn('Refused a webhook that names no phone_number_id: no session signed it');
+        throw new UnauthorizedException('Invalid X-Hub-Signature-256 signature');
+      }
+      return { updates: 0 };
+    }
 
     // Every sender the payload names must be ours and must have signed it; else nothing is applied.
     const accounts = new Map<string, CloudApiAccount>();
