@@ -225,8 +225,9 @@ describeWithMongo('Broadcast and contact API, without a worker (e2e)', () => {
       expect(await queuedJobs()).toBe(jobsBefore);
     });
 
-    it('requires a session and broadcast:write', async () => {
-      await t.http.post('/broadcast').set(alice.auth).send(broadcastBody()).expect(401);
+    it('requires a session (400 naming it: the key is fine, the request incomplete) and broadcast:write', async () => {
+      const missing = await t.http.post('/broadcast').set(alice.auth).send(broadcastBody()).expect(400);
+      expect(missing.body.message).toMatch(/give session_id and access_token/);
       const readOnly = await issueKey(t.app, alice.clientId, Role.ReadOnly);
       await t.http.post('/broadcast').set('x-api-key', readOnly).set(alice.session).send(broadcastBody()).expect(403);
     });
@@ -240,7 +241,7 @@ describeWithMongo('Broadcast and contact API, without a worker (e2e)', () => {
     expect(list.body.pagination).toMatchObject({ page: 1, limit: 2, nextPage: 2 });
     const none = await t.http.get('/broadcast').set(bob.auth).set(bob.session).expect(200);
     expect(none.body.data).toEqual([]);
-    const unscoped = await t.http.get('/broadcast').set(alice.auth).expect(401);
+    const unscoped = await t.http.get('/broadcast').set(alice.auth).expect(400);
     expect(unscoped.body.message).toMatch(/session_id and access_token .* use type=all/);
   });
 });

@@ -70,8 +70,8 @@ describeWithMongo('Message logs, seed 000 (e2e)', () => {
     expect(ids).not.toContain(bobLog._id.toHexString());
   });
 
-  it('answers 401 naming the way out when neither a session nor type=all is given', async () => {
-    const response = await t.http.get('/message-log').set(alice.auth).expect(401);
+  it('answers 400 naming the way out when neither a session nor type=all is given', async () => {
+    const response = await t.http.get('/message-log').set(alice.auth).expect(400);
     expect(response.body).toEqual({ status: false, message: expect.stringMatching(/session_id and access_token.*type=all/), errors: [expect.any(String)] });
   });
 

@@ -1,4 +1,4 @@
-import { Controller, ExecutionContext, ForbiddenException, Get, UnauthorizedException } from '@nestjs/common';
+import { BadRequestException, Controller, ExecutionContext, ForbiddenException, Get, UnauthorizedException } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
 import type { Request } from 'express';
@@ -86,9 +86,9 @@ describe('ApiKeyGuard', () => {
     await expect(guard.canActivate(context('write', req))).resolves.toBe(true);
   });
 
-  it('answers 401 on session-scoped endpoints without a session', async () => {
-    await expect(guard.canActivate(context('send', request({ headers: { 'x-api-key': 'k' } })))).rejects.toThrow(
-      /session_id and access_token/,
-    );
+  it('answers 400 on session-scoped endpoints without a session: the key is fine, the request incomplete', async () => {
+    const attempt = guard.canActivate(context('send', request({ headers: { 'x-api-key': 'k' } })));
+    await expect(attempt).rejects.toThrow(BadRequestException);
+    await expect(attempt).rejects.toThrow(/session_id and access_token/);
   });
 });

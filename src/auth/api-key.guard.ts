@@ -1,4 +1,4 @@
-import { CanActivate, ExecutionContext, ForbiddenException, Injectable, UnauthorizedException } from '@nestjs/common';
+import { BadRequestException, CanActivate, ExecutionContext, ForbiddenException, Injectable, UnauthorizedException } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import { IS_PUBLIC, REQUIRED_PERMISSION, REQUIRES_SESSION } from './auth.decorators';
@@ -34,7 +34,7 @@ export function presentedKeys(request: Request): PresentedKey[] {
   return keys;
 }
 
-/** session_id + access_token from the headers, the query string or the JSON body (first found wins). */
+/** session_id + access_token from the headers, the query string or the body (first found wins). */
 export function presentedSession(request: Request): PresentedSession | null {
   const sources: Array<[string | undefined, string | undefined]> = [
     [headerValue(request, 'x-session-id'), headerValue(request, 'x-access-token')],
@@ -68,7 +68,8 @@ export class ApiKeyGuard implements CanActivate {
     request.principal = principal;
 
     if (this.reflector.getAllAndOverride<boolean>(REQUIRES_SESSION, targets) && !principal.session) {
-      throw new UnauthorizedException(
+      // The key is good; the request is incomplete.
+      throw new BadRequestException(
         'This endpoint sends through a session: give session_id and access_token (body, query string, or X-Session-Id/X-Access-Token headers)',
       );
     }

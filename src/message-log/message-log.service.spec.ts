@@ -1,4 +1,4 @@
-import { NotFoundException, UnauthorizedException } from '@nestjs/common';
+import { BadRequestException, NotFoundException } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { Permission, Principal, Role } from '../auth';
 import { MessageLogRepository } from './message-log.repository';
@@ -45,7 +45,7 @@ describe('MessageLogService', () => {
   });
 
   it('refuses a session list without a session, reading nothing', async () => {
-    await expect(service.list(principal(false), undefined, { page: 1, limit: 10 })).rejects.toThrow(UnauthorizedException);
+    await expect(service.list(principal(false), undefined, { page: 1, limit: 10 })).rejects.toThrow(BadRequestException);
     expect(listForScope).not.toHaveBeenCalled();
   });
 
