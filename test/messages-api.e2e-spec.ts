@@ -125,7 +125,8 @@ describeWithMongo('POST /v1/messages, without a worker (e2e)', () => {
   });
 
   it('needs a session and the message:send permission', async () => {
-    await t.http.post('/v1/messages').set(alice.auth).send({ to: nextRecipient(), message: { text: 'x' } }).expect(401);
+    const missing = await t.http.post('/v1/messages').set(alice.auth).send({ to: nextRecipient(), message: { text: 'x' } }).expect(400);
+    expect(missing.body.message).toMatch(/give session_id and access_token/);
     const readOnly = await issueKey(t.app, alice.clientId, Role.ReadOnly);
     const response = await t.http
       .post('/v1/messages')
