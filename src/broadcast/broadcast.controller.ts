@@ -53,7 +53,10 @@ export class BroadcastController {
     summary: 'Create a broadcast: one message to many recipients, sent by the worker through the session',
     description:
       'Numbers are normalised to digits-only international form and deduplicated. Every recipient starts in `pending` and ' +
-      'moves to `sent` or `failed`; `failures` gives the reason of each failed one (GET /broadcast/:id has them all).',
+      'moves to `sent` or `failed`; `failures` gives the reason of each failed one (GET /broadcast/:id has them all).\n\n' +
+      "Seed 001's command works as written (`--data` sends the JSON text as a form, which is read as JSON):\n\n" +
+      '```\ncurl --location "$BASE/broadcast" -H "Authorization: Bearer $KEY" --data \'{\n"session_id": "...",\n"access_token": "...",\n' +
+      '"send_type": "individual",\n"to": "2348179803743,2349048988056",\n"message": { "text": "New Test Broadcasts text" }\n}\'\n```',
   })
   @ApiCreatedResponse({ description: 'Broadcast group created successfully!', schema: { example: CREATED_EXAMPLE } })
   @ApiBadRequestResponse({

@@ -20,7 +20,10 @@ export class MessageLogController {
     summary: 'Get all message logs (seed 000)',
     description:
       "Newest first. Without type, the selected session's logs (session_id + access_token in body, query or " +
-      'X-Session-Id/X-Access-Token headers); with type=all, every session of the client.',
+      'X-Session-Id/X-Access-Token headers); with type=all, every session of the client. Neither: 400 saying which to give.\n\n' +
+      "Seed 000's command works as written, the session in a GET body:\n\n" +
+      '```\ncurl --location --request GET "$BASE/message-log?page=1&limit=10" -H "Authorization: Bearer $KEY" --data \'{\n' +
+      '"session_id": "...",\n"access_token": "..."\n}\'\n```',
   })
   @ApiOkResponse({
     description: 'Message logs fetched successfully!',
