@@ -24,6 +24,9 @@ export function createOpenApiDocument(app: INestApplication): OpenAPIObject {
           'session_id + access_token in the JSON body, the query string, or the X-Session-Id / X-Access-Token headers.',
       )
       .setVersion('1.0')
+      .setLicense('MIT', 'https://spdx.org/licenses/MIT.html')
+      // Self-hosted: the API is wherever this document is served from.
+      .addServer('/', 'The server that serves this document')
       .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'Authorization: Bearer <API key>' }, 'bearer')
       .addApiKey({ type: 'apiKey', in: 'header', name: 'ApiKey', description: 'ApiKey: <API key>' }, 'ApiKey')
       .addApiKey({ type: 'apiKey', in: 'header', name: 'x-api-key', description: 'x-api-key: <API key>' }, 'x-api-key')
