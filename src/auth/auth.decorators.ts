@@ -1,5 +1,5 @@
 import { applyDecorators, createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
-import { ApiForbiddenResponse, ApiSecurity, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { ApiForbiddenResponse, ApiSecurity, ApiUnauthorizedResponse, DECORATORS } from '@nestjs/swagger';
 import { Permission } from './permissions';
 import type { AuthenticatedRequest, Principal } from './principal';
 
@@ -10,8 +10,12 @@ export const REQUIRES_SESSION = 'auth:session';
 /** The three ways to send an API key, as declared in the OpenAPI document. */
 export const API_KEY_SCHEMES = ['bearer', 'ApiKey', 'x-api-key'] as const;
 
-/** No API key needed (health, docs, provider webhooks). */
-export const Public = (): MethodDecorator & ClassDecorator => SetMetadata(IS_PUBLIC, true);
+/**
+ * No API key needed (health, docs, provider webhooks). On a controller, the OpenAPI document also
+ * says `security: []` for its operations (@nestjs/swagger drops an empty list given to one method).
+ */
+export const Public = (): MethodDecorator & ClassDecorator =>
+  applyDecorators(SetMetadata(IS_PUBLIC, true), SetMetadata(DECORATORS.API_SECURITY, []));
 
 /** Any valid API key may call this endpoint; documents the key schemes and the 401 answer. */
 export function Authenticated(): MethodDecorator & ClassDecorator {

@@ -1,5 +1,5 @@
 import { Controller, Get, Res, ServiceUnavailableException } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { HealthCheckResult, HealthCheckService, MongooseHealthIndicator } from '@nestjs/terminus';
 import type { Response } from 'express';
 import { Public } from '../auth/auth.decorators';
@@ -20,6 +20,7 @@ export class HealthController {
   @Get()
   @ApiOperation({ summary: 'Liveness and readiness: MongoDB and Redis reachable; live workers counted' })
   @ApiOkResponse({ description: 'Everything the API needs is reachable' })
+  @ApiBadRequestResponse({ description: 'A request body was sent that cannot be read (GET /health takes none)' })
   @ApiServiceUnavailableResponse({ description: 'MongoDB or Redis is unreachable; `error` names which' })
   async check(@Res({ passthrough: true }) response: Response): Promise<HealthCheckResult> {
     try {

@@ -1,5 +1,6 @@
 import { startMongoMemoryServer } from '../../src/local/mongo-memory-server';
 import { RedisServerProcess } from '../../src/local/redis-server-process';
+import { BROWSER_SKIP_REASON_VARIABLE, browserUnavailableReason } from './browser-env';
 import { MONGO_SKIP_REASON_VARIABLE } from './mongo-env';
 
 declare global {
@@ -12,9 +13,15 @@ const MONGO_START_TIMEOUT_MS = 60_000;
 /**
  * Once per test run: Redis from REDIS_URL or a redis-server started on a free port;
  * MongoDB from MONGODB_URI or mongodb-memory-server. When no MongoDB can be had, the
- * MongoDB-backed suites skip, and this prints one line saying why.
+ * MongoDB-backed suites skip, and this prints one line saying why; likewise the browser
+ * suites when Chromium cannot start.
  */
 export default async function globalSetup(): Promise<void> {
+  const browserSkipReason = browserUnavailableReason();
+  if (browserSkipReason) {
+    process.env[BROWSER_SKIP_REASON_VARIABLE] = browserSkipReason;
+    process.stdout.write(`\nBrowser suites skipped: ${browserSkipReason}\n`);
+  }
   if (!process.env.REDIS_URL) {
     globalThis.__TEST_REDIS__ = await RedisServerProcess.start();
     process.env.REDIS_URL = globalThis.__TEST_REDIS__.url;

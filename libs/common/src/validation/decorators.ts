@@ -55,10 +55,13 @@ export function Optional(): PropertyDecorator {
   return ValidateIf((_object, value) => value !== undefined && value !== null);
 }
 
-/** Query-string booleans: only the words `true` and `false` are accepted. */
+/**
+ * Query-string booleans: only the words `true` and `false` are accepted, which is how OpenAPI
+ * writes a boolean query parameter; so the document says plain `boolean`, without a string enum.
+ */
 export function QueryBoolean(): PropertyDecorator {
   return applyDecorators(
-    ApiPropertyOptional({ type: Boolean, enum: ['true', 'false'] }),
+    ApiPropertyOptional({ type: Boolean }),
     Transform(({ value }: { value: unknown }) => {
       if (value === 'true' || value === true) return true;
       if (value === 'false' || value === false) return false;
