@@ -21,7 +21,7 @@ export function createOpenApiDocument(app: INestApplication): OpenAPIObject {
       .setDescription(
         'Broadcasts and single WhatsApp messages sent by a background worker, with an exact ledger of every message. ' +
           'Authenticate with an API key in any of the three headers below. Session-scoped endpoints also take ' +
-          'session_id + access_token in the JSON body, the query string, or the X-Session-Id / X-Access-Token headers.',
+          'session_id + access_token in the body (JSON, or JSON text sent by curl --data), the query string, or the X-Session-Id / X-Access-Token headers.',
       )
       .setVersion('1.0')
       .setLicense('MIT', 'https://spdx.org/licenses/MIT.html')
