@@ -2,10 +2,12 @@ import { DynamicModule, Module, Type } from '@nestjs/common';
 import { AppConfig } from './config';
 import { CoreModule } from './core/core.module';
 import { WorkerHealthModule } from './health/health.module';
+import { BroadcastWorkerModule } from './broadcast/broadcast.module';
+import { MessageWorkerModule } from './message/message.module';
 import { SendingWorkerModule } from './sending/sending-worker.module';
 
 /** Feature modules that consume queues: every Bull processor is registered here and only here. */
-export const WORKER_FEATURES: Array<Type | DynamicModule> = [WorkerHealthModule, SendingWorkerModule];
+export const WORKER_FEATURES: Array<Type | DynamicModule> = [WorkerHealthModule, SendingWorkerModule, BroadcastWorkerModule, MessageWorkerModule];
 
 /** What the worker process is made of: no HTTP, only queue consumers and their dependencies. */
 @Module({})

@@ -1,7 +1,8 @@
 import { getQueueToken } from '@nestjs/bull';
 import type { Queue } from 'bull';
 import { Role } from '../src/auth/permissions';
-import { SEND_QUEUE, BROADCAST_QUEUE } from '../src/sending/sending.jobs';
+import { BROADCAST_QUEUE } from '../src/broadcast/broadcast.jobs';
+import { SEND_QUEUE } from '../src/sending/sending.jobs';
 import { createTenant, issueKey, TestTenant } from './support/factories';
 import * as samples from './support/media-samples';
 import { describeWithMongo } from './support/mongo';

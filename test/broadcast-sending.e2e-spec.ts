@@ -5,9 +5,11 @@ import { Model, Types } from 'mongoose';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SessionRepository } from '../src/auth/session.repository';
 import { TenancyService } from '../src/auth/tenancy.service';
+import { MessageLogRepository } from '../src/message-log/message-log.repository';
 import { MessageLog, MessageLogRecord } from '../src/message-log/message-log.schema';
 import { ProviderRegistry } from '../src/sending/provider-registry';
-import { SendQueue } from '../src/sending/send.queue';
+import { ATTEMPT_WRITE_TRIES } from '../src/sending/send-ledger';
+import { BroadcastSendJobs } from '../src/broadcast/broadcast-send-jobs';
 import { SEND_QUEUE } from '../src/sending/sending.jobs';
 import { WhatsappLog, WhatsappLogRecord } from '../src/whatsapp-log/whatsapp-log.schema';
 import { createTenant, TestTenant } from './support/factories';
@@ -208,10 +210,66 @@ describeWithMongo('Broadcast sending through the worker and the sandbox (e2e)', 
     const id = await createBroadcast(session, recipients, { text: 'lost and found' });
     await pollUntil(() => jobKeysOf(id), (keys) => keys.length >= 20);
     // Simulate Redis losing the queued jobs (the broadcast is not stopped).
-    expect(await t.app.get(SendQueue).removeBroadcastJobs(id)).toBeGreaterThan(0);
+    expect(await t.app.get(BroadcastSendJobs).removeQueued(id)).toBeGreaterThan(0);
     const finished = await pollUntil(() => getBroadcast(id), (broadcast) => broadcast.status !== 'sending');
     expect(finished.status).toBe('completed');
     expect(new Set(finished.sent)).toEqual(new Set(recipients));
     expect(registry.sandbox.duplicateSends()).toEqual([]);
+  });
+
+  describe('a ledger write that fails', () => {
+    afterEach(() => jest.restoreAllMocks());
+
+    /** Waits for the broadcast to finish and checks the ledger is exact: one entry per recipient, its calls all recorded, none sent twice. */
+    async function expectExactLedger(id: string, recipients: string[]): Promise<void> {
+      const finished = await pollUntil(() => getBroadcast(id), (broadcast) => broadcast.status !== 'sending');
+      expect(finished.status).toBe('completed');
+      expect([...finished.sent].sort()).toEqual([...recipients].sort());
+      expect(finished.pending).toEqual([]);
+      const logs = await messageLogs.find({ broadcast_id: oid(id) }).lean<MessageLogRecord[]>();
+      expect(logs.map((log) => log.recipient).sort()).toEqual([...recipients].sort());
+      const calls = await whatsappLogs.find({ broadcastId: oid(id) }).lean<WhatsappLogRecord[]>();
+      for (const log of logs) {
+        expect(log.status).not.toBe('failed');
+        const accepted = calls.filter((call) => call.messageLogId?.equals(log._id) && call.whatsAppMessageId !== null);
+        // Two wire messages (text, location), each accepted once and listed once on the entry.
+        expect(accepted).toHaveLength(2);
+        expect([...log.provider_message_ids].sort()).toEqual(accepted.map((call) => call.whatsAppMessageId).sort());
+      }
+      expect(sendsOf(id)).toBe(recipients.length * 2);
+      expect(registry.sandbox.duplicateSends()).toEqual([]);
+    }
+
+    it('fails exactly the jobs of its batch, which retry, and the ledger ends exact', async () => {
+      const repository = t.app.get(MessageLogRepository);
+      const claim = repository.claimForSending.bind(repository);
+      let failures = 0;
+      jest.spyOn(repository, 'claimForSending').mockImplementation(async (claims, at) => {
+        if (failures++ === 0) throw new Error('injected: the claim batch failed');
+        return claim(claims, at);
+      });
+      const recipients = regularNumbers(30, 2);
+      const id = await createBroadcast(alice.session, recipients, { text: 'claim fails once', location: { lat: 6.5, lng: 3.3 } });
+      await expectExactLedger(id, recipients);
+      expect(failures).toBeGreaterThan(1);
+    });
+
+    it('after the provider accepted the calls, is retried; when it keeps failing the jobs retry without sending again', async () => {
+      const repository = t.app.get(MessageLogRepository);
+      const record = repository.recordSendAttempts.bind(repository);
+      let failures = 0;
+      // Every try of the first batch fails (the WhatsApp logs are written), so its jobs fail and run again.
+      jest.spyOn(repository, 'recordSendAttempts').mockImplementation(async (records, at) => {
+        if (failures < ATTEMPT_WRITE_TRIES) {
+          failures += 1;
+          throw new Error('injected: the message-log write failed');
+        }
+        return record(records, at);
+      });
+      const recipients = regularNumbers(30, 3);
+      const id = await createBroadcast(alice.session, recipients, { text: 'record fails', location: { lat: 6.5, lng: 3.3 } });
+      await expectExactLedger(id, recipients);
+      expect(failures).toBe(ATTEMPT_WRITE_TRIES);
+    });
   });
 });

@@ -4,9 +4,13 @@ import { MongooseModule } from '@nestjs/mongoose';
 import { ATTACHMENT_USAGE, AttachmentUsage } from '../attachment';
 import { MessageContentModule } from '../message/message-content.module';
 import { MessageLogDataModule } from '../message-log/message-log.module';
+import { ContactDataModule } from '../contact/contact.module';
 import { SendQueueModule } from '../sending/send-queue.module';
-import { BROADCAST_QUEUE } from '../sending/sending.jobs';
+import { SendingWorkerModule } from '../sending/sending-worker.module';
+import { BROADCAST_QUEUE } from './broadcast.jobs';
 import { BroadcastProgress } from './broadcast-progress';
+import { BroadcastRecipientHandler } from './broadcast-recipient.handler';
+import { BroadcastSendJobs } from './broadcast-send-jobs';
 import { BroadcastStopSignal } from './broadcast-stop.signal';
 import { BroadcastController } from './broadcast.controller';
 import { BroadcastProcessor } from './broadcast.processor';
@@ -17,9 +21,14 @@ import { BroadcastService } from './broadcast.service';
 
 /** Broadcast records, the stop signal and the broadcast queue's producer: shared by the API and the worker. */
 @Module({
-  imports: [MongooseModule.forFeature([{ name: Broadcast.name, schema: BroadcastSchema }]), BullModule.registerQueue({ name: BROADCAST_QUEUE })],
-  providers: [BroadcastRepository, BroadcastStopSignal, BroadcastQueue],
-  exports: [BroadcastRepository, BroadcastStopSignal, BroadcastQueue],
+  imports: [
+    MongooseModule.forFeature([{ name: Broadcast.name, schema: BroadcastSchema }]),
+    BullModule.registerQueue({ name: BROADCAST_QUEUE }),
+    SendQueueModule,
+    ContactDataModule,
+  ],
+  providers: [BroadcastRepository, BroadcastStopSignal, BroadcastQueue, BroadcastSendJobs],
+  exports: [BroadcastRepository, BroadcastStopSignal, BroadcastQueue, BroadcastSendJobs],
 })
 export class BroadcastDataModule {}
 
@@ -63,10 +72,9 @@ class BroadcastSweepScheduler implements OnApplicationBootstrap {
   }
 }
 
-/** Worker side: fan-out of new broadcasts and the sweep. */
+/** Worker side: fan-out of new broadcasts, the sweep, and sending to each recipient. */
 @Module({
-  imports: [BroadcastDataModule, SendQueueModule],
-  providers: [BroadcastProcessor, BroadcastSweepScheduler, BroadcastProgress],
-  exports: [BroadcastDataModule, BroadcastProgress],
+  imports: [BroadcastDataModule, SendingWorkerModule, ContactDataModule],
+  providers: [BroadcastProcessor, BroadcastSweepScheduler, BroadcastProgress, BroadcastRecipientHandler],
 })
 export class BroadcastWorkerModule {}

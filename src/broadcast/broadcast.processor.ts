@@ -2,9 +2,9 @@ import { Process, Processor } from '@nestjs/bull';
 import { Logger } from '@nestjs/common';
 import type { Job } from 'bull';
 import { AppConfig } from '../config';
-import { SendQueue } from '../sending/send.queue';
-import { BROADCAST_QUEUE, FAN_OUT_JOB, FanOutJobData, SWEEP_JOB } from '../sending/sending.jobs';
+import { BroadcastSendJobs } from './broadcast-send-jobs';
 import { BroadcastStopSignal } from './broadcast-stop.signal';
+import { BROADCAST_QUEUE, FAN_OUT_JOB, FanOutJobData, SWEEP_JOB } from './broadcast.jobs';
 import { BroadcastRepository } from './broadcast.repository';
 
 /** Recipients enqueued between two checks of the stop signal. */
@@ -19,7 +19,7 @@ export class BroadcastProcessor {
 
   constructor(
     private readonly broadcasts: BroadcastRepository,
-    private readonly sendQueue: SendQueue,
+    private readonly sendJobs: BroadcastSendJobs,
     private readonly stopSignal: BroadcastStopSignal,
     private readonly config: AppConfig,
   ) {}
@@ -29,12 +29,13 @@ export class BroadcastProcessor {
   async fanOut(job: Job<FanOutJobData>): Promise<{ enqueued: number }> {
     const { broadcastId } = job.data;
     const pending = await this.broadcasts.findPendingRecipients(broadcastId);
-    if (!pending) return { enqueued: 0 };
+    const context = pending && (await this.broadcasts.findSendContext(broadcastId));
+    if (!pending || !context) return { enqueued: 0 };
     let enqueued = 0;
     for (let start = 0; start < pending.length; start += FAN_OUT_CHUNK_SIZE) {
       if (await this.stopSignal.isRaised(broadcastId)) break;
       const chunk = pending.slice(start, start + FAN_OUT_CHUNK_SIZE);
-      await this.sendQueue.enqueueBroadcastRecipients(broadcastId, chunk);
+      await this.sendJobs.enqueueRecipients(broadcastId, context.client_id.toHexString(), chunk);
       enqueued += chunk.length;
     }
     return { enqueued };
@@ -58,10 +59,11 @@ export class BroadcastProcessor {
         await this.broadcasts.finishIfDone(broadcastId);
         continue;
       }
-      const missing = await this.sendQueue.recipientsWithoutJob(broadcastId, pending);
-      if (missing.length === 0) continue;
+      const missing = await this.sendJobs.recipientsWithoutJob(broadcastId, pending);
+      const context = missing.length > 0 ? await this.broadcasts.findSendContext(broadcastId) : null;
+      if (!context) continue;
       this.logger.warn({ broadcastId, recipients: missing.length }, 'Pending recipients without a job: enqueued again');
-      await this.sendQueue.enqueueBroadcastRecipients(broadcastId, missing);
+      await this.sendJobs.enqueueRecipients(broadcastId, context.client_id.toHexString(), missing);
       requeued += missing.length;
     }
     return { broadcasts: ids.length, requeued };

@@ -2,7 +2,7 @@ import { InjectQueue } from '@nestjs/bull';
 import { Injectable } from '@nestjs/common';
 import type { Queue } from 'bull';
 import { AppConfig } from '../config';
-import { BROADCAST_QUEUE, FAN_OUT_JOB, fanOutJobId, FanOutJobData, SWEEP_JOB, SweepJobData } from '../sending/sending.jobs';
+import { BROADCAST_QUEUE, FAN_OUT_JOB, fanOutJobId, FanOutJobData, SWEEP_JOB, SweepJobData } from './broadcast.jobs';
 
 const SWEEP_JOB_ID = 'broadcast-sweep';
 const FAN_OUT_ATTEMPTS = 10;

@@ -3,7 +3,7 @@ import { Types } from 'mongoose';
 import { AppConfig } from '../config';
 import { MessageLogRepository } from '../message-log/message-log.repository';
 import { MessageContentValidator } from '../message/message-content.validator';
-import { SendQueue } from '../sending/send.queue';
+import { BroadcastSendJobs } from './broadcast-send-jobs';
 import { BroadcastStopSignal } from './broadcast-stop.signal';
 import { BroadcastQueue } from './broadcast.queue';
 import { BroadcastRepository } from './broadcast.repository';
@@ -16,7 +16,7 @@ describe('BroadcastService cancel', () => {
   const broadcasts = { cancel: jest.fn(), findOwned: jest.fn() };
   const stopSignal = { raise: jest.fn() };
   const broadcastQueue = { removeFanOut: jest.fn() };
-  const sendQueue = { removeBroadcastJobs: jest.fn() };
+  const sendJobs = { removeQueued: jest.fn() };
 
   beforeEach(async () => {
     jest.resetAllMocks();
@@ -26,7 +26,7 @@ describe('BroadcastService cancel', () => {
         { provide: BroadcastRepository, useValue: broadcasts },
         { provide: MessageContentValidator, useValue: {} },
         { provide: MessageLogRepository, useValue: {} },
-        { provide: SendQueue, useValue: sendQueue },
+        { provide: BroadcastSendJobs, useValue: sendJobs },
         { provide: BroadcastQueue, useValue: broadcastQueue },
         { provide: BroadcastStopSignal, useValue: stopSignal },
         { provide: AppConfig, useValue: {} },
@@ -45,6 +45,6 @@ describe('BroadcastService cancel', () => {
     // The client retries: the record already says cancelled, but the workers were never told.
     expect(await service.cancel(clientId, broadcastId)).toBe(cancelled);
     expect(stopSignal.raise).toHaveBeenCalledTimes(2);
-    expect(sendQueue.removeBroadcastJobs).toHaveBeenCalledWith(broadcastId);
+    expect(sendJobs.removeQueued).toHaveBeenCalledWith(broadcastId);
   });
 });

@@ -3,7 +3,7 @@ import { InputValidationException, normalisePhoneNumbers, PageRequest, PageResul
 import { AppConfig } from '../config';
 import { MessageLogRepository } from '../message-log/message-log.repository';
 import { MessageContentValidator } from '../message/message-content.validator';
-import { SendQueue } from '../sending/send.queue';
+import { BroadcastSendJobs } from './broadcast-send-jobs';
 import { BroadcastStopSignal } from './broadcast-stop.signal';
 import { BroadcastQueue } from './broadcast.queue';
 import { BroadcastRepository } from './broadcast.repository';
@@ -24,7 +24,7 @@ export class BroadcastService {
     private readonly broadcasts: BroadcastRepository,
     private readonly contentValidator: MessageContentValidator,
     private readonly messageLogs: MessageLogRepository,
-    private readonly sendQueue: SendQueue,
+    private readonly sendJobs: BroadcastSendJobs,
     private readonly broadcastQueue: BroadcastQueue,
     private readonly stopSignal: BroadcastStopSignal,
     private readonly config: AppConfig,
@@ -122,7 +122,7 @@ export class BroadcastService {
   private async stopSending(id: string): Promise<void> {
     await this.stopSignal.raise(id);
     await this.broadcastQueue.removeFanOut(id);
-    const removed = await this.sendQueue.removeBroadcastJobs(id);
+    const removed = await this.sendJobs.removeQueued(id);
     this.logger.log({ broadcastId: id, removedJobs: removed }, 'Broadcast stopped; queued jobs removed');
   }
 

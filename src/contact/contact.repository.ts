@@ -58,6 +58,14 @@ export class ContactRepository {
     return this.contacts.findOne({ client_id: new Types.ObjectId(clientId), phone }).lean<ContactRecord>().exec();
   }
 
+  /** The client's contacts with these phone numbers, in one query (a broadcast's fan-out, per chunk). */
+  async findByPhones(clientId: string, phones: string[]): Promise<Array<Pick<ContactRecord, '_id' | 'name' | 'phone'>>> {
+    return this.contacts
+      .find({ client_id: new Types.ObjectId(clientId), phone: { $in: phones } }, { name: 1, phone: 1 })
+      .lean<Array<Pick<ContactRecord, '_id' | 'name' | 'phone'>>>()
+      .exec();
+  }
+
   async update(clientId: string, id: string, changes: Partial<ContactFields>): Promise<ContactRecord | null> {
     if (!isValidObjectId(id)) return null;
     try {

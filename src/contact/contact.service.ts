@@ -41,6 +41,12 @@ export class ContactService {
     return this.contacts.findByPhone(clientId, phone);
   }
 
+  /** Each of these numbers' contact (id and name), when the client has one. */
+  async contactsByPhone(clientId: string, phones: string[]): Promise<Map<string, { contactId: string; name: string }>> {
+    const found = await this.contacts.findByPhones(clientId, phones);
+    return new Map(found.map((contact) => [contact.phone, { contactId: contact._id.toHexString(), name: contact.name }]));
+  }
+
   async update(clientId: string, id: string, body: UpdateContactDto): Promise<ContactRecord> {
     const changes: Partial<ContactFields> = {};
     // name and phone are required: null means "leave as is"; email and organization may be cleared.

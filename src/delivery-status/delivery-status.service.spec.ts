@@ -9,8 +9,8 @@ describe('DeliveryStatusService', () => {
   let service: DeliveryStatusService;
   const messageLogId = new Types.ObjectId();
   const sessionId = new Types.ObjectId();
-  const whatsappLogs = { advanceStatus: jest.fn(), setCostOnce: jest.fn(), findByWhatsAppMessageId: jest.fn(), furthestDeliveryOfMessage: jest.fn() };
-  const early = { park: jest.fn(), take: jest.fn() };
+  const whatsappLogs = { advanceStatus: jest.fn(), setCostOnce: jest.fn(), findByWhatsAppMessageId: jest.fn(), furthestDeliveryOfMessages: jest.fn() };
+  const early = { park: jest.fn(), takeMany: jest.fn() };
   const messageLogs = { applyDeliveryStatus: jest.fn(), addCost: jest.fn() };
   const at = new Date('2024-01-01T00:00:00Z');
 
@@ -66,7 +66,7 @@ describe('DeliveryStatusService', () => {
     expect(early.park).toHaveBeenCalledWith(update, sessionId.toHexString());
     expect(whatsappLogs.advanceStatus).not.toHaveBeenCalled();
 
-    early.take.mockResolvedValue([{ update, sessionId: sessionId.toHexString() }]);
+    early.takeMany.mockResolvedValue(new Map([['wamid.9', [{ update, sessionId: sessionId.toHexString() }]]]));
     whatsappLogs.advanceStatus.mockResolvedValue({ messageLogId });
     await service.replayEarlyReports('wamid.9', sessionId.toHexString());
     expect(whatsappLogs.advanceStatus).toHaveBeenCalledWith('wamid.9', 'delivered', { statusMessage: undefined, errorCode: undefined });
@@ -76,16 +76,16 @@ describe('DeliveryStatusService', () => {
     // The webhook read no call; meanwhile the sender recorded it and found nothing parked; then the webhook parked.
     whatsappLogs.findByWhatsAppMessageId.mockResolvedValueOnce(null).mockResolvedValueOnce({ messageLogId, sessionId });
     const update = { providerMessageId: 'wamid.8', status: 'delivered' as const, timestamp: at };
-    early.take.mockResolvedValue([{ update, sessionId: sessionId.toHexString() }]);
+    early.takeMany.mockResolvedValue(new Map([['wamid.8', [{ update, sessionId: sessionId.toHexString() }]]]));
     whatsappLogs.advanceStatus.mockResolvedValue({ messageLogId });
     await service.apply(update, sessionId.toHexString());
     expect(early.park).toHaveBeenCalledWith(update, sessionId.toHexString());
-    expect(early.take).toHaveBeenCalledWith('wamid.8');
+    expect(early.takeMany).toHaveBeenCalledWith(['wamid.8']);
     expect(messageLogs.applyDeliveryStatus).toHaveBeenCalledWith(messageLogId.toHexString(), 'delivered', at, undefined);
   });
 
   it("never lets a parked webhook report reach another session's call", async () => {
-    early.take.mockResolvedValue([{ update: { providerMessageId: 'wamid.9', status: 'read', timestamp: at }, sessionId: 'other' }]);
+    early.takeMany.mockResolvedValue(new Map([['wamid.9', [{ update: { providerMessageId: 'wamid.9', status: 'read', timestamp: at }, sessionId: 'other' }]]]));
     await service.replayEarlyReports('wamid.9', sessionId.toHexString());
     expect(whatsappLogs.advanceStatus).not.toHaveBeenCalled();
   });
@@ -97,12 +97,11 @@ describe('DeliveryStatusService', () => {
   });
 
   it('catches a message up with the furthest report its calls reached while it was being sent', async () => {
-    whatsappLogs.furthestDeliveryOfMessage.mockResolvedValue({ status: 'read', at });
-    await service.catchUpMessage(messageLogId.toHexString());
+    const quiet = new Types.ObjectId().toHexString();
+    whatsappLogs.furthestDeliveryOfMessages.mockResolvedValue(new Map([[messageLogId.toHexString(), { status: 'read', at }]]));
+    await service.catchUpMessages([messageLogId.toHexString(), quiet]);
+    expect(whatsappLogs.furthestDeliveryOfMessages).toHaveBeenCalledWith([messageLogId.toHexString(), quiet]);
+    expect(messageLogs.applyDeliveryStatus).toHaveBeenCalledTimes(1);
     expect(messageLogs.applyDeliveryStatus).toHaveBeenCalledWith(messageLogId.toHexString(), 'read', at);
-    messageLogs.applyDeliveryStatus.mockClear();
-    whatsappLogs.furthestDeliveryOfMessage.mockResolvedValue(null);
-    await service.catchUpMessage(messageLogId.toHexString());
-    expect(messageLogs.applyDeliveryStatus).not.toHaveBeenCalled();
   });
 });

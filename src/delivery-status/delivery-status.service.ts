@@ -12,7 +12,7 @@ import { EarlyStatusUpdates } from './early-status-updates';
  * Two races are closed here: a report for a call whose WhatsApp log is not written yet is
  * parked and replayed when the sender records the call (`replayEarlyReports`), and a report
  * that lands while the message is still being sent is caught up when the sender marks the
- * message sent (`catchUpMessage`).
+ * message sent (`catchUpMessages`).
  */
 @Injectable()
 export class DeliveryStatusService implements StatusUpdateSink {
@@ -39,17 +39,26 @@ export class DeliveryStatusService implements StatusUpdateSink {
 
   /** The sender recorded the call with this provider id: apply what arrived before it. */
   async replayEarlyReports(providerMessageId: string, sessionId: string): Promise<void> {
-    for (const { update, sessionId: onlyFor } of await this.early.take(providerMessageId)) {
-      if (onlyFor === null || onlyFor === sessionId) await this.applyToRecordedCall(update);
+    await this.replayEarlyReportsOf([{ providerMessageId, sessionId }]);
+  }
+
+  /** The same for many recorded calls: one Redis round trip, then the (rare) parked reports. */
+  async replayEarlyReportsOf(calls: Array<{ providerMessageId: string; sessionId: string }>): Promise<void> {
+    const parked = await this.early.takeMany(calls.map((call) => call.providerMessageId));
+    for (const { providerMessageId, sessionId } of calls) {
+      for (const { update, sessionId: onlyFor } of parked.get(providerMessageId) ?? []) {
+        if (onlyFor === null || onlyFor === sessionId) await this.applyToRecordedCall(update);
+      }
     }
   }
 
-  /** The sender marked the message sent: take it as far as its calls' reports already went. */
-  async catchUpMessage(messageLogId: string): Promise<void> {
-    const reached = await this.whatsappLogs.furthestDeliveryOfMessage(messageLogId);
-    if (!reached) return;
-    if (reached.failure) await this.messageLogs.applyDeliveryStatus(messageLogId, reached.status, reached.at, reached.failure);
-    else await this.messageLogs.applyDeliveryStatus(messageLogId, reached.status, reached.at);
+  /** The sender marked these messages sent: take each as far as its calls' reports already went (one read for all). */
+  async catchUpMessages(messageLogIds: string[]): Promise<void> {
+    const reached = await this.whatsappLogs.furthestDeliveryOfMessages(messageLogIds);
+    for (const [messageLogId, { status, at, failure }] of reached) {
+      if (failure) await this.messageLogs.applyDeliveryStatus(messageLogId, status, at, failure);
+      else await this.messageLogs.applyDeliveryStatus(messageLogId, status, at);
+    }
   }
 
   private async applyToRecordedCall(update: StatusUpdate): Promise<void> {
@@ -65,7 +74,7 @@ export class DeliveryStatusService implements StatusUpdateSink {
     if (!advanced?.messageLogId) return;
     // A `sent` report adds nothing: the sender marks the message sent once all its parts are.
     if (update.status === 'sent') return;
-    // While the message is still being sent this moves nothing; catchUpMessage applies it then.
+    // While the message is still being sent this moves nothing; catchUpMessages applies it then.
     await this.messageLogs.applyDeliveryStatus(advanced.messageLogId.toHexString(), update.status, update.timestamp, update.error);
   }
 }

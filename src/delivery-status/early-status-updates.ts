@@ -13,6 +13,16 @@ interface ParkedUpdate {
   sessionId: string | null;
 }
 
+export interface ParkedReport {
+  update: StatusUpdate;
+  sessionId: string | null;
+}
+
+function parsedReport(text: string): ParkedReport {
+  const parked = JSON.parse(text) as ParkedUpdate;
+  return { update: { ...parked.update, timestamp: new Date(parked.update.timestamp) }, sessionId: parked.sessionId };
+}
+
 /**
  * Delivery reports that arrive before the sender has written the WhatsApp log they are
  * about (the provider's webhook can beat our insert). They wait in Redis, shared by every
@@ -29,13 +39,21 @@ export class EarlyStatusUpdates {
   }
 
   /** Removes and returns the reports parked for this provider id, oldest first. */
-  async take(providerMessageId: string): Promise<Array<{ update: StatusUpdate; sessionId: string | null }>> {
-    const key = `${KEY_PREFIX}${providerMessageId}`;
-    const result = await this.redis.multi().lrange(key, 0, -1).del(key).exec();
-    const entries = (result?.[0]?.[1] as string[] | undefined) ?? [];
-    return entries.map((text) => {
-      const parked = JSON.parse(text) as ParkedUpdate;
-      return { update: { ...parked.update, timestamp: new Date(parked.update.timestamp) }, sessionId: parked.sessionId };
+  async take(providerMessageId: string): Promise<ParkedReport[]> {
+    return (await this.takeMany([providerMessageId])).get(providerMessageId) ?? [];
+  }
+
+  /** The same for many provider ids, in one round trip; ids with nothing parked are absent. */
+  async takeMany(providerMessageIds: string[]): Promise<Map<string, ParkedReport[]>> {
+    const taken = new Map<string, ParkedReport[]>();
+    if (providerMessageIds.length === 0) return taken;
+    const transaction = this.redis.multi();
+    for (const id of providerMessageIds) transaction.lrange(`${KEY_PREFIX}${id}`, 0, -1).del(`${KEY_PREFIX}${id}`);
+    const results = (await transaction.exec()) ?? [];
+    providerMessageIds.forEach((id, index) => {
+      const entries = (results[index * 2]?.[1] as string[] | undefined) ?? [];
+      if (entries.length > 0) taken.set(id, entries.map(parsedReport));
     });
+    return taken;
   }
 }

@@ -11,6 +11,7 @@ import {
   SENT_STATUSES,
 } from './delivery-outcome';
 import { findPage, NEWEST_FIRST } from '../core/find-page';
+import { nativeCollection } from '../core/native-collection';
 import type { MessageCursor } from './message-cursor';
 import {
   MESSAGE_STATUS_RANK,
@@ -45,6 +46,28 @@ export interface NewMessageLog {
 export interface MessageFailure {
   code: string;
   message: string;
+}
+
+/** What a send job claims: a broadcast recipient's entry (created on first use), or an existing entry (POST /v1/messages). */
+export type SendClaim =
+  | { kind: 'broadcast-recipient'; entry: NewMessageLog & { broadcastId: string } }
+  | { kind: 'entry'; id: string };
+
+/** How one send attempt ended, as the ledger keeps it. */
+export type AttemptOutcome = { status: 'sent' } | { status: 'failed'; failure: MessageFailure } | { status: 'retry' };
+
+export interface ClaimedEntry {
+  entry: MessageLogRecord;
+  /** No attempt ran before this one (a re-run must look up what an earlier attempt got accepted). */
+  firstAttempt: boolean;
+}
+
+export interface SendAttemptRecord {
+  id: string;
+  /** Provider ids accepted and not yet on the entry, in send order. */
+  providerMessageIds: string[];
+  costInUsdCents: number;
+  outcome: AttemptOutcome;
 }
 
 const DUPLICATE_KEY = 11000;
@@ -121,7 +144,11 @@ const countWhereStatusIn = (statuses: readonly MessageStatus[]): AccumulatorOper
 
 @Injectable()
 export class MessageLogRepository {
-  constructor(@InjectModel(MessageLog.name) private readonly messageLogs: Model<MessageLog>) {}
+  private readonly ledger: mongo.Collection<MessageLogRecord>;
+
+  constructor(@InjectModel(MessageLog.name) private readonly messageLogs: Model<MessageLog>) {
+    this.ledger = nativeCollection<MessageLog, MessageLogRecord>(messageLogs);
+  }
 
   // ---------------------------------------------------------------------------------------
   // Writes: the sending pipeline (queue, processor) and delivery status updates.
@@ -129,66 +156,102 @@ export class MessageLogRepository {
   // out-of-order updates are harmless.
   // ---------------------------------------------------------------------------------------
 
+  /**
+   * Claims entries for one send attempt each, in one bulk write: a broadcast recipient's entry
+   * is created directly in `sending` (or found, when a job runs again), an existing entry moves
+   * from `queued` to `sending`. Entries this call created are answered as built, without a read;
+   * the others are read in one query. Null for an entry that does not exist.
+   */
+  async claimForSending(claims: SendClaim[], at: Date = new Date()): Promise<Array<ClaimedEntry | null>> {
+    const operations: Array<mongo.AnyBulkWriteOperation<MessageLogRecord>> = [];
+    const created = new Map<number, { operation: number; record: MessageLogRecord }>();
+    claims.forEach((claim, index) => {
+      if (claim.kind === 'broadcast-recipient') {
+        const messageUid = broadcastRecipientMessageUid(claim.entry.broadcastId, claim.entry.recipient);
+        const record = this.newRecord({ ...claim.entry, messageUid }, at, 'sending');
+        created.set(index, { operation: operations.length, record });
+        // Filtered on `sending` too: a finished entry makes the insert collide, which reads it instead.
+        operations.push({ updateOne: { filter: { message_uid: messageUid, status: 'sending' }, update: { $setOnInsert: record }, upsert: true } });
+      } else {
+        const _id = oid(claim.id);
+        operations.push({ updateOne: { filter: { _id, status: 'queued' }, update: { $set: { status: 'sending', 'status_times.sendingAt': at, updatedAt: at } } } });
+        operations.push({ updateOne: { filter: { _id, status: { $in: ['queued', 'sending'] } }, update: { $inc: { attempts: 1 } } } });
+      }
+    });
+    const inserted = new Set(Object.keys(await this.bulkWriteAcceptingDuplicates(operations)).map(Number));
+    const answers: Array<ClaimedEntry | null> = claims.map((_claim, index) => {
+      const mine = created.get(index);
+      return mine && inserted.has(mine.operation) ? { entry: mine.record, firstAttempt: true } : null;
+    });
+    const unread = claims.filter((_claim, index) => answers[index] === null);
+    if (unread.length === 0) return answers;
+    const ids = unread.flatMap((claim) => (claim.kind === 'entry' && isValidObjectId(claim.id) ? [oid(claim.id)] : []));
+    const uids = unread.flatMap((claim) => (claim.kind === 'broadcast-recipient' ? [broadcastRecipientMessageUid(claim.entry.broadcastId, claim.entry.recipient)] : []));
+    const found = await this.ledger
+      .find<MessageLogRecord>({ $or: [{ _id: { $in: ids } }, { message_uid: { $in: uids } }] })
+      .toArray();
+    const claimed = claims.map((claim, index) => {
+      if (answers[index]) return answers[index];
+      if (claim.kind === 'entry') {
+        const entry = found.find((candidate) => candidate._id.toHexString() === claim.id);
+        // This claim counted the attempt: 1 means none ran before.
+        return entry ? { entry, firstAttempt: entry.attempts === 1 } : null;
+      }
+      const uid = broadcastRecipientMessageUid(claim.entry.broadcastId, claim.entry.recipient);
+      const entry = found.find((candidate) => candidate.message_uid === uid);
+      return entry ? { entry, firstAttempt: false } : null;
+    });
+    await this.countBroadcastReruns(claims, claimed);
+    return claimed;
+  }
+
+  /** A broadcast recipient's entry found still `sending` is being tried again: count the attempt (rare, so not batched further). */
+  private async countBroadcastReruns(claims: SendClaim[], claimed: Array<ClaimedEntry | null>): Promise<void> {
+    const reruns = claimed.filter(
+      (found, index): found is ClaimedEntry => found !== null && !found.firstAttempt && claims[index].kind === 'broadcast-recipient' && found.entry.status === 'sending',
+    );
+    if (reruns.length === 0) return;
+    await this.ledger.updateMany({ _id: { $in: reruns.map(({ entry }) => entry._id) }, status: 'sending' }, { $inc: { attempts: 1 } });
+    for (const { entry } of reruns) entry.attempts += 1;
+  }
+
+  /**
+   * Writes how many send attempts ended, in one bulk write: the provider ids they were
+   * accepted under, their cost, and the status (`sent`, or `failed` with the reason; a
+   * retry leaves the entry `sending`). Status changes are conditional, like every other.
+   */
+  async recordSendAttempts(records: SendAttemptRecord[], at: Date = new Date()): Promise<void> {
+    const operations: Array<mongo.AnyBulkWriteOperation<MessageLogRecord>> = [];
+    for (const { id, providerMessageIds, costInUsdCents, outcome } of records) {
+      const _id = oid(id);
+      if (providerMessageIds.length > 0) {
+        operations.push({
+          // $addToSet keeps the send order of new ids and makes a retried write harmless.
+          updateOne: { filter: { _id }, update: { $addToSet: { provider_message_ids: { $each: providerMessageIds } }, $inc: { cost_in_usd_cents: costInUsdCents }, $set: { updatedAt: at } } },
+        });
+      }
+      if (outcome.status === 'sent') {
+        operations.push({ updateOne: { filter: { _id, status: { $in: statusesBefore('sent') } }, update: { $set: { status: 'sent', 'status_times.sentAt': at, updatedAt: at } } } });
+      } else if (outcome.status === 'failed') {
+        operations.push({
+          updateOne: {
+            filter: { _id, status: { $in: statusesBefore('failed') } },
+            update: { $set: { status: 'failed', 'status_times.failedAt': at, error: outcome.failure, updatedAt: at } },
+          },
+        });
+      }
+    }
+    if (operations.length > 0) await this.ledger.bulkWrite(operations, { ordered: false });
+  }
+
   /** A new logical message in `queued` (POST /v1/messages). */
   async createQueued(entry: NewMessageLog): Promise<MessageLogRecord> {
     const created = await this.messageLogs.create(this.newDocument(entry));
     return created.toObject<MessageLogRecord>();
   }
 
-  /**
-   * The entry of one broadcast recipient, created in `queued` on first use; a re-run job
-   * (retry, sweep) finds the same entry (its message_uid is derived from broadcast and recipient).
-   */
-  async findOrCreateForBroadcastRecipient(entry: NewMessageLog & { broadcastId: string }): Promise<MessageLogRecord> {
-    const messageUid = broadcastRecipientMessageUid(entry.broadcastId, entry.recipient);
-    const upsert = () =>
-      this.messageLogs
-        .findOneAndUpdate(
-          { message_uid: messageUid },
-          { $setOnInsert: this.newDocument({ ...entry, messageUid }) },
-          { upsert: true, new: true, setDefaultsOnInsert: false },
-        )
-        .lean<MessageLogRecord>()
-        .exec();
-    try {
-      return await upsert();
-    } catch (error) {
-      // Two workers upserted the same recipient at once: the loser reads the winner's entry.
-      if (error instanceof mongo.MongoServerError && error.code === DUPLICATE_KEY) return await upsert();
-      throw error;
-    }
-  }
-
-  async findById(id: string): Promise<MessageLogRecord | null> {
-    if (!isValidObjectId(id)) return null;
-    return this.messageLogs.findById(id).lean<MessageLogRecord>().exec();
-  }
-
-  /** One more provider attempt begins: `queued` becomes `sending`; attempts counts every try. */
-  async markSendingAttempt(id: string, at: Date = new Date()): Promise<void> {
-    await this.messageLogs
-      .updateOne({ _id: oid(id), status: { $in: statusesBefore('sending') } }, { $set: { status: 'sending', 'status_times.sendingAt': at } })
-      .exec();
-    await this.messageLogs.updateOne({ _id: oid(id) }, { $inc: { attempts: 1 } }).exec();
-  }
-
-  /** One wire message of this logical message was accepted by the provider (pushed in send order). */
-  async recordProviderMessage(id: string, providerMessageId: string, costInUsdCents = 0): Promise<void> {
-    await this.messageLogs
-      .updateOne({ _id: oid(id) }, { $push: { provider_message_ids: providerMessageId }, $inc: { cost_in_usd_cents: costInUsdCents } })
-      .exec();
-  }
-
   async addCost(id: string, costInUsdCents: number): Promise<void> {
     await this.messageLogs.updateOne({ _id: oid(id) }, { $inc: { cost_in_usd_cents: costInUsdCents } }).exec();
-  }
-
-  /** Moves the entry forward to `status` (sent, delivered, read); a no-op when it is already there or beyond. */
-  async advanceStatus(id: string, status: Exclude<MessageStatus, 'failed' | 'queued'>, at: Date = new Date()): Promise<boolean> {
-    const result = await this.messageLogs
-      .updateOne({ _id: oid(id), status: { $in: statusesBefore(status) } }, { $set: { status, [`status_times.${status}At`]: at } })
-      .exec();
-    return result.modifiedCount === 1;
   }
 
   /** Ends an unfinished (not yet delivered) entry as `failed` with the provider's reason. */
@@ -324,8 +387,34 @@ export class MessageLogRepository {
     return match;
   }
 
-  private newDocument(entry: NewMessageLog): Record<string, unknown> {
-    const now = new Date();
+  /** Upserts that collide on message_uid (the entry exists, or another worker made it meanwhile) are read instead. */
+  private async bulkWriteAcceptingDuplicates(operations: Array<mongo.AnyBulkWriteOperation<MessageLogRecord>>): Promise<Record<number, unknown>> {
+    try {
+      return (await this.ledger.bulkWrite(operations, { ordered: false })).upsertedIds;
+    } catch (error) {
+      if (!(error instanceof mongo.MongoBulkWriteError)) throw error;
+      const writeErrors: mongo.WriteError[] = ([] as mongo.WriteError[]).concat(error.writeErrors);
+      if (writeErrors.some((writeError) => writeError.code !== DUPLICATE_KEY)) throw error;
+      return error.result.upsertedIds;
+    }
+  }
+
+  /** A whole entry as the native driver stores it (no mongoose document on the sending path). */
+  private newRecord(entry: NewMessageLog, at: Date, status: 'queued' | 'sending'): MessageLogRecord {
+    const document = this.newDocument(entry, at);
+    return {
+      ...document,
+      _id: new Types.ObjectId(),
+      status,
+      status_times: { ...document.status_times, sendingAt: status === 'sending' ? at : null },
+      attempts: status === 'sending' ? 1 : 0,
+      createdAt: at,
+      updatedAt: at,
+      __v: 0,
+    };
+  }
+
+  private newDocument(entry: NewMessageLog, now: Date = new Date()): MessageLog {
     return {
       client_id: oid(entry.clientId),
       session_id: oid(entry.sessionId),
@@ -346,7 +435,7 @@ export class MessageLogRepository {
       },
       template_name: entry.message.template?.name ?? null,
       message_uid: entry.messageUid ?? newMessageUid(),
-      status: 'queued',
+      status: 'queued' as const,
       status_times: { queuedAt: now, sendingAt: null, sentAt: null, deliveredAt: null, readAt: null, failedAt: null },
       provider_message_ids: [],
       error: null,

@@ -3,8 +3,10 @@ import { AuthModule } from '../auth/auth.module';
 import { ContactDataModule } from '../contact/contact.module';
 import { MessageLogDataModule } from '../message-log/message-log.module';
 import { SendQueueModule } from '../sending/send-queue.module';
+import { SendingWorkerModule } from '../sending/sending-worker.module';
 import { IdempotencyStore } from './idempotency.store';
 import { MessageContentModule } from './message-content.module';
+import { MessageSendHandler } from './message-send.handler';
 import { MessageController } from './message.controller';
 import { MessageService } from './message.service';
 
@@ -15,3 +17,10 @@ import { MessageService } from './message.service';
   providers: [MessageService, IdempotencyStore],
 })
 export class MessageModule {}
+
+/** Worker side: sends the messages of POST /v1/messages. */
+@Module({
+  imports: [SendingWorkerModule],
+  providers: [MessageSendHandler],
+})
+export class MessageWorkerModule {}

@@ -6,6 +6,7 @@ import { ContactService } from '../contact/contact.service';
 import { MessageContentInput, MessageLogRepository } from '../message-log/message-log.repository';
 import { SendQueue } from '../sending/send.queue';
 import { MessageContentValidator } from './message-content.validator';
+import { MESSAGE_JOB, MessageJobData, messageJobId } from './message.jobs';
 import { SendMessageDto } from './dto/send-message.dto';
 import { fingerprintOf, IdempotencyStore } from './idempotency.store';
 
@@ -80,7 +81,7 @@ export class MessageService {
     });
     const id = entry._id.toHexString();
     try {
-      await this.sendQueue.enqueueMessage(id);
+      await this.sendQueue.enqueue<MessageJobData>([{ id: messageJobId(id), data: { kind: MESSAGE_JOB, messageLogId: id } }]);
     } catch (error) {
       this.logger.error({ err: error, messageLogId: id }, 'Could not enqueue an API message');
       await this.messageLogs.markFailed(id, { code: QUEUE_UNAVAILABLE_CODE, message: 'The send queue was unavailable' });

@@ -4,18 +4,37 @@ import { AttachmentService } from '../attachment';
 import { ContactService, contactCardOf } from '../contact/contact.service';
 import type { MessageContent } from '../message-log/message-log.schema';
 
+/** A broadcast's rendering is reused this long: its attachments and contact card are read once per worker, not per recipient. */
+export const RENDERED_CONTENT_TTL_MS = 60_000;
+const MAX_RENDERED_CONTENTS = 1000;
+
 /**
  * Turns a logical message (seed 001's `message`) into the wire messages WhatsApp takes, in
  * a fixed order: text, each attachment as its media message, location, contact card.
  */
 @Injectable()
 export class MessageRenderer {
+  private readonly rendered = new Map<string, { parts: Promise<OutgoingMessage[]>; renderedAt: number }>();
+
   constructor(
     private readonly attachments: AttachmentService,
     private readonly contacts: ContactService,
   ) {}
 
-  async render(clientId: string, content: MessageContent): Promise<OutgoingMessage[]> {
+  /** Renders the content; with a `contentKey` (the same content for many messages), reuses a recent rendering. */
+  render(clientId: string, content: MessageContent, contentKey?: string): Promise<OutgoingMessage[]> {
+    if (!contentKey) return this.renderNow(clientId, content);
+    const cached = this.rendered.get(contentKey);
+    if (cached && Date.now() - cached.renderedAt < RENDERED_CONTENT_TTL_MS) return cached.parts;
+    const parts = this.renderNow(clientId, content);
+    // A failed rendering (an attachment gone, MongoDB away) is not remembered.
+    void parts.catch(() => this.rendered.delete(contentKey));
+    if (this.rendered.size >= MAX_RENDERED_CONTENTS) this.rendered.delete(this.rendered.keys().next().value!);
+    this.rendered.set(contentKey, { parts, renderedAt: Date.now() });
+    return parts;
+  }
+
+  private async renderNow(clientId: string, content: MessageContent): Promise<OutgoingMessage[]> {
     const parts: OutgoingMessage[] = [];
     if (content.template) parts.push({ kind: 'template', template: content.template });
     if (content.text) parts.push({ kind: 'text', text: content.text });

@@ -1,13 +1,15 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
+import { Types } from 'mongoose';
 import { describeOutgoingMessage, OutgoingMessage, ProviderError, WhatsappProvider } from '@app/whatsapp';
 import { SessionRecord, SessionRepository } from '../auth';
 import { AppConfig } from '../config';
-import { DeliveryStatusService } from '../delivery-status/delivery-status.service';
-import { MessageFailure, MessageLogRepository } from '../message-log/message-log.repository';
+import { AttemptOutcome, MessageFailure, SendClaim } from '../message-log/message-log.repository';
 import type { MessageLogRecord } from '../message-log/message-log.schema';
-import { WhatsappLogRepository } from '../whatsapp-log/whatsapp-log.repository';
+import type { NewWhatsappLog } from '../whatsapp-log/whatsapp-log.repository';
 import { MessageRenderer } from './message-renderer';
 import { ProviderRegistry } from './provider-registry';
+import { SendLedger } from './send-ledger';
+import { SessionCache } from './session-cache';
 import { SessionRateLimiter } from './session-rate-limiter';
 
 /** How one logical message ended. */
@@ -19,11 +21,13 @@ export const INTERNAL_ERROR_FAILURE: MessageFailure = {
 };
 export const CANCELLED_FAILURE: MessageFailure = { code: 'cancelled', message: 'The broadcast was stopped before this message was sent' };
 
-export interface DeliverOptions {
+export interface SendOptions {
   /** No retry follows: a transient failure is final. */
   lastAttempt: boolean;
   /** Checked right before each provider call (after the rate-limit wait). */
   stopped?: () => Promise<boolean>;
+  /** Messages sharing this key have the same content (a broadcast's): rendered once, not per recipient. */
+  contentKey?: string;
 }
 
 /**
@@ -47,76 +51,97 @@ export function outcomeOfFinished(entry: Pick<MessageLogRecord, 'status' | 'erro
   }
 }
 
+/** An attempt that ends in a retry keeps the error to rethrow once its calls are recorded. */
+type AttemptResult = SendOutcome | (Extract<AttemptOutcome, { status: 'retry' }> & { error: unknown });
+
 /**
- * Sends one logical message: renders its wire messages, calls the session's provider for
- * each (rate-limited per session), writes one WhatsApp log per call and moves the message
- * log. Wire messages already accepted in an earlier attempt are not sent again.
+ * Sends one logical message: claims its ledger entry, renders its wire messages, calls the
+ * session's provider for each (rate-limited per session), then records the calls (one
+ * WhatsApp log each) and the outcome. Reads and writes go through the SendLedger's batches
+ * and the session cache, so that a message costs no MongoDB round trip of its own. Wire
+ * messages accepted in an earlier attempt are not sent again.
  */
 @Injectable()
 export class MessageSender {
-  private readonly logger = new Logger(MessageSender.name);
-
   constructor(
-    private readonly messageLogs: MessageLogRepository,
-    private readonly whatsappLogs: WhatsappLogRepository,
+    private readonly ledger: SendLedger,
+    private readonly sessionCache: SessionCache,
     private readonly sessions: SessionRepository,
     private readonly providers: ProviderRegistry,
     private readonly renderer: MessageRenderer,
     private readonly rateLimiter: SessionRateLimiter,
     private readonly config: AppConfig,
-    private readonly deliveryStatus: DeliveryStatusService,
   ) {}
 
-  /** Throws only to ask for a retry (transient failure, not the last attempt). */
-  async deliver(entry: MessageLogRecord, options: DeliverOptions): Promise<SendOutcome> {
+  /**
+   * The outcome of the claimed message, or null when its entry does not exist. Throws only
+   * to ask for a retry (a transient failure, not on the last attempt).
+   */
+  async send(claim: SendClaim, options: SendOptions): Promise<SendOutcome | null> {
+    const claimed = await this.ledger.claim(claim);
+    if (!claimed) return null;
+    const { entry, accepted } = claimed;
     const finished = outcomeOfFinished(entry);
     if (finished) return finished;
-    const id = entry._id.toHexString();
-    const session = await this.sessions.findById(entry.session_id.toHexString());
+
+    const calls: NewWhatsappLog[] = [];
+    const outcome = await this.attempt(entry, accepted.length, calls, options);
+    const listed = new Set(entry.provider_message_ids);
+    await this.ledger.record({ entry, calls, recovered: accepted.filter((call) => !listed.has(call.whatsAppMessageId)), outcome });
+    if (outcome.status === 'retry') throw outcome.error;
+    return outcome;
+  }
+
+  /** Sends the parts from `firstPart` on, collecting each call's WhatsApp log in `calls`. */
+  private async attempt(
+    entry: MessageLogRecord,
+    firstPart: number,
+    calls: NewWhatsappLog[],
+    options: SendOptions,
+  ): Promise<AttemptResult> {
+    const session = await this.sessionCache.get(entry.session_id.toHexString());
     try {
       if (!session) throw new ProviderError('permanent', 'session_missing', 'The sending session no longer exists');
       if (session.health === 'unhealthy') {
         throw new ProviderError('permanent', 'session_unhealthy', session.health_reason ?? 'The sending session is marked unhealthy');
       }
       const provider = this.providers.providerFor(session);
-      const parts = await this.renderer.render(entry.client_id.toHexString(), entry.message);
-      await this.messageLogs.markSendingAttempt(id);
+      const parts = await this.renderer.render(entry.client_id.toHexString(), entry.message, options.contentKey);
       const perSecond = session.rate_limit_per_second ?? this.config.sending.sessionRateLimitPerSecond;
-      for (let index = entry.provider_message_ids.length; index < parts.length; index++) {
+      for (let index = firstPart; index < parts.length; index++) {
         await this.rateLimiter.acquire(session._id.toHexString(), perSecond);
-        if (options.stopped && (await options.stopped())) {
-          await this.messageLogs.markFailed(id, CANCELLED_FAILURE);
-          return { status: 'failed', failure: CANCELLED_FAILURE };
-        }
-        await this.call(provider, entry, session, parts[index], index);
+        if (options.stopped && (await options.stopped())) return { status: 'failed', failure: CANCELLED_FAILURE };
+        await this.call(provider, entry, session, parts[index], index, calls);
       }
-      await this.messageLogs.advanceStatus(id, 'sent');
+      return { status: 'sent' };
     } catch (error) {
       const failure = await this.failureOf(error, session, options.lastAttempt);
-      await this.messageLogs.markFailed(id, failure);
-      return { status: 'failed', failure };
+      return failure ? { status: 'failed', failure } : { status: 'retry', error };
     }
-    // The message is sent whatever happens next: a failed catch-up must not turn it into a failure.
-    await this.deliveryStatus
-      .catchUpMessage(id)
-      .catch((error: unknown) => this.logger.warn({ err: error, messageLogId: id }, 'Could not catch the message up with its delivery reports'));
-    return { status: 'sent' };
   }
 
-  /** The final failure, or rethrows when a retry should follow. */
-  private async failureOf(error: unknown, session: SessionRecord | null, lastAttempt: boolean): Promise<MessageFailure> {
-    if (!(error instanceof ProviderError)) {
-      if (!lastAttempt) throw error;
-      return INTERNAL_ERROR_FAILURE;
+  /** The final failure, or null when a retry should follow. */
+  private async failureOf(error: unknown, session: SessionRecord | null, lastAttempt: boolean): Promise<MessageFailure | null> {
+    if (!(error instanceof ProviderError)) return lastAttempt ? INTERNAL_ERROR_FAILURE : null;
+    if (error.options.sessionUnusable && session) {
+      await this.sessions.setHealth(session._id.toHexString(), 'unhealthy', error.message);
+      this.sessionCache.forget(session._id.toHexString());
     }
-    if (error.options.sessionUnusable && session) await this.sessions.setHealth(session._id.toHexString(), 'unhealthy', error.message);
-    if (error.isTransient && !lastAttempt) throw error;
+    if (error.isTransient && !lastAttempt) return null;
     return { code: error.code, message: error.message };
   }
 
-  /** One provider call and its WhatsApp log. */
-  private async call(provider: WhatsappProvider, entry: MessageLogRecord, session: SessionRecord, part: OutgoingMessage, index: number): Promise<void> {
+  /** One provider call; its WhatsApp log (accepted or refused) joins `calls`. */
+  private async call(
+    provider: WhatsappProvider,
+    entry: MessageLogRecord,
+    session: SessionRecord,
+    part: OutgoingMessage,
+    index: number,
+    calls: NewWhatsappLog[],
+  ): Promise<void> {
     const log = {
+      id: new Types.ObjectId().toHexString(),
       clientId: entry.client_id.toHexString(),
       sessionId: session._id.toHexString(),
       messageLogId: entry._id.toHexString(),
@@ -127,27 +152,17 @@ export class MessageSender {
     };
     try {
       const result = await provider.send({ to: entry.recipient, message: part, idempotencyKey: idempotencyKeyOf(entry, index) });
-      const cost = result.costInUsdCents ?? 0;
-      await this.whatsappLogs.recordProviderCall({
+      calls.push({
         ...log,
         status: 'sent',
         whatsAppMessageId: result.providerMessageId,
         statusMessage: null,
         errorCode: null,
-        costInUsdCents: cost,
+        costInUsdCents: result.costInUsdCents ?? 0,
       });
-      await this.messageLogs.recordProviderMessage(entry._id.toHexString(), result.providerMessageId, cost);
-      await this.deliveryStatus.replayEarlyReports(result.providerMessageId, log.sessionId);
     } catch (error) {
       if (error instanceof ProviderError) {
-        await this.whatsappLogs.recordProviderCall({
-          ...log,
-          status: 'failed',
-          whatsAppMessageId: null,
-          statusMessage: error.message,
-          errorCode: error.code,
-          costInUsdCents: 0,
-        });
+        calls.push({ ...log, status: 'failed', whatsAppMessageId: null, statusMessage: error.message, errorCode: error.code, costInUsdCents: 0 });
       }
       throw error;
     }

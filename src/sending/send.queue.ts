@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import type { JobOptions, Queue } from 'bull';
 import { AppConfig } from '../config';
 import { SEND_BACKOFF_STRATEGY } from './send-backoff';
-import { broadcastRecipientJobId, messageJobId, SEND_JOB, SEND_QUEUE, SendJobData } from './sending.jobs';
+import { NewSendJob, SEND_JOB, SEND_QUEUE, SendJobData } from './sending.jobs';
 
 /** Jobs per addBulk call: one Redis round trip (MULTI) per chunk instead of one per recipient. */
 export const ENQUEUE_CHUNK_SIZE = 1000;
@@ -46,41 +46,32 @@ export class SendQueue {
     private readonly config: AppConfig,
   ) {}
 
-  /** One job per recipient, in bulk chunks; ids derived from broadcast and recipient, so re-adding is harmless. */
-  async enqueueBroadcastRecipients(broadcastId: string, recipients: string[]): Promise<void> {
-    for (let start = 0; start < recipients.length; start += ENQUEUE_CHUNK_SIZE) {
+  /** Adds the jobs in bulk chunks (one Redis round trip each); a job whose id is already queued is not added again. */
+  async enqueue<TData extends SendJobData>(jobs: Array<NewSendJob<TData>>): Promise<void> {
+    for (let start = 0; start < jobs.length; start += ENQUEUE_CHUNK_SIZE) {
       await this.queue.addBulk(
-        recipients.slice(start, start + ENQUEUE_CHUNK_SIZE).map((recipient) => ({
-          name: SEND_JOB,
-          data: { kind: 'broadcast-recipient' as const, broadcastId, recipient },
-          opts: this.jobOptions(broadcastRecipientJobId(broadcastId, recipient)),
-        })),
+        jobs.slice(start, start + ENQUEUE_CHUNK_SIZE).map(({ id, data }) => ({ name: SEND_JOB, data, opts: this.jobOptions(id) })),
       );
     }
   }
 
-  /** Enqueues one message-log entry (POST /v1/messages) through the same pipeline and rate limit. */
-  async enqueueMessage(messageLogId: string): Promise<void> {
-    await this.queue.add(SEND_JOB, { kind: 'message', messageLogId }, this.jobOptions(messageJobId(messageLogId)));
-  }
-
-  /** Removes every queued (not yet active) job of the broadcast; returns how many. */
-  async removeBroadcastJobs(broadcastId: string): Promise<number> {
+  /** Removes every queued (not yet active) job whose id starts with the prefix; returns how many. */
+  async removeJobsWithIdPrefix(idPrefix: string): Promise<number> {
     const keys = ['wait', 'paused', 'delayed'].map((type) => this.queue.toKey(type));
-    const removed = await this.queue.client.eval(PURGE_JOBS_SCRIPT, keys.length, ...keys, this.queue.toKey(''), `${broadcastId}:`);
+    const removed = await this.queue.client.eval(PURGE_JOBS_SCRIPT, keys.length, ...keys, this.queue.toKey(''), idPrefix);
     return Number(removed);
   }
 
-  /** The recipients of the list whose job is not in Redis (finished and removed, or lost). */
-  async recipientsWithoutJob(broadcastId: string, recipients: string[]): Promise<string[]> {
+  /** The job ids of the list that are not in Redis (finished and removed, or lost). */
+  async idsWithoutJob(jobIds: string[]): Promise<string[]> {
     const missing: string[] = [];
-    for (let start = 0; start < recipients.length; start += ENQUEUE_CHUNK_SIZE) {
-      const chunk = recipients.slice(start, start + ENQUEUE_CHUNK_SIZE);
+    for (let start = 0; start < jobIds.length; start += ENQUEUE_CHUNK_SIZE) {
+      const chunk = jobIds.slice(start, start + ENQUEUE_CHUNK_SIZE);
       const pipeline = this.queue.client.pipeline();
-      for (const recipient of chunk) pipeline.exists(this.queue.toKey(broadcastRecipientJobId(broadcastId, recipient)));
+      for (const id of chunk) pipeline.exists(this.queue.toKey(id));
       const results = (await pipeline.exec()) ?? [];
-      chunk.forEach((recipient, index) => {
-        if (results[index]?.[1] === 0) missing.push(recipient);
+      chunk.forEach((id, index) => {
+        if (results[index]?.[1] === 0) missing.push(id);
       });
     }
     return missing;

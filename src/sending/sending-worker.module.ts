@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
 import { AttachmentModule } from '../attachment';
 import { AuthModule } from '../auth';
-import { BroadcastWorkerModule } from '../broadcast/broadcast.module';
 import { CloudApiModule } from '../cloud-api/cloud-api.module';
 import { ContactDataModule } from '../contact/contact.module';
 import { DeliveryStatusModule } from '../delivery-status/delivery-status.module';
@@ -10,15 +10,21 @@ import { WhatsappLogDataModule } from '../whatsapp-log/whatsapp-log.module';
 import { MessageRenderer } from './message-renderer';
 import { MessageSender } from './message-sender';
 import { ProviderRegistry } from './provider-registry';
+import { SendLedger } from './send-ledger';
 import { SendQueueModule } from './send-queue.module';
 import { SendProcessor } from './send.processor';
+import { SessionCache } from './session-cache';
 import { SessionRateLimiter } from './session-rate-limiter';
 
-/** The worker's sending pipeline: consumes the send queue for broadcasts and single messages alike. */
+/**
+ * The worker's sending pipeline: consumes the send queue and hands each job to the handler
+ * of its kind, which sends through MessageSender. Features that send (broadcasts, single
+ * messages) import this module and provide their @HandlesSendJob handler.
+ */
 @Module({
   imports: [
+    DiscoveryModule,
     SendQueueModule,
-    BroadcastWorkerModule,
     AuthModule,
     AttachmentModule,
     ContactDataModule,
@@ -27,7 +33,7 @@ import { SessionRateLimiter } from './session-rate-limiter';
     DeliveryStatusModule,
     CloudApiModule,
   ],
-  providers: [ProviderRegistry, SessionRateLimiter, MessageRenderer, MessageSender, SendProcessor],
-  exports: [ProviderRegistry],
+  providers: [ProviderRegistry, SessionRateLimiter, SessionCache, MessageRenderer, SendLedger, MessageSender, SendProcessor],
+  exports: [ProviderRegistry, MessageSender],
 })
 export class SendingWorkerModule {}

@@ -1,37 +1,39 @@
-/**
- * Every queue of the sending pipeline, its job names and payloads, in one place.
- * Producers (`*.queue.ts`) add these jobs; processors (`*.processor.ts`, worker only) consume them.
- */
+import { SetMetadata } from '@nestjs/common';
+import type { SendOutcome } from './message-sender';
 
-/** One logical message to one recipient per job: broadcast recipients and single API messages alike. */
+/**
+ * The send queue: one logical message to one recipient per job. Sending knows nothing of
+ * what a job is for; each feature that sends (broadcasts, POST /v1/messages) declares its
+ * job kind and handles it with a @HandlesSendJob provider.
+ */
 export const SEND_QUEUE = 'send';
 export const SEND_JOB = 'send-message';
 
-/** Broadcast housekeeping: fan-out of a new broadcast into send jobs, and the periodic sweep. */
-export const BROADCAST_QUEUE = 'broadcast';
-export const FAN_OUT_JOB = 'fan-out';
-export const SWEEP_JOB = 'sweep';
-
-/** What a send job identifies: a broadcast's recipient, or one message-log entry (POST /v1/messages). */
-export type SendJobData =
-  | { kind: 'broadcast-recipient'; broadcastId: string; recipient: string }
-  | { kind: 'message'; messageLogId: string };
-
-export interface FanOutJobData {
-  broadcastId: string;
+/** What every send job carries: the kind picks its handler; the rest is the feature's. */
+export interface SendJobData {
+  kind: string;
 }
 
-export type SweepJobData = Record<string, never>;
-
-/** Derived from broadcast and recipient: adding the same recipient twice never makes a second job. */
-export function broadcastRecipientJobId(broadcastId: string, recipient: string): string {
-  return `${broadcastId}:${recipient}`;
+/** A job to add: its id (derived, so that adding it twice never makes a second job) and data. */
+export interface NewSendJob<TData extends SendJobData = SendJobData> {
+  id: string;
+  data: TData;
 }
 
-export function messageJobId(messageLogId: string): string {
-  return `message:${messageLogId}`;
+export type SendJobResult = SendOutcome | { status: 'skipped'; reason: string };
+
+/** What a handler knows of the attempt it runs in. */
+export interface SendAttempt {
+  /** No retry follows: a transient failure is final. */
+  lastAttempt: boolean;
 }
 
-export function fanOutJobId(broadcastId: string): string {
-  return `fan-out:${broadcastId}`;
+/** The port a feature implements to send its jobs (through MessageSender). */
+export interface SendJobHandler<TData extends SendJobData = SendJobData> {
+  handle(data: TData, attempt: SendAttempt): Promise<SendJobResult>;
 }
+
+export const SEND_JOB_HANDLER = 'sending:job-handler';
+
+/** Marks a provider as the one handler of a send job kind; the send processor finds it at start-up. */
+export const HandlesSendJob = (kind: string): ClassDecorator => SetMetadata(SEND_JOB_HANDLER, kind);

@@ -6,37 +6,82 @@ import { REDIS } from '../core/redis.module';
 const RATE_KEY_PREFIX = 'rate:session:';
 
 /**
- * GCRA (a token bucket kept as one "theoretical arrival time" per session, in Redis).
- * Each call reserves the next slot and returns how long to wait for it; a second's worth of
- * messages may go at once. ARGV[1]: ms between messages; ARGV[2]: burst tolerance in ms.
+ * GCRA (a token bucket kept as one "theoretical arrival time" per session, in Redis),
+ * reserving ARGV[3] consecutive slots at once. Returns, in ms, when the first slot may be
+ * used relative to now (negative: already), so that slot i may be used at that + i * interval;
+ * a second's worth of messages may go at once. ARGV[1]: ms between messages; ARGV[2]: burst
+ * tolerance in ms.
  */
-const RESERVE_SLOT_SCRIPT = `
+const RESERVE_SLOTS_SCRIPT = `
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-local interval, burst = tonumber(ARGV[1]), tonumber(ARGV[2])
+local interval, burst, count = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
 if tat < now then tat = now end
-local wait = tat - burst - now
-if wait < 0 then wait = 0 end
-local next = tat + interval
+local next = tat + interval * count
 redis.call('SET', KEYS[1], string.format('%.3f', next), 'PX', math.ceil(next - now) + 1000)
-return math.ceil(wait)
+return math.ceil(tat - burst - now)
 `;
+
+/** About a tenth of a second's worth of slots per reservation: ~10 Redis calls a second per busy session and process. */
+export function slotsPerReservation(perSecond: number): number {
+  return Math.max(1, Math.min(100, Math.floor(perSecond / 10)));
+}
+
+/** A reserved slot unused for this long is dropped: using it late could exceed the rate. */
+const SLOT_SHELF_LIFE_MS = 1000;
+
+interface SessionSlots {
+  /** When each reserved slot may be used (local clock), in order. */
+  slots: number[];
+  reserving: Promise<void> | null;
+}
 
 /**
  * Per-session send rate shared by every worker. Bull 4's limiter is one rate per queue,
- * so a per-session, per-session-configurable rate is kept in Redis here and each send waits
- * for its slot (the wait holds a worker slot, which is why WORKER_CONCURRENCY should exceed
- * the number of sessions sending at once).
+ * so a per-session, per-session-configurable rate is kept in Redis here; each process
+ * reserves slots in blocks and hands them to its sends in order, and each send waits for
+ * its slot (the wait holds a worker slot, which is why WORKER_CONCURRENCY should exceed the
+ * number of sessions sending at once).
  */
 @Injectable()
 export class SessionRateLimiter {
+  private readonly sessions = new Map<string, SessionSlots>();
+
   constructor(@Inject(REDIS) private readonly redis: Redis) {}
 
   /** Resolves when this session may make one more provider call at `perSecond` messages a second. */
   async acquire(sessionId: string, perSecond: number): Promise<void> {
+    const state = this.slotsOf(sessionId);
+    for (;;) {
+      const slot = state.slots.shift();
+      if (slot !== undefined) {
+        const now = Date.now();
+        if (slot < now - SLOT_SHELF_LIFE_MS) continue;
+        if (slot > now) await sleep(slot - now);
+        return;
+      }
+      state.reserving ??= this.reserve(sessionId, perSecond, state).finally(() => {
+        state.reserving = null;
+      });
+      await state.reserving;
+    }
+  }
+
+  private async reserve(sessionId: string, perSecond: number, state: SessionSlots): Promise<void> {
     const interval = 1000 / perSecond;
-    const wait = Number(await this.redis.eval(RESERVE_SLOT_SCRIPT, 1, `${RATE_KEY_PREFIX}${sessionId}`, interval, 1000 - interval));
-    if (wait > 0) await sleep(wait);
+    const count = slotsPerReservation(perSecond);
+    const firstInMs = Number(await this.redis.eval(RESERVE_SLOTS_SCRIPT, 1, `${RATE_KEY_PREFIX}${sessionId}`, interval, 1000 - interval, count));
+    const now = Date.now();
+    for (let index = 0; index < count; index++) state.slots.push(now + Math.max(0, firstInMs + index * interval));
+  }
+
+  private slotsOf(sessionId: string): SessionSlots {
+    let state = this.sessions.get(sessionId);
+    if (!state) {
+      state = { slots: [], reserving: null };
+      this.sessions.set(sessionId, state);
+    }
+    return state;
   }
 }

@@ -1,11 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
-import { FilterQuery, isValidObjectId, Model, ProjectionType, SortOrder, Types } from 'mongoose';
+import { FilterQuery, isValidObjectId, Model, mongo, ProjectionType, SortOrder, Types } from 'mongoose';
+import { nativeCollection } from '../core/native-collection';
 import { PageResult } from '@app/common';
 import type { FieldCondition, SortKey } from './whatsapp-log.query';
-import { MAX_STATUS_MESSAGE_LENGTH, WhatsappLog, WhatsappLogRecord, WhatsappLogStatus } from './whatsapp-log.schema';
+import { MAX_STATUS_MESSAGE_LENGTH, SeedRelationIdField, WhatsappLog, WhatsappLogRecord, WhatsappLogStatus } from './whatsapp-log.schema';
 
 export interface NewWhatsappLog {
+  /** Chosen when the call is made, so that writing the log again (a retried write) cannot make a second one. */
+  id: string;
   clientId: string;
   sessionId: string;
   messageLogId: string | null;
@@ -35,7 +38,54 @@ export function boundedStatusMessage(text: string | null | undefined): string | 
   return text.length > MAX_STATUS_MESSAGE_LENGTH ? `${text.slice(0, MAX_STATUS_MESSAGE_LENGTH - 1)}…` : text;
 }
 
+const DUPLICATE_KEY = 11000;
+
 const oidOrNull = (id: string | null): Types.ObjectId | null => (id ? new Types.ObjectId(id) : null);
+
+/** The seed's relations that have no counterpart here, stored null as the schema's defaults would. */
+const SEED_RELATIONS_UNSET: Pick<WhatsappLog, SeedRelationIdField> = {
+  incidentId: null,
+  userId: null,
+  alertId: null,
+  monitorId: null,
+  scheduledMaintenanceId: null,
+  statusPageId: null,
+  statusPageAnnouncementId: null,
+  teamId: null,
+  onCallDutyPolicyId: null,
+  onCallDutyPolicyEscalationRuleId: null,
+  onCallDutyPolicyScheduleId: null,
+};
+
+/** A call of a logical message that the provider accepted. */
+export interface AcceptedCall {
+  messageLogId: string;
+  whatsAppMessageId: string;
+  costInUsdCents: number;
+}
+
+export interface FurthestDelivery {
+  status: 'delivered' | 'read' | 'failed';
+  at: Date;
+  failure?: { code: string; message: string };
+}
+
+type ReportedCall = Pick<WhatsappLogRecord, 'status' | 'updatedAt' | 'errorCode' | 'statusMessage'>;
+
+/** Read over delivered over failed; a failure keeps the provider's code and message apart. */
+function furthestOf(reached: ReportedCall[]): FurthestDelivery | null {
+  for (const status of ['read', 'delivered'] as const) {
+    const call = reached.find((candidate) => candidate.status === status);
+    if (call) return { status, at: call.updatedAt };
+  }
+  const failed = reached[0];
+  if (!failed) return null;
+  const code = failed.errorCode ?? 'delivery_failed';
+  // Reports store "<code>: <message>" (DeliveryStatusService); the message log keeps them apart.
+  const reported = failed.statusMessage ?? 'The provider reported the message as failed';
+  const message = reported.startsWith(`${code}: `) ? reported.slice(code.length + 2) : reported;
+  return { status: 'failed', at: failed.updatedAt, failure: { code, message } };
+}
 
 /** A WhatsApp log as read through the API: all of its fields, or the selected ones. */
 export type WhatsappLogView = Partial<WhatsappLogRecord>;
@@ -50,29 +100,70 @@ export interface WhatsappLogListRequest {
 
 @Injectable()
 export class WhatsappLogRepository {
-  constructor(@InjectModel(WhatsappLog.name) private readonly logs: Model<WhatsappLog>) {}
+  private readonly collection: mongo.Collection<WhatsappLogRecord>;
+
+  constructor(@InjectModel(WhatsappLog.name) private readonly logs: Model<WhatsappLog>) {
+    this.collection = nativeCollection<WhatsappLog, WhatsappLogRecord>(logs);
+  }
 
   // ---------------------------------------------------------------------------------------
   // Writes: one entry per provider call (sending pipeline), then delivery status updates
   // (webhooks and the sandbox), which only ever move an entry forward.
   // ---------------------------------------------------------------------------------------
 
-  async recordProviderCall(call: NewWhatsappLog): Promise<WhatsappLogRecord> {
-    const created = await this.logs.create({
-      projectId: new Types.ObjectId(call.clientId),
-      sessionId: oidOrNull(call.sessionId),
-      messageLogId: oidOrNull(call.messageLogId),
-      broadcastId: oidOrNull(call.broadcastId),
-      toNumber: call.toNumber,
-      fromNumber: call.fromNumber,
-      messageText: call.messageText,
-      status: call.status,
-      whatsAppMessageId: call.whatsAppMessageId,
-      statusMessage: boundedStatusMessage(call.statusMessage),
-      errorCode: call.errorCode,
-      whatsAppCostInUSDCents: call.costInUsdCents,
-    });
-    return created.toObject<WhatsappLogRecord>();
+  /**
+   * One entry per provider call, many calls in one insert (the sending path; no mongoose
+   * documents). Idempotent: entries already written by an earlier try are left as they are.
+   */
+  async recordProviderCalls(calls: NewWhatsappLog[], at: Date = new Date()): Promise<void> {
+    if (calls.length === 0) return;
+    await this.insertIgnoringDuplicates(
+      calls.map((call) => ({
+        _id: new Types.ObjectId(call.id),
+        projectId: new Types.ObjectId(call.clientId),
+        toNumber: call.toNumber,
+        fromNumber: call.fromNumber,
+        messageText: call.messageText,
+        statusMessage: boundedStatusMessage(call.statusMessage),
+        whatsAppMessageId: call.whatsAppMessageId,
+        status: call.status,
+        whatsAppCostInUSDCents: call.costInUsdCents,
+        ...SEED_RELATIONS_UNSET,
+        messageLogId: oidOrNull(call.messageLogId),
+        broadcastId: oidOrNull(call.broadcastId),
+        sessionId: oidOrNull(call.sessionId),
+        errorCode: call.errorCode,
+        createdAt: at,
+        updatedAt: at,
+        __v: 0,
+      })),
+    );
+  }
+
+  private async insertIgnoringDuplicates(documents: WhatsappLogRecord[]): Promise<void> {
+    try {
+      await this.collection.insertMany(documents, { ordered: false });
+    } catch (error) {
+      const writeErrors: mongo.WriteError[] = error instanceof mongo.MongoBulkWriteError ? ([] as mongo.WriteError[]).concat(error.writeErrors) : [];
+      if (writeErrors.length === 0 || writeErrors.some((writeError) => writeError.code !== DUPLICATE_KEY)) throw error;
+    }
+  }
+
+  /** The calls of these logical messages that the provider accepted, in send order (what a re-run must not send again). */
+  async acceptedCallsOfMessages(messageLogIds: string[]): Promise<AcceptedCall[]> {
+    if (messageLogIds.length === 0) return [];
+    const calls = await this.collection
+      .find(
+        { messageLogId: { $in: messageLogIds.map((id) => new Types.ObjectId(id)) }, whatsAppMessageId: { $ne: null } },
+        { projection: { messageLogId: 1, whatsAppMessageId: 1, whatsAppCostInUSDCents: 1 } },
+      )
+      .sort({ _id: 1 })
+      .toArray();
+    return calls.map((call) => ({
+      messageLogId: call.messageLogId!.toHexString(),
+      whatsAppMessageId: call.whatsAppMessageId!,
+      costInUsdCents: call.whatsAppCostInUSDCents,
+    }));
   }
 
   /**
@@ -102,36 +193,35 @@ export class WhatsappLogRepository {
   }
 
   /**
-   * The furthest delivery report any call of this logical message has reached (read over
-   * delivered over failed), with the provider's reason when it is a failure.
+   * For each of these logical messages that has one, the furthest delivery report any of its
+   * calls has reached (read over delivered over failed), with the provider's reason when it is
+   * a failure. One query for all of them.
    */
-  async furthestDeliveryOfMessage(
-    messageLogId: string,
-  ): Promise<{ status: 'delivered' | 'read' | 'failed'; at: Date; failure?: { code: string; message: string } } | null> {
-    const reached = await this.logs
+  async furthestDeliveryOfMessages(messageLogIds: string[]): Promise<Map<string, FurthestDelivery>> {
+    const furthest = new Map<string, FurthestDelivery>();
+    if (messageLogIds.length === 0) return furthest;
+    const reached = await this.collection
       .find(
         // Only accepted calls (with a provider id): a call the provider refused is not a delivery report.
-        { messageLogId: new Types.ObjectId(messageLogId), whatsAppMessageId: { $ne: null }, status: { $in: ['delivered', 'read', 'failed'] } },
-        { status: 1, updatedAt: 1, errorCode: 1, statusMessage: 1 },
+        {
+          messageLogId: { $in: messageLogIds.map((id) => new Types.ObjectId(id)) },
+          whatsAppMessageId: { $ne: null },
+          status: { $in: ['delivered', 'read', 'failed'] },
+        },
+        { projection: { messageLogId: 1, status: 1, updatedAt: 1, errorCode: 1, statusMessage: 1 } },
       )
-      .lean<Array<Pick<WhatsappLogRecord, 'status' | 'updatedAt' | 'errorCode' | 'statusMessage'>>>()
-      .exec();
-    for (const status of ['read', 'delivered'] as const) {
-      const call = reached.find((candidate) => candidate.status === status);
-      if (call) return { status, at: call.updatedAt };
+      .toArray();
+    for (const id of messageLogIds) {
+      const delivery = furthestOf(reached.filter((call) => call.messageLogId?.toHexString() === id));
+      if (delivery) furthest.set(id, delivery);
     }
-    const failed = reached[0];
-    if (!failed) return null;
-    const code = failed.errorCode ?? 'delivery_failed';
-    // Reports store "<code>: <message>" (DeliveryStatusService); the message log keeps them apart.
-    const reported = failed.statusMessage ?? 'The provider reported the message as failed';
-    const message = reported.startsWith(`${code}: `) ? reported.slice(code.length + 2) : reported;
-    return { status: 'failed', at: failed.updatedAt, failure: { code, message } };
+    return furthest;
   }
 
   async findByWhatsAppMessageId(whatsAppMessageId: string): Promise<WhatsappLogRecord | null> {
     return this.logs.findOne({ whatsAppMessageId }).lean<WhatsappLogRecord>().exec();
   }
+
 
   // ---- Reads for the WhatsApp log API (seed 002): always within one client ----
 

@@ -49,6 +49,20 @@ export class WhatsappLog {
 
 export const WhatsappLogSchema = SchemaFactory.createForClass(WhatsappLog);
 
+/** The seed's relation ids with no counterpart here: always null. */
+export type SeedRelationIdField =
+  | 'incidentId'
+  | 'userId'
+  | 'alertId'
+  | 'monitorId'
+  | 'scheduledMaintenanceId'
+  | 'statusPageId'
+  | 'statusPageAnnouncementId'
+  | 'teamId'
+  | 'onCallDutyPolicyId'
+  | 'onCallDutyPolicyEscalationRuleId'
+  | 'onCallDutyPolicyScheduleId';
+
 WhatsappLogSchema.index({ projectId: 1, createdAt: -1 });
 WhatsappLogSchema.index({ projectId: 1, toNumber: 1 });
 WhatsappLogSchema.index({ projectId: 1, fromNumber: 1 });

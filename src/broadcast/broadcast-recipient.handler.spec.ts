@@ -1,0 +1,111 @@
+import { Test } from '@nestjs/testing';
+import { Types } from 'mongoose';
+import { ContactService } from '../contact/contact.service';
+import { MessageSender } from '../sending/message-sender';
+import { BroadcastProgress } from './broadcast-progress';
+import { BroadcastRecipientHandler } from './broadcast-recipient.handler';
+import { BroadcastStopSignal } from './broadcast-stop.signal';
+import { BROADCAST_RECIPIENT_JOB, BroadcastRecipientJobData } from './broadcast.jobs';
+import type { BroadcastSendContext } from './broadcast.schema';
+
+const broadcastId = new Types.ObjectId().toHexString();
+const clientId = new Types.ObjectId();
+const sessionId = new Types.ObjectId();
+const recipient = '2348031230000';
+const ada = { contactId: new Types.ObjectId().toHexString(), name: 'Ada' };
+
+const jobData = (overrides: Partial<BroadcastRecipientJobData> = {}): BroadcastRecipientJobData => ({
+  kind: BROADCAST_RECIPIENT_JOB,
+  broadcastId,
+  recipient,
+  contact: ada,
+  ...overrides,
+});
+
+describe('BroadcastRecipientHandler', () => {
+  let handler: BroadcastRecipientHandler;
+  let sender: jest.Mocked<Pick<MessageSender, 'send'>>;
+  let progress: jest.Mocked<Pick<BroadcastProgress, 'record' | 'sendContext'>>;
+  let stopSignal: jest.Mocked<Pick<BroadcastStopSignal, 'isRaised'>>;
+  let contacts: jest.Mocked<Pick<ContactService, 'findByPhone'>>;
+
+  beforeEach(async () => {
+    sender = { send: jest.fn() };
+    progress = { record: jest.fn(), sendContext: jest.fn() };
+    stopSignal = { isRaised: jest.fn().mockResolvedValue(false) };
+    contacts = { findByPhone: jest.fn() };
+    progress.sendContext.mockResolvedValue({
+      _id: new Types.ObjectId(broadcastId),
+      client_id: clientId,
+      session_id: sessionId,
+      status: 'sending',
+      message: { text: 'hi', attachments: [], location: null, contactId: null },
+    } as unknown as BroadcastSendContext);
+    const moduleRef = await Test.createTestingModule({
+      providers: [
+        BroadcastRecipientHandler,
+        { provide: MessageSender, useValue: sender },
+        { provide: BroadcastProgress, useValue: progress },
+        { provide: BroadcastStopSignal, useValue: stopSignal },
+        { provide: ContactService, useValue: contacts },
+      ],
+    }).compile();
+    handler = moduleRef.get(BroadcastRecipientHandler);
+  });
+
+  it("claims the recipient's entry with the contact the job carries, sends it, and records the outcome for the broadcast", async () => {
+    sender.send.mockResolvedValue({ status: 'sent' });
+    expect(await handler.handle(jobData(), { lastAttempt: false })).toEqual({ status: 'sent' });
+    expect(sender.send).toHaveBeenCalledWith(
+      {
+        kind: 'broadcast-recipient',
+        entry: {
+          clientId: clientId.toHexString(),
+          sessionId: sessionId.toHexString(),
+          source: 'broadcast',
+          broadcastId,
+          recipient,
+          contact: ada,
+          message: { text: 'hi', attachments: [], location: null, contactId: null },
+        },
+      },
+      { lastAttempt: false, stopped: expect.any(Function), contentKey: `broadcast:${broadcastId}` },
+    );
+    expect(contacts.findByPhone).not.toHaveBeenCalled();
+    expect(progress.record).toHaveBeenCalledWith(broadcastId, recipient, 'sent');
+  });
+
+  it('looks the contact up only for jobs added before fan-out carried it', async () => {
+    sender.send.mockResolvedValue({ status: 'sent' });
+    contacts.findByPhone.mockResolvedValue(null);
+    await handler.handle(jobData({ contact: undefined }), { lastAttempt: false });
+    expect(contacts.findByPhone).toHaveBeenCalledWith(clientId.toHexString(), recipient);
+    expect(sender.send.mock.calls[0][0]).toMatchObject({ entry: { contact: { contactId: null, name: null } } });
+  });
+
+  it('records a final failure, and passes on that no retry follows', async () => {
+    const failure = { code: '130429', message: 'Rate limit hit' };
+    sender.send.mockResolvedValue({ status: 'failed', failure });
+    expect(await handler.handle(jobData(), { lastAttempt: true })).toEqual({ status: 'failed', failure });
+    expect(sender.send.mock.calls[0][1]).toMatchObject({ lastAttempt: true });
+    expect(progress.record).toHaveBeenCalledWith(broadcastId, recipient, 'failed');
+  });
+
+  it('lets a transient failure propagate so that Bull retries, recording nothing yet', async () => {
+    sender.send.mockRejectedValue(new Error('transient'));
+    await expect(handler.handle(jobData(), { lastAttempt: false })).rejects.toThrow('transient');
+    expect(progress.record).not.toHaveBeenCalled();
+  });
+
+  it('skips recipients of a stopped (cancelled or deleted) broadcast without touching the ledger', async () => {
+    stopSignal.isRaised.mockResolvedValue(true);
+    expect(await handler.handle(jobData(), { lastAttempt: false })).toEqual({ status: 'skipped', reason: 'broadcast stopped' });
+    expect(sender.send).not.toHaveBeenCalled();
+  });
+
+  it('skips a broadcast that no longer exists or has finished', async () => {
+    progress.sendContext.mockResolvedValue(null);
+    expect(await handler.handle(jobData(), { lastAttempt: false })).toEqual({ status: 'skipped', reason: 'broadcast not sending' });
+    expect(sender.send).not.toHaveBeenCalled();
+  });
+});

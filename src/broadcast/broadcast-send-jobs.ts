@@ -1,0 +1,41 @@
+import { Injectable } from '@nestjs/common';
+import { ContactService } from '../contact/contact.service';
+import { SendQueue } from '../sending/send.queue';
+import { BROADCAST_RECIPIENT_JOB, BroadcastRecipientJobData, broadcastJobIdPrefix, broadcastRecipientJobId } from './broadcast.jobs';
+
+/** Recipients whose contacts are looked up in one query. */
+const CONTACT_LOOKUP_CHUNK_SIZE = 1000;
+
+/** A broadcast's send jobs: adding them (with each recipient's contact), finding lost ones, removing queued ones. */
+@Injectable()
+export class BroadcastSendJobs {
+  constructor(
+    private readonly sendQueue: SendQueue,
+    private readonly contacts: ContactService,
+  ) {}
+
+  /** One job per recipient, carrying the recipient's contact so that sending reads none. Safe to repeat. */
+  async enqueueRecipients(broadcastId: string, clientId: string, recipients: string[]): Promise<void> {
+    for (let start = 0; start < recipients.length; start += CONTACT_LOOKUP_CHUNK_SIZE) {
+      const chunk = recipients.slice(start, start + CONTACT_LOOKUP_CHUNK_SIZE);
+      const contacts = await this.contacts.contactsByPhone(clientId, chunk);
+      await this.sendQueue.enqueue(
+        chunk.map((recipient) => ({
+          id: broadcastRecipientJobId(broadcastId, recipient),
+          data: { kind: BROADCAST_RECIPIENT_JOB, broadcastId, recipient, contact: contacts.get(recipient) ?? null } satisfies BroadcastRecipientJobData,
+        })),
+      );
+    }
+  }
+
+  /** The recipients whose job is no longer in Redis (finished, or lost with Redis's data). */
+  async recipientsWithoutJob(broadcastId: string, recipients: string[]): Promise<string[]> {
+    const missing = new Set(await this.sendQueue.idsWithoutJob(recipients.map((recipient) => broadcastRecipientJobId(broadcastId, recipient))));
+    return recipients.filter((recipient) => missing.has(broadcastRecipientJobId(broadcastId, recipient)));
+  }
+
+  /** Removes the broadcast's queued (not yet active) jobs; returns how many. */
+  removeQueued(broadcastId: string): Promise<number> {
+    return this.sendQueue.removeJobsWithIdPrefix(broadcastJobIdPrefix(broadcastId));
+  }
+}
