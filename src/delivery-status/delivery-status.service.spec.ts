@@ -1,22 +1,39 @@
 import { Test } from '@nestjs/testing';
 import { Types } from 'mongoose';
+import type { StatusUpdate } from '@app/whatsapp';
 import { MessageLogRepository } from '../message-log/message-log.repository';
-import { WhatsappLogRepository } from '../whatsapp-log/whatsapp-log.repository';
+import { ReportedOnCall, WhatsappLogRepository } from '../whatsapp-log/whatsapp-log.repository';
 import { DeliveryStatusService } from './delivery-status.service';
 import { EarlyStatusUpdates } from './early-status-updates';
 
+const at = new Date('2026-01-02T03:04:05Z');
+const messageLogId = new Types.ObjectId();
+const sessionId = new Types.ObjectId();
+
+function call(whatsAppMessageId: string, overrides: Partial<ReportedOnCall> = {}): ReportedOnCall {
+  return { _id: new Types.ObjectId(), whatsAppMessageId, sessionId, messageLogId, status: 'sent', whatsAppCostInUSDCents: 0, ...overrides };
+}
+
 describe('DeliveryStatusService', () => {
   let service: DeliveryStatusService;
-  const messageLogId = new Types.ObjectId();
-  const sessionId = new Types.ObjectId();
-  const whatsappLogs = { advanceStatus: jest.fn(), setCostOnce: jest.fn(), findByWhatsAppMessageId: jest.fn(), furthestDeliveryOfMessages: jest.fn() };
-  const early = { park: jest.fn(), takeMany: jest.fn() };
-  const messageLogs = { applyDeliveryStatus: jest.fn(), addCost: jest.fn() };
-  const at = new Date('2024-01-01T00:00:00Z');
+  let whatsappLogs: jest.Mocked<
+    Pick<WhatsappLogRepository, 'findCallsByWhatsAppMessageIds' | 'advanceStatuses' | 'setCostOnce' | 'findByWhatsAppMessageId' | 'furthestDeliveryOfMessages'>
+  >;
+  let messageLogs: jest.Mocked<Pick<MessageLogRepository, 'applyDeliveryStatuses' | 'statusesOf' | 'addCost'>>;
+  let early: jest.Mocked<Pick<EarlyStatusUpdates, 'park' | 'takeForRecordedCalls' | 'markUnrolled'>>;
+  let calls: ReportedOnCall[];
 
   beforeEach(async () => {
-    jest.resetAllMocks();
-    whatsappLogs.findByWhatsAppMessageId.mockResolvedValue({ messageLogId, sessionId });
+    calls = [call('wamid.1')];
+    whatsappLogs = {
+      findCallsByWhatsAppMessageIds: jest.fn(async (ids: string[]) => calls.filter((candidate) => ids.includes(candidate.whatsAppMessageId!))),
+      advanceStatuses: jest.fn(),
+      setCostOnce: jest.fn(),
+      findByWhatsAppMessageId: jest.fn().mockResolvedValue(null),
+      furthestDeliveryOfMessages: jest.fn().mockResolvedValue(new Map()),
+    };
+    messageLogs = { applyDeliveryStatuses: jest.fn(async (rollups) => rollups.length), statusesOf: jest.fn(), addCost: jest.fn() };
+    early = { park: jest.fn(), takeForRecordedCalls: jest.fn().mockResolvedValue({ parked: new Map(), unrolled: new Set() }), markUnrolled: jest.fn() };
     const moduleRef = await Test.createTestingModule({
       providers: [
         DeliveryStatusService,
@@ -28,80 +45,130 @@ describe('DeliveryStatusService', () => {
     service = moduleRef.get(DeliveryStatusService);
   });
 
-  it('moves the WhatsApp log forward and rolls the status up into its message log', async () => {
-    whatsappLogs.advanceStatus.mockResolvedValue({ messageLogId });
-    await service.apply({ providerMessageId: 'wamid.1', status: 'read', timestamp: at });
-    expect(whatsappLogs.advanceStatus).toHaveBeenCalledWith('wamid.1', 'read', { statusMessage: undefined, errorCode: undefined });
-    expect(messageLogs.applyDeliveryStatus).toHaveBeenCalledWith(messageLogId.toHexString(), 'read', at, undefined);
+  const report = (status: StatusUpdate['status'], providerMessageId = 'wamid.1', extra: Partial<StatusUpdate> = {}): StatusUpdate => ({
+    providerMessageId,
+    status,
+    timestamp: at,
+    ...extra,
   });
 
-  it('ignores a repeated or late update (the WhatsApp log did not move)', async () => {
-    whatsappLogs.advanceStatus.mockResolvedValue(null);
-    await service.apply({ providerMessageId: 'wamid.1', status: 'delivered', timestamp: at });
-    expect(messageLogs.applyDeliveryStatus).not.toHaveBeenCalled();
+  it('moves the WhatsApp log forward and rolls the status up into its message log', async () => {
+    await service.apply(report('read'));
+    expect(whatsappLogs.advanceStatuses).toHaveBeenCalledWith([{ whatsAppMessageId: 'wamid.1', status: 'read' }]);
+    expect(messageLogs.applyDeliveryStatuses).toHaveBeenCalledWith([{ id: messageLogId.toHexString(), status: 'read', at, failure: undefined }]);
+  });
+
+  it('applies the reports that arrive together with one read and one write per collection, in their order', async () => {
+    calls = [call('wamid.1'), call('wamid.2')];
+    await Promise.all([service.apply(report('delivered')), service.apply(report('read')), service.apply(report('delivered', 'wamid.2'))]);
+    expect(whatsappLogs.findCallsByWhatsAppMessageIds).toHaveBeenCalledTimes(1);
+    expect(whatsappLogs.advanceStatuses).toHaveBeenCalledTimes(1);
+    expect(whatsappLogs.advanceStatuses.mock.calls[0][0].map((advance) => `${advance.whatsAppMessageId} ${advance.status}`)).toEqual([
+      'wamid.1 delivered',
+      'wamid.1 read',
+      'wamid.2 delivered',
+    ]);
+    expect(messageLogs.applyDeliveryStatuses).toHaveBeenCalledTimes(1);
+  });
+
+  it('ignores a repeated or late update (the WhatsApp log is there already)', async () => {
+    calls = [call('wamid.1', { status: 'read' })];
+    await service.apply(report('delivered'));
+    expect(whatsappLogs.advanceStatuses).toHaveBeenCalledWith([]);
+    expect(messageLogs.applyDeliveryStatuses).not.toHaveBeenCalled();
   });
 
   it('records a failure with the provider code and message', async () => {
-    whatsappLogs.advanceStatus.mockResolvedValue({ messageLogId });
     const error = { code: '131047', message: 'Re-engagement message' };
-    await service.apply({ providerMessageId: 'wamid.1', status: 'failed', timestamp: at, error });
-    expect(whatsappLogs.advanceStatus).toHaveBeenCalledWith('wamid.1', 'failed', { statusMessage: '131047: Re-engagement message', errorCode: '131047' });
-    expect(messageLogs.applyDeliveryStatus).toHaveBeenCalledWith(messageLogId.toHexString(), 'failed', at, error);
+    await service.apply(report('failed', 'wamid.1', { error }));
+    expect(whatsappLogs.advanceStatuses).toHaveBeenCalledWith([
+      { whatsAppMessageId: 'wamid.1', status: 'failed', statusMessage: '131047: Re-engagement message', errorCode: '131047' },
+    ]);
+    expect(messageLogs.applyDeliveryStatuses).toHaveBeenCalledWith([{ id: messageLogId.toHexString(), status: 'failed', at, failure: error }]);
   });
 
   it('adds a price to the message log only the first time it is reported', async () => {
-    whatsappLogs.advanceStatus.mockResolvedValue(null);
-    whatsappLogs.setCostOnce.mockResolvedValueOnce({ messageLogId }).mockResolvedValueOnce(null);
-    const update = { providerMessageId: 'wamid.1', status: 'delivered' as const, timestamp: at, costInUsdCents: 1 };
-    await service.apply(update);
-    await service.apply(update);
+    whatsappLogs.setCostOnce.mockResolvedValueOnce({ messageLogId } as never).mockResolvedValueOnce(null);
+    await service.apply(report('delivered', 'wamid.1', { costInUsdCents: 1 }));
+    await service.apply(report('delivered', 'wamid.1', { costInUsdCents: 1 }));
     expect(messageLogs.addCost).toHaveBeenCalledTimes(1);
     expect(messageLogs.addCost).toHaveBeenCalledWith(messageLogId.toHexString(), 1);
+    calls = [call('wamid.1', { whatsAppCostInUSDCents: 1 })];
+    whatsappLogs.setCostOnce.mockClear();
+    await service.apply(report('read', 'wamid.1', { costInUsdCents: 1 }));
+    expect(whatsappLogs.setCostOnce).not.toHaveBeenCalled();
   });
 
   it('parks a report whose call is not recorded yet, and applies it when the sender records the call', async () => {
-    whatsappLogs.findByWhatsAppMessageId.mockResolvedValue(null);
-    const update = { providerMessageId: 'wamid.9', status: 'delivered' as const, timestamp: at };
+    calls = [];
+    const update = report('delivered', 'wamid.9');
     await service.apply(update, sessionId.toHexString());
     expect(early.park).toHaveBeenCalledWith(update, sessionId.toHexString());
-    expect(whatsappLogs.advanceStatus).not.toHaveBeenCalled();
+    expect(whatsappLogs.advanceStatuses).not.toHaveBeenCalled();
 
-    early.takeMany.mockResolvedValue(new Map([['wamid.9', [{ update, sessionId: sessionId.toHexString() }]]]));
-    whatsappLogs.advanceStatus.mockResolvedValue({ messageLogId });
+    calls = [call('wamid.9')];
+    early.takeForRecordedCalls.mockResolvedValue({ parked: new Map([['wamid.9', [{ update, sessionId: sessionId.toHexString() }]]]), unrolled: new Set() });
     await service.replayEarlyReports('wamid.9', sessionId.toHexString());
-    expect(whatsappLogs.advanceStatus).toHaveBeenCalledWith('wamid.9', 'delivered', { statusMessage: undefined, errorCode: undefined });
+    expect(whatsappLogs.advanceStatuses).toHaveBeenLastCalledWith([{ whatsAppMessageId: 'wamid.9', status: 'delivered' }]);
   });
 
   it('applies a report parked just after the sender recorded the call and took the parked reports', async () => {
-    // The webhook read no call; meanwhile the sender recorded it and found nothing parked; then the webhook parked.
-    whatsappLogs.findByWhatsAppMessageId.mockResolvedValueOnce(null).mockResolvedValueOnce({ messageLogId, sessionId });
-    const update = { providerMessageId: 'wamid.8', status: 'delivered' as const, timestamp: at };
-    early.takeMany.mockResolvedValue(new Map([['wamid.8', [{ update, sessionId: sessionId.toHexString() }]]]));
-    whatsappLogs.advanceStatus.mockResolvedValue({ messageLogId });
+    // The report read no call; meanwhile the sender recorded it and found nothing parked; then the report parked.
+    calls = [];
+    const update = report('delivered', 'wamid.8');
+    whatsappLogs.findByWhatsAppMessageId.mockImplementation(async () => {
+      calls = [call('wamid.8')];
+      return { sessionId } as never;
+    });
+    early.takeForRecordedCalls.mockResolvedValue({ parked: new Map([['wamid.8', [{ update, sessionId: sessionId.toHexString() }]]]), unrolled: new Set() });
     await service.apply(update, sessionId.toHexString());
     expect(early.park).toHaveBeenCalledWith(update, sessionId.toHexString());
-    expect(early.takeMany).toHaveBeenCalledWith(['wamid.8']);
-    expect(messageLogs.applyDeliveryStatus).toHaveBeenCalledWith(messageLogId.toHexString(), 'delivered', at, undefined);
-  });
-
-  it("never lets a parked webhook report reach another session's call", async () => {
-    early.takeMany.mockResolvedValue(new Map([['wamid.9', [{ update: { providerMessageId: 'wamid.9', status: 'read', timestamp: at }, sessionId: 'other' }]]]));
-    await service.replayEarlyReports('wamid.9', sessionId.toHexString());
-    expect(whatsappLogs.advanceStatus).not.toHaveBeenCalled();
+    expect(early.takeForRecordedCalls).toHaveBeenCalledWith(['wamid.8'], []);
+    expect(messageLogs.applyDeliveryStatuses).toHaveBeenCalledWith([{ id: messageLogId.toHexString(), status: 'delivered', at, failure: undefined }]);
   });
 
   it("skips a webhook report about another session's call, even when correctly signed", async () => {
-    await service.apply({ providerMessageId: 'wamid.1', status: 'read', timestamp: at }, new Types.ObjectId().toHexString());
-    expect(whatsappLogs.advanceStatus).not.toHaveBeenCalled();
+    await service.apply(report('read'), new Types.ObjectId().toHexString());
+    expect(whatsappLogs.advanceStatuses).not.toHaveBeenCalled();
     expect(early.park).not.toHaveBeenCalled();
   });
 
-  it('catches a message up with the furthest report its calls reached while it was being sent', async () => {
-    const quiet = new Types.ObjectId().toHexString();
-    whatsappLogs.furthestDeliveryOfMessages.mockResolvedValue(new Map([[messageLogId.toHexString(), { status: 'read', at }]]));
-    await service.catchUpMessages([messageLogId.toHexString(), quiet]);
-    expect(whatsappLogs.furthestDeliveryOfMessages).toHaveBeenCalledWith([messageLogId.toHexString(), quiet]);
-    expect(messageLogs.applyDeliveryStatus).toHaveBeenCalledTimes(1);
-    expect(messageLogs.applyDeliveryStatus).toHaveBeenCalledWith(messageLogId.toHexString(), 'read', at);
+  it("never lets a parked webhook report reach another session's call", async () => {
+    early.takeForRecordedCalls.mockResolvedValue({ parked: new Map([['wamid.1', [{ update: report('read'), sessionId: 'other' }]]]), unrolled: new Set() });
+    await service.replayEarlyReports('wamid.1', sessionId.toHexString());
+    expect(whatsappLogs.advanceStatuses).not.toHaveBeenCalled();
+  });
+
+  it('leaves a mark for the sender when a report reaches a message still being sent, and looks once more', async () => {
+    messageLogs.applyDeliveryStatuses.mockResolvedValueOnce(0).mockResolvedValueOnce(1);
+    messageLogs.statusesOf.mockResolvedValue(new Map([[messageLogId.toHexString(), 'sending']]));
+    await service.apply(report('delivered'));
+    expect(early.markUnrolled).toHaveBeenCalledWith(messageLogId.toHexString());
+    expect(messageLogs.applyDeliveryStatuses).toHaveBeenCalledTimes(2);
+  });
+
+  it('leaves no mark when the report moved the message, or the message is past it', async () => {
+    await service.apply(report('delivered'));
+    expect(messageLogs.statusesOf).not.toHaveBeenCalled();
+    messageLogs.applyDeliveryStatuses.mockResolvedValueOnce(0);
+    messageLogs.statusesOf.mockResolvedValue(new Map([[messageLogId.toHexString(), 'read']]));
+    await service.apply(report('delivered', 'wamid.1'));
+    expect(early.markUnrolled).not.toHaveBeenCalled();
+  });
+
+  it('catches up only the recorded messages a report left a mark on, reading nothing when there is none', async () => {
+    const marked = messageLogId.toHexString();
+    const unmarked = new Types.ObjectId().toHexString();
+    early.takeForRecordedCalls.mockResolvedValue({ parked: new Map(), unrolled: new Set([marked]) });
+    whatsappLogs.furthestDeliveryOfMessages.mockResolvedValue(new Map([[marked, { status: 'delivered', at }]]));
+    await service.catchUpRecorded([{ providerMessageId: 'wamid.1', sessionId: sessionId.toHexString() }], [marked, unmarked]);
+    expect(early.takeForRecordedCalls).toHaveBeenCalledWith(['wamid.1'], [marked, unmarked]);
+    expect(whatsappLogs.furthestDeliveryOfMessages).toHaveBeenCalledWith([marked]);
+    expect(messageLogs.applyDeliveryStatuses).toHaveBeenCalledWith([{ id: marked, status: 'delivered', at, failure: undefined }]);
+
+    whatsappLogs.furthestDeliveryOfMessages.mockClear();
+    early.takeForRecordedCalls.mockResolvedValue({ parked: new Map(), unrolled: new Set() });
+    await service.catchUpRecorded([{ providerMessageId: 'wamid.2', sessionId: sessionId.toHexString() }], [unmarked]);
+    expect(whatsappLogs.furthestDeliveryOfMessages).not.toHaveBeenCalled();
   });
 });

@@ -1,7 +1,8 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, OnModuleDestroy } from '@nestjs/common';
 import type { StatusUpdate, StatusUpdateSink } from '@app/whatsapp';
-import { MessageLogRepository } from '../message-log/message-log.repository';
-import { WhatsappLogRepository } from '../whatsapp-log/whatsapp-log.repository';
+import { Batcher } from '../core/batcher';
+import { DeliveryRollup, MessageLogRepository } from '../message-log/message-log.repository';
+import { ReportedOnCall, StatusAdvance, WHATSAPP_STATUSES_BEFORE, WhatsappLogRepository } from '../whatsapp-log/whatsapp-log.repository';
 import { EarlyStatusUpdates } from './early-status-updates';
 
 /**
@@ -10,71 +11,152 @@ import { EarlyStatusUpdates } from './early-status-updates';
  * price is recorded once, and the change rolls up into the logical message's log.
  *
  * Two races are closed here: a report for a call whose WhatsApp log is not written yet is
- * parked and replayed when the sender records the call (`replayEarlyReports`), and a report
- * that lands while the message is still being sent is caught up when the sender marks the
- * message sent (`catchUpMessages`).
+ * parked, and a report that reaches a message still being sent leaves a mark; the sender
+ * takes both once it has recorded the calls and marked the message sent (`catchUpRecorded`).
  */
+/** Reports gathered into one batch: a few milliseconds' worth, as they arrive from webhooks and the sandbox. */
+const REPORT_BATCH_SIZE = 200;
+const REPORT_BATCH_DELAY_MS = 5;
+
+interface Report {
+  update: StatusUpdate;
+  onlyForSessionId: string | null;
+}
+
 @Injectable()
-export class DeliveryStatusService implements StatusUpdateSink {
+export class DeliveryStatusService implements StatusUpdateSink, OnModuleDestroy {
+  private readonly reports = new Batcher<Report, void>((reports) => this.applyBatch(reports), {
+    maxBatchSize: REPORT_BATCH_SIZE,
+    maxDelayMs: REPORT_BATCH_DELAY_MS,
+  });
+
   constructor(
     private readonly whatsappLogs: WhatsappLogRepository,
     private readonly messageLogs: MessageLogRepository,
     private readonly early: EarlyStatusUpdates,
   ) {}
 
-  /** Applies a report; one for an unknown provider id is parked (optionally only for that session's call). */
-  async apply(update: StatusUpdate, onlyForSessionId: string | null = null): Promise<void> {
-    const call = await this.whatsappLogs.findByWhatsAppMessageId(update.providerMessageId);
-    if (!call) {
-      await this.early.park(update, onlyForSessionId);
-      // The sender may have recorded the call and taken the parked reports between our read
-      // and the park: look again, and replay (take is atomic, so the report applies once).
-      const recordedMeanwhile = await this.whatsappLogs.findByWhatsAppMessageId(update.providerMessageId);
-      if (recordedMeanwhile?.sessionId) await this.replayEarlyReports(update.providerMessageId, recordedMeanwhile.sessionId.toHexString());
-      return;
-    }
-    if (onlyForSessionId && call.sessionId?.toHexString() !== onlyForSessionId) return;
-    await this.applyToRecordedCall(update);
+  /**
+   * Applies a report (with the others arriving meanwhile: a few queries for the whole batch);
+   * one for an unknown provider id is parked (optionally only for that session's call).
+   */
+  apply(update: StatusUpdate, onlyForSessionId: string | null = null): Promise<void> {
+    return this.reports.submit({ update, onlyForSessionId });
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.reports.drain();
   }
 
   /** The sender recorded the call with this provider id: apply what arrived before it. */
   async replayEarlyReports(providerMessageId: string, sessionId: string): Promise<void> {
-    await this.replayEarlyReportsOf([{ providerMessageId, sessionId }]);
+    await this.catchUpRecorded([{ providerMessageId, sessionId }], []);
   }
 
-  /** The same for many recorded calls: one Redis round trip, then the (rare) parked reports. */
-  async replayEarlyReportsOf(calls: Array<{ providerMessageId: string; sessionId: string }>): Promise<void> {
-    const parked = await this.early.takeMany(calls.map((call) => call.providerMessageId));
-    for (const { providerMessageId, sessionId } of calls) {
-      for (const { update, sessionId: onlyFor } of parked.get(providerMessageId) ?? []) {
-        if (onlyFor === null || onlyFor === sessionId) await this.applyToRecordedCall(update);
+  /**
+   * The sender recorded these calls and marked these messages sent: apply the reports that
+   * arrived before the calls were recorded, and take the messages a report reached while
+   * they were being sent as far as their calls' reports went. One Redis round trip; MongoDB
+   * only for what there is to apply (rare).
+   */
+  async catchUpRecorded(calls: Array<{ providerMessageId: string; sessionId: string }>, sentMessageLogIds: string[]): Promise<void> {
+    const { parked, unrolled } = await this.early.takeForRecordedCalls(
+      calls.map((call) => call.providerMessageId),
+      sentMessageLogIds,
+    );
+    const replayed = calls.flatMap(({ providerMessageId, sessionId }) =>
+      (parked.get(providerMessageId) ?? []).filter(({ sessionId: onlyFor }) => onlyFor === null || onlyFor === sessionId).map(({ update }) => update),
+    );
+    if (replayed.length > 0) await this.applyToRecordedCalls(replayed, await this.callsOf(replayed));
+    await this.catchUpMessages([...unrolled]);
+  }
+
+  /** Takes each message as far as its calls' reports already went (one read for all). */
+  async catchUpMessages(messageLogIds: string[]): Promise<void> {
+    if (messageLogIds.length === 0) return;
+    const reached = await this.whatsappLogs.furthestDeliveryOfMessages(messageLogIds);
+    await this.rollUp([...reached].map(([id, { status, at, failure }]) => ({ id, status, at, failure })));
+  }
+
+  private async applyBatch(reports: Report[]): Promise<void[]> {
+    const calls = await this.callsOf(reports.map((report) => report.update));
+    const recorded: StatusUpdate[] = [];
+    for (const { update, onlyForSessionId } of reports) {
+      const call = calls.get(update.providerMessageId);
+      if (!call) await this.parkUntilRecorded(update, onlyForSessionId);
+      else if (!onlyForSessionId || call.sessionId?.toHexString() === onlyForSessionId) recorded.push(update);
+    }
+    await this.applyToRecordedCalls(recorded, calls);
+    return reports.map(() => undefined);
+  }
+
+  private async callsOf(updates: StatusUpdate[]): Promise<Map<string, ReportedOnCall>> {
+    const found = await this.whatsappLogs.findCallsByWhatsAppMessageIds([...new Set(updates.map((update) => update.providerMessageId))]);
+    return new Map(found.map((call) => [call.whatsAppMessageId!, call]));
+  }
+
+  /** A report about a call not recorded yet waits for the sender (the provider's webhook beat our insert). */
+  private async parkUntilRecorded(update: StatusUpdate, onlyForSessionId: string | null): Promise<void> {
+    await this.early.park(update, onlyForSessionId);
+    // The sender may have recorded the call and taken the parked reports between our read
+    // and the park: look again, and replay (taking is atomic, so the report applies once).
+    const recordedMeanwhile = await this.whatsappLogs.findByWhatsAppMessageId(update.providerMessageId);
+    if (recordedMeanwhile?.sessionId) await this.replayEarlyReports(update.providerMessageId, recordedMeanwhile.sessionId.toHexString());
+  }
+
+  /**
+   * Moves each call forward (never back) in one bulk write, records prices once, and rolls
+   * the moves up into the messages. `calls` holds the calls as read before: what moves is
+   * decided from them, in the reports' order; the writes stay conditional, so a report that
+   * another process applied meanwhile changes nothing twice.
+   */
+  private async applyToRecordedCalls(updates: StatusUpdate[], calls: Map<string, ReportedOnCall>): Promise<void> {
+    if (updates.length === 0) return;
+    const statuses = new Map([...calls].map(([id, call]) => [id, call.status]));
+    const advances: StatusAdvance[] = [];
+    const rollups: DeliveryRollup[] = [];
+    for (const update of updates) {
+      const call = calls.get(update.providerMessageId);
+      if (!call) continue;
+      if (update.costInUsdCents !== undefined && update.costInUsdCents > 0 && call.whatsAppCostInUSDCents === 0) await this.recordPrice(update);
+      const current = statuses.get(update.providerMessageId)!;
+      // A repeated or late update: nothing moves, nothing to roll up.
+      if (!WHATSAPP_STATUSES_BEFORE[update.status].includes(current)) continue;
+      statuses.set(update.providerMessageId, update.status);
+      advances.push({
+        whatsAppMessageId: update.providerMessageId,
+        status: update.status,
+        ...(update.error ? { statusMessage: `${update.error.code}: ${update.error.message}`, errorCode: update.error.code } : {}),
+      });
+      // A `sent` report adds nothing: the sender marks the message sent once all its parts are.
+      if (update.status !== 'sent' && call.messageLogId) {
+        rollups.push({ id: call.messageLogId.toHexString(), status: update.status, at: update.timestamp, failure: update.error });
       }
     }
+    await this.whatsappLogs.advanceStatuses(advances);
+    await this.rollUp(rollups);
   }
 
-  /** The sender marked these messages sent: take each as far as its calls' reports already went (one read for all). */
-  async catchUpMessages(messageLogIds: string[]): Promise<void> {
-    const reached = await this.whatsappLogs.furthestDeliveryOfMessages(messageLogIds);
-    for (const [messageLogId, { status, at, failure }] of reached) {
-      if (failure) await this.messageLogs.applyDeliveryStatus(messageLogId, status, at, failure);
-      else await this.messageLogs.applyDeliveryStatus(messageLogId, status, at);
-    }
+  /** The price of a call, once (a repeated report finds it set), added to its message. */
+  private async recordPrice(update: StatusUpdate): Promise<void> {
+    const priced = await this.whatsappLogs.setCostOnce(update.providerMessageId, update.costInUsdCents!);
+    if (priced?.messageLogId) await this.messageLogs.addCost(priced.messageLogId.toHexString(), update.costInUsdCents!);
   }
 
-  private async applyToRecordedCall(update: StatusUpdate): Promise<void> {
-    if (update.costInUsdCents !== undefined && update.costInUsdCents > 0) {
-      const priced = await this.whatsappLogs.setCostOnce(update.providerMessageId, update.costInUsdCents);
-      if (priced?.messageLogId) await this.messageLogs.addCost(priced.messageLogId.toHexString(), update.costInUsdCents);
+  /**
+   * Moves the messages forward. A message a report could not move may still be being sent
+   * (or be past the report already): it gets a mark that the sender takes once it has marked
+   * the message sent, and one more look, in case the sender just did.
+   */
+  private async rollUp(rollups: DeliveryRollup[]): Promise<void> {
+    if (rollups.length === 0) return;
+    if ((await this.messageLogs.applyDeliveryStatuses(rollups)) === rollups.length) return;
+    const statuses = await this.messageLogs.statusesOf([...new Set(rollups.map((rollup) => rollup.id))]);
+    for (const rollup of rollups) {
+      const status = statuses.get(rollup.id);
+      if (status !== 'queued' && status !== 'sending') continue;
+      await this.early.markUnrolled(rollup.id);
+      await this.messageLogs.applyDeliveryStatuses([rollup]);
     }
-    const advanced = await this.whatsappLogs.advanceStatus(update.providerMessageId, update.status, {
-      statusMessage: update.error ? `${update.error.code}: ${update.error.message}` : undefined,
-      errorCode: update.error?.code,
-    });
-    // A repeated/late update: nothing moved, nothing to roll up.
-    if (!advanced?.messageLogId) return;
-    // A `sent` report adds nothing: the sender marks the message sent once all its parts are.
-    if (update.status === 'sent') return;
-    // While the message is still being sent this moves nothing; catchUpMessages applies it then.
-    await this.messageLogs.applyDeliveryStatus(advanced.messageLogId.toHexString(), update.status, update.timestamp, update.error);
   }
 }

@@ -3,9 +3,12 @@ import Redis from 'ioredis';
 import type { StatusUpdate } from '@app/whatsapp';
 import { REDIS } from '../core/redis.module';
 
-/** How long a report for a not-yet-recorded provider id is kept waiting for its WhatsApp log. */
+/** How long a report for a not-yet-recorded provider id (or a mark for a message being sent) is kept. */
 export const EARLY_STATUS_TTL_SECONDS = 3600;
-const KEY_PREFIX = 'status:early:';
+const PARKED_PREFIX = 'status:early:';
+const UNROLLED_PREFIX = 'status:unrolled:';
+/** Parked reports are appended to one string per provider id (APPEND), one JSON line each, and taken with GETDEL. */
+const LINE_END = '\n';
 
 interface ParkedUpdate {
   update: Omit<StatusUpdate, 'timestamp'> & { timestamp: string };
@@ -18,41 +21,64 @@ export interface ParkedReport {
   sessionId: string | null;
 }
 
-function parsedReport(text: string): ParkedReport {
-  const parked = JSON.parse(text) as ParkedUpdate;
-  return { update: { ...parked.update, timestamp: new Date(parked.update.timestamp) }, sessionId: parked.sessionId };
+export interface TakenForRecordedCalls {
+  /** Reports parked for these provider ids, oldest first; ids with nothing parked are absent. */
+  parked: Map<string, ParkedReport[]>;
+  /** The messages a report reached while they were still being sent. */
+  unrolled: Set<string>;
+}
+
+function parsedReports(text: string): ParkedReport[] {
+  return text
+    .split(LINE_END)
+    .filter((line) => line !== '')
+    .map((line) => {
+      const parked = JSON.parse(line) as ParkedUpdate;
+      return { update: { ...parked.update, timestamp: new Date(parked.update.timestamp) }, sessionId: parked.sessionId };
+    });
 }
 
 /**
- * Delivery reports that arrive before the sender has written the WhatsApp log they are
- * about (the provider's webhook can beat our insert). They wait in Redis, shared by every
- * process, until the sender records the call and takes them.
+ * What the sender must pick up once it has recorded a message, because delivery reports
+ * can beat its writes: reports for a call whose WhatsApp log is not written yet (the
+ * provider's webhook beat our insert), and marks for messages a report reached while they
+ * were still `sending` (the report could not move them). Both wait in Redis, shared by
+ * every process, and the sender takes them for a whole batch in one round trip.
  */
 @Injectable()
 export class EarlyStatusUpdates {
   constructor(@Inject(REDIS) private readonly redis: Redis) {}
 
   async park(update: StatusUpdate, sessionId: string | null): Promise<void> {
-    const key = `${KEY_PREFIX}${update.providerMessageId}`;
+    const key = `${PARKED_PREFIX}${update.providerMessageId}`;
     const parked: ParkedUpdate = { update: { ...update, timestamp: update.timestamp.toISOString() }, sessionId };
-    await this.redis.multi().rpush(key, JSON.stringify(parked)).expire(key, EARLY_STATUS_TTL_SECONDS).exec();
+    await this.redis.multi().append(key, `${JSON.stringify(parked)}${LINE_END}`).expire(key, EARLY_STATUS_TTL_SECONDS).exec();
   }
 
   /** Removes and returns the reports parked for this provider id, oldest first. */
   async take(providerMessageId: string): Promise<ParkedReport[]> {
-    return (await this.takeMany([providerMessageId])).get(providerMessageId) ?? [];
+    return (await this.takeForRecordedCalls([providerMessageId], [])).parked.get(providerMessageId) ?? [];
   }
 
-  /** The same for many provider ids, in one round trip; ids with nothing parked are absent. */
-  async takeMany(providerMessageIds: string[]): Promise<Map<string, ParkedReport[]>> {
-    const taken = new Map<string, ParkedReport[]>();
-    if (providerMessageIds.length === 0) return taken;
+  /** A report reached this message while it was still being sent. */
+  async markUnrolled(messageLogId: string): Promise<void> {
+    await this.redis.set(`${UNROLLED_PREFIX}${messageLogId}`, '1', 'EX', EARLY_STATUS_TTL_SECONDS);
+  }
+
+  /** Takes the reports parked for these calls and the marks of these messages, in one round trip. */
+  async takeForRecordedCalls(providerMessageIds: string[], messageLogIds: string[]): Promise<TakenForRecordedCalls> {
+    const taken: TakenForRecordedCalls = { parked: new Map(), unrolled: new Set() };
+    if (providerMessageIds.length === 0 && messageLogIds.length === 0) return taken;
     const transaction = this.redis.multi();
-    for (const id of providerMessageIds) transaction.lrange(`${KEY_PREFIX}${id}`, 0, -1).del(`${KEY_PREFIX}${id}`);
+    for (const id of providerMessageIds) transaction.getdel(`${PARKED_PREFIX}${id}`);
+    for (const id of messageLogIds) transaction.getdel(`${UNROLLED_PREFIX}${id}`);
     const results = (await transaction.exec()) ?? [];
     providerMessageIds.forEach((id, index) => {
-      const entries = (results[index * 2]?.[1] as string[] | undefined) ?? [];
-      if (entries.length > 0) taken.set(id, entries.map(parsedReport));
+      const text = results[index]?.[1];
+      if (typeof text === 'string') taken.parked.set(id, parsedReports(text));
+    });
+    messageLogIds.forEach((id, index) => {
+      if (typeof results[providerMessageIds.length + index]?.[1] === 'string') taken.unrolled.add(id);
     });
     return taken;
   }

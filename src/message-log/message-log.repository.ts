@@ -56,6 +56,14 @@ export type SendClaim =
 /** How one send attempt ended, as the ledger keeps it. */
 export type AttemptOutcome = { status: 'sent' } | { status: 'failed'; failure: MessageFailure } | { status: 'retry' };
 
+/** A delivery report rolled up into a logical message. */
+export interface DeliveryRollup {
+  id: string;
+  status: 'delivered' | 'read' | 'failed';
+  at: Date;
+  failure?: MessageFailure;
+}
+
 export interface ClaimedEntry {
   entry: MessageLogRecord;
   /** No attempt ran before this one (a re-run must look up what an earlier attempt got accepted). */
@@ -271,11 +279,28 @@ export class MessageLogRepository {
    * other parts, the entry's own outcome is the sender's to write.
    */
   async applyDeliveryStatus(id: string, status: 'delivered' | 'read' | 'failed', at: Date, failure?: MessageFailure): Promise<boolean> {
-    const from = statusesBefore(status).filter((candidate) => MESSAGE_STATUS_RANK[candidate] >= MESSAGE_STATUS_RANK.sent);
-    const set: Record<string, unknown> = { status, [`status_times.${status}At`]: at };
-    if (status === 'failed') set.error = failure ?? { code: 'delivery_failed', message: 'The provider reported the message as failed' };
-    const result = await this.messageLogs.updateOne({ _id: oid(id), status: { $in: from } }, { $set: set }).exec();
-    return result.modifiedCount === 1;
+    return (await this.applyDeliveryStatuses([{ id, status, at, failure }])) === 1;
+  }
+
+  /** The same for many reports in one bulk write, in order; answers how many entries moved. */
+  async applyDeliveryStatuses(reports: DeliveryRollup[]): Promise<number> {
+    if (reports.length === 0) return 0;
+    const result = await this.ledger.bulkWrite(
+      reports.map(({ id, status, at, failure }) => {
+        const from = statusesBefore(status).filter((candidate) => MESSAGE_STATUS_RANK[candidate] >= MESSAGE_STATUS_RANK.sent);
+        const set: Record<string, unknown> = { status, [`status_times.${status}At`]: at, updatedAt: new Date() };
+        if (status === 'failed') set.error = failure ?? { code: 'delivery_failed', message: 'The provider reported the message as failed' };
+        return { updateOne: { filter: { _id: oid(id), status: { $in: from } }, update: { $set: set } } };
+      }),
+      { ordered: true },
+    );
+    return result.modifiedCount;
+  }
+
+  /** The current status of each of these entries (that exists). */
+  async statusesOf(ids: string[]): Promise<Map<string, MessageStatus>> {
+    const found = await this.ledger.find({ _id: { $in: ids.map(oid) } }, { projection: { status: 1 } }).toArray();
+    return new Map(found.map((entry) => [entry._id.toHexString(), entry.status]));
   }
 
   // ---------------------------------------------------------------------------------------

@@ -95,9 +95,8 @@ export class SendLedger implements OnModuleDestroy {
     const calls = attempts.flatMap((attempt) =>
       attempt.calls.flatMap((call) => (call.whatsAppMessageId ? [{ providerMessageId: call.whatsAppMessageId, sessionId: call.sessionId }] : [])),
     );
-    await this.deliveryStatus.replayEarlyReportsOf(calls);
     const sent = attempts.filter((attempt) => attempt.outcome.status === 'sent').map((attempt) => attempt.entry._id.toHexString());
-    await this.deliveryStatus.catchUpMessages(sent);
+    await this.deliveryStatus.catchUpRecorded(calls, sent);
   }
 }
 

@@ -25,7 +25,7 @@ export interface NewWhatsappLog {
 }
 
 /** The statuses a WhatsApp log may move to `status` from: forward only; `failed` only before delivery. */
-const WHATSAPP_STATUSES_BEFORE: Record<WhatsappLogStatus, WhatsappLogStatus[]> = {
+export const WHATSAPP_STATUSES_BEFORE: Readonly<Record<WhatsappLogStatus, readonly WhatsappLogStatus[]>> = {
   sent: [],
   delivered: ['sent'],
   read: ['sent', 'delivered'],
@@ -56,6 +56,16 @@ const SEED_RELATIONS_UNSET: Pick<WhatsappLog, SeedRelationIdField> = {
   onCallDutyPolicyEscalationRuleId: null,
   onCallDutyPolicyScheduleId: null,
 };
+
+/** What a delivery report needs of the call it is about. */
+export type ReportedOnCall = Pick<WhatsappLogRecord, '_id' | 'whatsAppMessageId' | 'sessionId' | 'messageLogId' | 'status' | 'whatsAppCostInUSDCents'>;
+
+export interface StatusAdvance {
+  whatsAppMessageId: string;
+  status: WhatsappLogStatus;
+  statusMessage?: string | null;
+  errorCode?: string | null;
+}
 
 /** A call of a logical message that the provider accepted. */
 export interface AcceptedCall {
@@ -182,6 +192,31 @@ export class WhatsappLogRepository {
       .findOneAndUpdate({ whatsAppMessageId, status: { $in: WHATSAPP_STATUSES_BEFORE[status] } }, { $set: set }, { new: true })
       .lean<WhatsappLogRecord>()
       .exec();
+  }
+
+  /** What delivery reports need of these calls (one query for a batch of reports). */
+  async findCallsByWhatsAppMessageIds(whatsAppMessageIds: string[]): Promise<ReportedOnCall[]> {
+    if (whatsAppMessageIds.length === 0) return [];
+    return this.collection
+      .find(
+        { whatsAppMessageId: { $in: whatsAppMessageIds } },
+        { projection: { whatsAppMessageId: 1, sessionId: 1, messageLogId: 1, status: 1, whatsAppCostInUSDCents: 1 } },
+      )
+      .toArray();
+  }
+
+  /** Moves these calls forward, each only from a status before its new one, in one bulk write. */
+  async advanceStatuses(advances: StatusAdvance[], at: Date = new Date()): Promise<void> {
+    if (advances.length === 0) return;
+    await this.collection.bulkWrite(
+      advances.map(({ whatsAppMessageId, status, statusMessage, errorCode }) => {
+        const set: Partial<WhatsappLogRecord> = { status, updatedAt: at };
+        if (statusMessage !== undefined) set.statusMessage = boundedStatusMessage(statusMessage);
+        if (errorCode !== undefined) set.errorCode = errorCode;
+        return { updateOne: { filter: { whatsAppMessageId, status: { $in: [...WHATSAPP_STATUSES_BEFORE[status]] } }, update: { $set: set } } };
+      }),
+      { ordered: true },
+    );
   }
 
   /** Records the price of a call once (later reports of the same price are ignored); returns the entry when it changed. */
