@@ -178,8 +178,9 @@ export class MessageLogRepository {
         const messageUid = broadcastRecipientMessageUid(claim.entry.broadcastId, claim.entry.recipient);
         const record = this.newRecord({ ...claim.entry, messageUid }, at, 'sending');
         created.set(index, { operation: operations.length, record });
-        // Filtered on `sending` too: a finished entry makes the insert collide, which reads it instead.
-        operations.push({ updateOne: { filter: { message_uid: messageUid, status: 'sending' }, update: { $setOnInsert: record }, upsert: true } });
+        // An existing entry (a re-run) is matched and left as it is; it is read below. The filter gives message_uid.
+        const { message_uid: _fromFilter, ...onInsert } = record;
+        operations.push({ updateOne: { filter: { message_uid: messageUid }, update: { $setOnInsert: onInsert }, upsert: true } });
       } else {
         const _id = oid(claim.id);
         operations.push({ updateOne: { filter: { _id, status: 'queued' }, update: { $set: { status: 'sending', 'status_times.sendingAt': at, updatedAt: at } } } });
@@ -412,7 +413,7 @@ export class MessageLogRepository {
     return match;
   }
 
-  /** Upserts that collide on message_uid (the entry exists, or another worker made it meanwhile) are read instead. */
+  /** Upserts that collide on message_uid (another worker made the entry meanwhile) are read instead. */
   private async bulkWriteAcceptingDuplicates(operations: Array<mongo.AnyBulkWriteOperation<MessageLogRecord>>): Promise<Record<number, unknown>> {
     try {
       return (await this.ledger.bulkWrite(operations, { ordered: false })).upsertedIds;
