@@ -105,6 +105,8 @@ export function statusesBefore(status: MessageStatus): MessageStatus[] {
 
 const oid = (id: string): Types.ObjectId => new Types.ObjectId(id);
 
+const UNSENT_STATUSES: MessageStatus[] = ['queued', 'sending'];
+
 /** Whose messages a seed 000 list shows: one session's, or (sessionId null) every session's of the client. */
 export interface MessageLogScope {
   clientId: string;
@@ -244,7 +246,8 @@ export class MessageLogRepository {
       } else if (outcome.status === 'failed') {
         operations.push({
           updateOne: {
-            filter: { _id, status: { $in: statusesBefore('failed') } },
+            // The sender's failure ends only a message it never got sent (a delivery failure comes as a report).
+            filter: { _id, status: { $in: UNSENT_STATUSES } },
             update: { $set: { status: 'failed', 'status_times.failedAt': at, error: outcome.failure, updatedAt: at } },
           },
         });
