@@ -14,9 +14,12 @@ import { EarlyStatusUpdates } from './early-status-updates';
  * parked, and a report that reaches a message still being sent leaves a mark; the sender
  * takes both once it has recorded the calls and marked the message sent (`catchUpRecorded`).
  */
-/** Reports gathered into one batch: a few milliseconds' worth, as they arrive from webhooks and the sandbox. */
+/**
+ * Reports gathered into one batch: up to 50 ms' worth. Reports trickle in at the pace of the
+ * sends, and nobody waits on them but the webhook's answer, so a longer wait buys larger batches.
+ */
 const REPORT_BATCH_SIZE = 200;
-const REPORT_BATCH_DELAY_MS = 5;
+const REPORT_BATCH_DELAY_MS = 50;
 
 interface Report {
   update: StatusUpdate;

@@ -263,7 +263,7 @@ export class MessageLogRepository {
   }
 
   async addCost(id: string, costInUsdCents: number): Promise<void> {
-    await this.messageLogs.updateOne({ _id: oid(id) }, { $inc: { cost_in_usd_cents: costInUsdCents } }).exec();
+    await this.ledger.updateOne({ _id: oid(id) }, { $inc: { cost_in_usd_cents: costInUsdCents }, $set: { updatedAt: new Date() } });
   }
 
   /** Ends an unfinished (not yet delivered) entry as `failed` with the provider's reason. */

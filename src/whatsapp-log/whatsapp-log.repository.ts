@@ -220,11 +220,12 @@ export class WhatsappLogRepository {
   }
 
   /** Records the price of a call once (later reports of the same price are ignored); returns the entry when it changed. */
-  async setCostOnce(whatsAppMessageId: string, costInUsdCents: number): Promise<WhatsappLogRecord | null> {
-    return this.logs
-      .findOneAndUpdate({ whatsAppMessageId, whatsAppCostInUSDCents: 0 }, { $set: { whatsAppCostInUSDCents: costInUsdCents } }, { new: true })
-      .lean<WhatsappLogRecord>()
-      .exec();
+  async setCostOnce(whatsAppMessageId: string, costInUsdCents: number): Promise<Pick<WhatsappLogRecord, '_id' | 'messageLogId'> | null> {
+    return this.collection.findOneAndUpdate(
+      { whatsAppMessageId, whatsAppCostInUSDCents: 0 },
+      { $set: { whatsAppCostInUSDCents: costInUsdCents, updatedAt: new Date() } },
+      { returnDocument: 'after', projection: { messageLogId: 1 } },
+    );
   }
 
   /**
