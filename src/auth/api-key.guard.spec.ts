@@ -62,7 +62,14 @@ describe('ApiKeyGuard', () => {
 
   beforeEach(() => {
     authenticate.mockClear();
-    principal = { clientId: 'c', keyId: 'k', role: Role.ReadOnly, permissions: new Set([Permission.BroadcastRead]), session: null };
+    principal = {
+      clientId: 'c',
+      keyId: 'k',
+      role: Role.ReadOnly,
+      permissions: new Set([Permission.BroadcastRead]),
+      rateLimits: { perMinute: null, expensivePerMinute: null },
+      session: null,
+    };
   });
 
   function context(handler: keyof SampleController, req: Request): ExecutionContext {
