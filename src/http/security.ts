@@ -12,8 +12,8 @@ const PREFLIGHT_MAX_AGE_SECONDS = 600;
 /**
  * helmet's headers on every answer. Its default Content-Security-Policy already allows what Swagger UI
  * at /docs needs (scripts and styles from the app itself, inline styles, data: images); only
- * upgrade-insecure-requests goes, since a self-hosted API is often reached over plain HTTP
- * (localhost, a private network), where that directive would send /docs's own scripts to https.
+ * upgrade-insecure-requests goes: a self-hosted API is often reached over plain HTTP on a private
+ * network, where that directive would send /docs's own scripts to https (browsers exempt only localhost).
  */
 export function useSecurityHeaders(app: INestApplication): void {
   app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
