@@ -49,10 +49,12 @@ function keyLifetime(value: string): number {
   return milliseconds;
 }
 
-/** A per-minute limit, or `default` to go back to the configured one. */
-function rateLimitOrDefault(value: string): number | null {
-  return value.trim().toLowerCase() === 'default' ? null : positiveInteger(value);
+/** A per-minute limit, or `default` to go back to the configured one (commander turns a parsed null into ''). */
+function rateLimitOrDefault(value: string): number | 'default' {
+  return value.trim().toLowerCase() === 'default' ? 'default' : positiveInteger(value);
 }
+
+const ownLimit = (value: number | 'default' | undefined): number | null | undefined => (value === 'default' ? null : value);
 
 function credentialsJson(value: string): Record<string, string> {
   try {
@@ -129,12 +131,15 @@ program
   .requiredOption('--key <id>', 'key id (the 24 hex characters after "wak_")')
   .option('--rate-limit <perMinute|default>', 'requests per minute across all routes', rateLimitOrDefault)
   .option('--expensive-rate-limit <perMinute|default>', 'requests per minute to each expensive route', rateLimitOrDefault)
-  .action((options: { key: string; rateLimit?: number | null; expensiveRateLimit?: number | null }, command: Command) => {
+  .action((options: { key: string; rateLimit?: number | 'default'; expensiveRateLimit?: number | 'default' }, command: Command) => {
     if (options.rateLimit === undefined && options.expensiveRateLimit === undefined) {
       command.error('error: give --rate-limit and/or --expensive-rate-limit');
     }
     return withTenancy((tenancy) =>
-      tenancy.setApiKeyRateLimits(options.key, { perMinute: options.rateLimit, expensivePerMinute: options.expensiveRateLimit }),
+      tenancy.setApiKeyRateLimits(options.key, {
+        perMinute: ownLimit(options.rateLimit),
+        expensivePerMinute: ownLimit(options.expensiveRateLimit),
+      }),
     );
   });
 
