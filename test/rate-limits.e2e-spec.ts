@@ -121,6 +121,31 @@ describeWithMongo('Rate limits shared by two API processes (e2e)', () => {
     });
     expectRefusalHeaders(refused, 4);
   });
+
+  it('documents the 429 and its headers on every operation, and the stricter limit on the expensive ones', async () => {
+    const document = (await a.http.get('/docs-json').expect(200)).body as {
+      paths: Record<string, Record<string, { responses: Record<string, { description: string; headers?: Record<string, unknown> }> }>>;
+    };
+    const operations = Object.entries(document.paths).flatMap(([path, item]) =>
+      Object.entries(item).map(([method, operation]) => ({ name: `${method.toUpperCase()} ${path}`, tooMany: operation.responses['429'] })),
+    );
+    expect(operations.filter(({ tooMany }) => !tooMany).map(({ name }) => name)).toEqual([]);
+    for (const { tooMany } of operations) {
+      expect(Object.keys(tooMany.headers ?? {}).sort()).toEqual(['Retry-After', 'X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset']);
+    }
+    const stricter = operations.filter(({ tooMany }) => tooMany.description.includes('RATE_LIMIT_EXPENSIVE_PER_MINUTE')).map(({ name }) => name);
+    expect(stricter.sort()).toEqual(
+      [
+        'POST /broadcast',
+        'POST /attachment',
+        'GET /api/whatsapp-log/get-list',
+        'POST /api/whatsapp-log/get-list',
+        'GET /api/whatsapp-log/{id}/get-item',
+        'POST /api/whatsapp-log/{id}/get-item',
+        'POST /api/whatsapp-log/count',
+      ].sort(),
+    );
+  });
 });
 
 describeWithMongo('Failed authentications slowed down per address (e2e)', () => {

@@ -16,7 +16,7 @@ export const API_KEY_SCHEMES = ['bearer', 'ApiKey', 'x-api-key'] as const;
  * says `security: []` for its operations (@nestjs/swagger drops an empty list given to one method).
  */
 export const Public = (): MethodDecorator & ClassDecorator =>
-  applyDecorators(SetMetadata(IS_PUBLIC, true), SetMetadata(DECORATORS.API_SECURITY, []), ApiRateLimitedResponse());
+  applyDecorators(SetMetadata(IS_PUBLIC, true), SetMetadata(DECORATORS.API_SECURITY, []), ApiRateLimitedResponse('public'));
 
 /** Any valid API key may call this endpoint; documents the key schemes and the 401 and 429 answers. */
 export function Authenticated(): MethodDecorator & ClassDecorator {
@@ -25,7 +25,7 @@ export function Authenticated(): MethodDecorator & ClassDecorator {
     ApiUnauthorizedResponse({
       description: 'Missing, unknown, revoked or expired API key, or a session_id/access_token that do not match',
     }),
-    ApiRateLimitedResponse(),
+    ApiRateLimitedResponse('keyed'),
   );
 }
 

@@ -10,15 +10,16 @@ const HEADERS = {
   'X-RateLimit-Reset': { description: 'Seconds until that limit starts counting again', schema: { type: 'integer' } },
 } as const;
 
-/** Documents the 429 of the per-key (or, without a key, per-address) limit every route has. */
-export function ApiRateLimitedResponse(): MethodDecorator & ClassDecorator {
-  return ApiTooManyRequestsResponse({
-    description:
-      'Too many requests: per API key (RATE_LIMIT_PER_MINUTE, or the key\'s own limit), per address on routes without a key ' +
-      '(RATE_LIMIT_PUBLIC_PER_MINUTE), or too many failed authentications from this address (AUTH_FAILURE_LIMIT_PER_MINUTE). ' +
-      'Retry-After says when to try again.',
-    headers: HEADERS,
-  });
+const DESCRIPTIONS = {
+  keyed:
+    "Too many requests: this API key's per-minute limit (RATE_LIMIT_PER_MINUTE, or the key's own), or too many failed " +
+    'authentications from this address (AUTH_FAILURE_LIMIT_PER_MINUTE). Retry-After says when to try again.',
+  public: 'Too many requests from this address (RATE_LIMIT_PUBLIC_PER_MINUTE per minute). Retry-After says when to try again.',
+} as const;
+
+/** Documents the 429 of the limit every route has: per API key, or per address on routes that take no key. */
+export function ApiRateLimitedResponse(counted: keyof typeof DESCRIPTIONS): MethodDecorator & ClassDecorator {
+  return ApiTooManyRequestsResponse({ description: DESCRIPTIONS[counted], headers: HEADERS });
 }
 
 /**
