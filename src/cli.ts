@@ -3,6 +3,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { InputValidationException } from '@app/common';
 import { PROVIDER_NAMES, ProviderName } from '@app/whatsapp';
 import { AuthModule } from './auth/auth.module';
+import { parseKeyLifetime } from './auth/key-lifetime';
 import { Permission, PERMISSIONS, Role, ROLES } from './auth/permissions';
 import { TenancyService } from './auth/tenancy.service';
 import { loadConfigOrExit } from './config';
@@ -41,6 +42,19 @@ function positiveInteger(value: string): number {
   if (!Number.isInteger(number) || number < 1) throw new InvalidArgumentError('must be a whole number of 1 or more');
   return number;
 }
+
+function keyLifetime(value: string): number {
+  const milliseconds = parseKeyLifetime(value);
+  if (milliseconds === null) throw new InvalidArgumentError('must be a number of hours, days or weeks, e.g. 12h, 90d or 2w (at most 10 years)');
+  return milliseconds;
+}
+
+/** A per-minute limit, or `default` to go back to the configured one (commander turns a parsed null into ''). */
+function rateLimitOrDefault(value: string): number | 'default' {
+  return value.trim().toLowerCase() === 'default' ? 'default' : positiveInteger(value);
+}
+
+const ownLimit = (value: number | 'default' | undefined): number | null | undefined => (value === 'default' ? null : value);
 
 function credentialsJson(value: string): Record<string, string> {
   try {
@@ -86,13 +100,52 @@ program
   .addOption(new Option('--role <role>', 'role').choices(ROLES).default(Role.Owner))
   .option('--permissions <list>', `extra permissions, comma-separated (${PERMISSIONS.join(', ')})`, permissionList, [])
   .option('--name <name>', 'a label for the key', 'api key')
-  .action((options: { client: string; role: Role; permissions: Permission[]; name: string }) =>
-    withTenancy((tenancy) => tenancy.issueApiKey(options.client, options.name, options.role, options.permissions)),
+  .option('--expires-in <duration>', 'refuse the key after this long: 12h, 90d, 2w (default: never expires)', keyLifetime)
+  .option('--rate-limit <perMinute>', 'requests per minute for this key (default: RATE_LIMIT_PER_MINUTE)', positiveInteger)
+  .option(
+    '--expensive-rate-limit <perMinute>',
+    'requests per minute to each expensive route (default: RATE_LIMIT_EXPENSIVE_PER_MINUTE, at most --rate-limit)',
+    positiveInteger,
+  )
+  .action(
+    (options: {
+      client: string;
+      role: Role;
+      permissions: Permission[];
+      name: string;
+      expiresIn?: number;
+      rateLimit?: number;
+      expensiveRateLimit?: number;
+    }) =>
+      withTenancy((tenancy) =>
+        tenancy.issueApiKey(options.client, options.name, options.role, options.permissions, {
+          expiresAt: options.expiresIn === undefined ? null : new Date(Date.now() + options.expiresIn),
+          rateLimits: { perMinute: options.rateLimit ?? null, expensivePerMinute: options.expensiveRateLimit ?? null },
+        }),
+      ),
   );
 
 program
+  .command('key:set-rate-limit')
+  .description("Change an API key's own requests-per-minute limits (`default` goes back to the configured one)")
+  .requiredOption('--key <id>', 'key id (the 24 hex characters after "wak_")')
+  .option('--rate-limit <perMinute|default>', 'requests per minute across all routes', rateLimitOrDefault)
+  .option('--expensive-rate-limit <perMinute|default>', 'requests per minute to each expensive route', rateLimitOrDefault)
+  .action((options: { key: string; rateLimit?: number | 'default'; expensiveRateLimit?: number | 'default' }, command: Command) => {
+    if (options.rateLimit === undefined && options.expensiveRateLimit === undefined) {
+      command.error('error: give --rate-limit and/or --expensive-rate-limit');
+    }
+    return withTenancy((tenancy) =>
+      tenancy.setApiKeyRateLimits(options.key, {
+        perMinute: ownLimit(options.rateLimit),
+        expensivePerMinute: ownLimit(options.expensiveRateLimit),
+      }),
+    );
+  });
+
+program
   .command('key:list')
-  .description("List a client's API keys (never the keys themselves)")
+  .description("List a client's API keys (never the keys themselves), with expiry, last use (to the minute) and limits")
   .requiredOption('--client <id>', 'client id')
   .action((options: { client: string }) => withTenancy((tenancy) => tenancy.listApiKeys(options.client)));
 

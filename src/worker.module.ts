@@ -4,10 +4,17 @@ import { CoreModule } from './core/core.module';
 import { WorkerHealthModule } from './health/health.module';
 import { BroadcastWorkerModule } from './broadcast/broadcast.module';
 import { MessageWorkerModule } from './message/message.module';
+import { RetentionModule } from './retention/retention.module';
 import { SendingWorkerModule } from './sending/sending-worker.module';
 
-/** Feature modules that consume queues: every Bull processor is registered here and only here. */
-export const WORKER_FEATURES: Array<Type | DynamicModule> = [WorkerHealthModule, SendingWorkerModule, BroadcastWorkerModule, MessageWorkerModule];
+/** Feature modules of the worker: queue consumers (every Bull processor is registered here and only here) and periodic upkeep. */
+export const WORKER_FEATURES: Array<Type | DynamicModule> = [
+  WorkerHealthModule,
+  SendingWorkerModule,
+  BroadcastWorkerModule,
+  MessageWorkerModule,
+  RetentionModule,
+];
 
 /** What the worker process is made of: no HTTP, only queue consumers and their dependencies. */
 @Module({})

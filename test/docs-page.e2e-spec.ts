@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { OpenAPIObject } from '@nestjs/swagger';
 import type { Page } from 'playwright-core';
+import { useSecurityHeaders } from '../src/http';
 import { createPreviewApp } from '../src/openapi';
 import { setupSwagger } from '../src/swagger';
 import { Browser, describeWithBrowser, launchBrowser } from './support/browser';
@@ -40,6 +41,8 @@ describeWithBrowser('Docs page in headless Chromium', () => {
     // The API's modules in preview mode serve /docs as the API process does, without MongoDB or Redis;
     // preview mode refuses app.listen(), so the app's own HTTP server is started directly.
     app = await createPreviewApp();
+    // With the API's security headers, so that its Content-Security-Policy is what the page runs under.
+    useSecurityHeaders(app);
     setupSwagger(app);
     const server: Server = app.getHttpServer();
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -60,6 +63,10 @@ describeWithBrowser('Docs page in headless Chromium', () => {
     const page = await browser.context.newPage();
     const pageErrors: string[] = [];
     page.on('pageerror', (error) => pageErrors.push(error.message));
+    const cspViolations: string[] = [];
+    page.on('console', (message) => {
+      if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
+    });
     await page.goto(`${baseUrl}/docs`);
     // A broken page never gets there; the assertions below then say why.
     await page
@@ -69,6 +76,7 @@ describeWithBrowser('Docs page in headless Chromium', () => {
       .catch(() => undefined);
 
     expect(pageErrors).toEqual([]);
+    expect(cspViolations).toEqual([]);
     expect((await renderedOperationBlocks(page)).sort()).toEqual(expected);
   });
 });

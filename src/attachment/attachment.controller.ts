@@ -33,6 +33,7 @@ import {
 import { IdParamDto, ok, okPage, paginate, StandardEnvelope } from '@app/common';
 import { CurrentPrincipal, Permission, RequirePermission } from '../auth';
 import { AcceptsMultipart } from '../http';
+import { ExpensiveRoute } from '../rate-limit';
 import type { Principal } from '../auth';
 import { AttachmentService } from './attachment.service';
 import type { AttachmentRecord } from './attachment.schema';
@@ -80,6 +81,7 @@ export class AttachmentController {
   constructor(private readonly attachments: AttachmentService) {}
 
   @Post()
+  @ExpensiveRoute()
   @RequirePermission(Permission.AttachmentWrite)
   @AcceptsMultipart()
   @UseInterceptors(FileInterceptor(UPLOAD_FIELD))

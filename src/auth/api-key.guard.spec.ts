@@ -1,7 +1,9 @@
-import { BadRequestException, Controller, ExecutionContext, ForbiddenException, Get, UnauthorizedException } from '@nestjs/common';
+import { BadRequestException, Controller, ExecutionContext, ForbiddenException, Get, HttpStatus, UnauthorizedException } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
-import type { Request } from 'express';
+import { ThrottlerException } from '@nestjs/throttler';
+import type { Request, Response } from 'express';
+import { AuthFailureLimiter } from '../rate-limit/auth-failure-limiter';
 import { ApiKeyGuard, presentedKeys, presentedSession } from './api-key.guard';
 import { Public, RequirePermission, RequireSession } from './auth.decorators';
 import { AuthService } from './auth.service';
@@ -51,31 +53,64 @@ describe('presentedSession', () => {
 describe('ApiKeyGuard', () => {
   let guard: ApiKeyGuard;
   let principal: Principal;
-  const authenticate = jest.fn(() => Promise.resolve(principal));
+  const auth: jest.Mocked<Pick<AuthService, 'authenticate'>> = { authenticate: jest.fn() };
+  const authFailures: jest.Mocked<Pick<AuthFailureLimiter, 'assertAllowed' | 'recordFailure'>> = {
+    assertAllowed: jest.fn(),
+    recordFailure: jest.fn(),
+  };
 
   beforeAll(async () => {
     const moduleRef = await Test.createTestingModule({
-      providers: [ApiKeyGuard, Reflector, { provide: AuthService, useValue: { authenticate } }],
+      providers: [ApiKeyGuard, Reflector, { provide: AuthService, useValue: auth }, { provide: AuthFailureLimiter, useValue: authFailures }],
     }).compile();
     guard = moduleRef.get(ApiKeyGuard);
   });
 
   beforeEach(() => {
-    authenticate.mockClear();
-    principal = { clientId: 'c', keyId: 'k', role: Role.ReadOnly, permissions: new Set([Permission.BroadcastRead]), session: null };
+    jest.resetAllMocks();
+    auth.authenticate.mockImplementation(() => Promise.resolve(principal));
+    authFailures.assertAllowed.mockResolvedValue(undefined);
+    authFailures.recordFailure.mockResolvedValue(undefined);
+    principal = {
+      clientId: 'c',
+      keyId: 'k',
+      role: Role.ReadOnly,
+      permissions: new Set([Permission.BroadcastRead]),
+      rateLimits: { perMinute: null, expensivePerMinute: null },
+      session: null,
+    };
   });
 
   function context(handler: keyof SampleController, req: Request): ExecutionContext {
     return {
       getHandler: () => SampleController.prototype[handler],
       getClass: () => SampleController,
-      switchToHttp: () => ({ getRequest: () => req }),
+      switchToHttp: () => ({ getRequest: () => req, getResponse: () => ({}) as Response }),
     } as unknown as ExecutionContext;
   }
 
   it('lets public endpoints through without authenticating', async () => {
     await expect(guard.canActivate(context('open', request({})))).resolves.toBe(true);
-    expect(authenticate).not.toHaveBeenCalled();
+    expect(auth.authenticate).not.toHaveBeenCalled();
+    expect(authFailures.assertAllowed).not.toHaveBeenCalled();
+  });
+
+  it('counts a failed authentication against the address, and nothing else', async () => {
+    auth.authenticate.mockRejectedValueOnce(new UnauthorizedException('Invalid API key in x-api-key'));
+    const req = request({ headers: { 'x-api-key': 'wrong' } });
+    await expect(guard.canActivate(context('write', req))).rejects.toThrow(UnauthorizedException);
+    expect(authFailures.recordFailure).toHaveBeenCalledWith(req);
+
+    authFailures.recordFailure.mockClear();
+    await expect(guard.canActivate(context('write', request({ headers: { 'x-api-key': 'k' } })))).rejects.toThrow(ForbiddenException);
+    expect(authFailures.recordFailure).not.toHaveBeenCalled();
+  });
+
+  it('refuses an address past its failure limit before looking at the key', async () => {
+    authFailures.assertAllowed.mockRejectedValueOnce(new ThrottlerException('Too many failed authentications'));
+    const attempt = guard.canActivate(context('write', request({ headers: { 'x-api-key': 'k' } })));
+    await expect(attempt).rejects.toMatchObject({ status: HttpStatus.TOO_MANY_REQUESTS });
+    expect(auth.authenticate).not.toHaveBeenCalled();
   });
 
   it('answers 403 when the key lacks the permission, and attaches the principal', async () => {

@@ -1,6 +1,7 @@
 import { BadRequestException, CanActivate, ExecutionContext, ForbiddenException, Injectable, UnauthorizedException } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
+import { AuthFailureLimiter } from '../rate-limit/auth-failure-limiter';
 import { IS_PUBLIC, REQUIRED_PERMISSION, REQUIRES_SESSION } from './auth.decorators';
 import { AuthService, PresentedKey, PresentedSession } from './auth.service';
 import { Permission } from './permissions';
@@ -51,12 +52,14 @@ export function presentedSession(request: Request): PresentedSession | null {
 /**
  * The global guard: every endpoint needs a valid API key unless marked @Public().
  * Resolves the caller to a Principal, checks the selected session, then the permission.
+ * An address that failed authentication too often is refused (429) before its key is looked up.
  */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly auth: AuthService,
+    private readonly authFailures: AuthFailureLimiter,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -64,7 +67,11 @@ export class ApiKeyGuard implements CanActivate {
     if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
 
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
-    const principal = await this.auth.authenticate(presentedKeys(request), presentedSession(request));
+    await this.authFailures.assertAllowed(request, context.switchToHttp().getResponse<Response>());
+    const principal = await this.auth.authenticate(presentedKeys(request), presentedSession(request)).catch(async (error: unknown) => {
+      if (error instanceof UnauthorizedException) await this.authFailures.recordFailure(request);
+      throw error;
+    });
     request.principal = principal;
 
     if (this.reflector.getAllAndOverride<boolean>(REQUIRES_SESSION, targets) && !principal.session) {

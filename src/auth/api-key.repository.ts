@@ -11,6 +11,14 @@ export interface NewApiKey {
   role: Role;
   permissions: Permission[];
   secretHash: string;
+  expiresAt: Date | null;
+  rateLimits: ApiKeyRateLimits;
+}
+
+/** A key's own requests-per-minute limits; null keeps the configured default. */
+export interface ApiKeyRateLimits {
+  perMinute: number | null;
+  expensivePerMinute: number | null;
 }
 
 @Injectable()
@@ -25,6 +33,9 @@ export class ApiKeyRepository {
       role: key.role,
       permissions: key.permissions,
       secret_hash: key.secretHash,
+      expires_at: key.expiresAt,
+      rate_limit_per_minute: key.rateLimits.perMinute,
+      expensive_rate_limit_per_minute: key.rateLimits.expensivePerMinute,
     });
     return created.toObject<ApiKeyRecord>();
   }
@@ -40,6 +51,31 @@ export class ApiKeyRepository {
       .sort({ createdAt: 1 })
       .lean<ApiKeyRecord[]>()
       .exec();
+  }
+
+  /**
+   * Records that the key was used at `at`, unless a use within `precisionMs` before it is already
+   * recorded: several API processes then write once between them, not once each. Leaves updatedAt alone.
+   */
+  async recordUse(id: Types.ObjectId, at: Date, precisionMs: number): Promise<boolean> {
+    const staleBefore = new Date(at.getTime() - precisionMs);
+    const result = await this.keys
+      .updateOne(
+        { _id: id, $or: [{ last_used_at: null }, { last_used_at: { $lte: staleBefore } }] },
+        { $set: { last_used_at: at } },
+        { timestamps: false },
+      )
+      .exec();
+    return result.modifiedCount === 1;
+  }
+
+  /** Changes the key's own limits (null: back to the default); answers the updated key, or null when none has this id. */
+  async setRateLimits(id: string, changes: Partial<ApiKeyRateLimits>): Promise<ApiKeyRecord | null> {
+    if (!isValidObjectId(id)) return null;
+    const set: Partial<Pick<ApiKey, 'rate_limit_per_minute' | 'expensive_rate_limit_per_minute'>> = {};
+    if (changes.perMinute !== undefined) set.rate_limit_per_minute = changes.perMinute;
+    if (changes.expensivePerMinute !== undefined) set.expensive_rate_limit_per_minute = changes.expensivePerMinute;
+    return this.keys.findOneAndUpdate({ _id: id }, { $set: set }, { new: true }).lean<ApiKeyRecord>().exec();
   }
 
   /** Marks the key revoked; returns false when no such (unrevoked) key exists. */

@@ -23,6 +23,22 @@ export class ApiKey {
 
   @Prop({ type: Date, default: null })
   revoked_at!: Date | null;
+
+  /** After this moment the key is refused (401 saying it expired); null: never expires. */
+  @Prop({ type: Date, default: null })
+  expires_at!: Date | null;
+
+  /** When the key last authenticated a request, to within a minute (written at most once a minute). */
+  @Prop({ type: Date, default: null })
+  last_used_at!: Date | null;
+
+  /** Requests per minute across all routes for this key; null: RATE_LIMIT_PER_MINUTE. */
+  @Prop({ type: Number, default: null, min: 1 })
+  rate_limit_per_minute!: number | null;
+
+  /** Requests per minute to each expensive route for this key; null: RATE_LIMIT_EXPENSIVE_PER_MINUTE (never above the key's own limit). */
+  @Prop({ type: Number, default: null, min: 1 })
+  expensive_rate_limit_per_minute!: number | null;
 }
 
 export const ApiKeySchema = SchemaFactory.createForClass(ApiKey);
@@ -35,6 +51,11 @@ export interface ApiKeyRecord {
   permissions: Permission[];
   secret_hash: string;
   revoked_at: Date | null;
+  /** Absent on keys issued before expiry existed: read as null. */
+  expires_at?: Date | null;
+  last_used_at?: Date | null;
+  rate_limit_per_minute?: number | null;
+  expensive_rate_limit_per_minute?: number | null;
   createdAt: Date;
   updatedAt: Date;
 }

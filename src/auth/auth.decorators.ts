@@ -1,5 +1,6 @@
 import { applyDecorators, createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
 import { ApiForbiddenResponse, ApiSecurity, ApiUnauthorizedResponse, DECORATORS } from '@nestjs/swagger';
+import { ApiRateLimitedResponse } from '../rate-limit/rate-limit.decorators';
 import { Permission } from './permissions';
 import type { AuthenticatedRequest, Principal } from './principal';
 
@@ -15,13 +16,16 @@ export const API_KEY_SCHEMES = ['bearer', 'ApiKey', 'x-api-key'] as const;
  * says `security: []` for its operations (@nestjs/swagger drops an empty list given to one method).
  */
 export const Public = (): MethodDecorator & ClassDecorator =>
-  applyDecorators(SetMetadata(IS_PUBLIC, true), SetMetadata(DECORATORS.API_SECURITY, []));
+  applyDecorators(SetMetadata(IS_PUBLIC, true), SetMetadata(DECORATORS.API_SECURITY, []), ApiRateLimitedResponse('public'));
 
-/** Any valid API key may call this endpoint; documents the key schemes and the 401 answer. */
+/** Any valid API key may call this endpoint; documents the key schemes and the 401 and 429 answers. */
 export function Authenticated(): MethodDecorator & ClassDecorator {
   return applyDecorators(
     ...API_KEY_SCHEMES.map((scheme) => ApiSecurity(scheme)),
-    ApiUnauthorizedResponse({ description: 'Missing, unknown or revoked API key, or a session_id/access_token that do not match' }),
+    ApiUnauthorizedResponse({
+      description: 'Missing, unknown, revoked or expired API key, or a session_id/access_token that do not match',
+    }),
+    ApiRateLimitedResponse('keyed'),
   );
 }
 

@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { MongooseModule } from '@nestjs/mongoose';
+import { RateLimitGuard } from '../rate-limit/rate-limit.guard';
+import { RateLimitModule } from '../rate-limit/rate-limit.module';
 import { ApiKeyGuard } from './api-key.guard';
 import { ApiKeyRepository } from './api-key.repository';
 import { ApiKey, ApiKeySchema } from './api-key.schema';
@@ -27,11 +29,15 @@ const persistence = MongooseModule.forFeature([
 })
 export class AuthModule {}
 
-/** AuthModule plus the global API-key guard: what the HTTP process uses. */
+/** AuthModule plus the global guards: what the HTTP process uses. */
 @Module({
-  imports: [AuthModule],
+  imports: [AuthModule, RateLimitModule],
   controllers: [SessionController],
-  providers: [{ provide: APP_GUARD, useClass: ApiKeyGuard }],
+  providers: [
+    { provide: APP_GUARD, useClass: ApiKeyGuard },
+    // In this order: the rate limit counts per key, which the API-key guard resolves first.
+    { provide: APP_GUARD, useExisting: RateLimitGuard },
+  ],
   exports: [AuthModule],
 })
 export class HttpAuthModule {}

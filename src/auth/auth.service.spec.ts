@@ -3,7 +3,7 @@ import { Test } from '@nestjs/testing';
 import { Types } from 'mongoose';
 import { ApiKeyRepository } from './api-key.repository';
 import type { ApiKeyRecord } from './api-key.schema';
-import { AuthService } from './auth.service';
+import { AuthService, LAST_USED_PRECISION_MS } from './auth.service';
 import { Permission, Role } from './permissions';
 import { formatApiKey, generateSecret, hashSecret } from './secrets';
 import { SessionRepository } from './session.repository';
@@ -33,12 +33,16 @@ describe('AuthService', () => {
   const keys = new Map<string, ApiKeyRecord>();
   const sessions = new Map<string, SessionRecord>();
   let auth: AuthService;
+  const apiKeys: jest.Mocked<Pick<ApiKeyRepository, 'findById' | 'recordUse'>> = {
+    findById: jest.fn((id: string) => Promise.resolve(keys.get(id) ?? null)),
+    recordUse: jest.fn((_id: Types.ObjectId, _at: Date, _precisionMs: number) => Promise.resolve(true)),
+  };
 
   beforeAll(async () => {
     const moduleRef = await Test.createTestingModule({
       providers: [
         AuthService,
-        { provide: ApiKeyRepository, useValue: { findById: (id: string) => Promise.resolve(keys.get(id) ?? null) } },
+        { provide: ApiKeyRepository, useValue: apiKeys },
         {
           provide: SessionRepository,
           useValue: {
@@ -119,5 +123,43 @@ describe('AuthService', () => {
     await expect(
       auth.authenticate([{ source: 'x-api-key', key }], { sessionId: foreignSession, accessToken: 'st_other' }),
     ).rejects.toThrow('Invalid session_id or access_token');
+  });
+
+  it('refuses an expired key, saying so, and accepts it until then', async () => {
+    const expiresAt = new Date('2030-01-01T00:00:00.000Z');
+    const key = register(clientA, { expires_at: expiresAt });
+    await expect(auth.authenticate([{ source: 'x-api-key', key }], null, new Date('2029-12-31T23:59:59.000Z'))).resolves.toBeDefined();
+    await expect(auth.authenticate([{ source: 'x-api-key', key }], null, expiresAt)).rejects.toThrow(
+      'The API key in x-api-key expired on 2030-01-01T00:00:00.000Z',
+    );
+  });
+
+  it("carries the key's own rate limits, null when it has none", async () => {
+    const own = register(clientA, { rate_limit_per_minute: 10, expensive_rate_limit_per_minute: 2 });
+    expect((await auth.authenticate([{ source: 'x-api-key', key: own }], null)).rateLimits).toEqual({ perMinute: 10, expensivePerMinute: 2 });
+    const plain = register(clientA);
+    expect((await auth.authenticate([{ source: 'x-api-key', key: plain }], null)).rateLimits).toEqual({ perMinute: null, expensivePerMinute: null });
+  });
+
+  it('records a use only when the stored last use is a minute old or more', async () => {
+    const now = new Date('2030-06-01T12:00:00.000Z');
+    const recent = new Date(now.getTime() - LAST_USED_PRECISION_MS + 1000);
+    const fresh = register(clientA, { last_used_at: recent });
+    apiKeys.recordUse.mockClear();
+    await auth.authenticate([{ source: 'x-api-key', key: fresh }], null, now);
+    expect(apiKeys.recordUse).not.toHaveBeenCalled();
+
+    const stale = register(clientA, { last_used_at: new Date(now.getTime() - LAST_USED_PRECISION_MS) });
+    const never = register(clientA);
+    await auth.authenticate([{ source: 'x-api-key', key: stale }], null, now);
+    await auth.authenticate([{ source: 'x-api-key', key: never }], null, now);
+    expect(apiKeys.recordUse).toHaveBeenCalledTimes(2);
+    expect(apiKeys.recordUse).toHaveBeenCalledWith(expect.any(Types.ObjectId), now, LAST_USED_PRECISION_MS);
+  });
+
+  it('authenticates even when the last use cannot be written', async () => {
+    apiKeys.recordUse.mockRejectedValueOnce(new Error('MongoDB write failed'));
+    const key = register(clientA);
+    await expect(auth.authenticate([{ source: 'x-api-key', key }], null)).resolves.toMatchObject({ clientId: clientA.toHexString() });
   });
 });

@@ -1,5 +1,6 @@
 import type { Request } from 'express';
 import type { ProviderName } from '@app/whatsapp';
+import type { ApiKeyRateLimits } from './api-key.repository';
 import type { Permission, Role } from './permissions';
 import type { SessionHealth } from './session.schema';
 
@@ -19,6 +20,8 @@ export interface Principal {
   keyId: string;
   role: Role;
   permissions: ReadonlySet<Permission>;
+  /** The key's own requests-per-minute limits (null: the configured defaults). */
+  rateLimits: ApiKeyRateLimits;
   session: SessionContext | null;
 }
 

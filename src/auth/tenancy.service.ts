@@ -2,12 +2,13 @@ import { BadRequestException, ConflictException, Injectable, NotFoundException }
 import { Types } from 'mongoose';
 import { InputValidationException } from '@app/common';
 import { missingCloudApiCredentials, ProviderName, readCloudApiCredentials } from '@app/whatsapp';
-import { ApiKeyRepository } from './api-key.repository';
+import { ApiKeyRateLimits, ApiKeyRepository } from './api-key.repository';
 import { ClientRepository } from './client.repository';
 import { CredentialsCipher } from './credentials-cipher';
 import { Permission, Role } from './permissions';
 import { formatApiKey, generateSecret, hashSecret } from './secrets';
 import { SessionRepository } from './session.repository';
+import type { ApiKeyRecord } from './api-key.schema';
 import type { ClientRecord } from './client.schema';
 import type { SessionHealth, SessionRecord } from './session.schema';
 
@@ -17,8 +18,34 @@ export interface IssuedApiKey {
   name: string;
   role: Role;
   permissions: Permission[];
+  expires_at: Date | null;
+  rate_limit_per_minute: number | null;
+  expensive_rate_limit_per_minute: number | null;
   /** Shown once; only its hash is stored. */
   key: string;
+}
+
+/** What may be shown of a key: never its secret or hash. */
+export interface ApiKeySummary {
+  id: string;
+  name: string;
+  role: Role;
+  permissions: Permission[];
+  expires_at: Date | null;
+  expired: boolean;
+  /** To within a minute. */
+  last_used_at: Date | null;
+  /** The key's own limits; null: the configured defaults. */
+  rate_limit_per_minute: number | null;
+  expensive_rate_limit_per_minute: number | null;
+  revoked_at: Date | null;
+  createdAt: Date;
+}
+
+export interface ApiKeyOptions {
+  /** null or absent: the key never expires. */
+  expiresAt?: Date | null;
+  rateLimits?: Partial<ApiKeyRateLimits>;
 }
 
 export interface CreatedSession {
@@ -71,25 +98,44 @@ export class TenancyService {
     return this.clients.list();
   }
 
-  async issueApiKey(clientId: string, name: string, role: Role, permissions: Permission[] = []): Promise<IssuedApiKey> {
+  async issueApiKey(
+    clientId: string,
+    name: string,
+    role: Role,
+    permissions: Permission[] = [],
+    options: ApiKeyOptions = {},
+  ): Promise<IssuedApiKey> {
+    const expiresAt = options.expiresAt ?? null;
+    if (expiresAt && expiresAt.getTime() <= Date.now()) throw new BadRequestException('A key cannot expire in the past');
+    const rateLimits = { perMinute: null, expensivePerMinute: null, ...checkedRateLimits(options.rateLimits ?? {}) };
     await this.requireClient(clientId);
     const id = new Types.ObjectId();
     const secret = generateSecret();
-    await this.apiKeys.create({ id, clientId, name, role, permissions, secretHash: hashSecret(secret) });
-    return { id: id.toHexString(), client_id: clientId, name, role, permissions, key: formatApiKey(id.toHexString(), secret) };
-  }
-
-  async listApiKeys(clientId: string) {
-    await this.requireClient(clientId);
-    const keys = await this.apiKeys.listByClient(clientId);
-    return keys.map(({ _id, name, role, permissions, revoked_at, createdAt }) => ({
-      id: _id.toHexString(),
+    await this.apiKeys.create({ id, clientId, name, role, permissions, secretHash: hashSecret(secret), expiresAt, rateLimits });
+    return {
+      id: id.toHexString(),
+      client_id: clientId,
       name,
       role,
       permissions,
-      revoked_at,
-      createdAt,
-    }));
+      expires_at: expiresAt,
+      rate_limit_per_minute: rateLimits.perMinute,
+      expensive_rate_limit_per_minute: rateLimits.expensivePerMinute,
+      key: formatApiKey(id.toHexString(), secret),
+    };
+  }
+
+  async listApiKeys(clientId: string): Promise<ApiKeySummary[]> {
+    await this.requireClient(clientId);
+    const now = new Date();
+    return (await this.apiKeys.listByClient(clientId)).map((key) => summarizeKey(key, now));
+  }
+
+  /** Changes a key's own requests-per-minute limits; null sets one back to the configured default. */
+  async setApiKeyRateLimits(keyId: string, changes: Partial<ApiKeyRateLimits>): Promise<ApiKeySummary> {
+    const key = await this.apiKeys.setRateLimits(keyId, checkedRateLimits(changes));
+    if (!key) throw new NotFoundException(`No API key with id ${keyId}`);
+    return summarizeKey(key, new Date());
   }
 
   async revokeApiKey(keyId: string): Promise<void> {
@@ -167,6 +213,30 @@ export class TenancyService {
     if (!client) throw new NotFoundException(`No client with id ${clientId}`);
     return client;
   }
+}
+
+/** Limits are whole requests per minute, 1 or more (or null for the default). */
+function checkedRateLimits(limits: Partial<ApiKeyRateLimits>): Partial<ApiKeyRateLimits> {
+  const bad = Object.entries(limits).filter(([, value]) => value !== null && value !== undefined && !(Number.isInteger(value) && value >= 1));
+  if (bad.length > 0) throw new InputValidationException(bad.map(([name]) => `${name} must be a whole number of requests per minute, 1 or more`));
+  return limits;
+}
+
+function summarizeKey(key: ApiKeyRecord, now: Date): ApiKeySummary {
+  const expiresAt = key.expires_at ?? null;
+  return {
+    id: key._id.toHexString(),
+    name: key.name,
+    role: key.role,
+    permissions: key.permissions,
+    expires_at: expiresAt,
+    expired: expiresAt !== null && expiresAt.getTime() <= now.getTime(),
+    last_used_at: key.last_used_at ?? null,
+    rate_limit_per_minute: key.rate_limit_per_minute ?? null,
+    expensive_rate_limit_per_minute: key.expensive_rate_limit_per_minute ?? null,
+    revoked_at: key.revoked_at,
+    createdAt: key.createdAt,
+  };
 }
 
 function isDuplicateKeyError(error: unknown): boolean {

@@ -10,6 +10,7 @@ import {
 } from '@nestjs/swagger';
 import { IdParamDto, ok, okPage, paginate, StandardEnvelope } from '@app/common';
 import { CurrentPrincipal, Permission, Principal, RequirePermission, RequireSession, SessionScopedPageQueryDto, sessionScopeOf } from '../auth';
+import { ExpensiveRoute } from '../rate-limit';
 import { BroadcastRecord } from './broadcast.schema';
 import { BroadcastService, BroadcastWithFailures } from './broadcast.service';
 import { CreateBroadcastDto } from './dto/create-broadcast.dto';
@@ -47,6 +48,7 @@ export class BroadcastController {
   constructor(private readonly broadcasts: BroadcastService) {}
 
   @Post()
+  @ExpensiveRoute()
   @RequireSession()
   @RequirePermission(Permission.BroadcastWrite)
   @ApiOperation({

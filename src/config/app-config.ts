@@ -8,7 +8,15 @@ import { EnvironmentVariables, validateEnvironment } from './environment';
  */
 export class AppConfig {
   readonly env: EnvironmentVariables['NODE_ENV'];
-  readonly http: { port: number; bodyLimit: string; shutdownTimeoutMs: number };
+  readonly http: {
+    port: number;
+    bodyLimit: string;
+    shutdownTimeoutMs: number;
+    /** Origins allowed by CORS (CORS_ORIGINS); empty: CORS off; `*`: every origin. */
+    corsOrigins: readonly string[];
+    /** Express's `trust proxy` (TRUST_PROXY); null trusts no proxy. */
+    trustProxy: number | string | null;
+  };
   readonly mongo: { uri: string };
   readonly redis: { url: string; queuePrefix: string };
   readonly security: { credentialsEncryptionKey: Buffer };
@@ -21,6 +29,10 @@ export class AppConfig {
     progressFlushMs: number;
   };
   readonly sweep: { intervalMs: number; pendingThresholdMs: number };
+  /** Requests per minute: per API key (unless the key has its own), per key on each expensive route, per address without a key. */
+  readonly rateLimits: { perKey: number; expensivePerKey: number; publicPerAddress: number; authFailuresPerAddress: number };
+  /** Days logs are kept (null: forever), and how often the worker deletes older ones. */
+  readonly retention: { messageLogDays: number | null; whatsappLogDays: number | null; intervalMs: number };
   readonly sandbox: { latencyMs: number; failureRate: number; statusDelayMs: number };
   readonly cloudApi: { baseUrl: string; version: string; timeoutMs: number; uploadTimeoutMs: number; pricesUsdCents: PriceList };
   readonly attachments: {
@@ -32,7 +44,13 @@ export class AppConfig {
 
   constructor(variables: EnvironmentVariables) {
     this.env = variables.NODE_ENV;
-    this.http = { port: variables.PORT, bodyLimit: variables.BODY_LIMIT, shutdownTimeoutMs: variables.SHUTDOWN_TIMEOUT_MS };
+    this.http = {
+      port: variables.PORT,
+      bodyLimit: variables.BODY_LIMIT,
+      shutdownTimeoutMs: variables.SHUTDOWN_TIMEOUT_MS,
+      corsOrigins: parseCorsOrigins(variables.CORS_ORIGINS ?? ''),
+      trustProxy: parseTrustProxy(variables.TRUST_PROXY ?? ''),
+    };
     this.mongo = { uri: variables.MONGODB_URI };
     this.redis = { url: variables.REDIS_URL, queuePrefix: variables.QUEUE_PREFIX };
     this.security = { credentialsEncryptionKey: decodeKey(variables.CREDENTIALS_ENCRYPTION_KEY) };
@@ -49,6 +67,17 @@ export class AppConfig {
       progressFlushMs: variables.BROADCAST_PROGRESS_FLUSH_MS,
     };
     this.sweep = { intervalMs: variables.BROADCAST_SWEEP_INTERVAL_MS, pendingThresholdMs: variables.BROADCAST_SWEEP_PENDING_MS };
+    this.rateLimits = {
+      perKey: variables.RATE_LIMIT_PER_MINUTE,
+      expensivePerKey: variables.RATE_LIMIT_EXPENSIVE_PER_MINUTE,
+      publicPerAddress: variables.RATE_LIMIT_PUBLIC_PER_MINUTE,
+      authFailuresPerAddress: variables.AUTH_FAILURE_LIMIT_PER_MINUTE,
+    };
+    this.retention = {
+      messageLogDays: variables.MESSAGE_LOG_RETENTION_DAYS ?? null,
+      whatsappLogDays: variables.WHATSAPP_LOG_RETENTION_DAYS ?? null,
+      intervalMs: variables.RETENTION_INTERVAL_MS,
+    };
     this.sandbox = {
       latencyMs: variables.SANDBOX_LATENCY_MS,
       failureRate: variables.SANDBOX_FAILURE_RATE,
@@ -72,6 +101,21 @@ export class AppConfig {
   static fromEnvironment(env: NodeJS.ProcessEnv = process.env): AppConfig {
     return new AppConfig(validateEnvironment(env));
   }
+}
+
+/** `https://a.example, http://localhost:5173/` -> the origins as browsers send them (no trailing slash). */
+export function parseCorsOrigins(text: string): string[] {
+  return text
+    .split(',')
+    .map((origin) => origin.trim().replace(/\/$/, ''))
+    .filter(Boolean);
+}
+
+/** A number of proxies, or the addresses/subnets Express should trust; null for none. */
+export function parseTrustProxy(text: string): number | string | null {
+  const value = text.trim();
+  if (!value) return null;
+  return /^\d+$/.test(value) ? Number(value) : value;
 }
 
 function decodeKey(text: string): Buffer {

@@ -1,4 +1,4 @@
-import { AppConfig } from './app-config';
+import { AppConfig, parseCorsOrigins, parseTrustProxy } from './app-config';
 import { ConfigurationError, validateEnvironment } from './environment';
 
 const VALID = {
@@ -60,5 +60,54 @@ describe('optional variables', () => {
     expect(variables.ATTACHMENT_MAX_BYTES).toBe(2048);
     expect(variables.CLOUD_API_PRICES_USD_CENTS).toBe('utility=0.77');
     expect(() => validateEnvironment({ ...VALID, CLOUD_API_PRICES_USD_CENTS: 'utility:cheap' })).toThrow(/CLOUD_API_PRICES_USD_CENTS must look like/);
+  });
+});
+
+describe('API protection variables', () => {
+  it('defaults to limits a normal integration never meets, CORS off and logs kept forever', () => {
+    const config = AppConfig.fromEnvironment(VALID);
+    expect(config.rateLimits).toEqual({ perKey: 6000, expensivePerKey: 60, publicPerAddress: 6000, authFailuresPerAddress: 30 });
+    expect(config.http.corsOrigins).toEqual([]);
+    expect(config.http.trustProxy).toBeNull();
+    expect(config.retention).toEqual({ messageLogDays: null, whatsappLogDays: null, intervalMs: 3600000 });
+  });
+
+  it('reads limits, origins, proxies and retention', () => {
+    const config = AppConfig.fromEnvironment({
+      ...VALID,
+      RATE_LIMIT_PER_MINUTE: '100',
+      CORS_ORIGINS: 'https://app.example.com, http://localhost:5173/',
+      TRUST_PROXY: '1',
+      MESSAGE_LOG_RETENTION_DAYS: '90',
+      WHATSAPP_LOG_RETENTION_DAYS: '30',
+    });
+    expect(config.rateLimits.perKey).toBe(100);
+    expect(config.http.corsOrigins).toEqual(['https://app.example.com', 'http://localhost:5173']);
+    expect(config.http.trustProxy).toBe(1);
+    expect(config.retention).toMatchObject({ messageLogDays: 90, whatsappLogDays: 30 });
+  });
+
+  it('names each bad value', () => {
+    let error: unknown;
+    try {
+      validateEnvironment({
+        ...VALID,
+        RATE_LIMIT_PER_MINUTE: '0',
+        CORS_ORIGINS: 'app.example.com',
+        MESSAGE_LOG_RETENTION_DAYS: '0',
+        WHATSAPP_LOG_RETENTION_DAYS: 'forever',
+      });
+    } catch (caught) {
+      error = caught;
+    }
+    const named = (error as ConfigurationError).problems.map((problem) => problem.split(/[\s:]/)[0]).sort();
+    expect(named).toEqual(['CORS_ORIGINS', 'MESSAGE_LOG_RETENTION_DAYS', 'RATE_LIMIT_PER_MINUTE', 'WHATSAPP_LOG_RETENTION_DAYS']);
+  });
+
+  it('parses origins and proxy settings', () => {
+    expect(parseCorsOrigins('*')).toEqual(['*']);
+    expect(parseCorsOrigins('')).toEqual([]);
+    expect(parseTrustProxy('loopback, 10.0.0.0/8')).toBe('loopback, 10.0.0.0/8');
+    expect(parseTrustProxy('2')).toBe(2);
   });
 });

@@ -167,6 +167,67 @@ export class EnvironmentVariables {
   @IsInt()
   @Min(1)
   SHUTDOWN_TIMEOUT_MS = 10000;
+
+  /**
+   * Express's `trust proxy`: how many proxies, or which addresses, stand before the API. Without it,
+   * behind a reverse proxy every client shares the proxy's address, and so one per-IP rate limit.
+   */
+  @IsOptional()
+  @Matches(/^(\d+|[\w.:/-]+(\s*,\s*[\w.:/-]+)*)$/, {
+    message: 'TRUST_PROXY must be a number of proxies (e.g. 1) or addresses/subnets such as loopback,10.0.0.0/8',
+  })
+  TRUST_PROXY?: string;
+
+  /** Browser origins allowed to call the API (CORS); none by default. `*` allows every origin. */
+  @IsOptional()
+  @Matches(/^(\*|https?:\/\/[^\s,/]+\/?(\s*,\s*https?:\/\/[^\s,/]+\/?)*)$/, {
+    message: 'CORS_ORIGINS must be * or comma-separated origins such as https://app.example.com,http://localhost:5173',
+  })
+  CORS_ORIGINS?: string;
+
+  /** Requests per minute per API key across all routes, unless the key has its own limit. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  RATE_LIMIT_PER_MINUTE = 6000;
+
+  /** Requests per minute per API key to each expensive route (broadcast creation, uploads, WhatsApp-log queries). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  RATE_LIMIT_EXPENSIVE_PER_MINUTE = 60;
+
+  /** Requests per minute per client address to routes that take no API key (health, provider webhooks). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  RATE_LIMIT_PUBLIC_PER_MINUTE = 6000;
+
+  /** Failed authentications per minute per client address; past it, that address gets 429 until the minute ends. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  AUTH_FAILURE_LIMIT_PER_MINUTE = 30;
+
+  /** Message logs older than this many days are deleted by the worker; unset keeps them forever. */
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt({ message: 'MESSAGE_LOG_RETENTION_DAYS must be a whole number of days' })
+  @Min(1, { message: 'MESSAGE_LOG_RETENTION_DAYS must be 1 or more (unset it to keep message logs forever)' })
+  MESSAGE_LOG_RETENTION_DAYS?: number;
+
+  /** WhatsApp logs older than this many days are deleted by the worker; unset keeps them forever. */
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt({ message: 'WHATSAPP_LOG_RETENTION_DAYS must be a whole number of days' })
+  @Min(1, { message: 'WHATSAPP_LOG_RETENTION_DAYS must be 1 or more (unset it to keep WhatsApp logs forever)' })
+  WHATSAPP_LOG_RETENTION_DAYS?: number;
+
+  /** How often a worker deletes logs past their retention. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  RETENTION_INTERVAL_MS = 3600000;
 }
 
 export class ConfigurationError extends Error {

@@ -4,6 +4,7 @@ import { Logger } from 'nestjs-pino';
 import { AppConfig } from '../config';
 import { setupSwagger } from '../swagger';
 import { readRequestBody } from './request-body';
+import { corsOptions, useSecurityHeaders } from './security';
 
 /** Everything an HTTP app needs besides its modules; shared by main.ts, local.ts and the e2e harness. */
 export function configureHttpApp(
@@ -13,6 +14,11 @@ export function configureHttpApp(
 ): INestApplication {
   app.useLogger(app.get(Logger));
   app.disable('x-powered-by');
+  // Per-address rate limits need the client's address, not the reverse proxy's.
+  if (config.http.trustProxy !== null) app.set('trust proxy', config.http.trustProxy);
+  useSecurityHeaders(app);
+  const cors = corsOptions(config.http.corsOrigins);
+  if (cors) app.enableCors(cors);
   // Webhook signatures are computed over the exact bytes received, so those requests keep them as `rawBody`.
   app.use(...readRequestBody({ limit: config.http.bodyLimit, keepRawBody: (request) => request.path.startsWith('/webhooks/') }));
   // Local mode handles signals itself, to stop its embedded servers after the app.

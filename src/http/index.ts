@@ -2,3 +2,4 @@ export * from './accepts-multipart';
 export * from './body-shape';
 export * from './http-app';
 export * from './request-body';
+export * from './security';

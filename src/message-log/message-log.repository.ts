@@ -397,6 +397,25 @@ export class MessageLogRepository {
     return { counts, items: result?.page ?? [] };
   }
 
+  // ---------------------------------------------------------------------------------------
+  // Retention: the worker deletes old entries in small batches.
+  // ---------------------------------------------------------------------------------------
+
+  /**
+   * Deletes up to `batchSize` entries created before `cutoff`, by id, so that no single delete
+   * holds the collection for long; answers how many went (0: none older are left).
+   */
+  async deleteOlderThan(cutoff: Date, batchSize: number): Promise<number> {
+    const old = await this.messageLogs
+      .find({ createdAt: { $lt: cutoff } }, { _id: 1 })
+      .limit(batchSize)
+      .lean<Array<{ _id: Types.ObjectId }>>()
+      .exec();
+    if (old.length === 0) return 0;
+    const { deletedCount } = await this.messageLogs.deleteMany({ _id: { $in: old.map(({ _id }) => _id) } }).exec();
+    return deletedCount;
+  }
+
   private apiRequestMatch(clientId: string, filter: ApiRequestFilter): FilterQuery<MessageLog> {
     const match: FilterQuery<MessageLog> = { client_id: new Types.ObjectId(clientId), source: 'api' };
     const status: Array<FilterQuery<MessageLog>> = [];

@@ -108,6 +108,8 @@ MessageLogSchema.index({ client_id: 1, source: 1, status: 1, createdAt: -1 });
 MessageLogSchema.index({ broadcast_id: 1, status: 1 });
 // Webhook status updates find the entry by provider id.
 MessageLogSchema.index({ provider_message_ids: 1 });
+// Retention finds entries older than its cutoff across clients.
+MessageLogSchema.index({ createdAt: 1 });
 
 export interface MessageLogRecord extends MessageLog {
   _id: Types.ObjectId;

@@ -12,6 +12,7 @@ const principal = (withSession: boolean): Principal => ({
   keyId: 'key',
   role: Role.Owner,
   permissions: new Set([Permission.MessageLogRead]),
+  rateLimits: { perMinute: null, expensivePerMinute: null },
   session: withSession
     ? { id: SESSION, name: 'line', provider: 'sandbox', phoneNumber: null, rateLimitPerSecond: null, health: 'healthy' }
     : null,

@@ -12,6 +12,7 @@ import {
 import type { Response } from 'express';
 import { IdParamDto } from '@app/common';
 import { Authenticated, CurrentPrincipal, Permission, RequirePermission } from '../auth';
+import { ExpensiveRoute } from '../rate-limit';
 import type { Principal } from '../auth';
 import {
   WhatsappLogCountBodyDto,
@@ -37,6 +38,7 @@ function ReadEndpoint(summary: string, description: string, body: Type): MethodD
         `or "${Permission.ReadAll}" permission.`,
     }),
     ApiBadRequestResponse({ description: 'Invalid select, query, sort, skip or limit, named in `error`', schema: WHATSAPP_LOG_ERROR_SCHEMA }),
+    ExpensiveRoute(),
   );
 }
 

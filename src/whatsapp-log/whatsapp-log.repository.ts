@@ -291,6 +291,23 @@ export class WhatsappLogRepository {
       .exec();
   }
 
+  // ---- Retention: the worker deletes old entries in small batches ----
+
+  /**
+   * Deletes up to `batchSize` entries created before `cutoff`, by id, so that no single delete
+   * holds the collection for long; answers how many went (0: none older are left).
+   */
+  async deleteOlderThan(cutoff: Date, batchSize: number): Promise<number> {
+    const old = await this.logs
+      .find({ createdAt: { $lt: cutoff } }, { _id: 1 })
+      .limit(batchSize)
+      .lean<Array<{ _id: Types.ObjectId }>>()
+      .exec();
+    if (old.length === 0) return 0;
+    const { deletedCount } = await this.logs.deleteMany({ _id: { $in: old.map(({ _id }) => _id) } }).exec();
+    return deletedCount;
+  }
+
   /** Equality only, spelled with `$eq` so that a value can never be read as an operator. */
   private clientFilter(clientId: string, conditions: readonly FieldCondition[]): FilterQuery<WhatsappLog> {
     const clauses: Array<FilterQuery<WhatsappLog>> = conditions.map(({ field, kind, value }) => ({

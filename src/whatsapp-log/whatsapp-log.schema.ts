@@ -69,6 +69,8 @@ WhatsappLogSchema.index({ projectId: 1, fromNumber: 1 });
 WhatsappLogSchema.index({ projectId: 1, status: 1 });
 WhatsappLogSchema.index({ whatsAppMessageId: 1 });
 WhatsappLogSchema.index({ messageLogId: 1 });
+// Retention finds entries older than its cutoff across clients.
+WhatsappLogSchema.index({ createdAt: 1 });
 
 export interface WhatsappLogRecord extends WhatsappLog {
   _id: Types.ObjectId;

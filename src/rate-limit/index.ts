@@ -1,0 +1,2 @@
+export * from './rate-limit.decorators';
+export * from './rate-limit-headers';

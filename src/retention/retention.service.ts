@@ -1,0 +1,115 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import Redis from 'ioredis';
+import { hostname } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { AppConfig } from '../config';
+import { REDIS } from '../core/redis.module';
+import { MessageLogRepository } from '../message-log/message-log.repository';
+import { WhatsappLogRepository } from '../whatsapp-log/whatsapp-log.repository';
+
+/** Entries deleted per batch: small enough that each delete is brief and sending's writes go between them. */
+export const RETENTION_BATCH_SIZE = 1000;
+/** Breathing room between two batches of one run. */
+const PAUSE_BETWEEN_BATCHES_MS = 50;
+/** Held for one interval by the worker that runs retention, so that N workers run it once, not N times. */
+const LOCK_KEY = 'retention:lock';
+
+const DAY_MS = 86_400_000;
+
+/** One collection's retention: how long it keeps entries, and how it deletes a batch of older ones. */
+export interface RetentionPolicy {
+  collection: 'message_logs' | 'whatsapp_logs';
+  days: number;
+  deleteOlderThan(cutoff: Date, batchSize: number): Promise<number>;
+}
+
+/** Entries created before this are past a retention of `days`. */
+export function retentionCutoff(days: number, now: Date): Date {
+  return new Date(now.getTime() - days * DAY_MS);
+}
+
+/**
+ * Deletes message logs and WhatsApp logs older than MESSAGE_LOG_RETENTION_DAYS /
+ * WHATSAPP_LOG_RETENTION_DAYS (unset: kept forever), every RETENTION_INTERVAL_MS, in one worker at a
+ * time. Deletes go in batches of ids, never one large delete, so sending is never held up. Broadcasts,
+ * with their recipient arrays, are kept.
+ */
+@Injectable()
+export class RetentionService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(RetentionService.name);
+  private readonly owner = `${hostname()}:${process.pid}`;
+  readonly policies: RetentionPolicy[];
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+  private stopping = false;
+
+  constructor(
+    private readonly config: AppConfig,
+    messageLogs: MessageLogRepository,
+    whatsappLogs: WhatsappLogRepository,
+    @Inject(REDIS) private readonly redis: Redis,
+  ) {
+    const { messageLogDays, whatsappLogDays } = config.retention;
+    this.policies = [
+      ...(messageLogDays === null
+        ? []
+        : [{ collection: 'message_logs' as const, days: messageLogDays, deleteOlderThan: messageLogs.deleteOlderThan.bind(messageLogs) }]),
+      ...(whatsappLogDays === null
+        ? []
+        : [{ collection: 'whatsapp_logs' as const, days: whatsappLogDays, deleteOlderThan: whatsappLogs.deleteOlderThan.bind(whatsappLogs) }]),
+    ];
+  }
+
+  onApplicationBootstrap(): void {
+    if (this.policies.length === 0) return;
+    this.timer = setInterval(() => void this.tick(), this.config.retention.intervalMs);
+    this.timer.unref();
+    void this.tick();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopping = true;
+    clearInterval(this.timer);
+    // A run stops after its current batch.
+    await this.running;
+  }
+
+  /** A scheduled run: skipped while one is under way here, or when another worker ran this interval. */
+  async tick(): Promise<void> {
+    if (this.running || this.stopping) return;
+    const locked = await this.redis
+      .set(LOCK_KEY, this.owner, 'PX', this.config.retention.intervalMs, 'NX')
+      .catch((error: unknown) => {
+        this.logger.warn(`Retention skipped: Redis unreachable (${error instanceof Error ? error.message : String(error)})`);
+        return null;
+      });
+    if (locked !== 'OK') return;
+    this.running = this.runOnce()
+      .then(() => undefined)
+      .catch((error: unknown) => this.logger.error({ err: error }, 'Retention run failed; the next interval tries again'))
+      .finally(() => {
+        this.running = undefined;
+      });
+    await this.running;
+  }
+
+  /** Deletes, batch by batch, every entry older than its collection's retention; answers how many went from each. */
+  async runOnce(now: Date = new Date()): Promise<Partial<Record<RetentionPolicy['collection'], number>>> {
+    const deleted: Partial<Record<RetentionPolicy['collection'], number>> = {};
+    for (const policy of this.policies) {
+      const cutoff = retentionCutoff(policy.days, now);
+      let total = 0;
+      for (;;) {
+        const batch = await policy.deleteOlderThan(cutoff, RETENTION_BATCH_SIZE);
+        total += batch;
+        if (batch === 0 || this.stopping) break;
+        await sleep(PAUSE_BETWEEN_BATCHES_MS);
+      }
+      deleted[policy.collection] = total;
+      if (total > 0) {
+        this.logger.log({ collection: policy.collection, deleted: total, cutoff }, `Retention deleted ${total} ${policy.collection} older than ${policy.days} days`);
+      }
+    }
+    return deleted;
+  }
+}
