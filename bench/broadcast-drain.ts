@@ -1,0 +1,214 @@
+/**
+ * Drain benchmark: how fast real worker processes send a broadcast, and what each recipient
+ * costs, next to bare Bull (a no-op processor, same Redis, same concurrency, same number of
+ * jobs) measured in the same run. For each scenario (delivery reports off/on; one or two
+ * worker processes) it prints, per recipient: MongoDB commands (the workers' driver command
+ * monitoring), Redis commands (INFO commandstats, Lua internals included), worker CPU ms,
+ * and sends/s with its ratio to bare Bull's jobs/s.
+ *
+ *   MONGODB_URI=mongodb://127.0.0.1:27017/bench_drain npm run bench:drain
+ *
+ * RECIPIENTS (default 2000), WORKER_CONCURRENCY (50), SCENARIOS (e.g. "off:1,on:2"), REDIS_URL
+ * (a redis-server is started otherwise), BENCH_CPU_PROFILE_DIR (V8 CPU profiles of the workers). Use a throwaway database: it is dropped at the end.
+ */
+import { getConnectionToken, getModelToken } from '@nestjs/mongoose';
+import { NestFactory } from '@nestjs/core';
+import Bull from 'bull';
+import Redis from 'ioredis';
+import { Connection, Model, Types } from 'mongoose';
+import { ChildProcess, fork } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { TenancyService } from '../src/auth/tenancy.service';
+import { BroadcastRepository } from '../src/broadcast/broadcast.repository';
+import { BroadcastService } from '../src/broadcast/broadcast.service';
+import type { CreateBroadcastDto } from '../src/broadcast/dto/create-broadcast.dto';
+import { AppConfig } from '../src/config';
+import { redisOptionsFromUrl } from '../src/core/redis-options';
+import { LocalModule } from '../src/local/local.module';
+import { RedisServerProcess } from '../src/local/redis-server-process';
+import { MessageLog } from '../src/message-log/message-log.schema';
+import { WorkerReport } from './support/drain-messages';
+
+const RECIPIENTS = Number(process.env.RECIPIENTS ?? 2000);
+const CONCURRENCY = process.env.WORKER_CONCURRENCY ?? '50';
+const SCENARIOS = (process.env.SCENARIOS ?? 'off:1,off:2,on:1,on:2').split(',').map((scenario) => {
+  const [reports, workers] = scenario.split(':');
+  return { statusReports: reports === 'on', workers: Number(workers) };
+});
+const DRAIN_TIMEOUT_MS = 10 * 60_000;
+/** Delay of the sandbox's delivered and read reports when they are on. */
+const STATUS_DELAY_MS = '20';
+
+interface Measured {
+  seconds: number;
+  mongoCommands: Record<string, number>;
+  redisCommands: number;
+  cpuMs: number;
+}
+
+function recipients(count: number, block: number): string[] {
+  const prefixes = ['803', '806', '813', '816', '703', '706', '810', '814', '903', '906'];
+  return Array.from({ length: count }, (_, index) => `234${prefixes[index % prefixes.length]}${String(block * 100_000 + Math.floor(index / prefixes.length)).padStart(7, '0')}`);
+}
+
+/** A benchmark worker process, run from the TypeScript sources like the rest of this script. */
+function spawn(script: string, env: NodeJS.ProcessEnv): ChildProcess {
+  return fork(join(__dirname, 'support', script), [], {
+    execArgv: [
+      '-r',
+      'ts-node/register/transpile-only',
+      '-r',
+      'tsconfig-paths/register',
+      // A V8 CPU profile of every worker, for finding where the time goes.
+      ...(process.env.BENCH_CPU_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE_DIR}`] : []),
+    ],
+    env,
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+}
+
+function ask<T>(child: ChildProcess, message: string | null, type: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onMessage = (answer: { type: string }): void => {
+      if (answer.type !== type) return;
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+      resolve(answer as T);
+    };
+    const onExit = (code: number | null): void => reject(new Error(`a benchmark worker exited (${code}) before answering ${type}`));
+    child.on('message', onMessage);
+    child.once('exit', onExit);
+    if (message) child.send(message);
+  });
+}
+
+async function redisCommandCount(redis: Redis): Promise<number> {
+  const stats = await redis.info('commandstats');
+  return [...stats.matchAll(/calls=(\d+)/g)].reduce((sum, match) => sum + Number(match[1]), 0);
+}
+
+/** Starts the workers, zeroes their counters, runs `work`, and collects what the workers and Redis did meanwhile. */
+async function measure(workers: ChildProcess[], redis: Redis, work: () => Promise<void>): Promise<Measured> {
+  await Promise.all(workers.map((worker) => ask(worker, null, 'ready')));
+  await Promise.all(workers.map((worker) => ask(worker, 'reset', 'reset')));
+  const redisBefore = await redisCommandCount(redis);
+  const started = performance.now();
+  await work();
+  const seconds = (performance.now() - started) / 1000;
+  const redisCommands = (await redisCommandCount(redis)) - redisBefore;
+  const reports = await Promise.all(workers.map((worker) => ask<WorkerReport>(worker, 'report', 'report')));
+  await Promise.all(workers.map((worker) => new Promise((resolve) => worker.once('exit', resolve).send('stop'))));
+  const mongoCommands: Record<string, number> = {};
+  for (const report of reports) for (const [name, count] of Object.entries(report.mongoCommands)) mongoCommands[name] = (mongoCommands[name] ?? 0) + count;
+  return { seconds, mongoCommands, redisCommands, cpuMs: reports.reduce((sum, report) => sum + report.cpuMs, 0) };
+}
+
+async function bareBull(redisUrl: string, redis: Redis, workerCount: number): Promise<Measured> {
+  const name = `noop${randomBytes(3).toString('hex')}`;
+  const prefix = `bench${randomBytes(3).toString('hex')}`;
+  const env = { ...process.env, REDIS_URL: redisUrl, BENCH_QUEUE: name, BENCH_PREFIX: prefix, BENCH_CONCURRENCY: CONCURRENCY };
+  const workers = Array.from({ length: workerCount }, () => spawn('noop-worker.ts', env));
+  const queue = new Bull(name, { redis: redisOptionsFromUrl(redisUrl), prefix });
+  try {
+    return await measure(workers, redis, async () => {
+      for (let start = 0; start < RECIPIENTS; start += 1000) {
+        await queue.addBulk(
+          Array.from({ length: Math.min(1000, RECIPIENTS - start) }, (_, index) => ({
+            data: { kind: 'noop', recipient: String(start + index) },
+            opts: { jobId: `b:${start + index}`, attempts: 5, backoff: { type: 'exponential', delay: 2000 }, removeOnComplete: true, removeOnFail: true },
+          })),
+        );
+      }
+      for (;;) {
+        const counts = await queue.getJobCounts();
+        if (counts.waiting + counts.active + counts.delayed === 0) return;
+        await sleep(50);
+      }
+    });
+  } finally {
+    await queue.close();
+  }
+}
+
+async function main(): Promise<void> {
+  if (!process.env.MONGODB_URI) throw new Error('Set MONGODB_URI to a throwaway database');
+  const redisServer = process.env.REDIS_URL ? null : await RedisServerProcess.start();
+  const redisUrl = process.env.REDIS_URL ?? redisServer!.url;
+  const redis = new Redis(redisUrl);
+  const monitored = new URL(process.env.MONGODB_URI);
+  monitored.searchParams.set('monitorCommands', 'true');
+  const shared = {
+    MONGODB_URI: process.env.MONGODB_URI,
+    REDIS_URL: redisUrl,
+    QUEUE_PREFIX: `bench${randomBytes(3).toString('hex')}`,
+    CREDENTIALS_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    LOG_LEVEL: 'silent',
+    SANDBOX_LATENCY_MS: '0',
+    WORKER_CONCURRENCY: CONCURRENCY,
+    SESSION_RATE_LIMIT_PER_SECOND: '100000',
+  };
+  // The API side, in this process: creates the broadcasts (its MongoDB commands are not counted).
+  const api = await NestFactory.createApplicationContext(LocalModule.forRoot(AppConfig.fromEnvironment(shared), { worker: false }), { logger: false });
+  const rows: Array<Record<string, unknown>> = [];
+  try {
+    const tenancy = api.get(TenancyService);
+    const client = await tenancy.createClient('bench');
+    const clientId = client._id.toHexString();
+    const session = await tenancy.createSession({ clientId, name: 'bench', provider: 'sandbox' });
+    const messageLogs = api.get<Model<MessageLog>>(getModelToken(MessageLog.name));
+    for (const [index, { statusReports, workers }] of SCENARIOS.entries()) {
+      const baseline = await bareBull(redisUrl, redis, workers);
+      const env = { ...process.env, ...shared, MONGODB_URI: monitored.toString(), SANDBOX_STATUS_DELAY_MS: statusReports ? STATUS_DELAY_MS : '0' };
+      let sendSeconds = 0;
+      const service = await measure(
+        Array.from({ length: workers }, () => spawn('drain-worker.ts', env)),
+        redis,
+        async () => {
+          const started = performance.now();
+          const body = { send_type: 'individual', to: recipients(RECIPIENTS, index).join(','), message: { text: 'bench' } } as CreateBroadcastDto;
+          const broadcast = await api.get(BroadcastService).create(clientId, session.session_id, body);
+          const id = broadcast._id.toHexString();
+          while ((await api.get(BroadcastRepository).findStatus(id)) === 'sending') {
+            if (performance.now() - started > DRAIN_TIMEOUT_MS) throw new Error(`broadcast ${id} still sending after ${DRAIN_TIMEOUT_MS} ms`);
+            await sleep(50);
+          }
+          sendSeconds = (performance.now() - started) / 1000;
+          // With reports on, the run lasts until every message was read.
+          while (statusReports && (await messageLogs.countDocuments({ broadcast_id: new Types.ObjectId(id), status: 'read' })) < RECIPIENTS) await sleep(100);
+        },
+      );
+      const mongoTotal = Object.values(service.mongoCommands).reduce((sum, count) => sum + count, 0);
+      const sendsPerSecond = RECIPIENTS / sendSeconds;
+      const bullJobsPerSecond = RECIPIENTS / baseline.seconds;
+      rows.push({
+        scenario: `reports ${statusReports ? 'on' : 'off'}, ${workers} worker${workers > 1 ? 's' : ''}`,
+        recipients: RECIPIENTS,
+        sendsPerSecond: Math.round(sendsPerSecond),
+        bareBullJobsPerSecond: Math.round(bullJobsPerSecond),
+        ratioToBareBull: Number((sendsPerSecond / bullJobsPerSecond).toFixed(2)),
+        mongoCommandsPerRecipient: Number((mongoTotal / RECIPIENTS).toFixed(3)),
+        mongoCommands: service.mongoCommands,
+        redisCommandsPerRecipient: Number((service.redisCommands / RECIPIENTS).toFixed(1)),
+        bareBullRedisCommandsPerJob: Number((baseline.redisCommands / RECIPIENTS).toFixed(1)),
+        workerCpuMsPerRecipient: Number((service.cpuMs / RECIPIENTS).toFixed(3)),
+        bareBullCpuMsPerJob: Number((baseline.cpuMs / RECIPIENTS).toFixed(3)),
+      });
+      process.stderr.write(`${JSON.stringify(rows[rows.length - 1])}\n`);
+    }
+    process.stdout.write(`${JSON.stringify({ machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version }, concurrency: Number(CONCURRENCY), rows }, null, 2)}\n`);
+  } finally {
+    await api.get<Connection>(getConnectionToken()).dropDatabase().catch(() => undefined);
+    await api.close();
+    redis.disconnect();
+    await redisServer?.stop();
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exit(1);
+});
