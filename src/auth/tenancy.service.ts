@@ -11,6 +11,7 @@ import { SessionRepository } from './session.repository';
 import type { ApiKeyRecord } from './api-key.schema';
 import type { ClientRecord } from './client.schema';
 import type { SessionHealth, SessionRecord } from './session.schema';
+import { isDuplicateKeyError } from '../core/mongo-errors';
 
 export interface IssuedApiKey {
   id: string;
@@ -237,10 +238,6 @@ function summarizeKey(key: ApiKeyRecord, now: Date): ApiKeySummary {
     revoked_at: key.revoked_at,
     createdAt: key.createdAt,
   };
-}
-
-function isDuplicateKeyError(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000;
 }
 
 /** What may be shown of a session: credentials and token hashes never leave this service. */

@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
-import { isValidObjectId, Model, mongo, Types } from 'mongoose';
+import { isValidObjectId, Model, Types } from 'mongoose';
 import { PageRequest, PageResult } from '@app/common';
 import { findPage } from '../core/find-page';
 import { Contact, ContactRecord } from './contact.schema';
+import { isDuplicateKeyError } from '../core/mongo-errors';
 
 export interface ContactFields {
   name: string;
@@ -19,10 +20,8 @@ export class DuplicateContactPhoneError extends Error {
   }
 }
 
-const DUPLICATE_KEY = 11000;
-
 function rethrowDuplicate(error: unknown, phone: string | undefined): never {
-  if (phone !== undefined && error instanceof mongo.MongoServerError && error.code === DUPLICATE_KEY) {
+  if (phone !== undefined && isDuplicateKeyError(error)) {
     throw new DuplicateContactPhoneError(phone);
   }
   throw error;

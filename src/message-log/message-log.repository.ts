@@ -11,6 +11,8 @@ import {
   SENT_STATUSES,
 } from './delivery-outcome';
 import { findPage, NEWEST_FIRST } from '../core/find-page';
+import { deleteOldestBatch } from '../core/delete-older-than';
+import { isOnlyDuplicateKeys } from '../core/mongo-errors';
 import { nativeCollection } from '../core/native-collection';
 import type { MessageCursor } from './message-cursor';
 import {
@@ -77,8 +79,6 @@ export interface SendAttemptRecord {
   costInUsdCents: number;
   outcome: AttemptOutcome;
 }
-
-const DUPLICATE_KEY = 11000;
 
 /** A new message_uid: 16 hex characters (what POST /v1/messages answers and seed 004 lists). */
 export function newMessageUid(): string {
@@ -401,19 +401,9 @@ export class MessageLogRepository {
   // Retention: the worker deletes old entries in small batches.
   // ---------------------------------------------------------------------------------------
 
-  /**
-   * Deletes up to `batchSize` entries created before `cutoff`, by id, so that no single delete
-   * holds the collection for long; answers how many went (0: none older are left).
-   */
-  async deleteOlderThan(cutoff: Date, batchSize: number): Promise<number> {
-    const old = await this.messageLogs
-      .find({ createdAt: { $lt: cutoff } }, { _id: 1 })
-      .limit(batchSize)
-      .lean<Array<{ _id: Types.ObjectId }>>()
-      .exec();
-    if (old.length === 0) return 0;
-    const { deletedCount } = await this.messageLogs.deleteMany({ _id: { $in: old.map(({ _id }) => _id) } }).exec();
-    return deletedCount;
+  /** Up to `batchSize` entries created before `cutoff`; answers how many went (0: none older are left). */
+  deleteOlderThan(cutoff: Date, batchSize: number): Promise<number> {
+    return deleteOldestBatch(this.messageLogs, cutoff, batchSize);
   }
 
   private apiRequestMatch(clientId: string, filter: ApiRequestFilter): FilterQuery<MessageLog> {
@@ -440,9 +430,7 @@ export class MessageLogRepository {
     try {
       return (await this.ledger.bulkWrite(operations, { ordered: false })).upsertedIds;
     } catch (error) {
-      if (!(error instanceof mongo.MongoBulkWriteError)) throw error;
-      const writeErrors: mongo.WriteError[] = ([] as mongo.WriteError[]).concat(error.writeErrors);
-      if (writeErrors.some((writeError) => writeError.code !== DUPLICATE_KEY)) throw error;
+      if (!isOnlyDuplicateKeys(error)) throw error;
       return error.result.upsertedIds;
     }
   }

@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { FilterQuery, isValidObjectId, Model, mongo, ProjectionType, SortOrder, Types } from 'mongoose';
+import { deleteOldestBatch } from '../core/delete-older-than';
+import { isOnlyDuplicateKeys } from '../core/mongo-errors';
 import { nativeCollection } from '../core/native-collection';
 import { PageResult } from '@app/common';
 import type { FieldCondition, SortKey } from './whatsapp-log.query';
@@ -37,8 +39,6 @@ export function boundedStatusMessage(text: string | null | undefined): string | 
   if (!text) return null;
   return text.length > MAX_STATUS_MESSAGE_LENGTH ? `${text.slice(0, MAX_STATUS_MESSAGE_LENGTH - 1)}…` : text;
 }
-
-const DUPLICATE_KEY = 11000;
 
 const oidOrNull = (id: string | null): Types.ObjectId | null => (id ? new Types.ObjectId(id) : null);
 
@@ -154,8 +154,8 @@ export class WhatsappLogRepository {
     try {
       await this.collection.insertMany(documents, { ordered: false });
     } catch (error) {
-      const writeErrors: mongo.WriteError[] = error instanceof mongo.MongoBulkWriteError ? ([] as mongo.WriteError[]).concat(error.writeErrors) : [];
-      if (writeErrors.length === 0 || writeErrors.some((writeError) => writeError.code !== DUPLICATE_KEY)) throw error;
+      // Entries written by an earlier try of the same calls.
+      if (!isOnlyDuplicateKeys(error)) throw error;
     }
   }
 
@@ -293,19 +293,9 @@ export class WhatsappLogRepository {
 
   // ---- Retention: the worker deletes old entries in small batches ----
 
-  /**
-   * Deletes up to `batchSize` entries created before `cutoff`, by id, so that no single delete
-   * holds the collection for long; answers how many went (0: none older are left).
-   */
-  async deleteOlderThan(cutoff: Date, batchSize: number): Promise<number> {
-    const old = await this.logs
-      .find({ createdAt: { $lt: cutoff } }, { _id: 1 })
-      .limit(batchSize)
-      .lean<Array<{ _id: Types.ObjectId }>>()
-      .exec();
-    if (old.length === 0) return 0;
-    const { deletedCount } = await this.logs.deleteMany({ _id: { $in: old.map(({ _id }) => _id) } }).exec();
-    return deletedCount;
+  /** Up to `batchSize` entries created before `cutoff`; answers how many went (0: none older are left). */
+  deleteOlderThan(cutoff: Date, batchSize: number): Promise<number> {
+    return deleteOldestBatch(this.logs, cutoff, batchSize);
   }
 
   /** Equality only, spelled with `$eq` so that a value can never be read as an operator. */
