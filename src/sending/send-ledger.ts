@@ -104,7 +104,12 @@ export class SendLedger implements OnModuleDestroy {
 export const ATTEMPT_WRITE_TRIES = 3;
 const ATTEMPT_WRITE_BACKOFF_MS = 100;
 
-/** Retries an idempotent write a few times (a primary stepping down, a blip) before the batch, and so its jobs, fail. */
+/**
+ * Retries a write a few times (a primary stepping down, a blip) before the batch, and so its
+ * jobs, fail. Both writes are safe to repeat: WhatsApp logs have ids chosen at the call, and
+ * provider ids are added to a set; only a cost whose write was applied but reported failed
+ * would be added twice.
+ */
 async function persist(write: () => Promise<void>): Promise<void> {
   for (let tried = 1; ; tried++) {
     try {
