@@ -118,10 +118,11 @@ export class DeliveryStatusService implements StatusUpdateSink, OnModuleDestroy 
     const statuses = new Map([...calls].map(([id, call]) => [id, call.status]));
     const advances: StatusAdvance[] = [];
     const rollups: DeliveryRollup[] = [];
+    const priced: StatusUpdate[] = [];
     for (const update of updates) {
       const call = calls.get(update.providerMessageId);
       if (!call) continue;
-      if (update.costInUsdCents !== undefined && update.costInUsdCents > 0 && call.whatsAppCostInUSDCents === 0) await this.recordPrice(update);
+      if (update.costInUsdCents !== undefined && update.costInUsdCents > 0 && call.whatsAppCostInUSDCents === 0) priced.push(update);
       const current = statuses.get(update.providerMessageId)!;
       // A repeated or late update: nothing moves, nothing to roll up.
       if (!WHATSAPP_STATUSES_BEFORE[update.status].includes(current)) continue;
@@ -136,7 +137,8 @@ export class DeliveryStatusService implements StatusUpdateSink, OnModuleDestroy 
         rollups.push({ id: call.messageLogId.toHexString(), status: update.status, at: update.timestamp, failure: update.error });
       }
     }
-    await this.whatsappLogs.advanceStatuses(advances);
+    // Prices are written per report (each is added to its message exactly once), side by side.
+    await Promise.all([...priced.map((update) => this.recordPrice(update)), this.whatsappLogs.advanceStatuses(advances)]);
     await this.rollUp(rollups);
   }
 
