@@ -78,9 +78,10 @@ describeWithMongo('Ledger writes of the sending pipeline (repositories against M
     const id = claimed!.entry._id.toHexString();
     await messageLogs.recordSendAttempts([{ id, providerMessageIds: ['wamid.a'], costInUsdCents: 0, outcome: { status: 'retry' } }]);
     expect(await messageLogs.findForClient(clientId, id)).toMatchObject({ status: 'sending', provider_message_ids: ['wamid.a'] });
-    const sent = { id, providerMessageIds: ['wamid.a', 'wamid.b'], costInUsdCents: 2, outcome: { status: 'sent' as const } };
+    // Only ids the entry does not list yet are recorded; the same write repeated (a retried batch) adds neither ids nor cost.
+    const sent = { id, providerMessageIds: ['wamid.b'], costInUsdCents: 2, outcome: { status: 'sent' as const } };
     await messageLogs.recordSendAttempts([sent]);
-    await messageLogs.recordSendAttempts([{ ...sent, costInUsdCents: 0 }]);
+    await messageLogs.recordSendAttempts([sent]);
     expect(await messageLogs.findForClient(clientId, id)).toMatchObject({ status: 'sent', provider_message_ids: ['wamid.a', 'wamid.b'], cost_in_usd_cents: 2 });
     // A sent message is not failed by a late attempt record.
     await messageLogs.recordSendAttempts([{ id, providerMessageIds: [], costInUsdCents: 0, outcome: { status: 'failed', failure: { code: 'x', message: 'y' } } }]);

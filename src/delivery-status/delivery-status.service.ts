@@ -70,8 +70,15 @@ export class DeliveryStatusService implements StatusUpdateSink, OnModuleDestroy 
     const replayed = calls.flatMap(({ providerMessageId, sessionId }) =>
       (parked.get(providerMessageId) ?? []).filter(({ sessionId: onlyFor }) => onlyFor === null || onlyFor === sessionId).map(({ update }) => update),
     );
-    if (replayed.length > 0) await this.applyToRecordedCalls(replayed, await this.callsOf(replayed));
-    await this.catchUpMessages([...unrolled]);
+    try {
+      if (replayed.length > 0) await this.applyToRecordedCalls(replayed, await this.callsOf(replayed));
+      await this.catchUpMessages([...unrolled]);
+    } catch (error) {
+      // What was taken goes back, for the next look (a report for the call, or a rerun) to apply.
+      for (const [, reports] of parked) for (const { update, sessionId } of reports) await this.early.park(update, sessionId);
+      for (const messageLogId of unrolled) await this.early.markUnrolled(messageLogId);
+      throw error;
+    }
   }
 
   /** Takes each message as far as its calls' reports already went (one read for all). */
@@ -159,8 +166,9 @@ export class DeliveryStatusService implements StatusUpdateSink, OnModuleDestroy 
     const statuses = await this.messageLogs.statusesOf([...new Set(rollups.map((rollup) => rollup.id))]);
     for (const rollup of rollups) {
       const status = statuses.get(rollup.id);
-      if (status !== 'queued' && status !== 'sending') continue;
-      await this.early.markUnrolled(rollup.id);
+      if (status === 'queued' || status === 'sending') await this.early.markUnrolled(rollup.id);
+      // Looked at again whatever the status read: the sender may have marked the message sent
+      // between the bulk write and that read (the write is conditional, so a stale report moves nothing).
       await this.messageLogs.applyDeliveryStatuses([rollup]);
     }
   }

@@ -183,13 +183,13 @@ export class MessageLogRepository {
         // An existing entry (a re-run) is matched and left as it is; it is read below. The filter gives message_uid.
         const { message_uid: _fromFilter, ...onInsert } = record;
         operations.push({ updateOne: { filter: { message_uid: messageUid }, update: { $setOnInsert: onInsert }, upsert: true } });
-      } else {
+      } else if (isValidObjectId(claim.id)) {
         const _id = oid(claim.id);
         operations.push({ updateOne: { filter: { _id, status: 'queued' }, update: { $set: { status: 'sending', 'status_times.sendingAt': at, updatedAt: at } } } });
-        operations.push({ updateOne: { filter: { _id, status: { $in: ['queued', 'sending'] } }, update: { $inc: { attempts: 1 } } } });
+        operations.push({ updateOne: { filter: { _id, status: { $in: ['queued', 'sending'] } }, update: { $inc: { attempts: 1 }, $set: { updatedAt: at } } } });
       }
     });
-    const inserted = new Set(Object.keys(await this.bulkWriteAcceptingDuplicates(operations)).map(Number));
+    const inserted = operations.length > 0 ? new Set(Object.keys(await this.bulkWriteAcceptingDuplicates(operations)).map(Number)) : new Set<number>();
     const answers: Array<ClaimedEntry | null> = claims.map((_claim, index) => {
       const mine = created.get(index);
       return mine && inserted.has(mine.operation) ? { entry: mine.record, firstAttempt: true } : null;
@@ -237,8 +237,11 @@ export class MessageLogRepository {
       const _id = oid(id);
       if (providerMessageIds.length > 0) {
         operations.push({
-          // $addToSet keeps the send order of new ids and makes a retried write harmless.
-          updateOne: { filter: { _id }, update: { $addToSet: { provider_message_ids: { $each: providerMessageIds } }, $inc: { cost_in_usd_cents: costInUsdCents }, $set: { updatedAt: at } } },
+          // Applies once: a repeated write (a retried batch) finds the first id there and adds no cost again.
+          updateOne: {
+            filter: { _id, provider_message_ids: { $ne: providerMessageIds[0] } },
+            update: { $addToSet: { provider_message_ids: { $each: providerMessageIds } }, $inc: { cost_in_usd_cents: costInUsdCents }, $set: { updatedAt: at } },
+          },
         });
       }
       if (outcome.status === 'sent') {
@@ -253,7 +256,8 @@ export class MessageLogRepository {
         });
       }
     }
-    if (operations.length > 0) await this.ledger.bulkWrite(operations, { ordered: false });
+    // Ordered: a message's status never moves unless its provider ids were written first.
+    if (operations.length > 0) await this.ledger.bulkWrite(operations, { ordered: true });
   }
 
   /** A new logical message in `queued` (POST /v1/messages). */

@@ -48,7 +48,7 @@ describe('MessageSender', () => {
       get: jest.fn().mockResolvedValue({ _id: sessionId, provider: 'sandbox', health: 'healthy', phone_number: null, rate_limit_per_second: null }),
       forget: jest.fn(),
     };
-    sessions = { setHealth: jest.fn() };
+    sessions = { setHealth: jest.fn().mockResolvedValue(undefined) };
     renderer = { render: jest.fn().mockResolvedValue([{ kind: 'text', text: 'hi' }]) };
     const moduleRef = await Test.createTestingModule({
       providers: [
@@ -147,6 +147,17 @@ describe('MessageSender', () => {
     await sender.send(claim, { lastAttempt: false });
     expect(sessions.setHealth).toHaveBeenCalledWith(sessionId.toHexString(), 'unhealthy', 'Token expired');
     expect(sessionCache.forget).toHaveBeenCalledWith(sessionId.toHexString());
+  });
+
+  it('records the calls already accepted even when marking the session unhealthy fails', async () => {
+    renderer.render.mockResolvedValue([
+      { kind: 'text', text: 'hi' },
+      { kind: 'location', latitude: 6.5, longitude: 3.3 },
+    ]);
+    provider.send.mockResolvedValueOnce({ providerMessageId: 'wamid.1' }).mockRejectedValueOnce(new ProviderError('permanent', '190', 'Token expired', { sessionUnusable: true }));
+    sessions.setHealth.mockRejectedValue(new Error('MongoDB unreachable'));
+    expect(await sender.send(claim, { lastAttempt: false })).toEqual({ status: 'failed', failure: { code: '190', message: 'Token expired' } });
+    expect(recorded()[0].calls.map((call) => call.whatsAppMessageId)).toEqual(['wamid.1', null]);
   });
 
   it('stops before a call when the broadcast was stopped, failing the message as cancelled', async () => {

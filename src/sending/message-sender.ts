@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { Types } from 'mongoose';
 import { describeOutgoingMessage, OutgoingMessage, ProviderError, WhatsappProvider } from '@app/whatsapp';
 import { SessionRecord, SessionRepository } from '../auth';
@@ -63,6 +63,8 @@ type AttemptResult = SendOutcome | (Extract<AttemptOutcome, { status: 'retry' }>
  */
 @Injectable()
 export class MessageSender {
+  private readonly logger = new Logger(MessageSender.name);
+
   constructor(
     private readonly ledger: SendLedger,
     private readonly sessionCache: SessionCache,
@@ -124,7 +126,10 @@ export class MessageSender {
   private async failureOf(error: unknown, session: SessionRecord | null, lastAttempt: boolean): Promise<MessageFailure | null> {
     if (!(error instanceof ProviderError)) return lastAttempt ? INTERNAL_ERROR_FAILURE : null;
     if (error.options.sessionUnusable && session) {
-      await this.sessions.setHealth(session._id.toHexString(), 'unhealthy', error.message);
+      // The attempt's accepted calls are recorded after this: a failed health write must not lose them.
+      await this.sessions
+        .setHealth(session._id.toHexString(), 'unhealthy', error.message)
+        .catch((healthError: unknown) => this.logger.warn({ err: healthError }, 'Could not mark the session unhealthy'));
       this.sessionCache.forget(session._id.toHexString());
     }
     if (error.isTransient && !lastAttempt) return null;

@@ -61,8 +61,13 @@ export class SendLedger implements OnModuleDestroy {
     return this.attempts.submit(attempt);
   }
 
-  async onModuleDestroy(): Promise<void> {
+  /** Writes what is waiting and resolves when every batch under way is written. */
+  async drain(): Promise<void> {
     await Promise.all([this.claims.drain(), this.attempts.drain()]);
+  }
+
+  onModuleDestroy(): Promise<void> {
+    return this.drain();
   }
 
   private async writeClaims(claims: SendClaim[]): Promise<Array<ClaimedMessage | null>> {

@@ -3,6 +3,7 @@ import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/commo
 import { DiscoveryService, Reflector } from '@nestjs/core';
 import type { Job, Queue } from 'bull';
 import { AppConfig } from '../config';
+import { SendLedger } from './send-ledger';
 import { SEND_JOB, SEND_JOB_HANDLER, SEND_QUEUE, SendJobData, SendJobHandler, SendJobResult } from './sending.jobs';
 
 /**
@@ -21,6 +22,7 @@ export class SendProcessor implements OnModuleInit, OnModuleDestroy {
     private readonly config: AppConfig,
     private readonly discovery: DiscoveryService,
     private readonly reflector: Reflector,
+    private readonly ledger: SendLedger,
   ) {}
 
   onModuleInit(): void {
@@ -35,9 +37,10 @@ export class SendProcessor implements OnModuleInit, OnModuleDestroy {
       .catch((error: unknown) => this.logger.error({ err: error }, 'The send queue stopped processing'));
   }
 
-  /** Closing the queue waits for in-flight jobs. */
+  /** Closing the queue waits for in-flight jobs; then what they left in the ledger's batches is written. */
   async onModuleDestroy(): Promise<void> {
     await this.queue.close();
+    await this.ledger.drain();
   }
 
   /** The kinds this worker sends. */

@@ -28,8 +28,8 @@ export function slotsPerReservation(perSecond: number): number {
   return Math.max(1, Math.min(100, Math.floor(perSecond / 10)));
 }
 
-/** A reserved slot unused for this long is dropped: using it late could exceed the rate. */
-const SLOT_SHELF_LIFE_MS = 1000;
+/** A reserved slot unused for this long is dropped: used late, beside other processes' slots used on time, it would exceed the rate. */
+const SLOT_SHELF_LIFE_MS = 100;
 
 interface SessionSlots {
   /** When each reserved slot may be used (local clock), in order. */
