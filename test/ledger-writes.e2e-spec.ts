@@ -1,11 +1,10 @@
 import { Types } from 'mongoose';
 import { MessageLogRepository, NewMessageLog } from '../src/message-log/message-log.repository';
 import { WhatsappLogRepository, NewWhatsappLog } from '../src/whatsapp-log/whatsapp-log.repository';
-import { EarlyStatusUpdates } from '../src/delivery-status/early-status-updates';
 import { describeWithMongo } from './support/mongo';
 import { createTestApp, TestApp } from './support/test-app';
 
-/** The sending pipeline's bulk writes, on MongoDB (and Redis) directly: the repository tier under the SendLedger. */
+/** The sending pipeline's bulk writes, on MongoDB directly: the repository tier under the SendLedger. */
 describeWithMongo('Ledger writes of the sending pipeline (repositories against MongoDB)', () => {
   let t: TestApp;
   let messageLogs: MessageLogRepository;
@@ -124,28 +123,5 @@ describeWithMongo('Ledger writes of the sending pipeline (repositories against M
     ).toBe(2);
     expect((await messageLogs.statusesOf([id])).get(id)).toBe('read');
     expect(await whatsappLogs.furthestDeliveryOfMessages([id, new Types.ObjectId().toHexString()])).toEqual(new Map([[id, { status: 'read', at: expect.any(Date) }]]));
-  });
-
-  it('keeps parked reports and marks in Redis until the sender takes them, once', async () => {
-    const early = t.app.get(EarlyStatusUpdates);
-    const timestamp = new Date('2026-01-02T03:04:05Z');
-    await early.park({ providerMessageId: 'wamid.p', status: 'delivered', timestamp }, 'session-1');
-    await early.park({ providerMessageId: 'wamid.p', status: 'read', timestamp }, null);
-    await early.markUnrolled('message-1');
-    const taken = await early.takeForRecordedCalls(['wamid.p', 'wamid.none'], ['message-1', 'message-2']);
-    expect(taken.parked).toEqual(
-      new Map([
-        [
-          'wamid.p',
-          [
-            { update: { providerMessageId: 'wamid.p', status: 'delivered', timestamp }, sessionId: 'session-1' },
-            { update: { providerMessageId: 'wamid.p', status: 'read', timestamp }, sessionId: null },
-          ],
-        ],
-      ]),
-    );
-    expect(taken.unrolled).toEqual(new Set(['message-1']));
-    const again = await early.takeForRecordedCalls(['wamid.p'], ['message-1']);
-    expect(again.parked.size + again.unrolled.size).toBe(0);
   });
 });

@@ -20,10 +20,24 @@ describe('EarlyStatusUpdates (real Redis)', () => {
     await early.park(read, null);
     expect(await redis.ttl('status:early:wamid.A')).toBeGreaterThan(EARLY_STATUS_TTL_SECONDS - 5);
 
-    expect(await early.take('wamid.A')).toEqual([
-      { update: delivered, sessionId: 'session-1' },
-      { update: read, sessionId: null },
-    ]);
-    expect(await early.take('wamid.A')).toEqual([]);
+    const taken = await early.takeForRecordedCalls(['wamid.A', 'wamid.none'], []);
+    expect(taken.parked).toEqual(
+      new Map([
+        [
+          'wamid.A',
+          [
+            { update: delivered, sessionId: 'session-1' },
+            { update: read, sessionId: null },
+          ],
+        ],
+      ]),
+    );
+    expect((await early.takeForRecordedCalls(['wamid.A'], [])).parked.size).toBe(0);
+  });
+
+  it('keeps the mark of a message a report reached while it was being sent, and hands it out once', async () => {
+    await early.markUnrolled('message-1');
+    expect((await early.takeForRecordedCalls([], ['message-1', 'message-2'])).unrolled).toEqual(new Set(['message-1']));
+    expect((await early.takeForRecordedCalls([], ['message-1'])).unrolled.size).toBe(0);
   });
 });

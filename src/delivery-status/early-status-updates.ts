@@ -55,11 +55,6 @@ export class EarlyStatusUpdates {
     await this.redis.multi().append(key, `${JSON.stringify(parked)}${LINE_END}`).expire(key, EARLY_STATUS_TTL_SECONDS).exec();
   }
 
-  /** Removes and returns the reports parked for this provider id, oldest first. */
-  async take(providerMessageId: string): Promise<ParkedReport[]> {
-    return (await this.takeForRecordedCalls([providerMessageId], [])).parked.get(providerMessageId) ?? [];
-  }
-
   /** A report reached this message while it was still being sent. */
   async markUnrolled(messageLogId: string): Promise<void> {
     await this.redis.set(`${UNROLLED_PREFIX}${messageLogId}`, '1', 'EX', EARLY_STATUS_TTL_SECONDS);
