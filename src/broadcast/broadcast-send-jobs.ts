@@ -2,6 +2,10 @@ import { Injectable } from '@nestjs/common';
 import { ContactService } from '../contact/contact.service';
 import { SendQueue } from '../sending/send.queue';
 import { BROADCAST_RECIPIENT_JOB, BroadcastRecipientJobData, broadcastJobIdPrefix, broadcastRecipientJobId } from './broadcast.jobs';
+import type { BroadcastSendContext } from './broadcast.schema';
+
+/** What enqueuing needs of a broadcast: its id, its client (contacts) and its session (the send queue). */
+export type EnqueuedBroadcast = Pick<BroadcastSendContext, '_id' | 'client_id' | 'session_id'>;
 
 /** Recipients whose contacts are looked up in one query. */
 const CONTACT_LOOKUP_CHUNK_SIZE = 1000;
@@ -15,11 +19,13 @@ export class BroadcastSendJobs {
   ) {}
 
   /** One job per recipient, carrying the recipient's contact so that sending reads none. Safe to repeat. */
-  async enqueueRecipients(broadcastId: string, clientId: string, recipients: string[]): Promise<void> {
+  async enqueueRecipients(broadcast: EnqueuedBroadcast, recipients: string[]): Promise<void> {
+    const broadcastId = broadcast._id.toHexString();
     for (let start = 0; start < recipients.length; start += CONTACT_LOOKUP_CHUNK_SIZE) {
       const chunk = recipients.slice(start, start + CONTACT_LOOKUP_CHUNK_SIZE);
-      const contacts = await this.contacts.contactsByPhone(clientId, chunk);
+      const contacts = await this.contacts.contactsByPhone(broadcast.client_id.toHexString(), chunk);
       await this.sendQueue.enqueue(
+        broadcast.session_id.toHexString(),
         chunk.map((recipient) => ({
           id: broadcastRecipientJobId(broadcastId, recipient),
           data: { kind: BROADCAST_RECIPIENT_JOB, broadcastId, recipient, contact: contacts.get(recipient) ?? null } satisfies BroadcastRecipientJobData,

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import Redis from 'ioredis';
+import { RedisClient } from '../core/redis-connection';
 import { REDIS } from '../core/redis.module';
 
 const STOP_KEY_PREFIX = 'broadcast:stopped:';
@@ -20,7 +20,7 @@ const MAX_REMEMBERED_SIGNALS = 1000;
 export class BroadcastStopSignal {
   private readonly read = new Map<string, { raised: Promise<boolean>; readAt: number }>();
 
-  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+  constructor(@Inject(REDIS) private readonly redis: RedisClient) {}
 
   async raise(broadcastId: string): Promise<void> {
     await this.redis.set(`${STOP_KEY_PREFIX}${broadcastId}`, '1', 'EX', STOP_SIGNAL_TTL_SECONDS);

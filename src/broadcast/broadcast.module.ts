@@ -1,7 +1,7 @@
-import { BullModule } from '@nestjs/bull';
 import { Global, Injectable, Logger, Module, OnApplicationBootstrap } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
 import { ATTACHMENT_USAGE, AttachmentUsage } from '../attachment';
+import { registerQueue } from '../core/queues';
 import { MessageContentModule } from '../message/message-content.module';
 import { MessageLogDataModule } from '../message-log/message-log.module';
 import { ContactDataModule } from '../contact/contact.module';
@@ -23,7 +23,7 @@ import { BroadcastService } from './broadcast.service';
 @Module({
   imports: [
     MongooseModule.forFeature([{ name: Broadcast.name, schema: BroadcastSchema }]),
-    BullModule.registerQueue({ name: BROADCAST_QUEUE }),
+    registerQueue(BROADCAST_QUEUE),
     SendQueueModule,
     ContactDataModule,
   ],

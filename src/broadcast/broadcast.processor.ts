@@ -35,7 +35,7 @@ export class BroadcastProcessor {
     for (let start = 0; start < pending.length; start += FAN_OUT_CHUNK_SIZE) {
       if (await this.stopSignal.isRaised(broadcastId)) break;
       const chunk = pending.slice(start, start + FAN_OUT_CHUNK_SIZE);
-      await this.sendJobs.enqueueRecipients(broadcastId, context.client_id.toHexString(), chunk);
+      await this.sendJobs.enqueueRecipients(context, chunk);
       enqueued += chunk.length;
     }
     return { enqueued };
@@ -63,7 +63,7 @@ export class BroadcastProcessor {
       const context = missing.length > 0 ? await this.broadcasts.findSendContext(broadcastId) : null;
       if (!context) continue;
       this.logger.warn({ broadcastId, recipients: missing.length }, 'Pending recipients without a job: enqueued again');
-      await this.sendJobs.enqueueRecipients(broadcastId, context.client_id.toHexString(), missing);
+      await this.sendJobs.enqueueRecipients(context, missing);
       requeued += missing.length;
     }
     return { broadcasts: ids.length, requeued };

@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
-import Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import { MediaIdCache, ResolvedMediaId } from '@app/whatsapp';
 import { AppConfig } from '../config';
+import { RedisClient } from '../core/redis-connection';
 import { REDIS } from '../core/redis.module';
 
 const KEY_PREFIX = 'cloud-api:media:';
@@ -10,6 +10,10 @@ const KEY_PREFIX = 'cloud-api:media:';
 const UPLOAD_POLL_MS = 100;
 /** Deletes the upload lock only if this worker still holds it. */
 const RELEASE_LOCK = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
+
+/** An id and its upload lock share a hash tag, so that one MULTI reads both on a Redis Cluster. */
+const idKeyOf = (key: string): string => `${KEY_PREFIX}{${key}}`;
+const lockKeyOf = (key: string): string => `${idKeyOf(key)}:uploading`;
 
 /**
  * Cloud API media ids in Redis, shared by every worker: an attachment is uploaded once
@@ -22,18 +26,18 @@ export class RedisMediaIdCache implements MediaIdCache {
   private readonly lockMs: number;
 
   constructor(
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
     config: AppConfig,
   ) {
     this.lockMs = config.cloudApi.uploadTimeoutMs + 5_000;
   }
 
   async resolve(key: string, ttlMs: number, upload: () => Promise<string>): Promise<ResolvedMediaId> {
-    const idKey = KEY_PREFIX + key;
+    const idKey = idKeyOf(key);
     const cached = await this.redis.get(idKey);
     if (cached) return { mediaId: cached, uploaded: false };
 
-    const lockKey = `${idKey}:uploading`;
+    const lockKey = lockKeyOf(key);
     const lockToken = randomUUID();
     const locked = (await this.redis.set(lockKey, lockToken, 'PX', this.lockMs, 'NX')) === 'OK';
     if (!locked) {
@@ -51,7 +55,7 @@ export class RedisMediaIdCache implements MediaIdCache {
   }
 
   async invalidate(key: string): Promise<void> {
-    await this.redis.del(KEY_PREFIX + key);
+    await this.redis.del(idKeyOf(key));
   }
 
   private async waitForOtherUpload(idKey: string, lockKey: string): Promise<string | null> {

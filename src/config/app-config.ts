@@ -1,5 +1,9 @@
 import { parsePriceList, PriceList, ProviderName } from '@app/whatsapp';
-import { EnvironmentVariables, validateEnvironment } from './environment';
+import { ConfigurationError, EnvironmentVariables, validateEnvironment } from './environment';
+import { redisTopology, RedisTopology, RedisTopologyError } from './redis-topology';
+
+/** Read preferences MongoDB drivers accept. */
+export type ReadPreferenceMode = EnvironmentVariables['MONGODB_READ_PREFERENCE'];
 
 /**
  * Typed, grouped configuration. Built once from the validated environment and injected
@@ -17,8 +21,20 @@ export class AppConfig {
     /** Express's `trust proxy` (TRUST_PROXY); null trusts no proxy. */
     trustProxy: number | string | null;
   };
-  readonly mongo: { uri: string };
-  readonly redis: { url: string; queuePrefix: string };
+  readonly mongo: {
+    uri: string;
+    /** Acknowledgement every write waits for: `majority` of a replica set, or a number of members. */
+    writeConcern: 'majority' | number;
+    retryWrites: boolean;
+    /** Where the read views read from (the ledger's writers always use the primary). */
+    readViewPreference: ReadPreferenceMode;
+  };
+  readonly redis: {
+    topology: RedisTopology;
+    queuePrefix: string;
+    /** Bull queues the send jobs are spread over, by session (SEND_QUEUE_SHARDS). */
+    sendQueueShards: number;
+  };
   readonly security: { credentialsEncryptionKey: Buffer };
   readonly log: { level: string; pretty: boolean };
   readonly worker: { concurrency: number; sendAttempts: number; sendBackoffMs: number };
@@ -51,8 +67,13 @@ export class AppConfig {
       corsOrigins: parseCorsOrigins(variables.CORS_ORIGINS ?? ''),
       trustProxy: parseTrustProxy(variables.TRUST_PROXY ?? ''),
     };
-    this.mongo = { uri: variables.MONGODB_URI };
-    this.redis = { url: variables.REDIS_URL, queuePrefix: variables.QUEUE_PREFIX };
+    this.mongo = {
+      uri: variables.MONGODB_URI,
+      writeConcern: variables.MONGODB_WRITE_CONCERN === 'majority' ? 'majority' : Number(variables.MONGODB_WRITE_CONCERN),
+      retryWrites: variables.MONGODB_RETRY_WRITES === 'true',
+      readViewPreference: variables.MONGODB_READ_PREFERENCE,
+    };
+    this.redis = { topology: topologyOf(variables), queuePrefix: variables.QUEUE_PREFIX, sendQueueShards: variables.SEND_QUEUE_SHARDS };
     this.security = { credentialsEncryptionKey: decodeKey(variables.CREDENTIALS_ENCRYPTION_KEY) };
     this.log = { level: variables.LOG_LEVEL, pretty: variables.LOG_FORMAT === 'pretty' };
     this.worker = {
@@ -116,6 +137,15 @@ export function parseTrustProxy(text: string): number | string | null {
   const value = text.trim();
   if (!value) return null;
   return /^\d+$/.test(value) ? Number(value) : value;
+}
+
+function topologyOf(variables: EnvironmentVariables): RedisTopology {
+  try {
+    return redisTopology(variables);
+  } catch (error) {
+    if (error instanceof RedisTopologyError) throw new ConfigurationError([error.message]);
+    throw error;
+  }
 }
 
 function decodeKey(text: string): Buffer {

@@ -1,5 +1,18 @@
 import { plainToInstance, Transform, Type } from 'class-transformer';
-import { getMetadataStorage, IsIn, IsInt, IsNumber, IsOptional, IsString, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
+import {
+  getMetadataStorage,
+  IsIn,
+  IsInt,
+  IsNumber,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+  ValidateIf,
+  validateSync,
+} from 'class-validator';
 import { PROVIDER_NAMES, ProviderName } from '@app/whatsapp';
 
 const emptyToUndefined = ({ value }: { value: unknown }): unknown => (value === '' ? undefined : value);
@@ -23,10 +36,60 @@ export class EnvironmentVariables {
   @Matches(/^mongodb(\+srv)?:\/\/\S+$/, { message: 'MONGODB_URI must start with mongodb:// or mongodb+srv://' })
   MONGODB_URI!: string;
 
+  /**
+   * Write concern of every write (the ledger's included): `majority` survives the loss of the primary
+   * on a replica set; on a single server it is the same as `1`.
+   */
+  @Matches(/^(majority|\d{1,2})$/, { message: 'MONGODB_WRITE_CONCERN must be majority or a number of members such as 1' })
+  MONGODB_WRITE_CONCERN = 'majority';
+
+  /** Retry a write once after a failover or network error (replica sets and sharded clusters). */
+  @IsIn(['true', 'false'])
+  MONGODB_RETRY_WRITES: 'true' | 'false' = 'true';
+
+  /**
+   * Where the read views (GET /message-log, contact messages, API requests, WhatsApp logs) read from;
+   * `secondaryPreferred` moves them off the primary, at the cost of a replica's lag.
+   */
+  @IsIn(['primary', 'primaryPreferred', 'secondary', 'secondaryPreferred', 'nearest'])
+  MONGODB_READ_PREFERENCE: 'primary' | 'primaryPreferred' | 'secondary' | 'secondaryPreferred' | 'nearest' = 'primary';
+
+  /**
+   * One Redis (`redis://`, `rediss://` for TLS) or a Redis Cluster (`redis+cluster://host1:port,host2:port`,
+   * `rediss+cluster://` for TLS; any few masters or replicas of the cluster, the rest is discovered). With
+   * REDIS_SENTINELS it is optional and only its user, password, database and scheme are used.
+   */
   @Transform(emptyToUndefined)
-  @IsString({ message: 'REDIS_URL is required (for example redis://localhost:6379)' })
-  @Matches(/^rediss?:\/\/\S+$/, { message: 'REDIS_URL must start with redis:// or rediss://' })
-  REDIS_URL!: string;
+  @ValidateIf((variables: EnvironmentVariables) => variables.REDIS_URL !== undefined || variables.REDIS_SENTINELS === undefined)
+  @IsString({ message: 'REDIS_URL is required (for example redis://localhost:6379), unless REDIS_SENTINELS is set' })
+  @Matches(/^rediss?(\+cluster)?:\/\/\S+$/, { message: 'REDIS_URL must start with redis://, rediss://, redis+cluster:// or rediss+cluster://' })
+  REDIS_URL?: string;
+
+  /** Redis Sentinels to ask for the current master, `host:port,host:port` (port 26379 when omitted). */
+  @IsOptional()
+  @Matches(/^[\w.-]+(:\d{1,5})?(\s*,\s*[\w.-]+(:\d{1,5})?)*$/, {
+    message: 'REDIS_SENTINELS must be comma-separated host:port pairs such as sentinel-1:26379,sentinel-2:26379',
+  })
+  REDIS_SENTINELS?: string;
+
+  /** The master group the sentinels watch (`sentinel monitor <name> ...`). */
+  @Matches(/^[\w.-]{1,64}$/, { message: 'REDIS_SENTINEL_NAME must be the master group name the sentinels monitor, such as mymaster' })
+  REDIS_SENTINEL_NAME = 'mymaster';
+
+  /** Password of the sentinels themselves (`requirepass` in sentinel.conf), when they have one. */
+  @IsOptional()
+  @IsString()
+  REDIS_SENTINEL_PASSWORD?: string;
+
+  /**
+   * Send jobs are spread over this many Bull queues, by session: on a Redis Cluster each queue lives in
+   * its own hash slot, so several masters share the load. Change it only with the send queues empty.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(256)
+  SEND_QUEUE_SHARDS = 1;
 
   /** Prefix of every Bull key in Redis; lets several deployments (or test runs) share one Redis. */
   @Matches(/^[A-Za-z0-9:_-]{1,40}$/, { message: 'QUEUE_PREFIX must be 1-40 letters, digits, ":", "_" or "-"' })
@@ -238,7 +301,7 @@ export class ConfigurationError extends Error {
 }
 
 /** Never echoed back in error messages: they may hold passwords or keys. */
-const SECRET_VARIABLES = new Set(['MONGODB_URI', 'REDIS_URL', 'CREDENTIALS_ENCRYPTION_KEY']);
+const SECRET_VARIABLES = new Set(['MONGODB_URI', 'REDIS_URL', 'REDIS_SENTINEL_PASSWORD', 'CREDENTIALS_ENCRYPTION_KEY']);
 
 /** Every variable the class validates, with or without a default. */
 const KNOWN_VARIABLES = new Set(

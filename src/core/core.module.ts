@@ -4,8 +4,9 @@ import { MongooseModule } from '@nestjs/mongoose';
 import { LoggerModule } from 'nestjs-pino';
 import { AppConfig, ConfigModule } from '../config';
 import { loggerParams } from './logger';
+import { BullConnections } from './bull-connections';
+import { mongoConnectionOptions } from './mongo-options';
 import { RedisModule } from './redis.module';
-import { redisOptionsFromUrl } from './redis-options';
 
 /**
  * What every process (API, worker, CLI) is made of: validated configuration, structured
@@ -19,15 +20,12 @@ export class CoreModule {
       imports: [
         ConfigModule.forRoot(config),
         LoggerModule.forRoot(loggerParams(config, processName)),
-        MongooseModule.forRoot(config.mongo.uri, {
-          // Indexes are declared on the schemas and built at start-up (idempotent).
-          autoIndex: true,
-          serverSelectionTimeoutMS: 10000,
-        }),
+        MongooseModule.forRoot(config.mongo.uri, mongoConnectionOptions(config)),
         RedisModule,
-        BullModule.forRoot({
-          redis: redisOptionsFromUrl(config.redis.url),
-          prefix: config.redis.queuePrefix,
+        // Each queue is registered with its own options (core/queues.ts); these are for any other.
+        BullModule.forRootAsync({
+          inject: [BullConnections],
+          useFactory: (connections: BullConnections) => connections.queueOptions('default'),
         }),
       ],
       exports: [ConfigModule, LoggerModule, MongooseModule, RedisModule, BullModule],

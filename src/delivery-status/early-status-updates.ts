@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import Redis from 'ioredis';
 import type { StatusUpdate } from '@app/whatsapp';
+import { RedisClient } from '../core/redis-connection';
 import { REDIS } from '../core/redis.module';
 
 /** How long a report for a not-yet-recorded provider id (or a mark for a message being sent) is kept. */
@@ -47,7 +47,7 @@ function parsedReports(text: string): ParkedReport[] {
  */
 @Injectable()
 export class EarlyStatusUpdates {
-  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+  constructor(@Inject(REDIS) private readonly redis: RedisClient) {}
 
   async park(update: StatusUpdate, sessionId: string | null): Promise<void> {
     const key = `${PARKED_PREFIX}${update.providerMessageId}`;
@@ -60,20 +60,24 @@ export class EarlyStatusUpdates {
     await this.redis.set(`${UNROLLED_PREFIX}${messageLogId}`, '1', 'EX', EARLY_STATUS_TTL_SECONDS);
   }
 
-  /** Takes the reports parked for these calls and the marks of these messages, in one round trip. */
+  /**
+   * Takes the reports parked for these calls and the marks of these messages. The GETDELs are issued
+   * together and go out as one pipeline (the client pipelines a tick's commands): one round trip, or
+   * one per master on a Redis Cluster, where the keys are spread over hash slots.
+   */
   async takeForRecordedCalls(providerMessageIds: string[], messageLogIds: string[]): Promise<TakenForRecordedCalls> {
     const taken: TakenForRecordedCalls = { parked: new Map(), unrolled: new Set() };
     if (providerMessageIds.length === 0 && messageLogIds.length === 0) return taken;
-    const transaction = this.redis.multi();
-    for (const id of providerMessageIds) transaction.getdel(`${PARKED_PREFIX}${id}`);
-    for (const id of messageLogIds) transaction.getdel(`${UNROLLED_PREFIX}${id}`);
-    const results = (await transaction.exec()) ?? [];
+    const [parked, unrolled] = await Promise.all([
+      Promise.all(providerMessageIds.map((id) => this.redis.getdel(`${PARKED_PREFIX}${id}`))),
+      Promise.all(messageLogIds.map((id) => this.redis.getdel(`${UNROLLED_PREFIX}${id}`))),
+    ]);
     providerMessageIds.forEach((id, index) => {
-      const text = results[index]?.[1];
+      const text = parked[index];
       if (typeof text === 'string') taken.parked.set(id, parsedReports(text));
     });
     messageLogIds.forEach((id, index) => {
-      if (typeof results[providerMessageIds.length + index]?.[1] === 'string') taken.unrolled.add(id);
+      if (typeof unrolled[index] === 'string') taken.unrolled.add(id);
     });
     return taken;
   }

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, ServiceUnavailableException } from '@nestjs/common';
 import { HealthCheckService, MongooseHealthIndicator } from '@nestjs/terminus';
-import Redis from 'ioredis';
 import { hostname } from 'node:os';
+import { RedisClient } from '../core/redis-connection';
 import { REDIS } from '../core/redis.module';
 import { RedisHealthIndicator } from './redis.health';
 
@@ -34,7 +34,7 @@ export class WorkerHeartbeat implements OnApplicationBootstrap, OnApplicationShu
     private readonly health: HealthCheckService,
     private readonly mongo: MongooseHealthIndicator,
     private readonly redisHealth: RedisHealthIndicator,
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
   ) {}
 
   onApplicationBootstrap(): void {

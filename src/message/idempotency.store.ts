@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import Redis from 'ioredis';
 import { createHash } from 'node:crypto';
+import { RedisClient } from '../core/redis-connection';
 import { REDIS } from '../core/redis.module';
 
 /** How long an Idempotency-Key's first answer is replayed. */
@@ -29,7 +29,7 @@ export type IdempotencyClaim<T> =
  */
 @Injectable()
 export class IdempotencyStore {
-  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+  constructor(@Inject(REDIS) private readonly redis: RedisClient) {}
 
   async claim<T>(scope: string, key: string, fingerprint: string): Promise<IdempotencyClaim<T>> {
     const redisKey = this.redisKey(scope, key);

@@ -81,7 +81,7 @@ export class MessageService {
     });
     const id = entry._id.toHexString();
     try {
-      await this.sendQueue.enqueue<MessageJobData>([{ id: messageJobId(id), data: { kind: MESSAGE_JOB, messageLogId: id } }]);
+      await this.sendQueue.enqueue<MessageJobData>(sessionId, [{ id: messageJobId(id), data: { kind: MESSAGE_JOB, messageLogId: id } }]);
     } catch (error) {
       this.logger.error({ err: error, messageLogId: id }, 'Could not enqueue an API message');
       await this.messageLogs.markFailed(id, { code: QUEUE_UNAVAILABLE_CODE, message: 'The send queue was unavailable' });

@@ -1,8 +1,8 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { normalizeIp } from '@nestjs/throttler';
 import type { Request, Response } from 'express';
-import Redis from 'ioredis';
 import { AppConfig } from '../config';
+import { RedisClient } from '../core/redis-connection';
 import { REDIS } from '../core/redis.module';
 import { tooManyRequests } from './rate-limit-headers';
 import { RATE_LIMIT_WINDOW_MS } from './rate-limits';
@@ -20,7 +20,7 @@ export class AuthFailureLimiter {
 
   constructor(
     private readonly config: AppConfig,
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
   ) {}
 
   /** Throws a 429 (headers set on `response`) when the request's address failed too often this minute. */

@@ -2,8 +2,8 @@ import { ExecutionContext, Module } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { ThrottlerModule, ThrottlerModuleOptions } from '@nestjs/throttler';
 import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
-import Redis from 'ioredis';
 import { AppConfig } from '../config';
+import { isCluster, RedisClient } from '../core/redis-connection';
 import { REDIS } from '../core/redis.module';
 import { AuthFailureLimiter } from './auth-failure-limiter';
 import { EXPENSIVE_ROUTE } from './rate-limit.decorators';
@@ -13,13 +13,15 @@ import { EXPENSIVE_THROTTLER, limitFor, ORDINARY_THROTTLER, RATE_LIMIT_WINDOW_MS
 /**
  * Two throttlers: every request counts against the caller's per-minute limit, and a request to an
  * expensive route also against that route's stricter one. Counters live in the app's Redis under
- * QUEUE_PREFIX, so every API process shares them.
+ * QUEUE_PREFIX, so every API process shares them. The storage hash-tags each counter's two keys
+ * (`{key:throttler}:hits`, `:blocked`), so its script stays in one slot on a Redis Cluster.
  */
-function throttlerOptions(config: AppConfig, redis: Redis, reflector: Reflector): ThrottlerModuleOptions {
+function throttlerOptions(config: AppConfig, redis: RedisClient, reflector: Reflector): ThrottlerModuleOptions {
   const isExpensive = (context: ExecutionContext): boolean =>
     reflector.getAllAndOverride<boolean | undefined>(EXPENSIVE_ROUTE, [context.getHandler(), context.getClass()]) === true;
   return {
-    storage: new ThrottlerStorageRedisService(redis),
+    // Two calls because the storage's constructor is overloaded per client class.
+    storage: isCluster(redis) ? new ThrottlerStorageRedisService(redis) : new ThrottlerStorageRedisService(redis),
     throttlers: [
       {
         name: ORDINARY_THROTTLER,

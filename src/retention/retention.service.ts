@@ -1,8 +1,8 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import Redis from 'ioredis';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AppConfig } from '../config';
+import { RedisClient } from '../core/redis-connection';
 import { REDIS } from '../core/redis.module';
 import { MessageLogRepository } from '../message-log/message-log.repository';
 import { WhatsappLogRepository } from '../whatsapp-log/whatsapp-log.repository';
@@ -47,7 +47,7 @@ export class RetentionService implements OnApplicationBootstrap, OnApplicationSh
     private readonly config: AppConfig,
     messageLogs: MessageLogRepository,
     whatsappLogs: WhatsappLogRepository,
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
   ) {
     const { messageLogDays, whatsappLogDays } = config.retention;
     this.policies = [

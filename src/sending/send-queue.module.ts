@@ -1,15 +1,15 @@
-import { BullModule } from '@nestjs/bull';
 import { Module } from '@nestjs/common';
-import { SEND_BACKOFF_STRATEGY, sendBackoff } from './send-backoff';
+import { registerQueue } from '../core/queues';
+import { SendQueueShards, sendQueueSettings } from './send-queue-shards';
 import { SEND_QUEUE } from './sending.jobs';
 import { SendQueue } from './send.queue';
 
-const sendQueue = BullModule.registerQueue({ name: SEND_QUEUE, settings: { backoffStrategies: { [SEND_BACKOFF_STRATEGY]: sendBackoff } } });
+const sendQueue = registerQueue(SEND_QUEUE, sendQueueSettings);
 
-/** The send queue's producer, for every module that enqueues messages (broadcasts, POST /v1/messages); the queue itself for the worker's consumer. */
+/** The send queue's producer, for every module that enqueues messages (broadcasts, POST /v1/messages); the queues themselves for the worker's consumer. */
 @Module({
   imports: [sendQueue],
-  providers: [SendQueue],
-  exports: [SendQueue, sendQueue],
+  providers: [SendQueue, SendQueueShards],
+  exports: [SendQueue, SendQueueShards, sendQueue],
 })
 export class SendQueueModule {}

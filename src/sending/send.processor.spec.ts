@@ -1,12 +1,12 @@
-import { getQueueToken } from '@nestjs/bull';
 import { Injectable } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
 import type { Job } from 'bull';
 import { AppConfig } from '../config';
 import { SendLedger } from './send-ledger';
+import { SendQueueShards } from './send-queue-shards';
 import { SendProcessor } from './send.processor';
-import { HandlesSendJob, SEND_QUEUE, SendAttempt, SendJobData, SendJobHandler, SendJobResult } from './sending.jobs';
+import { HandlesSendJob, SendAttempt, SendJobData, SendJobHandler, SendJobResult } from './sending.jobs';
 
 interface GreetingJobData extends SendJobData {
   kind: 'greeting';
@@ -38,7 +38,7 @@ async function processorWith(
   const queue = { process: jest.fn().mockResolvedValue(undefined), close: jest.fn() };
   const moduleRef = await Test.createTestingModule({
     imports: [DiscoveryModule],
-    providers: [SendProcessor, ...handlers, { provide: getQueueToken(SEND_QUEUE), useValue: queue }, { provide: AppConfig, useValue: { worker: { concurrency: 4 } } }, { provide: SendLedger, useValue: { drain: jest.fn() } }],
+    providers: [SendProcessor, ...handlers, { provide: SendQueueShards, useValue: { queues: [queue] } }, { provide: AppConfig, useValue: { worker: { concurrency: 4 } } }, { provide: SendLedger, useValue: { drain: jest.fn() } }],
   }).compile();
   await moduleRef.init();
   return { processor: moduleRef.get(SendProcessor), queue, greetings: moduleRef.get(GreetingHandler) };

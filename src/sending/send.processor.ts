@@ -1,13 +1,13 @@
-import { InjectQueue } from '@nestjs/bull';
 import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, Reflector } from '@nestjs/core';
-import type { Job, Queue } from 'bull';
+import type { Job } from 'bull';
 import { AppConfig } from '../config';
 import { SendLedger } from './send-ledger';
-import { SEND_JOB, SEND_JOB_HANDLER, SEND_QUEUE, SendJobData, SendJobHandler, SendJobResult } from './sending.jobs';
+import { SendQueueShards } from './send-queue-shards';
+import { SEND_JOB, SEND_JOB_HANDLER, SendJobData, SendJobHandler, SendJobResult } from './sending.jobs';
 
 /**
- * Consumer of the send queue (worker only). Each job kind has exactly one handler, a
+ * Consumer of the send queues (worker only). Each job kind has exactly one handler, a
  * provider marked @HandlesSendJob(kind) by the feature that adds such jobs; they are found
  * when the worker starts, and two handlers for one kind stop it. Registered with
  * queue.process() rather than @Process() because its concurrency comes from configuration.
@@ -18,7 +18,7 @@ export class SendProcessor implements OnModuleInit, OnModuleDestroy {
   private readonly handlers = new Map<string, SendJobHandler>();
 
   constructor(
-    @InjectQueue(SEND_QUEUE) private readonly queue: Queue<SendJobData>,
+    private readonly shards: SendQueueShards,
     private readonly config: AppConfig,
     private readonly discovery: DiscoveryService,
     private readonly reflector: Reflector,
@@ -32,14 +32,17 @@ export class SendProcessor implements OnModuleInit, OnModuleDestroy {
       if (this.handlers.has(kind)) throw new Error(`Two handlers for send jobs of kind "${kind}"`);
       this.handlers.set(kind, wrapper.instance as SendJobHandler);
     }
-    this.queue
-      .process(SEND_JOB, this.config.worker.concurrency, (job: Job<SendJobData>) => this.handle(job))
-      .catch((error: unknown) => this.logger.error({ err: error }, 'The send queue stopped processing'));
+    // Every send queue (SEND_QUEUE_SHARDS), each with WORKER_CONCURRENCY jobs at once.
+    for (const queue of this.shards.queues) {
+      queue
+        .process(SEND_JOB, this.config.worker.concurrency, (job: Job<SendJobData>) => this.handle(job))
+        .catch((error: unknown) => this.logger.error({ err: error, queue: queue.name }, 'A send queue stopped processing'));
+    }
   }
 
-  /** Closing the queue waits for in-flight jobs; then what they left in the ledger's batches is written. */
+  /** Closing the queues waits for in-flight jobs; then what they left in the ledger's batches is written. */
   async onModuleDestroy(): Promise<void> {
-    await this.queue.close();
+    await Promise.all(this.shards.queues.map((queue) => queue.close()));
     await this.ledger.drain();
   }
 

@@ -1,9 +1,9 @@
-import { InjectQueue } from '@nestjs/bull';
 import { Injectable } from '@nestjs/common';
 import type { JobOptions, Queue } from 'bull';
 import { AppConfig } from '../config';
 import { SEND_BACKOFF_STRATEGY } from './send-backoff';
-import { NewSendJob, SEND_JOB, SEND_QUEUE, SendJobData } from './sending.jobs';
+import { SendQueueShards } from './send-queue-shards';
+import { NewSendJob, SEND_JOB, SendJobData } from './sending.jobs';
 
 /** Jobs per addBulk call: one Redis round trip (MULTI) per chunk instead of one per recipient. */
 export const ENQUEUE_CHUNK_SIZE = 1000;
@@ -38,37 +38,57 @@ end
 return removed
 `;
 
-/** The producer of the send queue: the only code that adds (or removes) send jobs. */
+/** The producer of the send queues: the only code that adds (or removes) send jobs. */
 @Injectable()
 export class SendQueue {
   constructor(
-    @InjectQueue(SEND_QUEUE) private readonly queue: Queue<SendJobData>,
+    private readonly shards: SendQueueShards,
     private readonly config: AppConfig,
   ) {}
 
-  /** Adds the jobs in bulk chunks (one Redis round trip each); a job whose id is already queued is not added again. */
-  async enqueue<TData extends SendJobData>(jobs: Array<NewSendJob<TData>>): Promise<void> {
+  /**
+   * Adds a session's jobs to its send queue in bulk chunks (one Redis round trip each); a job whose
+   * id is already queued is not added again.
+   */
+  async enqueue<TData extends SendJobData>(sessionId: string, jobs: Array<NewSendJob<TData>>): Promise<void> {
+    const queue = this.shards.forSession(sessionId);
     for (let start = 0; start < jobs.length; start += ENQUEUE_CHUNK_SIZE) {
-      await this.queue.addBulk(
+      await queue.addBulk(
         jobs.slice(start, start + ENQUEUE_CHUNK_SIZE).map(({ id, data }) => ({ name: SEND_JOB, data, opts: this.jobOptions(id) })),
       );
     }
   }
 
-  /** Removes every queued (not yet active) job whose id starts with the prefix; returns how many. */
+  /** Removes every queued (not yet active) job whose id starts with the prefix, from every send queue; returns how many. */
   async removeJobsWithIdPrefix(idPrefix: string): Promise<number> {
-    const keys = ['wait', 'paused', 'delayed'].map((type) => this.queue.toKey(type));
-    const removed = await this.queue.client.eval(PURGE_JOBS_SCRIPT, keys.length, ...keys, this.queue.toKey(''), idPrefix);
+    let removed = 0;
+    for (const queue of this.shards.queues) removed += await this.removeFrom(queue, idPrefix);
+    return removed;
+  }
+
+  /** The job ids of the list that are in no send queue (finished and removed, or lost). */
+  async idsWithoutJob(jobIds: string[]): Promise<string[]> {
+    let missing = jobIds;
+    for (const queue of this.shards.queues) {
+      if (missing.length === 0) break;
+      missing = await this.idsNotIn(queue, missing);
+    }
+    return missing;
+  }
+
+  private async removeFrom(queue: Queue<SendJobData>, idPrefix: string): Promise<number> {
+    const keys = ['wait', 'paused', 'delayed'].map((type) => queue.toKey(type));
+    // Every key the script touches shares the queue's prefix, and so its hash slot on a cluster.
+    const removed = await queue.client.eval(PURGE_JOBS_SCRIPT, keys.length, ...keys, queue.toKey(''), idPrefix);
     return Number(removed);
   }
 
-  /** The job ids of the list that are not in Redis (finished and removed, or lost). */
-  async idsWithoutJob(jobIds: string[]): Promise<string[]> {
+  private async idsNotIn(queue: Queue<SendJobData>, jobIds: string[]): Promise<string[]> {
     const missing: string[] = [];
     for (let start = 0; start < jobIds.length; start += ENQUEUE_CHUNK_SIZE) {
       const chunk = jobIds.slice(start, start + ENQUEUE_CHUNK_SIZE);
-      const pipeline = this.queue.client.pipeline();
-      for (const id of chunk) pipeline.exists(this.queue.toKey(id));
+      const pipeline = queue.client.pipeline();
+      for (const id of chunk) pipeline.exists(queue.toKey(id));
       const results = (await pipeline.exec()) ?? [];
       chunk.forEach((id, index) => {
         if (results[index]?.[1] === 0) missing.push(id);

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import Redis from 'ioredis';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { RedisClient } from '../core/redis-connection';
 import { REDIS } from '../core/redis.module';
 
 const RATE_KEY_PREFIX = 'rate:session:';
@@ -48,7 +48,7 @@ interface SessionSlots {
 export class SessionRateLimiter {
   private readonly sessions = new Map<string, SessionSlots>();
 
-  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+  constructor(@Inject(REDIS) private readonly redis: RedisClient) {}
 
   /** Resolves when this session may make one more provider call at `perSecond` messages a second. */
   async acquire(sessionId: string, perSecond: number): Promise<void> {
