@@ -42,7 +42,11 @@ export class BullConnections implements OnApplicationShutdown {
       if (existing) return existing;
     }
     const client = createRedisClient(this.config.redis.topology, { server: type === 'client' ? {} : LONG_LIVED });
-    if (type !== 'bclient') this.shared.set(type, client);
+    if (type !== 'bclient') {
+      // Every queue sharing the connection listens to its errors: more than Node's default of 10 listeners.
+      client.setMaxListeners(0);
+      this.shared.set(type, client);
+    }
     this.opened.push(client);
     return client;
   }

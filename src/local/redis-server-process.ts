@@ -47,6 +47,12 @@ export const REDIS_INSTALL_HINT =
 export interface RedisServerOptions {
   /** Folder for its append-only file; omitted: nothing is persisted. */
   dataDir?: string;
+  /** More command-line options (`--cluster-enabled yes`, `--replicaof host port`, ...). */
+  extraArgs?: string[];
+  /** A configuration file to start from (a sentinel needs one it can rewrite). */
+  configFile?: string;
+  /** The port to listen on; omitted: a free one. */
+  port?: number;
 }
 
 /** A `redis-server` child process on a free loopback port, for local mode and the tests. */
@@ -63,14 +69,15 @@ export class RedisServerProcess {
   static async start(options: RedisServerOptions = {}): Promise<RedisServerProcess> {
     const binary = findOnPath('redis-server');
     if (!binary) throw new Error(`REDIS_URL is not set and no redis-server was found on PATH. ${REDIS_INSTALL_HINT}`);
-    const port = await freePort();
-    const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--protected-mode', 'yes'];
+    const port = options.port ?? (await freePort());
+    const args = [...(options.configFile ? [options.configFile] : []), '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--protected-mode', 'yes'];
     if (options.dataDir) {
       mkdirSync(options.dataDir, { recursive: true });
       args.push('--dir', options.dataDir, '--appendonly', 'yes');
     } else {
       args.push('--appendonly', 'no');
     }
+    args.push(...(options.extraArgs ?? []));
     const child = spawn(binary, args, { stdio: 'ignore' });
     const server = new RedisServerProcess(child, port);
     const deadline = Date.now() + 10_000;

@@ -58,6 +58,18 @@ describe('SendProcessor', () => {
     ]);
   });
 
+  it('processes every send queue (SEND_QUEUE_SHARDS), each with the configured concurrency, and closes them all', async () => {
+    const queues = [0, 1, 2].map(() => ({ process: jest.fn().mockResolvedValue(undefined), close: jest.fn().mockResolvedValue(undefined) }));
+    const moduleRef = await Test.createTestingModule({
+      imports: [DiscoveryModule],
+      providers: [SendProcessor, GreetingHandler, { provide: SendQueueShards, useValue: { queues } }, { provide: AppConfig, useValue: { worker: { concurrency: 4 } } }, { provide: SendLedger, useValue: { drain: jest.fn() } }],
+    }).compile();
+    await moduleRef.init();
+    for (const queue of queues) expect(queue.process).toHaveBeenCalledWith('send-message', 4, expect.any(Function));
+    await moduleRef.close();
+    for (const queue of queues) expect(queue.close).toHaveBeenCalled();
+  });
+
   it('refuses to start with two handlers for one kind', async () => {
     await expect(processorWith(GreetingHandler, SecondGreetingHandler)).rejects.toThrow('Two handlers for send jobs of kind "greeting"');
   });
