@@ -1,12 +1,11 @@
 import type { MongooseModuleOptions } from '@nestjs/mongoose';
-import type { ReadPreferenceMode } from 'mongodb';
 import type { AppConfig } from '../config';
 
 /**
  * Connection options from configuration. Every write waits for MONGODB_WRITE_CONCERN (`majority` by
  * default, so on a replica set an acknowledged ledger write survives a failover) and is retried once
  * after a failover when MONGODB_RETRY_WRITES holds. Reads go to the primary; only the read views
- * ask for MONGODB_READ_PREFERENCE (readViewOptions), so that the ledger's writers read their writes.
+ * ask for MONGODB_READ_PREFERENCE (`.read(config.mongo.readViewPreference)`), so that the ledger's writers read their writes.
  */
 export function mongoConnectionOptions(config: AppConfig): MongooseModuleOptions {
   return {
@@ -17,9 +16,4 @@ export function mongoConnectionOptions(config: AppConfig): MongooseModuleOptions
     retryReads: true,
     writeConcern: { w: config.mongo.writeConcern },
   };
-}
-
-/** Options of a read-view query (driver calls): where it may read from. */
-export function readViewOptions(config: AppConfig): { readPreference: ReadPreferenceMode } {
-  return { readPreference: config.mongo.readViewPreference };
 }

@@ -10,6 +10,7 @@ import {
   READ_STATUSES,
   SENT_STATUSES,
 } from './delivery-outcome';
+import { AppConfig, ReadPreferenceMode } from '../config';
 import { findPage, NEWEST_FIRST } from '../core/find-page';
 import { deleteOldestBatch } from '../core/delete-older-than';
 import { isOnlyDuplicateKeys } from '../core/mongo-errors';
@@ -156,8 +157,15 @@ const countWhereStatusIn = (statuses: readonly MessageStatus[]): AccumulatorOper
 export class MessageLogRepository {
   private readonly ledger: mongo.Collection<MessageLogRecord>;
 
-  constructor(@InjectModel(MessageLog.name) private readonly messageLogs: Model<MessageLog>) {
+  /** Where the read views read from (MONGODB_READ_PREFERENCE); the writers' own reads stay on the primary. */
+  private readonly readViewPreference: ReadPreferenceMode;
+
+  constructor(
+    @InjectModel(MessageLog.name) private readonly messageLogs: Model<MessageLog>,
+    config: AppConfig,
+  ) {
     this.ledger = nativeCollection<MessageLog, MessageLogRecord>(messageLogs);
+    this.readViewPreference = config.mongo.readViewPreference;
   }
 
   // ---------------------------------------------------------------------------------------
@@ -331,7 +339,7 @@ export class MessageLogRepository {
   async listForScope(scope: MessageLogScope, page: PageRequest): Promise<PageResult<MessageLogRecord>> {
     const filter: FilterQuery<MessageLog> = { client_id: new Types.ObjectId(scope.clientId) };
     if (scope.sessionId) filter.session_id = new Types.ObjectId(scope.sessionId);
-    return findPage<MessageLog, MessageLogRecord>(this.messageLogs, filter, page);
+    return findPage<MessageLog, MessageLogRecord>(this.messageLogs, filter, page, this.readViewPreference);
   }
 
   /** One entry, only if it belongs to the client; another client's id reads as missing. */
@@ -339,6 +347,7 @@ export class MessageLogRepository {
     if (!isValidObjectId(id)) return null;
     return this.messageLogs
       .findOne({ _id: new Types.ObjectId(id), client_id: new Types.ObjectId(clientId) })
+      .read(this.readViewPreference)
       .lean<MessageLogRecord>()
       .exec();
   }
@@ -360,6 +369,7 @@ export class MessageLogRepository {
       .find(filter)
       .sort(towardsNewer ? OLDEST_FIRST : NEWEST_FIRST)
       .limit(limit + 1)
+      .read(this.readViewPreference)
       .lean<MessageLogRecord[]>()
       .exec();
     const items = found.slice(0, limit);
@@ -396,6 +406,7 @@ export class MessageLogRepository {
           },
         },
       ])
+      .read(this.readViewPreference)
       .exec();
     const counts = result?.counts[0] ?? { totalMessages: 0, sentCount: 0, deliveredCount: 0, readCount: 0, failedCount: 0 };
     return { counts, items: result?.page ?? [] };

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { FilterQuery, isValidObjectId, Model, mongo, ProjectionType, SortOrder, Types } from 'mongoose';
+import { AppConfig, ReadPreferenceMode } from '../config';
 import { deleteOldestBatch } from '../core/delete-older-than';
 import { isOnlyDuplicateKeys } from '../core/mongo-errors';
 import { nativeCollection } from '../core/native-collection';
@@ -112,8 +113,15 @@ export interface WhatsappLogListRequest {
 export class WhatsappLogRepository {
   private readonly collection: mongo.Collection<WhatsappLogRecord>;
 
-  constructor(@InjectModel(WhatsappLog.name) private readonly logs: Model<WhatsappLog>) {
+  /** Where the WhatsApp log API reads from (MONGODB_READ_PREFERENCE); the pipeline's own reads stay on the primary. */
+  private readonly readViewPreference: ReadPreferenceMode;
+
+  constructor(
+    @InjectModel(WhatsappLog.name) private readonly logs: Model<WhatsappLog>,
+    config: AppConfig,
+  ) {
     this.collection = nativeCollection<WhatsappLog, WhatsappLogRecord>(logs);
+    this.readViewPreference = config.mongo.readViewPreference;
   }
 
   // ---------------------------------------------------------------------------------------
@@ -271,15 +279,16 @@ export class WhatsappLogRepository {
         .sort(sort)
         .skip(request.skip)
         .limit(request.limit)
+        .read(this.readViewPreference)
         .lean<WhatsappLogView[]>()
         .exec(),
-      this.logs.countDocuments(filter).exec(),
+      this.logs.countDocuments(filter).read(this.readViewPreference).exec(),
     ]);
     return { items, total };
   }
 
   async countForClient(clientId: string, conditions: readonly FieldCondition[]): Promise<number> {
-    return this.logs.countDocuments(this.clientFilter(clientId, conditions)).exec();
+    return this.logs.countDocuments(this.clientFilter(clientId, conditions)).read(this.readViewPreference).exec();
   }
 
   /** The log only if it belongs to the client; another client's id reads as missing. */
@@ -287,6 +296,7 @@ export class WhatsappLogRepository {
     if (!isValidObjectId(id)) return null;
     return this.logs
       .findOne({ _id: new Types.ObjectId(id), projectId: new Types.ObjectId(clientId) }, this.projection(select))
+      .read(this.readViewPreference)
       .lean<WhatsappLogView>()
       .exec();
   }
