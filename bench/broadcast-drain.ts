@@ -15,11 +15,12 @@ import { getConnectionToken, getModelToken } from '@nestjs/mongoose';
 import { NestFactory } from '@nestjs/core';
 import Bull from 'bull';
 import Redis from 'ioredis';
-import { Connection, Model, Types } from 'mongoose';
+import { Connection, Model, mongo, Types } from 'mongoose';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { ChildProcess, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { cpus } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TenancyService } from '../src/auth/tenancy.service';
@@ -40,12 +41,15 @@ const SCENARIOS = (process.env.SCENARIOS ?? 'off:1,off:2,on:1,on:2').split(',').
   return { statusReports: reports === 'on', workers: Number(workers) };
 });
 const DRAIN_TIMEOUT_MS = 10 * 60_000;
+/** Where the latest results go, machine-readable (read by bench/capacity.ts). */
+const RESULTS_FILE = process.env.BENCH_RESULTS_FILE ?? join(__dirname, 'results', 'broadcast-drain.json');
 /** Delay of the sandbox's delivered and read reports when they are on. */
 const STATUS_DELAY_MS = '20';
 
 interface Measured {
   seconds: number;
   mongoCommands: Record<string, number>;
+  mongoDocumentWrites: number;
   redisCommands: number;
   cpuMs: number;
 }
@@ -104,7 +108,8 @@ async function measure(workers: ChildProcess[], redis: Redis, work: () => Promis
   await Promise.all(workers.map((worker) => new Promise((resolve) => worker.once('exit', resolve).send('stop'))));
   const mongoCommands: Record<string, number> = {};
   for (const report of reports) for (const [name, count] of Object.entries(report.mongoCommands)) mongoCommands[name] = (mongoCommands[name] ?? 0) + count;
-  return { seconds, mongoCommands, redisCommands, cpuMs: reports.reduce((sum, report) => sum + report.cpuMs, 0) };
+  const mongoDocumentWrites = reports.reduce((sum, report) => sum + (report.mongoDocumentWrites ?? 0), 0);
+  return { seconds, mongoCommands, mongoDocumentWrites, redisCommands, cpuMs: reports.reduce((sum, report) => sum + report.cpuMs, 0) };
 }
 
 async function bareBull(redisUrl: string, redis: Redis, workerCount: number): Promise<Measured> {
@@ -132,6 +137,25 @@ async function bareBull(redisUrl: string, redis: Redis, workerCount: number): Pr
   } finally {
     await queue.close();
   }
+}
+
+/**
+ * Average stored size (BSON) of the broadcast's message logs and of its WhatsApp logs, and WhatsApp
+ * logs per message, from up to 1,000 of each; indexes not included (see docs/capacity.md).
+ */
+async function storedBytes(connection: Connection, broadcastId: Types.ObjectId): Promise<Record<string, number>> {
+  const average = async (collection: string, filter: Record<string, unknown>): Promise<number> => {
+    const documents = await connection.collection(collection).find(filter).limit(1000).toArray();
+    const total = documents.reduce((sum, document) => sum + mongo.BSON.calculateObjectSize(document), 0);
+    return documents.length > 0 ? Math.round(total / documents.length) : 0;
+  };
+  const messages = await connection.collection('message_logs').countDocuments({ broadcast_id: broadcastId });
+  const calls = await connection.collection('whatsapp_logs').countDocuments({ broadcastId });
+  return {
+    bytesPerMessageLog: await average('message_logs', { broadcast_id: broadcastId }),
+    bytesPerWhatsappLog: await average('whatsapp_logs', { broadcastId }),
+    whatsappLogsPerMessage: messages > 0 ? Number((calls / messages).toFixed(2)) : 0,
+  };
 }
 
 async function main(): Promise<void> {
@@ -164,6 +188,7 @@ async function main(): Promise<void> {
       const baseline = await bareBull(redisUrl, redis, workers);
       const env = { ...process.env, ...shared, MONGODB_URI: monitored.toString(), SANDBOX_STATUS_DELAY_MS: statusReports ? STATUS_DELAY_MS : '0' };
       let sendSeconds = 0;
+      let broadcastId = new Types.ObjectId();
       const service = await measure(
         Array.from({ length: workers }, () => spawn('drain-worker.ts', env)),
         redis,
@@ -172,6 +197,7 @@ async function main(): Promise<void> {
           const body = { send_type: 'individual', to: recipients(RECIPIENTS, index).join(','), message: { text: 'bench' } } as CreateBroadcastDto;
           const broadcast = await api.get(BroadcastService).create(clientId, session.session_id, body);
           const id = broadcast._id.toHexString();
+          broadcastId = broadcast._id;
           while ((await api.get(BroadcastRepository).findStatus(id)) === 'sending') {
             if (performance.now() - started > DRAIN_TIMEOUT_MS) throw new Error(`broadcast ${id} still sending after ${DRAIN_TIMEOUT_MS} ms`);
             await sleep(50);
@@ -192,6 +218,8 @@ async function main(): Promise<void> {
         ratioToBareBull: Number((sendsPerSecond / bullJobsPerSecond).toFixed(2)),
         mongoCommandsPerRecipient: Number((mongoTotal / RECIPIENTS).toFixed(3)),
         mongoCommands: service.mongoCommands,
+        mongoDocumentWritesPerRecipient: Number((service.mongoDocumentWrites / RECIPIENTS).toFixed(2)),
+        ...(await storedBytes(api.get<Connection>(getConnectionToken()), broadcastId)),
         redisCommandsPerRecipient: Number((service.redisCommands / RECIPIENTS).toFixed(1)),
         bareBullRedisCommandsPerJob: Number((baseline.redisCommands / RECIPIENTS).toFixed(1)),
         workerCpuMsPerRecipient: Number((service.cpuMs / RECIPIENTS).toFixed(3)),
@@ -199,7 +227,12 @@ async function main(): Promise<void> {
       });
       process.stderr.write(`${JSON.stringify(rows[rows.length - 1])}\n`);
     }
-    process.stdout.write(`${JSON.stringify({ machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version }, concurrency: Number(CONCURRENCY), rows }, null, 2)}\n`);
+    const report = { date: new Date().toISOString().slice(0, 10), machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version }, concurrency: Number(CONCURRENCY), rows };
+    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    // The latest run, machine-readable, for `npm run capacity` (docs/capacity.md).
+    mkdirSync(dirname(RESULTS_FILE), { recursive: true });
+    writeFileSync(RESULTS_FILE, `${JSON.stringify(report, null, 2)}\n`);
+    process.stderr.write(`Results written to ${RESULTS_FILE}\n`);
   } finally {
     await api.get<Connection>(getConnectionToken()).dropDatabase().catch(() => undefined);
     await api.close();
