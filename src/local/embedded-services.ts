@@ -27,7 +27,8 @@ export async function startEmbeddedServices(env: NodeJS.ProcessEnv = process.env
   const stops: StopEmbedded[] = [];
   env.CREDENTIALS_ENCRYPTION_KEY ||= localEncryptionKey();
 
-  if (!env.REDIS_URL) {
+  // Sentinels name their own master: nothing to embed then.
+  if (!env.REDIS_URL && !env.REDIS_SENTINELS) {
     const redis = await RedisServerProcess.start({ dataDir: join(LOCAL_DATA_DIR, 'redis') });
     env.REDIS_URL = redis.url;
     stops.push(() => redis.stop());
@@ -51,7 +52,7 @@ export async function startEmbeddedServices(env: NodeJS.ProcessEnv = process.env
       );
     }
   }
-  const services: LocalServices = { MONGODB_URI: env.MONGODB_URI, REDIS_URL: env.REDIS_URL };
+  const services: LocalServices = { MONGODB_URI: env.MONGODB_URI, REDIS_URL: env.REDIS_URL ?? '' };
   writeFileSync(SERVICES_FILE, JSON.stringify(services, null, 2));
   return async () => {
     rmSync(SERVICES_FILE, { force: true });
