@@ -186,7 +186,7 @@ describe('MessageSender', () => {
   });
 
   it('records only the outcome when every part was accepted before, and writes again the WhatsApp logs a dying worker left out', async () => {
-    const earlier = entry({ attempts: 2, provider_message_ids: ['wamid.only'], cost_in_usd_cents: 3 } as Partial<MessageLogRecord>);
+    const earlier = entry({ attempts: 2, provider_message_ids: ['wamid.only'], cost_in_usd_cents: 3 });
     ledger.claim.mockResolvedValue({ entry: earlier, held: true, acceptedBefore: [] });
     expect(await sender.send(claim, { lastAttempt: false })).toEqual({ status: 'sent' });
     expect(provider.send).not.toHaveBeenCalled();

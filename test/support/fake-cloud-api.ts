@@ -55,7 +55,7 @@ export function graphError(code: number, message: string, status = 400, details?
 export class FakeCloudApi {
   readonly requests: RecordedRequest[] = [];
   /** Every message the fake accepted: the recipient and the id it answered. */
-  readonly accepted: Array<{ to: string; id: string }> = [];
+  readonly accepted: Array<{ to: string; id: string; at: number }> = [];
   private readonly scripts: Record<Edge, ScriptedResponse[]> = { messages: [], media: [] };
   private readonly sockets = new Set<Socket>();
   private messageCount = 0;
@@ -138,7 +138,7 @@ export class FakeCloudApi {
     const to = typeof recorded.json?.to === 'string' ? recorded.json.to : '';
     const id = `wamid.fake${++this.messageCount}`;
     // Sent from here on, as on WhatsApp: whether the caller lives to read the answer does not matter.
-    this.accepted.push({ to, id });
+    this.accepted.push({ to, id, at: Date.now() });
     return this.answer(response, {
       status: 200,
       delayMs: this.latencyMs,
