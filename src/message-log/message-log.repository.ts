@@ -195,7 +195,8 @@ export class MessageLogRepository {
   // ---------------------------------------------------------------------------------------
 
   /**
-   * Claims entries for one send attempt each, in one bulk write. An attempt gets its entry's
+   * Claims entries for one send attempt each, in one bulk write (and a second when a broadcast
+   * recipient's entry existed already: a re-run). An attempt gets its entry's
    * lease when no other attempt holds it (never leased, released, or lapsed): a broadcast
    * recipient's entry is created leased and in `sending` (or found, when a job runs again), an
    * existing entry moves from `queued` to `sending`. Entries this call created are answered as
@@ -213,11 +214,9 @@ export class MessageLogRepository {
         const messageUid = broadcastRecipientMessageUid(claim.entry.broadcastId, claim.entry.recipient);
         const record = { ...this.newRecord({ ...claim.entry, messageUid }, at, 'sending'), claim: lease };
         created.set(index, { operation: operations.length, record });
-        // An existing entry (a re-run) is matched and left as it is by the upsert, then leased by the
-        // update after it when free (a new one is leased already, so that update never matches it).
+        // An existing entry (a re-run) is matched and left as it is; it is leased below.
         const { message_uid: _fromFilter, ...onInsert } = record;
         operations.push({ updateOne: { filter: { message_uid: messageUid }, update: { $setOnInsert: onInsert }, upsert: true } });
-        operations.push({ updateOne: { filter: { message_uid: messageUid, status: { $in: UNSENT_STATUSES }, ...unleasedAt(at) }, update: take } });
       } else if (isValidObjectId(claim.id)) {
         const _id = oid(claim.id);
         operations.push({ updateOne: { filter: { _id, status: 'queued' }, update: { $set: { status: 'sending', 'status_times.sendingAt': at, updatedAt: at } } } });
@@ -229,6 +228,19 @@ export class MessageLogRepository {
       const mine = created.get(index);
       return mine && inserted.has(mine.operation) ? { entry: mine.record, created: true, held: true } : null;
     });
+    // Broadcast recipients whose entry existed (re-runs, rare): a second bulk write leases the free ones.
+    const reruns = claims.flatMap((claim, index) => (claim.kind === 'broadcast-recipient' && answers[index] === null ? [claim] : []));
+    if (reruns.length > 0) {
+      await this.ledger.bulkWrite(
+        reruns.map((claim) => ({
+          updateOne: {
+            filter: { message_uid: broadcastRecipientMessageUid(claim.entry.broadcastId, claim.entry.recipient), status: { $in: UNSENT_STATUSES }, ...unleasedAt(at) },
+            update: { $set: { claim: { token: claim.lease.token, expires_at: claim.lease.expiresAt }, updatedAt: at }, $inc: { attempts: 1 } },
+          },
+        })),
+        { ordered: false },
+      );
+    }
     const unread = claims.filter((_claim, index) => answers[index] === null);
     if (unread.length === 0) return answers;
     const ids = unread.flatMap((claim) => (claim.kind === 'entry' && isValidObjectId(claim.id) ? [oid(claim.id)] : []));
