@@ -7,9 +7,19 @@ import { BullConnections } from '../core/bull-connections';
 import { SEND_BACKOFF_STRATEGY, sendBackoff } from './send-backoff';
 import { SEND_QUEUE, SendJobData } from './sending.jobs';
 
-/** Settings of every send queue. */
-export function sendQueueSettings(): AdvancedSettings {
-  return { backoffStrategies: { [SEND_BACKOFF_STRATEGY]: sendBackoff } };
+/**
+ * Settings of every send queue. A worker holds each job for WORKER_LOCK_DURATION_MS, renewed at half of it;
+ * every WORKER_STALLED_INTERVAL_MS it takes back the jobs of workers that died. A message's
+ * claim (see MessageSender) lasts as long as the lock, so a job taken back from a live but
+ * stalled worker finds the claim and waits instead of sending the message a second time.
+ */
+export function sendQueueSettings(config: AppConfig): AdvancedSettings {
+  return {
+    backoffStrategies: { [SEND_BACKOFF_STRATEGY]: sendBackoff },
+    lockDuration: config.worker.lockDurationMs,
+    lockRenewTime: Math.floor(config.worker.lockDurationMs / 2),
+    stalledInterval: config.worker.stalledIntervalMs,
+  };
 }
 
 /** Name of a send queue: the first keeps the historical name, so one shard (the default) is the queue of old. */
@@ -38,7 +48,7 @@ export class SendQueueShards implements OnApplicationShutdown {
   constructor(@InjectQueue(SEND_QUEUE) first: Queue<SendJobData>, config: AppConfig, connections: BullConnections) {
     const others = Array.from({ length: config.redis.sendQueueShards - 1 }, (_unused, index) => {
       const name = sendQueueName(index + 1);
-      return new Bull<SendJobData>(name, { ...connections.queueOptions(name), settings: sendQueueSettings() });
+      return new Bull<SendJobData>(name, { ...connections.queueOptions(name), settings: sendQueueSettings(config) });
     });
     this.queues = [first, ...others];
   }
