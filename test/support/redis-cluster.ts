@@ -142,8 +142,9 @@ export class LocalRedisSentinel {
 
   static async start(): Promise<LocalRedisSentinel> {
     const directory = mkdtempSync(join(tmpdir(), 'wa-redis-sentinel-'));
-    const master = await RedisServerProcess.start();
-    const replica = await RedisServerProcess.start({ extraArgs: ['--replicaof', '127.0.0.1', String(master.port)] });
+    // Their own folder: a full resynchronisation writes an RDB file into the working directory otherwise.
+    const master = await RedisServerProcess.start({ extraArgs: ['--dir', directory] });
+    const replica = await RedisServerProcess.start({ extraArgs: ['--dir', directory, '--replicaof', '127.0.0.1', String(master.port)] });
     const configFile = join(directory, 'sentinel.conf');
     // Quorum 1 and short timeouts: one sentinel decides, and a failover takes a few seconds.
     writeFileSync(
