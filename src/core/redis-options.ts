@@ -1,15 +1,10 @@
 import type { RedisOptions } from 'ioredis';
+import { redisTopology } from '../config/redis-topology';
+import { serverOptions } from './redis-connection';
 
-/** Turns REDIS_URL into the options object Bull and ioredis both accept. */
+/** Options of one Redis server from its URL, for scripts and specs that talk to one server directly. */
 export function redisOptionsFromUrl(url: string): RedisOptions {
-  const parsed = new URL(url);
-  const db = parsed.pathname.replace(/^\//, '');
-  return {
-    host: parsed.hostname,
-    port: parsed.port ? Number(parsed.port) : 6379,
-    username: parsed.username ? decodeURIComponent(parsed.username) : undefined,
-    password: parsed.password ? decodeURIComponent(parsed.password) : undefined,
-    db: db ? Number(db) : 0,
-    tls: parsed.protocol === 'rediss:' ? {} : undefined,
-  };
+  const topology = redisTopology({ REDIS_URL: url, REDIS_SENTINEL_NAME: 'mymaster' });
+  if (topology.mode !== 'single') throw new Error('redisOptionsFromUrl takes the URL of one Redis server');
+  return serverOptions(topology);
 }
