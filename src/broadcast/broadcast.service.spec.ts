@@ -2,7 +2,7 @@ import { Test } from '@nestjs/testing';
 import { Types } from 'mongoose';
 import { AppConfig } from '../config';
 import { MessageLogRepository } from '../message-log/message-log.repository';
-import { MessageContentValidator } from '../message/message-content.validator';
+import { MessageContentValidator } from '../message-content/message-content.validator';
 import { BroadcastSendJobs } from './broadcast-send-jobs';
 import { BroadcastStopSignal } from './broadcast-stop.signal';
 import { BroadcastQueue } from './broadcast.queue';

@@ -12,4 +12,4 @@ const sendQueue = BullModule.registerQueue({ name: SEND_QUEUE, settings: { backo
   providers: [SendQueue],
   exports: [SendQueue, sendQueue],
 })
-export class SendQueueModule {}
+export class SendingDataModule {}
