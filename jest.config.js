@@ -1,5 +1,6 @@
-// Three tiers: unit specs beside the code; repository specs in test/repositories/, each repository against
-// MongoDB directly; e2e suites in test/ that boot the app in-process.
+// Four tiers: unit specs beside the code; repository specs in test/repositories/, each repository against
+// MongoDB directly; e2e suites in test/ that boot the app in-process; and the chaos suite in test/chaos/
+// that runs the built API and workers as processes and kills them.
 const moduleNameMapper = {
   '^@app/common(|/.*)$': '<rootDir>/libs/common/src$1',
   '^@app/whatsapp(|/.*)$': '<rootDir>/libs/whatsapp/src$1',
@@ -36,5 +37,6 @@ module.exports = {
       roots: ['<rootDir>/test'],
       testRegex: '\\.e2e-spec\\.ts$',
     },
+    { ...common, displayName: 'chaos', rootDir: __dirname, roots: ['<rootDir>/test/chaos'], testRegex: '\\.chaos-spec\\.ts$' },
   ],
 };
