@@ -75,9 +75,9 @@ describeWithMongo('WhatsappLogRepository (MongoDB)', () => {
     expect(await logs.advanceStatus('wamid.f1', 'read')).toMatchObject({ status: 'read' });
     expect(await logs.advanceStatus('wamid.f1', 'delivered')).toBeNull();
     expect(await logs.advanceStatus('wamid.f1', 'failed', { statusMessage: 'late', errorCode: '1' })).toBeNull();
-    expect(await logs.setCostOnce('wamid.f1', 0.77)).toMatchObject({ messageLogId: new Types.ObjectId(accepted.messageLogId!) });
-    expect(await logs.setCostOnce('wamid.f1', 0.77)).toBeNull();
-    expect(await logs.findByWhatsAppMessageId('wamid.f1')).toMatchObject({ status: 'read', whatsAppCostInUSDCents: 0.77 });
+    await logs.setCostsOnce([{ whatsAppMessageId: 'wamid.f1', costInUsdCents: 0.77 }]);
+    await logs.setCostsOnce([{ whatsAppMessageId: 'wamid.f1', costInUsdCents: 6.04 }]);
+    expect(await logs.findByWhatsAppMessageId('wamid.f1')).toMatchObject({ status: 'read', whatsAppCostInUSDCents: 0.77, messageLogId: new Types.ObjectId(accepted.messageLogId!) });
   });
 
   it("answers each message's furthest delivery: read over delivered over failed, with the failure's code and message apart", async () => {
