@@ -44,4 +44,4 @@ function throttlerOptions(config: AppConfig, redis: RedisClient, reflector: Refl
   providers: [RateLimitGuard, AuthFailureLimiter],
   exports: [RateLimitGuard, AuthFailureLimiter],
 })
-export class RateLimitModule {}
+export class RateLimitHttpModule {}

@@ -12,4 +12,4 @@ const sendQueue = registerQueue(SEND_QUEUE, sendQueueSettings);
   providers: [SendQueue, SendQueueShards],
   exports: [SendQueue, SendQueueShards, sendQueue],
 })
-export class SendQueueModule {}
+export class SendingDataModule {}
