@@ -10,6 +10,8 @@ import { CoreModule } from './core/core.module';
 import { HealthModule } from './health/health.module';
 import { MultipartRoutesInterceptor } from './http';
 import { MessageModule } from './message/message.module';
+import { MetricsHttpModule } from './metrics';
+import { QueueDashboardModule } from './queue-dashboard/queue-dashboard.module';
 import { MessageLogApiModule } from './message-log/message-log.module';
 import { WebhookModule } from './webhook/webhook.module';
 import { WhatsappLogModule } from './whatsapp-log/whatsapp-log.module';
@@ -25,6 +27,8 @@ export const API_FEATURES: Array<Type | DynamicModule> = [
   MessageModule,
   WebhookModule,
   MessageLogApiModule,
+  MetricsHttpModule,
+  QueueDashboardModule,
 ];
 
 /** The strict validation pipe, the envelope-aware exception filter and the multipart check, for every HTTP app (tests too). */

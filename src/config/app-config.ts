@@ -22,6 +22,8 @@ export class AppConfig {
   };
   /** GET /metrics: the bearer token it needs (null: none), the worker's port, the queue sampling period. */
   readonly metrics: { token: string | null; workerPort: number; queueSampleMs: number };
+  /** Clients whose owner/admin keys may open /admin/queues: their ids, `*` for any, or none. */
+  readonly queueDashboard: { clients: readonly string[] | '*' };
   readonly mongo: { uri: string };
   readonly redis: { url: string; queuePrefix: string };
   readonly security: { credentialsEncryptionKey: Buffer };
@@ -62,6 +64,10 @@ export class AppConfig {
       token: variables.METRICS_TOKEN ?? null,
       workerPort: variables.METRICS_PORT,
       queueSampleMs: variables.METRICS_QUEUE_SAMPLE_MS,
+    };
+    const dashboardClients = (variables.QUEUE_DASHBOARD_CLIENTS ?? '').trim();
+    this.queueDashboard = {
+      clients: dashboardClients === '*' ? '*' : dashboardClients.split(',').map((id) => id.trim()).filter(Boolean),
     };
     this.mongo = { uri: variables.MONGODB_URI };
     this.redis = { url: variables.REDIS_URL, queuePrefix: variables.QUEUE_PREFIX };

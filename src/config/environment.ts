@@ -259,6 +259,17 @@ export class EnvironmentVariables {
   @Max(65535)
   METRICS_PORT = 9464;
 
+  /**
+   * Clients whose owner and admin keys may open the queue dashboard (/admin/queues), comma-separated
+   * ids, or `*` for every client's. Its jobs carry every client's recipients and messages, so on a
+   * shared deployment this is the operator's own client; unset, nobody may open it.
+   */
+  @IsOptional()
+  @Matches(/^(\*|[0-9a-f]{24}(\s*,\s*[0-9a-f]{24})*)$/, {
+    message: 'QUEUE_DASHBOARD_CLIENTS must be * or comma-separated client ids (24 hex characters each, as `client:list` prints them)',
+  })
+  QUEUE_DASHBOARD_CLIENTS?: string;
+
   /** How often each process reads its queues' job counts for the metrics. */
   @Type(() => Number)
   @IsInt()
