@@ -4,13 +4,16 @@ import { AppMetrics } from './app-metrics';
 /** Label of requests no route matched (404s, bodies refused before routing): never their raw paths. */
 export const UNMATCHED_ROUTE = 'unmatched';
 
+/** A route that matches any path (Nest's not-found handler, `/{*path}`) matched nothing in particular. */
+const CATCH_ALL = /^\/?(\{\*\w*\}|\*\w*)$/;
+
 /**
  * The route pattern a request matched (`/broadcast/:id`, `/admin/queues/*` inside a mounted router),
  * so that label values stay as few as the routes, whatever ids the paths carry.
  */
 export function routeLabel(request: Request): string {
   const pattern: unknown = (request.route as { path?: unknown } | undefined)?.path;
-  if (typeof pattern === 'string') return `${request.baseUrl}${pattern}` || '/';
+  if (typeof pattern === 'string' && !CATCH_ALL.test(pattern)) return `${request.baseUrl}${pattern}` || '/';
   if (request.baseUrl) return `${request.baseUrl}/*`;
   return UNMATCHED_ROUTE;
 }

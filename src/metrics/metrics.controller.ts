@@ -32,6 +32,8 @@ export class MetricsController {
       throw new UnauthorizedException('GET /metrics needs Authorization: Bearer <METRICS_TOKEN>');
     }
     const { contentType, body } = await this.metrics.exposition();
-    response.type(contentType).send(body);
+    // Exactly prom-client's content type (Express would reorder its parameters).
+    response.setHeader('Content-Type', contentType);
+    response.end(body);
   }
 }
