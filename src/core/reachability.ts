@@ -44,7 +44,7 @@ async function mongoProblem(uri: string): Promise<string | null> {
     await connection.db?.admin().ping();
     return null;
   } catch (error) {
-    return oneLine(error);
+    return oneLine(serverError(error) ?? error);
   } finally {
     await connection.close(true).catch(() => undefined);
   }
@@ -71,6 +71,17 @@ async function redisProblem(url: string): Promise<string | null> {
   } finally {
     redis.disconnect();
   }
+}
+
+/** Why the driver could not select a server (ECONNREFUSED, ENOTFOUND, authentication), when it recorded a reason. */
+function serverError(error: unknown): unknown {
+  const servers: unknown = (error as { reason?: { servers?: unknown } } | null)?.reason?.servers;
+  if (!(servers instanceof Map)) return undefined;
+  for (const description of servers.values()) {
+    const cause: unknown = (description as { error?: unknown } | null)?.error;
+    if (cause) return cause;
+  }
+  return undefined;
 }
 
 /** The first line of an error's message, without the driver's topology dump. */
