@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import request from 'supertest';
 import { AppMetrics, WorkerMetricsServer } from '../src/metrics';
 import { QueueSampler } from '../src/metrics/queue-sampler';
@@ -80,6 +82,20 @@ describeWithMongo('GET /metrics (e2e)', () => {
     }
     expect(sample(text, 'process_cpu_user_seconds_total')).toBeGreaterThan(0);
     expect(sample(text, 'nodejs_eventloop_lag_seconds')).toBeGreaterThanOrEqual(0);
+  });
+
+  it('serves every metric the Grafana dashboard in deploy/grafana queries', async () => {
+    const dashboard = readFileSync(join(__dirname, '..', 'deploy', 'grafana', 'whatsapp-backend.json'), 'utf8');
+    const queried = new Set([...dashboard.matchAll(/\b((?:whatsapp|process|nodejs)_[a-z0-9_]+)/g)].map(([, name]) => name));
+    const text = await scrape();
+    // Declared metrics (with or without samples yet), histograms with their series.
+    const served = new Set(
+      [...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].flatMap(([, name, type]) =>
+        type === 'histogram' ? [`${name}_bucket`, `${name}_sum`, `${name}_count`] : [name],
+      ),
+    );
+    expect([...queried].filter((name) => !served.has(name))).toEqual([]);
+    expect(queried.size).toBeGreaterThan(8);
   });
 
   it('counts event-webhook deliveries by outcome, through the recording method other features call', async () => {

@@ -14,7 +14,7 @@ export const QUEUE_DASHBOARD_PATH = '/admin/queues';
  * Bull Board at /admin/queues, over every queue this process registered. It is Express, outside
  * Nest's guards, so access is checked here first (QueueDashboardAccess). Retrying or removing a job
  * there never breaks the ledger: MongoDB holds each message's state and the sweep re-enqueues a
- * pending recipient whose job vanished (src/queue-dashboard/README.md).
+ * pending recipient whose job vanished (README, "Operations").
  */
 export function useQueueDashboard(app: NestExpressApplication): void {
   const access = app.get(QueueDashboardAccess);
