@@ -33,8 +33,8 @@ describeWithMongo('Queue dashboard at /admin/queues (e2e)', () => {
         QUEUE_DASHBOARD_CLIENTS: operator.clientId,
         SESSION_RATE_LIMIT_PER_SECOND: '5',
         BROADCAST_PROGRESS_FLUSH_MS: '20',
-        BROADCAST_SWEEP_INTERVAL_MS: '300',
-        BROADCAST_SWEEP_PENDING_MS: '1000',
+        SWEEP_INTERVAL_MS: '300',
+        SWEEP_PENDING_AGE_MS: '1000',
       },
     });
   });

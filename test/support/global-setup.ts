@@ -13,7 +13,7 @@ const MONGO_START_TIMEOUT_MS = 60_000;
 
 /**
  * Once per test project that runs (the unit project has none): Redis from REDIS_URL or a
- * redis-server started on a free port; for the e2e project also MongoDB from MONGODB_URI or
+ * redis-server started on a free port; for the e2e and chaos projects also MongoDB from MONGODB_URI or
  * mongodb-memory-server. When no MongoDB can be had, the MongoDB-backed suites skip, and this
  * prints one line saying why; likewise the browser suites when Chromium cannot start. What an
  * earlier project's setup started is reused.
@@ -23,7 +23,7 @@ export default async function globalSetup(_globalConfig: Config.GlobalConfig, pr
     globalThis.__TEST_REDIS__ = await RedisServerProcess.start();
     process.env.REDIS_URL = globalThis.__TEST_REDIS__.url;
   }
-  if (project.displayName?.name !== 'e2e') return;
+  if (project.displayName?.name === 'redis') return;
   const browserSkipReason = browserUnavailableReason();
   if (browserSkipReason) {
     process.env[BROWSER_SKIP_REASON_VARIABLE] = browserSkipReason;
