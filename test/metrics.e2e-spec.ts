@@ -1,6 +1,9 @@
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import request from 'supertest';
+import type { AppConfig } from '../src/config';
 import { AppMetrics, WorkerMetricsServer } from '../src/metrics';
 import { QueueSampler } from '../src/metrics/queue-sampler';
 import { BroadcastBody } from './support/broadcasts';
@@ -148,5 +151,19 @@ describeWithMongo('GET /metrics with METRICS_TOKEN, and the worker\'s metrics po
     const served = await worker.get('/metrics').set('Authorization', `Bearer ${TOKEN}`).expect(200);
     expect(served.text).toContain('# TYPE whatsapp_queue_jobs gauge');
     await worker.get('/other').set('Authorization', `Bearer ${TOKEN}`).expect(404);
+  });
+
+  it('refuses to start on a METRICS_PORT that was set and is taken, saying what to do', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, resolve));
+    try {
+      const port = (taken.address() as AddressInfo).port;
+      const config = { ...t.config, metrics: { ...t.config.metrics, workerPort: port } } as AppConfig;
+      await expect(new WorkerMetricsServer(t.app.get(AppMetrics), config).listen()).rejects.toThrow(
+        `METRICS_PORT ${port} is already in use (another worker on this machine?): give each worker its own METRICS_PORT, or 0 for any free port`,
+      );
+    } finally {
+      taken.close();
+    }
   });
 });

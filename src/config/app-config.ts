@@ -20,8 +20,8 @@ export class AppConfig {
     keepAliveTimeoutMs: number;
     headersTimeoutMs: number;
   };
-  /** GET /metrics: the bearer token it needs (null: none), the worker's port, the queue sampling period. */
-  readonly metrics: { token: string | null; workerPort: number; queueSampleMs: number };
+  /** GET /metrics: the bearer token it needs (null: none), the worker's port (null: not set), the queue sampling period. */
+  readonly metrics: { token: string | null; workerPort: number | null; queueSampleMs: number };
   /** Clients whose owner/admin keys may open /admin/queues: their ids, `*` for any, or none. */
   readonly queueDashboard: { clients: readonly string[] | '*' };
   readonly mongo: { uri: string };
@@ -62,7 +62,7 @@ export class AppConfig {
     };
     this.metrics = {
       token: variables.METRICS_TOKEN ?? null,
-      workerPort: variables.METRICS_PORT,
+      workerPort: variables.METRICS_PORT ?? null,
       queueSampleMs: variables.METRICS_QUEUE_SAMPLE_MS,
     };
     const dashboardClients = (variables.QUEUE_DASHBOARD_CLIENTS ?? '').trim();

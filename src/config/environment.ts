@@ -278,12 +278,16 @@ export class EnvironmentVariables {
   @Matches(/^\S{16,}$/, { message: 'METRICS_TOKEN must be at least 16 characters without spaces' })
   METRICS_TOKEN?: string;
 
-  /** Port of the worker's own GET /metrics (the API serves it on PORT). */
+  /**
+   * Port of the worker's own GET /metrics (the API serves it on PORT); 0 for any free port. Unset:
+   * 9464, or any free port when another worker on the machine holds 9464.
+   */
+  @IsOptional()
   @Type(() => Number)
   @IsInt()
   @Min(0)
   @Max(65535)
-  METRICS_PORT = 9464;
+  METRICS_PORT?: number;
 
   /**
    * Clients whose owner and admin keys may open the queue dashboard (/admin/queues), comma-separated
