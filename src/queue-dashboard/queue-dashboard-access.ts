@@ -1,4 +1,4 @@
-import { ForbiddenException, HttpException, Injectable, UnauthorizedException } from '@nestjs/common';
+import { ForbiddenException, Injectable, UnauthorizedException } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { AuthService, PresentedKey } from '../auth/auth.service';
 import { presentedKeys } from '../auth/api-key.guard';
@@ -60,8 +60,4 @@ export class QueueDashboardAccess {
       );
     }
   }
-}
-
-export function isHttpException(error: unknown): error is HttpException {
-  return error instanceof HttpException;
 }
