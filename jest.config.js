@@ -1,6 +1,7 @@
-// Four tiers: unit specs beside the code (no database, nothing started), Redis specs beside the code
-// (`*.redis-spec.ts`, against a real Redis), e2e suites in test/ that boot the app in-process, and
-// the chaos suite in test/chaos/ that runs the built API and workers as processes and kills them.
+// Five tiers: unit specs beside the code (no database, nothing started); Redis specs beside the code
+// (`*.redis-spec.ts`, against a real Redis); repository specs in test/repositories/, each repository against
+// MongoDB directly; e2e suites in test/ that boot the app in-process; and the chaos suite in test/chaos/
+// that runs the built API and workers as processes and kills them.
 const moduleNameMapper = {
   '^@app/common(|/.*)$': '<rootDir>/libs/common/src$1',
   '^@app/whatsapp(|/.*)$': '<rootDir>/libs/whatsapp/src$1',
@@ -29,6 +30,7 @@ module.exports = {
   projects: [
     { ...common, displayName: 'unit', roots: ['<rootDir>/src', '<rootDir>/libs'], testRegex: '\\.spec\\.ts$' },
     { ...common, ...services, displayName: 'redis', roots: ['<rootDir>/src', '<rootDir>/libs'], testRegex: '\\.redis-spec\\.ts$' },
+    { ...common, ...services, displayName: 'repositories', roots: ['<rootDir>/test/repositories'], testRegex: '\\.repo-spec\\.ts$' },
     { ...common, ...services, displayName: 'e2e', roots: ['<rootDir>/test'], testRegex: '\\.e2e-spec\\.ts$' },
     { ...common, ...services, displayName: 'chaos', roots: ['<rootDir>/test/chaos'], testRegex: '\\.chaos-spec\\.ts$' },
   ],

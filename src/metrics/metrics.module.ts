@@ -10,14 +10,22 @@ import { QueueSampler } from './queue-sampler';
 @Global()
 @Module({
   imports: [DiscoveryModule],
-  providers: [AppMetrics, RegisteredQueues, QueueSampler, WorkerMetricsServer],
-  exports: [AppMetrics, RegisteredQueues, WorkerMetricsServer],
+  providers: [AppMetrics, RegisteredQueues, QueueSampler],
+  exports: [AppMetrics, RegisteredQueues],
 })
-export class MetricsModule {}
+export class MetricsDataModule {}
 
 /** GET /metrics on the API's own port. */
 @Module({
-  imports: [MetricsModule],
+  imports: [MetricsDataModule],
   controllers: [MetricsController],
 })
 export class MetricsHttpModule {}
+
+/** The worker's own GET /metrics server on METRICS_PORT (src/worker.ts starts it). */
+@Module({
+  imports: [MetricsDataModule],
+  providers: [WorkerMetricsServer],
+  exports: [WorkerMetricsServer],
+})
+export class MetricsWorkerModule {}
