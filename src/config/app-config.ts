@@ -20,7 +20,14 @@ export class AppConfig {
     corsOrigins: readonly string[];
     /** Express's `trust proxy` (TRUST_PROXY); null trusts no proxy. */
     trustProxy: number | string | null;
+    /** Idle kept-alive connections close after this; above the load balancer's idle timeout. */
+    keepAliveTimeoutMs: number;
+    headersTimeoutMs: number;
   };
+  /** GET /metrics: the bearer token it needs (null: none), the worker's port (null: not set), the queue sampling period. */
+  readonly metrics: { token: string | null; workerPort: number | null; queueSampleMs: number };
+  /** Clients whose owner/admin keys may open /admin/queues: their ids, `*` for any, or none. */
+  readonly queueDashboard: { clients: readonly string[] | '*' };
   readonly mongo: {
     uri: string;
     /** Acknowledgement every write waits for: `majority` of a replica set, or a number of members. */
@@ -31,6 +38,8 @@ export class AppConfig {
   };
   readonly redis: {
     topology: RedisTopology;
+    /** REDIS_URL as given (for messages; null with sentinels and no URL). */
+    url: string | null;
     queuePrefix: string;
     /** Bull queues the send jobs are spread over, by session (SEND_QUEUE_SHARDS). */
     sendQueueShards: number;
@@ -66,6 +75,17 @@ export class AppConfig {
       shutdownTimeoutMs: variables.SHUTDOWN_TIMEOUT_MS,
       corsOrigins: parseCorsOrigins(variables.CORS_ORIGINS ?? ''),
       trustProxy: parseTrustProxy(variables.TRUST_PROXY ?? ''),
+      keepAliveTimeoutMs: variables.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+      headersTimeoutMs: variables.HTTP_HEADERS_TIMEOUT_MS,
+    };
+    this.metrics = {
+      token: variables.METRICS_TOKEN ?? null,
+      workerPort: variables.METRICS_PORT ?? null,
+      queueSampleMs: variables.METRICS_QUEUE_SAMPLE_MS,
+    };
+    const dashboardClients = (variables.QUEUE_DASHBOARD_CLIENTS ?? '').trim();
+    this.queueDashboard = {
+      clients: dashboardClients === '*' ? '*' : dashboardClients.split(',').map((id) => id.trim()).filter(Boolean),
     };
     this.mongo = {
       uri: variables.MONGODB_URI,
@@ -73,7 +93,7 @@ export class AppConfig {
       retryWrites: variables.MONGODB_RETRY_WRITES === 'true',
       readViewPreference: variables.MONGODB_READ_PREFERENCE,
     };
-    this.redis = { topology: topologyOf(variables), queuePrefix: variables.QUEUE_PREFIX, sendQueueShards: variables.SEND_QUEUE_SHARDS };
+    this.redis = { topology: topologyOf(variables), url: variables.REDIS_URL ?? null, queuePrefix: variables.QUEUE_PREFIX, sendQueueShards: variables.SEND_QUEUE_SHARDS };
     this.security = { credentialsEncryptionKey: decodeKey(variables.CREDENTIALS_ENCRYPTION_KEY) };
     this.log = { level: variables.LOG_LEVEL, pretty: variables.LOG_FORMAT === 'pretty' };
     this.worker = {

@@ -35,6 +35,8 @@ export function createRedisClient(topology: RedisTopology, options: RedisClientO
   return new Cluster(topology.nodes, {
     keyPrefix,
     enableAutoPipelining: autoPipelining,
+    // A connection made only to check reachability waits for connect(), as one server's does.
+    lazyConnect: server.lazyConnect,
     redisOptions: { username, password, tls: tls ? {} : undefined, ...server },
   });
 }
