@@ -64,11 +64,12 @@ async function redisProblem(topology: RedisTopology): Promise<string | null> {
   redis.on('error', (error: unknown) => (cause ??= error));
   let timer: NodeJS.Timeout | undefined;
   try {
-    // A cluster or sentinels retry on their own: the check gives up after the same timeout.
+    const answered = redis.connect().then(() => redis.ping());
+    // One server fails by itself (no retries); a cluster or sentinels retry on their own, so the check gives up after the timeout.
     const timeout = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer within ${REACHABILITY_TIMEOUT_MS} ms`)), REACHABILITY_TIMEOUT_MS);
+      if (topology.mode !== 'single') timer = setTimeout(() => reject(new Error(`no answer within ${REACHABILITY_TIMEOUT_MS} ms`)), REACHABILITY_TIMEOUT_MS);
     });
-    await Promise.race([redis.connect().then(() => redis.ping()), timeout]);
+    await Promise.race([answered, timeout]);
     return null;
   } catch (error) {
     return oneLine(cause ?? error);
