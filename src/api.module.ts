@@ -7,6 +7,7 @@ import { AppConfig } from './config';
 import { BroadcastModule } from './broadcast/broadcast.module';
 import { ContactModule } from './contact/contact.module';
 import { CoreModule } from './core/core.module';
+import { EventWebhookModule } from './event-webhook/event-webhook.module';
 import { HealthModule } from './health/health.module';
 import { MultipartRoutesInterceptor } from './http';
 import { MessageModule } from './message/message.module';
@@ -24,6 +25,7 @@ export const API_FEATURES: Array<Type | DynamicModule> = [
   BroadcastModule,
   MessageModule,
   WebhookModule,
+  EventWebhookModule,
   MessageLogApiModule,
 ];
 

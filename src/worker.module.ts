@@ -3,6 +3,8 @@ import { AppConfig } from './config';
 import { CoreModule } from './core/core.module';
 import { WorkerHealthModule } from './health/health.module';
 import { BroadcastWorkerModule } from './broadcast/broadcast.module';
+import { EventWebhookWorkerModule } from './event-webhook/event-webhook.module';
+import { InboundWorkerModule } from './inbound/inbound.module';
 import { MessageWorkerModule } from './message/message.module';
 import { RetentionModule } from './retention/retention.module';
 import { SendingWorkerModule } from './sending/sending-worker.module';
@@ -13,6 +15,8 @@ export const WORKER_FEATURES: Array<Type | DynamicModule> = [
   SendingWorkerModule,
   BroadcastWorkerModule,
   MessageWorkerModule,
+  InboundWorkerModule,
+  EventWebhookWorkerModule,
   RetentionModule,
 ];
 

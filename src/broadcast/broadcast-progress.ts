@@ -1,5 +1,6 @@
-import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleDestroy, Optional } from '@nestjs/common';
 import { AppConfig } from '../config';
+import { LEDGER_EVENTS, LedgerEvents } from '../message-log/ledger-events';
 import { BroadcastRepository, RecipientMoves } from './broadcast.repository';
 import { BroadcastSendContext } from './broadcast.schema';
 
@@ -27,6 +28,7 @@ export class BroadcastProgress implements OnModuleDestroy {
   constructor(
     private readonly broadcasts: BroadcastRepository,
     private readonly config: AppConfig,
+    @Optional() @Inject(LEDGER_EVENTS) private readonly events?: LedgerEvents,
   ) {}
 
   record(broadcastId: string, recipient: string, outcome: 'sent' | 'failed'): void {
@@ -67,7 +69,7 @@ export class BroadcastProgress implements OnModuleDestroy {
     for (const [broadcastId, moves] of batch) {
       try {
         await this.broadcasts.moveRecipients(broadcastId, moves);
-        await this.broadcasts.finishIfDone(broadcastId);
+        if (await this.broadcasts.finishIfDone(broadcastId)) this.events?.broadcastFinished(broadcastId);
       } catch (error) {
         this.logger.warn({ err: error, broadcastId }, 'Could not record broadcast progress; retrying');
         for (const outcome of ['sent', 'failed'] as const) for (const recipient of moves[outcome]) this.record(broadcastId, recipient, outcome);

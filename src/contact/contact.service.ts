@@ -1,7 +1,7 @@
 import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { PageRequest, PageResult } from '@app/common';
 import type { ContactCard } from '@app/whatsapp';
-import { ContactFields, ContactRepository, DuplicateContactPhoneError } from './contact.repository';
+import { ContactFields, ContactRepository, DuplicateContactPhoneError, InboundContact, RecipientState } from './contact.repository';
 import { ContactRecord } from './contact.schema';
 import { CreateContactDto } from './dto/create-contact.dto';
 import { UpdateContactDto } from './dto/update-contact.dto';
@@ -45,6 +45,21 @@ export class ContactService {
   async contactsByPhone(clientId: string, phones: string[]): Promise<Map<string, { contactId: string; name: string }>> {
     const found = await this.contacts.findByPhones(clientId, phones);
     return new Map(found.map((contact) => [contact.phone, { contactId: contact._id.toHexString(), name: contact.name }]));
+  }
+
+  /** A person wrote to one of the client's sessions: their contact is created or updated (profile name, last message times). */
+  recordInbound(clientId: string, inbound: InboundContact): Promise<Pick<ContactRecord, '_id' | 'name'>> {
+    return this.contacts.recordInbound(clientId, inbound);
+  }
+
+  /** Opts the number out (or back in) as of `at`; a change older than the recorded one is ignored. */
+  setOptedOut(clientId: string, phone: string, optedOut: boolean, at: Date): Promise<boolean> {
+    return this.contacts.setOptedOut(clientId, phone, optedOut, at);
+  }
+
+  /** Opt-out and customer-service-window state of these numbers (one query). */
+  recipientStates(clientId: string, phones: string[]): Promise<RecipientState[]> {
+    return this.contacts.recipientStates(clientId, phones);
   }
 
   async update(clientId: string, id: string, body: UpdateContactDto): Promise<ContactRecord> {

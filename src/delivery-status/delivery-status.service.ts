@@ -1,6 +1,7 @@
-import { Injectable, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, OnModuleDestroy, Optional } from '@nestjs/common';
 import type { StatusUpdate, StatusUpdateSink } from '@app/whatsapp';
 import { Batcher } from '../core/batcher';
+import { LEDGER_EVENTS, LedgerEvents } from '../message-log/ledger-events';
 import { DeliveryRollup, MessageLogRepository } from '../message-log/message-log.repository';
 import { ReportedOnCall, StatusAdvance, WHATSAPP_STATUSES_BEFORE, WhatsappLogRepository } from '../whatsapp-log/whatsapp-log.repository';
 import { EarlyStatusUpdates } from './early-status-updates';
@@ -37,6 +38,7 @@ export class DeliveryStatusService implements StatusUpdateSink, OnModuleDestroy 
     private readonly whatsappLogs: WhatsappLogRepository,
     private readonly messageLogs: MessageLogRepository,
     private readonly early: EarlyStatusUpdates,
+    @Optional() @Inject(LEDGER_EVENTS) private readonly events?: LedgerEvents,
   ) {}
 
   /**
@@ -85,7 +87,9 @@ export class DeliveryStatusService implements StatusUpdateSink, OnModuleDestroy 
   async catchUpMessages(messageLogIds: string[]): Promise<void> {
     if (messageLogIds.length === 0) return;
     const reached = await this.whatsappLogs.furthestDeliveryOfMessages(messageLogIds);
-    await this.rollUp([...reached].map(([id, { status, at, failure }]) => ({ id, status, at, failure })));
+    const rollups: DeliveryRollup[] = [...reached].map(([id, { status, at, failure }]) => ({ id, status, at, failure }));
+    await this.rollUp(rollups);
+    this.events?.deliveryReportsApplied(rollups);
   }
 
   private async applyBatch(reports: Report[]): Promise<void[]> {
@@ -147,6 +151,7 @@ export class DeliveryStatusService implements StatusUpdateSink, OnModuleDestroy 
     // Prices are written per report (each is added to its message exactly once), side by side.
     await Promise.all([...priced.map((update) => this.recordPrice(update)), this.whatsappLogs.advanceStatuses(advances)]);
     await this.rollUp(rollups);
+    this.events?.deliveryReportsApplied(rollups);
   }
 
   /** The price of a call, once (a repeated report finds it set), added to its message. */

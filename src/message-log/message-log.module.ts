@@ -7,6 +7,7 @@ import { ApiRequestLogController } from './api-request-log.controller';
 import { ApiRequestLogService } from './api-request-log.service';
 import { ContactMessagesController } from './contact-messages.controller';
 import { ContactMessagesService } from './contact-messages.service';
+import { InboundLedgerRepository } from './inbound-ledger.repository';
 import { MessageLogController } from './message-log.controller';
 import { MessageLogRepository } from './message-log.repository';
 import { MessageLog, MessageLogSchema } from './message-log.schema';
@@ -15,8 +16,8 @@ import { MessageLogService } from './message-log.service';
 /** The message-log collection and its repository, for every feature that writes or reads the ledger. */
 @Module({
   imports: [MongooseModule.forFeature([{ name: MessageLog.name, schema: MessageLogSchema }])],
-  providers: [MessageLogRepository],
-  exports: [MessageLogRepository],
+  providers: [MessageLogRepository, InboundLedgerRepository],
+  exports: [MessageLogRepository, InboundLedgerRepository],
 })
 export class MessageLogDataModule {}
 

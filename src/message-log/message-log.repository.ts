@@ -107,6 +107,9 @@ const oid = (id: string): Types.ObjectId => new Types.ObjectId(id);
 
 const UNSENT_STATUSES: MessageStatus[] = ['queued', 'sending'];
 
+/** Messages we sent: entries written before directions existed have none, and are outbound. */
+const OUTBOUND = { direction: { $ne: 'inbound' } } as const;
+
 /** Whose messages a seed 000 list shows: one session's, or (sessionId null) every session's of the client. */
 export interface MessageLogScope {
   clientId: string;
@@ -305,6 +308,11 @@ export class MessageLogRepository {
     return result.modifiedCount;
   }
 
+  /** These entries (that exist), whole: what event webhooks tell about them. */
+  async findManyById(ids: string[]): Promise<MessageLogRecord[]> {
+    return this.ledger.find({ _id: { $in: ids.filter((id) => isValidObjectId(id)).map(oid) } }).toArray();
+  }
+
   /** The current status of each of these entries (that exists). */
   async statusesOf(ids: string[]): Promise<Map<string, MessageStatus>> {
     const found = await this.ledger.find({ _id: { $in: ids.map(oid) } }, { projection: { status: 1 } }).toArray();
@@ -327,18 +335,18 @@ export class MessageLogRepository {
   // Reads: the three views of the ledger (seeds 000, 003, 004).
   // ---------------------------------------------------------------------------------------
 
-  /** Seed 000: a page of the client's (or one session's) message logs, newest first. */
+  /** Seed 000: a page of the client's (or one session's) message logs, newest first; messages sent, not received. */
   async listForScope(scope: MessageLogScope, page: PageRequest): Promise<PageResult<MessageLogRecord>> {
-    const filter: FilterQuery<MessageLog> = { client_id: new Types.ObjectId(scope.clientId) };
+    const filter: FilterQuery<MessageLog> = { client_id: new Types.ObjectId(scope.clientId), ...OUTBOUND };
     if (scope.sessionId) filter.session_id = new Types.ObjectId(scope.sessionId);
     return findPage<MessageLog, MessageLogRecord>(this.messageLogs, filter, page);
   }
 
-  /** One entry, only if it belongs to the client; another client's id reads as missing. */
+  /** One sent entry (seed 000), only if it belongs to the client; another client's id reads as missing. */
   async findForClient(clientId: string, id: string): Promise<MessageLogRecord | null> {
     if (!isValidObjectId(id)) return null;
     return this.messageLogs
-      .findOne({ _id: new Types.ObjectId(id), client_id: new Types.ObjectId(clientId) })
+      .findOne({ _id: new Types.ObjectId(id), client_id: new Types.ObjectId(clientId), ...OUTBOUND })
       .lean<MessageLogRecord>()
       .exec();
   }
@@ -459,6 +467,7 @@ export class MessageLogRepository {
       client_id: oid(entry.clientId),
       session_id: oid(entry.sessionId),
       source: entry.source,
+      direction: 'outbound' as const,
       broadcast_id: entry.broadcastId ? oid(entry.broadcastId) : null,
       recipient: entry.recipient,
       contact: {
@@ -481,6 +490,7 @@ export class MessageLogRepository {
       error: null,
       cost_in_usd_cents: 0,
       attempts: 0,
+      inbound: null,
     };
   }
 }

@@ -1,15 +1,20 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
 import { SchemaTypes, Types } from 'mongoose';
 
-/** Where a logical message came from: a broadcast's recipient, or POST /v1/messages. */
-export const MESSAGE_SOURCES = ['broadcast', 'api'] as const;
+/** Where a logical message came from: a broadcast's recipient, POST /v1/messages, or a customer writing to a session. */
+export const MESSAGE_SOURCES = ['broadcast', 'api', 'inbound'] as const;
 export type MessageSource = (typeof MESSAGE_SOURCES)[number];
+
+/** Whether we sent the message (`outbound`) or a customer sent it to one of our sessions (`inbound`). */
+export const MESSAGE_DIRECTIONS = ['outbound', 'inbound'] as const;
+export type MessageDirection = (typeof MESSAGE_DIRECTIONS)[number];
 
 /**
  * Life of one logical message, in order. A status only ever moves forward
- * (see MESSAGE_STATUS_RANK), except that `failed` may end any unfinished one.
+ * (see MESSAGE_STATUS_RANK), except that `failed` may end any unfinished one. An inbound
+ * message is `received` from the start and never moves.
  */
-export const MESSAGE_STATUSES = ['queued', 'sending', 'sent', 'delivered', 'read', 'failed'] as const;
+export const MESSAGE_STATUSES = ['queued', 'sending', 'sent', 'delivered', 'read', 'failed', 'received'] as const;
 export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
 
 export const MESSAGE_STATUS_RANK: Record<MessageStatus, number> = {
@@ -19,6 +24,8 @@ export const MESSAGE_STATUS_RANK: Record<MessageStatus, number> = {
   delivered: 3,
   read: 4,
   failed: 5,
+  // Never a step of an outbound message: nothing moves to it or from it.
+  received: 6,
 };
 
 /** When each status was reached; null until then. */
@@ -59,6 +66,32 @@ export class MessageContent {
   @Prop({ type: Object, default: null }) template!: { name: string; language: string; components?: unknown[] } | null;
 }
 
+/** What an inbound message holds beyond text, attachments and location (InboundDetails, stored as sent). */
+export interface InboundDetails {
+  /** The Cloud API's message type: text, image, video, audio, document, sticker, location, contacts, button, interactive, reaction, unsupported. */
+  type: string;
+  /** The customer's WhatsApp profile name, when given. */
+  profile_name: string | null;
+  /** A media file: fetched from the provider into an attachment (`message.attachments`) after the entry is written. */
+  media: {
+    kind: string;
+    provider_media_id: string;
+    mime_type: string | null;
+    caption: string | null;
+    file_name: string | null;
+    status: 'pending' | 'stored' | 'failed';
+    error: string | null;
+  } | null;
+  /** Contact cards the customer shared. */
+  contacts: unknown[] | null;
+  /** A button or list reply: which option. */
+  reply: { kind: string; id: string | null; title: string } | null;
+  /** A reaction to one of our messages (emoji null: the reaction was removed). */
+  reaction: { message_id: string; emoji: string | null } | null;
+  /** The provider id of the message this one answers. */
+  reply_to: string | null;
+}
+
 @Schema({ _id: false })
 export class MessageError {
   @Prop({ type: String, required: true }) code!: string;
@@ -74,8 +107,9 @@ export class MessageLog {
   @Prop({ type: SchemaTypes.ObjectId, required: true }) client_id!: Types.ObjectId;
   @Prop({ type: SchemaTypes.ObjectId, required: true }) session_id!: Types.ObjectId;
   @Prop({ type: String, required: true, enum: MESSAGE_SOURCES }) source!: MessageSource;
+  @Prop({ type: String, enum: MESSAGE_DIRECTIONS, default: 'outbound' }) direction!: MessageDirection;
   @Prop({ type: SchemaTypes.ObjectId, default: null }) broadcast_id!: Types.ObjectId | null;
-  /** Digits-only international number. */
+  /** The contact's number, digits-only international form: whom we wrote to, or (inbound) who wrote to us. */
   @Prop({ type: String, required: true }) recipient!: string;
   @Prop({ type: ContactSnapshot, required: true }) contact!: ContactSnapshot;
   @Prop({ type: MessageContent, required: true }) message!: MessageContent;
@@ -89,6 +123,8 @@ export class MessageLog {
   @Prop({ type: MessageError, default: null }) error!: MessageError | null;
   @Prop({ type: Number, default: 0 }) cost_in_usd_cents!: number;
   @Prop({ type: Number, default: 0 }) attempts!: number;
+  /** Inbound messages only: what the customer sent beyond the message parts. */
+  @Prop({ type: Object, default: null }) inbound!: InboundDetails | null;
 }
 
 export const MessageLogSchema = SchemaFactory.createForClass(MessageLog);

@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { Types } from 'mongoose';
 import { describeOutgoingMessage, OutgoingMessage, ProviderError, WhatsappProvider } from '@app/whatsapp';
 import { SessionRecord, SessionRepository } from '../auth';
@@ -8,6 +8,7 @@ import type { MessageLogRecord } from '../message-log/message-log.schema';
 import type { NewWhatsappLog } from '../whatsapp-log/whatsapp-log.repository';
 import { MessageRenderer } from './message-renderer';
 import { ProviderRegistry } from './provider-registry';
+import { RECIPIENT_POLICY, RecipientPolicy } from './recipient-policy';
 import { SendLedger } from './send-ledger';
 import { SessionCache } from './session-cache';
 import { SessionRateLimiter } from './session-rate-limiter';
@@ -48,6 +49,9 @@ export function outcomeOfFinished(entry: Pick<MessageLogRecord, 'status' | 'erro
     case 'failed':
       if (entry.status_times?.sentAt) return { status: 'sent' };
       return { status: 'failed', failure: entry.error ?? INTERNAL_ERROR_FAILURE };
+    case 'received':
+      // An inbound message is never sent.
+      return { status: 'failed', failure: INTERNAL_ERROR_FAILURE };
   }
 }
 
@@ -73,6 +77,7 @@ export class MessageSender {
     private readonly renderer: MessageRenderer,
     private readonly rateLimiter: SessionRateLimiter,
     private readonly config: AppConfig,
+    @Optional() @Inject(RECIPIENT_POLICY) private readonly policy?: RecipientPolicy,
   ) {}
 
   /**
@@ -107,6 +112,9 @@ export class MessageSender {
       if (session.health === 'unhealthy') {
         throw new ProviderError('permanent', 'session_unhealthy', session.health_reason ?? 'The sending session is marked unhealthy');
       }
+      // Asked once per message, before its first provider call (a rerun that already sent parts goes on).
+      const refusal = firstPart === 0 ? await this.policy?.refusal({ clientId: entry.client_id.toHexString(), session, recipient: entry.recipient, content: entry.message }) : null;
+      if (refusal) return { status: 'failed', failure: refusal };
       const provider = this.providers.providerFor(session);
       const parts = await this.renderer.render(entry.client_id.toHexString(), entry.message, options.contentKey);
       const perSecond = session.rate_limit_per_second ?? this.config.sending.sessionRateLimitPerSecond;

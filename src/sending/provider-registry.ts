@@ -1,9 +1,12 @@
-import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import { ProviderError, SandboxProvider, WhatsappProvider } from '@app/whatsapp';
+import { Inject, Injectable, Logger, OnApplicationShutdown, Optional } from '@nestjs/common';
+import { InboundMessageSink, ProviderError, SandboxProvider, WhatsappProvider } from '@app/whatsapp';
 import { CredentialsCipher, SessionRecord } from '../auth';
 import { CloudApiAccounts } from '../cloud-api/cloud-api-accounts';
 import { AppConfig } from '../config';
 import { DeliveryStatusService } from '../delivery-status/delivery-status.service';
+
+/** Where the sandbox's simulated replies go (the inbound module provides it); without one, the sandbox never answers. */
+export const SANDBOX_INBOUND_SINK = Symbol('SANDBOX_INBOUND_SINK');
 
 /**
  * Builds the provider a session sends through, from its `provider` name and its decrypted
@@ -20,12 +23,14 @@ export class ProviderRegistry implements OnApplicationShutdown {
     statuses: DeliveryStatusService,
     private readonly cipher: CredentialsCipher,
     private readonly cloudApi: CloudApiAccounts,
+    @Optional() @Inject(SANDBOX_INBOUND_SINK) inbound?: InboundMessageSink,
   ) {
     this.sandbox = new SandboxProvider({
       latencyMs: config.sandbox.latencyMs,
       failureRate: config.sandbox.failureRate,
       statusDelayMs: config.sandbox.statusDelayMs,
       statusSink: statuses,
+      inboundSink: inbound,
       onStatusError: (error) => this.logger.warn({ err: error }, 'Sandbox status update could not be applied'),
     });
   }
@@ -34,7 +39,8 @@ export class ProviderRegistry implements OnApplicationShutdown {
   providerFor(session: Pick<SessionRecord, '_id' | 'provider' | 'credentials_encrypted'>): WhatsappProvider {
     switch (session.provider) {
       case 'sandbox':
-        return this.sandbox;
+        // Bound to the session, so that its simulated replies reach that session.
+        return this.sandbox.forSession(session._id.toHexString());
       case 'cloud-api':
         return this.cloudApi.providerFor(this.credentialsOf(session));
     }

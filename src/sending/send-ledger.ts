@@ -1,7 +1,8 @@
-import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleDestroy, Optional } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Batcher } from '../core/batcher';
 import { DeliveryStatusService } from '../delivery-status/delivery-status.service';
+import { LEDGER_EVENTS, LedgerEvents, SendOutcomeRecorded } from '../message-log/ledger-events';
 import { AttemptOutcome, MessageLogRepository, SendAttemptRecord, SendClaim } from '../message-log/message-log.repository';
 import type { MessageLogRecord } from '../message-log/message-log.schema';
 import { AcceptedCall, NewWhatsappLog, WhatsappLogRepository } from '../whatsapp-log/whatsapp-log.repository';
@@ -49,6 +50,7 @@ export class SendLedger implements OnModuleDestroy {
     private readonly messageLogs: MessageLogRepository,
     private readonly whatsappLogs: WhatsappLogRepository,
     private readonly deliveryStatus: DeliveryStatusService,
+    @Optional() @Inject(LEDGER_EVENTS) private readonly events?: LedgerEvents,
   ) {}
 
   /** The entry to send, in `sending` (or as it ended, when an earlier run finished it); null when it does not exist. */
@@ -88,6 +90,7 @@ export class SendLedger implements OnModuleDestroy {
     await persist(() => this.whatsappLogs.recordProviderCalls(calls));
     const records = attempts.map(attemptRecordOf);
     await persist(() => this.messageLogs.recordSendAttempts(records));
+    this.events?.sendOutcomesRecorded(finishedOutcomes(attempts));
     await this.applyEarlyReports(attempts).catch((error: unknown) =>
       // The messages are recorded whatever happens here: a report left parked expires, a late one still applies.
       this.logger.warn({ err: error }, 'Could not apply the delivery reports that arrived while sending'),
@@ -124,6 +127,16 @@ async function persist(write: () => Promise<void>): Promise<void> {
       await sleep(ATTEMPT_WRITE_BACKOFF_MS * 2 ** (tried - 1));
     }
   }
+}
+
+/** The attempts that ended their message (sent, or failed for good), as events tell them. */
+function finishedOutcomes(attempts: AttemptRecord[], at: Date = new Date()): SendOutcomeRecorded[] {
+  return attempts.flatMap(({ entry, calls, recovered, outcome }) => {
+    if (outcome.status === 'retry') return [];
+    const accepted = [...recovered.map((call) => call.whatsAppMessageId), ...calls.flatMap((call) => (call.whatsAppMessageId ? [call.whatsAppMessageId] : []))];
+    const written = { ...entry, provider_message_ids: [...new Set([...entry.provider_message_ids, ...accepted])] };
+    return [{ entry: written, status: outcome.status, failure: outcome.status === 'failed' ? outcome.failure : undefined, at }];
+  });
 }
 
 const isUnfinished = (entry: MessageLogRecord): boolean => entry.status === 'queued' || entry.status === 'sending';
