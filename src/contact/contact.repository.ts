@@ -106,7 +106,7 @@ export class ContactRepository {
     const filter = { client_id: new Types.ObjectId(clientId), phone: inbound.phone };
     const options = { new: true, projection: { name: 1 } } as const;
     try {
-      return (await this.contacts.findOneAndUpdate(filter, update, { ...options, upsert: true }).lean<ContactRecord>().exec());
+      return await this.contacts.findOneAndUpdate(filter, update, { ...options, upsert: true }).lean<ContactRecord>().exec();
     } catch (error) {
       // Two first messages at once: one insert wins, the other updates what it inserted.
       if (!isDuplicateKeyError(error)) throw error;
