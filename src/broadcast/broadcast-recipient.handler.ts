@@ -50,6 +50,8 @@ export class BroadcastRecipientHandler implements SendJobHandler<BroadcastRecipi
     );
     // The entry is made by the claim, so it always exists.
     if (!outcome) return { status: 'skipped', reason: 'message log not found' };
+    // Another attempt holds the message: it records the recipient's outcome.
+    if (outcome.status === 'skipped') return outcome;
     this.progress.record(broadcastId, recipient, outcome.status);
     return outcome;
   }

@@ -1,18 +1,15 @@
 import { Process, Processor } from '@nestjs/bull';
 import { Logger } from '@nestjs/common';
 import type { Job } from 'bull';
-import { AppConfig } from '../config';
 import { BroadcastSendJobs } from './broadcast-send-jobs';
 import { BroadcastStopSignal } from './broadcast-stop.signal';
-import { BROADCAST_QUEUE, FAN_OUT_JOB, FanOutJobData, SWEEP_JOB } from './broadcast.jobs';
+import { BROADCAST_QUEUE, FAN_OUT_JOB, FanOutJobData } from './broadcast.jobs';
 import { BroadcastRepository } from './broadcast.repository';
 
 /** Recipients enqueued between two checks of the stop signal. */
 const FAN_OUT_CHUNK_SIZE = 5000;
-/** Broadcasts examined per sweep run; the rest wait for the next run. */
-const SWEEP_BATCH_SIZE = 200;
 
-/** Worker side of the broadcast queue: fans new broadcasts out into send jobs, and sweeps for lost ones. */
+/** Worker side of the broadcast queue: fans new broadcasts out into send jobs. */
 @Processor(BROADCAST_QUEUE)
 export class BroadcastProcessor {
   private readonly logger = new Logger(BroadcastProcessor.name);
@@ -21,7 +18,6 @@ export class BroadcastProcessor {
     private readonly broadcasts: BroadcastRepository,
     private readonly sendJobs: BroadcastSendJobs,
     private readonly stopSignal: BroadcastStopSignal,
-    private readonly config: AppConfig,
   ) {}
 
   /** One send job per pending recipient, in bulk chunks; safe to re-run (job ids are derived from the recipient). */
@@ -39,33 +35,5 @@ export class BroadcastProcessor {
       enqueued += chunk.length;
     }
     return { enqueued };
-  }
-
-  /**
-   * MongoDB is the source of truth, Redis the transport: recipients pending for longer than
-   * the threshold whose job is no longer in Redis (Redis lost its data, a fan-out died) are
-   * enqueued again, and broadcasts with nothing pending left are finished.
-   */
-  @Process(SWEEP_JOB)
-  async sweep(): Promise<{ broadcasts: number; requeued: number }> {
-    const createdBefore = new Date(Date.now() - this.config.sweep.pendingThresholdMs);
-    const ids = await this.broadcasts.findSendingCreatedBefore(createdBefore, SWEEP_BATCH_SIZE);
-    let requeued = 0;
-    for (const broadcastId of ids) {
-      if (await this.stopSignal.isRaised(broadcastId)) continue;
-      const pending = await this.broadcasts.findPendingRecipients(broadcastId);
-      if (!pending) continue;
-      if (pending.length === 0) {
-        await this.broadcasts.finishIfDone(broadcastId);
-        continue;
-      }
-      const missing = await this.sendJobs.recipientsWithoutJob(broadcastId, pending);
-      const context = missing.length > 0 ? await this.broadcasts.findSendContext(broadcastId) : null;
-      if (!context) continue;
-      this.logger.warn({ broadcastId, recipients: missing.length }, 'Pending recipients without a job: enqueued again');
-      await this.sendJobs.enqueueRecipients(broadcastId, context.client_id.toHexString(), missing);
-      requeued += missing.length;
-    }
-    return { broadcasts: ids.length, requeued };
   }
 }

@@ -92,6 +92,17 @@ export interface InboundDetails {
   reply_to: string | null;
 }
 
+/**
+ * One send attempt's hold on a message: taken in the conditional update that starts the
+ * attempt, released when it ends, and void after `expires_at` (the attempt's worker died).
+ * While it holds, no other attempt calls the provider for this message.
+ */
+@Schema({ _id: false })
+export class SendLease {
+  @Prop({ type: String, required: true }) token!: string;
+  @Prop({ type: Date, required: true }) expires_at!: Date;
+}
+
 @Schema({ _id: false })
 export class MessageError {
   @Prop({ type: String, required: true }) code!: string;
@@ -122,9 +133,13 @@ export class MessageLog {
   @Prop({ type: [String], default: [] }) provider_message_ids!: string[];
   @Prop({ type: MessageError, default: null }) error!: MessageError | null;
   @Prop({ type: Number, default: 0 }) cost_in_usd_cents!: number;
+  /** Provider ids whose delivery-report price is in cost_in_usd_cents (each is added once). Internal: not read by the views. */
+  @Prop({ type: [String], default: [], select: false }) priced_provider_message_ids!: string[];
   @Prop({ type: Number, default: 0 }) attempts!: number;
   /** Inbound messages only: what the customer sent beyond the message parts. */
   @Prop({ type: Object, default: null }) inbound!: InboundDetails | null;
+  /** The send attempt under way, if any (see SendLease). Internal: not read by the views. */
+  @Prop({ type: SendLease, default: null, select: false }) claim!: SendLease | null;
 }
 
 export const MessageLogSchema = SchemaFactory.createForClass(MessageLog);
@@ -144,6 +159,8 @@ MessageLogSchema.index({ client_id: 1, source: 1, status: 1, createdAt: -1 });
 MessageLogSchema.index({ broadcast_id: 1, status: 1 });
 // Webhook status updates find the entry by provider id.
 MessageLogSchema.index({ provider_message_ids: 1 });
+// The sweep finds single messages still unsent long after they were accepted.
+MessageLogSchema.index({ status: 1, source: 1, createdAt: 1 });
 // Retention finds entries older than its cutoff across clients.
 MessageLogSchema.index({ createdAt: 1 });
 
