@@ -222,6 +222,14 @@ describeWithMongo('Two-way messaging: inbound messages, opt-outs, the 24-hour wi
       const uid = await sendApiMessage(tenant.session, { to: number, message: { text: 'Hello?' } });
       const entry = await finished(uid);
       expect(entry).toMatchObject({ status: 'failed', error: { code: 'opted_out' }, provider_message_ids: [] });
+
+      // The client may opt the number back in (or out) through the contacts API.
+      const contact = await contactOf(number);
+      const patched = await t.http.patch(`/contacts/${contact!._id.toHexString()}`).set(tenant.auth).send({ opted_out: false }).expect(200);
+      expect(patched.body.data).toMatchObject({ opted_out: false, opted_out_at: null });
+      await t.http.patch(`/contacts/${contact!._id.toHexString()}`).set(tenant.auth).send({ opted_out: 'no' }).expect(400);
+      const again = await sendApiMessage(tenant.session, { to: number, message: { text: 'Hello again' } });
+      expect((await finished(again)).status).not.toBe('failed');
     });
 
     it('a keyword inside a sentence is not an opt-out', async () => {

@@ -13,6 +13,13 @@ export interface ContactFields {
   organization: string | null;
 }
 
+/** A contact's opt-out, as set through the API or a keyword. */
+export interface OptOutFields {
+  opted_out: boolean;
+  opted_out_at: Date | null;
+  opt_out_changed_at: Date;
+}
+
 /** What the sending pipeline needs to know of a recipient before writing to them. */
 export interface RecipientState {
   phone: string;
@@ -145,7 +152,7 @@ export class ContactRepository {
     }));
   }
 
-  async update(clientId: string, id: string, changes: Partial<ContactFields>): Promise<ContactRecord | null> {
+  async update(clientId: string, id: string, changes: Partial<ContactFields & OptOutFields>): Promise<ContactRecord | null> {
     if (!isValidObjectId(id)) return null;
     try {
       return await this.contacts

@@ -76,6 +76,11 @@ export class EventPublisher implements LedgerEvents {
     this.inBackground('received messages', () => this.publish(entries.map(messageReceivedEvent)));
   }
 
+  /** The client's endpoints changed: this process reads them afresh (others within ENDPOINT_CACHE_TTL_MS). */
+  forgetEndpointsOf(clientId: string): void {
+    this.endpointsByClient.delete(clientId);
+  }
+
   /** Deliveries for the endpoints subscribed to each event, and their first tries queued. */
   async publish(events: PublishedEvent[]): Promise<void> {
     if (events.length === 0) return;

@@ -40,7 +40,7 @@ export class EventWebhookDataModule {}
 @Module({
   imports: [EventWebhookDataModule, MessageLogDataModule, BroadcastDataModule],
   providers: [EventPublisher, { provide: LEDGER_EVENTS, useExisting: EventPublisher }],
-  exports: [LEDGER_EVENTS],
+  exports: [LEDGER_EVENTS, EventPublisher],
 })
 export class LedgerEventsModule {}
 

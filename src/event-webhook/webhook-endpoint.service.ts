@@ -4,6 +4,7 @@ import { PageRequest, PageResult } from '@app/common';
 import { CredentialsCipher } from '../auth';
 import { AppConfig } from '../config';
 import { CreatedWebhookEndpointView, CreateWebhookEndpointDto, UpdateWebhookEndpointDto, WebhookDeliveryView, WebhookEndpointView } from './dto/webhook-endpoint.dto';
+import { EventPublisher } from './event-publisher';
 import { EventWebhookQueue } from './event-webhook.queue';
 import type { WebhookDeliveryRecord, WebhookDeliveryStatus } from './webhook-delivery.schema';
 import { WebhookDeliveryRepository } from './webhook-delivery.repository';
@@ -20,6 +21,7 @@ export class WebhookEndpointService {
     private readonly queue: EventWebhookQueue,
     private readonly cipher: CredentialsCipher,
     private readonly config: AppConfig,
+    private readonly publisher: EventPublisher,
   ) {}
 
   /** A new endpoint with a fresh signing secret, returned this once. */
@@ -33,6 +35,7 @@ export class WebhookEndpointService {
       enabled: body.enabled ?? true,
       secretEncrypted: this.cipher.encrypt({ secret }),
     });
+    this.publisher.forgetEndpointsOf(clientId);
     return { ...toView(endpoint), secret };
   }
 
@@ -54,12 +57,14 @@ export class WebhookEndpointService {
       ...(body.enabled !== undefined && { enabled: body.enabled }),
     });
     if (!updated) throw notFound(id);
+    this.publisher.forgetEndpointsOf(clientId);
     return toView(updated);
   }
 
   /** Deletes the endpoint; its unfinished deliveries end (a queued try finds it gone). */
   async delete(clientId: string, id: string): Promise<void> {
     if (!(await this.endpoints.delete(clientId, id))) throw notFound(id);
+    this.publisher.forgetEndpointsOf(clientId);
     await this.deliveries.failUnfinishedOfEndpoint(id, 'The endpoint was deleted');
   }
 
