@@ -27,7 +27,6 @@ export class BroadcastRecipientHandler implements SendJobHandler<BroadcastRecipi
     const broadcast = await this.progress.sendContext(broadcastId);
     if (!broadcast || broadcast.status !== 'sending') return { status: 'skipped', reason: 'broadcast not sending' };
     const clientId = broadcast.client_id.toHexString();
-    const { text, attachments, location, contactId } = broadcast.message;
     const outcome = await this.sender.send(
       {
         kind: 'broadcast-recipient',
@@ -38,12 +37,7 @@ export class BroadcastRecipientHandler implements SendJobHandler<BroadcastRecipi
           broadcastId,
           recipient,
           contact: contact === undefined ? await this.contactOf(clientId, recipient) : (contact ?? { contactId: null, name: null }),
-          message: {
-            text,
-            attachments: attachments.map((id) => id.toHexString()),
-            location: location ? { lat: location.lat, lng: location.lng, name: location.name, address: location.address } : null,
-            contactId: contactId?.toHexString() ?? null,
-          },
+          message: broadcast.message,
         },
       },
       { lastAttempt, stopped, contentKey: `broadcast:${broadcastId}` },

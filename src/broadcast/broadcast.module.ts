@@ -2,10 +2,10 @@ import { BullModule } from '@nestjs/bull';
 import { Global, Injectable, Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
 import { ATTACHMENT_USAGE, AttachmentUsage } from '../attachment';
-import { MessageContentModule } from '../message/message-content.module';
+import { MessageContentDataModule } from '../message-content/message-content.module';
 import { MessageLogDataModule } from '../message-log/message-log.module';
 import { ContactDataModule } from '../contact/contact.module';
-import { SendQueueModule } from '../sending/send-queue.module';
+import { SendingDataModule } from '../sending/send-queue.module';
 import { SendingWorkerModule } from '../sending/sending-worker.module';
 import { BROADCAST_QUEUE } from './broadcast.jobs';
 import { BroadcastProgress } from './broadcast-progress';
@@ -25,7 +25,7 @@ import { BroadcastService } from './broadcast.service';
   imports: [
     MongooseModule.forFeature([{ name: Broadcast.name, schema: BroadcastSchema }]),
     BullModule.registerQueue({ name: BROADCAST_QUEUE }),
-    SendQueueModule,
+    SendingDataModule,
     ContactDataModule,
   ],
   providers: [BroadcastRepository, BroadcastStopSignal, BroadcastQueue, BroadcastSendJobs],
@@ -54,11 +54,11 @@ export class BroadcastAttachmentUsageModule {}
 
 /** /broadcast over HTTP. */
 @Module({
-  imports: [BroadcastDataModule, BroadcastAttachmentUsageModule, MessageContentModule, MessageLogDataModule, SendQueueModule],
+  imports: [BroadcastDataModule, BroadcastAttachmentUsageModule, MessageContentDataModule, MessageLogDataModule, SendingDataModule],
   controllers: [BroadcastController],
   providers: [BroadcastService],
 })
-export class BroadcastModule {}
+export class BroadcastHttpModule {}
 
 /** Worker side: fan-out of new broadcasts, the sweep, and sending to each recipient. */
 @Module({

@@ -3,6 +3,7 @@ import { InjectModel } from '@nestjs/mongoose';
 import { FilterQuery, isValidObjectId, Model, Types } from 'mongoose';
 import { PageRequest, PageResult } from '@app/common';
 import { findPage } from '../core/find-page';
+import type { MessageContent } from '../message-content/message-content.schema';
 import { Broadcast, BroadcastRecord, BroadcastSendContext, BroadcastStatus, RecipientFailure, SendType } from './broadcast.schema';
 
 export interface NewBroadcast {
@@ -10,12 +11,7 @@ export interface NewBroadcast {
   sessionId: string;
   sendType: SendType;
   to: string;
-  message: {
-    text: string | null;
-    attachments: string[];
-    location: { lat: number; lng: number; name: string | null; address: string | null } | null;
-    contactId: string | null;
-  };
+  message: MessageContent;
   pending: string[];
   failed: string[];
   failures: RecipientFailure[];
@@ -43,12 +39,7 @@ export class BroadcastRepository {
       session_id: oid(broadcast.sessionId),
       send_type: broadcast.sendType,
       to: broadcast.to,
-      message: {
-        text: broadcast.message.text,
-        attachments: broadcast.message.attachments.map(oid),
-        location: broadcast.message.location,
-        contactId: broadcast.message.contactId ? oid(broadcast.message.contactId) : null,
-      },
+      message: broadcast.message,
       status: nothingToSend ? 'failed' : 'sending',
       sent: [],
       pending: broadcast.pending,

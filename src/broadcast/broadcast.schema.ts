@@ -1,6 +1,6 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
 import { SchemaTypes, Types } from 'mongoose';
-import { MessageLocation } from '../message-log/message-log.schema';
+import { MessageContent } from '../message-content/message-content.schema';
 
 export const SEND_TYPES = ['individual'] as const;
 export type SendType = (typeof SEND_TYPES)[number];
@@ -8,15 +8,6 @@ export type SendType = (typeof SEND_TYPES)[number];
 /** `sending` ends exactly once, in one of the others. */
 export const BROADCAST_STATUSES = ['sending', 'completed', 'completed_with_errors', 'failed', 'cancelled'] as const;
 export type BroadcastStatus = (typeof BROADCAST_STATUSES)[number];
-
-/** Seed 001's `message`: at least one part is present. */
-@Schema({ _id: false })
-export class BroadcastMessage {
-  @Prop({ type: String, default: null }) text!: string | null;
-  @Prop({ type: [SchemaTypes.ObjectId], default: [] }) attachments!: Types.ObjectId[];
-  @Prop({ type: MessageLocation, default: null }) location!: MessageLocation | null;
-  @Prop({ type: SchemaTypes.ObjectId, default: null }) contactId!: Types.ObjectId | null;
-}
 
 /** Why a recipient is in `failed`, for reasons known when the broadcast was created (invalid numbers). */
 @Schema({ _id: false })
@@ -39,7 +30,8 @@ export class Broadcast {
   @Prop({ type: String, required: true, enum: SEND_TYPES }) send_type!: SendType;
   /** The recipients as the client gave them, comma-separated (seed 001 echoes it). */
   @Prop({ type: String, required: true }) to!: string;
-  @Prop({ type: BroadcastMessage, required: true }) message!: BroadcastMessage;
+  /** Seed 001's `message`, sent to every recipient (never a template). */
+  @Prop({ type: MessageContent, required: true }) message!: MessageContent;
   @Prop({ type: String, required: true, enum: BROADCAST_STATUSES, default: 'sending' }) status!: BroadcastStatus;
   @Prop({ type: [String], default: [] }) sent!: string[];
   @Prop({ type: [String], default: [] }) pending!: string[];

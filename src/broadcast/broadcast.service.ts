@@ -2,7 +2,7 @@ import { ConflictException, Injectable, Logger, NotFoundException, ServiceUnavai
 import { InputValidationException, normalisePhoneNumbers, PageRequest, PageResult, splitPhoneNumberList } from '@app/common';
 import { AppConfig } from '../config';
 import { MessageLogRepository } from '../message-log/message-log.repository';
-import { MessageContentValidator } from '../message/message-content.validator';
+import { MessageContentValidator } from '../message-content/message-content.validator';
 import { BroadcastSendJobs } from './broadcast-send-jobs';
 import { BroadcastStopSignal } from './broadcast-stop.signal';
 import { BroadcastQueue } from './broadcast.queue';
@@ -36,9 +36,7 @@ export class BroadcastService {
    */
   async create(clientId: string, sessionId: string, body: CreateBroadcastDto): Promise<BroadcastRecord> {
     const problems: string[] = [];
-    const { template: _template, ...message } = await this.contentValidator.check(clientId, body.message, undefined, problems, {
-      templatesAccepted: false,
-    });
+    const message = await this.contentValidator.check(clientId, { message: body.message }, problems, { templatesAccepted: false });
     const entries = splitPhoneNumberList(body.to);
     if (entries.length === 0) problems.push('to must contain at least one phone number');
     const { valid, invalid } = await normalisePhoneNumbers(entries);

@@ -13,18 +13,19 @@ export class Contact {
   @Prop({ type: String, required: true }) phone!: string;
   @Prop({ type: String, default: null, maxlength: 320 }) email!: string | null;
   @Prop({ type: String, default: null, maxlength: 200 }) organization!: string | null;
+  // Two-way messaging: absent on contacts written before it (read as opted in, never written).
   /** The name the person gave themselves on WhatsApp (from their last message). */
-  @Prop({ type: String, default: null }) profile_name!: string | null;
+  @Prop({ type: String, default: null }) profile_name?: string | null;
   /** Opted out (an opt-out keyword, or set through the API): nothing is sent to this number. */
-  @Prop({ type: Boolean, default: false }) opted_out!: boolean;
+  @Prop({ type: Boolean, default: false }) opted_out?: boolean;
   /** When the current opt-out began; null while opted in. */
-  @Prop({ type: Date, default: null }) opted_out_at!: Date | null;
+  @Prop({ type: Date, default: null }) opted_out_at?: Date | null;
   /** Time of the message (or API change) that last set opted_out: an older one arriving late never undoes it. */
-  @Prop({ type: Date, default: null }) opt_out_changed_at!: Date | null;
+  @Prop({ type: Date, default: null }) opt_out_changed_at?: Date | null;
   /** When this person last wrote to any session of the client. */
-  @Prop({ type: Date, default: null }) last_inbound_at!: Date | null;
+  @Prop({ type: Date, default: null }) last_inbound_at?: Date | null;
   /** When they last wrote to each session (session id → time): the 24-hour customer-service window is per session. */
-  @Prop({ type: Map, of: Date, default: () => ({}) }) last_inbound_by_session!: Map<string, Date> | Record<string, Date>;
+  @Prop({ type: Map, of: Date, default: () => ({}) }) last_inbound_by_session?: Map<string, Date> | Record<string, Date>;
 }
 
 export const ContactSchema = SchemaFactory.createForClass(Contact);

@@ -1,7 +1,7 @@
 import { BullModule } from '@nestjs/bull';
 import { Global, Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
-import { AuthModule } from '../auth';
+import { AuthDataModule } from '../auth';
 import { BroadcastDataModule } from '../broadcast/broadcast.module';
 import { LEDGER_EVENTS } from '../message-log/ledger-events';
 import { MessageLogDataModule } from '../message-log/message-log.module';
@@ -25,10 +25,10 @@ import { WebhookEndpointService } from './webhook-endpoint.service';
       { name: WebhookDelivery.name, schema: WebhookDeliverySchema },
     ]),
     BullModule.registerQueue({ name: EVENT_WEBHOOK_QUEUE }),
-    AuthModule,
+    AuthDataModule,
   ],
   providers: [WebhookEndpointRepository, WebhookDeliveryRepository, EventWebhookQueue],
-  exports: [WebhookEndpointRepository, WebhookDeliveryRepository, EventWebhookQueue, AuthModule],
+  exports: [WebhookEndpointRepository, WebhookDeliveryRepository, EventWebhookQueue, AuthDataModule],
 })
 export class EventWebhookDataModule {}
 
@@ -50,7 +50,7 @@ export class LedgerEventsModule {}
   controllers: [WebhookEndpointController],
   providers: [WebhookEndpointService],
 })
-export class EventWebhookModule {}
+export class EventWebhookHttpModule {}
 
 /** Worker side: delivers events to endpoints, one try per job. */
 @Module({

@@ -2,7 +2,7 @@ import { Types } from 'mongoose';
 import type { SessionRecord } from '../auth';
 import type { ContactService } from '../contact/contact.service';
 import type { RecipientState } from '../contact/contact.repository';
-import type { MessageContent } from '../message-log/message-log.schema';
+import type { MessageContent } from '../message-content/message-content.schema';
 import { ContactRecipientPolicy, OPTED_OUT_FAILURE, OUTSIDE_WINDOW_FAILURE } from './contact-recipient-policy';
 import { OptOutKeywords } from './opt-out-keywords';
 import type { AppConfig } from '../config';

@@ -1,8 +1,8 @@
 import { BullModule } from '@nestjs/bull';
 import { Global, Module } from '@nestjs/common';
-import { AttachmentModule } from '../attachment';
-import { AuthModule } from '../auth';
-import { CloudApiModule } from '../cloud-api/cloud-api.module';
+import { AttachmentDataModule } from '../attachment';
+import { AuthDataModule } from '../auth';
+import { CloudApiDataModule } from '../cloud-api/cloud-api.module';
 import { ContactDataModule } from '../contact/contact.module';
 import { MessageLogDataModule } from '../message-log/message-log.module';
 import { SANDBOX_INBOUND_SINK } from '../sending/provider-registry';
@@ -16,11 +16,11 @@ import { OptOutKeywords } from './opt-out-keywords';
 
 /** Customers' messages into the ledger and the contacts (API: Cloud API webhooks; worker: the sandbox's replies). */
 @Module({
-  imports: [BullModule.registerQueue({ name: INBOUND_QUEUE }), AuthModule, ContactDataModule, MessageLogDataModule],
+  imports: [BullModule.registerQueue({ name: INBOUND_QUEUE }), AuthDataModule, ContactDataModule, MessageLogDataModule],
   providers: [InboundService, InboundQueue, OptOutKeywords],
   exports: [InboundService],
 })
-export class InboundModule {}
+export class InboundDataModule {}
 
 /**
  * Worker side: sending's recipient policy (opt-outs, the 24-hour window) and the sandbox's
@@ -29,7 +29,7 @@ export class InboundModule {}
  */
 @Global()
 @Module({
-  imports: [InboundModule, ContactDataModule, MessageLogDataModule, AuthModule, CloudApiModule, AttachmentModule],
+  imports: [InboundDataModule, ContactDataModule, MessageLogDataModule, AuthDataModule, CloudApiDataModule, AttachmentDataModule],
   providers: [
     { provide: RECIPIENT_POLICY, useClass: ContactRecipientPolicy },
     { provide: SANDBOX_INBOUND_SINK, useExisting: InboundService },

@@ -1,5 +1,6 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
 import { SchemaTypes, Types } from 'mongoose';
+import { MessageContent } from '../message-content/message-content.schema';
 
 /** Where a logical message came from: a broadcast's recipient, POST /v1/messages, or a customer writing to a session. */
 export const MESSAGE_SOURCES = ['broadcast', 'api', 'inbound'] as const;
@@ -45,25 +46,6 @@ export class ContactSnapshot {
   @Prop({ type: SchemaTypes.ObjectId, default: null }) contact_id!: Types.ObjectId | null;
   @Prop({ type: String, default: null }) name!: string | null;
   @Prop({ type: String, required: true }) phone!: string;
-}
-
-/** A location message part; broadcasts store the same subdocument. */
-@Schema({ _id: false })
-export class MessageLocation {
-  @Prop({ type: Number, required: true }) lat!: number;
-  @Prop({ type: Number, required: true }) lng!: number;
-  @Prop({ type: String, default: null }) name!: string | null;
-  @Prop({ type: String, default: null }) address!: string | null;
-}
-
-/** The message parts, as the client asked for them (seed 001's `message`, plus a template). */
-@Schema({ _id: false })
-export class MessageContent {
-  @Prop({ type: String, default: null }) text!: string | null;
-  @Prop({ type: [SchemaTypes.ObjectId], default: [] }) attachments!: Types.ObjectId[];
-  @Prop({ type: MessageLocation, default: null }) location!: MessageLocation | null;
-  @Prop({ type: SchemaTypes.ObjectId, default: null }) contactId!: Types.ObjectId | null;
-  @Prop({ type: Object, default: null }) template!: { name: string; language: string; components?: unknown[] } | null;
 }
 
 /** What an inbound message holds beyond text, attachments and location (InboundDetails, stored as sent). */
@@ -123,6 +105,7 @@ export class MessageLog {
   /** The contact's number, digits-only international form: whom we wrote to, or (inbound) who wrote to us. */
   @Prop({ type: String, required: true }) recipient!: string;
   @Prop({ type: ContactSnapshot, required: true }) contact!: ContactSnapshot;
+  /** What was asked for; a message log always holds `template` (null when none). */
   @Prop({ type: MessageContent, required: true }) message!: MessageContent;
   @Prop({ type: String, default: null }) template_name!: string | null;
   /** 16 hex characters; the id POST /v1/messages answers and seed 004 lists. */

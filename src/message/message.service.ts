@@ -3,9 +3,10 @@ import { InputValidationException } from '@app/common';
 import type { Principal } from '../auth';
 import { SessionRepository } from '../auth/session.repository';
 import { ContactService } from '../contact/contact.service';
-import { MessageContentInput, MessageLogRepository } from '../message-log/message-log.repository';
+import { MessageLogRepository } from '../message-log/message-log.repository';
+import type { MessageContent } from '../message-content/message-content.schema';
+import { MessageContentValidator } from '../message-content/message-content.validator';
 import { SendQueue } from '../sending/send.queue';
-import { MessageContentValidator } from './message-content.validator';
 import { MESSAGE_JOB, MessageJobData, messageJobId } from './message.jobs';
 import { SendMessageDto } from './dto/send-message.dto';
 import { fingerprintOf, IdempotencyStore } from './idempotency.store';
@@ -107,9 +108,9 @@ export class MessageService {
   }
 
   /** The content as stored, or 400 naming every problem (nothing is written). */
-  private async validateContent(clientId: string, body: SendMessageDto): Promise<MessageContentInput> {
+  private async validateContent(clientId: string, body: SendMessageDto): Promise<MessageContent> {
     const problems: string[] = [];
-    const content = await this.contentValidator.check(clientId, body.message, body.template, problems, { templatesAccepted: true });
+    const content = await this.contentValidator.check(clientId, { message: body.message, template: body.template }, problems, { templatesAccepted: true });
     if (problems.length > 0) throw new InputValidationException(problems);
     return content;
   }

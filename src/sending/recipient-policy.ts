@@ -1,6 +1,6 @@
 import type { SessionRecord } from '../auth';
 import type { MessageFailure } from '../message-log/message-log.repository';
-import type { MessageContent } from '../message-log/message-log.schema';
+import type { MessageContent } from '../message-content/message-content.schema';
 
 /** One message about to be sent, as a recipient policy sees it. */
 export interface MessageToCheck {
