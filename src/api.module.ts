@@ -12,6 +12,8 @@ import { HealthHttpModule } from './health/health.module';
 import { MultipartRoutesInterceptor } from './http';
 import { MessageHttpModule } from './message/message.module';
 import { MessageLogHttpModule } from './message-log/message-log.module';
+import { MetricsHttpModule } from './metrics';
+import { QueueDashboardHttpModule } from './queue-dashboard/queue-dashboard.module';
 import { WebhookHttpModule } from './webhook/webhook.module';
 import { WhatsappLogHttpModule } from './whatsapp-log/whatsapp-log.module';
 
@@ -27,6 +29,8 @@ export const API_FEATURES: Array<Type | DynamicModule> = [
   WebhookHttpModule,
   EventWebhookHttpModule,
   MessageLogHttpModule,
+  MetricsHttpModule,
+  QueueDashboardHttpModule,
 ];
 
 /** The strict validation pipe, the envelope-aware exception filter and the multipart check, for every HTTP app (tests too). */

@@ -6,6 +6,7 @@ import { BroadcastWorkerModule } from './broadcast/broadcast.module';
 import { EventWebhookWorkerModule } from './event-webhook/event-webhook.module';
 import { InboundWorkerModule } from './inbound/inbound.module';
 import { MessageWorkerModule } from './message/message.module';
+import { MetricsWorkerModule } from './metrics';
 import { RetentionWorkerModule } from './retention/retention.module';
 import { SendingWorkerModule } from './sending/sending-worker.module';
 
@@ -18,6 +19,7 @@ export const WORKER_FEATURES: Array<Type | DynamicModule> = [
   InboundWorkerModule,
   EventWebhookWorkerModule,
   RetentionWorkerModule,
+  MetricsWorkerModule,
 ];
 
 /** What the worker process is made of: no HTTP, only queue consumers and their dependencies. */

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, OnModuleDestroy, Optional } from '@nestjs/common';
 import { AppConfig } from '../config';
+import { AppMetrics } from '../metrics';
 import { LEDGER_EVENTS, LedgerEvents } from '../message-log/ledger-events';
 import { BroadcastRepository, RecipientMoves } from './broadcast.repository';
 import { BroadcastSendContext } from './broadcast.schema';
@@ -28,6 +29,7 @@ export class BroadcastProgress implements OnModuleDestroy {
   constructor(
     private readonly broadcasts: BroadcastRepository,
     private readonly config: AppConfig,
+    private readonly metrics: AppMetrics,
     @Optional() @Inject(LEDGER_EVENTS) private readonly events?: LedgerEvents,
   ) {}
 
@@ -69,6 +71,8 @@ export class BroadcastProgress implements OnModuleDestroy {
     for (const [broadcastId, moves] of batch) {
       try {
         await this.broadcasts.moveRecipients(broadcastId, moves);
+        this.metrics.recordBroadcastRecipients('sent', moves.sent.length);
+        this.metrics.recordBroadcastRecipients('failed', moves.failed.length);
         if (await this.broadcasts.finishIfDone(broadcastId)) this.events?.broadcastFinished(broadcastId);
       } catch (error) {
         this.logger.warn({ err: error, broadcastId }, 'Could not record broadcast progress; retrying');

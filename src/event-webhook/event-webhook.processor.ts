@@ -3,6 +3,7 @@ import { Logger } from '@nestjs/common';
 import type { Job } from 'bull';
 import { CredentialsCipher } from '../auth';
 import { AppConfig } from '../config';
+import { AppMetrics } from '../metrics';
 import {
   DELIVERY_ID_HEADER,
   EVENT_ID_HEADER,
@@ -42,6 +43,7 @@ export class EventWebhookProcessor {
     private readonly ordering: EventOrdering,
     private readonly cipher: CredentialsCipher,
     private readonly config: AppConfig,
+    private readonly metrics: AppMetrics,
   ) {}
 
   @Process({ name: DELIVER_JOB, concurrency: DELIVERY_CONCURRENCY })
@@ -93,11 +95,13 @@ export class EventWebhookProcessor {
       error: isSuccess(result) ? null : describe(result),
     };
     if (isSuccess(result)) {
+      this.metrics.recordEventWebhookDelivery('delivered');
       await this.deliveries.recordAttempt(id, { status: 'succeeded', attempt: record, nextAttemptAt: null });
       await this.endpoints.recordSuccess(endpointId, at);
       return true;
     }
     await this.endpoints.recordFailure(endpointId, at);
+    this.metrics.recordEventWebhookDelivery(isRetryable(result) && !lastAttempt ? 'failed' : 'gave_up');
     if (!isRetryable(result)) {
       await this.deliveries.recordAttempt(id, { status: 'failed', attempt: record, nextAttemptAt: null });
       return false;

@@ -50,13 +50,19 @@ export class SandboxProvider implements WhatsappProvider {
   private readonly accepted = new Map<string, number>();
   private readonly attempts = new Map<string, number>();
   private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly sessionViews = new Map<string, WhatsappProvider>();
   private closed = false;
 
   constructor(private readonly options: SandboxOptions) {}
 
-  /** This provider as one session sees it: simulated replies reach that session. */
+  /** This provider as one session sees it (the same object each time): simulated replies reach that session. */
   forSession(sessionId: string): WhatsappProvider {
-    return { name: this.name, send: (request) => this.send(request, sessionId) };
+    let view = this.sessionViews.get(sessionId);
+    if (!view) {
+      view = { name: this.name, send: (request) => this.send(request, sessionId) };
+      this.sessionViews.set(sessionId, view);
+    }
+    return view;
   }
 
   async send(request: SendRequest, sessionId?: string): Promise<SendResult> {
