@@ -2,7 +2,8 @@ import { Injectable, Logger } from '@nestjs/common';
 import { BroadcastRepository } from '../broadcast/broadcast.repository';
 import { LedgerEvents, SendOutcomeRecorded } from '../message-log/ledger-events';
 import { DeliveryRollup, MessageLogRepository } from '../message-log/message-log.repository';
-import { MESSAGE_STATUS_RANK, MessageLogRecord, MessageStatus } from '../message-log/message-log.schema';
+import type { MessageLogRecord } from '../message-log/message-log.schema';
+import { MessageStatus, statusesBefore } from '../message-status/message-status';
 import {
   broadcastCompletedEvent,
   messageReceivedEvent,
@@ -129,5 +130,5 @@ export class EventPublisher implements LedgerEvents {
 /** Whether a message now at `current` went through `reported` (read implies delivered; failed only itself). */
 function reached(current: MessageStatus, reported: DeliveryRollup['status']): boolean {
   if (reported === 'failed' || current === 'failed') return current === reported;
-  return current !== 'received' && MESSAGE_STATUS_RANK[current] >= MESSAGE_STATUS_RANK[reported];
+  return current === reported || statusesBefore(current).includes(reported);
 }
