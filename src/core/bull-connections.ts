@@ -1,4 +1,4 @@
-import { Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import type { QueueOptions } from 'bull';
 import { AppConfig } from '../config';
 import { createRedisClient, RedisClient, serverOptions } from './redis-connection';
@@ -19,6 +19,7 @@ const LONG_LIVED = { maxRetriesPerRequest: null, enableReadyCheck: false } as co
 export class BullConnections implements OnApplicationShutdown {
   private readonly shared = new Map<BullClientType, RedisClient>();
   private readonly opened: RedisClient[] = [];
+  private readonly logger = new Logger(BullConnections.name);
 
   constructor(private readonly config: AppConfig) {}
 
@@ -42,6 +43,9 @@ export class BullConnections implements OnApplicationShutdown {
       if (existing) return existing;
     }
     const client = createRedisClient(this.config.redis.topology, { server: type === 'client' ? {} : LONG_LIVED });
+    // Bull listens to its clients' errors only until its queue closes; a cluster client still reconnecting
+    // after that (shutdown under way, the cluster gone) must not crash the process with an unheard error.
+    client.on('error', (error: Error) => this.logger.debug(`Bull ${type} connection: ${error.message}`));
     if (type !== 'bclient') {
       // Every queue sharing the connection listens to its errors: more than Node's default of 10 listeners.
       client.setMaxListeners(0);
