@@ -2,14 +2,21 @@ import { Injectable } from '@nestjs/common';
 import { ContactService } from '../contact/contact.service';
 import { MessageSender } from '../sending/message-sender';
 import { HandlesSendJob, SendAttempt, SendJobHandler, SendJobResult } from '../sending/sending.jobs';
+import { BroadcastPauseSignal } from './broadcast-pause.signal';
 import { BroadcastProgress } from './broadcast-progress';
 import { BroadcastStopSignal } from './broadcast-stop.signal';
 import { BROADCAST_RECIPIENT_JOB, BroadcastRecipientJobData } from './broadcast.jobs';
+import type { BroadcastMessage, BroadcastSendContext } from './broadcast.schema';
+import { renderTemplateComponents, renderVariables } from './message-variables';
+
+/** A broadcast seen in another status than `sending` is read again if the copy is older than this (it may have been resumed or retried). */
+const STATUS_RECHECK_MS = 1000;
 
 /**
- * Sends a broadcast's message to one recipient: unless the broadcast was stopped, its entry
- * is claimed (made on first use) and sent, and the recipient's outcome joins the broadcast's
- * next progress write.
+ * Sends a broadcast's message to one recipient: unless the broadcast was stopped or paused,
+ * its entry is claimed (made on first use) with the text and template filled in with the
+ * recipient's {{variables}}, and sent; the recipient's outcome joins the broadcast's next
+ * progress write. A paused broadcast's recipient stays `pending` for the resume.
  */
 @Injectable()
 @HandlesSendJob(BROADCAST_RECIPIENT_JOB)
@@ -18,16 +25,18 @@ export class BroadcastRecipientHandler implements SendJobHandler<BroadcastRecipi
     private readonly sender: MessageSender,
     private readonly progress: BroadcastProgress,
     private readonly stopSignal: BroadcastStopSignal,
+    private readonly pauseSignal: BroadcastPauseSignal,
     private readonly contacts: ContactService,
   ) {}
 
-  async handle({ broadcastId, recipient, contact }: BroadcastRecipientJobData, { lastAttempt }: SendAttempt): Promise<SendJobResult> {
+  async handle({ broadcastId, recipient, contact, variables }: BroadcastRecipientJobData, { lastAttempt }: SendAttempt): Promise<SendJobResult> {
     const stopped = () => this.stopSignal.isRaised(broadcastId);
     if (await stopped()) return { status: 'skipped', reason: 'broadcast stopped' };
-    const broadcast = await this.progress.sendContext(broadcastId);
-    if (!broadcast || broadcast.status !== 'sending') return { status: 'skipped', reason: 'broadcast not sending' };
+    if (await this.pauseSignal.isPaused(broadcastId)) return { status: 'skipped', reason: 'broadcast paused' };
+    const broadcast = await this.sendingBroadcast(broadcastId);
+    if (!broadcast) return { status: 'skipped', reason: 'broadcast not sending' };
     const clientId = broadcast.client_id.toHexString();
-    const { text, attachments, location, contactId } = broadcast.message;
+    const { text, attachments, location, contactId, template } = broadcast.message;
     const outcome = await this.sender.send(
       {
         kind: 'broadcast-recipient',
@@ -39,10 +48,12 @@ export class BroadcastRecipientHandler implements SendJobHandler<BroadcastRecipi
           recipient,
           contact: contact === undefined ? await this.contactOf(clientId, recipient) : (contact ?? { contactId: null, name: null }),
           message: {
-            text,
+            // The ledger keeps what this recipient was sent.
+            text: text && text.includes('{{') ? renderVariables(text, variables) : text,
             attachments: attachments.map((id) => id.toHexString()),
             location: location ? { lat: location.lat, lng: location.lng, name: location.name, address: location.address } : null,
             contactId: contactId?.toHexString() ?? null,
+            ...(template ? { template: personalTemplate(template, variables) } : {}),
           },
         },
       },
@@ -54,9 +65,24 @@ export class BroadcastRecipientHandler implements SendJobHandler<BroadcastRecipi
     return outcome;
   }
 
+  /** The broadcast if it is sending; a cached copy in another status is checked again once it is a second old. */
+  private async sendingBroadcast(broadcastId: string): Promise<BroadcastSendContext | null> {
+    const cached = await this.progress.sendContext(broadcastId);
+    if (cached?.status === 'sending') return cached;
+    const fresh = await this.progress.sendContext(broadcastId, STATUS_RECHECK_MS);
+    return fresh?.status === 'sending' ? fresh : null;
+  }
+
   /** Jobs added before fan-out carried the contact look it up here. */
   private async contactOf(clientId: string, recipient: string): Promise<{ contactId: string | null; name: string | null }> {
     const found = await this.contacts.findByPhone(clientId, recipient);
     return { contactId: found?._id.toHexString() ?? null, name: found?.name ?? null };
   }
+}
+
+function personalTemplate(
+  template: NonNullable<BroadcastMessage['template']>,
+  variables: Record<string, string> | undefined,
+): NonNullable<BroadcastMessage['template']> {
+  return template.components ? { ...template, components: renderTemplateComponents(template.components, variables) } : template;
 }

@@ -2,8 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { ContactService } from '../contact/contact.service';
 import { SendQueue } from '../sending/send.queue';
 import { BROADCAST_RECIPIENT_JOB, BroadcastRecipientJobData, broadcastJobIdPrefix, broadcastRecipientJobId } from './broadcast.jobs';
+import { RecipientVariablesRepository } from './recipient-variables.repository';
 
-/** Recipients whose contacts are looked up in one query. */
+/** Recipients whose contacts (and variables) are looked up in one query. */
 const CONTACT_LOOKUP_CHUNK_SIZE = 1000;
 
 /** A broadcast's send jobs: adding them (with each recipient's contact), finding lost ones, removing queued ones. */
@@ -12,18 +13,27 @@ export class BroadcastSendJobs {
   constructor(
     private readonly sendQueue: SendQueue,
     private readonly contacts: ContactService,
+    private readonly recipientVariables: RecipientVariablesRepository,
   ) {}
 
-  /** One job per recipient, carrying the recipient's contact so that sending reads none. Safe to repeat. */
+  /**
+   * One job per recipient, carrying the recipient's contact and {{variables}} so that sending
+   * reads neither. Safe to repeat.
+   */
   async enqueueRecipients(broadcastId: string, clientId: string, recipients: string[]): Promise<void> {
     for (let start = 0; start < recipients.length; start += CONTACT_LOOKUP_CHUNK_SIZE) {
       const chunk = recipients.slice(start, start + CONTACT_LOOKUP_CHUNK_SIZE);
-      const contacts = await this.contacts.contactsByPhone(clientId, chunk);
+      const [contacts, variables] = await Promise.all([
+        this.contacts.contactsByPhone(clientId, chunk),
+        this.recipientVariables.variablesOf(broadcastId, chunk),
+      ]);
       await this.sendQueue.enqueue(
-        chunk.map((recipient) => ({
-          id: broadcastRecipientJobId(broadcastId, recipient),
-          data: { kind: BROADCAST_RECIPIENT_JOB, broadcastId, recipient, contact: contacts.get(recipient) ?? null } satisfies BroadcastRecipientJobData,
-        })),
+        chunk.map((recipient) => {
+          const data: BroadcastRecipientJobData = { kind: BROADCAST_RECIPIENT_JOB, broadcastId, recipient, contact: contacts.get(recipient) ?? null };
+          const own = variables.get(recipient);
+          if (own) data.variables = own;
+          return { id: broadcastRecipientJobId(broadcastId, recipient), data };
+        }),
       );
     }
   }

@@ -1,6 +1,8 @@
 import { BullModule } from '@nestjs/bull';
 import { Global, Injectable, Logger, Module, OnApplicationBootstrap } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
+import { MulterModule } from '@nestjs/platform-express';
+import { AppConfig } from '../config';
 import { ATTACHMENT_USAGE, AttachmentUsage } from '../attachment';
 import { MessageContentModule } from '../message/message-content.module';
 import { MessageLogDataModule } from '../message-log/message-log.module';
@@ -17,18 +19,25 @@ import { BroadcastProcessor } from './broadcast.processor';
 import { BroadcastQueue } from './broadcast.queue';
 import { BroadcastRepository } from './broadcast.repository';
 import { Broadcast, BroadcastSchema } from './broadcast.schema';
+import { BroadcastPauseSignal } from './broadcast-pause.signal';
+import { recipientCsvUploadOptions } from './recipient-csv';
+import { RecipientVariablesRepository } from './recipient-variables.repository';
+import { RecipientVariablesEntry, RecipientVariablesSchema } from './recipient-variables.schema';
 import { BroadcastService } from './broadcast.service';
 
 /** Broadcast records, the stop signal and the broadcast queue's producer: shared by the API and the worker. */
 @Module({
   imports: [
-    MongooseModule.forFeature([{ name: Broadcast.name, schema: BroadcastSchema }]),
+    MongooseModule.forFeature([
+      { name: Broadcast.name, schema: BroadcastSchema },
+      { name: RecipientVariablesEntry.name, schema: RecipientVariablesSchema },
+    ]),
     BullModule.registerQueue({ name: BROADCAST_QUEUE }),
     SendQueueModule,
     ContactDataModule,
   ],
-  providers: [BroadcastRepository, BroadcastStopSignal, BroadcastQueue, BroadcastSendJobs],
-  exports: [BroadcastRepository, BroadcastStopSignal, BroadcastQueue, BroadcastSendJobs],
+  providers: [BroadcastRepository, RecipientVariablesRepository, BroadcastStopSignal, BroadcastPauseSignal, BroadcastQueue, BroadcastSendJobs],
+  exports: [BroadcastRepository, RecipientVariablesRepository, BroadcastStopSignal, BroadcastPauseSignal, BroadcastQueue, BroadcastSendJobs],
 })
 export class BroadcastDataModule {}
 
@@ -51,9 +60,19 @@ class BroadcastAttachmentUsage implements AttachmentUsage {
 })
 export class BroadcastAttachmentUsageModule {}
 
-/** /broadcast over HTTP. */
+/** /broadcast over HTTP, with the streaming CSV recipient lists of POST /broadcast/csv. */
 @Module({
-  imports: [BroadcastDataModule, BroadcastAttachmentUsageModule, MessageContentModule, MessageLogDataModule, SendQueueModule],
+  imports: [
+    BroadcastDataModule,
+    BroadcastAttachmentUsageModule,
+    MessageContentModule,
+    MessageLogDataModule,
+    SendQueueModule,
+    MulterModule.registerAsync({
+      inject: [AppConfig],
+      useFactory: (config: AppConfig) => recipientCsvUploadOptions(config.sending.broadcastMaxRecipients),
+    }),
+  ],
   controllers: [BroadcastController],
   providers: [BroadcastService],
 })

@@ -5,9 +5,15 @@ import { MessageLocation } from '../message-log/message-log.schema';
 export const SEND_TYPES = ['individual'] as const;
 export type SendType = (typeof SEND_TYPES)[number];
 
-/** `sending` ends exactly once, in one of the others. */
-export const BROADCAST_STATUSES = ['sending', 'completed', 'completed_with_errors', 'failed', 'cancelled'] as const;
+/**
+ * `scheduled` becomes `sending` at `send_at`; `sending` and `paused` alternate; each ends
+ * exactly once, in one of the final statuses (a retry of failures reopens a finished one).
+ */
+export const BROADCAST_STATUSES = ['scheduled', 'sending', 'paused', 'completed', 'completed_with_errors', 'failed', 'cancelled'] as const;
 export type BroadcastStatus = (typeof BROADCAST_STATUSES)[number];
+
+/** Statuses after which nothing more happens unless failures are retried. */
+export const FINAL_BROADCAST_STATUSES: readonly BroadcastStatus[] = ['completed', 'completed_with_errors', 'failed', 'cancelled'];
 
 /** Seed 001's `message`: at least one part is present. */
 @Schema({ _id: false })
@@ -16,6 +22,8 @@ export class BroadcastMessage {
   @Prop({ type: [SchemaTypes.ObjectId], default: [] }) attachments!: Types.ObjectId[];
   @Prop({ type: MessageLocation, default: null }) location!: MessageLocation | null;
   @Prop({ type: SchemaTypes.ObjectId, default: null }) contactId!: Types.ObjectId | null;
+  /** An approved WhatsApp template; its parameters may hold {{variables}}. */
+  @Prop({ type: Object, default: null }) template?: { name: string; language: string; components?: unknown[] } | null;
 }
 
 /** Why a recipient is in `failed`, for reasons known when the broadcast was created (invalid numbers). */
@@ -47,6 +55,14 @@ export class Broadcast {
   @Prop({ type: [RecipientFailure], default: [] }) failures!: RecipientFailure[];
   /** When the status left `sending`. */
   @Prop({ type: Date, default: null }) finished_at!: Date | null;
+  /** When a `scheduled` broadcast starts sending; null: at once. */
+  @Prop({ type: Date, default: null }) send_at?: Date | null;
+  /** The IANA time zone `send_at` was given in, when it was given as local time. */
+  @Prop({ type: String, default: null }) timezone?: string | null;
+  /** When the broadcast last entered `sending` (created, started, resumed, retried); the sweep measures from here. */
+  @Prop({ type: Date, default: null }) activated_at?: Date | null;
+  /** Recipients have their own {{variables}} (kept beside the broadcast, one record per recipient). */
+  @Prop({ type: Boolean, default: false }) personalised?: boolean;
 }
 
 export const BroadcastSchema = SchemaFactory.createForClass(Broadcast);
@@ -54,8 +70,9 @@ export const BroadcastSchema = SchemaFactory.createForClass(Broadcast);
 // GET /broadcast, client-wide (type=all) and per session, newest first.
 BroadcastSchema.index({ client_id: 1, createdAt: -1, _id: -1 });
 BroadcastSchema.index({ client_id: 1, session_id: 1, createdAt: -1, _id: -1 });
-// The sweep looks for broadcasts still sending after a while.
+// The sweep looks for broadcasts still sending after a while, and for scheduled ones that are due.
 BroadcastSchema.index({ status: 1, createdAt: 1 });
+BroadcastSchema.index({ status: 1, send_at: 1 });
 // DELETE /attachment/:id asks whether a sending broadcast still uses the attachment.
 BroadcastSchema.index({ client_id: 1, 'message.attachments': 1, status: 1 });
 
@@ -67,4 +84,15 @@ export interface BroadcastRecord extends Broadcast {
 }
 
 /** What the worker needs to send to one recipient: never the (possibly huge) recipient arrays. */
-export type BroadcastSendContext = Pick<BroadcastRecord, '_id' | 'client_id' | 'session_id' | 'message' | 'status'>;
+export type BroadcastSendContext = Pick<BroadcastRecord, '_id' | 'client_id' | 'session_id' | 'message' | 'status' | 'personalised'>;
+
+/** How far a broadcast has got, without its recipient arrays (GET /broadcast/:id, fields=summary, the events stream). */
+export interface BroadcastCounts {
+  recipients: number;
+  pending: number;
+  sent: number;
+  failed: number;
+  /** Sent messages the provider reported delivered (or read). */
+  delivered: number;
+  read: number;
+}

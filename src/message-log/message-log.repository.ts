@@ -48,6 +48,8 @@ export interface NewMessageLog {
 export interface MessageFailure {
   code: string;
   message: string;
+  /** The last attempt failed for a reason that may pass (network, throughput, server error): worth retrying later. */
+  transient?: boolean;
 }
 
 /** What a send job claims: a broadcast recipient's entry (created on first use), or an existing entry (POST /v1/messages). */
@@ -321,6 +323,43 @@ export class MessageLogRepository {
       .find({ broadcast_id: oid(broadcastId), status: 'failed' }, { _id: 0, recipient: 1, error: 1 })
       .lean<Array<{ recipient: string; error: MessageFailure | null }>>()
       .exec();
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Campaigns: retrying a broadcast's failures, and its delivery counts.
+  // ---------------------------------------------------------------------------------------
+
+  /**
+   * A retry: these broadcast recipients' entries that failed before anything was sent go back
+   * to `queued`, so that their jobs send again (a job finding an entry already final sends
+   * nothing). Wire messages an earlier attempt got accepted are still skipped. Answers how many moved.
+   */
+  async requeueFailedOfBroadcast(broadcastId: string, recipients: string[], at: Date = new Date()): Promise<number> {
+    if (recipients.length === 0) return 0;
+    const result = await this.ledger.updateMany(
+      { broadcast_id: oid(broadcastId), recipient: { $in: recipients }, status: 'failed', 'status_times.sentAt': null },
+      { $set: { status: 'queued', error: null, 'status_times.failedAt': null, updatedAt: at } },
+    );
+    return result.modifiedCount;
+  }
+
+  /** Per broadcast, its messages the provider reported delivered (delivered or read) and read. */
+  async deliveryCountsOfBroadcasts(broadcastIds: string[]): Promise<Map<string, { delivered: number; read: number }>> {
+    const counts = new Map(broadcastIds.map((id) => [id, { delivered: 0, read: 0 }]));
+    if (broadcastIds.length === 0) return counts;
+    const groups = await this.ledger
+      .aggregate<{ _id: { broadcast: Types.ObjectId; status: MessageStatus }; count: number }>([
+        { $match: { broadcast_id: { $in: broadcastIds.map(oid) }, status: { $in: DELIVERED_STATUSES } } },
+        { $group: { _id: { broadcast: '$broadcast_id', status: '$status' }, count: { $sum: 1 } } },
+      ])
+      .toArray();
+    for (const { _id, count } of groups) {
+      const entry = counts.get(_id.broadcast.toHexString());
+      if (!entry) continue;
+      entry.delivered += count;
+      if (READ_STATUSES.includes(_id.status)) entry.read += count;
+    }
+    return counts;
   }
 
   // ---------------------------------------------------------------------------------------

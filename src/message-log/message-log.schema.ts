@@ -63,6 +63,8 @@ export class MessageContent {
 export class MessageError {
   @Prop({ type: String, required: true }) code!: string;
   @Prop({ type: String, required: true }) message!: string;
+  /** Set by the sender: the final attempt failed for a reason that may pass (POST /broadcast/:id/retry retries these). */
+  @Prop({ type: Boolean }) transient?: boolean;
 }
 
 /**

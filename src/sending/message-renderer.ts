@@ -10,7 +10,7 @@ const MAX_RENDERED_CONTENTS = 1000;
 
 /**
  * Turns a logical message (seed 001's `message`) into the wire messages WhatsApp takes, in
- * a fixed order: text, each attachment as its media message, location, contact card.
+ * a fixed order: template, text, each attachment as its media message, location, contact card.
  */
 @Injectable()
 export class MessageRenderer {
@@ -21,23 +21,26 @@ export class MessageRenderer {
     private readonly contacts: ContactService,
   ) {}
 
-  /** Renders the content; with a `contentKey` (the same content for many messages), reuses a recent rendering. */
-  render(clientId: string, content: MessageContent, contentKey?: string): Promise<OutgoingMessage[]> {
-    if (!contentKey) return this.renderNow(clientId, content);
+  /**
+   * Renders the content; with a `contentKey` (the same content for many messages), reuses a
+   * recent rendering of the attachments, location and contact card. The template and text are
+   * taken from each message's own content: they may be filled in per recipient.
+   */
+  async render(clientId: string, content: MessageContent, contentKey?: string): Promise<OutgoingMessage[]> {
+    if (!contentKey) return [...personalParts(content), ...(await this.renderSharedParts(clientId, content))];
     const cached = this.rendered.get(contentKey);
-    if (cached && Date.now() - cached.renderedAt < RENDERED_CONTENT_TTL_MS) return cached.parts;
-    const parts = this.renderNow(clientId, content);
+    if (cached && Date.now() - cached.renderedAt < RENDERED_CONTENT_TTL_MS) return [...personalParts(content), ...(await cached.parts)];
+    const parts = this.renderSharedParts(clientId, content);
     // A failed rendering (an attachment gone, MongoDB away) is not remembered.
     void parts.catch(() => this.rendered.delete(contentKey));
     if (this.rendered.size >= MAX_RENDERED_CONTENTS) this.rendered.delete(this.rendered.keys().next().value!);
     this.rendered.set(contentKey, { parts, renderedAt: Date.now() });
-    return parts;
+    return [...personalParts(content), ...(await parts)];
   }
 
-  private async renderNow(clientId: string, content: MessageContent): Promise<OutgoingMessage[]> {
+  /** The parts that are the same for every recipient of a content: attachments, location, contact card. */
+  private async renderSharedParts(clientId: string, content: MessageContent): Promise<OutgoingMessage[]> {
     const parts: OutgoingMessage[] = [];
-    if (content.template) parts.push({ kind: 'template', template: content.template });
-    if (content.text) parts.push({ kind: 'text', text: content.text });
     if (content.attachments.length > 0) {
       const ids = content.attachments.map((id) => id.toHexString());
       const found = await this.attachments.findOwned(clientId, ids);
@@ -58,4 +61,12 @@ export class MessageRenderer {
     }
     return parts;
   }
+}
+
+/** Template, then text: the parts that may differ per recipient ({{variables}}), first on the wire. */
+function personalParts(content: MessageContent): OutgoingMessage[] {
+  const parts: OutgoingMessage[] = [];
+  if (content.template) parts.push({ kind: 'template', template: content.template });
+  if (content.text) parts.push({ kind: 'text', text: content.text });
+  return parts;
 }

@@ -136,9 +136,9 @@ describe('MessageSender', () => {
 
   it('fails the message on the last attempt, and at once for a permanent error', async () => {
     provider.send.mockRejectedValue(new ProviderError('transient', '131000', 'Something went wrong'));
-    expect(await sender.send(claim, { lastAttempt: true })).toEqual({ status: 'failed', failure: { code: '131000', message: 'Something went wrong' } });
+    expect(await sender.send(claim, { lastAttempt: true })).toEqual({ status: 'failed', failure: { code: '131000', message: 'Something went wrong', transient: true } });
     provider.send.mockRejectedValue(new ProviderError('permanent', '131026', 'Message undeliverable'));
-    expect(await sender.send(claim, { lastAttempt: false })).toEqual({ status: 'failed', failure: { code: '131026', message: 'Message undeliverable' } });
+    expect(await sender.send(claim, { lastAttempt: false })).toEqual({ status: 'failed', failure: { code: '131026', message: 'Message undeliverable', transient: false } });
     expect(recorded().map((attempt) => attempt.outcome.status)).toEqual(['failed', 'failed']);
   });
 
@@ -156,13 +156,13 @@ describe('MessageSender', () => {
     ]);
     provider.send.mockResolvedValueOnce({ providerMessageId: 'wamid.1' }).mockRejectedValueOnce(new ProviderError('permanent', '190', 'Token expired', { sessionUnusable: true }));
     sessions.setHealth.mockRejectedValue(new Error('MongoDB unreachable'));
-    expect(await sender.send(claim, { lastAttempt: false })).toEqual({ status: 'failed', failure: { code: '190', message: 'Token expired' } });
+    expect(await sender.send(claim, { lastAttempt: false })).toEqual({ status: 'failed', failure: { code: '190', message: 'Token expired', transient: false } });
     expect(recorded()[0].calls.map((call) => call.whatsAppMessageId)).toEqual(['wamid.1', null]);
   });
 
   it('stops before a call when the broadcast was stopped, failing the message as cancelled', async () => {
     const outcome = await sender.send(claim, { lastAttempt: false, stopped: async () => true });
-    expect(outcome).toEqual({ status: 'failed', failure: { code: 'cancelled', message: expect.any(String) } });
+    expect(outcome).toEqual({ status: 'failed', failure: { code: 'cancelled', message: expect.any(String), transient: true } });
     expect(provider.send).not.toHaveBeenCalled();
   });
 

@@ -18,8 +18,9 @@ export type SendOutcome = { status: 'sent' } | { status: 'failed'; failure: Mess
 export const INTERNAL_ERROR_FAILURE: MessageFailure = {
   code: 'internal_error',
   message: 'The message could not be sent because of an internal error',
+  transient: true,
 };
-export const CANCELLED_FAILURE: MessageFailure = { code: 'cancelled', message: 'The broadcast was stopped before this message was sent' };
+export const CANCELLED_FAILURE: MessageFailure = { code: 'cancelled', message: 'The broadcast was stopped before this message was sent', transient: true };
 
 export interface SendOptions {
   /** No retry follows: a transient failure is final. */
@@ -133,7 +134,7 @@ export class MessageSender {
       this.sessionCache.forget(session._id.toHexString());
     }
     if (error.isTransient && !lastAttempt) return null;
-    return { code: error.code, message: error.message };
+    return { code: error.code, message: error.message, transient: error.isTransient };
   }
 
   /** One provider call; its WhatsApp log (accepted or refused) joins `calls`. */

@@ -50,7 +50,11 @@ export class SendQueue {
   async enqueue<TData extends SendJobData>(jobs: Array<NewSendJob<TData>>): Promise<void> {
     for (let start = 0; start < jobs.length; start += ENQUEUE_CHUNK_SIZE) {
       await this.queue.addBulk(
-        jobs.slice(start, start + ENQUEUE_CHUNK_SIZE).map(({ id, data }) => ({ name: SEND_JOB, data, opts: this.jobOptions(id) })),
+        jobs.slice(start, start + ENQUEUE_CHUNK_SIZE).map(({ id, data, notBefore }) => ({
+          name: SEND_JOB,
+          data,
+          opts: { ...this.jobOptions(id), ...(notBefore ? { delay: Math.max(0, notBefore.getTime() - Date.now()) } : {}) },
+        })),
       );
     }
   }

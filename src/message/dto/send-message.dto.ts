@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsObject, IsOptional, Matches, ValidateNested } from 'class-validator';
-import { PhoneNumberField } from '@app/common';
+import { PhoneNumberField, SendAtField, TimeZoneField } from '@app/common';
 import { SessionCredentialsDto } from '../../auth';
 import { BroadcastMessageDto } from '../../broadcast/dto/create-broadcast.dto';
 
@@ -50,4 +50,10 @@ export class SendMessageDto extends SessionCredentialsDto {
   @ValidateNested()
   @Type(() => MessageTemplateDto)
   template?: MessageTemplateDto;
+
+  @SendAtField()
+  send_at?: string;
+
+  @TimeZoneField()
+  timezone?: string;
 }
