@@ -73,7 +73,7 @@ describe('BroadcastRecipientHandler', () => {
           message: { text: 'hi', attachments: [], location: null, contactId: null },
         },
       },
-      { lastAttempt: false, stopped: expect.any(Function), contentKey: `broadcast:${broadcastId}` },
+      { lastAttempt: false, stopped: expect.any(Function), held: expect.any(Function), contentKey: `broadcast:${broadcastId}` },
     );
     expect(contacts.findByPhone).not.toHaveBeenCalled();
     expect(progress.record).toHaveBeenCalledWith(broadcastId, recipient, 'sent');

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { ContactService } from '../contact/contact.service';
-import { MessageSender } from '../sending/message-sender';
+import { MessageSender, SendHeldError } from '../sending/message-sender';
 import { HandlesSendJob, SendAttempt, SendJobHandler, SendJobResult } from '../sending/sending.jobs';
 import { BroadcastPauseSignal } from './broadcast-pause.signal';
 import { BroadcastProgress } from './broadcast-progress';
@@ -37,6 +37,7 @@ export class BroadcastRecipientHandler implements SendJobHandler<BroadcastRecipi
     if (!broadcast) return { status: 'skipped', reason: 'broadcast not sending' };
     const clientId = broadcast.client_id.toHexString();
     const { text, attachments, location, contactId, template } = broadcast.message;
+    const paused = () => this.pauseSignal.isPaused(broadcastId);
     const outcome = await this.sender.send(
       {
         kind: 'broadcast-recipient',
@@ -57,8 +58,13 @@ export class BroadcastRecipientHandler implements SendJobHandler<BroadcastRecipi
           },
         },
       },
-      { lastAttempt, stopped, contentKey: `broadcast:${broadcastId}` },
-    );
+      { lastAttempt, stopped, held: paused, contentKey: `broadcast:${broadcastId}` },
+    ).catch((error: unknown) => {
+      // Paused while waiting for its rate slot: the recipient stays pending for the resume.
+      if (error instanceof SendHeldError) return 'held' as const;
+      throw error;
+    });
+    if (outcome === 'held') return { status: 'skipped', reason: 'broadcast paused' };
     // The entry is made by the claim, so it always exists.
     if (!outcome) return { status: 'skipped', reason: 'message log not found' };
     this.progress.record(broadcastId, recipient, outcome.status);

@@ -1,4 +1,4 @@
-import { BadRequestException, Body, Controller, Delete, Get, HttpCode, MessageEvent, Param, Post, Query, Sse, UploadedFile, UseInterceptors } from '@nestjs/common';
+import { BadRequestException, Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Req, Res, UploadedFile, UseInterceptors } from '@nestjs/common';
 import { FileInterceptor } from '@nestjs/platform-express';
 import {
   ApiBadRequestResponse,
@@ -13,10 +13,10 @@ import {
   ApiProduces,
   ApiTags,
 } from '@nestjs/swagger';
-import type { Observable } from 'rxjs';
+import type { Request, Response } from 'express';
 import { IdParamDto, InputValidationException, ok, okPage, paginate, StandardEnvelope } from '@app/common';
 import { CurrentPrincipal, Permission, Principal, RequirePermission, RequireSession, sessionScopeOf } from '../auth';
-import { AcceptsMultipart } from '../http';
+import { AcceptsMultipart, writeEventStream } from '../http';
 import { ExpensiveRoute } from '../rate-limit';
 import { BroadcastRecord } from './broadcast.schema';
 import { BroadcastService, BroadcastSummaryView, BroadcastWithFailures, RetryResult } from './broadcast.service';
@@ -156,9 +156,10 @@ export class BroadcastController {
   ): Promise<StandardEnvelope<BroadcastRecord>> {
     if (!file) throw new BadRequestException(`Send the recipient list as multipart/form-data in the field "${CSV_FILE_FIELD}"`);
     const { entries, problems } = file.recipients;
-    if (problems.length > 0) throw new InputValidationException(problems);
+    // A list that could not be read at all says only that; otherwise its rows' problems join the rest.
+    if (problems.length > 0 && entries.length === 0) throw new InputValidationException(problems);
     // @RequireSession() guarantees the session.
-    const broadcast = await this.broadcasts.createFor(principal.clientId, principal.session!.id, fields, entries);
+    const broadcast = await this.broadcasts.createFor(principal.clientId, principal.session!.id, fields, entries, [...problems]);
     return ok('Broadcast group created successfully!', broadcast);
   }
 
@@ -202,7 +203,7 @@ export class BroadcastController {
     return ok('Broadcast fetched successfully!', broadcast);
   }
 
-  @Sse(':id/events')
+  @Get(':id/events')
   @RequirePermission(Permission.BroadcastRead)
   @ApiOperation({
     summary: 'Live progress as Server-Sent Events',
@@ -217,8 +218,8 @@ export class BroadcastController {
   @ApiProduces('text/event-stream')
   @ApiOkResponse({ description: 'The event stream', schema: { type: 'string' } })
   @ApiNotFoundResponse({ description: 'No such broadcast for this client' })
-  events(@CurrentPrincipal() principal: Principal, @Param() { id }: IdParamDto): Promise<Observable<MessageEvent>> {
-    return this.broadcasts.progressEvents(principal.clientId, id);
+  async events(@CurrentPrincipal() principal: Principal, @Param() { id }: IdParamDto, @Req() request: Request, @Res() response: Response): Promise<void> {
+    writeEventStream(request, response, await this.broadcasts.progressEvents(principal.clientId, id));
   }
 
   @Post(':id/pause')

@@ -27,8 +27,21 @@ export interface SendOptions {
   lastAttempt: boolean;
   /** Checked right before each provider call (after the rate-limit wait). */
   stopped?: () => Promise<boolean>;
+  /**
+   * Checked with `stopped`: true leaves the message unsent (nothing more is called, the entry
+   * stays unfinished for a later job) and send() throws SendHeldError (a paused broadcast).
+   */
+  held?: () => Promise<boolean>;
   /** Messages sharing this key have the same content (a broadcast's): rendered once, not per recipient. */
   contentKey?: string;
+}
+
+/** send() stopped before a provider call because `held` said so: the message is left for a later job. */
+export class SendHeldError extends Error {
+  constructor() {
+    super('Sending is on hold');
+    this.name = 'SendHeldError';
+  }
 }
 
 /**
@@ -114,6 +127,7 @@ export class MessageSender {
       for (let index = firstPart; index < parts.length; index++) {
         await this.rateLimiter.acquire(session._id.toHexString(), perSecond);
         if (options.stopped && (await options.stopped())) return { status: 'failed', failure: CANCELLED_FAILURE };
+        if (options.held && (await options.held())) return { status: 'retry', error: new SendHeldError() };
         await this.call(provider, entry, session, parts[index], index, calls);
       }
       return { status: 'sent' };

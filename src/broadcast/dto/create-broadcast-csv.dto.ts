@@ -1,5 +1,5 @@
 import { ApiHideProperty, ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform, Type } from 'class-transformer';
+import { ClassConstructor, plainToInstance, Transform } from 'class-transformer';
 import { IsBoolean, IsDefined, IsEmpty, IsIn, IsObject, IsOptional, ValidateNested } from 'class-validator';
 import { SendAtField, TimeZoneField } from '@app/common';
 import { MessageTemplateDto } from '../../message/dto/send-message.dto';
@@ -9,15 +9,18 @@ import { BroadcastMessageDto } from './create-broadcast.dto';
 const CREDENTIALS_IN_MULTIPART =
   'is not read from a multipart body: send session_id and access_token as X-Session-Id/X-Access-Token headers or in the query string';
 
-/** A form field holding JSON text: parsed, or left as text for the validator to name. */
-const jsonField = ({ value }: { value: unknown }): unknown => {
-  if (typeof value !== 'string') return value;
-  try {
-    return JSON.parse(value) as unknown;
-  } catch {
-    return value;
-  }
-};
+/** A form field holding a JSON object: parsed into `type` (so that its own rules apply), or left as text for the validator to name. */
+const jsonField =
+  <T>(type: ClassConstructor<T>) =>
+  ({ value }: { value: unknown }): unknown => {
+    if (typeof value !== 'string') return value;
+    try {
+      const parsed = JSON.parse(value) as unknown;
+      return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? plainToInstance(type, parsed) : parsed;
+    } catch {
+      return value;
+    }
+  };
 
 /** A form field holding `true` or `false`. */
 const booleanField = ({ value }: { value: unknown }): unknown => (value === 'true' ? true : value === 'false' ? false : value);
@@ -33,19 +36,17 @@ export class CreateBroadcastCsvDto {
   send_type: SendType = 'individual';
 
   @ApiProperty({ description: 'The message as JSON text, as in POST /broadcast', type: String, example: '{"text":"Hello {{name|friend}}, your order {{order}} is ready"}' })
-  @Transform(jsonField)
+  @Transform(jsonField(BroadcastMessageDto))
   @IsDefined({ message: 'message is required (JSON text in a form field)' })
   @IsObject({ message: 'message must be a JSON object, e.g. {"text":"Hello {{name}}"}' })
   @ValidateNested()
-  @Type(() => BroadcastMessageDto)
   message!: BroadcastMessageDto;
 
   @ApiPropertyOptional({ description: 'An approved template as JSON text, as in POST /broadcast', type: String })
-  @Transform(jsonField)
+  @Transform(jsonField(MessageTemplateDto))
   @IsOptional()
   @IsObject({ message: 'template must be a JSON object' })
   @ValidateNested()
-  @Type(() => MessageTemplateDto)
   template?: MessageTemplateDto;
 
   @ApiPropertyOptional({ description: 'true: rows with invalid numbers go to `failed` (with their line) instead of refusing the list', type: String, enum: ['true', 'false'] })
