@@ -1,4 +1,5 @@
-// Two tiers: unit specs beside the code, e2e suites in test/ that boot the app in-process.
+// Three tiers: unit specs beside the code, e2e suites in test/ that boot the app in-process, and
+// the chaos suite in test/chaos/ that runs the built API and workers as processes and kills them.
 const moduleNameMapper = {
   '^@app/common(|/.*)$': '<rootDir>/libs/common/src$1',
   '^@app/whatsapp(|/.*)$': '<rootDir>/libs/whatsapp/src$1',
@@ -28,5 +29,6 @@ module.exports = {
       roots: ['<rootDir>/test'],
       testRegex: '\\.e2e-spec\\.ts$',
     },
+    { ...common, displayName: 'chaos', rootDir: __dirname, roots: ['<rootDir>/test/chaos'], testRegex: '\\.chaos-spec\\.ts$' },
   ],
 };

@@ -1,5 +1,5 @@
 import { Types } from 'mongoose';
-import { MessageLogRepository, NewMessageLog } from '../src/message-log/message-log.repository';
+import { LeaseRequest, MessageLogRepository, NewMessageLog, SendTarget } from '../src/message-log/message-log.repository';
 import { WhatsappLogRepository, NewWhatsappLog } from '../src/whatsapp-log/whatsapp-log.repository';
 import { describeWithMongo } from './support/mongo';
 import { createTestApp, TestApp } from './support/test-app';
@@ -30,6 +30,13 @@ describeWithMongo('Ledger writes of the sending pipeline (repositories against M
     message: { text: 'hi', attachments: [], location: null, contactId: null },
   });
 
+  let leases = 0;
+  /** A new attempt's lease, lasting `ms`. */
+  const lease = (ms = 20_000): LeaseRequest => ({ token: `attempt-${++leases}`, expiresAt: new Date(Date.now() + ms) });
+  const claimOf = (target: SendTarget, request: LeaseRequest = lease()) => ({ ...target, lease: request });
+  const recipientClaim = (recipient: string, request?: LeaseRequest) => claimOf({ kind: 'broadcast-recipient', entry: recipientEntry(recipient) }, request);
+  const entryClaim = (id: string, request?: LeaseRequest) => claimOf({ kind: 'entry', id }, request);
+
   const call = (messageLogId: string, whatsAppMessageId: string | null, costInUsdCents = 0): NewWhatsappLog => ({
     id: new Types.ObjectId().toHexString(),
     clientId,
@@ -46,44 +53,89 @@ describeWithMongo('Ledger writes of the sending pipeline (repositories against M
     costInUsdCents,
   });
 
-  it('creates a broadcast recipient entry in `sending` on first claim, and finds the same one when the job runs again', async () => {
-    const [first, other] = await messageLogs.claimForSending([
-      { kind: 'broadcast-recipient', entry: recipientEntry('2348031230001') },
-      { kind: 'broadcast-recipient', entry: recipientEntry('2348031230002') },
-    ]);
-    expect(first).toMatchObject({ firstAttempt: true, entry: { status: 'sending', attempts: 1, recipient: '2348031230001' } });
+  it('creates a broadcast recipient entry in `sending`, leased to the attempt, on first claim, and finds the same one when the job runs again', async () => {
+    const firstLease = lease();
+    const [first, other] = await messageLogs.claimForSending([recipientClaim('2348031230001', firstLease), recipientClaim('2348031230002')]);
+    expect(first).toMatchObject({ created: true, held: true, entry: { status: 'sending', attempts: 1, recipient: '2348031230001' } });
     expect(other?.entry._id.equals(first!.entry._id)).toBe(false);
     const stored = await messageLogs.findForClient(clientId, first!.entry._id.toHexString());
-    expect(stored).toMatchObject({ status: 'sending', attempts: 1, message_uid: first!.entry.message_uid, contact: { name: 'Ada' } });
+    expect(stored).toMatchObject({ status: 'sending', attempts: 1, message_uid: first!.entry.message_uid, contact: { name: 'Ada' }, claim: { token: firstLease.token } });
     expect(stored!.status_times.sendingAt).toBeInstanceOf(Date);
 
-    const [again] = await messageLogs.claimForSending([{ kind: 'broadcast-recipient', entry: recipientEntry('2348031230001') }]);
-    expect(again).toMatchObject({ firstAttempt: false, entry: { status: 'sending', attempts: 2 } });
-    expect(again!.entry._id.equals(first!.entry._id)).toBe(true);
+    // While the first attempt holds it, a second attempt (the job taken back from a stalled worker) gets the entry but not the lease.
+    const [busy] = await messageLogs.claimForSending([recipientClaim('2348031230001')]);
+    expect(busy).toMatchObject({ created: false, held: false, entry: { status: 'sending', attempts: 1, claim: { token: firstLease.token } } });
+    expect(busy!.entry._id.equals(first!.entry._id)).toBe(true);
+
+    // Once the first attempt ends in a retry, its lease is released and the next attempt takes it.
+    await messageLogs.recordSendAttempts([{ id: first!.entry._id.toHexString(), leaseToken: firstLease.token, providerMessageIds: [], costInUsdCents: 0, outcome: { status: 'retry' } }]);
+    const [again] = await messageLogs.claimForSending([recipientClaim('2348031230001')]);
+    expect(again).toMatchObject({ created: false, held: true, entry: { status: 'sending', attempts: 2 } });
+  });
+
+  it('lets one of two attempts claiming at once hold an entry, and a later one take a lease that lapsed', async () => {
+    const queued = await messageLogs.createQueued({ ...recipientEntry('2348031230006'), source: 'api', broadcastId: null });
+    const id = queued._id.toHexString();
+    const [one, two] = await messageLogs.claimForSending([entryClaim(id, lease(200)), entryClaim(id)]);
+    expect([one!.held, two!.held].sort()).toEqual([false, true]);
+    const holder = one!.held ? one! : two!;
+    expect(await messageLogs.extendLease(id, holder.entry.claim!.token, new Date(Date.now() + 200))).toBe(true);
+    expect(await messageLogs.extendLease(id, 'not-the-holder', new Date(Date.now() + 60_000))).toBe(false);
+    // The holder's worker died: its lease lapses and the next attempt takes the entry.
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    const [taken] = await messageLogs.claimForSending([entryClaim(id)]);
+    expect(taken).toMatchObject({ held: true, entry: { attempts: 2 } });
+    expect(await messageLogs.extendLease(id, holder.entry.claim!.token, new Date(Date.now() + 60_000))).toBe(false);
   });
 
   it('moves an existing queued entry to `sending`, counts its attempts, and answers null for one that does not exist', async () => {
     const queued = await messageLogs.createQueued({ ...recipientEntry('2348031230003'), source: 'api', broadcastId: null });
     const missing = new Types.ObjectId().toHexString();
-    const [claimed, none] = await messageLogs.claimForSending([{ kind: 'entry', id: queued._id.toHexString() }, { kind: 'entry', id: missing }]);
-    expect(claimed).toMatchObject({ firstAttempt: true, entry: { status: 'sending', attempts: 1 } });
+    const firstLease = lease();
+    const [claimed, none] = await messageLogs.claimForSending([entryClaim(queued._id.toHexString(), firstLease), entryClaim(missing)]);
+    expect(claimed).toMatchObject({ created: false, held: true, entry: { status: 'sending', attempts: 1 } });
     expect(none).toBeNull();
-    const [second] = await messageLogs.claimForSending([{ kind: 'entry', id: queued._id.toHexString() }]);
-    expect(second).toMatchObject({ firstAttempt: false, entry: { status: 'sending', attempts: 2 } });
+    await messageLogs.recordSendAttempts([{ id: queued._id.toHexString(), leaseToken: firstLease.token, providerMessageIds: [], costInUsdCents: 0, outcome: { status: 'retry' } }]);
+    const [second] = await messageLogs.claimForSending([entryClaim(queued._id.toHexString())]);
+    expect(second).toMatchObject({ held: true, entry: { status: 'sending', attempts: 2 } });
+  });
+
+  it('finds the single messages the sweep must look at: unsent, old enough, held by no live attempt', async () => {
+    const old = await messageLogs.createQueued({ ...recipientEntry('2348031230007'), source: 'api', broadcastId: null });
+    const held = await messageLogs.createQueued({ ...recipientEntry('2348031230008'), source: 'api', broadcastId: null });
+    const sent = await messageLogs.createQueued({ ...recipientEntry('2348031230009'), source: 'api', broadcastId: null });
+    await messageLogs.claimForSending([entryClaim(held._id.toHexString())]);
+    const sentLease = lease();
+    await messageLogs.claimForSending([entryClaim(sent._id.toHexString(), sentLease)]);
+    await messageLogs.recordSendAttempts([{ id: sent._id.toHexString(), leaseToken: sentLease.token, providerMessageIds: ['wamid.s'], costInUsdCents: 0, outcome: { status: 'sent' } }]);
+    const found = await messageLogs.findUnsentApiMessages(new Date(Date.now() + 1000), 1000);
+    expect(found).toContain(old._id.toHexString());
+    expect(found).not.toContain(held._id.toHexString());
+    expect(found).not.toContain(sent._id.toHexString());
+    expect(await messageLogs.findUnsentApiMessages(new Date(Date.now() - 60_000), 1000)).not.toContain(old._id.toHexString());
+    expect(await messageLogs.findUnsentApiMessages(new Date(Date.now() + 1000), 1000, new Date(Date.now() + 60_000))).toContain(held._id.toHexString());
   });
 
   it('records attempts: accepted ids once each (a repeated write adds none), the cost, and conditional status moves', async () => {
-    const [claimed] = await messageLogs.claimForSending([{ kind: 'broadcast-recipient', entry: recipientEntry('2348031230004') }]);
+    const attemptLease = lease();
+    const [claimed] = await messageLogs.claimForSending([recipientClaim('2348031230004', attemptLease)]);
     const id = claimed!.entry._id.toHexString();
-    await messageLogs.recordSendAttempts([{ id, providerMessageIds: ['wamid.a'], costInUsdCents: 0, outcome: { status: 'retry' } }]);
-    expect(await messageLogs.findForClient(clientId, id)).toMatchObject({ status: 'sending', provider_message_ids: ['wamid.a'] });
+    const leaseToken = attemptLease.token;
+    // A part accepted while the attempt goes on: the id is written, the lease kept.
+    await messageLogs.recordSendAttempts([{ id, leaseToken, providerMessageIds: ['wamid.a'], costInUsdCents: 0, outcome: null }]);
+    expect(await messageLogs.findForClient(clientId, id)).toMatchObject({ status: 'sending', provider_message_ids: ['wamid.a'], claim: { token: leaseToken } });
     // Only ids the entry does not list yet are recorded; the same write repeated (a retried batch) adds neither ids nor cost.
-    const sent = { id, providerMessageIds: ['wamid.b'], costInUsdCents: 2, outcome: { status: 'sent' as const } };
+    const sent = { id, leaseToken, providerMessageIds: ['wamid.b'], costInUsdCents: 2, outcome: { status: 'sent' as const } };
     await messageLogs.recordSendAttempts([sent]);
     await messageLogs.recordSendAttempts([sent]);
-    expect(await messageLogs.findForClient(clientId, id)).toMatchObject({ status: 'sent', provider_message_ids: ['wamid.a', 'wamid.b'], cost_in_usd_cents: 2 });
+    expect(await messageLogs.findForClient(clientId, id)).toMatchObject({
+      status: 'sent',
+      provider_message_ids: ['wamid.a', 'wamid.b'],
+      cost_in_usd_cents: 2,
+      claim: null,
+    });
     // A sent message is not failed by a late attempt record.
-    await messageLogs.recordSendAttempts([{ id, providerMessageIds: [], costInUsdCents: 0, outcome: { status: 'failed', failure: { code: 'x', message: 'y' } } }]);
+    await messageLogs.recordSendAttempts([{ id, leaseToken, providerMessageIds: [], costInUsdCents: 0, outcome: { status: 'failed', failure: { code: 'x', message: 'y' } } }]);
     expect((await messageLogs.findForClient(clientId, id))!.status).toBe('sent');
   });
 
@@ -102,13 +154,14 @@ describeWithMongo('Ledger writes of the sending pipeline (repositories against M
   });
 
   it('moves calls forward only, and rolls reports up into messages that were sent, in order', async () => {
-    const [claimed] = await messageLogs.claimForSending([{ kind: 'broadcast-recipient', entry: recipientEntry('2348031230005') }]);
+    const attemptLease = lease();
+    const [claimed] = await messageLogs.claimForSending([recipientClaim('2348031230005', attemptLease)]);
     const id = claimed!.entry._id.toHexString();
     await whatsappLogs.recordProviderCalls([call(id, 'wamid.r')]);
     const at = new Date();
     expect(await messageLogs.applyDeliveryStatuses([{ id, status: 'delivered', at }])).toBe(0);
     expect(await messageLogs.statusesOf([id])).toEqual(new Map([[id, 'sending']]));
-    await messageLogs.recordSendAttempts([{ id, providerMessageIds: ['wamid.r'], costInUsdCents: 0, outcome: { status: 'sent' } }]);
+    await messageLogs.recordSendAttempts([{ id, leaseToken: attemptLease.token, providerMessageIds: ['wamid.r'], costInUsdCents: 0, outcome: { status: 'sent' } }]);
     await whatsappLogs.advanceStatuses([
       { whatsAppMessageId: 'wamid.r', status: 'read' },
       { whatsAppMessageId: 'wamid.r', status: 'delivered' },

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { ContactService } from '../contact/contact.service';
-import { MessageSender, SendHeldError } from '../sending/message-sender';
+import { MessageSender } from '../sending/message-sender';
 import { HandlesSendJob, SendAttempt, SendJobHandler, SendJobResult } from '../sending/sending.jobs';
 import { BroadcastPauseSignal } from './broadcast-pause.signal';
 import { BroadcastProgress } from './broadcast-progress';
@@ -37,6 +37,7 @@ export class BroadcastRecipientHandler implements SendJobHandler<BroadcastRecipi
     if (!broadcast) return { status: 'skipped', reason: 'broadcast not sending' };
     const clientId = broadcast.client_id.toHexString();
     const { text, attachments, location, contactId, template } = broadcast.message;
+    // Paused while waiting for its rate slot: the sender leaves the message for the resume (`skipped`).
     const paused = () => this.pauseSignal.isPaused(broadcastId);
     const outcome = await this.sender.send(
       {
@@ -59,14 +60,11 @@ export class BroadcastRecipientHandler implements SendJobHandler<BroadcastRecipi
         },
       },
       { lastAttempt, stopped, held: paused, contentKey: `broadcast:${broadcastId}` },
-    ).catch((error: unknown) => {
-      // Paused while waiting for its rate slot: the recipient stays pending for the resume.
-      if (error instanceof SendHeldError) return 'held' as const;
-      throw error;
-    });
-    if (outcome === 'held') return { status: 'skipped', reason: 'broadcast paused' };
+    );
     // The entry is made by the claim, so it always exists.
     if (!outcome) return { status: 'skipped', reason: 'message log not found' };
+    // Another attempt holds the message (it records the recipient's outcome), or the broadcast was paused (it stays pending).
+    if (outcome.status === 'skipped') return outcome;
     this.progress.record(broadcastId, recipient, outcome.status);
     return outcome;
   }

@@ -1,15 +1,12 @@
 import type { SendJobData } from '../sending/sending.jobs';
 
-/** Broadcast housekeeping: fan-out of a new broadcast into send jobs, and the periodic sweep. */
+/** Broadcast housekeeping: fan-out of a new broadcast into send jobs. */
 export const BROADCAST_QUEUE = 'broadcast';
 export const FAN_OUT_JOB = 'fan-out';
-export const SWEEP_JOB = 'sweep';
 
 export interface FanOutJobData {
   broadcastId: string;
 }
-
-export type SweepJobData = Record<string, never>;
 
 /**
  * The first fan-out of a broadcast (at creation, or its schedule) has the broadcast's id; a

@@ -1,5 +1,5 @@
 import { BullModule } from '@nestjs/bull';
-import { Global, Injectable, Logger, Module, OnApplicationBootstrap } from '@nestjs/common';
+import { Global, Injectable, Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
 import { MulterModule } from '@nestjs/platform-express';
 import { AppConfig } from '../config';
@@ -13,6 +13,7 @@ import { BROADCAST_QUEUE } from './broadcast.jobs';
 import { BroadcastProgress } from './broadcast-progress';
 import { BroadcastRecipientHandler } from './broadcast-recipient.handler';
 import { BroadcastSendJobs } from './broadcast-send-jobs';
+import { BroadcastSweeper } from './broadcast-sweeper';
 import { BroadcastStopSignal } from './broadcast-stop.signal';
 import { BroadcastController } from './broadcast.controller';
 import { BroadcastProcessor } from './broadcast.processor';
@@ -78,22 +79,9 @@ export class BroadcastAttachmentUsageModule {}
 })
 export class BroadcastModule {}
 
-/** Registers the repeatable sweep when a worker starts, without holding start-up hostage to Redis. */
-@Injectable()
-class BroadcastSweepScheduler implements OnApplicationBootstrap {
-  private readonly logger = new Logger(BroadcastSweepScheduler.name);
-
-  constructor(private readonly queue: BroadcastQueue) {}
-
-  onApplicationBootstrap(): void {
-    // ioredis queues the commands until Redis answers; the worker is up (and says why it waits) meanwhile.
-    this.queue.scheduleSweep().catch((error: unknown) => this.logger.error({ err: error }, 'Could not schedule the broadcast sweep'));
-  }
-}
-
 /** Worker side: fan-out of new broadcasts, the sweep, and sending to each recipient. */
 @Module({
-  imports: [BroadcastDataModule, SendingWorkerModule, ContactDataModule],
-  providers: [BroadcastProcessor, BroadcastSweepScheduler, BroadcastProgress, BroadcastRecipientHandler],
+  imports: [BroadcastDataModule, SendingWorkerModule, ContactDataModule, MessageLogDataModule],
+  providers: [BroadcastProcessor, BroadcastSweeper, BroadcastProgress, BroadcastRecipientHandler],
 })
 export class BroadcastWorkerModule {}

@@ -1,19 +1,18 @@
 import { InjectQueue } from '@nestjs/bull';
 import { Injectable } from '@nestjs/common';
 import type { Queue } from 'bull';
-import { AppConfig } from '../config';
-import { BROADCAST_QUEUE, FAN_OUT_JOB, fanOutJobId, FanOutJobData, SWEEP_JOB, SweepJobData } from './broadcast.jobs';
+import { BROADCAST_QUEUE, FAN_OUT_JOB, fanOutJobId, FanOutJobData } from './broadcast.jobs';
 
-const SWEEP_JOB_ID = 'broadcast-sweep';
+/** The repeatable job earlier versions ran the sweep as (it is now a timer in each worker). */
+const REPEATABLE_SWEEP_JOB = 'sweep';
 const FAN_OUT_ATTEMPTS = 10;
 const FAN_OUT_BACKOFF_MS = 1000;
 
-/** The producer of the broadcast queue: fan-out of new broadcasts and the repeatable sweep. */
+/** The producer of the broadcast queue: fan-out of new broadcasts. */
 @Injectable()
 export class BroadcastQueue {
   constructor(
-    @InjectQueue(BROADCAST_QUEUE) private readonly queue: Queue<FanOutJobData | SweepJobData>,
-    private readonly config: AppConfig,
+    @InjectQueue(BROADCAST_QUEUE) private readonly queue: Queue<FanOutJobData>,
   ) {}
 
   /**
@@ -43,14 +42,10 @@ export class BroadcastQueue {
     }
   }
 
-  /** Registers the repeatable sweep (idempotent: Bull keys repeatable jobs by name, id and interval). */
-  async scheduleSweep(): Promise<void> {
-    const every = this.config.sweep.intervalMs;
-    const existing = await this.queue.getRepeatableJobs();
-    // An interval changed by configuration replaces the old schedule instead of adding a second one.
-    for (const job of existing) {
-      if (job.name === SWEEP_JOB && Number(job.every) !== every) await this.queue.removeRepeatableByKey(job.key);
+  /** Removes the repeatable sweep job earlier versions registered; nothing processes it any more. */
+  async removeRepeatableSweep(): Promise<void> {
+    for (const job of await this.queue.getRepeatableJobs()) {
+      if (job.name === REPEATABLE_SWEEP_JOB) await this.queue.removeRepeatableByKey(job.key);
     }
-    await this.queue.add(SWEEP_JOB, {}, { repeat: { every }, jobId: SWEEP_JOB_ID, removeOnComplete: true, removeOnFail: true });
   }
 }

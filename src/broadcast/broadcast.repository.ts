@@ -24,15 +24,16 @@ export interface NewBroadcast {
     attachments: string[];
     location: { lat: number; lng: number; name: string | null; address: string | null } | null;
     contactId: string | null;
-    template: { name: string; language: string; components?: unknown[] } | null;
+    template?: { name: string; language: string; components?: unknown[] } | null;
   };
   pending: string[];
   failed: string[];
   failures: RecipientFailure[];
-  /** Start then (status `scheduled`); null: at once. */
-  sendAt: Date | null;
-  timezone: string | null;
-  personalised: boolean;
+  /** Start then (status `scheduled`); absent or null: at once. */
+  sendAt?: Date | null;
+  timezone?: string | null;
+  /** Recipients' variables are stored beside it. */
+  personalised?: boolean;
 }
 
 /** A broadcast without its recipient arrays, with how far it has got (delivered and read are the ledger's, added by the service). */
@@ -80,7 +81,7 @@ export class BroadcastRepository {
         attachments: broadcast.message.attachments.map(oid),
         location: broadcast.message.location,
         contactId: broadcast.message.contactId ? oid(broadcast.message.contactId) : null,
-        template: broadcast.message.template,
+        template: broadcast.message.template ?? null,
       },
       status,
       sent: [],
@@ -88,10 +89,10 @@ export class BroadcastRepository {
       failed: broadcast.failed,
       failures: broadcast.failures,
       finished_at: nothingToSend ? now : null,
-      send_at: broadcast.sendAt,
-      timezone: broadcast.timezone,
+      send_at: broadcast.sendAt ?? null,
+      timezone: broadcast.timezone ?? null,
       activated_at: status === 'sending' ? now : null,
-      personalised: broadcast.personalised,
+      personalised: broadcast.personalised ?? false,
     });
     return created.toObject<BroadcastRecord>();
   }

@@ -21,14 +21,14 @@ export class AppConfig {
   readonly redis: { url: string; queuePrefix: string };
   readonly security: { credentialsEncryptionKey: Buffer };
   readonly log: { level: string; pretty: boolean };
-  readonly worker: { concurrency: number; sendAttempts: number; sendBackoffMs: number };
+  readonly worker: { concurrency: number; sendAttempts: number; sendBackoffMs: number; lockDurationMs: number; stalledIntervalMs: number };
   readonly sending: {
     sessionRateLimitPerSecond: number;
     defaultProvider: ProviderName;
     broadcastMaxRecipients: number;
     progressFlushMs: number;
   };
-  readonly sweep: { intervalMs: number; pendingThresholdMs: number };
+  readonly sweep: { intervalMs: number; pendingAgeMs: number };
   /** Requests per minute: per API key (unless the key has its own), per key on each expensive route, per address without a key. */
   readonly rateLimits: { perKey: number; expensivePerKey: number; publicPerAddress: number; authFailuresPerAddress: number };
   /** Days logs are kept (null: forever), and how often the worker deletes older ones. */
@@ -59,6 +59,8 @@ export class AppConfig {
       concurrency: variables.WORKER_CONCURRENCY,
       sendAttempts: variables.SEND_ATTEMPTS,
       sendBackoffMs: variables.SEND_BACKOFF_MS,
+      lockDurationMs: variables.WORKER_LOCK_DURATION_MS,
+      stalledIntervalMs: variables.WORKER_STALLED_INTERVAL_MS,
     };
     this.sending = {
       sessionRateLimitPerSecond: variables.SESSION_RATE_LIMIT_PER_SECOND,
@@ -66,7 +68,7 @@ export class AppConfig {
       broadcastMaxRecipients: variables.BROADCAST_MAX_RECIPIENTS,
       progressFlushMs: variables.BROADCAST_PROGRESS_FLUSH_MS,
     };
-    this.sweep = { intervalMs: variables.BROADCAST_SWEEP_INTERVAL_MS, pendingThresholdMs: variables.BROADCAST_SWEEP_PENDING_MS };
+    this.sweep = { intervalMs: variables.SWEEP_INTERVAL_MS, pendingAgeMs: variables.SWEEP_PENDING_AGE_MS };
     this.rateLimits = {
       perKey: variables.RATE_LIMIT_PER_MINUTE,
       expensivePerKey: variables.RATE_LIMIT_EXPENSIVE_PER_MINUTE,

@@ -126,17 +126,43 @@ export class EnvironmentVariables {
   @Min(1)
   BROADCAST_MAX_RECIPIENTS = 100000;
 
-  /** How often the worker looks for broadcast recipients whose send job vanished from Redis. */
+  /**
+   * How often the sweep runs (in one worker at a time, on a timer held in each worker, so that
+   * no loss of Redis data can stop it): it re-enqueues work whose job vanished from Redis.
+   */
   @Type(() => Number)
   @IsInt()
   @Min(100)
-  BROADCAST_SWEEP_INTERVAL_MS = 60000;
+  SWEEP_INTERVAL_MS = 15000;
 
-  /** A recipient pending this long whose job is not in Redis is enqueued again. */
+  /**
+   * Work at least this old whose job is not in Redis is enqueued again by the sweep: pending
+   * recipients of a broadcast created this long ago, single messages still unsent this long after
+   * they were accepted.
+   */
   @Type(() => Number)
   @IsInt()
   @Min(100)
-  BROADCAST_SWEEP_PENDING_MS = 300000;
+  SWEEP_PENDING_AGE_MS = 60000;
+
+  /**
+   * How long a worker holds a send job (renewed at half this while it runs), and so how long a
+   * claim on a message lasts. A worker that dies frees its jobs after this plus the stalled-job
+   * check interval; a worker whose event loop stalls for longer loses its jobs to another worker
+   * (its claims then keep the other from sending the same message).
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1000)
+  @Max(600000)
+  WORKER_LOCK_DURATION_MS = 20000;
+
+  /** How often each worker looks for jobs whose worker died (Bull's stalled-job check). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(500)
+  @Max(600000)
+  WORKER_STALLED_INTERVAL_MS = 5000;
 
   /** Longest a recipient's outcome waits in a worker before it is written to its broadcast (batched). */
   @Type(() => Number)

@@ -43,6 +43,8 @@ export interface NewMessageLog {
   message: MessageContentInput;
   /** 16 hex characters; generated when not given. */
   messageUid?: string;
+  /** A scheduled message (POST /v1/messages with send_at): not sent before then. */
+  sendAt?: Date | null;
 }
 
 export interface MessageFailure {
@@ -52,10 +54,20 @@ export interface MessageFailure {
   transient?: boolean;
 }
 
-/** What a send job claims: a broadcast recipient's entry (created on first use), or an existing entry (POST /v1/messages). */
-export type SendClaim =
-  | { kind: 'broadcast-recipient'; entry: NewMessageLog & { broadcastId: string } }
-  | { kind: 'entry'; id: string };
+/** The hold one send attempt asks for: its own token, and when the hold lapses if the attempt never ends it. */
+export interface LeaseRequest {
+  token: string;
+  expiresAt: Date;
+}
+
+/**
+ * What a send attempt claims: a broadcast recipient's entry (created on first use), or an
+ * existing entry (POST /v1/messages), with the lease the attempt asks for.
+ */
+export type SendClaim = SendTarget & { lease: LeaseRequest };
+
+/** The message a send job is for: a broadcast recipient's (its entry made on first use), or an existing entry's. */
+export type SendTarget = { kind: 'broadcast-recipient'; entry: NewMessageLog & { broadcastId: string } } | { kind: 'entry'; id: string };
 
 /** How one send attempt ended, as the ledger keeps it. */
 export type AttemptOutcome = { status: 'sent' } | { status: 'failed'; failure: MessageFailure } | { status: 'retry' };
@@ -70,17 +82,25 @@ export interface DeliveryRollup {
 
 export interface ClaimedEntry {
   entry: MessageLogRecord;
-  /** No attempt ran before this one (a re-run must look up what an earlier attempt got accepted). */
-  firstAttempt: boolean;
+  /** The entry was made by this claim (nothing was sent for it before). */
+  created: boolean;
+  /** The attempt holds the entry's lease: it alone may call the provider for it until the lease ends. */
+  held: boolean;
 }
 
 export interface SendAttemptRecord {
   id: string;
+  /** The lease of the attempt, released when the attempt ends in a retry. */
+  leaseToken: string;
   /** Provider ids accepted and not yet on the entry, in send order. */
   providerMessageIds: string[];
   costInUsdCents: number;
-  outcome: AttemptOutcome;
+  /** How the attempt ended; null while it goes on (a part was accepted, more follow). */
+  outcome: AttemptOutcome | null;
 }
+
+/** Where an unsent message stands, for the sweep: its status, outcome, and whether an attempt holds it now. */
+export type SendState = Pick<MessageLogRecord, 'recipient' | 'status' | 'status_times' | 'error' | 'claim'>;
 
 /** A new message_uid: 16 hex characters (what POST /v1/messages answers and seed 004 lists). */
 export function newMessageUid(): string {
@@ -108,6 +128,16 @@ export function statusesBefore(status: MessageStatus): MessageStatus[] {
 const oid = (id: string): Types.ObjectId => new Types.ObjectId(id);
 
 const UNSENT_STATUSES: MessageStatus[] = ['queued', 'sending'];
+
+/** An entry no attempt holds: never leased, released, or its lease ended (the attempt's worker died). */
+const unleasedAt = (at: Date): mongo.Filter<MessageLogRecord> => ({ $or: [{ claim: null }, { 'claim.expires_at': { $lte: at } }] });
+
+/** A lease held by an attempt that is still under way at `at`. */
+export const isLeaseLive = (entry: Pick<MessageLogRecord, 'claim'>, at: Date = new Date()): boolean =>
+  Boolean(entry.claim && entry.claim.expires_at.getTime() > at.getTime());
+
+/** uids per query when reading many broadcast recipients' entries. */
+const UID_CHUNK_SIZE = 1000;
 
 /** Whose messages a seed 000 list shows: one session's, or (sessionId null) every session's of the client. */
 export interface MessageLogScope {
@@ -169,33 +199,52 @@ export class MessageLogRepository {
   // ---------------------------------------------------------------------------------------
 
   /**
-   * Claims entries for one send attempt each, in one bulk write: a broadcast recipient's entry
-   * is created directly in `sending` (or found, when a job runs again), an existing entry moves
-   * from `queued` to `sending`. Entries this call created are answered as built, without a read;
-   * the others are read in one query. Null for an entry that does not exist.
+   * Claims entries for one send attempt each, in one bulk write (and a second when a broadcast
+   * recipient's entry existed already: a re-run). An attempt gets its entry's
+   * lease when no other attempt holds it (never leased, released, or lapsed): a broadcast
+   * recipient's entry is created leased and in `sending` (or found, when a job runs again), an
+   * existing entry moves from `queued` to `sending`. Entries this call created are answered as
+   * built, without a read; the others are read in one query, and the answer says whether this
+   * attempt holds the lease. Null for an entry that does not exist.
    */
   async claimForSending(claims: SendClaim[], at: Date = new Date()): Promise<Array<ClaimedEntry | null>> {
     const operations: Array<mongo.AnyBulkWriteOperation<MessageLogRecord>> = [];
     const created = new Map<number, { operation: number; record: MessageLogRecord }>();
     claims.forEach((claim, index) => {
+      const lease = { token: claim.lease.token, expires_at: claim.lease.expiresAt };
+      // Takes the lease of an unsent entry nobody holds, and counts the attempt.
+      const take = { $set: { claim: lease, updatedAt: at }, $inc: { attempts: 1 } };
       if (claim.kind === 'broadcast-recipient') {
         const messageUid = broadcastRecipientMessageUid(claim.entry.broadcastId, claim.entry.recipient);
-        const record = this.newRecord({ ...claim.entry, messageUid }, at, 'sending');
+        const record = { ...this.newRecord({ ...claim.entry, messageUid }, at, 'sending'), claim: lease };
         created.set(index, { operation: operations.length, record });
-        // An existing entry (a re-run) is matched and left as it is; it is read below. The filter gives message_uid.
+        // An existing entry (a re-run) is matched and left as it is; it is leased below.
         const { message_uid: _fromFilter, ...onInsert } = record;
         operations.push({ updateOne: { filter: { message_uid: messageUid }, update: { $setOnInsert: onInsert }, upsert: true } });
       } else if (isValidObjectId(claim.id)) {
         const _id = oid(claim.id);
         operations.push({ updateOne: { filter: { _id, status: 'queued' }, update: { $set: { status: 'sending', 'status_times.sendingAt': at, updatedAt: at } } } });
-        operations.push({ updateOne: { filter: { _id, status: { $in: ['queued', 'sending'] } }, update: { $inc: { attempts: 1 }, $set: { updatedAt: at } } } });
+        operations.push({ updateOne: { filter: { _id, status: { $in: UNSENT_STATUSES }, ...unleasedAt(at) }, update: take } });
       }
     });
     const inserted = operations.length > 0 ? new Set(Object.keys(await this.bulkWriteAcceptingDuplicates(operations)).map(Number)) : new Set<number>();
     const answers: Array<ClaimedEntry | null> = claims.map((_claim, index) => {
       const mine = created.get(index);
-      return mine && inserted.has(mine.operation) ? { entry: mine.record, firstAttempt: true } : null;
+      return mine && inserted.has(mine.operation) ? { entry: mine.record, created: true, held: true } : null;
     });
+    // Broadcast recipients whose entry existed (re-runs, rare): a second bulk write leases the free ones.
+    const reruns = claims.flatMap((claim, index) => (claim.kind === 'broadcast-recipient' && answers[index] === null ? [claim] : []));
+    if (reruns.length > 0) {
+      await this.ledger.bulkWrite(
+        reruns.map((claim) => ({
+          updateOne: {
+            filter: { message_uid: broadcastRecipientMessageUid(claim.entry.broadcastId, claim.entry.recipient), status: { $in: UNSENT_STATUSES }, ...unleasedAt(at) },
+            update: { $set: { claim: { token: claim.lease.token, expires_at: claim.lease.expiresAt }, updatedAt: at }, $inc: { attempts: 1 } },
+          },
+        })),
+        { ordered: false },
+      );
+    }
     const unread = claims.filter((_claim, index) => answers[index] === null);
     if (unread.length === 0) return answers;
     const ids = unread.flatMap((claim) => (claim.kind === 'entry' && isValidObjectId(claim.id) ? [oid(claim.id)] : []));
@@ -203,39 +252,34 @@ export class MessageLogRepository {
     const found = await this.ledger
       .find<MessageLogRecord>({ $or: [{ _id: { $in: ids } }, { message_uid: { $in: uids } }] })
       .toArray();
-    const claimed = claims.map((claim, index) => {
+    return claims.map((claim, index) => {
       if (answers[index]) return answers[index];
-      if (claim.kind === 'entry') {
-        const entry = found.find((candidate) => candidate._id.toHexString() === claim.id);
-        // This claim counted the attempt: 1 means none ran before.
-        return entry ? { entry, firstAttempt: entry.attempts === 1 } : null;
-      }
-      const uid = broadcastRecipientMessageUid(claim.entry.broadcastId, claim.entry.recipient);
-      const entry = found.find((candidate) => candidate.message_uid === uid);
-      return entry ? { entry, firstAttempt: false } : null;
+      const entry =
+        claim.kind === 'entry'
+          ? found.find((candidate) => candidate._id.toHexString() === claim.id)
+          : found.find((candidate) => candidate.message_uid === broadcastRecipientMessageUid(claim.entry.broadcastId, claim.entry.recipient));
+      return entry ? { entry, created: false, held: entry.claim?.token === claim.lease.token } : null;
     });
-    await this.countBroadcastReruns(claims, claimed);
-    return claimed;
-  }
-
-  /** A broadcast recipient's entry found still `sending` is being tried again: count the attempt (rare, so not batched further). */
-  private async countBroadcastReruns(claims: SendClaim[], claimed: Array<ClaimedEntry | null>): Promise<void> {
-    const reruns = claimed.filter(
-      (found, index): found is ClaimedEntry => found !== null && !found.firstAttempt && claims[index].kind === 'broadcast-recipient' && found.entry.status === 'sending',
-    );
-    if (reruns.length === 0) return;
-    await this.ledger.updateMany({ _id: { $in: reruns.map(({ entry }) => entry._id) }, status: 'sending' }, { $inc: { attempts: 1 } });
-    for (const { entry } of reruns) entry.attempts += 1;
   }
 
   /**
-   * Writes how many send attempts ended, in one bulk write: the provider ids they were
-   * accepted under, their cost, and the status (`sent`, or `failed` with the reason; a
-   * retry leaves the entry `sending`). Status changes are conditional, like every other.
+   * Extends a lease the attempt still holds (an attempt that waits long for its rate limit);
+   * false when it lapsed and another attempt took it.
+   */
+  async extendLease(id: string, token: string, expiresAt: Date): Promise<boolean> {
+    const result = await this.ledger.updateOne({ _id: oid(id), 'claim.token': token }, { $set: { 'claim.expires_at': expiresAt } });
+    return result.matchedCount === 1;
+  }
+
+  /**
+   * Writes what many send attempts did, in one bulk write: the provider ids they were accepted
+   * under and their cost, and how the attempt ended (`sent`, or `failed` with the reason; a
+   * retry leaves the entry `sending` and releases its lease; an attempt that goes on keeps it).
+   * Status changes are conditional, like every other.
    */
   async recordSendAttempts(records: SendAttemptRecord[], at: Date = new Date()): Promise<void> {
     const operations: Array<mongo.AnyBulkWriteOperation<MessageLogRecord>> = [];
-    for (const { id, providerMessageIds, costInUsdCents, outcome } of records) {
+    for (const { id, leaseToken, providerMessageIds, costInUsdCents, outcome } of records) {
       const _id = oid(id);
       if (providerMessageIds.length > 0) {
         operations.push({
@@ -246,16 +290,21 @@ export class MessageLogRepository {
           },
         });
       }
-      if (outcome.status === 'sent') {
-        operations.push({ updateOne: { filter: { _id, status: { $in: statusesBefore('sent') } }, update: { $set: { status: 'sent', 'status_times.sentAt': at, updatedAt: at } } } });
-      } else if (outcome.status === 'failed') {
+      if (outcome?.status === 'sent') {
+        operations.push({
+          updateOne: { filter: { _id, status: { $in: statusesBefore('sent') } }, update: { $set: { status: 'sent', 'status_times.sentAt': at, claim: null, updatedAt: at } } },
+        });
+      } else if (outcome?.status === 'failed') {
         operations.push({
           updateOne: {
             // The sender's failure ends only a message it never got sent (a delivery failure comes as a report).
             filter: { _id, status: { $in: UNSENT_STATUSES } },
-            update: { $set: { status: 'failed', 'status_times.failedAt': at, error: outcome.failure, updatedAt: at } },
+            update: { $set: { status: 'failed', 'status_times.failedAt': at, error: outcome.failure, claim: null, updatedAt: at } },
           },
         });
+      } else if (outcome?.status === 'retry') {
+        // The next attempt (perhaps on another worker) need not wait for the lease to lapse.
+        operations.push({ updateOne: { filter: { _id, 'claim.token': leaseToken }, update: { $set: { claim: null, updatedAt: at } } } });
       }
     }
     // Ordered: a message's status never moves unless its provider ids were written first.
@@ -307,6 +356,33 @@ export class MessageLogRepository {
     return result.modifiedCount;
   }
 
+  /** Where each of these broadcast recipients' entries stands (recipients without an entry are absent). */
+  async sendStatesOfBroadcastRecipients(broadcastId: string, recipients: string[]): Promise<Map<string, SendState>> {
+    const states = new Map<string, SendState>();
+    for (let start = 0; start < recipients.length; start += UID_CHUNK_SIZE) {
+      const uids = recipients.slice(start, start + UID_CHUNK_SIZE).map((recipient) => broadcastRecipientMessageUid(broadcastId, recipient));
+      const found = await this.ledger
+        .find<SendState>({ message_uid: { $in: uids } }, { projection: { _id: 0, recipient: 1, status: 1, status_times: 1, error: 1, claim: 1 } })
+        .toArray();
+      for (const state of found) states.set(state.recipient, state);
+    }
+    return states;
+  }
+
+  /**
+   * Single messages (POST /v1/messages) accepted before `createdBefore` and still unsent with no
+   * attempt holding them: their job may have vanished with Redis's data (for the sweep).
+   */
+  async findUnsentApiMessages(createdBefore: Date, limit: number, at: Date = new Date()): Promise<string[]> {
+    const found = await this.ledger
+      // A scheduled message is not due before its send_at (its delayed job waits in Redis until then).
+      .find({ status: { $in: UNSENT_STATUSES }, source: 'api', createdAt: { $lt: createdBefore }, send_at: { $not: { $gt: at } }, ...unleasedAt(at) }, { projection: { _id: 1 } })
+      .sort({ createdAt: 1 })
+      .limit(limit)
+      .toArray();
+    return found.map(({ _id }) => _id.toHexString());
+  }
+
   /** The current status of each of these entries (that exists). */
   async statusesOf(ids: string[]): Promise<Map<string, MessageStatus>> {
     const found = await this.ledger.find({ _id: { $in: ids.map(oid) } }, { projection: { status: 1 } }).toArray();
@@ -338,7 +414,7 @@ export class MessageLogRepository {
     if (recipients.length === 0) return 0;
     const result = await this.ledger.updateMany(
       { broadcast_id: oid(broadcastId), recipient: { $in: recipients }, status: 'failed', 'status_times.sentAt': null },
-      { $set: { status: 'queued', error: null, 'status_times.failedAt': null, updatedAt: at } },
+      { $set: { status: 'queued', error: null, 'status_times.failedAt': null, claim: null, updatedAt: at } },
     );
     return result.modifiedCount;
   }
@@ -513,6 +589,7 @@ export class MessageLogRepository {
         template: entry.message.template ?? null,
       },
       template_name: entry.message.template?.name ?? null,
+      send_at: entry.sendAt ?? null,
       message_uid: entry.messageUid ?? newMessageUid(),
       status: 'queued' as const,
       status_times: { queuedAt: now, sendingAt: null, sentAt: null, deliveredAt: null, readAt: null, failedAt: null },
@@ -520,6 +597,7 @@ export class MessageLogRepository {
       error: null,
       cost_in_usd_cents: 0,
       attempts: 0,
+      claim: null,
     };
   }
 }

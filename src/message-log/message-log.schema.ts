@@ -59,6 +59,17 @@ export class MessageContent {
   @Prop({ type: Object, default: null }) template!: { name: string; language: string; components?: unknown[] } | null;
 }
 
+/**
+ * One send attempt's hold on a message: taken in the conditional update that starts the
+ * attempt, released when it ends, and void after `expires_at` (the attempt's worker died).
+ * While it holds, no other attempt calls the provider for this message.
+ */
+@Schema({ _id: false })
+export class SendLease {
+  @Prop({ type: String, required: true }) token!: string;
+  @Prop({ type: Date, required: true }) expires_at!: Date;
+}
+
 @Schema({ _id: false })
 export class MessageError {
   @Prop({ type: String, required: true }) code!: string;
@@ -82,6 +93,8 @@ export class MessageLog {
   @Prop({ type: ContactSnapshot, required: true }) contact!: ContactSnapshot;
   @Prop({ type: MessageContent, required: true }) message!: MessageContent;
   @Prop({ type: String, default: null }) template_name!: string | null;
+  /** A scheduled message (POST /v1/messages with send_at) is not sent before this; null: at once. */
+  @Prop({ type: Date, default: null }) send_at?: Date | null;
   /** 16 hex characters; the id POST /v1/messages answers and seed 004 lists. */
   @Prop({ type: String, required: true }) message_uid!: string;
   @Prop({ type: String, required: true, enum: MESSAGE_STATUSES, default: 'queued' }) status!: MessageStatus;
@@ -91,6 +104,8 @@ export class MessageLog {
   @Prop({ type: MessageError, default: null }) error!: MessageError | null;
   @Prop({ type: Number, default: 0 }) cost_in_usd_cents!: number;
   @Prop({ type: Number, default: 0 }) attempts!: number;
+  /** The send attempt under way, if any (see SendLease). */
+  @Prop({ type: SendLease, default: null }) claim!: SendLease | null;
 }
 
 export const MessageLogSchema = SchemaFactory.createForClass(MessageLog);
@@ -110,6 +125,8 @@ MessageLogSchema.index({ client_id: 1, source: 1, status: 1, createdAt: -1 });
 MessageLogSchema.index({ broadcast_id: 1, status: 1 });
 // Webhook status updates find the entry by provider id.
 MessageLogSchema.index({ provider_message_ids: 1 });
+// The sweep finds single messages still unsent long after they were accepted.
+MessageLogSchema.index({ status: 1, source: 1, createdAt: 1 });
 // Retention finds entries older than its cutoff across clients.
 MessageLogSchema.index({ createdAt: 1 });
 

@@ -6,6 +6,7 @@ import { SendQueueModule } from '../sending/send-queue.module';
 import { SendingWorkerModule } from '../sending/sending-worker.module';
 import { IdempotencyStore } from './idempotency.store';
 import { MessageContentModule } from './message-content.module';
+import { MessageSweeper } from './message-sweeper';
 import { MessageSendHandler } from './message-send.handler';
 import { MessageController } from './message.controller';
 import { MessageService } from './message.service';
@@ -18,9 +19,9 @@ import { MessageService } from './message.service';
 })
 export class MessageModule {}
 
-/** Worker side: sends the messages of POST /v1/messages. */
+/** Worker side: sends the messages of POST /v1/messages, and re-enqueues those whose job was lost. */
 @Module({
-  imports: [SendingWorkerModule],
-  providers: [MessageSendHandler],
+  imports: [SendingWorkerModule, SendQueueModule, MessageLogDataModule],
+  providers: [MessageSendHandler, MessageSweeper],
 })
 export class MessageWorkerModule {}

@@ -87,6 +87,7 @@ export class MessageService {
       recipient: body.to,
       contact: { contactId: contact?._id.toHexString() ?? null, name: contact?.name ?? null },
       message,
+      sendAt,
     });
     const id = entry._id.toHexString();
     try {

@@ -1,8 +1,8 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import Redis from 'ioredis';
-import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AppConfig } from '../config';
+import { ExclusiveInterval } from '../core/exclusive-interval';
 import { REDIS } from '../core/redis.module';
 import { MessageLogRepository } from '../message-log/message-log.repository';
 import { WhatsappLogRepository } from '../whatsapp-log/whatsapp-log.repository';
@@ -37,17 +37,15 @@ export function retentionCutoff(days: number, now: Date): Date {
 @Injectable()
 export class RetentionService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(RetentionService.name);
-  private readonly owner = `${hostname()}:${process.pid}`;
   readonly policies: RetentionPolicy[];
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<void>;
+  private readonly schedule: ExclusiveInterval;
   private stopping = false;
 
   constructor(
     private readonly config: AppConfig,
     messageLogs: MessageLogRepository,
     whatsappLogs: WhatsappLogRepository,
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) redis: Redis,
   ) {
     const { messageLogDays, whatsappLogDays } = config.retention;
     this.policies = [
@@ -58,39 +56,24 @@ export class RetentionService implements OnApplicationBootstrap, OnApplicationSh
         ? []
         : [{ collection: 'whatsapp_logs' as const, days: whatsappLogDays, deleteOlderThan: whatsappLogs.deleteOlderThan.bind(whatsappLogs) }]),
     ];
+    this.schedule = new ExclusiveInterval(redis, { name: 'Retention', lockKey: LOCK_KEY, intervalMs: config.retention.intervalMs }, async () => {
+      await this.runOnce();
+    });
   }
 
   onApplicationBootstrap(): void {
-    if (this.policies.length === 0) return;
-    this.timer = setInterval(() => void this.tick(), this.config.retention.intervalMs);
-    this.timer.unref();
-    void this.tick();
+    if (this.policies.length > 0) this.schedule.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.stopping = true;
-    clearInterval(this.timer);
     // A run stops after its current batch.
-    await this.running;
+    await this.schedule.stop();
   }
 
   /** A scheduled run: skipped while one is under way here, or when another worker ran this interval. */
-  async tick(): Promise<void> {
-    if (this.running || this.stopping) return;
-    const locked = await this.redis
-      .set(LOCK_KEY, this.owner, 'PX', this.config.retention.intervalMs, 'NX')
-      .catch((error: unknown) => {
-        this.logger.warn(`Retention skipped: Redis unreachable (${error instanceof Error ? error.message : String(error)})`);
-        return null;
-      });
-    if (locked !== 'OK') return;
-    this.running = this.runOnce()
-      .then(() => undefined)
-      .catch((error: unknown) => this.logger.error({ err: error }, 'Retention run failed; the next interval tries again'))
-      .finally(() => {
-        this.running = undefined;
-      });
-    await this.running;
+  tick(): Promise<boolean> {
+    return this.schedule.tick();
   }
 
   /** Deletes, batch by batch, every entry older than its collection's retention; answers how many went from each. */

@@ -5,7 +5,7 @@ import { SessionRepository } from '../auth';
 import { AppConfig } from '../config';
 import type { MessageLogRecord } from '../message-log/message-log.schema';
 import { MessageRenderer } from './message-renderer';
-import { MessageSender } from './message-sender';
+import { LeaseBusyError, MessageSender } from './message-sender';
 import { ProviderRegistry } from './provider-registry';
 import { AttemptRecord, SendLedger } from './send-ledger';
 import { SessionCache } from './session-cache';
@@ -35,7 +35,7 @@ function entry(overrides: Partial<MessageLogRecord> = {}): MessageLogRecord {
 describe('MessageSender', () => {
   let sender: MessageSender;
   let provider: jest.Mocked<Pick<WhatsappProvider, 'send'>>;
-  let ledger: jest.Mocked<Pick<SendLedger, 'claim' | 'record'>>;
+  let ledger: jest.Mocked<Pick<SendLedger, 'claim' | 'record' | 'extendLease'>>;
   let sessionCache: jest.Mocked<Pick<SessionCache, 'get' | 'forget'>>;
   let sessions: jest.Mocked<Pick<SessionRepository, 'setHealth'>>;
   let renderer: jest.Mocked<Pick<MessageRenderer, 'render'>>;
@@ -43,7 +43,11 @@ describe('MessageSender', () => {
 
   beforeEach(async () => {
     provider = { send: jest.fn().mockResolvedValue({ providerMessageId: 'wamid.1', costInUsdCents: 0 }) };
-    ledger = { claim: jest.fn().mockResolvedValue({ entry: entry(), accepted: [] }), record: jest.fn().mockResolvedValue(undefined) };
+    ledger = {
+      claim: jest.fn().mockResolvedValue({ entry: entry(), held: true, acceptedBefore: [] }),
+      record: jest.fn().mockResolvedValue(undefined),
+      extendLease: jest.fn().mockResolvedValue(true),
+    };
     sessionCache = {
       get: jest.fn().mockResolvedValue({ _id: sessionId, provider: 'sandbox', health: 'healthy', phone_number: null, rate_limit_per_second: null }),
       forget: jest.fn(),
@@ -59,27 +63,64 @@ describe('MessageSender', () => {
         { provide: ProviderRegistry, useValue: { providerFor: () => provider } },
         { provide: MessageRenderer, useValue: renderer },
         { provide: SessionRateLimiter, useValue: { acquire: jest.fn() } },
-        { provide: AppConfig, useValue: { sending: { sessionRateLimitPerSecond: 80 } } },
+        { provide: AppConfig, useValue: { sending: { sessionRateLimitPerSecond: 80 }, worker: { lockDurationMs: 20_000 } } },
       ],
     }).compile();
     sender = moduleRef.get(MessageSender);
   });
 
-  it('sends every part and records the accepted calls and the outcome together', async () => {
+  it('claims the message with a lease of its own, then records each accepted call before the next, the outcome with the last', async () => {
     renderer.render.mockResolvedValue([
       { kind: 'text', text: 'hi' },
       { kind: 'location', latitude: 6.5, longitude: 3.3 },
     ]);
-    provider.send.mockResolvedValueOnce({ providerMessageId: 'wamid.1', costInUsdCents: 1 }).mockResolvedValueOnce({ providerMessageId: 'wamid.2' });
+    provider.send.mockResolvedValueOnce({ providerMessageId: 'wamid.1', costInUsdCents: 1 }).mockImplementationOnce(async () => {
+      // The first call is on the ledger before the second is made.
+      expect(recorded()).toHaveLength(1);
+      return { providerMessageId: 'wamid.2' };
+    });
     expect(await sender.send(claim, { lastAttempt: false, contentKey: 'broadcast:1' })).toEqual({ status: 'sent' });
     expect(renderer.render.mock.calls[0][2]).toBe('broadcast:1');
-    const [attempt] = recorded();
-    expect(attempt.outcome).toEqual({ status: 'sent' });
-    expect(attempt.recovered).toEqual([]);
-    expect(attempt.calls.map((call) => [call.status, call.whatsAppMessageId, call.costInUsdCents])).toEqual([
-      ['sent', 'wamid.1', 1],
-      ['sent', 'wamid.2', 0],
+    const [{ lease }] = ledger.claim.mock.calls[0];
+    expect(lease.token).toMatch(/^[0-9a-f-]{36}$/);
+    expect(lease.expiresAt.getTime() - Date.now()).toBeGreaterThan(19_000);
+    expect(recorded().map((attempt) => [attempt.leaseToken, attempt.outcome, attempt.calls.map((call) => [call.status, call.whatsAppMessageId, call.costInUsdCents])])).toEqual([
+      [lease.token, null, [['sent', 'wamid.1', 1]]],
+      [lease.token, { status: 'sent' }, [['sent', 'wamid.2', 0]]],
     ]);
+  });
+
+  it('sends nothing while another attempt holds the message, and retries once that lease ends', async () => {
+    const expiresAt = new Date(Date.now() + 5000);
+    ledger.claim.mockResolvedValue({ entry: entry({ claim: { token: 'other', expires_at: expiresAt } }), held: false, acceptedBefore: [] });
+    const busy = await sender.send(claim, { lastAttempt: false }).catch((error: unknown) => error);
+    expect(busy).toBeInstanceOf(LeaseBusyError);
+    expect((busy as LeaseBusyError).retryAfterMs).toBeGreaterThan(4000);
+    expect((busy as LeaseBusyError).retryAfterMs).toBeLessThan(6000);
+    // On the last attempt it gives way: the holder records the outcome (the sweep covers a holder that dies).
+    expect(await sender.send(claim, { lastAttempt: true })).toEqual({ status: 'skipped', reason: expect.any(String) });
+    expect(provider.send).not.toHaveBeenCalled();
+    expect(ledger.record).not.toHaveBeenCalled();
+  });
+
+  it('renews a lease that is more than half used before calling the provider, and gives way when it was lost', async () => {
+    let now = Date.now();
+    const clock = jest.spyOn(Date, 'now').mockImplementation(() => now);
+    try {
+      (renderer.render as jest.Mock).mockImplementation(async () => {
+        now += 15_000; // a long wait (rendering, the rate limit) uses most of the 20 s lease
+        return [{ kind: 'text', text: 'hi' }];
+      });
+      expect(await sender.send(claim, { lastAttempt: false })).toEqual({ status: 'sent' });
+      expect(ledger.extendLease).toHaveBeenCalledTimes(1);
+
+      ledger.extendLease.mockResolvedValue(false);
+      provider.send.mockClear();
+      expect(await sender.send(claim, { lastAttempt: false })).toEqual({ status: 'skipped', reason: expect.any(String) });
+      expect(provider.send).not.toHaveBeenCalled();
+    } finally {
+      clock.mockRestore();
+    }
   });
 
   it('answers null, sending nothing, when the entry does not exist', async () => {
@@ -98,7 +139,7 @@ describe('MessageSender', () => {
       provider_message_ids: ['wamid.1'],
       error: { code: '131047', message: 'Re-engagement message' },
     });
-    ledger.claim.mockResolvedValue({ entry: reportedFailed, accepted: [] });
+    ledger.claim.mockResolvedValue({ entry: reportedFailed, held: false, acceptedBefore: [{ messageLogId: claim.id, whatsAppMessageId: 'wamid.1', costInUsdCents: 0 }] });
     expect(await sender.send(claim, { lastAttempt: true })).toEqual({ status: 'sent' });
     expect(provider.send).not.toHaveBeenCalled();
     expect(ledger.record).not.toHaveBeenCalled();
@@ -106,31 +147,64 @@ describe('MessageSender', () => {
 
   it('still reports a message that failed before it was sent as failed', async () => {
     const failure = { code: '131026', message: 'Message undeliverable' };
-    ledger.claim.mockResolvedValue({ entry: entry({ status: 'failed', error: failure }), accepted: [] });
+    ledger.claim.mockResolvedValue({ entry: entry({ status: 'failed', error: failure }), held: false, acceptedBefore: [] });
     expect(await sender.send(claim, { lastAttempt: true })).toEqual({ status: 'failed', failure });
   });
 
-  it('on a re-run, skips the parts an earlier attempt got accepted and records those the entry does not list yet', async () => {
+  it('on a re-run, skips the parts the message log shows accepted', async () => {
     renderer.render.mockResolvedValue([
       { kind: 'text', text: 'hi' },
       { kind: 'location', latitude: 6.5, longitude: 3.3 },
     ]);
-    const earlier = { messageLogId: claim.id, whatsAppMessageId: 'wamid.first', costInUsdCents: 2 };
-    ledger.claim.mockResolvedValue({ entry: entry({ attempts: 2 }), accepted: [earlier] });
+    ledger.claim.mockResolvedValue({
+      entry: entry({ attempts: 2, provider_message_ids: ['wamid.first'] }),
+      held: true,
+      acceptedBefore: [{ messageLogId: claim.id, whatsAppMessageId: 'wamid.first', costInUsdCents: 0 }],
+    });
     provider.send.mockResolvedValue({ providerMessageId: 'wamid.second' });
     expect(await sender.send(claim, { lastAttempt: false })).toEqual({ status: 'sent' });
     expect(provider.send).toHaveBeenCalledTimes(1);
     expect(provider.send.mock.calls[0][0].message).toEqual({ kind: 'location', latitude: 6.5, longitude: 3.3 });
-    const [attempt] = recorded();
-    expect(attempt.recovered).toEqual([earlier]);
-    expect(attempt.calls.map((call) => call.whatsAppMessageId)).toEqual(['wamid.second']);
+    expect(recorded().map((attempt) => attempt.calls.map((call) => call.whatsAppMessageId))).toEqual([['wamid.second']]);
+  });
+
+  it('on a re-run after a failed message-log write, adopts the calls the WhatsApp logs show accepted instead of sending them again', async () => {
+    renderer.render.mockResolvedValue([
+      { kind: 'text', text: 'hi' },
+      { kind: 'location', latitude: 6.5, longitude: 3.3 },
+    ]);
+    const first = { messageLogId: claim.id, whatsAppMessageId: 'wamid.first', costInUsdCents: 2 };
+    ledger.claim.mockResolvedValue({ entry: entry({ attempts: 2 }), held: true, acceptedBefore: [first] });
+    provider.send.mockResolvedValue({ providerMessageId: 'wamid.second' });
+    expect(await sender.send(claim, { lastAttempt: false })).toEqual({ status: 'sent' });
+    expect(provider.send).toHaveBeenCalledTimes(1);
+    expect(provider.send.mock.calls[0][0].message).toEqual({ kind: 'location', latitude: 6.5, longitude: 3.3 });
+    const [adoption, second] = recorded();
+    expect(adoption).toMatchObject({ calls: [], adopted: [first], outcome: null });
+    expect(second.calls.map((call) => call.whatsAppMessageId)).toEqual(['wamid.second']);
+    expect(second.entry.provider_message_ids).toEqual(['wamid.first']);
+  });
+
+  it('records only the outcome when every part was accepted before, and writes again the WhatsApp logs a dying worker left out', async () => {
+    const earlier = entry({ attempts: 2, provider_message_ids: ['wamid.only'], cost_in_usd_cents: 3 });
+    ledger.claim.mockResolvedValue({ entry: earlier, held: true, acceptedBefore: [] });
+    expect(await sender.send(claim, { lastAttempt: false })).toEqual({ status: 'sent' });
+    expect(provider.send).not.toHaveBeenCalled();
+    const [relogged, finished] = recorded();
+    expect(relogged.outcome).toBeNull();
+    expect(relogged.calls).toEqual([expect.objectContaining({ status: 'sent', whatsAppMessageId: 'wamid.only', messageText: 'hi', costInUsdCents: 3 })]);
+    expect(finished).toMatchObject({ calls: [], outcome: { status: 'sent' } });
+    // Written again by a second attempt at the same time, the log keeps its id: one log, not two.
+    ledger.record.mockClear();
+    await sender.send(claim, { lastAttempt: false });
+    expect(recorded()[0].calls[0].id).toBe(relogged.calls[0].id);
   });
 
   it('records a transient failure and its refused call, then throws so that Bull retries', async () => {
     provider.send.mockRejectedValue(new ProviderError('transient', '131000', 'Something went wrong'));
     await expect(sender.send(claim, { lastAttempt: false })).rejects.toThrow('Something went wrong');
     const [attempt] = recorded();
-    expect(attempt.outcome.status).toBe('retry');
+    expect(attempt.outcome).toEqual({ status: 'retry' });
     expect(attempt.calls).toEqual([expect.objectContaining({ status: 'failed', whatsAppMessageId: null, errorCode: '131000' })]);
   });
 
@@ -139,7 +213,7 @@ describe('MessageSender', () => {
     expect(await sender.send(claim, { lastAttempt: true })).toEqual({ status: 'failed', failure: { code: '131000', message: 'Something went wrong', transient: true } });
     provider.send.mockRejectedValue(new ProviderError('permanent', '131026', 'Message undeliverable'));
     expect(await sender.send(claim, { lastAttempt: false })).toEqual({ status: 'failed', failure: { code: '131026', message: 'Message undeliverable', transient: false } });
-    expect(recorded().map((attempt) => attempt.outcome.status)).toEqual(['failed', 'failed']);
+    expect(recorded().map((attempt) => attempt.outcome?.status)).toEqual(['failed', 'failed']);
   });
 
   it('marks a session whose credentials stopped working unhealthy, and reads it again next time', async () => {
@@ -157,7 +231,7 @@ describe('MessageSender', () => {
     provider.send.mockResolvedValueOnce({ providerMessageId: 'wamid.1' }).mockRejectedValueOnce(new ProviderError('permanent', '190', 'Token expired', { sessionUnusable: true }));
     sessions.setHealth.mockRejectedValue(new Error('MongoDB unreachable'));
     expect(await sender.send(claim, { lastAttempt: false })).toEqual({ status: 'failed', failure: { code: '190', message: 'Token expired', transient: false } });
-    expect(recorded()[0].calls.map((call) => call.whatsAppMessageId)).toEqual(['wamid.1', null]);
+    expect(recorded().map((attempt) => attempt.calls.map((call) => call.whatsAppMessageId))).toEqual([['wamid.1'], [null]]);
   });
 
   it('stops before a call when the broadcast was stopped, failing the message as cancelled', async () => {
@@ -166,8 +240,9 @@ describe('MessageSender', () => {
     expect(provider.send).not.toHaveBeenCalled();
   });
 
-  it('lets a failed ledger write fail the job, so that it retries', async () => {
+  it('lets a failed write of an accepted call fail the job, so that it retries, and never calls that a failed message', async () => {
     ledger.record.mockRejectedValue(new Error('write concern timeout'));
-    await expect(sender.send(claim, { lastAttempt: false })).rejects.toThrow('write concern timeout');
+    await expect(sender.send(claim, { lastAttempt: true })).rejects.toThrow('write concern timeout');
+    expect(recorded().map((attempt) => attempt.outcome)).toEqual([{ status: 'sent' }]);
   });
 });

@@ -1,11 +1,12 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Types } from 'mongoose';
+import { createHash, randomUUID } from 'node:crypto';
 import { describeOutgoingMessage, OutgoingMessage, ProviderError, WhatsappProvider } from '@app/whatsapp';
 import { SessionRecord, SessionRepository } from '../auth';
 import { AppConfig } from '../config';
-import { AttemptOutcome, MessageFailure, SendClaim } from '../message-log/message-log.repository';
+import { AttemptOutcome, MessageFailure, SendTarget } from '../message-log/message-log.repository';
 import type { MessageLogRecord } from '../message-log/message-log.schema';
-import type { NewWhatsappLog } from '../whatsapp-log/whatsapp-log.repository';
+import type { AcceptedCall, NewWhatsappLog } from '../whatsapp-log/whatsapp-log.repository';
 import { MessageRenderer } from './message-renderer';
 import { ProviderRegistry } from './provider-registry';
 import { SendLedger } from './send-ledger';
@@ -15,6 +16,12 @@ import { SessionRateLimiter } from './session-rate-limiter';
 /** How one logical message ended. */
 export type SendOutcome = { status: 'sent' } | { status: 'failed'; failure: MessageFailure };
 
+/** An attempt that sent nothing and decided nothing: another attempt holds the message and records its outcome. */
+export interface SkippedSend {
+  status: 'skipped';
+  reason: string;
+}
+
 export const INTERNAL_ERROR_FAILURE: MessageFailure = {
   code: 'internal_error',
   message: 'The message could not be sent because of an internal error',
@@ -22,26 +29,34 @@ export const INTERNAL_ERROR_FAILURE: MessageFailure = {
 };
 export const CANCELLED_FAILURE: MessageFailure = { code: 'cancelled', message: 'The broadcast was stopped before this message was sent', transient: true };
 
+const SENT: SendOutcome = { status: 'sent' };
+
+/** Why an attempt stopped because `held` said so. */
+export const HELD_REASON = 'sending is on hold';
+
+/** Thrown to retry later: another attempt (a job taken back from a stalled worker) holds the message's lease. */
+export class LeaseBusyError extends Error {
+  constructor(readonly retryAfterMs: number) {
+    super('Another attempt is sending this message; trying again when its lease ends');
+    this.name = LeaseBusyError.name;
+  }
+}
+
+/** Margin after a busy lease's end before looking again. */
+const LEASE_BUSY_MARGIN_MS = 250;
+
 export interface SendOptions {
   /** No retry follows: a transient failure is final. */
   lastAttempt: boolean;
   /** Checked right before each provider call (after the rate-limit wait). */
   stopped?: () => Promise<boolean>;
   /**
-   * Checked with `stopped`: true leaves the message unsent (nothing more is called, the entry
-   * stays unfinished for a later job) and send() throws SendHeldError (a paused broadcast).
+   * Checked with `stopped`: true leaves the message unsent for a later job (its lease released,
+   * nothing more called) and the attempt answers `skipped` (a paused broadcast).
    */
   held?: () => Promise<boolean>;
   /** Messages sharing this key have the same content (a broadcast's): rendered once, not per recipient. */
   contentKey?: string;
-}
-
-/** send() stopped before a provider call because `held` said so: the message is left for a later job. */
-export class SendHeldError extends Error {
-  constructor() {
-    super('Sending is on hold');
-    this.name = 'SendHeldError';
-  }
 }
 
 /**
@@ -58,26 +73,36 @@ export function outcomeOfFinished(entry: Pick<MessageLogRecord, 'status' | 'erro
     case 'sent':
     case 'delivered':
     case 'read':
-      return { status: 'sent' };
+      return SENT;
     case 'failed':
-      if (entry.status_times?.sentAt) return { status: 'sent' };
+      if (entry.status_times?.sentAt) return SENT;
       return { status: 'failed', failure: entry.error ?? INTERNAL_ERROR_FAILURE };
   }
 }
 
-/** An attempt that ends in a retry keeps the error to rethrow once its calls are recorded. */
-type AttemptResult = SendOutcome | (Extract<AttemptOutcome, { status: 'retry' }> & { error: unknown });
+/** An attempt's hold on its message (see SendLease on the message log). */
+interface Lease {
+  token: string;
+  expiresAt: Date;
+}
 
 /**
- * Sends one logical message: claims its ledger entry, renders its wire messages, calls the
- * session's provider for each (rate-limited per session), then records the calls (one
- * WhatsApp log each) and the outcome. Reads and writes go through the SendLedger's batches
- * and the session cache, so that a message costs no MongoDB round trip of its own. Wire
- * messages accepted in an earlier attempt are not sent again.
+ * Sends one logical message. Its ledger entry is claimed first: the attempt leases it, and
+ * only the holder of the lease calls the provider (a job run twice at once, say after a
+ * worker stalled, sends once). Then its wire messages are rendered and sent one by one
+ * (rate-limited per session), skipping those an earlier attempt got accepted; each accepted
+ * call is on the message log before the next call is made, and the outcome is written with
+ * the last. Reads and writes go through the SendLedger's batches and the session cache, so
+ * a message costs no MongoDB round trip of its own.
+ *
+ * What is left is the at-least-once window: a worker that dies after the provider accepted a
+ * call and before that write lands leaves no trace of the call, and the retry sends it again
+ * (see src/broadcast/README.md).
  */
 @Injectable()
 export class MessageSender {
   private readonly logger = new Logger(MessageSender.name);
+  private readonly leaseMs: number;
 
   constructor(
     private readonly ledger: SendLedger,
@@ -87,61 +112,105 @@ export class MessageSender {
     private readonly renderer: MessageRenderer,
     private readonly rateLimiter: SessionRateLimiter,
     private readonly config: AppConfig,
-  ) {}
-
-  /**
-   * The outcome of the claimed message, or null when its entry does not exist. Throws only
-   * to ask for a retry (a transient failure, not on the last attempt).
-   */
-  async send(claim: SendClaim, options: SendOptions): Promise<SendOutcome | null> {
-    const claimed = await this.ledger.claim(claim);
-    if (!claimed) return null;
-    const { entry, accepted } = claimed;
-    const finished = outcomeOfFinished(entry);
-    if (finished) return finished;
-
-    const calls: NewWhatsappLog[] = [];
-    const outcome = await this.attempt(entry, accepted.length, calls, options);
-    const listed = new Set(entry.provider_message_ids);
-    await this.ledger.record({ entry, calls, recovered: accepted.filter((call) => !listed.has(call.whatsAppMessageId)), outcome });
-    if (outcome.status === 'retry') throw outcome.error;
-    return outcome;
+  ) {
+    // As long as the worker's hold on the job: a job taken back from a dead worker finds the lease lapsed or about to.
+    this.leaseMs = config.worker.lockDurationMs;
   }
 
-  /** Sends the parts from `firstPart` on, collecting each call's WhatsApp log in `calls`. */
-  private async attempt(
-    entry: MessageLogRecord,
-    firstPart: number,
-    calls: NewWhatsappLog[],
-    options: SendOptions,
-  ): Promise<AttemptResult> {
+  /**
+   * The outcome of the message; `skipped` when another attempt holds it on the last attempt;
+   * null when its entry does not exist. Throws only to ask for a retry (a transient failure,
+   * not on the last attempt, or a lease held by another attempt).
+   */
+  async send(target: SendTarget, options: SendOptions): Promise<SendOutcome | SkippedSend | null> {
+    const lease: Lease = { token: randomUUID(), expiresAt: new Date(Date.now() + this.leaseMs) };
+    const claimed = await this.ledger.claim({ ...target, lease });
+    if (!claimed) return null;
+    const { held, acceptedBefore } = claimed;
+    const entry = await this.completeEarlierRecords(claimed.entry, acceptedBefore, lease, options);
+    const finished = outcomeOfFinished(entry);
+    if (finished) return finished;
+    if (!held) {
+      // That attempt records the outcome; the sweep re-enqueues the message should it die first.
+      if (options.lastAttempt) return { status: 'skipped', reason: 'another attempt holds the message' };
+      const busyFor = (entry.claim?.expires_at.getTime() ?? Date.now()) - Date.now();
+      throw new LeaseBusyError(Math.max(busyFor, 0) + LEASE_BUSY_MARGIN_MS);
+    }
+    return this.attempt(entry, lease, options);
+  }
+
+  /** Sends the parts an earlier attempt did not get accepted, recording each accepted call before the next. */
+  private async attempt(entry: MessageLogRecord, lease: Lease, options: SendOptions): Promise<SendOutcome | SkippedSend> {
     const session = await this.sessionCache.get(entry.session_id.toHexString());
+    let provider: WhatsappProvider;
+    let parts: OutgoingMessage[];
     try {
       if (!session) throw new ProviderError('permanent', 'session_missing', 'The sending session no longer exists');
       if (session.health === 'unhealthy') {
         throw new ProviderError('permanent', 'session_unhealthy', session.health_reason ?? 'The sending session is marked unhealthy');
       }
-      const provider = this.providers.providerFor(session);
-      const parts = await this.renderer.render(entry.client_id.toHexString(), entry.message, options.contentKey);
-      const perSecond = session.rate_limit_per_second ?? this.config.sending.sessionRateLimitPerSecond;
-      for (let index = firstPart; index < parts.length; index++) {
-        await this.rateLimiter.acquire(session._id.toHexString(), perSecond);
-        if (options.stopped && (await options.stopped())) return { status: 'failed', failure: CANCELLED_FAILURE };
-        if (options.held && (await options.held())) return { status: 'retry', error: new SendHeldError() };
-        await this.call(provider, entry, session, parts[index], index, calls);
-      }
-      return { status: 'sent' };
+      provider = this.providers.providerFor(session);
+      parts = await this.renderer.render(entry.client_id.toHexString(), entry.message, options.contentKey);
     } catch (error) {
-      const failure = await this.failureOf(error, session, options.lastAttempt);
-      return failure ? { status: 'failed', failure } : { status: 'retry', error };
+      return this.end(entry, lease, [], error, session, options);
     }
+    const perSecond = session.rate_limit_per_second ?? this.config.sending.sessionRateLimitPerSecond;
+    const firstPart = entry.provider_message_ids.length;
+    for (let index = firstPart; index < parts.length; index++) {
+      const log = this.logOf(entry, session, parts[index]);
+      let accepted: NewWhatsappLog;
+      try {
+        await this.rateLimiter.acquire(session._id.toHexString(), perSecond);
+        if (options.stopped && (await options.stopped())) return this.finish(entry, lease, [], { status: 'failed', failure: CANCELLED_FAILURE });
+        if (options.held && (await options.held())) return this.putOnHold(entry, lease);
+        if (!(await this.keepLease(entry, lease))) return { status: 'skipped', reason: 'the lease lapsed and another attempt took the message' };
+        const result = await provider.send({ to: entry.recipient, message: parts[index], idempotencyKey: idempotencyKeyOf(entry, index) });
+        accepted = { ...log, status: 'sent', whatsAppMessageId: result.providerMessageId, statusMessage: null, errorCode: null, costInUsdCents: result.costInUsdCents ?? 0 };
+      } catch (error) {
+        const refused: NewWhatsappLog[] =
+          error instanceof ProviderError
+            ? [{ ...log, status: 'failed', whatsAppMessageId: null, statusMessage: error.message, errorCode: error.code, costInUsdCents: 0 }]
+            : [];
+        return this.end(entry, lease, refused, error, session, options);
+      }
+      // A failed write fails the job, which retries and finds nothing of this call: the at-least-once window.
+      await this.ledger.record({ entry, leaseToken: lease.token, calls: [accepted], outcome: index === parts.length - 1 ? SENT : null });
+    }
+    // Every part was accepted by an earlier attempt whose outcome was not written.
+    if (firstPart >= parts.length) await this.ledger.record({ entry, leaseToken: lease.token, calls: [], outcome: SENT });
+    return SENT;
+  }
+
+  /** Ends the attempt on an error: a final failure, or a retry (the error is thrown again once recorded). */
+  private async end(
+    entry: MessageLogRecord,
+    lease: Lease,
+    calls: NewWhatsappLog[],
+    error: unknown,
+    session: SessionRecord | null,
+    options: SendOptions,
+  ): Promise<SendOutcome> {
+    const failure = await this.failureOf(error, session, options.lastAttempt);
+    if (failure) return this.finish(entry, lease, calls, { status: 'failed', failure });
+    await this.ledger.record({ entry, leaseToken: lease.token, calls, outcome: { status: 'retry' } });
+    throw error;
+  }
+
+  private async finish(entry: MessageLogRecord, lease: Lease, calls: NewWhatsappLog[], outcome: Extract<AttemptOutcome, SendOutcome>): Promise<SendOutcome> {
+    await this.ledger.record({ entry, leaseToken: lease.token, calls, outcome });
+    return outcome;
+  }
+
+  /** Leaves the message unsent and free for a later attempt (its parts accepted so far stay recorded). */
+  private async putOnHold(entry: MessageLogRecord, lease: Lease): Promise<SkippedSend> {
+    await this.ledger.record({ entry, leaseToken: lease.token, calls: [], outcome: { status: 'retry' } });
+    return { status: 'skipped', reason: HELD_REASON };
   }
 
   /** The final failure, or null when a retry should follow. */
   private async failureOf(error: unknown, session: SessionRecord | null, lastAttempt: boolean): Promise<MessageFailure | null> {
     if (!(error instanceof ProviderError)) return lastAttempt ? INTERNAL_ERROR_FAILURE : null;
     if (error.options.sessionUnusable && session) {
-      // The attempt's accepted calls are recorded after this: a failed health write must not lose them.
       await this.sessions
         .setHealth(session._id.toHexString(), 'unhealthy', error.message)
         .catch((healthError: unknown) => this.logger.warn({ err: healthError }, 'Could not mark the session unhealthy'));
@@ -151,45 +220,72 @@ export class MessageSender {
     return { code: error.code, message: error.message, transient: error.isTransient };
   }
 
-  /** One provider call; its WhatsApp log (accepted or refused) joins `calls`. */
-  private async call(
-    provider: WhatsappProvider,
-    entry: MessageLogRecord,
-    session: SessionRecord,
-    part: OutgoingMessage,
-    index: number,
-    calls: NewWhatsappLog[],
-  ): Promise<void> {
-    const log = {
+  /**
+   * Renews the lease before a provider call when less than half of it is left (an attempt that
+   * waited long for its rate limit); false when it lapsed and another attempt holds the message.
+   */
+  private async keepLease(entry: MessageLogRecord, lease: Lease): Promise<boolean> {
+    if (lease.expiresAt.getTime() - Date.now() > this.leaseMs / 2) return true;
+    const expiresAt = new Date(Date.now() + this.leaseMs);
+    if (!(await this.ledger.extendLease(entry._id.toHexString(), lease.token, expiresAt))) return false;
+    lease.expiresAt = expiresAt;
+    return true;
+  }
+
+  /**
+   * Completes what an earlier attempt left half written: provider ids its WhatsApp logs show but
+   * the entry does not (its message-log write failed) go on the entry; provider ids on the entry
+   * without a WhatsApp log (its worker died between the two writes) get their log. Answers the
+   * entry as it now stands. The logs written again have ids derived from the provider id, so two
+   * attempts doing this at once write one log.
+   */
+  private async completeEarlierRecords(entry: MessageLogRecord, acceptedBefore: AcceptedCall[], lease: Lease, options: SendOptions): Promise<MessageLogRecord> {
+    const logged = new Set(acceptedBefore.map((call) => call.whatsAppMessageId));
+    const listed = new Set(entry.provider_message_ids);
+    const adopted = acceptedBefore.filter((call) => !listed.has(call.whatsAppMessageId));
+    const unlogged = entry.provider_message_ids.filter((id) => !logged.has(id));
+    if (adopted.length === 0 && unlogged.length === 0) return entry;
+    const session = unlogged.length > 0 ? await this.sessionCache.get(entry.session_id.toHexString()) : null;
+    const parts = unlogged.length > 0 ? await this.renderer.render(entry.client_id.toHexString(), entry.message, options.contentKey).catch(() => []) : [];
+    const calls = unlogged.map((providerMessageId): NewWhatsappLog => {
+      const index = entry.provider_message_ids.indexOf(providerMessageId);
+      return {
+        ...this.logOf(entry, session, parts[index]),
+        id: loggedAgainId(entry, providerMessageId),
+        status: 'sent',
+        whatsAppMessageId: providerMessageId,
+        statusMessage: null,
+        errorCode: null,
+        // Each call's cost is known only as part of the entry's total.
+        costInUsdCents: entry.provider_message_ids.length === 1 ? entry.cost_in_usd_cents : 0,
+      };
+    });
+    await this.ledger.record({ entry, leaseToken: lease.token, calls, adopted, outcome: null });
+    return { ...entry, provider_message_ids: [...entry.provider_message_ids, ...adopted.map((call) => call.whatsAppMessageId)] };
+  }
+
+  /** What a call's WhatsApp log says whatever its result. */
+  private logOf(entry: MessageLogRecord, session: SessionRecord | null, part: OutgoingMessage | undefined) {
+    return {
       id: new Types.ObjectId().toHexString(),
       clientId: entry.client_id.toHexString(),
-      sessionId: session._id.toHexString(),
+      sessionId: entry.session_id.toHexString(),
       messageLogId: entry._id.toHexString(),
       broadcastId: entry.broadcast_id?.toHexString() ?? null,
       toNumber: entry.recipient,
-      fromNumber: session.phone_number,
-      messageText: describeOutgoingMessage(part),
+      fromNumber: session?.phone_number ?? null,
+      messageText: part ? describeOutgoingMessage(part) : null,
     };
-    try {
-      const result = await provider.send({ to: entry.recipient, message: part, idempotencyKey: idempotencyKeyOf(entry, index) });
-      calls.push({
-        ...log,
-        status: 'sent',
-        whatsAppMessageId: result.providerMessageId,
-        statusMessage: null,
-        errorCode: null,
-        costInUsdCents: result.costInUsdCents ?? 0,
-      });
-    } catch (error) {
-      if (error instanceof ProviderError) {
-        calls.push({ ...log, status: 'failed', whatsAppMessageId: null, statusMessage: error.message, errorCode: error.code, costInUsdCents: 0 });
-      }
-      throw error;
-    }
   }
 }
 
 /** Stable across retries of one wire message: `<broadcast>:<recipient>:<part>` or `<message_uid>:<part>`. */
 export function idempotencyKeyOf(entry: Pick<MessageLogRecord, 'broadcast_id' | 'recipient' | 'message_uid'>, part: number): string {
   return entry.broadcast_id ? `${entry.broadcast_id.toHexString()}:${entry.recipient}:${part}` : `${entry.message_uid}:${part}`;
+}
+
+/** The id of a WhatsApp log written again: the entry's creation second (from its id), then a digest of the provider id. */
+function loggedAgainId(entry: Pick<MessageLogRecord, '_id'>, providerMessageId: string): string {
+  const seconds = entry._id.toHexString().slice(0, 8);
+  return seconds + createHash('sha256').update(providerMessageId).digest('hex').slice(0, 16);
 }

@@ -11,27 +11,38 @@ export const LEDGER_BATCH_SIZE = 100;
 /** How long a write waits for others to share its round trip. */
 export const LEDGER_BATCH_DELAY_MS = 5;
 
-/** An entry claimed for one send attempt, with the calls an earlier attempt already got accepted. */
+/** An entry claimed for one send attempt. */
 export interface ClaimedMessage {
   entry: MessageLogRecord;
-  /** Accepted calls in send order: the parts to skip. Empty on a first attempt. */
-  accepted: AcceptedCall[];
+  /** The attempt holds the entry's lease: it may call the provider. Otherwise another attempt does, or the entry is finished. */
+  held: boolean;
+  /**
+   * Calls an earlier attempt got accepted, as its WhatsApp logs show, in send order. Empty on a
+   * first attempt. With the entry's provider ids they tell what is missing after a write that
+   * failed or a worker that died between the two writes that follow a call.
+   */
+  acceptedBefore: AcceptedCall[];
 }
 
-/** What one send attempt did: its provider calls (accepted or refused) and how it ended. */
+/** What one send attempt did since its last record: its provider calls (accepted or refused) and, at its end, how it ended. */
 export interface AttemptRecord {
   entry: MessageLogRecord;
+  leaseToken: string;
   calls: NewWhatsappLog[];
-  /** Calls accepted by an earlier attempt that the entry does not list yet (that attempt's write failed). */
-  recovered: AcceptedCall[];
-  outcome: AttemptOutcome;
+  /** Calls of an earlier attempt that its WhatsApp logs show accepted and the entry does not list (its message-log write failed). */
+  adopted?: AcceptedCall[];
+  /** Null while the attempt goes on (a part was accepted, more follow). */
+  outcome: AttemptOutcome | null;
 }
 
 /**
  * The sending pipeline's writes to the ledger, gathered across concurrent jobs for a few
  * milliseconds and written per collection in one round trip. A job awaits its batch, so it
- * completes only once its writes are acknowledged; a failed batch fails exactly its jobs,
- * which retry (and find what the failed attempt got accepted, so nothing is sent twice).
+ * goes on (or completes) only once its writes are acknowledged; a failed batch fails exactly
+ * its jobs, which retry. What a provider accepted lands on the message log first, in the
+ * write that follows the call, so a retry finds it there and does not send it again; the
+ * WhatsApp logs follow, written even when the message-log write failed, so that a retry finds
+ * the call in one or the other (and completes the one that misses it).
  */
 @Injectable()
 export class SendLedger implements OnModuleDestroy {
@@ -51,7 +62,7 @@ export class SendLedger implements OnModuleDestroy {
     private readonly deliveryStatus: DeliveryStatusService,
   ) {}
 
-  /** The entry to send, in `sending` (or as it ended, when an earlier run finished it); null when it does not exist. */
+  /** The entry to send, in `sending` and leased to the attempt (or as it ended, or held by another attempt); null when it does not exist. */
   claim(claim: SendClaim): Promise<ClaimedMessage | null> {
     return this.claims.submit(claim);
   }
@@ -59,6 +70,11 @@ export class SendLedger implements OnModuleDestroy {
   /** Writes what the attempt did; resolves once MongoDB has acknowledged it. */
   record(attempt: AttemptRecord): Promise<void> {
     return this.attempts.submit(attempt);
+  }
+
+  /** Extends the attempt's lease; false when it lapsed and another attempt holds the entry now. */
+  extendLease(entryId: string, token: string, expiresAt: Date): Promise<boolean> {
+    return this.messageLogs.extendLease(entryId, token, expiresAt);
   }
 
   /** Writes what is waiting and resolves when every batch under way is written. */
@@ -72,22 +88,28 @@ export class SendLedger implements OnModuleDestroy {
 
   private async writeClaims(claims: SendClaim[]): Promise<Array<ClaimedMessage | null>> {
     const claimed = await this.messageLogs.claimForSending(claims);
-    // A run after a failed or interrupted one: its provider calls may be recorded only as WhatsApp logs.
-    const reruns = claimed.flatMap((found) => (found && !found.firstAttempt && isUnfinished(found.entry) ? [found.entry._id.toHexString()] : []));
-    const accepted = await this.whatsappLogs.acceptedCallsOfMessages(reruns);
+    // Entries an earlier attempt worked on (rare: after a failure, a crash, a stalled worker).
+    const tried = claimed.flatMap((found) =>
+      found && !found.created && (found.entry.attempts > 1 || found.entry.provider_message_ids.length > 0) ? [found.entry._id.toHexString()] : [],
+    );
+    const accepted = await this.whatsappLogs.acceptedCallsOfMessages(tried);
     return claimed.map((found) => {
       if (!found) return null;
       const id = found.entry._id.toHexString();
-      return { entry: found.entry, accepted: accepted.filter((call) => call.messageLogId === id) };
+      return { entry: found.entry, held: found.held, acceptedBefore: accepted.filter((call) => call.messageLogId === id) };
     });
   }
 
   private async writeAttempts(attempts: AttemptRecord[]): Promise<void[]> {
-    // WhatsApp logs first: a job retried after the next write fails finds its accepted calls there and does not send them again.
-    const calls = attempts.flatMap((attempt) => attempt.calls);
-    await persist(() => this.whatsappLogs.recordProviderCalls(calls));
-    const records = attempts.map(attemptRecordOf);
-    await persist(() => this.messageLogs.recordSendAttempts(records));
+    // The message logs first: once a provider id is there, no retry sends that part again.
+    const messageLogsWritten = persist(() => this.messageLogs.recordSendAttempts(attempts.map(attemptRecordOf))).then(
+      () => null,
+      (error: unknown) => ({ error }),
+    );
+    const failed = await messageLogsWritten;
+    // Even when that failed: a retry then finds the accepted calls here.
+    await persist(() => this.whatsappLogs.recordProviderCalls(attempts.flatMap((attempt) => attempt.calls)));
+    if (failed) throw failed.error;
     await this.applyEarlyReports(attempts).catch((error: unknown) =>
       // The messages are recorded whatever happens here: a report left parked expires, a late one still applies.
       this.logger.warn({ err: error }, 'Could not apply the delivery reports that arrived while sending'),
@@ -100,7 +122,7 @@ export class SendLedger implements OnModuleDestroy {
     const calls = attempts.flatMap((attempt) =>
       attempt.calls.flatMap((call) => (call.whatsAppMessageId ? [{ providerMessageId: call.whatsAppMessageId, sessionId: call.sessionId }] : [])),
     );
-    const sent = attempts.filter((attempt) => attempt.outcome.status === 'sent').map((attempt) => attempt.entry._id.toHexString());
+    const sent = attempts.filter((attempt) => attempt.outcome?.status === 'sent').map((attempt) => attempt.entry._id.toHexString());
     await this.deliveryStatus.catchUpRecorded(calls, sent);
   }
 }
@@ -111,9 +133,8 @@ const ATTEMPT_WRITE_BACKOFF_MS = 100;
 
 /**
  * Retries a write a few times (a primary stepping down, a blip) before the batch, and so its
- * jobs, fail. Both writes are safe to repeat: WhatsApp logs have ids chosen at the call, and
- * provider ids are added to a set; only a cost whose write was applied but reported failed
- * would be added twice.
+ * jobs, fail. Both writes are safe to repeat: WhatsApp logs have ids chosen at the call, and a
+ * call's provider id and cost are added only while the entry does not list that id.
  */
 async function persist(write: () => Promise<void>): Promise<void> {
   for (let tried = 1; ; tried++) {
@@ -126,15 +147,16 @@ async function persist(write: () => Promise<void>): Promise<void> {
   }
 }
 
-const isUnfinished = (entry: MessageLogRecord): boolean => entry.status === 'queued' || entry.status === 'sending';
-
-function attemptRecordOf({ entry, calls, recovered, outcome }: AttemptRecord): SendAttemptRecord {
+function attemptRecordOf({ entry, leaseToken, calls, adopted = [], outcome }: AttemptRecord): SendAttemptRecord {
+  const listed = new Set(entry.provider_message_ids);
   const accepted = [
-    ...recovered.map((call) => ({ id: call.whatsAppMessageId, cost: call.costInUsdCents })),
+    ...adopted.map((call) => ({ id: call.whatsAppMessageId, cost: call.costInUsdCents })),
     ...calls.flatMap((call) => (call.whatsAppMessageId ? [{ id: call.whatsAppMessageId, cost: call.costInUsdCents }] : [])),
-  ];
+    // A WhatsApp log written again for a provider id the entry lists already adds no id and no cost.
+  ].filter((call) => !listed.has(call.id));
   return {
     id: entry._id.toHexString(),
+    leaseToken,
     providerMessageIds: accepted.map((call) => call.id),
     costInUsdCents: accepted.reduce((sum, call) => sum + call.cost, 0),
     outcome,

@@ -54,6 +54,8 @@ export function graphError(code: number, message: string, status = 400, details?
  */
 export class FakeCloudApi {
   readonly requests: RecordedRequest[] = [];
+  /** Every message the fake accepted: the recipient and the id it answered. */
+  readonly accepted: Array<{ to: string; id: string; at: number }> = [];
   private readonly scripts: Record<Edge, ScriptedResponse[]> = { messages: [], media: [] };
   private readonly sockets = new Set<Socket>();
   private messageCount = 0;
@@ -64,14 +66,16 @@ export class FakeCloudApi {
     readonly baseUrl: string,
     /** When set, other bearer tokens are refused with error 190 like an expired token. */
     private readonly accessToken?: string,
+    /** How long each message call takes to answer. */
+    private readonly latencyMs = 0,
   ) {}
 
-  static async start(options: { accessToken?: string } = {}): Promise<FakeCloudApi> {
+  static async start(options: { accessToken?: string; latencyMs?: number } = {}): Promise<FakeCloudApi> {
     const started: { fake?: FakeCloudApi } = {};
     const server = createServer((request, response) => void started.fake?.handle(request, response));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
-    const fake = new FakeCloudApi(server, `http://127.0.0.1:${port}`, options.accessToken);
+    const fake = new FakeCloudApi(server, `http://127.0.0.1:${port}`, options.accessToken, options.latencyMs);
     started.fake = fake;
     server.on('connection', (socket) => {
       fake.sockets.add(socket);
@@ -92,6 +96,7 @@ export class FakeCloudApi {
   /** Forgets recorded requests and unused scripts; ids keep counting, so they stay unique. */
   clearRequests(): void {
     this.requests.length = 0;
+    this.accepted.length = 0;
     this.scripts.messages.length = 0;
     this.scripts.media.length = 0;
   }
@@ -131,9 +136,13 @@ export class FakeCloudApi {
     if (scripted) return this.answer(response, scripted);
     if (edge === 'media') return this.answer(response, { status: 200, body: { id: `media-${++this.mediaCount}` } });
     const to = typeof recorded.json?.to === 'string' ? recorded.json.to : '';
+    const id = `wamid.fake${++this.messageCount}`;
+    // Sent from here on, as on WhatsApp: whether the caller lives to read the answer does not matter.
+    this.accepted.push({ to, id, at: Date.now() });
     return this.answer(response, {
       status: 200,
-      body: { messaging_product: 'whatsapp', contacts: [{ input: to, wa_id: to }], messages: [{ id: `wamid.fake${++this.messageCount}` }] },
+      delayMs: this.latencyMs,
+      body: { messaging_product: 'whatsapp', contacts: [{ input: to, wa_id: to }], messages: [{ id }] },
     });
   }
 

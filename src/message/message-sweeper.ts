@@ -1,0 +1,55 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import Redis from 'ioredis';
+import { AppConfig } from '../config';
+import { ExclusiveInterval } from '../core/exclusive-interval';
+import { REDIS } from '../core/redis.module';
+import { MessageLogRepository } from '../message-log/message-log.repository';
+import { SendQueue } from '../sending/send.queue';
+import { MESSAGE_JOB, MessageJobData, messageJobId } from './message.jobs';
+
+/** Messages examined per run; the rest wait for the next run. */
+const SWEEP_BATCH_SIZE = 1000;
+const LOCK_KEY = 'message:sweep:lock';
+
+/**
+ * The sweep of POST /v1/messages: every SWEEP_INTERVAL_MS one worker looks for messages
+ * accepted more than SWEEP_PENDING_AGE_MS ago that are still unsent, held by no attempt, and
+ * have no job in Redis (Redis lost its data, or the API died between storing the message and
+ * queueing it), and adds their jobs again.
+ */
+@Injectable()
+export class MessageSweeper implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(MessageSweeper.name);
+  private readonly schedule: ExclusiveInterval;
+
+  constructor(
+    private readonly messageLogs: MessageLogRepository,
+    private readonly sendQueue: SendQueue,
+    private readonly config: AppConfig,
+    @Inject(REDIS) redis: Redis,
+  ) {
+    this.schedule = new ExclusiveInterval(redis, { name: 'Message sweep', lockKey: LOCK_KEY, intervalMs: config.sweep.intervalMs }, async () => {
+      await this.sweep();
+    });
+  }
+
+  onApplicationBootstrap(): void {
+    this.schedule.start();
+  }
+
+  onApplicationShutdown(): Promise<void> {
+    return this.schedule.stop();
+  }
+
+  /** Adds the lost jobs again; answers how many. */
+  async sweep(now: Date = new Date()): Promise<number> {
+    const unsent = await this.messageLogs.findUnsentApiMessages(new Date(now.getTime() - this.config.sweep.pendingAgeMs), SWEEP_BATCH_SIZE, now);
+    if (unsent.length === 0) return 0;
+    const missing = new Set(await this.sendQueue.idsWithoutJob(unsent.map(messageJobId)));
+    const lost = unsent.filter((id) => missing.has(messageJobId(id)));
+    if (lost.length === 0) return 0;
+    this.logger.warn({ messages: lost.length }, 'Unsent messages without a job: enqueued again');
+    await this.sendQueue.enqueue<MessageJobData>(lost.map((id) => ({ id: messageJobId(id), data: { kind: MESSAGE_JOB, messageLogId: id } })));
+    return lost.length;
+  }
+}
