@@ -81,7 +81,7 @@ export class BroadcastRepository {
         attachments: broadcast.message.attachments.map(oid),
         location: broadcast.message.location,
         contactId: broadcast.message.contactId ? oid(broadcast.message.contactId) : null,
-        template: broadcast.message.template ?? null,
+        ...(broadcast.message.template ? { template: broadcast.message.template } : {}),
       },
       status,
       sent: [],
@@ -89,10 +89,9 @@ export class BroadcastRepository {
       failed: broadcast.failed,
       failures: broadcast.failures,
       finished_at: nothingToSend ? now : null,
-      send_at: broadcast.sendAt ?? null,
-      timezone: broadcast.timezone ?? null,
+      ...(broadcast.sendAt ? { send_at: broadcast.sendAt, timezone: broadcast.timezone ?? null } : {}),
       activated_at: status === 'sending' ? now : null,
-      personalised: broadcast.personalised ?? false,
+      ...(broadcast.personalised ? { personalised: true } : {}),
     });
     return created.toObject<BroadcastRecord>();
   }

@@ -15,7 +15,7 @@ export type BroadcastStatus = (typeof BROADCAST_STATUSES)[number];
 /** Statuses after which nothing more happens unless failures are retried. */
 export const FINAL_BROADCAST_STATUSES: readonly BroadcastStatus[] = ['completed', 'completed_with_errors', 'failed', 'cancelled'];
 
-/** Seed 001's `message`: at least one part is present. */
+/** Seed 001's `message`: at least one part is present (fields a campaign adds are stored only when used). */
 @Schema({ _id: false })
 export class BroadcastMessage {
   @Prop({ type: String, default: null }) text!: string | null;
@@ -23,7 +23,7 @@ export class BroadcastMessage {
   @Prop({ type: MessageLocation, default: null }) location!: MessageLocation | null;
   @Prop({ type: SchemaTypes.ObjectId, default: null }) contactId!: Types.ObjectId | null;
   /** An approved WhatsApp template; its parameters may hold {{variables}}. */
-  @Prop({ type: Object, default: null }) template?: { name: string; language: string; components?: unknown[] } | null;
+  @Prop({ type: Object }) template?: { name: string; language: string; components?: unknown[] } | null;
 }
 
 /** Why a recipient is in `failed`, for reasons known when the broadcast was created (invalid numbers). */
@@ -38,7 +38,8 @@ export class RecipientFailure {
  * One message to many recipients (seed 001). Every recipient is in exactly one of
  * `pending`, `sent`, `failed` at every moment; the worker moves them in batches with
  * atomic array operators. Reasons of send failures live in the recipients' message logs
- * (the ledger); GET /broadcast/:id joins them into `failures`.
+ * (the ledger); GET /broadcast/:id joins them into `failures`. What campaigns add
+ * (`send_at`, `timezone`, `personalised`, `message.template`) is stored only when used.
  */
 @Schema({ collection: 'broadcasts', timestamps: true })
 export class Broadcast {
@@ -55,14 +56,14 @@ export class Broadcast {
   @Prop({ type: [RecipientFailure], default: [] }) failures!: RecipientFailure[];
   /** When the status left `sending`. */
   @Prop({ type: Date, default: null }) finished_at!: Date | null;
-  /** When a `scheduled` broadcast starts sending; null: at once. */
-  @Prop({ type: Date, default: null }) send_at?: Date | null;
-  /** The IANA time zone `send_at` was given in, when it was given as local time. */
-  @Prop({ type: String, default: null }) timezone?: string | null;
+  /** When a `scheduled` broadcast starts sending; absent: at once. */
+  @Prop({ type: Date }) send_at?: Date | null;
+  /** The IANA time zone given with `send_at`. */
+  @Prop({ type: String }) timezone?: string | null;
   /** When the broadcast last entered `sending` (created, started, resumed, retried); the sweep measures from here. */
   @Prop({ type: Date, default: null }) activated_at?: Date | null;
   /** Recipients have their own {{variables}} (kept beside the broadcast, one record per recipient). */
-  @Prop({ type: Boolean, default: false }) personalised?: boolean;
+  @Prop({ type: Boolean }) personalised?: boolean;
 }
 
 export const BroadcastSchema = SchemaFactory.createForClass(Broadcast);

@@ -83,7 +83,10 @@ export class BroadcastService {
    * schedules its fan-out: at once, or at `send_at` (status `scheduled` until then).
    */
   async createFor(clientId: string, sessionId: string, request: BroadcastRequest, entries: RecipientEntry[], problems: string[] = []): Promise<BroadcastRecord> {
-    const message = await this.contentValidator.check(clientId, request.message, request.template, problems, { templatesAccepted: true });
+    // Seed 001's wording for a message without parts, unless the broadcast sends a template.
+    const message = await this.contentValidator.check(clientId, request.message, request.template, problems, {
+      templatesAccepted: request.template !== undefined,
+    });
     if (entries.length === 0) problems.push('to must contain at least one phone number');
     const schedule = this.scheduleOf(request, problems);
     const { valid, invalid, variables } = await resolveRecipients(entries, message, { skipInvalid: request.skip_invalid === true }, problems);
