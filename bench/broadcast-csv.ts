@@ -107,7 +107,7 @@ async function main(): Promise<void> {
     clearInterval(sampler);
     peak = Math.max(peak, rssOf(pid));
 
-    const created = (JSON.parse(result.body) as { data?: { _id?: string; pending?: string[] } }).data;
+    const created = (JSON.parse(result.body) as { data?: { _id?: string; counts?: { pending: number } } }).data;
     if (created?._id) await call(ready, 'DELETE', `/broadcast/${created._id}`);
     api.send('stop');
     await new Promise((resolve) => api.once('exit', resolve));
@@ -118,13 +118,13 @@ async function main(): Promise<void> {
       rows,
       fileMb: Number((csv.length / MB).toFixed(1)),
       status: result.status,
-      pending: created?.pending?.length ?? null,
+      pending: created?.counts?.pending ?? null,
       seconds: Number(seconds.toFixed(2)),
       baselineRssMb: Number((baseline / MB).toFixed(1)),
       peakRssMb: Number((peak / MB).toFixed(1)),
       peakGrowthMb: Number(growthMb.toFixed(1)),
       targetMb: TARGET_GROWTH_MB,
-      verdict: result.status === 201 && created?.pending?.length === rows && growthMb < TARGET_GROWTH_MB ? 'PASS' : 'FAIL',
+      verdict: result.status === 201 && created?.counts?.pending === rows && growthMb < TARGET_GROWTH_MB ? 'PASS' : 'FAIL',
     };
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     if (report.verdict !== 'PASS') process.exitCode = 1;

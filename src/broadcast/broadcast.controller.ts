@@ -144,21 +144,24 @@ export class BroadcastController {
       },
     },
   })
-  @ApiCreatedResponse({ description: 'Broadcast group created successfully!', schema: { example: CREATED_EXAMPLE } })
+  @ApiCreatedResponse({
+    description: 'Broadcast group created successfully! The answer is the summary (no recipient arrays, which may be 100,000 long), with `counts`.',
+    schema: { example: { status: true, message: 'Broadcast group created successfully!', data: SUMMARY_EXAMPLE } },
+  })
   @ApiBadRequestResponse({ description: 'No file, no number/phone column, bad rows (each with its line number), missing variables, a bad message' })
   @ApiPayloadTooLargeResponse({ description: `The file is larger than ${MAX_CSV_BYTES / 1024 / 1024} MB` })
   async createFromCsv(
     @CurrentPrincipal() principal: Principal,
     @UploadedFile() file: UploadedRecipientCsv | undefined,
     @Body() fields: CreateBroadcastCsvDto,
-  ): Promise<StandardEnvelope<BroadcastRecord>> {
+  ): Promise<StandardEnvelope<BroadcastSummaryView>> {
     if (!file) throw new BadRequestException(`Send the recipient list as multipart/form-data in the field "${CSV_FILE_FIELD}"`);
     const { entries, problems } = file.recipients;
     // A list that could not be read at all says only that; otherwise its rows' problems join the rest.
     if (problems.length > 0 && entries.length === 0) throw new InputValidationException(problems);
     // @RequireSession() guarantees the session.
     const broadcast = await this.broadcasts.createFor(principal.clientId, principal.session!.id, fields, entries, [...problems]);
-    return ok('Broadcast group created successfully!', broadcast);
+    return ok('Broadcast group created successfully!', await this.broadcasts.getSummary(principal.clientId, broadcast._id.toHexString()));
   }
 
   @Get()

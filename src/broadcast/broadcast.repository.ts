@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
-import { FilterQuery, isValidObjectId, Model, Types } from 'mongoose';
+import { FilterQuery, isValidObjectId, Model, mongo, Types } from 'mongoose';
+import { nativeCollection } from '../core/native-collection';
 import { PageRequest, PageResult, skipFor } from '@app/common';
 import { findPage, NEWEST_FIRST } from '../core/find-page';
 import {
@@ -64,14 +65,23 @@ const UNFINISHED: BroadcastStatus[] = ['scheduled', 'sending', 'paused'];
 
 @Injectable()
 export class BroadcastRepository {
-  constructor(@InjectModel(Broadcast.name) private readonly broadcasts: Model<Broadcast>) {}
+  private readonly collection: mongo.Collection<BroadcastRecord>;
 
-  /** Stores a new broadcast: `sending`, `scheduled` (with a send_at), or `failed` at once when no recipient is left to send to. */
+  constructor(@InjectModel(Broadcast.name) private readonly broadcasts: Model<Broadcast>) {
+    this.collection = nativeCollection<Broadcast, BroadcastRecord>(broadcasts);
+  }
+
+  /**
+   * Stores a new broadcast: `sending`, `scheduled` (with a send_at), or `failed` at once when no
+   * recipient is left to send to. Written as built, without a mongoose document: casting and
+   * copying a 100,000-element array twice would double the memory a large list costs.
+   */
   async create(broadcast: NewBroadcast): Promise<BroadcastRecord> {
     const nothingToSend = broadcast.pending.length === 0;
     const now = new Date();
     const status: BroadcastStatus = nothingToSend ? 'failed' : broadcast.sendAt ? 'scheduled' : 'sending';
-    const created = await this.broadcasts.create({
+    const location = broadcast.message.location;
+    const record: BroadcastRecord = {
       client_id: oid(broadcast.clientId),
       session_id: oid(broadcast.sessionId),
       send_type: broadcast.sendType,
@@ -79,7 +89,7 @@ export class BroadcastRepository {
       message: {
         text: broadcast.message.text,
         attachments: broadcast.message.attachments.map(oid),
-        location: broadcast.message.location,
+        location: location ? { lat: location.lat, lng: location.lng, name: location.name, address: location.address } : null,
         contactId: broadcast.message.contactId ? oid(broadcast.message.contactId) : null,
         ...(broadcast.message.template ? { template: broadcast.message.template } : {}),
       },
@@ -87,13 +97,18 @@ export class BroadcastRepository {
       sent: [],
       pending: broadcast.pending,
       failed: broadcast.failed,
-      failures: broadcast.failures,
+      failures: broadcast.failures.map(({ recipient, code, message }) => ({ recipient, code, message })),
       finished_at: nothingToSend ? now : null,
       ...(broadcast.sendAt ? { send_at: broadcast.sendAt, timezone: broadcast.timezone ?? null } : {}),
       activated_at: status === 'sending' ? now : null,
       ...(broadcast.personalised ? { personalised: true } : {}),
-    });
-    return created.toObject<BroadcastRecord>();
+      _id: new Types.ObjectId(),
+      createdAt: now,
+      updatedAt: now,
+      __v: 0,
+    };
+    await this.collection.insertOne(record);
+    return record;
   }
 
   /** Newest first; one session's broadcasts, or every session's when `sessionId` is null. */

@@ -94,6 +94,9 @@ export function missingVariables(required: readonly string[], variables: Recipie
 /** Only the variables the message uses; undefined when none is left. */
 export function keepUsedVariables(variables: RecipientVariables | undefined, used: readonly string[]): RecipientVariables | undefined {
   if (!variables) return undefined;
+  // The common case (a CSV whose columns the message all uses): the same object, no copy per recipient.
+  const names = Object.keys(variables);
+  if (names.length > 0 && names.every((name) => variables[name] !== '' && used.includes(name))) return variables;
   const kept = Object.fromEntries(used.filter((name) => variables[name] !== undefined && variables[name] !== '').map((name) => [name, variables[name]]));
   return Object.keys(kept).length > 0 ? kept : undefined;
 }
