@@ -134,7 +134,7 @@ describeWithMongo('Crash and Redis-loss recovery (e2e)', () => {
     // The retry of the second finds the message sent and sends nothing.
     expect(await sender.send(target, { lastAttempt: false })).toEqual({ status: 'sent' });
     expect(registry.sandbox.sendCount(`${queued.message_uid}:0`)).toBe(1);
-    expect((await messageLogs.findById(queued._id).lean<MessageLogRecord>())!.claim).toBeNull();
+    expect((await messageLogs.collection.findOne({ _id: queued._id }))!.claim).toBeNull();
   });
 
   it('settles recipients whose message was sent but whose progress died with its worker, without sending again', async () => {

@@ -1,4 +1,6 @@
-import { Types } from 'mongoose';
+import { getModelToken } from '@nestjs/mongoose';
+import { Model, Types } from 'mongoose';
+import { MessageLog } from '../src/message-log/message-log.schema';
 import { LeaseRequest, MessageLogRepository, NewMessageLog, SendTarget } from '../src/message-log/message-log.repository';
 import { WhatsappLogRepository, NewWhatsappLog } from '../src/whatsapp-log/whatsapp-log.repository';
 import { describeWithMongo } from './support/mongo';
@@ -30,6 +32,9 @@ describeWithMongo('Ledger writes of the sending pipeline (repositories against M
     message: { text: 'hi', attachments: [], location: null, contactId: null },
   });
 
+  /** The entry as stored, internal fields included. */
+  const storedEntry = (id: Types.ObjectId) => t.app.get<Model<MessageLog>>(getModelToken(MessageLog.name)).collection.findOne({ _id: id });
+
   let leases = 0;
   /** A new attempt's lease, lasting `ms`. */
   const lease = (ms = 20_000): LeaseRequest => ({ token: `attempt-${++leases}`, expiresAt: new Date(Date.now() + ms) });
@@ -59,7 +64,10 @@ describeWithMongo('Ledger writes of the sending pipeline (repositories against M
     expect(first).toMatchObject({ created: true, held: true, entry: { status: 'sending', attempts: 1, recipient: '2348031230001' } });
     expect(other?.entry._id.equals(first!.entry._id)).toBe(false);
     const stored = await messageLogs.findForClient(clientId, first!.entry._id.toHexString());
-    expect(stored).toMatchObject({ status: 'sending', attempts: 1, message_uid: first!.entry.message_uid, contact: { name: 'Ada' }, claim: { token: firstLease.token } });
+    expect(stored).toMatchObject({ status: 'sending', attempts: 1, message_uid: first!.entry.message_uid, contact: { name: 'Ada' } });
+    // The lease is the pipeline's: stored, but not part of what the views read.
+    expect(stored).not.toHaveProperty('claim');
+    expect(await storedEntry(first!.entry._id)).toMatchObject({ claim: { token: firstLease.token } });
     expect(stored!.status_times.sendingAt).toBeInstanceOf(Date);
 
     // While the first attempt holds it, a second attempt (the job taken back from a stalled worker) gets the entry but not the lease.
@@ -123,12 +131,12 @@ describeWithMongo('Ledger writes of the sending pipeline (repositories against M
     const leaseToken = attemptLease.token;
     // A part accepted while the attempt goes on: the id is written, the lease kept.
     await messageLogs.recordSendAttempts([{ id, leaseToken, providerMessageIds: ['wamid.a'], costInUsdCents: 0, outcome: null }]);
-    expect(await messageLogs.findForClient(clientId, id)).toMatchObject({ status: 'sending', provider_message_ids: ['wamid.a'], claim: { token: leaseToken } });
+    expect(await storedEntry(claimed!.entry._id)).toMatchObject({ status: 'sending', provider_message_ids: ['wamid.a'], claim: { token: leaseToken } });
     // Only ids the entry does not list yet are recorded; the same write repeated (a retried batch) adds neither ids nor cost.
     const sent = { id, leaseToken, providerMessageIds: ['wamid.b'], costInUsdCents: 2, outcome: { status: 'sent' as const } };
     await messageLogs.recordSendAttempts([sent]);
     await messageLogs.recordSendAttempts([sent]);
-    expect(await messageLogs.findForClient(clientId, id)).toMatchObject({
+    expect(await storedEntry(claimed!.entry._id)).toMatchObject({
       status: 'sent',
       provider_message_ids: ['wamid.a', 'wamid.b'],
       cost_in_usd_cents: 2,
@@ -137,6 +145,27 @@ describeWithMongo('Ledger writes of the sending pipeline (repositories against M
     // A sent message is not failed by a late attempt record.
     await messageLogs.recordSendAttempts([{ id, leaseToken, providerMessageIds: [], costInUsdCents: 0, outcome: { status: 'failed', failure: { code: 'x', message: 'y' } } }]);
     expect((await messageLogs.findForClient(clientId, id))!.status).toBe('sent');
+  });
+
+  it('adds the price reported for a call once to the call and to its message, however often it is reported', async () => {
+    const attemptLease = lease();
+    const [claimed] = await messageLogs.claimForSending([recipientClaim('2348031230010', attemptLease)]);
+    const id = claimed!.entry._id.toHexString();
+    await messageLogs.recordSendAttempts([{ id, leaseToken: attemptLease.token, providerMessageIds: ['wamid.p1', 'wamid.p2'], costInUsdCents: 0, outcome: { status: 'sent' } }]);
+    await whatsappLogs.recordProviderCalls([call(id, 'wamid.p1'), call(id, 'wamid.p2')]);
+    const prices = [
+      { id, providerMessageId: 'wamid.p1', costInUsdCents: 2 },
+      { id, providerMessageId: 'wamid.p1', costInUsdCents: 2 },
+      { id, providerMessageId: 'wamid.p2', costInUsdCents: 3 },
+    ];
+    await messageLogs.addCallPrices(prices);
+    await messageLogs.addCallPrices(prices.slice(0, 1));
+    await whatsappLogs.setCostsOnce([
+      { whatsAppMessageId: 'wamid.p1', costInUsdCents: 2 },
+      { whatsAppMessageId: 'wamid.p1', costInUsdCents: 9 },
+    ]);
+    expect((await messageLogs.findForClient(clientId, id))!.cost_in_usd_cents).toBe(5);
+    expect((await whatsappLogs.findCallsByWhatsAppMessageIds(['wamid.p1']))[0].whatsAppCostInUSDCents).toBe(2);
   });
 
   it('writes provider calls once however often the write is repeated, and lists the accepted ones in send order', async () => {

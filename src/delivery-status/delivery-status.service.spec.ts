@@ -17,9 +17,9 @@ function call(whatsAppMessageId: string, overrides: Partial<ReportedOnCall> = {}
 describe('DeliveryStatusService', () => {
   let service: DeliveryStatusService;
   let whatsappLogs: jest.Mocked<
-    Pick<WhatsappLogRepository, 'findCallsByWhatsAppMessageIds' | 'advanceStatuses' | 'setCostOnce' | 'findByWhatsAppMessageId' | 'furthestDeliveryOfMessages'>
+    Pick<WhatsappLogRepository, 'findCallsByWhatsAppMessageIds' | 'advanceStatuses' | 'setCostsOnce' | 'findByWhatsAppMessageId' | 'furthestDeliveryOfMessages'>
   >;
-  let messageLogs: jest.Mocked<Pick<MessageLogRepository, 'applyDeliveryStatuses' | 'statusesOf' | 'addCost'>>;
+  let messageLogs: jest.Mocked<Pick<MessageLogRepository, 'applyDeliveryStatuses' | 'statusesOf' | 'addCallPrices'>>;
   let early: jest.Mocked<Pick<EarlyStatusUpdates, 'park' | 'takeForRecordedCalls' | 'markUnrolled'>>;
   let calls: ReportedOnCall[];
 
@@ -28,11 +28,11 @@ describe('DeliveryStatusService', () => {
     whatsappLogs = {
       findCallsByWhatsAppMessageIds: jest.fn(async (ids: string[]) => calls.filter((candidate) => ids.includes(candidate.whatsAppMessageId!))),
       advanceStatuses: jest.fn(),
-      setCostOnce: jest.fn(),
+      setCostsOnce: jest.fn(),
       findByWhatsAppMessageId: jest.fn().mockResolvedValue(null),
       furthestDeliveryOfMessages: jest.fn().mockResolvedValue(new Map()),
     };
-    messageLogs = { applyDeliveryStatuses: jest.fn(async (rollups) => rollups.length), statusesOf: jest.fn(), addCost: jest.fn() };
+    messageLogs = { applyDeliveryStatuses: jest.fn(async (rollups) => rollups.length), statusesOf: jest.fn(), addCallPrices: jest.fn() };
     early = { park: jest.fn(), takeForRecordedCalls: jest.fn().mockResolvedValue({ parked: new Map(), unrolled: new Set() }), markUnrolled: jest.fn() };
     const moduleRef = await Test.createTestingModule({
       providers: [
@@ -87,16 +87,17 @@ describe('DeliveryStatusService', () => {
     expect(messageLogs.applyDeliveryStatuses).toHaveBeenCalledWith([{ id: messageLogId.toHexString(), status: 'failed', at, failure: error }]);
   });
 
-  it('adds a price to the message log only the first time it is reported', async () => {
-    whatsappLogs.setCostOnce.mockResolvedValueOnce({ messageLogId } as never).mockResolvedValueOnce(null);
+  it('writes a reported price to the call and to its message (the repositories add each price once)', async () => {
     await service.apply(report('delivered', 'wamid.1', { costInUsdCents: 1 }));
-    await service.apply(report('delivered', 'wamid.1', { costInUsdCents: 1 }));
-    expect(messageLogs.addCost).toHaveBeenCalledTimes(1);
-    expect(messageLogs.addCost).toHaveBeenCalledWith(messageLogId.toHexString(), 1);
+    expect(whatsappLogs.setCostsOnce).toHaveBeenCalledWith([{ whatsAppMessageId: 'wamid.1', costInUsdCents: 1 }]);
+    expect(messageLogs.addCallPrices).toHaveBeenCalledWith([{ id: messageLogId.toHexString(), providerMessageId: 'wamid.1', costInUsdCents: 1 }]);
+    // A call read as priced already is not priced again.
     calls = [call('wamid.1', { whatsAppCostInUSDCents: 1 })];
-    whatsappLogs.setCostOnce.mockClear();
+    whatsappLogs.setCostsOnce.mockClear();
+    messageLogs.addCallPrices.mockClear();
     await service.apply(report('read', 'wamid.1', { costInUsdCents: 1 }));
-    expect(whatsappLogs.setCostOnce).not.toHaveBeenCalled();
+    expect(whatsappLogs.setCostsOnce).toHaveBeenCalledWith([]);
+    expect(messageLogs.addCallPrices).toHaveBeenCalledWith([]);
   });
 
   it('parks a report whose call is not recorded yet, and applies it when the sender records the call', async () => {

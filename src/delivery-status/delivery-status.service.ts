@@ -144,15 +144,18 @@ export class DeliveryStatusService implements StatusUpdateSink, OnModuleDestroy 
         rollups.push({ id: call.messageLogId.toHexString(), status: update.status, at: update.timestamp, failure: update.error });
       }
     }
-    // Prices are written per report (each is added to its message exactly once), side by side.
-    await Promise.all([...priced.map((update) => this.recordPrice(update)), this.whatsappLogs.advanceStatuses(advances)]);
+    // Prices go on the calls and on their messages, each once however often it is reported: three bulk writes side by side.
+    const prices = priced.map((update) => ({ update, call: calls.get(update.providerMessageId)! }));
+    await Promise.all([
+      this.whatsappLogs.setCostsOnce(prices.map(({ update }) => ({ whatsAppMessageId: update.providerMessageId, costInUsdCents: update.costInUsdCents! }))),
+      this.messageLogs.addCallPrices(
+        prices.flatMap(({ update, call }) =>
+          call.messageLogId ? [{ id: call.messageLogId.toHexString(), providerMessageId: update.providerMessageId, costInUsdCents: update.costInUsdCents! }] : [],
+        ),
+      ),
+      this.whatsappLogs.advanceStatuses(advances),
+    ]);
     await this.rollUp(rollups);
-  }
-
-  /** The price of a call, once (a repeated report finds it set), added to its message. */
-  private async recordPrice(update: StatusUpdate): Promise<void> {
-    const priced = await this.whatsappLogs.setCostOnce(update.providerMessageId, update.costInUsdCents!);
-    if (priced?.messageLogId) await this.messageLogs.addCost(priced.messageLogId.toHexString(), update.costInUsdCents!);
   }
 
   /**

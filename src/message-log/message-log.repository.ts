@@ -317,8 +317,21 @@ export class MessageLogRepository {
     return created.toObject<MessageLogRecord>();
   }
 
-  async addCost(id: string, costInUsdCents: number): Promise<void> {
-    await this.ledger.updateOne({ _id: oid(id) }, { $inc: { cost_in_usd_cents: costInUsdCents }, $set: { updatedAt: new Date() } });
+  /**
+   * Adds the prices delivery reports gave for calls of these entries, in one bulk write; each
+   * call's price once (the entry remembers which calls were priced), however often it is reported.
+   */
+  async addCallPrices(prices: Array<{ id: string; providerMessageId: string; costInUsdCents: number }>, at: Date = new Date()): Promise<void> {
+    if (prices.length === 0) return;
+    await this.ledger.bulkWrite(
+      prices.map(({ id, providerMessageId, costInUsdCents }) => ({
+        updateOne: {
+          filter: { _id: oid(id), priced_provider_message_ids: { $ne: providerMessageId } },
+          update: { $inc: { cost_in_usd_cents: costInUsdCents }, $push: { priced_provider_message_ids: providerMessageId }, $set: { updatedAt: at } },
+        },
+      })),
+      { ordered: true },
+    );
   }
 
   /** Ends an unfinished (not yet delivered) entry as `failed` with the provider's reason. */
@@ -596,6 +609,7 @@ export class MessageLogRepository {
       provider_message_ids: [],
       error: null,
       cost_in_usd_cents: 0,
+      priced_provider_message_ids: [],
       attempts: 0,
       claim: null,
     };

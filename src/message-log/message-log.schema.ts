@@ -103,9 +103,11 @@ export class MessageLog {
   @Prop({ type: [String], default: [] }) provider_message_ids!: string[];
   @Prop({ type: MessageError, default: null }) error!: MessageError | null;
   @Prop({ type: Number, default: 0 }) cost_in_usd_cents!: number;
+  /** Provider ids whose delivery-report price is in cost_in_usd_cents (each is added once). Internal: not read by the views. */
+  @Prop({ type: [String], default: [], select: false }) priced_provider_message_ids!: string[];
   @Prop({ type: Number, default: 0 }) attempts!: number;
-  /** The send attempt under way, if any (see SendLease). */
-  @Prop({ type: SendLease, default: null }) claim!: SendLease | null;
+  /** The send attempt under way, if any (see SendLease). Internal: not read by the views. */
+  @Prop({ type: SendLease, default: null, select: false }) claim!: SendLease | null;
 }
 
 export const MessageLogSchema = SchemaFactory.createForClass(MessageLog);

@@ -102,11 +102,10 @@ export class SendLedger implements OnModuleDestroy {
 
   private async writeAttempts(attempts: AttemptRecord[]): Promise<void[]> {
     // The message logs first: once a provider id is there, no retry sends that part again.
-    const messageLogsWritten = persist(() => this.messageLogs.recordSendAttempts(attempts.map(attemptRecordOf))).then(
+    const failed = await persist(() => this.messageLogs.recordSendAttempts(attempts.map(attemptRecordOf))).then(
       () => null,
       (error: unknown) => ({ error }),
     );
-    const failed = await messageLogsWritten;
     // Even when that failed: a retry then finds the accepted calls here.
     await persist(() => this.whatsappLogs.recordProviderCalls(attempts.flatMap((attempt) => attempt.calls)));
     if (failed) throw failed.error;

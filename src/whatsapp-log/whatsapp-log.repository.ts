@@ -219,12 +219,14 @@ export class WhatsappLogRepository {
     );
   }
 
-  /** Records the price of a call once (later reports of the same price are ignored); returns the entry when it changed. */
-  async setCostOnce(whatsAppMessageId: string, costInUsdCents: number): Promise<Pick<WhatsappLogRecord, '_id' | 'messageLogId'> | null> {
-    return this.collection.findOneAndUpdate(
-      { whatsAppMessageId, whatsAppCostInUSDCents: 0 },
-      { $set: { whatsAppCostInUSDCents: costInUsdCents, updatedAt: new Date() } },
-      { returnDocument: 'after', projection: { messageLogId: 1 } },
+  /** Records the prices of calls in one bulk write, each once (a call already priced keeps its price). */
+  async setCostsOnce(prices: Array<{ whatsAppMessageId: string; costInUsdCents: number }>, at: Date = new Date()): Promise<void> {
+    if (prices.length === 0) return;
+    await this.collection.bulkWrite(
+      prices.map(({ whatsAppMessageId, costInUsdCents }) => ({
+        updateOne: { filter: { whatsAppMessageId, whatsAppCostInUSDCents: 0 }, update: { $set: { whatsAppCostInUSDCents: costInUsdCents, updatedAt: at } } },
+      })),
+      { ordered: false },
     );
   }
 
