@@ -1,7 +1,10 @@
+import { getQueueToken } from '@nestjs/bull';
 import { getModelToken } from '@nestjs/mongoose';
+import type { Queue } from 'bull';
 import { Model, Types } from 'mongoose';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TenancyService } from '../src/auth/tenancy.service';
+import { BROADCAST_QUEUE } from '../src/broadcast/broadcast.jobs';
 import { MessageLog, MessageLogRecord } from '../src/message-log/message-log.schema';
 import { ProviderRegistry } from '../src/sending/provider-registry';
 import { createTenant, TestTenant } from './support/factories';
@@ -50,7 +53,7 @@ describeWithMongo('Campaigns: schedules, variables, CSV lists, pause/resume, ret
         // One attempt: a transient failure is final, so that retrying it is up to the client.
         SEND_ATTEMPTS: '1',
         BROADCAST_PROGRESS_FLUSH_MS: '50',
-        BROADCAST_SWEEP_INTERVAL_MS: '500',
+        SWEEP_INTERVAL_MS: '500',
         SANDBOX_STATUS_DELAY_MS: '40',
       },
     });
@@ -103,6 +106,21 @@ describeWithMongo('Campaigns: schedules, variables, CSV lists, pause/resume, ret
       await sleep(1200);
       expect(sendsOf(created._id)).toBe(3);
       expect(registry.sandbox.duplicateSends()).toEqual([]);
+    });
+
+    it('starts a scheduled broadcast whose delayed job was lost with Redis (the sweep), still not before its time', async () => {
+      const recipients = numbers(2, 25);
+      const sendAt = new Date(Date.now() + 2000);
+      const created = await create({ to: recipients.join(','), message: { text: 'Lost, then found' }, send_at: sendAt.toISOString() });
+      const job = await t.app.get<Queue>(getQueueToken(BROADCAST_QUEUE)).getJob(`fan-out:${created._id}`);
+      await job!.remove();
+      await sleep(1000);
+      expect((await get(created._id)).status).toBe('scheduled');
+      const done = await finished(created._id);
+      expect(done.status).toBe('completed');
+      const logs = await messageLogs.find({ broadcast_id: oid(created._id) }).lean<MessageLogRecord[]>();
+      expect(logs).toHaveLength(2);
+      for (const log of logs) expect(log.createdAt.getTime()).toBeGreaterThanOrEqual(sendAt.getTime());
     });
 
     it('reads a local send_at in the given IANA time zone', async () => {

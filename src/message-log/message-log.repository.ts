@@ -50,7 +50,7 @@ export interface NewMessageLog {
 export interface MessageFailure {
   code: string;
   message: string;
-  /** The last attempt failed for a reason that may pass (network, throughput, server error): worth retrying later. */
+  /** True when the last attempt failed for a reason that may pass (network, throughput, server error): worth retrying later. */
   transient?: boolean;
 }
 

@@ -212,7 +212,7 @@ describe('MessageSender', () => {
     provider.send.mockRejectedValue(new ProviderError('transient', '131000', 'Something went wrong'));
     expect(await sender.send(claim, { lastAttempt: true })).toEqual({ status: 'failed', failure: { code: '131000', message: 'Something went wrong', transient: true } });
     provider.send.mockRejectedValue(new ProviderError('permanent', '131026', 'Message undeliverable'));
-    expect(await sender.send(claim, { lastAttempt: false })).toEqual({ status: 'failed', failure: { code: '131026', message: 'Message undeliverable', transient: false } });
+    expect(await sender.send(claim, { lastAttempt: false })).toEqual({ status: 'failed', failure: { code: '131026', message: 'Message undeliverable' } });
     expect(recorded().map((attempt) => attempt.outcome?.status)).toEqual(['failed', 'failed']);
   });
 
@@ -230,7 +230,7 @@ describe('MessageSender', () => {
     ]);
     provider.send.mockResolvedValueOnce({ providerMessageId: 'wamid.1' }).mockRejectedValueOnce(new ProviderError('permanent', '190', 'Token expired', { sessionUnusable: true }));
     sessions.setHealth.mockRejectedValue(new Error('MongoDB unreachable'));
-    expect(await sender.send(claim, { lastAttempt: false })).toEqual({ status: 'failed', failure: { code: '190', message: 'Token expired', transient: false } });
+    expect(await sender.send(claim, { lastAttempt: false })).toEqual({ status: 'failed', failure: { code: '190', message: 'Token expired' } });
     expect(recorded().map((attempt) => attempt.calls.map((call) => call.whatsAppMessageId))).toEqual([['wamid.1'], [null]]);
   });
 

@@ -217,7 +217,8 @@ export class MessageSender {
       this.sessionCache.forget(session._id.toHexString());
     }
     if (error.isTransient && !lastAttempt) return null;
-    return { code: error.code, message: error.message, transient: error.isTransient };
+    // Marked only when it may pass: POST /broadcast/:id/retry retries these.
+    return error.isTransient ? { code: error.code, message: error.message, transient: true } : { code: error.code, message: error.message };
   }
 
   /**
