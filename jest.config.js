@@ -1,5 +1,6 @@
-// Three tiers: unit specs beside the code, e2e suites in test/ that boot the app in-process, and
-// the chaos suite in test/chaos/ that runs the built API and workers as processes and kills them.
+// Four tiers: unit specs beside the code; repository specs in test/repositories/, each repository against
+// MongoDB directly; e2e suites in test/ that boot the app in-process; and the chaos suite in test/chaos/
+// that runs the built API and workers as processes and kills them.
 const moduleNameMapper = {
   '^@app/common(|/.*)$': '<rootDir>/libs/common/src$1',
   '^@app/whatsapp(|/.*)$': '<rootDir>/libs/whatsapp/src$1',
@@ -22,6 +23,13 @@ module.exports = {
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   projects: [
     { ...common, displayName: 'unit', rootDir: __dirname, roots: ['<rootDir>/src', '<rootDir>/libs'], testRegex: '\\.spec\\.ts$' },
+    {
+      ...common,
+      displayName: 'repositories',
+      rootDir: __dirname,
+      roots: ['<rootDir>/test/repositories'],
+      testRegex: '\\.repo-spec\\.ts$',
+    },
     {
       ...common,
       displayName: 'e2e',

@@ -2,29 +2,29 @@ import { DynamicModule, Module, Type } from '@nestjs/common';
 import { APP_FILTER, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { ApiExceptionFilter, createValidationPipe } from '@app/common';
 import { AttachmentHttpModule } from './attachment/attachment-http.module';
-import { HttpAuthModule } from './auth';
+import { AuthHttpModule } from './auth';
 import { AppConfig } from './config';
-import { BroadcastModule } from './broadcast/broadcast.module';
-import { ContactModule } from './contact/contact.module';
+import { BroadcastHttpModule } from './broadcast/broadcast.module';
+import { ContactHttpModule } from './contact/contact.module';
 import { CoreModule } from './core/core.module';
-import { HealthModule } from './health/health.module';
+import { HealthHttpModule } from './health/health.module';
 import { MultipartRoutesInterceptor } from './http';
-import { MessageModule } from './message/message.module';
-import { MessageLogApiModule } from './message-log/message-log.module';
-import { WebhookModule } from './webhook/webhook.module';
-import { WhatsappLogModule } from './whatsapp-log/whatsapp-log.module';
+import { MessageHttpModule } from './message/message.module';
+import { MessageLogHttpModule } from './message-log/message-log.module';
+import { WebhookHttpModule } from './webhook/webhook.module';
+import { WhatsappLogHttpModule } from './whatsapp-log/whatsapp-log.module';
 
 /** Feature modules that serve HTTP: controllers and the producers they call. */
 export const API_FEATURES: Array<Type | DynamicModule> = [
-  HttpAuthModule,
-  HealthModule,
+  AuthHttpModule,
+  HealthHttpModule,
   AttachmentHttpModule,
-  WhatsappLogModule,
-  ContactModule,
-  BroadcastModule,
-  MessageModule,
-  WebhookModule,
-  MessageLogApiModule,
+  WhatsappLogHttpModule,
+  ContactHttpModule,
+  BroadcastHttpModule,
+  MessageHttpModule,
+  WebhookHttpModule,
+  MessageLogHttpModule,
 ];
 
 /** The strict validation pipe, the envelope-aware exception filter and the multipart check, for every HTTP app (tests too). */

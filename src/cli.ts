@@ -2,7 +2,7 @@ import { NestFactory } from '@nestjs/core';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { InputValidationException } from '@app/common';
 import { PROVIDER_NAMES, ProviderName } from '@app/whatsapp';
-import { AuthModule } from './auth/auth.module';
+import { AuthDataModule } from './auth/auth.module';
 import { parseKeyLifetime } from './auth/key-lifetime';
 import { Permission, PERMISSIONS, Role, ROLES } from './auth/permissions';
 import { TenancyService } from './auth/tenancy.service';
@@ -19,7 +19,7 @@ async function withTenancy<T>(work: (tenancy: TenancyService) => Promise<T>): Pr
   process.env.LOG_LEVEL ||= 'warn';
   const config = loadConfigOrExit();
   const app = await NestFactory.createApplicationContext(
-    { module: class CliModule {}, imports: [CoreModule.forRoot(config, 'cli'), AuthModule] },
+    { module: class CliModule {}, imports: [CoreModule.forRoot(config, 'cli'), AuthDataModule] },
     { logger: ['error', 'warn'] },
   );
   try {

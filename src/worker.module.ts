@@ -1,19 +1,19 @@
 import { DynamicModule, Module, Type } from '@nestjs/common';
 import { AppConfig } from './config';
 import { CoreModule } from './core/core.module';
-import { WorkerHealthModule } from './health/health.module';
+import { HealthWorkerModule } from './health/health.module';
 import { BroadcastWorkerModule } from './broadcast/broadcast.module';
 import { MessageWorkerModule } from './message/message.module';
-import { RetentionModule } from './retention/retention.module';
+import { RetentionWorkerModule } from './retention/retention.module';
 import { SendingWorkerModule } from './sending/sending-worker.module';
 
 /** Feature modules of the worker: queue consumers (every Bull processor is registered here and only here) and periodic upkeep. */
 export const WORKER_FEATURES: Array<Type | DynamicModule> = [
-  WorkerHealthModule,
+  HealthWorkerModule,
   SendingWorkerModule,
   BroadcastWorkerModule,
   MessageWorkerModule,
-  RetentionModule,
+  RetentionWorkerModule,
 ];
 
 /** What the worker process is made of: no HTTP, only queue consumers and their dependencies. */

@@ -23,7 +23,7 @@ const oid = (id: string): Types.ObjectId => new Types.ObjectId(id);
 const ALWAYS_FAILS = ['2348031239999', '2348035559999'];
 const FAILS_ONCE = '2348031237777';
 /** Valid Nigerian mobile prefixes; each test uses its own, so that numbers never collide. */
-const MOBILE_PREFIXES = ['803', '806', '813', '816', '703', '706', '810'];
+const MOBILE_PREFIXES = ['803', '806', '813', '816', '703', '706', '810', '814'];
 /** Distinct valid numbers that are not magic. */
 const regularNumbers = (count: number, block = 1): string[] =>
   Array.from({ length: count }, (_, index) => `234${MOBILE_PREFIXES[block]}${String(10000000 + index).slice(1)}`);
@@ -162,6 +162,24 @@ describeWithMongo('Broadcast sending through the worker and the sandbox (e2e)', 
     expect(calls.map((call) => call.messageText)).toEqual([expect.stringMatching(/^\[image\] /), '[location] 6.556452,3.2774487 Office']);
     // While a sending broadcast uses it, the attachment cannot be deleted; afterwards it can.
     await t.http.delete(`/attachment/${upload.body.data._id}`).set(alice.auth).expect(200);
+  });
+
+  it('sends a text with an image as one WhatsApp message (the captioned image), a location as another', async () => {
+    const upload = await t.http.post('/attachment').set(alice.auth).attach('file', samples.png(3), { filename: 'menu.png' }).expect(201);
+    const recipients = regularNumbers(2, 7);
+    const id = await createBroadcast(alice.session, recipients, {
+      text: 'Our new menu',
+      attachments: [upload.body.data._id],
+      location: { lat: 6.556452, lng: 3.2774487 },
+    });
+    const finished = await pollUntil(() => getBroadcast(id), (broadcast) => broadcast.status !== 'sending');
+    expect(finished.status).toBe('completed');
+    const calls = await whatsappLogs.find({ broadcastId: oid(id), toNumber: recipients[0] }).sort({ createdAt: 1 }).lean<WhatsappLogRecord[]>();
+    expect(calls.map((call) => call.messageText)).toEqual([`[image] ${upload.body.data.name}.png Our new menu`, '[location] 6.556452,3.2774487']);
+    expect(sendsOf(id)).toBe(2 * recipients.length);
+    const entry = await messageLogs.findOne({ broadcast_id: oid(id), recipient: recipients[0] }).lean<MessageLogRecord>();
+    expect(entry).toMatchObject({ status: expect.stringMatching(/^(sent|delivered|read)$/), message: { text: 'Our new menu' } });
+    expect(entry!.provider_message_ids).toHaveLength(2);
   });
 
   it('cancels mid-way: sending stops, the record stays cancelled, every recipient still in exactly one array', async () => {

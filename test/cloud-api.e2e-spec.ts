@@ -155,7 +155,9 @@ describeWithMongo('Cloud API delivery: sends, retries, webhooks (e2e, fake Cloud
       expect(uploads[0].form?.files[0].data.equals(image)).toBe(true);
       const imageSends = fake.requestsTo('messages').filter((request) => request.json?.type === 'image');
       const mediaId = (imageSends[0].json?.image as { id: string }).id;
-      expect(imageSends.map((request) => request.json?.image)).toEqual([{ id: mediaId }, { id: mediaId }]);
+      // The text rides as the image's caption: one message each, not a text and then the image.
+      expect(imageSends.map((request) => request.json?.image)).toEqual([{ id: mediaId, caption: 'Menu' }, { id: mediaId }]);
+      expect(fake.requestsTo('messages').filter((request) => request.json?.type === 'text')).toEqual([]);
     });
 
     it('retries a throughput error (130429) and sends on the next attempt', async () => {

@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { MulterModule } from '@nestjs/platform-express';
 import { AppConfig } from '../config';
 import { AttachmentController } from './attachment.controller';
-import { AttachmentModule } from './attachment.module';
+import { AttachmentDataModule } from './attachment.module';
 import { AttachmentIntake } from './attachment-intake';
 import { attachmentUploadOptions } from './attachment-upload.engine';
 import { AttachmentStores } from './storage/attachment-stores';
@@ -10,9 +10,9 @@ import { AttachmentStores } from './storage/attachment-stores';
 /** `/attachment` over HTTP: the controller and the streaming multipart upload. */
 @Module({
   imports: [
-    AttachmentModule,
+    AttachmentDataModule,
     MulterModule.registerAsync({
-      imports: [AttachmentModule],
+      imports: [AttachmentDataModule],
       inject: [AttachmentIntake, AttachmentStores, AppConfig],
       useFactory: (intake: AttachmentIntake, stores: AttachmentStores, config: AppConfig) =>
         attachmentUploadOptions(intake, stores, config.attachments.maxBytes),

@@ -17,4 +17,4 @@ import { LocalAttachmentStorage } from './storage/local-attachment-storage';
   providers: [AttachmentRepository, LocalAttachmentStorage, GridFsAttachmentStorage, AttachmentStores, AttachmentIntake, AttachmentService],
   exports: [AttachmentService, AttachmentIntake, AttachmentStores],
 })
-export class AttachmentModule {}
+export class AttachmentDataModule {}

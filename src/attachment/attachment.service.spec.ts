@@ -28,7 +28,7 @@ function record(overrides: Partial<AttachmentRecord> = {}): AttachmentRecord {
 }
 
 /** An in-memory repository with the same tenancy rule as the real one. */
-class FakeAttachmentRepository {
+class FakeAttachmentRepository implements Pick<AttachmentRepository, 'findOwned' | 'deleteOwned' | 'findManyOwned'> {
   readonly records = new Map<string, AttachmentRecord>();
 
   async findOwned(clientId: string, id: string): Promise<AttachmentRecord | null> {
@@ -66,14 +66,15 @@ class FakeStorage implements AttachmentStorage {
   }
 }
 
-async function serviceWith(usage?: AttachmentUsage) {
+async function serviceWith(usage?: jest.Mocked<AttachmentUsage>) {
   const repository = new FakeAttachmentRepository();
   const storage = new FakeStorage();
+  const stores: Pick<AttachmentStores, 'holding' | 'forNewUploads'> = { holding: () => storage, forNewUploads: () => storage };
   const moduleRef = await Test.createTestingModule({
     providers: [
       AttachmentService,
       { provide: AttachmentRepository, useValue: repository },
-      { provide: AttachmentStores, useValue: { holding: () => storage, forNewUploads: () => storage } },
+      { provide: AttachmentStores, useValue: stores },
       ...(usage ? [{ provide: ATTACHMENT_USAGE, useValue: usage }] : []),
     ],
   }).compile();
@@ -83,10 +84,13 @@ async function serviceWith(usage?: AttachmentUsage) {
   return { service: moduleRef.get(AttachmentService), repository, storage, stored };
 }
 
+/** The broadcasts' answer to "how many sending broadcasts use it". */
+const usageCounting = (count: number): jest.Mocked<AttachmentUsage> => ({ countSendingBroadcastsUsing: jest.fn().mockResolvedValue(count) });
+
 describe('AttachmentService', () => {
   describe('delete while broadcasts use the attachment', () => {
     it('answers 409 naming how many sending broadcasts use it, and keeps record and file', async () => {
-      const usage = { countSendingBroadcastsUsing: jest.fn().mockResolvedValue(2) };
+      const usage = usageCounting(2);
       const { service, repository, storage, stored } = await serviceWith(usage);
       const id = stored._id.toHexString();
 
@@ -99,7 +103,7 @@ describe('AttachmentService', () => {
     });
 
     it('deletes record and file once no sending broadcast uses it', async () => {
-      const usage = { countSendingBroadcastsUsing: jest.fn().mockResolvedValue(0) };
+      const usage = usageCounting(0);
       const { service, repository, storage, stored } = await serviceWith(usage);
       await service.remove(CLIENT, stored._id.toHexString());
       expect(repository.records.size).toBe(0);
@@ -113,7 +117,7 @@ describe('AttachmentService', () => {
     });
 
     it("answers 404 for another client's attachment without consulting the port", async () => {
-      const usage = { countSendingBroadcastsUsing: jest.fn().mockResolvedValue(1) };
+      const usage = usageCounting(1);
       const { service, repository, stored } = await serviceWith(usage);
       await expect(service.remove(new Types.ObjectId().toHexString(), stored._id.toHexString())).rejects.toBeInstanceOf(NotFoundException);
       expect(usage.countSendingBroadcastsUsing).not.toHaveBeenCalled();

@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { MongooseModule } from '@nestjs/mongoose';
 import { RateLimitGuard } from '../rate-limit/rate-limit.guard';
-import { RateLimitModule } from '../rate-limit/rate-limit.module';
+import { RateLimitHttpModule } from '../rate-limit/rate-limit.module';
 import { ApiKeyGuard } from './api-key.guard';
 import { ApiKeyRepository } from './api-key.repository';
 import { ApiKey, ApiKeySchema } from './api-key.schema';
@@ -27,17 +27,17 @@ const persistence = MongooseModule.forFeature([
   providers: [ClientRepository, ApiKeyRepository, SessionRepository, CredentialsCipher, AuthService, TenancyService],
   exports: [ClientRepository, SessionRepository, CredentialsCipher, AuthService, TenancyService],
 })
-export class AuthModule {}
+export class AuthDataModule {}
 
-/** AuthModule plus the global guards: what the HTTP process uses. */
+/** AuthDataModule plus the global guards: what the HTTP process uses. */
 @Module({
-  imports: [AuthModule, RateLimitModule],
+  imports: [AuthDataModule, RateLimitHttpModule],
   controllers: [SessionController],
   providers: [
     { provide: APP_GUARD, useClass: ApiKeyGuard },
     // In this order: the rate limit counts per key, which the API-key guard resolves first.
     { provide: APP_GUARD, useExisting: RateLimitGuard },
   ],
-  exports: [AuthModule],
+  exports: [AuthDataModule],
 })
-export class HttpAuthModule {}
+export class AuthHttpModule {}

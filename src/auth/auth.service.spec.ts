@@ -38,20 +38,19 @@ describe('AuthService', () => {
     recordUse: jest.fn((_id: Types.ObjectId, _at: Date, _precisionMs: number) => Promise.resolve(true)),
   };
 
+  const sessionRepository: jest.Mocked<Pick<SessionRepository, 'findForClient'>> = {
+    findForClient: jest.fn(async (clientId, id) => {
+      const session = sessions.get(id);
+      return session && session.client_id.toHexString() === clientId ? session : null;
+    }),
+  };
+
   beforeAll(async () => {
     const moduleRef = await Test.createTestingModule({
       providers: [
         AuthService,
         { provide: ApiKeyRepository, useValue: apiKeys },
-        {
-          provide: SessionRepository,
-          useValue: {
-            findForClient: (clientId: string, id: string) => {
-              const session = sessions.get(id);
-              return Promise.resolve(session && session.client_id.toHexString() === clientId ? session : null);
-            },
-          },
-        },
+        { provide: SessionRepository, useValue: sessionRepository },
       ],
     }).compile();
     auth = moduleRef.get(AuthService);

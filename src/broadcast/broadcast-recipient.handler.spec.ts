@@ -37,13 +37,14 @@ describe('BroadcastRecipientHandler', () => {
     stopSignal = { isRaised: jest.fn().mockResolvedValue(false) };
     pauseSignal = { isPaused: jest.fn().mockResolvedValue(false) };
     contacts = { findByPhone: jest.fn() };
-    progress.sendContext.mockResolvedValue({
+    const context: BroadcastSendContext = {
       _id: new Types.ObjectId(broadcastId),
       client_id: clientId,
       session_id: sessionId,
       status: 'sending',
       message: { text: 'hi', attachments: [], location: null, contactId: null },
-    } as unknown as BroadcastSendContext);
+    };
+    progress.sendContext.mockResolvedValue(context);
     const moduleRef = await Test.createTestingModule({
       providers: [
         BroadcastRecipientHandler,

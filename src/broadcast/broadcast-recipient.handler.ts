@@ -6,7 +6,8 @@ import { BroadcastPauseSignal } from './broadcast-pause.signal';
 import { BroadcastProgress } from './broadcast-progress';
 import { BroadcastStopSignal } from './broadcast-stop.signal';
 import { BROADCAST_RECIPIENT_JOB, BroadcastRecipientJobData } from './broadcast.jobs';
-import type { BroadcastMessage, BroadcastSendContext } from './broadcast.schema';
+import type { MessageContent } from '../message-content/message-content.schema';
+import type { BroadcastSendContext } from './broadcast.schema';
 import { renderTemplateComponents, renderVariables } from './message-variables';
 
 /** A broadcast seen in another status than `sending` is read again if the copy is older than this (it may have been resumed or retried). */
@@ -36,7 +37,6 @@ export class BroadcastRecipientHandler implements SendJobHandler<BroadcastRecipi
     const broadcast = await this.sendingBroadcast(broadcastId);
     if (!broadcast) return { status: 'skipped', reason: 'broadcast not sending' };
     const clientId = broadcast.client_id.toHexString();
-    const { text, attachments, location, contactId, template } = broadcast.message;
     // Paused while waiting for its rate slot: the sender leaves the message for the resume (`skipped`).
     const paused = () => this.pauseSignal.isPaused(broadcastId);
     const outcome = await this.sender.send(
@@ -49,14 +49,8 @@ export class BroadcastRecipientHandler implements SendJobHandler<BroadcastRecipi
           broadcastId,
           recipient,
           contact: contact === undefined ? await this.contactOf(clientId, recipient) : (contact ?? { contactId: null, name: null }),
-          message: {
-            // The ledger keeps what this recipient was sent.
-            text: text && text.includes('{{') ? renderVariables(text, variables) : text,
-            attachments: attachments.map((id) => id.toHexString()),
-            location: location ? { lat: location.lat, lng: location.lng, name: location.name, address: location.address } : null,
-            contactId: contactId?.toHexString() ?? null,
-            ...(template ? { template: personalTemplate(template, variables) } : {}),
-          },
+          // The ledger keeps what this recipient was sent.
+          message: personalMessage(broadcast.message, variables),
         },
       },
       { lastAttempt, stopped, held: paused, contentKey: `broadcast:${broadcastId}` },
@@ -84,9 +78,10 @@ export class BroadcastRecipientHandler implements SendJobHandler<BroadcastRecipi
   }
 }
 
-function personalTemplate(
-  template: NonNullable<BroadcastMessage['template']>,
-  variables: Record<string, string> | undefined,
-): NonNullable<BroadcastMessage['template']> {
-  return template.components ? { ...template, components: renderTemplateComponents(template.components, variables) } : template;
+/** The broadcast's message with its text and template parameters filled in for one recipient (as it is when it has no placeholders). */
+function personalMessage(message: MessageContent, variables: Record<string, string> | undefined): MessageContent {
+  const text = message.text?.includes('{{') ? renderVariables(message.text, variables) : message.text;
+  const template = message.template?.components ? { ...message.template, components: renderTemplateComponents(message.template.components, variables) } : message.template;
+  if (text === message.text && template === message.template) return message;
+  return { ...message, text, ...(template ? { template } : {}) };
 }

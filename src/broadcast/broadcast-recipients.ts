@@ -1,5 +1,6 @@
 import { normalisePhoneNumbers, splitPhoneNumberList } from '@app/common';
-import { MAX_TEXT_LENGTH, RecipientListInput } from './dto/create-broadcast.dto';
+import { MAX_TEXT_LENGTH } from '../message-content/dto/message-content.dto';
+import type { RecipientListInput } from './dto/create-broadcast.dto';
 import {
   keepUsedVariables,
   MAX_VARIABLE_VALUE_LENGTH,

@@ -4,10 +4,10 @@ import { MongooseModule } from '@nestjs/mongoose';
 import { MulterModule } from '@nestjs/platform-express';
 import { AppConfig } from '../config';
 import { ATTACHMENT_USAGE, AttachmentUsage } from '../attachment';
-import { MessageContentModule } from '../message/message-content.module';
+import { MessageContentDataModule } from '../message-content/message-content.module';
 import { MessageLogDataModule } from '../message-log/message-log.module';
 import { ContactDataModule } from '../contact/contact.module';
-import { SendQueueModule } from '../sending/send-queue.module';
+import { SendingDataModule } from '../sending/send-queue.module';
 import { SendingWorkerModule } from '../sending/sending-worker.module';
 import { BROADCAST_QUEUE } from './broadcast.jobs';
 import { BroadcastProgress } from './broadcast-progress';
@@ -34,7 +34,7 @@ import { BroadcastService } from './broadcast.service';
       { name: RecipientVariablesEntry.name, schema: RecipientVariablesSchema },
     ]),
     BullModule.registerQueue({ name: BROADCAST_QUEUE }),
-    SendQueueModule,
+    SendingDataModule,
     ContactDataModule,
   ],
   providers: [BroadcastRepository, RecipientVariablesRepository, BroadcastStopSignal, BroadcastPauseSignal, BroadcastQueue, BroadcastSendJobs],
@@ -66,9 +66,9 @@ export class BroadcastAttachmentUsageModule {}
   imports: [
     BroadcastDataModule,
     BroadcastAttachmentUsageModule,
-    MessageContentModule,
+    MessageContentDataModule,
     MessageLogDataModule,
-    SendQueueModule,
+    SendingDataModule,
     MulterModule.registerAsync({
       inject: [AppConfig],
       useFactory: (config: AppConfig) => recipientCsvUploadOptions(config.sending.broadcastMaxRecipients),
@@ -77,7 +77,7 @@ export class BroadcastAttachmentUsageModule {}
   controllers: [BroadcastController],
   providers: [BroadcastService],
 })
-export class BroadcastModule {}
+export class BroadcastHttpModule {}
 
 /** Worker side: fan-out of new broadcasts, the sweep, and sending to each recipient. */
 @Module({

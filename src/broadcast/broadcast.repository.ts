@@ -4,6 +4,7 @@ import { FilterQuery, isValidObjectId, Model, mongo, Types } from 'mongoose';
 import { nativeCollection } from '../core/native-collection';
 import { PageRequest, PageResult, skipFor } from '@app/common';
 import { findPage, NEWEST_FIRST } from '../core/find-page';
+import type { MessageContent } from '../message-content/message-content.schema';
 import {
   Broadcast,
   BroadcastCounts,
@@ -20,13 +21,7 @@ export interface NewBroadcast {
   sessionId: string;
   sendType: SendType;
   to: string;
-  message: {
-    text: string | null;
-    attachments: string[];
-    location: { lat: number; lng: number; name: string | null; address: string | null } | null;
-    contactId: string | null;
-    template?: { name: string; language: string; components?: unknown[] } | null;
-  };
+  message: MessageContent;
   pending: string[];
   failed: string[];
   failures: RecipientFailure[];
@@ -63,6 +58,11 @@ const ARRAY_COUNTS = {
 /** Statuses a broadcast may be cancelled (and paused broadcasts resumed) from. */
 const UNFINISHED: BroadcastStatus[] = ['scheduled', 'sending', 'paused'];
 
+/** Seed 001's shape: a broadcast without a template has no `template` field at all. */
+function withoutTemplate({ template: _template, ...message }: MessageContent): MessageContent {
+  return message;
+}
+
 @Injectable()
 export class BroadcastRepository {
   private readonly collection: mongo.Collection<BroadcastRecord>;
@@ -80,19 +80,12 @@ export class BroadcastRepository {
     const nothingToSend = broadcast.pending.length === 0;
     const now = new Date();
     const status: BroadcastStatus = nothingToSend ? 'failed' : broadcast.sendAt ? 'scheduled' : 'sending';
-    const location = broadcast.message.location;
     const record: BroadcastRecord = {
       client_id: oid(broadcast.clientId),
       session_id: oid(broadcast.sessionId),
       send_type: broadcast.sendType,
       to: broadcast.to,
-      message: {
-        text: broadcast.message.text,
-        attachments: broadcast.message.attachments.map(oid),
-        location: location ? { lat: location.lat, lng: location.lng, name: location.name, address: location.address } : null,
-        contactId: broadcast.message.contactId ? oid(broadcast.message.contactId) : null,
-        ...(broadcast.message.template ? { template: broadcast.message.template } : {}),
-      },
+      message: broadcast.message.template ? broadcast.message : withoutTemplate(broadcast.message),
       status,
       sent: [],
       pending: broadcast.pending,

@@ -1,6 +1,6 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
 import { SchemaTypes, Types } from 'mongoose';
-import { MessageLocation } from '../message-log/message-log.schema';
+import { MessageContent } from '../message-content/message-content.schema';
 
 export const SEND_TYPES = ['individual'] as const;
 export type SendType = (typeof SEND_TYPES)[number];
@@ -14,17 +14,6 @@ export type BroadcastStatus = (typeof BROADCAST_STATUSES)[number];
 
 /** Statuses after which nothing more happens unless failures are retried. */
 export const FINAL_BROADCAST_STATUSES: readonly BroadcastStatus[] = ['completed', 'completed_with_errors', 'failed', 'cancelled'];
-
-/** Seed 001's `message`: at least one part is present (fields a campaign adds are stored only when used). */
-@Schema({ _id: false })
-export class BroadcastMessage {
-  @Prop({ type: String, default: null }) text!: string | null;
-  @Prop({ type: [SchemaTypes.ObjectId], default: [] }) attachments!: Types.ObjectId[];
-  @Prop({ type: MessageLocation, default: null }) location!: MessageLocation | null;
-  @Prop({ type: SchemaTypes.ObjectId, default: null }) contactId!: Types.ObjectId | null;
-  /** An approved WhatsApp template; its parameters may hold {{variables}}. */
-  @Prop({ type: Object }) template?: { name: string; language: string; components?: unknown[] } | null;
-}
 
 /** Why a recipient is in `failed`, for reasons known when the broadcast was created (invalid numbers). */
 @Schema({ _id: false })
@@ -48,7 +37,8 @@ export class Broadcast {
   @Prop({ type: String, required: true, enum: SEND_TYPES }) send_type!: SendType;
   /** The recipients as the client gave them, comma-separated (seed 001 echoes it). */
   @Prop({ type: String, required: true }) to!: string;
-  @Prop({ type: BroadcastMessage, required: true }) message!: BroadcastMessage;
+  /** Seed 001's `message`, sent to every recipient (a template only when the broadcast gives one; its parameters may hold {{variables}}). */
+  @Prop({ type: MessageContent, required: true }) message!: MessageContent;
   @Prop({ type: String, required: true, enum: BROADCAST_STATUSES, default: 'sending' }) status!: BroadcastStatus;
   @Prop({ type: [String], default: [] }) sent!: string[];
   @Prop({ type: [String], default: [] }) pending!: string[];

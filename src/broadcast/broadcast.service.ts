@@ -3,8 +3,8 @@ import { Observable } from 'rxjs';
 import { InputValidationException, PageRequest, PageResult, parseSendAt } from '@app/common';
 import { AppConfig } from '../config';
 import { MessageLogRepository } from '../message-log/message-log.repository';
-import { MessageContentValidator } from '../message/message-content.validator';
-import type { MessageTemplateDto } from '../message/dto/send-message.dto';
+import { MessageContentValidator } from '../message-content/message-content.validator';
+import type { MessageContentDto, MessageTemplateDto } from '../message-content/dto/message-content.dto';
 import { BroadcastPauseSignal } from './broadcast-pause.signal';
 import { RecipientEntry, recipientEntriesOf, resolveRecipients } from './broadcast-recipients';
 import { BroadcastSendJobs } from './broadcast-send-jobs';
@@ -12,7 +12,7 @@ import { BroadcastStopSignal } from './broadcast-stop.signal';
 import { BroadcastQueue } from './broadcast.queue';
 import { BroadcastRepository, BroadcastSummary } from './broadcast.repository';
 import { BroadcastCounts, BroadcastRecord, BroadcastStatus, FINAL_BROADCAST_STATUSES, RecipientFailure, SendType } from './broadcast.schema';
-import { BroadcastMessageDto, CreateBroadcastDto } from './dto/create-broadcast.dto';
+import { CreateBroadcastDto } from './dto/create-broadcast.dto';
 import { RecipientVariablesRepository } from './recipient-variables.repository';
 
 /** Code of the failure reason of a number that could not be parsed (skip_invalid). */
@@ -34,7 +34,7 @@ export interface RetryResult {
 /** Everything of a new broadcast but its recipients (POST /broadcast's body, or a CSV upload's fields). */
 export interface BroadcastRequest {
   send_type: SendType;
-  message: BroadcastMessageDto;
+  message: MessageContentDto;
   template?: MessageTemplateDto;
   skip_invalid?: boolean;
   send_at?: string;
@@ -84,7 +84,7 @@ export class BroadcastService {
    */
   async createFor(clientId: string, sessionId: string, request: BroadcastRequest, entries: RecipientEntry[], problems: string[] = []): Promise<BroadcastRecord> {
     // Seed 001's wording for a message without parts, unless the broadcast sends a template.
-    const message = await this.contentValidator.check(clientId, request.message, request.template, problems, {
+    const message = await this.contentValidator.check(clientId, { message: request.message, template: request.template }, problems, {
       templatesAccepted: request.template !== undefined,
     });
     if (entries.length === 0) problems.push('to must contain at least one phone number');

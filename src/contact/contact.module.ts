@@ -19,4 +19,4 @@ export class ContactDataModule {}
   controllers: [ContactController],
   exports: [ContactDataModule],
 })
-export class ContactModule {}
+export class ContactHttpModule {}

@@ -10,4 +10,4 @@ import { EarlyStatusUpdates } from './early-status-updates';
   providers: [DeliveryStatusService, EarlyStatusUpdates],
   exports: [DeliveryStatusService],
 })
-export class DeliveryStatusModule {}
+export class DeliveryStatusDataModule {}

@@ -11,7 +11,7 @@ import { WorkersHealthIndicator } from './workers.health';
   controllers: [HealthController],
   providers: [RedisHealthIndicator, WorkersHealthIndicator],
 })
-export class HealthModule {}
+export class HealthHttpModule {}
 
 /** The worker's periodic self-check and heartbeat. */
 @Module({
@@ -19,4 +19,4 @@ export class HealthModule {}
   providers: [RedisHealthIndicator, WorkerHeartbeat],
   exports: [WorkerHeartbeat],
 })
-export class WorkerHealthModule {}
+export class HealthWorkerModule {}

@@ -3,18 +3,19 @@ import { Types } from 'mongoose';
 import { InputValidationException } from '@app/common';
 import { ApiRequestLogService, toFilter } from './api-request-log.service';
 import { ApiRequestsQueryDto } from './dto/api-requests-query.dto';
-import { ApiRequestFilter, ApiRequestPage, MessageLogRepository } from './message-log.repository';
+import { MessageLogRepository } from './message-log.repository';
 
 const query = (fields: Partial<ApiRequestsQueryDto>): ApiRequestsQueryDto => Object.assign(new ApiRequestsQueryDto(), fields);
 
 describe('ApiRequestLogService', () => {
   let service: ApiRequestLogService;
-  let findApiRequests: jest.Mock<Promise<ApiRequestPage>, [string, ApiRequestFilter, { page: number; limit: number }]>;
+  const logs: jest.Mocked<Pick<MessageLogRepository, 'findApiRequests'>> = { findApiRequests: jest.fn() };
+  const { findApiRequests } = logs;
 
   beforeEach(async () => {
-    findApiRequests = jest.fn();
+    jest.resetAllMocks();
     const moduleRef = await Test.createTestingModule({
-      providers: [ApiRequestLogService, { provide: MessageLogRepository, useValue: { findApiRequests } }],
+      providers: [ApiRequestLogService, { provide: MessageLogRepository, useValue: logs }],
     }).compile();
     service = moduleRef.get(ApiRequestLogService);
   });

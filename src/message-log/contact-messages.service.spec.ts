@@ -3,6 +3,7 @@ import { Test } from '@nestjs/testing';
 import { Types } from 'mongoose';
 import { AttachmentService } from '../attachment';
 import { SessionRepository } from '../auth';
+import type { ContactRecord } from '../contact/contact.schema';
 import { ContactService } from '../contact/contact.service';
 import { ContactMessagesService } from './contact-messages.service';
 import { ContactMessagesQueryDto } from './dto/contact-messages-query.dto';
@@ -14,28 +15,47 @@ const CONTACT_ID = '649ff7e0e6046617c8aeabf1';
 const query = (fields: Partial<ContactMessagesQueryDto> = {}): ContactMessagesQueryDto =>
   Object.assign(new ContactMessagesQueryDto(), fields);
 
+const contact = (phone: string): ContactRecord => ({
+  _id: new Types.ObjectId(CONTACT_ID),
+  client_id: new Types.ObjectId(CLIENT),
+  name: 'Ada',
+  phone,
+  email: null,
+  organization: null,
+  createdAt: new Date(),
+  updatedAt: new Date(),
+  __v: 0,
+});
+
 describe('ContactMessagesService', () => {
   let service: ContactMessagesService;
-  const pageForRecipient = jest.fn().mockResolvedValue({ items: [], hasMore: false });
-  const findOwned = jest.fn();
-  const findByPhone = jest.fn().mockResolvedValue(null);
+  const logs: jest.Mocked<Pick<MessageLogRepository, 'pageForRecipient'>> = { pageForRecipient: jest.fn() };
+  const contacts: jest.Mocked<Pick<ContactService, 'findOwned' | 'findByPhone'>> = { findOwned: jest.fn(), findByPhone: jest.fn() };
+  const attachments: jest.Mocked<Pick<AttachmentService, 'findOwned'>> = { findOwned: jest.fn() };
+  const sessions: jest.Mocked<Pick<SessionRepository, 'listByClient'>> = { listByClient: jest.fn() };
+  const { pageForRecipient } = logs;
+  const { findOwned, findByPhone } = contacts;
 
   beforeEach(async () => {
-    jest.clearAllMocks();
+    jest.resetAllMocks();
+    pageForRecipient.mockResolvedValue({ items: [], hasMore: false });
+    findByPhone.mockResolvedValue(null);
+    attachments.findOwned.mockResolvedValue([]);
+    sessions.listByClient.mockResolvedValue([]);
     const moduleRef = await Test.createTestingModule({
       providers: [
         ContactMessagesService,
-        { provide: MessageLogRepository, useValue: { pageForRecipient } },
-        { provide: ContactService, useValue: { findOwned, findByPhone } },
-        { provide: AttachmentService, useValue: { findOwned: jest.fn().mockResolvedValue([]) } },
-        { provide: SessionRepository, useValue: { listByClient: jest.fn().mockResolvedValue([]) } },
+        { provide: MessageLogRepository, useValue: logs },
+        { provide: ContactService, useValue: contacts },
+        { provide: AttachmentService, useValue: attachments },
+        { provide: SessionRepository, useValue: sessions },
       ],
     }).compile();
     service = moduleRef.get(ContactMessagesService);
   });
 
   it("lists a contact id's messages by the contact's number, 20 per page by default", async () => {
-    findOwned.mockResolvedValue({ _id: new Types.ObjectId(CONTACT_ID), phone: '2348179803743' });
+    findOwned.mockResolvedValue(contact('2348179803743'));
     const page = await service.list(CLIENT, CONTACT_ID, query());
     expect(findOwned).toHaveBeenCalledWith(CLIENT, CONTACT_ID);
     expect(pageForRecipient).toHaveBeenCalledWith(CLIENT, '2348179803743', 20, null);

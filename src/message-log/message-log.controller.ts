@@ -1,7 +1,15 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiExtraModels, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import { IdParamDto, ok, okPage, paginate, StandardEnvelope } from '@app/common';
-import { CurrentPrincipal, Permission, Principal, RequirePermission, SessionCredentialsDto, SessionScopedPageQueryDto } from '../auth';
+import {
+  CurrentPrincipal,
+  Permission,
+  Principal,
+  RequirePermission,
+  SessionCredentialsDto,
+  SessionScopedPageQueryDto,
+  sessionScopeOf,
+} from '../auth';
 import { MessageLogDto } from './dto/message-log.dto';
 import { MessageLogRecord } from './message-log.schema';
 import { MessageLogService } from './message-log.service';
@@ -42,7 +50,8 @@ export class MessageLogController {
     @Query() query: SessionScopedPageQueryDto,
   ): Promise<StandardEnvelope<MessageLogRecord[]>> {
     const page = { page: query.page, limit: query.limit };
-    const { items, total } = await this.messageLogs.list(principal, query.type, page);
+    const sessionId = sessionScopeOf(principal, query.type, 'message logs');
+    const { items, total } = await this.messageLogs.list({ clientId: principal.clientId, sessionId }, page);
     return okPage('Message logs fetched successfully!', items, paginate(page, total));
   }
 

@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
-import { AttachmentModule } from '../attachment';
-import { AuthModule } from '../auth';
+import { AttachmentDataModule } from '../attachment';
+import { AuthDataModule } from '../auth';
 import { ContactDataModule } from '../contact/contact.module';
 import { ApiRequestLogController } from './api-request-log.controller';
 import { ApiRequestLogService } from './api-request-log.service';
@@ -22,8 +22,8 @@ export class MessageLogDataModule {}
 
 /** The three read views of the ledger over HTTP: seeds 000, 003 and 004. */
 @Module({
-  imports: [MessageLogDataModule, AuthModule, ContactDataModule, AttachmentModule],
+  imports: [MessageLogDataModule, AuthDataModule, ContactDataModule, AttachmentDataModule],
   controllers: [MessageLogController, ContactMessagesController, ApiRequestLogController],
   providers: [MessageLogService, ContactMessagesService, ApiRequestLogService],
 })
-export class MessageLogApiModule {}
+export class MessageLogHttpModule {}

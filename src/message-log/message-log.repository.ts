@@ -14,6 +14,7 @@ import { findPage, NEWEST_FIRST } from '../core/find-page';
 import { deleteOldestBatch } from '../core/delete-older-than';
 import { isOnlyDuplicateKeys } from '../core/mongo-errors';
 import { nativeCollection } from '../core/native-collection';
+import type { MessageContent } from '../message-content/message-content.schema';
 import type { MessageCursor } from './message-cursor';
 import {
   MESSAGE_STATUS_RANK,
@@ -24,15 +25,6 @@ import {
   MessageStatus,
 } from './message-log.schema';
 
-/** The message parts as stored on a message log (ids as hex strings). */
-export interface MessageContentInput {
-  text: string | null;
-  attachments: string[];
-  location: { lat: number; lng: number; name: string | null; address: string | null } | null;
-  contactId: string | null;
-  template?: { name: string; language: string; components?: unknown[] } | null;
-}
-
 export interface NewMessageLog {
   clientId: string;
   sessionId: string;
@@ -40,7 +32,7 @@ export interface NewMessageLog {
   broadcastId: string | null;
   recipient: string;
   contact: { contactId: string | null; name: string | null };
-  message: MessageContentInput;
+  message: MessageContent;
   /** 16 hex characters; generated when not given. */
   messageUid?: string;
   /** A scheduled message (POST /v1/messages with send_at): not sent before then. */
@@ -594,13 +586,7 @@ export class MessageLogRepository {
         name: entry.contact.name,
         phone: entry.recipient,
       },
-      message: {
-        text: entry.message.text,
-        attachments: entry.message.attachments.map(oid),
-        location: entry.message.location,
-        contactId: entry.message.contactId ? oid(entry.message.contactId) : null,
-        template: entry.message.template ?? null,
-      },
+      message: { ...entry.message, template: entry.message.template ?? null },
       template_name: entry.message.template?.name ?? null,
       send_at: entry.sendAt ?? null,
       message_uid: entry.messageUid ?? newMessageUid(),

@@ -1,5 +1,6 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
 import { SchemaTypes, Types } from 'mongoose';
+import { MessageContent } from '../message-content/message-content.schema';
 
 /** Where a logical message came from: a broadcast's recipient, or POST /v1/messages. */
 export const MESSAGE_SOURCES = ['broadcast', 'api'] as const;
@@ -40,25 +41,6 @@ export class ContactSnapshot {
   @Prop({ type: String, required: true }) phone!: string;
 }
 
-/** A location message part; broadcasts store the same subdocument. */
-@Schema({ _id: false })
-export class MessageLocation {
-  @Prop({ type: Number, required: true }) lat!: number;
-  @Prop({ type: Number, required: true }) lng!: number;
-  @Prop({ type: String, default: null }) name!: string | null;
-  @Prop({ type: String, default: null }) address!: string | null;
-}
-
-/** The message parts, as the client asked for them (seed 001's `message`, plus a template). */
-@Schema({ _id: false })
-export class MessageContent {
-  @Prop({ type: String, default: null }) text!: string | null;
-  @Prop({ type: [SchemaTypes.ObjectId], default: [] }) attachments!: Types.ObjectId[];
-  @Prop({ type: MessageLocation, default: null }) location!: MessageLocation | null;
-  @Prop({ type: SchemaTypes.ObjectId, default: null }) contactId!: Types.ObjectId | null;
-  @Prop({ type: Object, default: null }) template!: { name: string; language: string; components?: unknown[] } | null;
-}
-
 /**
  * One send attempt's hold on a message: taken in the conditional update that starts the
  * attempt, released when it ends, and void after `expires_at` (the attempt's worker died).
@@ -91,6 +73,7 @@ export class MessageLog {
   /** Digits-only international number. */
   @Prop({ type: String, required: true }) recipient!: string;
   @Prop({ type: ContactSnapshot, required: true }) contact!: ContactSnapshot;
+  /** What was asked for; a message log always holds `template` (null when none). */
   @Prop({ type: MessageContent, required: true }) message!: MessageContent;
   @Prop({ type: String, default: null }) template_name!: string | null;
   /** A scheduled message (POST /v1/messages with send_at) is not sent before this; null: at once. */

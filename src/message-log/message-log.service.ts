@@ -1,18 +1,15 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
 import { PageRequest, PageResult } from '@app/common';
-import { ALL_SESSIONS, sessionScopeOf } from '../auth';
-import type { Principal } from '../auth';
-import { MessageLogRepository } from './message-log.repository';
+import { MessageLogRepository, MessageLogScope } from './message-log.repository';
 import { MessageLogRecord } from './message-log.schema';
 
-/** Seed 000: message logs of the selected session, or of every session with type=all. */
+/** Seed 000: message logs of one session, or of every session of the client. */
 @Injectable()
 export class MessageLogService {
   constructor(private readonly logs: MessageLogRepository) {}
 
-  async list(principal: Principal, type: typeof ALL_SESSIONS | undefined, page: PageRequest): Promise<PageResult<MessageLogRecord>> {
-    const sessionId = sessionScopeOf(principal, type, 'message logs');
-    return this.logs.listForScope({ clientId: principal.clientId, sessionId }, page);
+  list(scope: MessageLogScope, page: PageRequest): Promise<PageResult<MessageLogRecord>> {
+    return this.logs.listForScope(scope, page);
   }
 
   async get(clientId: string, id: string): Promise<MessageLogRecord> {

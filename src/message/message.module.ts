@@ -1,11 +1,11 @@
 import { Module } from '@nestjs/common';
-import { AuthModule } from '../auth/auth.module';
+import { AuthDataModule } from '../auth/auth.module';
 import { ContactDataModule } from '../contact/contact.module';
 import { MessageLogDataModule } from '../message-log/message-log.module';
-import { SendQueueModule } from '../sending/send-queue.module';
+import { SendingDataModule } from '../sending/send-queue.module';
 import { SendingWorkerModule } from '../sending/sending-worker.module';
 import { IdempotencyStore } from './idempotency.store';
-import { MessageContentModule } from './message-content.module';
+import { MessageContentDataModule } from '../message-content/message-content.module';
 import { MessageSweeper } from './message-sweeper';
 import { MessageSendHandler } from './message-send.handler';
 import { MessageController } from './message.controller';
@@ -13,15 +13,15 @@ import { MessageService } from './message.service';
 
 /** POST /v1/messages: single messages through the shared send queue. */
 @Module({
-  imports: [AuthModule, ContactDataModule, MessageContentModule, MessageLogDataModule, SendQueueModule],
+  imports: [AuthDataModule, ContactDataModule, MessageContentDataModule, MessageLogDataModule, SendingDataModule],
   controllers: [MessageController],
   providers: [MessageService, IdempotencyStore],
 })
-export class MessageModule {}
+export class MessageHttpModule {}
 
 /** Worker side: sends the messages of POST /v1/messages, and re-enqueues those whose job was lost. */
 @Module({
-  imports: [SendingWorkerModule, SendQueueModule, MessageLogDataModule],
+  imports: [SendingWorkerModule, SendingDataModule, MessageLogDataModule],
   providers: [MessageSendHandler, MessageSweeper],
 })
 export class MessageWorkerModule {}

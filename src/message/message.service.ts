@@ -3,9 +3,10 @@ import { InputValidationException, parseSendAt } from '@app/common';
 import type { Principal } from '../auth';
 import { SessionRepository } from '../auth/session.repository';
 import { ContactService } from '../contact/contact.service';
-import { MessageContentInput, MessageLogRepository } from '../message-log/message-log.repository';
+import { MessageLogRepository } from '../message-log/message-log.repository';
+import type { MessageContent } from '../message-content/message-content.schema';
+import { MessageContentValidator } from '../message-content/message-content.validator';
 import { SendQueue } from '../sending/send.queue';
-import { MessageContentValidator } from './message-content.validator';
 import { MESSAGE_JOB, MessageJobData, messageJobId } from './message.jobs';
 import { SendMessageDto } from './dto/send-message.dto';
 import { fingerprintOf, IdempotencyStore } from './idempotency.store';
@@ -117,9 +118,9 @@ export class MessageService {
   }
 
   /** The content as stored and when to send it (null: at once), or 400 naming every problem (nothing is written). */
-  private async validateContent(clientId: string, body: SendMessageDto): Promise<{ content: MessageContentInput; sendAt: Date | null }> {
+  private async validateContent(clientId: string, body: SendMessageDto): Promise<{ content: MessageContent; sendAt: Date | null }> {
     const problems: string[] = [];
-    const content = await this.contentValidator.check(clientId, body.message, body.template, problems, { templatesAccepted: true });
+    const content = await this.contentValidator.check(clientId, { message: body.message, template: body.template }, problems, { templatesAccepted: true });
     let sendAt: Date | null = null;
     if (body.send_at !== undefined) {
       const parsed = parseSendAt(body.send_at, body.timezone);

@@ -42,4 +42,4 @@ function throttlerOptions(config: AppConfig, redis: Redis, reflector: Reflector)
   providers: [RateLimitGuard, AuthFailureLimiter],
   exports: [RateLimitGuard, AuthFailureLimiter],
 })
-export class RateLimitModule {}
+export class RateLimitHttpModule {}

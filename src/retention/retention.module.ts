@@ -9,4 +9,4 @@ import { RetentionService } from './retention.service';
   providers: [RetentionService],
   exports: [RetentionService],
 })
-export class RetentionModule {}
+export class RetentionWorkerModule {}

@@ -4,7 +4,7 @@ import { ProviderError, WhatsappProvider } from '@app/whatsapp';
 import { SessionRepository } from '../auth';
 import { AppConfig } from '../config';
 import type { MessageLogRecord } from '../message-log/message-log.schema';
-import { MessageRenderer } from './message-renderer';
+import { MessageRenderer } from '../message-content/message-renderer';
 import { LeaseBusyError, MessageSender } from './message-sender';
 import { ProviderRegistry } from './provider-registry';
 import { AttemptRecord, SendLedger } from './send-ledger';

@@ -7,7 +7,7 @@ import { AppConfig } from '../config';
 import { AttemptOutcome, MessageFailure, SendTarget } from '../message-log/message-log.repository';
 import type { MessageLogRecord } from '../message-log/message-log.schema';
 import type { AcceptedCall, NewWhatsappLog } from '../whatsapp-log/whatsapp-log.repository';
-import { MessageRenderer } from './message-renderer';
+import { MessageRenderer } from '../message-content/message-renderer';
 import { ProviderRegistry } from './provider-registry';
 import { SendLedger } from './send-ledger';
 import { SessionCache } from './session-cache';

@@ -30,4 +30,4 @@ const sendQueue = BullModule.registerQueueAsync({
   providers: [SendQueue],
   exports: [SendQueue, sendQueue],
 })
-export class SendQueueModule {}
+export class SendingDataModule {}

@@ -1,17 +1,17 @@
 import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
-import { AttachmentModule } from '../attachment';
-import { AuthModule } from '../auth';
-import { CloudApiModule } from '../cloud-api/cloud-api.module';
+import { AttachmentDataModule } from '../attachment';
+import { AuthDataModule } from '../auth';
+import { CloudApiDataModule } from '../cloud-api/cloud-api.module';
 import { ContactDataModule } from '../contact/contact.module';
-import { DeliveryStatusModule } from '../delivery-status/delivery-status.module';
+import { MessageContentDataModule } from '../message-content/message-content.module';
+import { DeliveryStatusDataModule } from '../delivery-status/delivery-status.module';
 import { MessageLogDataModule } from '../message-log/message-log.module';
 import { WhatsappLogDataModule } from '../whatsapp-log/whatsapp-log.module';
-import { MessageRenderer } from './message-renderer';
 import { MessageSender } from './message-sender';
 import { ProviderRegistry } from './provider-registry';
 import { SendLedger } from './send-ledger';
-import { SendQueueModule } from './send-queue.module';
+import { SendingDataModule } from './send-queue.module';
 import { SendProcessor } from './send.processor';
 import { SessionCache } from './session-cache';
 import { SessionRateLimiter } from './session-rate-limiter';
@@ -24,16 +24,17 @@ import { SessionRateLimiter } from './session-rate-limiter';
 @Module({
   imports: [
     DiscoveryModule,
-    SendQueueModule,
-    AuthModule,
-    AttachmentModule,
+    SendingDataModule,
+    AuthDataModule,
+    AttachmentDataModule,
     ContactDataModule,
+    MessageContentDataModule,
     MessageLogDataModule,
     WhatsappLogDataModule,
-    DeliveryStatusModule,
-    CloudApiModule,
+    DeliveryStatusDataModule,
+    CloudApiDataModule,
   ],
-  providers: [ProviderRegistry, SessionRateLimiter, SessionCache, MessageRenderer, SendLedger, MessageSender, SendProcessor],
+  providers: [ProviderRegistry, SessionRateLimiter, SessionCache, SendLedger, MessageSender, SendProcessor],
   exports: [ProviderRegistry, MessageSender],
 })
 export class SendingWorkerModule {}

@@ -41,7 +41,7 @@ function webhook(phoneNumberIds: string[]): { payload: unknown; raw: Buffer } {
 
 describe('WhatsappWebhookService', () => {
   let service: WhatsappWebhookService;
-  let applied: Array<StatusUpdate & { onlyForSessionId: string }>;
+  let applied: Array<StatusUpdate & { onlyForSessionId?: string | null }>;
   let accounts: Map<string, CloudApiAccount>;
   let verifyTokenHashes: Set<string>;
 
@@ -49,28 +49,26 @@ describe('WhatsappWebhookService', () => {
     applied = [];
     accounts = new Map([['111', account('111')], ['222', account('222', 'other-app-secret')]]);
     verifyTokenHashes = new Set([hashSecret('verify-me')]);
+    const cloudApiAccounts: jest.Mocked<Pick<CloudApiAccounts, 'findByPhoneNumberId' | 'signedByAnyAccount'>> = {
+      findByPhoneNumberId: jest.fn(async (id) => accounts.get(id) ?? null),
+      signedByAnyAccount: jest.fn(async (raw, signature) =>
+        [...accounts.values()].some((known) => verifyWebhookSignature(raw, signature, known.credentials.app_secret)),
+      ),
+    };
+    const sessions: jest.Mocked<Pick<SessionRepository, 'existsWithWebhookVerifyTokenHash'>> = {
+      existsWithWebhookVerifyTokenHash: jest.fn(async (_provider, hash) => verifyTokenHashes.has(hash)),
+    };
+    const deliveryStatus: jest.Mocked<Pick<DeliveryStatusService, 'apply'>> = {
+      apply: jest.fn(async (update, onlyForSessionId) => void applied.push({ ...update, onlyForSessionId })),
+    };
+    const config = { cloudApi: { pricesUsdCents: { utility: 0.77 } } } satisfies { cloudApi: Pick<AppConfig['cloudApi'], 'pricesUsdCents'> };
     const module = await Test.createTestingModule({
       providers: [
         WhatsappWebhookService,
-        {
-          provide: CloudApiAccounts,
-          useValue: {
-            findByPhoneNumberId: async (id: string) => accounts.get(id) ?? null,
-            signedByAnyAccount: async (raw: Buffer, signature: string) =>
-              [...accounts.values()].some((known) => verifyWebhookSignature(raw, signature, known.credentials.app_secret)),
-          },
-        },
-        {
-          provide: SessionRepository,
-          useValue: { existsWithWebhookVerifyTokenHash: async (_provider: string, hash: string) => verifyTokenHashes.has(hash) },
-        },
-        {
-          provide: DeliveryStatusService,
-          useValue: {
-            apply: async (update: StatusUpdate, onlyForSessionId: string) => void applied.push({ ...update, onlyForSessionId }),
-          },
-        },
-        { provide: AppConfig, useValue: { cloudApi: { pricesUsdCents: { utility: 0.77 } } } },
+        { provide: CloudApiAccounts, useValue: cloudApiAccounts },
+        { provide: SessionRepository, useValue: sessions },
+        { provide: DeliveryStatusService, useValue: deliveryStatus },
+        { provide: AppConfig, useValue: config },
       ],
     }).compile();
     service = module.get(WhatsappWebhookService);

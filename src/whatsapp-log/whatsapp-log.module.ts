@@ -20,4 +20,4 @@ export class WhatsappLogDataModule {}
   providers: [WhatsappLogService],
   exports: [WhatsappLogDataModule],
 })
-export class WhatsappLogModule {}
+export class WhatsappLogHttpModule {}

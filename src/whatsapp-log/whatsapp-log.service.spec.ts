@@ -1,15 +1,17 @@
 import { NotFoundException } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
+import { Types } from 'mongoose';
 import { InputValidationException } from '@app/common';
 import { WhatsappLogRepository } from './whatsapp-log.repository';
 import { WhatsappLogService } from './whatsapp-log.service';
 
 const CLIENT = '64ac509d05a7cc2b8c2bd9ab';
 const LOG_ID = '6650c1f2a7cc2b8c2bd9ab01';
+const LOG_OID = new Types.ObjectId(LOG_ID);
 
 describe('WhatsappLogService', () => {
   let service: WhatsappLogService;
-  const repository = {
+  const repository: jest.Mocked<Pick<WhatsappLogRepository, 'findPageForClient' | 'countForClient' | 'findOneForClient'>> = {
     findPageForClient: jest.fn(),
     countForClient: jest.fn(),
     findOneForClient: jest.fn(),
@@ -24,9 +26,9 @@ describe('WhatsappLogService', () => {
   });
 
   it("answers get-list in the seed's shape, passing the parsed request and the client to the repository", async () => {
-    repository.findPageForClient.mockResolvedValue({ items: [{ _id: LOG_ID, status: 'sent' }], total: 31 });
+    repository.findPageForClient.mockResolvedValue({ items: [{ _id: LOG_OID, status: 'sent' }], total: 31 });
     const answer = await service.list(CLIENT, { skip: 20, limit: 10 }, { select: { status: true }, query: { status: 'sent' }, sort: { createdAt: 'ASC' } });
-    expect(answer).toEqual({ count: 31, limit: 10, skip: 20, data: [{ _id: LOG_ID, status: 'sent' }] });
+    expect(answer).toEqual({ count: 31, limit: 10, skip: 20, data: [{ _id: LOG_OID, status: 'sent' }] });
     expect(repository.findPageForClient).toHaveBeenCalledWith(CLIENT, {
       select: ['status'],
       conditions: [{ field: 'status', kind: 'string', value: 'sent' }],
@@ -40,10 +42,10 @@ describe('WhatsappLogService', () => {
   });
 
   it('fills a selected field the stored log lacks with null, so the shape never varies', async () => {
-    repository.findOneForClient.mockResolvedValue({ _id: LOG_ID, status: 'sent' });
-    expect(await service.get(CLIENT, LOG_ID, { select: { status: true, errorCode: true } })).toEqual({ _id: LOG_ID, status: 'sent', errorCode: null });
+    repository.findOneForClient.mockResolvedValue({ _id: LOG_OID, status: 'sent' });
+    expect(await service.get(CLIENT, LOG_ID, { select: { status: true, errorCode: true } })).toEqual({ _id: LOG_OID, status: 'sent', errorCode: null });
     const full = await service.get(CLIENT, LOG_ID, {});
-    expect(full).toMatchObject({ _id: LOG_ID, status: 'sent', sessionId: null, broadcastId: null, onCallDutyPolicyScheduleId: null });
+    expect(full).toMatchObject({ _id: LOG_OID, status: 'sent', sessionId: null, broadcastId: null, onCallDutyPolicyScheduleId: null });
   });
 
   it('answers 404 when the repository finds no log of this client', async () => {

@@ -1,4 +1,4 @@
-import { INestApplication } from '@nestjs/common';
+import type { INestApplicationContext } from '@nestjs/common';
 import { getModelToken } from '@nestjs/mongoose';
 import type { Model } from 'mongoose';
 import { Types } from 'mongoose';
@@ -34,7 +34,7 @@ const STATUS_TIME_FIELD: Record<MessageStatus, keyof MessageLog['status_times']>
  * Writes message-log entries straight into MongoDB, as the sending pipeline would leave
  * them, so that the read views can be tested on exact data (times included).
  */
-export async function insertMessageLogs(app: INestApplication, seeds: MessageLogSeed[]): Promise<MessageLogRecord[]> {
+export async function insertMessageLogs(app: Pick<INestApplicationContext, 'get'>, seeds: MessageLogSeed[]): Promise<MessageLogRecord[]> {
   const model = app.get<Model<MessageLog>>(getModelToken(MessageLog.name));
   const documents = seeds.map((seed) => {
     const createdAt = seed.createdAt ?? new Date();

@@ -3,6 +3,11 @@ import type { Readable } from 'node:stream';
 /** WhatsApp's media classes, each with its own message type on the wire. */
 export type MediaKind = 'image' | 'video' | 'audio' | 'document' | 'sticker';
 
+/** WhatsApp accepts captions on these media messages only (not on audio or stickers). */
+export const CAPTIONED_MEDIA_KINDS: ReadonlySet<MediaKind> = new Set(['image', 'video', 'document']);
+/** WhatsApp's longest media caption. */
+export const MAX_CAPTION_LENGTH = 1024;
+
 /** Bytes of a stored attachment, opened lazily so that large files are streamed. */
 export interface MediaSource {
   /** Stable id of the stored file (our attachment id); providers cache uploads by it. */

@@ -1,7 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional } from 'class-validator';
 import { DEFAULT_PAGE_LIMIT, Limit, Page } from '@app/common';
-import { SessionCredentialsDto } from '../../auth';
+import { ALL_SESSIONS, SessionCredentialsDto } from '../../auth';
 
 /** `GET /attachment?page=&limit=`; session credentials are accepted but attachments belong to the client. */
 export class ListAttachmentsQueryDto extends SessionCredentialsDto {
@@ -14,10 +14,10 @@ export class ListAttachmentsQueryDto extends SessionCredentialsDto {
   limit: number = DEFAULT_PAGE_LIMIT;
 
   @ApiPropertyOptional({
-    enum: ['all'],
+    enum: [ALL_SESSIONS],
     description: 'Accepted as in seed 000; attachments belong to the client, not a session, so every list shows all of them',
   })
   @IsOptional()
-  @IsIn(['all'], { message: 'type must be "all"' })
-  type?: 'all';
+  @IsIn([ALL_SESSIONS], { message: `type must be "${ALL_SESSIONS}"` })
+  type?: typeof ALL_SESSIONS;
 }

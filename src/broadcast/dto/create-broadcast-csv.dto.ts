@@ -2,9 +2,8 @@ import { ApiHideProperty, ApiProperty, ApiPropertyOptional } from '@nestjs/swagg
 import { ClassConstructor, plainToInstance, Transform } from 'class-transformer';
 import { IsBoolean, IsDefined, IsEmpty, IsIn, IsObject, IsOptional, ValidateNested } from 'class-validator';
 import { SendAtField, TimeZoneField } from '@app/common';
-import { MessageTemplateDto } from '../../message/dto/send-message.dto';
+import { MessageContentDto, MessageTemplateDto } from '../../message-content/dto/message-content.dto';
 import { SEND_TYPES, SendType } from '../broadcast.schema';
-import { BroadcastMessageDto } from './create-broadcast.dto';
 
 const CREDENTIALS_IN_MULTIPART =
   'is not read from a multipart body: send session_id and access_token as X-Session-Id/X-Access-Token headers or in the query string';
@@ -36,11 +35,11 @@ export class CreateBroadcastCsvDto {
   send_type: SendType = 'individual';
 
   @ApiProperty({ description: 'The message as JSON text, as in POST /broadcast', type: String, example: '{"text":"Hello {{name|friend}}, your order {{order}} is ready"}' })
-  @Transform(jsonField(BroadcastMessageDto))
+  @Transform(jsonField(MessageContentDto))
   @IsDefined({ message: 'message is required (JSON text in a form field)' })
   @IsObject({ message: 'message must be a JSON object, e.g. {"text":"Hello {{name}}"}' })
   @ValidateNested()
-  message!: BroadcastMessageDto;
+  message!: MessageContentDto;
 
   @ApiPropertyOptional({ description: 'An approved template as JSON text, as in POST /broadcast', type: String })
   @Transform(jsonField(MessageTemplateDto))

@@ -1,7 +1,4 @@
-import type { MediaKind, OutgoingMessage } from '../message';
-
-/** WhatsApp accepts captions on these media messages only (not on audio or stickers). */
-const CAPTIONED_MEDIA: ReadonlySet<MediaKind> = new Set(['image', 'video', 'document']);
+import { CAPTIONED_MEDIA_KINDS, OutgoingMessage } from '../message';
 
 /** Longest `biz_opaque_callback_data` the Cloud API accepts. */
 const MAX_CALLBACK_DATA_LENGTH = 512;
@@ -38,7 +35,7 @@ export function toCloudApiMessage(
     case 'media': {
       if (!options.mediaId) throw new Error(`No uploaded media id for attachment ${message.media.id}`);
       const payload: Record<string, string> = { id: options.mediaId };
-      if (message.caption && CAPTIONED_MEDIA.has(message.mediaKind)) payload.caption = message.caption;
+      if (message.caption && CAPTIONED_MEDIA_KINDS.has(message.mediaKind)) payload.caption = message.caption;
       if (message.mediaKind === 'document') payload.filename = message.media.fileName;
       return { ...envelope, type: message.mediaKind, [message.mediaKind]: payload };
     }

@@ -1,0 +1,127 @@
+import { Types } from 'mongoose';
+import { BroadcastRepository, NewBroadcast, RecipientMoves } from '../../src/broadcast/broadcast.repository';
+import { Broadcast, BroadcastSchema, BroadcastStatus } from '../../src/broadcast/broadcast.schema';
+import { describeWithMongo } from '../support/mongo';
+import { createRepositoryTestBed, RepositoryTestBed } from '../support/repositories';
+
+describeWithMongo('BroadcastRepository (MongoDB)', () => {
+  let bed: RepositoryTestBed;
+  let broadcasts: BroadcastRepository;
+  const clientId = new Types.ObjectId().toHexString();
+  const sessionId = new Types.ObjectId().toHexString();
+  const attachmentId = new Types.ObjectId();
+
+  beforeAll(async () => {
+    bed = await createRepositoryTestBed([{ name: Broadcast.name, schema: BroadcastSchema }], [BroadcastRepository]);
+    broadcasts = bed.get(BroadcastRepository);
+  });
+  afterAll(() => bed.close());
+
+  const newBroadcast = (pending: string[], changes: Partial<NewBroadcast> = {}): NewBroadcast => ({
+    clientId,
+    sessionId,
+    sendType: 'individual',
+    to: pending.join(','),
+    message: { text: 'hello', attachments: [attachmentId], location: { lat: 6.5, lng: 3.3, name: null, address: null }, contactId: null },
+    pending,
+    failed: [],
+    failures: [],
+    ...changes,
+  });
+
+  it('stores the content as given (no template on a broadcast) and every recipient in pending', async () => {
+    const created = await broadcasts.create(newBroadcast(['2348031230001', '2348031230002']));
+    expect(created).toMatchObject({ status: 'sending', sent: [], pending: ['2348031230001', '2348031230002'], failed: [], finished_at: null });
+    const stored = await broadcasts.findOwned(clientId, created._id.toHexString());
+    expect(stored!.message).toEqual({ text: 'hello', attachments: [attachmentId], location: { lat: 6.5, lng: 3.3, name: null, address: null }, contactId: null });
+  });
+
+  it('is failed at once when no recipient is left to send to', async () => {
+    const failure = { recipient: 'nope', code: 'invalid_number', message: '"nope" is not a valid international phone number' };
+    const created = await broadcasts.create(newBroadcast([], { to: 'nope', failed: ['nope'], failures: [failure] }));
+    expect(created).toMatchObject({ status: 'failed', failed: ['nope'], failures: [failure] });
+    expect(created.finished_at).toBeInstanceOf(Date);
+  });
+
+  it("reads another client's broadcast, or a malformed id, as missing", async () => {
+    const created = await broadcasts.create(newBroadcast(['2348031230003']));
+    expect(await broadcasts.findOwned(new Types.ObjectId().toHexString(), created._id.toHexString())).toBeNull();
+    expect(await broadcasts.findOwned(clientId, 'not-an-id')).toBeNull();
+    expect(await broadcasts.cancel(new Types.ObjectId().toHexString(), created._id.toHexString())).toBeNull();
+    expect(await broadcasts.delete(new Types.ObjectId().toHexString(), created._id.toHexString())).toBe(false);
+  });
+
+  it('lists one session, or every session, newest first, with the total', async () => {
+    const ownClient = new Types.ObjectId().toHexString();
+    const otherSession = new Types.ObjectId().toHexString();
+    const first = await broadcasts.create(newBroadcast(['2348031230004'], { clientId: ownClient }));
+    const second = await broadcasts.create(newBroadcast(['2348031230005'], { clientId: ownClient, sessionId: otherSession }));
+    const third = await broadcasts.create(newBroadcast(['2348031230006'], { clientId: ownClient }));
+    const all = await broadcasts.list(ownClient, null, { page: 1, limit: 2 });
+    expect(all.total).toBe(3);
+    expect(all.items.map(({ _id }) => _id.toHexString())).toEqual([third._id.toHexString(), second._id.toHexString()]);
+    const session = await broadcasts.list(ownClient, sessionId, { page: 1, limit: 10 });
+    expect(session.items.map(({ _id }) => _id.toHexString())).toEqual([third._id.toHexString(), first._id.toHexString()]);
+  });
+
+  it('moves recipients out of pending in one update, each into exactly one array, however often repeated', async () => {
+    const recipients = ['2348031230010', '2348031230011', '2348031230012', '2348031230013'];
+    const { _id } = await broadcasts.create(newBroadcast(recipients));
+    const id = _id.toHexString();
+    await broadcasts.moveRecipients(id, { sent: ['2348031230010', '2348031230011'], failed: ['2348031230012'] });
+    await broadcasts.moveRecipients(id, { sent: ['2348031230010'], failed: [] });
+    const moved = await broadcasts.findOwned(clientId, id);
+    expect(moved).toMatchObject({ sent: ['2348031230010', '2348031230011'], failed: ['2348031230012'], pending: ['2348031230013'] });
+    expect(await broadcasts.findPendingRecipients(id)).toEqual(['2348031230013']);
+  });
+
+  it.each([
+    ['completed', { sent: ['2348031230020', '2348031230021'], failed: [] }],
+    ['completed_with_errors', { sent: ['2348031230020'], failed: ['2348031230021'] }],
+    ['failed', { sent: [], failed: ['2348031230020', '2348031230021'] }],
+  ] as Array<[BroadcastStatus, RecipientMoves]>)('finishes as %s once pending is empty, exactly once', async (status, moves) => {
+    const { _id } = await broadcasts.create(newBroadcast(['2348031230020', '2348031230021']));
+    const id = _id.toHexString();
+    await broadcasts.moveRecipients(id, { sent: moves.sent.slice(0, 1), failed: moves.sent.length === 0 ? moves.failed.slice(0, 1) : [] });
+    // One recipient is still pending: not done.
+    expect(await broadcasts.finishIfDone(id)).toBeNull();
+    await broadcasts.moveRecipients(id, moves);
+    const results = await Promise.all([broadcasts.finishIfDone(id), broadcasts.finishIfDone(id), broadcasts.finishIfDone(id)]);
+    expect(results.filter((result) => result !== null)).toEqual([status]);
+    expect(await broadcasts.findStatus(id)).toBe(status);
+    expect((await broadcasts.findOwned(clientId, id))!.finished_at).toBeInstanceOf(Date);
+    expect(await broadcasts.findPendingRecipients(id)).toBeNull();
+  });
+
+  it('cancels only a sending broadcast, and a cancelled one never finishes', async () => {
+    const { _id } = await broadcasts.create(newBroadcast(['2348031230030']));
+    const id = _id.toHexString();
+    expect(await broadcasts.cancel(clientId, id)).toMatchObject({ status: 'cancelled', finished_at: expect.any(Date) });
+    expect(await broadcasts.cancel(clientId, id)).toBeNull();
+    await broadcasts.moveRecipients(id, { sent: ['2348031230030'], failed: [] });
+    expect(await broadcasts.finishIfDone(id)).toBeNull();
+    expect(await broadcasts.findStatus(id)).toBe('cancelled');
+  });
+
+  it('finds broadcasts still sending after a while (the sweep), oldest first, and counts those using an attachment', async () => {
+    const sweepClient = new Types.ObjectId().toHexString();
+    const old = await broadcasts.create(newBroadcast(['2348031230040'], { clientId: sweepClient }));
+    const finished = await broadcasts.create(newBroadcast(['2348031230041'], { clientId: sweepClient }));
+    await broadcasts.cancel(sweepClient, finished._id.toHexString());
+    const found = await broadcasts.findSendingCreatedBefore(new Date(Date.now() + 1000), 1000);
+    expect(found).toContain(old._id.toHexString());
+    expect(found).not.toContain(finished._id.toHexString());
+    expect(await broadcasts.findSendingCreatedBefore(new Date(old.createdAt.getTime()), 1000)).not.toContain(old._id.toHexString());
+
+    expect(await broadcasts.countSendingUsingAttachment(sweepClient, attachmentId.toHexString())).toBe(1);
+    expect(await broadcasts.countSendingUsingAttachment(sweepClient, new Types.ObjectId().toHexString())).toBe(0);
+    expect(await broadcasts.countSendingUsingAttachment(sweepClient, 'bad')).toBe(0);
+  });
+
+  it("deletes only its own client's broadcast", async () => {
+    const { _id } = await broadcasts.create(newBroadcast(['2348031230050']));
+    expect(await broadcasts.delete(clientId, _id.toHexString())).toBe(true);
+    expect(await broadcasts.delete(clientId, _id.toHexString())).toBe(false);
+    expect(await broadcasts.findOwned(clientId, _id.toHexString())).toBeNull();
+  });
+});
