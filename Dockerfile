@@ -17,5 +17,6 @@ COPY --from=build --chown=node:node /app/dist ./dist
 COPY --chown=node:node package.json ./
 RUN mkdir -p public/attachments && chown node:node public/attachments
 USER node
-EXPOSE 3000
+# 3000: the API (with GET /metrics); 9464: a worker's GET /metrics (METRICS_PORT).
+EXPOSE 3000 9464
 CMD ["node", "dist/src/main.js"]

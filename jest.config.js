@@ -1,4 +1,5 @@
-// Four tiers: unit specs beside the code; repository specs in test/repositories/, each repository against
+// Five tiers: unit specs beside the code (no database, nothing started); Redis specs beside the code
+// (`*.redis-spec.ts`, against a real Redis); repository specs in test/repositories/, each repository against
 // MongoDB directly; e2e suites in test/ that boot the app in-process; and the chaos suite in test/chaos/
 // that runs the built API and workers as processes and kills them.
 const moduleNameMapper = {
@@ -15,28 +16,22 @@ const common = {
   transform,
   moduleNameMapper,
   setupFiles: ['reflect-metadata'],
+  rootDir: __dirname,
+};
+// Set up per project: jest runs a project's global setup only when one of its tests runs, so
+// `npm run test:unit` starts no Redis and no MongoDB.
+const services = {
+  globalSetup: '<rootDir>/test/support/global-setup.ts',
+  globalTeardown: '<rootDir>/test/support/global-teardown.ts',
 };
 
 module.exports = {
   testTimeout: 60000,
-  globalSetup: '<rootDir>/test/support/global-setup.ts',
-  globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   projects: [
-    { ...common, displayName: 'unit', rootDir: __dirname, roots: ['<rootDir>/src', '<rootDir>/libs'], testRegex: '\\.spec\\.ts$' },
-    {
-      ...common,
-      displayName: 'repositories',
-      rootDir: __dirname,
-      roots: ['<rootDir>/test/repositories'],
-      testRegex: '\\.repo-spec\\.ts$',
-    },
-    {
-      ...common,
-      displayName: 'e2e',
-      rootDir: __dirname,
-      roots: ['<rootDir>/test'],
-      testRegex: '\\.e2e-spec\\.ts$',
-    },
-    { ...common, displayName: 'chaos', rootDir: __dirname, roots: ['<rootDir>/test/chaos'], testRegex: '\\.chaos-spec\\.ts$' },
+    { ...common, displayName: 'unit', roots: ['<rootDir>/src', '<rootDir>/libs'], testRegex: '\\.spec\\.ts$' },
+    { ...common, ...services, displayName: 'redis', roots: ['<rootDir>/src', '<rootDir>/libs'], testRegex: '\\.redis-spec\\.ts$' },
+    { ...common, ...services, displayName: 'repositories', roots: ['<rootDir>/test/repositories'], testRegex: '\\.repo-spec\\.ts$' },
+    { ...common, ...services, displayName: 'e2e', roots: ['<rootDir>/test'], testRegex: '\\.e2e-spec\\.ts$' },
+    { ...common, ...services, displayName: 'chaos', roots: ['<rootDir>/test/chaos'], testRegex: '\\.chaos-spec\\.ts$' },
   ],
 };

@@ -11,6 +11,8 @@ import { HealthHttpModule } from './health/health.module';
 import { MultipartRoutesInterceptor } from './http';
 import { MessageHttpModule } from './message/message.module';
 import { MessageLogHttpModule } from './message-log/message-log.module';
+import { MetricsHttpModule } from './metrics';
+import { QueueDashboardHttpModule } from './queue-dashboard/queue-dashboard.module';
 import { WebhookHttpModule } from './webhook/webhook.module';
 import { WhatsappLogHttpModule } from './whatsapp-log/whatsapp-log.module';
 
@@ -25,6 +27,8 @@ export const API_FEATURES: Array<Type | DynamicModule> = [
   MessageHttpModule,
   WebhookHttpModule,
   MessageLogHttpModule,
+  MetricsHttpModule,
+  QueueDashboardHttpModule,
 ];
 
 /** The strict validation pipe, the envelope-aware exception filter and the multipart check, for every HTTP app (tests too). */

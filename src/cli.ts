@@ -8,16 +8,30 @@ import { Permission, PERMISSIONS, Role, ROLES } from './auth/permissions';
 import { TenancyService } from './auth/tenancy.service';
 import { loadConfigOrExit } from './config';
 import { CoreModule } from './core/core.module';
+import { ReachabilityAdvice } from './core/reachability';
+import { exitUnlessReachable, failStartup } from './core/start-up';
 import { useRunningLocalServices } from './local/embedded-services';
+
+const CLI_ADVICE: ReachabilityAdvice = {
+  mongo: 'is the service running? Start it with `npm run start:local`, or set MONGODB_URI to your deployment\'s MongoDB',
+  redis: 'is the service running? Start it with `npm run start:local`, or set REDIS_URL to your deployment\'s Redis',
+};
 
 /**
  * Administration from the command line: clients, API keys and sessions. The first key of
  * a client can only come from here. Prints JSON; secrets (keys, access tokens) are shown once.
  */
 async function withTenancy<T>(work: (tenancy: TenancyService) => Promise<T>): Promise<void> {
-  useRunningLocalServices();
+  const localModeRunning = useRunningLocalServices();
+  if (!localModeRunning && !process.env.MONGODB_URI && !process.env.REDIS_URL) {
+    await failStartup([
+      'No running service found: start it first with `npm run start:local` (in another terminal), ' +
+        'or set MONGODB_URI, REDIS_URL and CREDENTIALS_ENCRYPTION_KEY to those of your deployment',
+    ]);
+  }
   process.env.LOG_LEVEL ||= 'warn';
   const config = loadConfigOrExit();
+  await exitUnlessReachable(config, CLI_ADVICE);
   const app = await NestFactory.createApplicationContext(
     { module: class CliModule {}, imports: [CoreModule.forRoot(config, 'cli'), AuthDataModule] },
     { logger: ['error', 'warn'] },

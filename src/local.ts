@@ -1,42 +1,62 @@
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { loadConfigOrExit } from './config';
+import { AppConfig, ConfigurationError } from './config';
+import { ReachabilityAdvice } from './core/reachability';
 import { enforceShutdownDeadline } from './core/shutdown-deadline';
+import { exitUnlessReachable, failStartup, startupFailure } from './core/start-up';
 import { configureHttpApp } from './http';
-import { startEmbeddedServices } from './local/embedded-services';
-import { LocalModule } from './local/local.module';
+import { startEmbeddedServices, StopEmbedded } from './local/embedded-services';
+
+const LOCAL_ADVICE: ReachabilityAdvice = {
+  mongo: 'start MongoDB there, or unset MONGODB_URI to use an embedded one',
+  redis: 'start Redis there, or unset REDIS_URL to use an embedded one',
+};
 
 /**
  * Local mode: API and worker in one process, with embedded MongoDB and Redis where
  * MONGODB_URI / REDIS_URL are not set. For development and a first look; production runs
- * src/main.ts and src/worker.ts separately.
+ * src/main.ts and src/worker.ts separately. Whatever fails, the embedded servers it started
+ * are stopped and their state file removed before it exits.
  */
 async function bootstrap(): Promise<void> {
-  let stopEmbedded: () => Promise<void>;
+  let stopEmbedded: StopEmbedded;
   try {
     stopEmbedded = await startEmbeddedServices();
   } catch (error) {
-    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
-    process.exit(1);
+    return failStartup([error instanceof Error ? error.message : String(error)]);
   }
-  const config = loadConfigOrExit();
-  const app = await NestFactory.create<NestExpressApplication>(LocalModule.forRoot(config), {
-    bufferLogs: true,
-    bodyParser: false,
-  });
-  configureHttpApp(app, config, { shutdownHooks: false });
-  enforceShutdownDeadline(config);
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      // Close the app (drains HTTP, closes queues), then the embedded servers it was using.
-      void app
-        .close()
-        .finally(() => stopEmbedded())
-        .finally(() => process.exit(0));
+  let config: AppConfig;
+  try {
+    config = AppConfig.fromEnvironment();
+  } catch (error) {
+    return failStartup([error instanceof ConfigurationError ? error.message : startupFailure(error)], stopEmbedded);
+  }
+  try {
+    // Checked while the application's modules load (which takes seconds on a busy machine).
+    const reachable = exitUnlessReachable(config, LOCAL_ADVICE, stopEmbedded);
+    const { LocalModule } = await import('./local/local.module');
+    await reachable;
+    const app = await NestFactory.create<NestExpressApplication>(LocalModule.forRoot(config), {
+      bufferLogs: true,
+      bodyParser: false,
+      abortOnError: false,
     });
+    configureHttpApp(app, config, { shutdownHooks: false });
+    enforceShutdownDeadline(config);
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      process.once(signal, () => {
+        // Close the app (drains HTTP, closes queues), then the embedded servers it was using.
+        void app
+          .close()
+          .finally(() => stopEmbedded())
+          .finally(() => process.exit(0));
+      });
+    }
+    await app.listen(config.http.port);
+    process.stdout.write(`API and worker running at http://localhost:${config.http.port} (docs at /docs, metrics at /metrics)\n`);
+  } catch (error) {
+    await failStartup([startupFailure(error)], stopEmbedded);
   }
-  await app.listen(config.http.port);
-  process.stdout.write(`API and worker running at http://localhost:${config.http.port} (docs at /docs)\n`);
 }
 
 void bootstrap();

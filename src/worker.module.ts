@@ -4,6 +4,7 @@ import { CoreModule } from './core/core.module';
 import { HealthWorkerModule } from './health/health.module';
 import { BroadcastWorkerModule } from './broadcast/broadcast.module';
 import { MessageWorkerModule } from './message/message.module';
+import { MetricsWorkerModule } from './metrics';
 import { RetentionWorkerModule } from './retention/retention.module';
 import { SendingWorkerModule } from './sending/sending-worker.module';
 
@@ -14,6 +15,7 @@ export const WORKER_FEATURES: Array<Type | DynamicModule> = [
   BroadcastWorkerModule,
   MessageWorkerModule,
   RetentionWorkerModule,
+  MetricsWorkerModule,
 ];
 
 /** What the worker process is made of: no HTTP, only queue consumers and their dependencies. */

@@ -1,8 +1,10 @@
 import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
 import { loadConfigOrExit } from './config';
+import { SERVER_ADVICE } from './core/reachability';
 import { enforceShutdownDeadline } from './core/shutdown-deadline';
-import { WorkerModule } from './worker.module';
+import { exitUnlessReachable, failStartup, startupFailure } from './core/start-up';
+import { WorkerMetricsServer } from './metrics';
 
 /**
  * The worker process: an application context without HTTP that hosts every Bull
@@ -10,12 +12,18 @@ import { WorkerModule } from './worker.module';
  */
 async function bootstrap(): Promise<void> {
   const config = loadConfigOrExit();
-  const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config), { bufferLogs: true });
+  // Checked while the application's modules load (which takes seconds on a busy machine).
+  const reachable = exitUnlessReachable(config, SERVER_ADVICE);
+  const { WorkerModule } = await import('./worker.module');
+  await reachable;
+  const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config), { bufferLogs: true, abortOnError: false });
   app.useLogger(app.get(Logger));
   app.enableShutdownHooks();
   enforceShutdownDeadline(config);
+  // Before any job is taken: a METRICS_PORT in use stops the start, not a running worker.
+  await app.get(WorkerMetricsServer).listen();
   await app.init();
   app.get(Logger).log('Worker started; consuming queues', 'Worker');
 }
 
-void bootstrap();
+bootstrap().catch((error: unknown) => failStartup([startupFailure(error)]));

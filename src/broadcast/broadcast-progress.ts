@@ -1,5 +1,6 @@
 import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { AppConfig } from '../config';
+import { AppMetrics } from '../metrics';
 import { BroadcastRepository, RecipientMoves } from './broadcast.repository';
 import { BroadcastSendContext } from './broadcast.schema';
 
@@ -27,6 +28,7 @@ export class BroadcastProgress implements OnModuleDestroy {
   constructor(
     private readonly broadcasts: BroadcastRepository,
     private readonly config: AppConfig,
+    private readonly metrics: AppMetrics,
   ) {}
 
   record(broadcastId: string, recipient: string, outcome: 'sent' | 'failed'): void {
@@ -70,6 +72,8 @@ export class BroadcastProgress implements OnModuleDestroy {
     for (const [broadcastId, moves] of batch) {
       try {
         await this.broadcasts.moveRecipients(broadcastId, moves);
+        this.metrics.recordBroadcastRecipients('sent', moves.sent.length);
+        this.metrics.recordBroadcastRecipients('failed', moves.failed.length);
         await this.broadcasts.finishIfDone(broadcastId);
       } catch (error) {
         this.logger.warn({ err: error, broadcastId }, 'Could not record broadcast progress; retrying');

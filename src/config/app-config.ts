@@ -16,7 +16,14 @@ export class AppConfig {
     corsOrigins: readonly string[];
     /** Express's `trust proxy` (TRUST_PROXY); null trusts no proxy. */
     trustProxy: number | string | null;
+    /** Idle kept-alive connections close after this; above the load balancer's idle timeout. */
+    keepAliveTimeoutMs: number;
+    headersTimeoutMs: number;
   };
+  /** GET /metrics: the bearer token it needs (null: none), the worker's port (null: not set), the queue sampling period. */
+  readonly metrics: { token: string | null; workerPort: number | null; queueSampleMs: number };
+  /** Clients whose owner/admin keys may open /admin/queues: their ids, `*` for any, or none. */
+  readonly queueDashboard: { clients: readonly string[] | '*' };
   readonly mongo: { uri: string };
   readonly redis: { url: string; queuePrefix: string };
   readonly security: { credentialsEncryptionKey: Buffer };
@@ -50,6 +57,17 @@ export class AppConfig {
       shutdownTimeoutMs: variables.SHUTDOWN_TIMEOUT_MS,
       corsOrigins: parseCorsOrigins(variables.CORS_ORIGINS ?? ''),
       trustProxy: parseTrustProxy(variables.TRUST_PROXY ?? ''),
+      keepAliveTimeoutMs: variables.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+      headersTimeoutMs: variables.HTTP_HEADERS_TIMEOUT_MS,
+    };
+    this.metrics = {
+      token: variables.METRICS_TOKEN ?? null,
+      workerPort: variables.METRICS_PORT ?? null,
+      queueSampleMs: variables.METRICS_QUEUE_SAMPLE_MS,
+    };
+    const dashboardClients = (variables.QUEUE_DASHBOARD_CLIENTS ?? '').trim();
+    this.queueDashboard = {
+      clients: dashboardClients === '*' ? '*' : dashboardClients.split(',').map((id) => id.trim()).filter(Boolean),
     };
     this.mongo = { uri: variables.MONGODB_URI };
     this.redis = { url: variables.REDIS_URL, queuePrefix: variables.QUEUE_PREFIX };

@@ -33,9 +33,33 @@ describe('validateEnvironment', () => {
     expect(problems.find((problem) => problem.startsWith('PORT'))).toContain('(got "eighty")');
   });
 
+  it('says one thing per variable: a missing one is required, a non-number is not a number', () => {
+    let error: unknown;
+    try {
+      validateEnvironment({ REDIS_URL: VALID.REDIS_URL, CREDENTIALS_ENCRYPTION_KEY: VALID.CREDENTIALS_ENCRYPTION_KEY, PORT: 'abc' });
+    } catch (caught) {
+      error = caught;
+    }
+    expect((error as ConfigurationError).problems).toEqual([
+      'PORT must be an integer number (got "abc")',
+      'MONGODB_URI is required (for example mongodb://localhost:27017/whatsapp)',
+    ]);
+    expect((error as ConfigurationError).message.split('\n')).toHaveLength(3);
+  });
+
+  it('keeps the headers timeout above the keep-alive timeout, and defaults both above load balancers\' 60 s', () => {
+    expect(AppConfig.fromEnvironment(VALID).http).toMatchObject({ keepAliveTimeoutMs: 65000, headersTimeoutMs: 66000 });
+    expect(() => validateEnvironment({ ...VALID, HTTP_KEEP_ALIVE_TIMEOUT_MS: '70000' })).toThrow(
+      /HTTP_HEADERS_TIMEOUT_MS must be greater than HTTP_KEEP_ALIVE_TIMEOUT_MS \(70000\)/,
+    );
+  });
+
   it('never echoes secret values back', () => {
     expect(() => validateEnvironment({ ...VALID, MONGODB_URI: 'postgres://user:hunter2@db' })).toThrow(
       expect.objectContaining({ message: expect.not.stringContaining('hunter2') }),
+    );
+    expect(() => validateEnvironment({ ...VALID, METRICS_TOKEN: 'short secret' })).toThrow(
+      expect.objectContaining({ message: expect.not.stringContaining('short secret') }),
     );
   });
 

@@ -254,6 +254,57 @@ export class EnvironmentVariables {
   @IsInt()
   @Min(100)
   RETENTION_INTERVAL_MS = 3600000;
+
+  /**
+   * How long an idle kept-alive HTTP connection stays open. Above the idle timeouts of the load
+   * balancers in front (60 s for AWS ALB and nginx's upstream keep-alive), so that the proxy, not the
+   * API, closes idle connections: otherwise it reuses one the API just closed and answers 502.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1000)
+  @Max(600000)
+  HTTP_KEEP_ALIVE_TIMEOUT_MS = 65000;
+
+  /** Longest wait for a request's headers; kept above HTTP_KEEP_ALIVE_TIMEOUT_MS, as Node requires for kept-alive connections. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1000)
+  @Max(600000)
+  HTTP_HEADERS_TIMEOUT_MS = 66000;
+
+  /** When set, GET /metrics needs `Authorization: Bearer <METRICS_TOKEN>` (API and worker alike). */
+  @IsOptional()
+  @Matches(/^\S{16,}$/, { message: 'METRICS_TOKEN must be at least 16 characters without spaces' })
+  METRICS_TOKEN?: string;
+
+  /**
+   * Port of the worker's own GET /metrics (the API serves it on PORT); 0 for any free port. Unset:
+   * 9464, or any free port when another worker on the machine holds 9464.
+   */
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  METRICS_PORT?: number;
+
+  /**
+   * Clients whose owner and admin keys may open the queue dashboard (/admin/queues), comma-separated
+   * ids, or `*` for every client's. Its jobs carry every client's recipients and messages, so on a
+   * shared deployment this is the operator's own client; unset, nobody may open it.
+   */
+  @IsOptional()
+  @Matches(/^(\*|[0-9a-f]{24}(\s*,\s*[0-9a-f]{24})*)$/, {
+    message: 'QUEUE_DASHBOARD_CLIENTS must be * or comma-separated client ids (24 hex characters each, as `client:list` prints them)',
+  })
+  QUEUE_DASHBOARD_CLIENTS?: string;
+
+  /** How often each process reads its queues' job counts for the metrics. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1000)
+  METRICS_QUEUE_SAMPLE_MS = 5000;
 }
 
 export class ConfigurationError extends Error {
@@ -264,7 +315,23 @@ export class ConfigurationError extends Error {
 }
 
 /** Never echoed back in error messages: they may hold passwords or keys. */
-const SECRET_VARIABLES = new Set(['MONGODB_URI', 'REDIS_URL', 'CREDENTIALS_ENCRYPTION_KEY']);
+const SECRET_VARIABLES = new Set(['MONGODB_URI', 'REDIS_URL', 'CREDENTIALS_ENCRYPTION_KEY', 'METRICS_TOKEN']);
+
+/**
+ * Which failed rule speaks for a variable: presence and type before format, format before range.
+ * A missing variable or `PORT=abc` breaks several rules at once, but one message says what to fix.
+ */
+const CONSTRAINT_PRIORITY = ['isString', 'isInt', 'isNumber', 'isIn', 'matches', 'min', 'max', 'minLength'];
+
+function mainProblem(constraints: Record<string, string>): string {
+  const [first] = Object.keys(constraints).sort((a, b) => rank(a) - rank(b));
+  return constraints[first];
+}
+
+function rank(constraint: string): number {
+  const index = CONSTRAINT_PRIORITY.indexOf(constraint);
+  return index === -1 ? CONSTRAINT_PRIORITY.length : index;
+}
 
 /** Every variable the class validates, with or without a default. */
 const KNOWN_VARIABLES = new Set(
@@ -280,16 +347,17 @@ export function validateEnvironment(env: NodeJS.ProcessEnv): EnvironmentVariable
   );
   const variables = plainToInstance(EnvironmentVariables, given);
   const errors = validateSync(variables);
-  if (errors.length > 0) {
-    throw new ConfigurationError(
-      errors.map(({ property, constraints }) => {
-        const messages = Object.values(constraints ?? {}).map((message) =>
-          message.startsWith(property) ? message : `${property} ${message}`,
-        );
-        const got = SECRET_VARIABLES.has(property) || given[property] === undefined ? '' : ` (got "${given[property]}")`;
-        return messages.join('; ') + got;
-      }),
+  const problems = errors.map(({ property, constraints }) => {
+    const message = mainProblem(constraints ?? {});
+    const named = message.startsWith(property) ? message : `${property} ${message}`;
+    const got = SECRET_VARIABLES.has(property) || given[property] === undefined ? '' : ` (got "${given[property]}")`;
+    return named + got;
+  });
+  if (problems.length === 0 && variables.HTTP_HEADERS_TIMEOUT_MS <= variables.HTTP_KEEP_ALIVE_TIMEOUT_MS) {
+    problems.push(
+      `HTTP_HEADERS_TIMEOUT_MS must be greater than HTTP_KEEP_ALIVE_TIMEOUT_MS (${variables.HTTP_KEEP_ALIVE_TIMEOUT_MS}) (got "${variables.HTTP_HEADERS_TIMEOUT_MS}")`,
     );
   }
+  if (problems.length > 0) throw new ConfigurationError(problems);
   return variables;
 }

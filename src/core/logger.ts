@@ -52,7 +52,8 @@ export function loggerParams(config: AppConfig, processName: 'api' | 'worker' | 
         }),
       },
       customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
-      autoLogging: { ignore: (req) => req.url === '/health' },
+      // Probes and scrapes every few seconds would drown the request log.
+      autoLogging: { ignore: (req) => req.url === '/health' || req.url === '/metrics' },
     },
   };
 }

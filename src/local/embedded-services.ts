@@ -59,14 +59,17 @@ export async function startEmbeddedServices(env: NodeJS.ProcessEnv = process.env
   };
 }
 
-/** For the CLI beside a running local mode: use its services where the environment names none. */
-export function useRunningLocalServices(env: NodeJS.ProcessEnv = process.env): void {
-  if (existsSync(SERVICES_FILE)) {
-    const services = JSON.parse(readFileSync(SERVICES_FILE, 'utf8')) as LocalServices;
-    env.MONGODB_URI ||= services.MONGODB_URI;
-    env.REDIS_URL ||= services.REDIS_URL;
-  }
+/**
+ * For the CLI beside a running local mode: use its services where the environment names none.
+ * False when no local mode left its state file (none is running, or it ended).
+ */
+export function useRunningLocalServices(env: NodeJS.ProcessEnv = process.env): boolean {
   if (existsSync(KEY_FILE)) env.CREDENTIALS_ENCRYPTION_KEY ||= readFileSync(KEY_FILE, 'utf8').trim();
+  if (!existsSync(SERVICES_FILE)) return false;
+  const services = JSON.parse(readFileSync(SERVICES_FILE, 'utf8')) as LocalServices;
+  env.MONGODB_URI ||= services.MONGODB_URI;
+  env.REDIS_URL ||= services.REDIS_URL;
+  return true;
 }
 
 function localEncryptionKey(): string {

@@ -4,6 +4,7 @@ import { CredentialsCipher, SessionRecord } from '../auth';
 import { CloudApiAccounts } from '../cloud-api/cloud-api-accounts';
 import { AppConfig } from '../config';
 import { DeliveryStatusService } from '../delivery-status/delivery-status.service';
+import { AppMetrics, MeteredProvider } from '../metrics';
 
 /**
  * Builds the provider a session sends through, from its `provider` name and its decrypted
@@ -14,12 +15,15 @@ export class ProviderRegistry implements OnApplicationShutdown {
   private readonly logger = new Logger(ProviderRegistry.name);
   /** The sandbox has no credentials: one instance serves every session (and counts every send). */
   readonly sandbox: SandboxProvider;
+  /** Each provider instance handed out is counted and timed by its metered wrapper. */
+  private readonly metered = new WeakMap<WhatsappProvider, MeteredProvider>();
 
   constructor(
     config: AppConfig,
     statuses: DeliveryStatusService,
     private readonly cipher: CredentialsCipher,
     private readonly cloudApi: CloudApiAccounts,
+    private readonly metrics: AppMetrics,
   ) {
     this.sandbox = new SandboxProvider({
       latencyMs: config.sandbox.latencyMs,
@@ -30,18 +34,28 @@ export class ProviderRegistry implements OnApplicationShutdown {
     });
   }
 
-  /** The session's provider; a ProviderError (permanent) when it cannot be built. */
+  /** The session's provider, metered; a ProviderError (permanent) when it cannot be built. */
   providerFor(session: Pick<SessionRecord, '_id' | 'provider' | 'credentials_encrypted'>): WhatsappProvider {
+    const provider = this.build(session);
+    let metered = this.metered.get(provider);
+    if (!metered) {
+      metered = new MeteredProvider(provider, this.metrics);
+      this.metered.set(provider, metered);
+    }
+    return metered;
+  }
+
+  onApplicationShutdown(): void {
+    this.sandbox.close();
+  }
+
+  private build(session: Pick<SessionRecord, '_id' | 'provider' | 'credentials_encrypted'>): WhatsappProvider {
     switch (session.provider) {
       case 'sandbox':
         return this.sandbox;
       case 'cloud-api':
         return this.cloudApi.providerFor(this.credentialsOf(session));
     }
-  }
-
-  onApplicationShutdown(): void {
-    this.sandbox.close();
   }
 
   private credentialsOf(session: Pick<SessionRecord, '_id' | 'credentials_encrypted'>): Record<string, string> {

@@ -1,3 +1,4 @@
+import type { Config } from '@jest/types';
 import { startMongoMemoryServer } from '../../src/local/mongo-memory-server';
 import { RedisServerProcess } from '../../src/local/redis-server-process';
 import { BROWSER_SKIP_REASON_VARIABLE, browserUnavailableReason } from './browser-env';
@@ -11,22 +12,24 @@ declare global {
 const MONGO_START_TIMEOUT_MS = 60_000;
 
 /**
- * Once per test run: Redis from REDIS_URL or a redis-server started on a free port;
- * MongoDB from MONGODB_URI or mongodb-memory-server. When no MongoDB can be had, the
- * MongoDB-backed suites skip, and this prints one line saying why; likewise the browser
- * suites when Chromium cannot start.
+ * Once per test project that runs (the unit project has none): Redis from REDIS_URL or a
+ * redis-server started on a free port; for the e2e and chaos projects also MongoDB from MONGODB_URI or
+ * mongodb-memory-server. When no MongoDB can be had, the MongoDB-backed suites skip, and this
+ * prints one line saying why; likewise the browser suites when Chromium cannot start. What an
+ * earlier project's setup started is reused.
  */
-export default async function globalSetup(): Promise<void> {
+export default async function globalSetup(_globalConfig: Config.GlobalConfig, project: Config.ProjectConfig): Promise<void> {
+  if (!process.env.REDIS_URL) {
+    globalThis.__TEST_REDIS__ = await RedisServerProcess.start();
+    process.env.REDIS_URL = globalThis.__TEST_REDIS__.url;
+  }
+  if (project.displayName?.name === 'redis') return;
   const browserSkipReason = browserUnavailableReason();
   if (browserSkipReason) {
     process.env[BROWSER_SKIP_REASON_VARIABLE] = browserSkipReason;
     process.stdout.write(`\nBrowser suites skipped: ${browserSkipReason}\n`);
   }
-  if (!process.env.REDIS_URL) {
-    globalThis.__TEST_REDIS__ = await RedisServerProcess.start();
-    process.env.REDIS_URL = globalThis.__TEST_REDIS__.url;
-  }
-  if (process.env.MONGODB_URI) return;
+  if (process.env.MONGODB_URI || process.env[MONGO_SKIP_REASON_VARIABLE]) return;
   try {
     const server = await Promise.race([
       startMongoMemoryServer(),
