@@ -1,4 +1,5 @@
-import { MessageLogRecord, MessageStatus } from '../src/message-log/message-log.schema';
+import { MessageLogRecord } from '../src/message-log/message-log.schema';
+import type { MessageStatus } from '../src/message-status/message-status';
 import { createTenant, TestTenant } from './support/factories';
 import { insertMessageLogs, MessageLogSeed } from './support/message-logs';
 import { describeWithMongo } from './support/mongo';

@@ -1,6 +1,7 @@
 import { getModelToken } from '@nestjs/mongoose';
 import { Model, Types } from 'mongoose';
 import { MessageLog } from '../src/message-log/message-log.schema';
+import { MessageLogListRepository } from '../src/message-log/message-log-list.repository';
 import { LeaseRequest, MessageLogRepository, NewMessageLog, SendTarget } from '../src/message-log/message-log.repository';
 import { WhatsappLogRepository, NewWhatsappLog } from '../src/whatsapp-log/whatsapp-log.repository';
 import { describeWithMongo } from './support/mongo';
@@ -10,6 +11,7 @@ import { createTestApp, TestApp } from './support/test-app';
 describeWithMongo('Ledger writes of the sending pipeline (repositories against MongoDB)', () => {
   let t: TestApp;
   let messageLogs: MessageLogRepository;
+  let messageLogList: MessageLogListRepository;
   let whatsappLogs: WhatsappLogRepository;
   const clientId = new Types.ObjectId().toHexString();
   const sessionId = new Types.ObjectId().toHexString();
@@ -18,6 +20,7 @@ describeWithMongo('Ledger writes of the sending pipeline (repositories against M
   beforeAll(async () => {
     t = await createTestApp({ worker: false });
     messageLogs = t.app.get(MessageLogRepository);
+    messageLogList = t.app.get(MessageLogListRepository);
     whatsappLogs = t.app.get(WhatsappLogRepository);
   });
   afterAll(() => t.close());
@@ -63,7 +66,7 @@ describeWithMongo('Ledger writes of the sending pipeline (repositories against M
     const [first, other] = await messageLogs.claimForSending([recipientClaim('2348031230001', firstLease), recipientClaim('2348031230002')]);
     expect(first).toMatchObject({ created: true, held: true, entry: { status: 'sending', attempts: 1, recipient: '2348031230001' } });
     expect(other?.entry._id.equals(first!.entry._id)).toBe(false);
-    const stored = await messageLogs.findForClient(clientId, first!.entry._id.toHexString());
+    const stored = await messageLogList.findForClient(clientId, first!.entry._id.toHexString());
     expect(stored).toMatchObject({ status: 'sending', attempts: 1, message_uid: first!.entry.message_uid, contact: { name: 'Ada' } });
     // The lease is the pipeline's: stored, but not part of what the views read.
     expect(stored).not.toHaveProperty('claim');
@@ -144,7 +147,7 @@ describeWithMongo('Ledger writes of the sending pipeline (repositories against M
     });
     // A sent message is not failed by a late attempt record.
     await messageLogs.recordSendAttempts([{ id, leaseToken, providerMessageIds: [], costInUsdCents: 0, outcome: { status: 'failed', failure: { code: 'x', message: 'y' } } }]);
-    expect((await messageLogs.findForClient(clientId, id))!.status).toBe('sent');
+    expect((await messageLogList.findForClient(clientId, id))!.status).toBe('sent');
   });
 
   it('adds the price reported for a call once to the call and to its message, however often it is reported', async () => {
@@ -164,7 +167,7 @@ describeWithMongo('Ledger writes of the sending pipeline (repositories against M
       { whatsAppMessageId: 'wamid.p1', costInUsdCents: 2 },
       { whatsAppMessageId: 'wamid.p1', costInUsdCents: 9 },
     ]);
-    expect((await messageLogs.findForClient(clientId, id))!.cost_in_usd_cents).toBe(5);
+    expect((await messageLogList.findForClient(clientId, id))!.cost_in_usd_cents).toBe(5);
     expect((await whatsappLogs.findCallsByWhatsAppMessageIds(['wamid.p1']))[0].whatsAppCostInUSDCents).toBe(2);
   });
 

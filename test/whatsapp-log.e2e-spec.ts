@@ -1,7 +1,8 @@
 import { getModelToken } from '@nestjs/mongoose';
 import { Model, Types } from 'mongoose';
 import { Permission, Role } from '../src/auth/permissions';
-import { WhatsappLog, WhatsappLogStatus } from '../src/whatsapp-log/whatsapp-log.schema';
+import type { CallStatus } from '../src/message-status/message-status';
+import { WhatsappLog } from '../src/whatsapp-log/whatsapp-log.schema';
 import { createTenant, issueKey, TestTenant } from './support/factories';
 import { describeWithMongo } from './support/mongo';
 import { createTestApp, TestApp } from './support/test-app';
@@ -17,7 +18,7 @@ interface LogView {
 
 const BASE_TIME = Date.parse('2024-05-01T12:00:00.000Z');
 const MINUTE = 60_000;
-const STATUSES: WhatsappLogStatus[] = ['sent', 'sent', 'delivered', 'read', 'failed', 'sent', 'delivered', 'sent', 'read', 'failed', 'delivered', 'sent'];
+const STATUSES: CallStatus[] = ['sent', 'sent', 'delivered', 'read', 'failed', 'sent', 'delivered', 'sent', 'read', 'failed', 'delivered', 'sent'];
 const SEED_SELECT = { projectId: true, status: true, toNumber: true, whatsAppCostInUSDCents: true, _id: true };
 
 describeWithMongo('WhatsApp log API, seed 002 (e2e)', () => {

@@ -2,7 +2,8 @@ import { Injectable, OnModuleDestroy } from '@nestjs/common';
 import type { StatusUpdate, StatusUpdateSink } from '@app/whatsapp';
 import { Batcher } from '../core/batcher';
 import { DeliveryRollup, MessageLogRepository } from '../message-log/message-log.repository';
-import { ReportedOnCall, StatusAdvance, WHATSAPP_STATUSES_BEFORE, WhatsappLogRepository } from '../whatsapp-log/whatsapp-log.repository';
+import { isUnsent, reportableFrom } from '../message-status/message-status';
+import { ReportedOnCall, StatusAdvance, WhatsappLogRepository } from '../whatsapp-log/whatsapp-log.repository';
 import { EarlyStatusUpdates } from './early-status-updates';
 
 /**
@@ -132,7 +133,7 @@ export class DeliveryStatusService implements StatusUpdateSink, OnModuleDestroy 
       if (update.costInUsdCents !== undefined && update.costInUsdCents > 0 && call.whatsAppCostInUSDCents === 0) priced.push(update);
       const current = statuses.get(update.providerMessageId)!;
       // A repeated or late update: nothing moves, nothing to roll up.
-      if (!WHATSAPP_STATUSES_BEFORE[update.status].includes(current)) continue;
+      if (!reportableFrom(update.status).includes(current)) continue;
       statuses.set(update.providerMessageId, update.status);
       advances.push({
         whatsAppMessageId: update.providerMessageId,
@@ -169,7 +170,7 @@ export class DeliveryStatusService implements StatusUpdateSink, OnModuleDestroy 
     const statuses = await this.messageLogs.statusesOf([...new Set(rollups.map((rollup) => rollup.id))]);
     for (const rollup of rollups) {
       const status = statuses.get(rollup.id);
-      if (status === 'queued' || status === 'sending') await this.early.markUnrolled(rollup.id);
+      if (status && isUnsent(status)) await this.early.markUnrolled(rollup.id);
       // Looked at again whatever the status read: the sender may have marked the message sent
       // between the bulk write and that read (the write is conditional, so a stale report moves nothing).
       await this.messageLogs.applyDeliveryStatuses([rollup]);

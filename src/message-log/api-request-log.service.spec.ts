@@ -3,19 +3,19 @@ import { Types } from 'mongoose';
 import { InputValidationException } from '@app/common';
 import { ApiRequestLogService, toFilter } from './api-request-log.service';
 import { ApiRequestsQueryDto } from './dto/api-requests-query.dto';
-import { MessageLogRepository } from './message-log.repository';
+import { ApiRequestLogRepository } from './api-request-log.repository';
 
 const query = (fields: Partial<ApiRequestsQueryDto>): ApiRequestsQueryDto => Object.assign(new ApiRequestsQueryDto(), fields);
 
 describe('ApiRequestLogService', () => {
   let service: ApiRequestLogService;
-  const logs: jest.Mocked<Pick<MessageLogRepository, 'findApiRequests'>> = { findApiRequests: jest.fn() };
+  const logs: jest.Mocked<Pick<ApiRequestLogRepository, 'findApiRequests'>> = { findApiRequests: jest.fn() };
   const { findApiRequests } = logs;
 
   beforeEach(async () => {
     jest.resetAllMocks();
     const moduleRef = await Test.createTestingModule({
-      providers: [ApiRequestLogService, { provide: MessageLogRepository, useValue: logs }],
+      providers: [ApiRequestLogService, { provide: ApiRequestLogRepository, useValue: logs }],
     }).compile();
     service = moduleRef.get(ApiRequestLogService);
   });

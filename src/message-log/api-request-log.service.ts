@@ -1,14 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { InputValidationException, nextUtcDay, paginate, utcDayStart } from '@app/common';
-import { deliveryFlags } from './delivery-outcome';
+import { deliveryFlags } from '../message-status/message-status';
 import { ApiRequestsQueryDto } from './dto/api-requests-query.dto';
 import { ApiRequestLogDto, ApiRequestsDataDto, PaginationDetailsDto } from './dto/api-requests-response.dto';
-import { ApiRequestFilter, ApiRequestRow, MessageLogRepository } from './message-log.repository';
+import { ApiRequestFilter, ApiRequestLogRepository, ApiRequestRow } from './api-request-log.repository';
 
 /** Seed 004: the messages a client sent through POST /v1/messages, with filters and counts. */
 @Injectable()
 export class ApiRequestLogService {
-  constructor(private readonly logs: MessageLogRepository) {}
+  constructor(private readonly logs: ApiRequestLogRepository) {}
 
   async list(clientId: string, query: ApiRequestsQueryDto): Promise<ApiRequestsDataDto> {
     const { page, limit } = query;

@@ -7,7 +7,7 @@ import type { ContactRecord } from '../contact/contact.schema';
 import { ContactService } from '../contact/contact.service';
 import { ContactMessagesService } from './contact-messages.service';
 import { ContactMessagesQueryDto } from './dto/contact-messages-query.dto';
-import { MessageLogRepository } from './message-log.repository';
+import { ContactMessagesRepository } from './contact-messages.repository';
 
 const CLIENT = '64ac509d05a7cc2b8c2bd9ab';
 const CONTACT_ID = '649ff7e0e6046617c8aeabf1';
@@ -29,7 +29,7 @@ const contact = (phone: string): ContactRecord => ({
 
 describe('ContactMessagesService', () => {
   let service: ContactMessagesService;
-  const logs: jest.Mocked<Pick<MessageLogRepository, 'pageForRecipient'>> = { pageForRecipient: jest.fn() };
+  const logs: jest.Mocked<Pick<ContactMessagesRepository, 'pageForRecipient'>> = { pageForRecipient: jest.fn() };
   const contacts: jest.Mocked<Pick<ContactService, 'findOwned' | 'findByPhone'>> = { findOwned: jest.fn(), findByPhone: jest.fn() };
   const attachments: jest.Mocked<Pick<AttachmentService, 'findOwned'>> = { findOwned: jest.fn() };
   const sessions: jest.Mocked<Pick<SessionRepository, 'listByClient'>> = { listByClient: jest.fn() };
@@ -45,7 +45,7 @@ describe('ContactMessagesService', () => {
     const moduleRef = await Test.createTestingModule({
       providers: [
         ContactMessagesService,
-        { provide: MessageLogRepository, useValue: logs },
+        { provide: ContactMessagesRepository, useValue: logs },
         { provide: ContactService, useValue: contacts },
         { provide: AttachmentService, useValue: attachments },
         { provide: SessionRepository, useValue: sessions },

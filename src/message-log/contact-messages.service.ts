@@ -8,7 +8,7 @@ import { ContactMessageContext, toContactMessage } from './contact-message.view'
 import { ContactMessagesPageDto } from './dto/contact-message.dto';
 import { ContactMessagesQueryDto } from './dto/contact-messages-query.dto';
 import { decodeCursor, pageCursors } from './message-cursor';
-import { MessageLogRepository } from './message-log.repository';
+import { ContactMessagesRepository } from './contact-messages.repository';
 import { MessageLogRecord } from './message-log.schema';
 
 const CONTACT_ID = /^[0-9a-fA-F]{24}$/;
@@ -23,7 +23,7 @@ interface Addressee {
 @Injectable()
 export class ContactMessagesService {
   constructor(
-    private readonly logs: MessageLogRepository,
+    private readonly logs: ContactMessagesRepository,
     private readonly contacts: ContactService,
     private readonly attachments: AttachmentService,
     private readonly sessions: SessionRepository,

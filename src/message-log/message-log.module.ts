@@ -1,29 +1,51 @@
 import { Module } from '@nestjs/common';
-import { MongooseModule } from '@nestjs/mongoose';
+import { ModelDefinition, MongooseModule } from '@nestjs/mongoose';
 import { AttachmentDataModule } from '../attachment';
 import { AuthDataModule } from '../auth';
 import { ContactDataModule } from '../contact/contact.module';
+import { withIndexes } from '../core/schema-indexes';
 import { ApiRequestLogController } from './api-request-log.controller';
+import { API_REQUEST_LOG_INDEXES, ApiRequestLogRepository } from './api-request-log.repository';
 import { ApiRequestLogService } from './api-request-log.service';
 import { ContactMessagesController } from './contact-messages.controller';
+import { CONTACT_MESSAGES_INDEXES, ContactMessagesRepository } from './contact-messages.repository';
 import { ContactMessagesService } from './contact-messages.service';
 import { MessageLogController } from './message-log.controller';
+import { MESSAGE_LOG_LIST_INDEXES, MessageLogListRepository } from './message-log-list.repository';
 import { MessageLogRepository } from './message-log.repository';
 import { MessageLog, MessageLogSchema } from './message-log.schema';
 import { MessageLogService } from './message-log.service';
 
-/** The message-log collection and its repository, for every feature that writes or reads the ledger. */
+/** The ledger's collection: the write side's indexes (on the schema) and each read view's own. */
+export const MESSAGE_LOG_MODEL = {
+  name: MessageLog.name,
+  schema: withIndexes(MessageLogSchema, [...MESSAGE_LOG_LIST_INDEXES, ...CONTACT_MESSAGES_INDEXES, ...API_REQUEST_LOG_INDEXES]),
+} satisfies ModelDefinition;
+
+const ledgerCollection = MongooseModule.forFeature([MESSAGE_LOG_MODEL]);
+
+/**
+ * The ledger's write side (MessageLogRepository: the sending pipeline, delivery reports, sweeps,
+ * retention), for every feature that writes the ledger; the collection for the read views.
+ */
 @Module({
-  imports: [MongooseModule.forFeature([{ name: MessageLog.name, schema: MessageLogSchema }])],
+  imports: [ledgerCollection],
   providers: [MessageLogRepository],
-  exports: [MessageLogRepository],
+  exports: [MessageLogRepository, ledgerCollection],
 })
 export class MessageLogDataModule {}
 
-/** The three read views of the ledger over HTTP: seeds 000, 003 and 004. */
+/** The three read views of the ledger over HTTP (seeds 000, 003 and 004), each with its own repository. */
 @Module({
   imports: [MessageLogDataModule, AuthDataModule, ContactDataModule, AttachmentDataModule],
   controllers: [MessageLogController, ContactMessagesController, ApiRequestLogController],
-  providers: [MessageLogService, ContactMessagesService, ApiRequestLogService],
+  providers: [
+    MessageLogListRepository,
+    ContactMessagesRepository,
+    ApiRequestLogRepository,
+    MessageLogService,
+    ContactMessagesService,
+    ApiRequestLogService,
+  ],
 })
 export class MessageLogHttpModule {}

@@ -1,29 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
-import { AccumulatorOperator, FilterQuery, isValidObjectId, Model, mongo, Types } from 'mongoose';
+import { isValidObjectId, Model, mongo, Types } from 'mongoose';
 import { createHash, randomBytes } from 'node:crypto';
-import { containsLiteral, PageRequest, PageResult, skipFor } from '@app/common';
-import {
-  DELIVERED_STATUSES,
-  DeliveryCounts,
-  FAILED_STATUSES,
-  READ_STATUSES,
-  SENT_STATUSES,
-} from './delivery-outcome';
-import { findPage, NEWEST_FIRST } from '../core/find-page';
 import { deleteOldestBatch } from '../core/delete-older-than';
 import { isOnlyDuplicateKeys } from '../core/mongo-errors';
 import { nativeCollection } from '../core/native-collection';
 import type { MessageContent } from '../message-content/message-content.schema';
-import type { MessageCursor } from './message-cursor';
-import {
-  MESSAGE_STATUS_RANK,
-  MESSAGE_STATUSES,
-  MessageLog,
-  MessageLogRecord,
-  MessageSource,
-  MessageStatus,
-} from './message-log.schema';
+import { DELIVERED_STATUSES, MessageStatus, READ_STATUSES, ReportedStatus, reportableFrom, statusesBefore, UNSENT_STATUSES } from '../message-status/message-status';
+import { MessageLog, MessageLogRecord, MessageSource } from './message-log.schema';
 
 export interface NewMessageLog {
   clientId: string;
@@ -67,7 +51,7 @@ export type AttemptOutcome = { status: 'sent' } | { status: 'failed'; failure: M
 /** A delivery report rolled up into a logical message. */
 export interface DeliveryRollup {
   id: string;
-  status: 'delivered' | 'read' | 'failed';
+  status: ReportedStatus;
   at: Date;
   failure?: MessageFailure;
 }
@@ -108,18 +92,7 @@ export function broadcastRecipientMessageUid(broadcastId: string, recipient: str
   return createHash('sha256').update(`${broadcastId}:${recipient}`).digest('hex').slice(0, 16);
 }
 
-/**
- * The statuses a message log may move to `status` from: only forward (MESSAGE_STATUS_RANK),
- * and `failed` only ends a message that was not yet delivered.
- */
-export function statusesBefore(status: MessageStatus): MessageStatus[] {
-  if (status === 'failed') return ['queued', 'sending', 'sent'];
-  return MESSAGE_STATUSES.filter((other) => other !== 'failed' && MESSAGE_STATUS_RANK[other] < MESSAGE_STATUS_RANK[status]);
-}
-
 const oid = (id: string): Types.ObjectId => new Types.ObjectId(id);
-
-const UNSENT_STATUSES: MessageStatus[] = ['queued', 'sending'];
 
 /** An entry no attempt holds: never leased, released, or its lease ended (the attempt's worker died). */
 const unleasedAt = (at: Date): mongo.Filter<MessageLogRecord> => ({ $or: [{ claim: null }, { 'claim.expires_at': { $lte: at } }] });
@@ -130,51 +103,6 @@ export const isLeaseLive = (entry: Pick<MessageLogRecord, 'claim'>, at: Date = n
 
 /** uids per query when reading many broadcast recipients' entries. */
 const UID_CHUNK_SIZE = 1000;
-
-/** Whose messages a seed 000 list shows: one session's, or (sessionId null) every session's of the client. */
-export interface MessageLogScope {
-  clientId: string;
-  sessionId: string | null;
-}
-
-/** Seed 004's filters, already validated and converted; every field narrows the set. */
-export interface ApiRequestFilter {
-  sent?: boolean;
-  read?: boolean;
-  templateName?: string;
-  messageUid?: string;
-  /** Inclusive lower bound on createdAt. */
-  createdFrom?: Date;
-  /** Exclusive upper bound on createdAt. */
-  createdBefore?: Date;
-  /** Digits that the recipient's number contains. */
-  contactNumberDigits?: string;
-  /** Text that the contact's name contains, ignoring case, matched literally. */
-  contactName?: string;
-}
-
-/** The fields of a message log that seed 004 shows. */
-export type ApiRequestRow = Pick<MessageLogRecord, '_id' | 'template_name' | 'message_uid' | 'recipient' | 'contact' | 'status' | 'createdAt'>;
-
-export interface ApiRequestPage {
-  counts: DeliveryCounts;
-  items: ApiRequestRow[];
-}
-
-/** A page of one recipient's messages, newest first, and whether more lie beyond it in the cursor's direction. */
-export interface CursorPage {
-  items: MessageLogRecord[];
-  hasMore: boolean;
-}
-
-/** Newest first, ties broken by _id so that every position in the list is unique. */
-const OLDEST_FIRST = { createdAt: 1, _id: 1 } as const;
-
-const API_REQUEST_FIELDS = { template_name: 1, message_uid: 1, recipient: 1, contact: 1, status: 1, createdAt: 1 } as const;
-
-const countWhereStatusIn = (statuses: readonly MessageStatus[]): AccumulatorOperator => ({
-  $sum: { $cond: [{ $in: ['$status', [...statuses]] }, 1, 0] },
-});
 
 @Injectable()
 export class MessageLogRepository {
@@ -215,7 +143,7 @@ export class MessageLogRepository {
         operations.push({ updateOne: { filter: { message_uid: messageUid }, update: { $setOnInsert: onInsert }, upsert: true } });
       } else if (isValidObjectId(claim.id)) {
         const _id = oid(claim.id);
-        operations.push({ updateOne: { filter: { _id, status: 'queued' }, update: { $set: { status: 'sending', 'status_times.sendingAt': at, updatedAt: at } } } });
+        operations.push({ updateOne: { filter: { _id, status: { $in: statusesBefore('sending') } }, update: { $set: { status: 'sending', 'status_times.sendingAt': at, updatedAt: at } } } });
         operations.push({ updateOne: { filter: { _id, status: { $in: UNSENT_STATUSES }, ...unleasedAt(at) }, update: take } });
       }
     });
@@ -342,7 +270,7 @@ export class MessageLogRepository {
    * moves entries whose every wire message was sent: while the sender is still sending the
    * other parts, the entry's own outcome is the sender's to write.
    */
-  async applyDeliveryStatus(id: string, status: 'delivered' | 'read' | 'failed', at: Date, failure?: MessageFailure): Promise<boolean> {
+  async applyDeliveryStatus(id: string, status: ReportedStatus, at: Date, failure?: MessageFailure): Promise<boolean> {
     return (await this.applyDeliveryStatuses([{ id, status, at, failure }])) === 1;
   }
 
@@ -351,10 +279,9 @@ export class MessageLogRepository {
     if (reports.length === 0) return 0;
     const result = await this.ledger.bulkWrite(
       reports.map(({ id, status, at, failure }) => {
-        const from = statusesBefore(status).filter((candidate) => MESSAGE_STATUS_RANK[candidate] >= MESSAGE_STATUS_RANK.sent);
         const set: Record<string, unknown> = { status, [`status_times.${status}At`]: at, updatedAt: new Date() };
         if (status === 'failed') set.error = failure ?? { code: 'delivery_failed', message: 'The provider reported the message as failed' };
-        return { updateOne: { filter: { _id: oid(id), status: { $in: from } }, update: { $set: set } } };
+        return { updateOne: { filter: { _id: oid(id), status: { $in: reportableFrom(status) } }, update: { $set: set } } };
       }),
       { ordered: true },
     );
@@ -444,109 +371,12 @@ export class MessageLogRepository {
   }
 
   // ---------------------------------------------------------------------------------------
-  // Reads: the three views of the ledger (seeds 000, 003, 004).
-  // ---------------------------------------------------------------------------------------
-
-  /** Seed 000: a page of the client's (or one session's) message logs, newest first. */
-  async listForScope(scope: MessageLogScope, page: PageRequest): Promise<PageResult<MessageLogRecord>> {
-    const filter: FilterQuery<MessageLog> = { client_id: new Types.ObjectId(scope.clientId) };
-    if (scope.sessionId) filter.session_id = new Types.ObjectId(scope.sessionId);
-    return findPage<MessageLog, MessageLogRecord>(this.messageLogs, filter, page);
-  }
-
-  /** One entry, only if it belongs to the client; another client's id reads as missing. */
-  async findForClient(clientId: string, id: string): Promise<MessageLogRecord | null> {
-    if (!isValidObjectId(id)) return null;
-    return this.messageLogs
-      .findOne({ _id: new Types.ObjectId(id), client_id: new Types.ObjectId(clientId) })
-      .lean<MessageLogRecord>()
-      .exec();
-  }
-
-  /**
-   * Seed 003: up to `limit` messages to one recipient, newest first. Without a cursor the
-   * page starts at the newest message; with one it continues strictly after (older) or
-   * before (newer) the cursor's position, so messages that arrive meanwhile never shift it.
-   */
-  async pageForRecipient(clientId: string, recipient: string, limit: number, cursor: MessageCursor | null): Promise<CursorPage> {
-    const filter: FilterQuery<MessageLog> = { client_id: new Types.ObjectId(clientId), recipient };
-    const towardsNewer = cursor?.direction === 'newer';
-    if (cursor) {
-      const comparison = towardsNewer ? '$gt' : '$lt';
-      const id = new Types.ObjectId(cursor.id);
-      filter.$or = [{ createdAt: { [comparison]: cursor.createdAt } }, { createdAt: cursor.createdAt, _id: { [comparison]: id } }];
-    }
-    const found = await this.messageLogs
-      .find(filter)
-      .sort(towardsNewer ? OLDEST_FIRST : NEWEST_FIRST)
-      .limit(limit + 1)
-      .lean<MessageLogRecord[]>()
-      .exec();
-    const items = found.slice(0, limit);
-    return { items: towardsNewer ? items.reverse() : items, hasMore: found.length > limit };
-  }
-
-  /**
-   * Seed 004: the client's API requests (messages sent through POST /v1/messages) that
-   * match the filter: the counts over the whole filtered set and one page of it, newest
-   * first, in a single aggregation.
-   */
-  async findApiRequests(clientId: string, filter: ApiRequestFilter, page: PageRequest): Promise<ApiRequestPage> {
-    const [result] = await this.messageLogs
-      .aggregate<{ counts: Array<DeliveryCounts>; page: ApiRequestRow[] }>([
-        { $match: this.apiRequestMatch(clientId, filter) },
-        // Sorted before the facet, where the index on (client_id, source, createdAt, _id) can serve it.
-        { $sort: NEWEST_FIRST },
-        {
-          $facet: {
-            counts: [
-              {
-                $group: {
-                  _id: null,
-                  totalMessages: { $sum: 1 },
-                  sentCount: countWhereStatusIn(SENT_STATUSES),
-                  deliveredCount: countWhereStatusIn(DELIVERED_STATUSES),
-                  readCount: countWhereStatusIn(READ_STATUSES),
-                  failedCount: countWhereStatusIn(FAILED_STATUSES),
-                },
-              },
-              { $project: { _id: 0 } },
-            ],
-            page: [{ $skip: skipFor(page) }, { $limit: page.limit }, { $project: API_REQUEST_FIELDS }],
-          },
-        },
-      ])
-      .exec();
-    const counts = result?.counts[0] ?? { totalMessages: 0, sentCount: 0, deliveredCount: 0, readCount: 0, failedCount: 0 };
-    return { counts, items: result?.page ?? [] };
-  }
-
-  // ---------------------------------------------------------------------------------------
   // Retention: the worker deletes old entries in small batches.
   // ---------------------------------------------------------------------------------------
 
   /** Up to `batchSize` entries created before `cutoff`; answers how many went (0: none older are left). */
   deleteOlderThan(cutoff: Date, batchSize: number): Promise<number> {
     return deleteOldestBatch(this.messageLogs, cutoff, batchSize);
-  }
-
-  private apiRequestMatch(clientId: string, filter: ApiRequestFilter): FilterQuery<MessageLog> {
-    const match: FilterQuery<MessageLog> = { client_id: new Types.ObjectId(clientId), source: 'api' };
-    const status: Array<FilterQuery<MessageLog>> = [];
-    if (filter.sent !== undefined) status.push({ status: { [filter.sent ? '$in' : '$nin']: SENT_STATUSES } });
-    if (filter.read !== undefined) status.push({ status: { [filter.read ? '$in' : '$nin']: READ_STATUSES } });
-    if (status.length > 0) match.$and = status;
-    if (filter.templateName !== undefined) match.template_name = filter.templateName;
-    if (filter.messageUid !== undefined) match.message_uid = filter.messageUid;
-    if (filter.createdFrom || filter.createdBefore) {
-      match.createdAt = {
-        ...(filter.createdFrom && { $gte: filter.createdFrom }),
-        ...(filter.createdBefore && { $lt: filter.createdBefore }),
-      };
-    }
-    if (filter.contactNumberDigits !== undefined) match.recipient = containsLiteral(filter.contactNumberDigits);
-    if (filter.contactName !== undefined) match['contact.name'] = containsLiteral(filter.contactName);
-    return match;
   }
 
   /** Upserts that collide on message_uid (another worker made the entry meanwhile) are read instead. */

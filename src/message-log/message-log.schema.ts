@@ -1,26 +1,11 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
 import { SchemaTypes, Types } from 'mongoose';
 import { MessageContent } from '../message-content/message-content.schema';
+import { MESSAGE_STATUSES, MessageStatus } from '../message-status/message-status';
 
 /** Where a logical message came from: a broadcast's recipient, or POST /v1/messages. */
 export const MESSAGE_SOURCES = ['broadcast', 'api'] as const;
 export type MessageSource = (typeof MESSAGE_SOURCES)[number];
-
-/**
- * Life of one logical message, in order. A status only ever moves forward
- * (see MESSAGE_STATUS_RANK), except that `failed` may end any unfinished one.
- */
-export const MESSAGE_STATUSES = ['queued', 'sending', 'sent', 'delivered', 'read', 'failed'] as const;
-export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
-
-export const MESSAGE_STATUS_RANK: Record<MessageStatus, number> = {
-  queued: 0,
-  sending: 1,
-  sent: 2,
-  delivered: 3,
-  read: 4,
-  failed: 5,
-};
 
 /** When each status was reached; null until then. */
 @Schema({ _id: false })
@@ -95,18 +80,12 @@ export class MessageLog {
 
 export const MessageLogSchema = SchemaFactory.createForClass(MessageLog);
 
-// Seed 000 lists (client-wide and per session), newest first.
-MessageLogSchema.index({ client_id: 1, createdAt: -1, _id: -1 });
-MessageLogSchema.index({ client_id: 1, session_id: 1, createdAt: -1, _id: -1 });
-// Seed 003: one contact's messages, newest first, cursor on (createdAt, _id).
-MessageLogSchema.index({ client_id: 1, recipient: 1, createdAt: -1, _id: -1 });
-// Seed 004: API requests newest first, narrowed by message_uid, template or outcome.
+// The write side's indexes. Each read view declares its own next to its query
+// (MESSAGE_LOG_LIST_INDEXES, CONTACT_MESSAGES_INDEXES, API_REQUEST_LOG_INDEXES), added in MESSAGE_LOG_MODEL.
+// One entry per logical message: POST /v1/messages answers it, seed 004 finds by it, and a
+// broadcast recipient's is derived from broadcast and recipient (one entry per recipient).
 MessageLogSchema.index({ message_uid: 1 }, { unique: true });
-MessageLogSchema.index({ client_id: 1, source: 1, createdAt: -1, _id: -1 });
-MessageLogSchema.index({ client_id: 1, source: 1, template_name: 1, createdAt: -1 });
-MessageLogSchema.index({ client_id: 1, source: 1, status: 1, createdAt: -1 });
-// A broadcast's failed recipients (GET /broadcast/:id). One entry per recipient is guaranteed
-// by message_uid, which is derived from broadcast and recipient for broadcast entries.
+// A broadcast's failed recipients (GET /broadcast/:id).
 MessageLogSchema.index({ broadcast_id: 1, status: 1 });
 // Webhook status updates find the entry by provider id.
 MessageLogSchema.index({ provider_message_ids: 1 });

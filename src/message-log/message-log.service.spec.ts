@@ -1,6 +1,6 @@
 import { NotFoundException } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { MessageLogRepository } from './message-log.repository';
+import { MessageLogListRepository } from './message-log-list.repository';
 import { MessageLogService } from './message-log.service';
 
 const CLIENT = '64ac509d05a7cc2b8c2bd9ab';
@@ -8,7 +8,7 @@ const SESSION = '649ff7e0e6046617c8aeabf1';
 
 describe('MessageLogService', () => {
   let service: MessageLogService;
-  const logs: jest.Mocked<Pick<MessageLogRepository, 'listForScope' | 'findForClient'>> = {
+  const logs: jest.Mocked<Pick<MessageLogListRepository, 'listForScope' | 'findForClient'>> = {
     listForScope: jest.fn(),
     findForClient: jest.fn(),
   };
@@ -18,7 +18,7 @@ describe('MessageLogService', () => {
     logs.listForScope.mockResolvedValue({ items: [], total: 0 });
     logs.findForClient.mockResolvedValue(null);
     const moduleRef = await Test.createTestingModule({
-      providers: [MessageLogService, { provide: MessageLogRepository, useValue: logs }],
+      providers: [MessageLogService, { provide: MessageLogListRepository, useValue: logs }],
     }).compile();
     service = moduleRef.get(MessageLogService);
   });

@@ -6,6 +6,7 @@ import { SessionRecord, SessionRepository } from '../auth';
 import { AppConfig } from '../config';
 import { AttemptOutcome, MessageFailure, SendTarget } from '../message-log/message-log.repository';
 import type { MessageLogRecord } from '../message-log/message-log.schema';
+import { sendingOutcomeOf } from '../message-status/message-status';
 import type { AcceptedCall, NewWhatsappLog } from '../whatsapp-log/whatsapp-log.repository';
 import { MessageRenderer } from '../message-content/message-renderer';
 import { ProviderRegistry } from './provider-registry';
@@ -61,21 +62,17 @@ export interface SendOptions {
 
 /**
  * The outcome of an entry that is already past sending (a re-run job must not send again).
- * It is the outcome the first run recorded: a message that was sent and then reported
- * failed by the provider stays `sent` here, so a re-run never moves its recipient to the
+ * It is the outcome the first run recorded (sendingOutcomeOf): a message that was sent and then
+ * reported failed by the provider stays `sent` here, so a re-run never moves its recipient to the
  * broadcast's other array (the failure is on the message log).
  */
 export function outcomeOfFinished(entry: Pick<MessageLogRecord, 'status' | 'error' | 'status_times'>): SendOutcome | null {
-  switch (entry.status) {
-    case 'queued':
-    case 'sending':
+  switch (sendingOutcomeOf(entry)) {
+    case null:
       return null;
     case 'sent':
-    case 'delivered':
-    case 'read':
       return SENT;
     case 'failed':
-      if (entry.status_times?.sentAt) return SENT;
       return { status: 'failed', failure: entry.error ?? INTERNAL_ERROR_FAILURE };
   }
 }

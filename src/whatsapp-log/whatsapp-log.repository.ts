@@ -6,7 +6,8 @@ import { isOnlyDuplicateKeys } from '../core/mongo-errors';
 import { nativeCollection } from '../core/native-collection';
 import { PageResult } from '@app/common';
 import type { FieldCondition, SortKey } from './whatsapp-log.query';
-import { MAX_STATUS_MESSAGE_LENGTH, SeedRelationIdField, WhatsappLog, WhatsappLogRecord, WhatsappLogStatus } from './whatsapp-log.schema';
+import { CallStatus, REPORT_PRECEDENCE, reportableFrom, ReportedStatus } from '../message-status/message-status';
+import { MAX_STATUS_MESSAGE_LENGTH, SeedRelationIdField, WhatsappLog, WhatsappLogRecord } from './whatsapp-log.schema';
 
 export interface NewWhatsappLog {
   /** Chosen when the call is made, so that writing the log again (a retried write) cannot make a second one. */
@@ -19,20 +20,12 @@ export interface NewWhatsappLog {
   fromNumber: string | null;
   messageText: string | null;
   /** `sent` when the provider accepted the call, `failed` when it refused it. */
-  status: Extract<WhatsappLogStatus, 'sent' | 'failed'>;
+  status: Extract<CallStatus, 'sent' | 'failed'>;
   whatsAppMessageId: string | null;
   statusMessage: string | null;
   errorCode: string | null;
   costInUsdCents: number;
 }
-
-/** The statuses a WhatsApp log may move to `status` from: forward only; `failed` only before delivery. */
-export const WHATSAPP_STATUSES_BEFORE: Readonly<Record<WhatsappLogStatus, readonly WhatsappLogStatus[]>> = {
-  sent: [],
-  delivered: ['sent'],
-  read: ['sent', 'delivered'],
-  failed: ['sent'],
-};
 
 /** statusMessage is bounded by the schema; provider texts can be longer. */
 export function boundedStatusMessage(text: string | null | undefined): string | null {
@@ -62,7 +55,7 @@ export type ReportedOnCall = Pick<WhatsappLogRecord, '_id' | 'whatsAppMessageId'
 
 export interface StatusAdvance {
   whatsAppMessageId: string;
-  status: WhatsappLogStatus;
+  status: CallStatus;
   statusMessage?: string | null;
   errorCode?: string | null;
 }
@@ -75,26 +68,26 @@ export interface AcceptedCall {
 }
 
 export interface FurthestDelivery {
-  status: 'delivered' | 'read' | 'failed';
+  status: ReportedStatus;
   at: Date;
   failure?: { code: string; message: string };
 }
 
 type ReportedCall = Pick<WhatsappLogRecord, 'status' | 'updatedAt' | 'errorCode' | 'statusMessage'>;
 
-/** Read over delivered over failed; a failure keeps the provider's code and message apart. */
+/** The report that says most about the message (read, then delivered, then failed); a failure keeps the provider's code and message apart. */
 function furthestOf(reached: ReportedCall[]): FurthestDelivery | null {
-  for (const status of ['read', 'delivered'] as const) {
+  for (const status of REPORT_PRECEDENCE) {
     const call = reached.find((candidate) => candidate.status === status);
-    if (call) return { status, at: call.updatedAt };
+    if (!call) continue;
+    if (status !== 'failed') return { status, at: call.updatedAt };
+    const code = call.errorCode ?? 'delivery_failed';
+    // Reports store "<code>: <message>" (DeliveryStatusService); the message log keeps them apart.
+    const reported = call.statusMessage ?? 'The provider reported the message as failed';
+    const message = reported.startsWith(`${code}: `) ? reported.slice(code.length + 2) : reported;
+    return { status, at: call.updatedAt, failure: { code, message } };
   }
-  const failed = reached[0];
-  if (!failed) return null;
-  const code = failed.errorCode ?? 'delivery_failed';
-  // Reports store "<code>: <message>" (DeliveryStatusService); the message log keeps them apart.
-  const reported = failed.statusMessage ?? 'The provider reported the message as failed';
-  const message = reported.startsWith(`${code}: `) ? reported.slice(code.length + 2) : reported;
-  return { status: 'failed', at: failed.updatedAt, failure: { code, message } };
+  return null;
 }
 
 /** A WhatsApp log as read through the API: all of its fields, or the selected ones. */
@@ -182,14 +175,14 @@ export class WhatsappLogRepository {
    */
   async advanceStatus(
     whatsAppMessageId: string,
-    status: WhatsappLogStatus,
+    status: CallStatus,
     details: { statusMessage?: string | null; errorCode?: string | null } = {},
   ): Promise<WhatsappLogRecord | null> {
     const set: Record<string, unknown> = { status };
     if (details.statusMessage !== undefined) set.statusMessage = boundedStatusMessage(details.statusMessage);
     if (details.errorCode !== undefined) set.errorCode = details.errorCode;
     return this.logs
-      .findOneAndUpdate({ whatsAppMessageId, status: { $in: WHATSAPP_STATUSES_BEFORE[status] } }, { $set: set }, { new: true })
+      .findOneAndUpdate({ whatsAppMessageId, status: { $in: reportableFrom(status) } }, { $set: set }, { new: true })
       .lean<WhatsappLogRecord>()
       .exec();
   }
@@ -213,7 +206,7 @@ export class WhatsappLogRepository {
         const set: Partial<WhatsappLogRecord> = { status, updatedAt: at };
         if (statusMessage !== undefined) set.statusMessage = boundedStatusMessage(statusMessage);
         if (errorCode !== undefined) set.errorCode = errorCode;
-        return { updateOne: { filter: { whatsAppMessageId, status: { $in: [...WHATSAPP_STATUSES_BEFORE[status]] } }, update: { $set: set } } };
+        return { updateOne: { filter: { whatsAppMessageId, status: { $in: reportableFrom(status) } }, update: { $set: set } } };
       }),
       { ordered: true },
     );
@@ -244,7 +237,7 @@ export class WhatsappLogRepository {
         {
           messageLogId: { $in: messageLogIds.map((id) => new Types.ObjectId(id)) },
           whatsAppMessageId: { $ne: null },
-          status: { $in: ['delivered', 'read', 'failed'] },
+          status: { $in: [...REPORT_PRECEDENCE] },
         },
         { projection: { messageLogId: 1, status: 1, updatedAt: 1, errorCode: 1, statusMessage: 1 } },
       )

@@ -1,9 +1,6 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
 import { SchemaTypes, Types } from 'mongoose';
-
-/** States of one provider call (one wire message). */
-export const WHATSAPP_LOG_STATUSES = ['sent', 'delivered', 'read', 'failed'] as const;
-export type WhatsappLogStatus = (typeof WHATSAPP_LOG_STATUSES)[number];
+import { CALL_STATUSES, CallStatus } from '../message-status/message-status';
 
 /** Longest statusMessage kept (provider error texts can be long). */
 export const MAX_STATUS_MESSAGE_LENGTH = 499;
@@ -24,7 +21,7 @@ export class WhatsappLog {
   @Prop({ type: String, default: null }) messageText!: string | null;
   @Prop({ type: String, default: null, maxlength: MAX_STATUS_MESSAGE_LENGTH }) statusMessage!: string | null;
   @Prop({ type: String, default: null }) whatsAppMessageId!: string | null;
-  @Prop({ type: String, required: true, enum: WHATSAPP_LOG_STATUSES }) status!: WhatsappLogStatus;
+  @Prop({ type: String, required: true, enum: CALL_STATUSES }) status!: CallStatus;
   @Prop({ type: Number, required: true, default: 0 }) whatsAppCostInUSDCents!: number;
 
   @Prop(nullableId) incidentId!: Types.ObjectId | null;

@@ -3,7 +3,8 @@ import { getModelToken } from '@nestjs/mongoose';
 import type { Model } from 'mongoose';
 import { Types } from 'mongoose';
 import { randomBytes, randomInt } from 'node:crypto';
-import { MessageLog, MessageLogRecord, MessageSource, MessageStatus } from '../../src/message-log/message-log.schema';
+import { MessageLog, MessageLogRecord, MessageSource } from '../../src/message-log/message-log.schema';
+import type { MessageStatus } from '../../src/message-status/message-status';
 
 export interface MessageLogSeed {
   clientId: string;

@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { MESSAGE_SOURCES, MESSAGE_STATUSES, MessageSource, MessageStatus } from '../message-log.schema';
+import { MESSAGE_STATUSES, MessageStatus } from '../../message-status/message-status';
+import { MESSAGE_SOURCES, MessageSource } from '../message-log.schema';
 
 /**
  * Seed 003's shapes. Fields of the seed that have no counterpart in this service

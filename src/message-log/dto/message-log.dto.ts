@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { MESSAGE_SOURCES, MESSAGE_STATUSES, MessageSource, MessageStatus } from '../message-log.schema';
+import { MESSAGE_STATUSES, MessageStatus } from '../../message-status/message-status';
+import { MESSAGE_SOURCES, MessageSource } from '../message-log.schema';
 
 /** Swagger description of a message log entry as seed 000 returns it (Mongo's shape). */
 export class MessageLogDto {
