@@ -29,7 +29,7 @@ describeWithMongo('Chaos: crashes and Redis loss lose nothing and send nothing t
     await cluster.heal(2);
     observer = new Observer(cluster);
     tenant = await cluster.tenant();
-  }, 120_000);
+  }, 300_000);
 
   afterAll(async () => {
     await cluster?.close();

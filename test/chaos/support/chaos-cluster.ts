@@ -13,7 +13,7 @@ import { isolatedMongoUri } from '../../support/mongo';
 import { createTestApp, TestApp } from '../../support/test-app';
 
 const ROOT = resolve(__dirname, '../../..');
-const READY_TIMEOUT_MS = 60_000;
+const READY_TIMEOUT_MS = 120_000;
 
 /** The newest modification time of the files under these folders. */
 function newestChange(...directories: string[]): number {
