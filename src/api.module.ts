@@ -7,6 +7,7 @@ import { AppConfig } from './config';
 import { BroadcastHttpModule } from './broadcast/broadcast.module';
 import { ContactHttpModule } from './contact/contact.module';
 import { CoreModule } from './core/core.module';
+import { EventWebhookHttpModule } from './event-webhook/event-webhook.module';
 import { HealthHttpModule } from './health/health.module';
 import { MultipartRoutesInterceptor } from './http';
 import { MessageHttpModule } from './message/message.module';
@@ -26,6 +27,7 @@ export const API_FEATURES: Array<Type | DynamicModule> = [
   BroadcastHttpModule,
   MessageHttpModule,
   WebhookHttpModule,
+  EventWebhookHttpModule,
   MessageLogHttpModule,
   MetricsHttpModule,
   QueueDashboardHttpModule,

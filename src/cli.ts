@@ -183,6 +183,12 @@ program
   .option('--phone-number <digits>', 'sender phone number, digits only')
   .option('--rate-limit <perSecond>', 'messages per second (default: SESSION_RATE_LIMIT_PER_SECOND)', positiveInteger)
   .option('--credentials <json>', 'provider credentials as JSON (stored encrypted)', credentialsJson)
+  .addOption(
+    new Option('--service-window <rule>', 'refuse free-form messages outside the 24-hour customer-service window (default: cloud-api on, sandbox off)').choices([
+      'on',
+      'off',
+    ]),
+  )
   .action(
     (options: {
       client: string;
@@ -191,6 +197,7 @@ program
       phoneNumber?: string;
       rateLimit?: number;
       credentials?: Record<string, string>;
+      serviceWindow?: 'on' | 'off';
     }) =>
       withTenancy((tenancy) =>
         tenancy.createSession({
@@ -200,6 +207,7 @@ program
           phoneNumber: options.phoneNumber ?? null,
           rateLimitPerSecond: options.rateLimit ?? null,
           credentials: options.credentials ?? null,
+          enforceServiceWindow: options.serviceWindow === undefined ? null : options.serviceWindow === 'on',
         }),
       ),
   );

@@ -3,6 +3,8 @@ import { AppConfig } from './config';
 import { CoreModule } from './core/core.module';
 import { HealthWorkerModule } from './health/health.module';
 import { BroadcastWorkerModule } from './broadcast/broadcast.module';
+import { EventWebhookWorkerModule } from './event-webhook/event-webhook.module';
+import { InboundWorkerModule } from './inbound/inbound.module';
 import { MessageWorkerModule } from './message/message.module';
 import { MetricsWorkerModule } from './metrics';
 import { RetentionWorkerModule } from './retention/retention.module';
@@ -14,6 +16,8 @@ export const WORKER_FEATURES: Array<Type | DynamicModule> = [
   SendingWorkerModule,
   BroadcastWorkerModule,
   MessageWorkerModule,
+  InboundWorkerModule,
+  EventWebhookWorkerModule,
   RetentionWorkerModule,
   MetricsWorkerModule,
 ];

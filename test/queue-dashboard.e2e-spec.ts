@@ -57,7 +57,7 @@ describeWithMongo('Queue dashboard at /admin/queues (e2e)', () => {
 
   it('shows every queue of the app to an owner key of a listed client, in any of the key headers', async () => {
     const listed = await t.http.get('/admin/queues/api/queues').set(operator.auth).expect(200);
-    expect(listed.body.queues.map((queue: { name: string }) => queue.name).sort()).toEqual(['broadcast', 'send']);
+    expect(listed.body.queues.map((queue: { name: string }) => queue.name).sort()).toEqual(['broadcast', 'event-webhooks', 'inbound', 'send']);
     const admin = await issueKey(t.app, operator.clientId, Role.Admin);
     await t.http.get('/admin/queues/api/queues').set('ApiKey', admin).expect(200);
     const page = await t.http.get('/admin/queues').set('Authorization', basic(operator.apiKey)).expect(200);

@@ -11,6 +11,8 @@ export enum Permission {
   WhatsappLogRead = 'whatsapp-log:read',
   /** Create sending sessions through the API. */
   SessionManage = 'session:manage',
+  /** Register event webhook endpoints, see their deliveries and redeliver (their secrets sign every event). */
+  WebhookManage = 'webhook:manage',
   /** "Read All Project Resources" of seed 002: every `*:read` permission. */
   ReadAll = 'read:all',
 }

@@ -40,6 +40,7 @@ export class SessionController {
       phoneNumber: body.phone_number ?? null,
       rateLimitPerSecond: body.rate_limit_per_second ?? null,
       credentials: body.credentials ?? null,
+      enforceServiceWindow: body.enforce_service_window ?? null,
     });
     return ok('Session created successfully!', session);
   }

@@ -14,6 +14,8 @@ export interface NewSession {
   webhookVerifyTokenHash: string | null;
   credentialsEncrypted: string | null;
   rateLimitPerSecond: number | null;
+  /** null: the provider's rule (see enforcesServiceWindow). */
+  enforceServiceWindow?: boolean | null;
 }
 
 @Injectable()
@@ -34,6 +36,7 @@ export class SessionRepository {
       webhook_verify_token_hash: session.webhookVerifyTokenHash ?? undefined,
       credentials_encrypted: session.credentialsEncrypted,
       rate_limit_per_second: session.rateLimitPerSecond,
+      enforce_service_window: session.enforceServiceWindow ?? null,
     });
     return created.toObject<SessionRecord>();
   }

@@ -54,6 +54,13 @@ export class Session {
   /** Why the session was marked unhealthy (for example an expired provider token). */
   @Prop({ type: String, default: null })
   health_reason!: string | null;
+
+  /**
+   * Whether free-form messages need the recipient to have written in the last 24 hours
+   * (WhatsApp's customer-service window); null: the provider's rule (cloud-api yes, sandbox no).
+   */
+  @Prop({ type: Boolean, default: null })
+  enforce_service_window!: boolean | null;
 }
 
 export const SessionSchema = SchemaFactory.createForClass(Session);
@@ -75,6 +82,12 @@ export interface SessionRecord {
   rate_limit_per_second: number | null;
   health: SessionHealth;
   health_reason: string | null;
+  enforce_service_window?: boolean | null;
   createdAt: Date;
   updatedAt: Date;
+}
+
+/** Whether the 24-hour customer-service window applies to the session's free-form messages. */
+export function enforcesServiceWindow(session: Pick<SessionRecord, 'provider' | 'enforce_service_window'>): boolean {
+  return session.enforce_service_window ?? session.provider === 'cloud-api';
 }

@@ -10,6 +10,7 @@ import { formatApiKey, generateSecret, hashSecret } from './secrets';
 import { SessionRepository } from './session.repository';
 import type { ApiKeyRecord } from './api-key.schema';
 import type { ClientRecord } from './client.schema';
+import { enforcesServiceWindow } from './session.schema';
 import type { SessionHealth, SessionRecord } from './session.schema';
 import { isDuplicateKeyError } from '../core/mongo-errors';
 
@@ -68,6 +69,8 @@ export interface SessionSummary {
   rate_limit_per_second: number | null;
   health: SessionHealth;
   health_reason: string | null;
+  /** Whether free-form messages need the recipient to have written in the last 24 hours. */
+  enforce_service_window: boolean;
   createdAt: Date;
 }
 
@@ -78,6 +81,8 @@ export interface NewSessionInput {
   phoneNumber?: string | null;
   credentials?: Record<string, string> | null;
   rateLimitPerSecond?: number | null;
+  /** null or absent: the provider's rule (cloud-api enforces the 24-hour window, the sandbox does not). */
+  enforceServiceWindow?: boolean | null;
 }
 
 /** Administration of tenants: clients, their API keys and sessions (used by the CLI). */
@@ -158,6 +163,7 @@ export class TenancyService {
         webhookVerifyTokenHash: webhookVerifyToken ? hashSecret(webhookVerifyToken) : null,
         credentialsEncrypted: input.credentials ? this.cipher.encrypt(input.credentials) : null,
         rateLimitPerSecond: input.rateLimitPerSecond ?? null,
+        enforceServiceWindow: input.enforceServiceWindow ?? null,
       })
       .catch((error: unknown) => {
         if (isDuplicateKeyError(error)) {
@@ -241,6 +247,8 @@ function summarizeKey(key: ApiKeyRecord, now: Date): ApiKeySummary {
 }
 
 /** What may be shown of a session: credentials and token hashes never leave this service. */
-function summarize({ _id, name, provider, phone_number, rate_limit_per_second, health, health_reason, createdAt }: SessionRecord): SessionSummary {
-  return { session_id: _id.toHexString(), name, provider, phone_number, rate_limit_per_second, health, health_reason, createdAt };
+function summarize(session: SessionRecord): SessionSummary {
+  const { _id, name, provider, phone_number, rate_limit_per_second, health, health_reason, createdAt } = session;
+  const enforce_service_window = enforcesServiceWindow(session);
+  return { session_id: _id.toHexString(), name, provider, phone_number, rate_limit_per_second, health, health_reason, enforce_service_window, createdAt };
 }

@@ -1,6 +1,7 @@
-import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleDestroy, Optional } from '@nestjs/common';
 import { AppConfig } from '../config';
 import { AppMetrics } from '../metrics';
+import { LEDGER_EVENTS, LedgerEvents } from '../message-log/ledger-events';
 import { BroadcastRepository, RecipientMoves } from './broadcast.repository';
 import { BroadcastSendContext } from './broadcast.schema';
 
@@ -29,6 +30,7 @@ export class BroadcastProgress implements OnModuleDestroy {
     private readonly broadcasts: BroadcastRepository,
     private readonly config: AppConfig,
     private readonly metrics: AppMetrics,
+    @Optional() @Inject(LEDGER_EVENTS) private readonly events?: LedgerEvents,
   ) {}
 
   record(broadcastId: string, recipient: string, outcome: 'sent' | 'failed'): void {
@@ -74,7 +76,7 @@ export class BroadcastProgress implements OnModuleDestroy {
         await this.broadcasts.moveRecipients(broadcastId, moves);
         this.metrics.recordBroadcastRecipients('sent', moves.sent.length);
         this.metrics.recordBroadcastRecipients('failed', moves.failed.length);
-        await this.broadcasts.finishIfDone(broadcastId);
+        if (await this.broadcasts.finishIfDone(broadcastId)) this.events?.broadcastFinished(broadcastId);
       } catch (error) {
         this.logger.warn({ err: error, broadcastId }, 'Could not record broadcast progress; retrying');
         for (const outcome of ['sent', 'failed'] as const) for (const recipient of moves[outcome]) this.record(broadcastId, recipient, outcome);

@@ -1,8 +1,9 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, Optional } from '@nestjs/common';
 import Redis from 'ioredis';
 import { AppConfig } from '../config';
 import { ExclusiveInterval } from '../core/exclusive-interval';
 import { REDIS } from '../core/redis.module';
+import { LEDGER_EVENTS, LedgerEvents } from '../message-log/ledger-events';
 import { isLeaseLive, MessageLogRepository } from '../message-log/message-log.repository';
 import { outcomeOfFinished } from '../sending/message-sender';
 import { BroadcastSendJobs } from './broadcast-send-jobs';
@@ -48,6 +49,7 @@ export class BroadcastSweeper implements OnApplicationBootstrap, OnApplicationSh
     private readonly queue: BroadcastQueue,
     private readonly config: AppConfig,
     @Inject(REDIS) redis: Redis,
+    @Optional() @Inject(LEDGER_EVENTS) private readonly events?: LedgerEvents,
   ) {
     this.schedule = new ExclusiveInterval(redis, { name: 'Broadcast sweep', lockKey: LOCK_KEY, intervalMs: config.sweep.intervalMs }, async () => {
       await this.sweep();
@@ -102,7 +104,7 @@ export class BroadcastSweeper implements OnApplicationBootstrap, OnApplicationSh
       else if (!state || !isLeaseLive(state, now)) requeue.push(recipient);
     }
     await this.broadcasts.moveRecipients(broadcastId, moves);
-    if (pending.length === moves.sent.length + moves.failed.length) await this.broadcasts.finishIfDone(broadcastId);
+    if (pending.length === moves.sent.length + moves.failed.length && (await this.broadcasts.finishIfDone(broadcastId))) this.events?.broadcastFinished(broadcastId);
     const context = requeue.length > 0 ? await this.broadcasts.findSendContext(broadcastId) : null;
     if (context) {
       this.logger.warn({ broadcastId, recipients: requeue.length }, 'Pending recipients without a job: enqueued again');

@@ -1,6 +1,7 @@
 import { Process, Processor } from '@nestjs/bull';
-import { Logger } from '@nestjs/common';
+import { Inject, Logger, Optional } from '@nestjs/common';
 import type { Job } from 'bull';
+import { LEDGER_EVENTS, LedgerEvents } from '../message-log/ledger-events';
 import { BroadcastPauseSignal } from './broadcast-pause.signal';
 import { BroadcastSendJobs } from './broadcast-send-jobs';
 import { BroadcastStopSignal } from './broadcast-stop.signal';
@@ -20,6 +21,7 @@ export class BroadcastProcessor {
     private readonly sendJobs: BroadcastSendJobs,
     private readonly stopSignal: BroadcastStopSignal,
     private readonly pauseSignal: BroadcastPauseSignal,
+    @Optional() @Inject(LEDGER_EVENTS) private readonly events?: LedgerEvents,
   ) {}
 
   /**
@@ -35,7 +37,7 @@ export class BroadcastProcessor {
     const context = pending && (await this.broadcasts.findSendContext(broadcastId));
     if (!pending || !context) return { enqueued: 0 };
     if (pending.length === 0) {
-      await this.broadcasts.finishIfDone(broadcastId);
+      if (await this.broadcasts.finishIfDone(broadcastId)) this.events?.broadcastFinished(broadcastId);
       return { enqueued: 0 };
     }
     let enqueued = 0;

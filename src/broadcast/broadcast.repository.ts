@@ -165,6 +165,28 @@ export class BroadcastRepository {
     return null;
   }
 
+  /** How a broadcast ended, in counts (for its `broadcast.completed` event); null when it is gone. */
+  async findOutcomeSummary(id: string): Promise<BroadcastOutcomeSummary | null> {
+    if (!isValidObjectId(id)) return null;
+    const [summary] = await this.broadcasts
+      .aggregate<BroadcastOutcomeSummary>([
+        { $match: { _id: oid(id) } },
+        {
+          $project: {
+            client_id: 1,
+            session_id: 1,
+            status: 1,
+            finished_at: 1,
+            recipients: { $add: [{ $size: '$sent' }, { $size: '$pending' }, { $size: '$failed' }] },
+            sent: { $size: '$sent' },
+            failed: { $size: '$failed' },
+          },
+        },
+      ])
+      .exec();
+    return summary ?? null;
+  }
+
   /** `scheduled`, `sending` or `paused` → `cancelled`; null when the broadcast is missing, another client's, or already finished. */
   async cancel(clientId: string, id: string): Promise<BroadcastRecord | null> {
     if (!isValidObjectId(id)) return null;
@@ -310,4 +332,16 @@ export class BroadcastRepository {
       .countDocuments({ client_id: oid(clientId), 'message.attachments': oid(attachmentId), status: 'sending' })
       .exec();
   }
+}
+
+/** A broadcast's outcome in counts. */
+export interface BroadcastOutcomeSummary {
+  _id: Types.ObjectId;
+  client_id: Types.ObjectId;
+  session_id: Types.ObjectId;
+  status: BroadcastStatus;
+  finished_at: Date | null;
+  recipients: number;
+  sent: number;
+  failed: number;
 }

@@ -54,6 +54,14 @@ export class CloudApiAccounts {
     return readCloudApiCredentials(this.cipher.decrypt(session.credentials_encrypted));
   }
 
+  /** The provider of a cloud-api session (to fetch its customers' media, for one). */
+  providerForSession(session: SessionRecord): CloudApiProvider {
+    if (session.provider !== 'cloud-api' || !session.credentials_encrypted) {
+      throw new ProviderError('permanent', INVALID_CREDENTIALS_CODE, `Session ${session._id.toHexString()} has no Cloud API credentials`);
+    }
+    return this.providerFor(this.cipher.decrypt(session.credentials_encrypted));
+  }
+
   /**
    * A provider sending with these (decrypted) session credentials, sharing uploaded media
    * ids with every worker. Incomplete credentials make the session unusable.

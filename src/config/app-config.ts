@@ -42,6 +42,10 @@ export class AppConfig {
   readonly retention: { messageLogDays: number | null; whatsappLogDays: number | null; intervalMs: number };
   readonly sandbox: { latencyMs: number; failureRate: number; statusDelayMs: number };
   readonly cloudApi: { baseUrl: string; version: string; timeoutMs: number; uploadTimeoutMs: number; pricesUsdCents: PriceList };
+  /** Opt-out and opt-in keywords, upper-cased and trimmed. */
+  readonly inbound: { optOutKeywords: readonly string[]; optInKeywords: readonly string[] };
+  /** Event webhooks to clients' servers. */
+  readonly webhooks: { allowPrivateUrls: boolean; timeoutMs: number; maxAttempts: number; backoffMs: number };
   readonly attachments: {
     storage: 'local' | 'gridfs';
     directory: string;
@@ -110,6 +114,13 @@ export class AppConfig {
       uploadTimeoutMs: variables.CLOUD_API_UPLOAD_TIMEOUT_MS,
       pricesUsdCents: parsePriceList(variables.CLOUD_API_PRICES_USD_CENTS ?? ''),
     };
+    this.inbound = { optOutKeywords: parseKeywords(variables.OPT_OUT_KEYWORDS), optInKeywords: parseKeywords(variables.OPT_IN_KEYWORDS) };
+    this.webhooks = {
+      allowPrivateUrls: variables.WEBHOOK_ALLOW_PRIVATE_URLS,
+      timeoutMs: variables.WEBHOOK_TIMEOUT_MS,
+      maxAttempts: variables.WEBHOOK_MAX_ATTEMPTS,
+      backoffMs: variables.WEBHOOK_BACKOFF_MS,
+    };
     this.attachments = {
       storage: variables.ATTACHMENT_STORAGE,
       directory: variables.ATTACHMENTS_DIR,
@@ -129,6 +140,11 @@ export function parseCorsOrigins(text: string): string[] {
     .split(',')
     .map((origin) => origin.trim().replace(/\/$/, ''))
     .filter(Boolean);
+}
+
+/** "stop, Unsubscribe" -> ["STOP", "UNSUBSCRIBE"]. */
+export function parseKeywords(text: string): string[] {
+  return [...new Set(text.split(',').map((keyword) => keyword.trim().toUpperCase()).filter(Boolean))];
 }
 
 /** A number of proxies, or the addresses/subnets Express should trust; null for none. */

@@ -1,8 +1,11 @@
 import { plainToInstance, Transform, Type } from 'class-transformer';
-import { getMetadataStorage, IsIn, IsInt, IsNumber, IsOptional, IsString, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
+import { getMetadataStorage, IsBoolean, IsIn, IsInt, IsNumber, IsOptional, IsString, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
 import { PROVIDER_NAMES, ProviderName } from '@app/whatsapp';
 
 const emptyToUndefined = ({ value }: { value: unknown }): unknown => (value === '' ? undefined : value);
+
+/** Comma-separated words (letters, digits, spaces inside a keyword). */
+const KEYWORD_LIST = /^\s*[\p{L}\p{N}][\p{L}\p{N} ]*(\s*,\s*[\p{L}\p{N}][\p{L}\p{N} ]*)*\s*$/u;
 
 /**
  * Every environment variable the processes read, with its default. Validated once at
@@ -254,6 +257,39 @@ export class EnvironmentVariables {
   @IsInt()
   @Min(100)
   RETENTION_INTERVAL_MS = 3600000;
+
+  /** Texts (whole message, trimmed, any case) with which a customer opts out of messages. */
+  @Matches(KEYWORD_LIST, { message: 'OPT_OUT_KEYWORDS must be comma-separated words, e.g. STOP,UNSUBSCRIBE' })
+  OPT_OUT_KEYWORDS = 'STOP,UNSUBSCRIBE,STOPALL,CANCEL';
+
+  /** Texts with which a customer who opted out opts back in. */
+  @Matches(KEYWORD_LIST, { message: 'OPT_IN_KEYWORDS must be comma-separated words, e.g. START' })
+  OPT_IN_KEYWORDS = 'START';
+
+  /** Lets event webhook endpoints point at loopback, private or link-local addresses (development and tests only). */
+  @Transform(({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value))
+  @IsBoolean({ message: 'WEBHOOK_ALLOW_PRIVATE_URLS must be true or false' })
+  WEBHOOK_ALLOW_PRIVATE_URLS = false;
+
+  /** Longest wait for a client's server to answer one event delivery. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  @Max(60000)
+  WEBHOOK_TIMEOUT_MS = 10000;
+
+  /** Tries of one event delivery (the first included); with WEBHOOK_BACKOFF_MS 20000, 12 tries span about 23 hours. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(30)
+  WEBHOOK_MAX_ATTEMPTS = 12;
+
+  /** First retry delay of an event delivery; each next one waits twice as long. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(10)
+  WEBHOOK_BACKOFF_MS = 20000;
 
   /**
    * How long an idle kept-alive HTTP connection stays open. Above the idle timeouts of the load

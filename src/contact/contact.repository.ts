@@ -13,6 +13,29 @@ export interface ContactFields {
   organization: string | null;
 }
 
+/** A contact's opt-out, as set through the API or a keyword. */
+export interface OptOutFields {
+  opted_out: boolean;
+  opted_out_at: Date | null;
+  opt_out_changed_at: Date;
+}
+
+/** What the sending pipeline needs to know of a recipient before writing to them. */
+export interface RecipientState {
+  phone: string;
+  optedOut: boolean;
+  /** When they last wrote to each session (session id hex → time). */
+  lastInboundBySession: ReadonlyMap<string, Date>;
+}
+
+/** A message a person sent to one of the client's sessions. */
+export interface InboundContact {
+  phone: string;
+  sessionId: string;
+  at: Date;
+  profileName: string | null;
+}
+
 /** Thrown when a client already has a contact with that phone number. */
 export class DuplicateContactPhoneError extends Error {
   constructor(readonly phone: string) {
@@ -65,7 +88,71 @@ export class ContactRepository {
       .exec();
   }
 
-  async update(clientId: string, id: string, changes: Partial<ContactFields>): Promise<ContactRecord | null> {
+  // ---------------------------------------------------------------------------------------
+  // Two-way messaging: who wrote to us and when, and who opted out.
+  // ---------------------------------------------------------------------------------------
+
+  /**
+   * Creates the contact of a person who wrote to the client (named after their profile, or
+   * their number), or updates it: profile name, and the last time they wrote, overall and to
+   * this session (never moved back by a late webhook).
+   */
+  async recordInbound(clientId: string, inbound: InboundContact): Promise<Pick<ContactRecord, '_id' | 'name'>> {
+    const update = {
+      $setOnInsert: {
+        name: (inbound.profileName?.trim() || `+${inbound.phone}`).slice(0, 200),
+        email: null,
+        organization: null,
+        opted_out: false,
+        opted_out_at: null,
+        opt_out_changed_at: null,
+      },
+      $max: { last_inbound_at: inbound.at, [`last_inbound_by_session.${inbound.sessionId}`]: inbound.at },
+      ...(inbound.profileName ? { $set: { profile_name: inbound.profileName } } : {}),
+    };
+    const filter = { client_id: new Types.ObjectId(clientId), phone: inbound.phone };
+    const options = { new: true, projection: { name: 1 } } as const;
+    try {
+      return await this.contacts.findOneAndUpdate(filter, update, { ...options, upsert: true }).lean<ContactRecord>().exec();
+    } catch (error) {
+      // Two first messages at once: one insert wins, the other updates what it inserted.
+      if (!isDuplicateKeyError(error)) throw error;
+      return (await this.contacts.findOneAndUpdate(filter, update, options).lean<ContactRecord>().exec())!;
+    }
+  }
+
+  /**
+   * Opts the number out (or back in) as of `at`, unless a later change is already recorded
+   * (webhooks may arrive out of order). The contact exists: recordInbound came first.
+   */
+  async setOptedOut(clientId: string, phone: string, optedOut: boolean, at: Date): Promise<boolean> {
+    const result = await this.contacts
+      .updateOne(
+        {
+          client_id: new Types.ObjectId(clientId),
+          phone,
+          $or: [{ opt_out_changed_at: null }, { opt_out_changed_at: { $lt: at } }],
+        },
+        { $set: { opted_out: optedOut, opted_out_at: optedOut ? at : null, opt_out_changed_at: at } },
+      )
+      .exec();
+    return result.modifiedCount === 1;
+  }
+
+  /** Opt-out and last-inbound times of these numbers of one client, in one query (numbers without a contact are absent). */
+  async recipientStates(clientId: string, phones: string[]): Promise<RecipientState[]> {
+    const found = await this.contacts
+      .find({ client_id: new Types.ObjectId(clientId), phone: { $in: phones } }, { phone: 1, opted_out: 1, last_inbound_by_session: 1 })
+      .lean<Array<Pick<ContactRecord, 'phone' | 'opted_out'> & { last_inbound_by_session?: Record<string, Date> }>>()
+      .exec();
+    return found.map((contact) => ({
+      phone: contact.phone,
+      optedOut: contact.opted_out === true,
+      lastInboundBySession: new Map(Object.entries(contact.last_inbound_by_session ?? {})),
+    }));
+  }
+
+  async update(clientId: string, id: string, changes: Partial<ContactFields & OptOutFields>): Promise<ContactRecord | null> {
     if (!isValidObjectId(id)) return null;
     try {
       return await this.contacts

@@ -1,7 +1,10 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
 import { SchemaTypes, Types } from 'mongoose';
 
-/** A person a client sends to: the `contactId` of a broadcast (a contact card) and seed 003's identifier. */
+/**
+ * A person a client sends to (or who wrote to one of its sessions: such a person becomes a
+ * contact): the `contactId` of a broadcast (a contact card) and seed 003's identifier.
+ */
 @Schema({ collection: 'contacts', timestamps: true })
 export class Contact {
   @Prop({ type: SchemaTypes.ObjectId, required: true }) client_id!: Types.ObjectId;
@@ -10,6 +13,19 @@ export class Contact {
   @Prop({ type: String, required: true }) phone!: string;
   @Prop({ type: String, default: null, maxlength: 320 }) email!: string | null;
   @Prop({ type: String, default: null, maxlength: 200 }) organization!: string | null;
+  // Two-way messaging: absent on contacts written before it (read as opted in, never written).
+  /** The name the person gave themselves on WhatsApp (from their last message). */
+  @Prop({ type: String, default: null }) profile_name?: string | null;
+  /** Opted out (an opt-out keyword, or set through the API): nothing is sent to this number. */
+  @Prop({ type: Boolean, default: false }) opted_out?: boolean;
+  /** When the current opt-out began; null while opted in. */
+  @Prop({ type: Date, default: null }) opted_out_at?: Date | null;
+  /** Time of the message (or API change) that last set opted_out: an older one arriving late never undoes it. */
+  @Prop({ type: Date, default: null }) opt_out_changed_at?: Date | null;
+  /** When this person last wrote to any session of the client. */
+  @Prop({ type: Date, default: null }) last_inbound_at?: Date | null;
+  /** When they last wrote to each session (session id → time): the 24-hour customer-service window is per session. */
+  @Prop({ type: Map, of: Date, default: () => ({}) }) last_inbound_by_session?: Map<string, Date> | Record<string, Date>;
 }
 
 export const ContactSchema = SchemaFactory.createForClass(Contact);

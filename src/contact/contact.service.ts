@@ -1,7 +1,7 @@
 import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { PageRequest, PageResult } from '@app/common';
 import type { ContactCard } from '@app/whatsapp';
-import { ContactFields, ContactRepository, DuplicateContactPhoneError } from './contact.repository';
+import { ContactFields, ContactRepository, DuplicateContactPhoneError, InboundContact, OptOutFields, RecipientState } from './contact.repository';
 import { ContactRecord } from './contact.schema';
 import { CreateContactDto } from './dto/create-contact.dto';
 import { UpdateContactDto } from './dto/update-contact.dto';
@@ -47,13 +47,32 @@ export class ContactService {
     return new Map(found.map((contact) => [contact.phone, { contactId: contact._id.toHexString(), name: contact.name }]));
   }
 
+  /** A person wrote to one of the client's sessions: their contact is created or updated (profile name, last message times). */
+  recordInbound(clientId: string, inbound: InboundContact): Promise<Pick<ContactRecord, '_id' | 'name'>> {
+    return this.contacts.recordInbound(clientId, inbound);
+  }
+
+  /** Opts the number out (or back in) as of `at`; a change older than the recorded one is ignored. */
+  setOptedOut(clientId: string, phone: string, optedOut: boolean, at: Date): Promise<boolean> {
+    return this.contacts.setOptedOut(clientId, phone, optedOut, at);
+  }
+
+  /** Opt-out and customer-service-window state of these numbers (one query). */
+  recipientStates(clientId: string, phones: string[]): Promise<RecipientState[]> {
+    return this.contacts.recipientStates(clientId, phones);
+  }
+
   async update(clientId: string, id: string, body: UpdateContactDto): Promise<ContactRecord> {
-    const changes: Partial<ContactFields> = {};
+    const changes: Partial<ContactFields & OptOutFields> = {};
     // name and phone are required: null means "leave as is"; email and organization may be cleared.
     if (body.name != null) changes.name = body.name.trim();
     if (body.phone != null) changes.phone = body.phone;
     if (body.email !== undefined) changes.email = body.email;
     if (body.organization !== undefined) changes.organization = body.organization;
+    if (body.opted_out != null) {
+      const now = new Date();
+      Object.assign(changes, { opted_out: body.opted_out, opted_out_at: body.opted_out ? now : null, opt_out_changed_at: now });
+    }
     const updated = await this.conflictOnDuplicate(() => this.contacts.update(clientId, id, changes));
     if (!updated) throw new NotFoundException(`Contact ${id} not found`);
     return updated;

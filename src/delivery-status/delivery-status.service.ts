@@ -1,6 +1,7 @@
-import { Injectable, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, OnModuleDestroy, Optional } from '@nestjs/common';
 import type { StatusUpdate, StatusUpdateSink } from '@app/whatsapp';
 import { Batcher } from '../core/batcher';
+import { LEDGER_EVENTS, LedgerEvents } from '../message-log/ledger-events';
 import { DeliveryRollup, MessageLogRepository } from '../message-log/message-log.repository';
 import { isUnsent, reportableFrom } from '../message-status/message-status';
 import { ReportedOnCall, StatusAdvance, WhatsappLogRepository } from '../whatsapp-log/whatsapp-log.repository';
@@ -38,6 +39,7 @@ export class DeliveryStatusService implements StatusUpdateSink, OnModuleDestroy 
     private readonly whatsappLogs: WhatsappLogRepository,
     private readonly messageLogs: MessageLogRepository,
     private readonly early: EarlyStatusUpdates,
+    @Optional() @Inject(LEDGER_EVENTS) private readonly events?: LedgerEvents,
   ) {}
 
   /**
@@ -86,7 +88,9 @@ export class DeliveryStatusService implements StatusUpdateSink, OnModuleDestroy 
   async catchUpMessages(messageLogIds: string[]): Promise<void> {
     if (messageLogIds.length === 0) return;
     const reached = await this.whatsappLogs.furthestDeliveryOfMessages(messageLogIds);
-    await this.rollUp([...reached].map(([id, { status, at, failure }]) => ({ id, status, at, failure })));
+    const rollups: DeliveryRollup[] = [...reached].map(([id, { status, at, failure }]) => ({ id, status, at, failure }));
+    await this.rollUp(rollups);
+    this.events?.deliveryReportsApplied(rollups);
   }
 
   private async applyBatch(reports: Report[]): Promise<void[]> {
@@ -157,6 +161,7 @@ export class DeliveryStatusService implements StatusUpdateSink, OnModuleDestroy 
       this.whatsappLogs.advanceStatuses(advances),
     ]);
     await this.rollUp(rollups);
+    this.events?.deliveryReportsApplied(rollups);
   }
 
   /**

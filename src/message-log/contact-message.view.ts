@@ -40,13 +40,15 @@ export function toContactMessage(log: MessageLogRecord, context: ContactMessageC
     attachments: log.message.attachments.map((attachmentId) =>
       toAttachment(attachmentId.toHexString(), context.attachments.get(attachmentId.toHexString()) ?? null, id, workspaceId),
     ),
-    senderId: null,
+    // Who wrote it: the contact for an inbound message; for an outbound one, the session (`user`).
+    senderId: log.direction === 'inbound' ? (log.contact.contact_id?.toHexString() ?? null) : null,
     clientId: workspaceId,
     user: session ? toUser(session) : null,
     contact: context.contact ? fromContact(context.contact) : fromSnapshot(log),
     status: log.status,
     messageUid: log.message_uid,
     source: log.source,
+    direction: log.direction ?? 'outbound',
     broadcastId: log.broadcast_id?.toHexString() ?? null,
   };
 }
@@ -58,6 +60,7 @@ function contentAttributesOf(log: MessageLogRecord): string | null {
     ...(location && { location: { lat: location.lat, lng: location.lng, name: location.name, address: location.address } }),
     ...(contactId && { contactCard: { contactId: contactId.toHexString() } }),
     ...(template && { template }),
+    ...(log.inbound && { inbound: log.inbound }),
   };
   return Object.keys(parts).length > 0 ? JSON.stringify(parts) : null;
 }

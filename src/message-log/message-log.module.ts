@@ -10,6 +10,7 @@ import { ApiRequestLogService } from './api-request-log.service';
 import { ContactMessagesController } from './contact-messages.controller';
 import { CONTACT_MESSAGES_INDEXES, ContactMessagesRepository } from './contact-messages.repository';
 import { ContactMessagesService } from './contact-messages.service';
+import { InboundLedgerRepository } from './inbound-ledger.repository';
 import { MessageLogController } from './message-log.controller';
 import { MESSAGE_LOG_LIST_INDEXES, MessageLogListRepository } from './message-log-list.repository';
 import { MessageLogRepository } from './message-log.repository';
@@ -30,8 +31,8 @@ const ledgerCollection = MongooseModule.forFeature([MESSAGE_LOG_MODEL]);
  */
 @Module({
   imports: [ledgerCollection],
-  providers: [MessageLogRepository],
-  exports: [MessageLogRepository, ledgerCollection],
+  providers: [MessageLogRepository, InboundLedgerRepository],
+  exports: [MessageLogRepository, InboundLedgerRepository, ledgerCollection],
 })
 export class MessageLogDataModule {}
 

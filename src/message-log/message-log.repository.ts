@@ -288,6 +288,11 @@ export class MessageLogRepository {
     return result.modifiedCount;
   }
 
+  /** These entries (that exist), whole: what event webhooks tell about them. */
+  async findManyById(ids: string[]): Promise<MessageLogRecord[]> {
+    return this.ledger.find({ _id: { $in: ids.filter((id) => isValidObjectId(id)).map(oid) } }).toArray();
+  }
+
   /** Where each of these broadcast recipients' entries stands (recipients without an entry are absent). */
   async sendStatesOfBroadcastRecipients(broadcastId: string, recipients: string[]): Promise<Map<string, SendState>> {
     const states = new Map<string, SendState>();
@@ -409,6 +414,7 @@ export class MessageLogRepository {
       client_id: oid(entry.clientId),
       session_id: oid(entry.sessionId),
       source: entry.source,
+      direction: 'outbound' as const,
       broadcast_id: entry.broadcastId ? oid(entry.broadcastId) : null,
       recipient: entry.recipient,
       contact: {
@@ -427,6 +433,7 @@ export class MessageLogRepository {
       cost_in_usd_cents: 0,
       priced_provider_message_ids: [],
       attempts: 0,
+      inbound: null,
       claim: null,
     };
   }

@@ -3,9 +3,13 @@ import { SchemaTypes, Types } from 'mongoose';
 import { MessageContent } from '../message-content/message-content.schema';
 import { MESSAGE_STATUSES, MessageStatus } from '../message-status/message-status';
 
-/** Where a logical message came from: a broadcast's recipient, or POST /v1/messages. */
-export const MESSAGE_SOURCES = ['broadcast', 'api'] as const;
+/** Where a logical message came from: a broadcast's recipient, POST /v1/messages, or a customer writing to a session. */
+export const MESSAGE_SOURCES = ['broadcast', 'api', 'inbound'] as const;
 export type MessageSource = (typeof MESSAGE_SOURCES)[number];
+
+/** Whether we sent the message (`outbound`) or a customer sent it to one of our sessions (`inbound`). */
+export const MESSAGE_DIRECTIONS = ['outbound', 'inbound'] as const;
+export type MessageDirection = (typeof MESSAGE_DIRECTIONS)[number];
 
 /** When each status was reached; null until then. */
 @Schema({ _id: false })
@@ -24,6 +28,32 @@ export class ContactSnapshot {
   @Prop({ type: SchemaTypes.ObjectId, default: null }) contact_id!: Types.ObjectId | null;
   @Prop({ type: String, default: null }) name!: string | null;
   @Prop({ type: String, required: true }) phone!: string;
+}
+
+/** What an inbound message holds beyond text, attachments and location (InboundDetails, stored as sent). */
+export interface InboundDetails {
+  /** The Cloud API's message type: text, image, video, audio, document, sticker, location, contacts, button, interactive, reaction, unsupported. */
+  type: string;
+  /** The customer's WhatsApp profile name, when given. */
+  profile_name: string | null;
+  /** A media file: fetched from the provider into an attachment (`message.attachments`) after the entry is written. */
+  media: {
+    kind: string;
+    provider_media_id: string;
+    mime_type: string | null;
+    caption: string | null;
+    file_name: string | null;
+    status: 'pending' | 'stored' | 'failed';
+    error: string | null;
+  } | null;
+  /** Contact cards the customer shared. */
+  contacts: unknown[] | null;
+  /** A button or list reply: which option. */
+  reply: { kind: string; id: string | null; title: string } | null;
+  /** A reaction to one of our messages (emoji null: the reaction was removed). */
+  reaction: { message_id: string; emoji: string | null } | null;
+  /** The provider id of the message this one answers. */
+  reply_to: string | null;
 }
 
 /**
@@ -54,8 +84,9 @@ export class MessageLog {
   @Prop({ type: SchemaTypes.ObjectId, required: true }) client_id!: Types.ObjectId;
   @Prop({ type: SchemaTypes.ObjectId, required: true }) session_id!: Types.ObjectId;
   @Prop({ type: String, required: true, enum: MESSAGE_SOURCES }) source!: MessageSource;
+  @Prop({ type: String, enum: MESSAGE_DIRECTIONS, default: 'outbound' }) direction!: MessageDirection;
   @Prop({ type: SchemaTypes.ObjectId, default: null }) broadcast_id!: Types.ObjectId | null;
-  /** Digits-only international number. */
+  /** The contact's number, digits-only international form: whom we wrote to, or (inbound) who wrote to us. */
   @Prop({ type: String, required: true }) recipient!: string;
   @Prop({ type: ContactSnapshot, required: true }) contact!: ContactSnapshot;
   /** What was asked for; a message log always holds `template` (null when none). */
@@ -74,6 +105,8 @@ export class MessageLog {
   /** Provider ids whose delivery-report price is in cost_in_usd_cents (each is added once). Internal: not read by the views. */
   @Prop({ type: [String], default: [], select: false }) priced_provider_message_ids!: string[];
   @Prop({ type: Number, default: 0 }) attempts!: number;
+  /** Inbound messages only: what the customer sent beyond the message parts. */
+  @Prop({ type: Object, default: null }) inbound!: InboundDetails | null;
   /** The send attempt under way, if any (see SendLease). Internal: not read by the views. */
   @Prop({ type: SendLease, default: null, select: false }) claim!: SendLease | null;
 }

@@ -11,8 +11,11 @@
  * so that repeated, late or out-of-order updates change nothing.
  */
 
-/** A logical message to one recipient, in order of its life; `failed` ends it from any status before `delivered`. */
-export const MESSAGE_STATUSES = ['queued', 'sending', 'sent', 'delivered', 'read', 'failed'] as const;
+/**
+ * A logical message to one recipient, in order of its life; `failed` ends it from any status before `delivered`.
+ * `received` is an inbound message's (a customer wrote it): it starts there and never moves.
+ */
+export const MESSAGE_STATUSES = ['queued', 'sending', 'sent', 'delivered', 'read', 'failed', 'received'] as const;
 export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
 
 /** One provider call (a WhatsApp log): it exists from the provider's answer on, so it starts `sent` (or `failed`: refused). */
@@ -35,6 +38,8 @@ const FORWARD: readonly MessageStatus[] = ['queued', 'sending', 'sent', 'deliver
  * message that was not yet delivered (a read receipt outranks a late failure).
  */
 export function statusesBefore(status: MessageStatus): MessageStatus[] {
+  // Nothing moves to `received`: an inbound message is written in it.
+  if (status === 'received') return [];
   if (status === 'failed') return FORWARD.slice(0, FORWARD.indexOf('delivered'));
   return FORWARD.slice(0, FORWARD.indexOf(status));
 }

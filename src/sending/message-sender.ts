@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { Types } from 'mongoose';
 import { createHash, randomUUID } from 'node:crypto';
 import { describeOutgoingMessage, OutgoingMessage, ProviderError, WhatsappProvider } from '@app/whatsapp';
@@ -10,6 +10,7 @@ import { sendingOutcomeOf } from '../message-status/message-status';
 import type { AcceptedCall, NewWhatsappLog } from '../whatsapp-log/whatsapp-log.repository';
 import { MessageRenderer } from '../message-content/message-renderer';
 import { ProviderRegistry } from './provider-registry';
+import { RECIPIENT_POLICY, RecipientPolicy } from './recipient-policy';
 import { SendLedger } from './send-ledger';
 import { SessionCache } from './session-cache';
 import { SessionRateLimiter } from './session-rate-limiter';
@@ -109,6 +110,7 @@ export class MessageSender {
     private readonly renderer: MessageRenderer,
     private readonly rateLimiter: SessionRateLimiter,
     private readonly config: AppConfig,
+    @Optional() @Inject(RECIPIENT_POLICY) private readonly policy?: RecipientPolicy,
   ) {
     // As long as the worker's hold on the job: a job taken back from a dead worker finds the lease lapsed or about to.
     this.leaseMs = config.worker.lockDurationMs;
@@ -146,6 +148,9 @@ export class MessageSender {
       if (session.health === 'unhealthy') {
         throw new ProviderError('permanent', 'session_unhealthy', session.health_reason ?? 'The sending session is marked unhealthy');
       }
+      // Asked once per message, before its first provider call (an attempt after accepted parts goes on).
+      const refusal = entry.provider_message_ids.length === 0 ? await this.policy?.refusal({ clientId: entry.client_id.toHexString(), session, recipient: entry.recipient, content: entry.message }) : null;
+      if (refusal) return await this.finish(entry, lease, [], { status: 'failed', failure: refusal });
       provider = this.providers.providerFor(session);
       parts = await this.renderer.render(entry.client_id.toHexString(), entry.message, options.contentKey);
     } catch (error) {

@@ -1,10 +1,13 @@
-import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import { ProviderError, SandboxProvider, WhatsappProvider } from '@app/whatsapp';
+import { Inject, Injectable, Logger, OnApplicationShutdown, Optional } from '@nestjs/common';
+import { InboundMessageSink, ProviderError, SandboxProvider, WhatsappProvider } from '@app/whatsapp';
 import { CredentialsCipher, SessionRecord } from '../auth';
 import { CloudApiAccounts } from '../cloud-api/cloud-api-accounts';
 import { AppConfig } from '../config';
 import { DeliveryStatusService } from '../delivery-status/delivery-status.service';
 import { AppMetrics, MeteredProvider } from '../metrics';
+
+/** Where the sandbox's simulated replies go (the inbound module provides it); without one, the sandbox never answers. */
+export const SANDBOX_INBOUND_SINK = Symbol('SANDBOX_INBOUND_SINK');
 
 /**
  * Builds the provider a session sends through, from its `provider` name and its decrypted
@@ -24,12 +27,14 @@ export class ProviderRegistry implements OnApplicationShutdown {
     private readonly cipher: CredentialsCipher,
     private readonly cloudApi: CloudApiAccounts,
     private readonly metrics: AppMetrics,
+    @Optional() @Inject(SANDBOX_INBOUND_SINK) inbound?: InboundMessageSink,
   ) {
     this.sandbox = new SandboxProvider({
       latencyMs: config.sandbox.latencyMs,
       failureRate: config.sandbox.failureRate,
       statusDelayMs: config.sandbox.statusDelayMs,
       statusSink: statuses,
+      inboundSink: inbound,
       onStatusError: (error) => this.logger.warn({ err: error }, 'Sandbox status update could not be applied'),
     });
   }
@@ -52,7 +57,8 @@ export class ProviderRegistry implements OnApplicationShutdown {
   private build(session: Pick<SessionRecord, '_id' | 'provider' | 'credentials_encrypted'>): WhatsappProvider {
     switch (session.provider) {
       case 'sandbox':
-        return this.sandbox;
+        // Bound to the session, so that its simulated replies reach that session.
+        return this.sandbox.forSession(session._id.toHexString());
       case 'cloud-api':
         return this.cloudApi.providerFor(this.credentialsOf(session));
     }

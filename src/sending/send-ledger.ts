@@ -1,7 +1,8 @@
-import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleDestroy, Optional } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Batcher } from '../core/batcher';
 import { DeliveryStatusService } from '../delivery-status/delivery-status.service';
+import { LEDGER_EVENTS, LedgerEvents, SendOutcomeRecorded } from '../message-log/ledger-events';
 import { AttemptOutcome, MessageLogRepository, SendAttemptRecord, SendClaim } from '../message-log/message-log.repository';
 import type { MessageLogRecord } from '../message-log/message-log.schema';
 import { AcceptedCall, NewWhatsappLog, WhatsappLogRepository } from '../whatsapp-log/whatsapp-log.repository';
@@ -60,6 +61,7 @@ export class SendLedger implements OnModuleDestroy {
     private readonly messageLogs: MessageLogRepository,
     private readonly whatsappLogs: WhatsappLogRepository,
     private readonly deliveryStatus: DeliveryStatusService,
+    @Optional() @Inject(LEDGER_EVENTS) private readonly events?: LedgerEvents,
   ) {}
 
   /** The entry to send, in `sending` and leased to the attempt (or as it ended, or held by another attempt); null when it does not exist. */
@@ -109,6 +111,7 @@ export class SendLedger implements OnModuleDestroy {
     // Even when that failed: a retry then finds the accepted calls here.
     await persist(() => this.whatsappLogs.recordProviderCalls(attempts.flatMap((attempt) => attempt.calls)));
     if (failed) throw failed.error;
+    this.events?.sendOutcomesRecorded(finishedOutcomes(attempts));
     await this.applyEarlyReports(attempts).catch((error: unknown) =>
       // The messages are recorded whatever happens here: a report left parked expires, a late one still applies.
       this.logger.warn({ err: error }, 'Could not apply the delivery reports that arrived while sending'),
@@ -144,6 +147,16 @@ async function persist(write: () => Promise<void>): Promise<void> {
       await sleep(ATTEMPT_WRITE_BACKOFF_MS * 2 ** (tried - 1));
     }
   }
+}
+
+/** The attempts that ended their message (sent, or failed for good), as events tell them. */
+function finishedOutcomes(attempts: AttemptRecord[], at: Date = new Date()): SendOutcomeRecorded[] {
+  return attempts.flatMap(({ entry, calls, adopted = [], outcome }) => {
+    if (!outcome || outcome.status === 'retry') return [];
+    const accepted = [...adopted.map((call) => call.whatsAppMessageId), ...calls.flatMap((call) => (call.whatsAppMessageId ? [call.whatsAppMessageId] : []))];
+    const written = { ...entry, provider_message_ids: [...new Set([...entry.provider_message_ids, ...accepted])] };
+    return [{ entry: written, status: outcome.status, failure: outcome.status === 'failed' ? outcome.failure : undefined, at }];
+  });
 }
 
 function attemptRecordOf({ entry, leaseToken, calls, adopted = [], outcome }: AttemptRecord): SendAttemptRecord {

@@ -66,14 +66,16 @@ export class WebhookController {
   @Post()
   @HttpCode(HttpStatus.OK)
   @ApiOperation({
-    summary: 'Receive Cloud API status updates (sent, delivered, read, failed) and apply them to the logs',
+    summary: "Receive Cloud API status updates (sent, delivered, read, failed) and customers' messages",
     description:
       "Verified with X-Hub-Signature-256 (HMAC-SHA256 of the raw body with the session's app secret). " +
-      'Repeated or out-of-order updates are harmless: a status never moves backwards.',
+      'Repeated or out-of-order updates are harmless: a status never moves backwards. Messages (text, media, location, ' +
+      'contacts, button and list replies, reactions) become inbound entries of the ledger, once per wamid; media files are ' +
+      "fetched from the Graph API into attachments; the sender becomes a contact; opt-out keywords opt the number out.",
   })
   @ApiHeader({ name: 'X-Hub-Signature-256', required: true, description: 'sha256=<hex HMAC of the raw body>' })
   @ApiBody({ schema: { type: 'object', example: STATUS_WEBHOOK_EXAMPLE } })
-  @ApiOkResponse({ description: 'Webhook processed', schema: { example: { status: true, message: 'Webhook processed', data: { updates: 1 } } } })
+  @ApiOkResponse({ description: 'Webhook processed', schema: { example: { status: true, message: 'Webhook processed', data: { updates: 1, messages: 0 } } } })
   @ApiUnauthorizedResponse({ description: 'Missing or wrong signature, or a phone_number_id of no session; nothing is written' })
   @ApiBadRequestResponse({ description: 'The body is not JSON' })
   async receive(

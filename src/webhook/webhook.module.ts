@@ -2,13 +2,14 @@ import { Module } from '@nestjs/common';
 import { AuthDataModule } from '../auth/auth.module';
 import { CloudApiDataModule } from '../cloud-api/cloud-api.module';
 import { DeliveryStatusDataModule } from '../delivery-status/delivery-status.module';
+import { InboundDataModule } from '../inbound/inbound.module';
 import { WhatsappLogDataModule } from '../whatsapp-log/whatsapp-log.module';
 import { WebhookController } from './webhook.controller';
 import { WhatsappWebhookService } from './whatsapp-webhook.service';
 
-/** Provider webhooks: POST /webhooks/whatsapp (status updates) and its GET handshake. */
+/** Provider webhooks: POST /webhooks/whatsapp (status updates and customers' messages) and its GET handshake. */
 @Module({
-  imports: [AuthDataModule, CloudApiDataModule, DeliveryStatusDataModule, WhatsappLogDataModule],
+  imports: [AuthDataModule, CloudApiDataModule, DeliveryStatusDataModule, InboundDataModule, WhatsappLogDataModule],
   controllers: [WebhookController],
   providers: [WhatsappWebhookService],
 })

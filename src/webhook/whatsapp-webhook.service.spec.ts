@@ -7,6 +7,7 @@ import { hashSecret } from '../auth/secrets';
 import { CloudApiAccount, CloudApiAccounts } from '../cloud-api/cloud-api-accounts';
 import { AppConfig } from '../config';
 import { DeliveryStatusService } from '../delivery-status/delivery-status.service';
+import { InboundService } from '../inbound/inbound.service';
 import { WhatsappWebhookService } from './whatsapp-webhook.service';
 
 const SECRET = 'app-secret';
@@ -68,6 +69,7 @@ describe('WhatsappWebhookService', () => {
         { provide: CloudApiAccounts, useValue: cloudApiAccounts },
         { provide: SessionRepository, useValue: sessions },
         { provide: DeliveryStatusService, useValue: deliveryStatus },
+        { provide: InboundService, useValue: { receiveForSession: async () => 0 } },
         { provide: AppConfig, useValue: config },
       ],
     }).compile();
@@ -76,7 +78,7 @@ describe('WhatsappWebhookService', () => {
 
   it('applies the status updates of a correctly signed webhook, priced', async () => {
     const { payload, raw } = webhook(['111']);
-    expect(await service.receive(raw, signWebhookBody(raw, SECRET), payload)).toEqual({ updates: 1 });
+    expect(await service.receive(raw, signWebhookBody(raw, SECRET), payload)).toEqual({ updates: 1, messages: 0 });
     expect(applied).toEqual([
       {
         providerMessageId: 'wamid.0',
@@ -109,7 +111,7 @@ describe('WhatsappWebhookService', () => {
 
   it('writes nothing for a signed payload that names no sender', async () => {
     const raw = Buffer.from('{"object":"whatsapp_business_account","entry":[]}');
-    expect(await service.receive(raw, signWebhookBody(raw, SECRET), JSON.parse(raw.toString()))).toEqual({ updates: 0 });
+    expect(await service.receive(raw, signWebhookBody(raw, SECRET), JSON.parse(raw.toString()))).toEqual({ updates: 0, messages: 0 });
     expect(applied).toEqual([]);
   });
 

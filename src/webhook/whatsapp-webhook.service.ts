@@ -1,21 +1,24 @@
 import { BadRequestException, ForbiddenException, Injectable, Logger, UnauthorizedException } from '@nestjs/common';
-import { parseStatusWebhook, verifyWebhookSignature, webhookPhoneNumberIds } from '@app/whatsapp';
+import { parseInboundWebhook, parseStatusWebhook, verifyWebhookSignature, webhookPhoneNumberIds } from '@app/whatsapp';
 import { SessionRepository } from '../auth/session.repository';
 import { hashSecret } from '../auth/secrets';
 import { CloudApiAccount, CloudApiAccounts } from '../cloud-api/cloud-api-accounts';
 import { AppConfig } from '../config';
 import { DeliveryStatusService } from '../delivery-status/delivery-status.service';
+import { InboundService } from '../inbound/inbound.service';
 
 export interface WebhookOutcome {
   /** Status updates handed to the ledger (repeated or stale ones included: applying them is harmless). */
   updates: number;
+  /** Customers' messages recorded for the first time (a redelivered one is not counted again). */
+  messages: number;
 }
 
 type StatusBatch = ReturnType<typeof parseStatusWebhook>[number];
 
 /**
- * Cloud API webhooks: the subscription handshake, and status updates that are applied to
- * the ledger only once their signature proves they come from the session's Meta app.
+ * Cloud API webhooks: the subscription handshake, status updates and customers' messages,
+ * applied to the ledger only once their signature proves they come from the session's Meta app.
  */
 @Injectable()
 export class WhatsappWebhookService {
@@ -25,6 +28,7 @@ export class WhatsappWebhookService {
     private readonly accounts: CloudApiAccounts,
     private readonly sessions: SessionRepository,
     private readonly deliveryStatus: DeliveryStatusService,
+    private readonly inbound: InboundService,
     private readonly config: AppConfig,
   ) {}
 
@@ -46,7 +50,7 @@ export class WhatsappWebhookService {
         this.logger.warn('Refused a webhook that names no phone_number_id: no session signed it');
         throw new UnauthorizedException('Invalid X-Hub-Signature-256 signature');
       }
-      return { updates: 0 };
+      return { updates: 0, messages: 0 };
     }
 
     // Every sender the payload names must be ours and must have signed it; else nothing is applied.
@@ -65,7 +69,12 @@ export class WhatsappWebhookService {
       const account = accounts.get(batch.phoneNumberId);
       if (account) updates += await this.applyForSession(account, batch);
     }
-    return { updates };
+    let messages = 0;
+    for (const batch of parseInboundWebhook(payload)) {
+      const account = accounts.get(batch.phoneNumberId);
+      if (account) messages += await this.inbound.receiveForSession(account.session, batch.messages);
+    }
+    return { updates, messages };
   }
 
   /**

@@ -60,6 +60,8 @@ export class FakeCloudApi {
   private readonly sockets = new Set<Socket>();
   private messageCount = 0;
   private mediaCount = 0;
+  /** Customers' media files, by media id: what GET /{version}/{media-id} describes and its URL serves. */
+  private readonly customerMedia = new Map<string, { data: Buffer; mimeType: string }>();
 
   private constructor(
     private readonly server: Server,
@@ -82,6 +84,11 @@ export class FakeCloudApi {
       socket.on('close', () => fake.sockets.delete(socket));
     });
     return fake;
+  }
+
+  /** A file a customer sent, downloadable (with the access token) through the Graph API's media lookup. */
+  addCustomerMedia(mediaId: string, data: Buffer, mimeType: string): void {
+    this.customerMedia.set(mediaId, { data, mimeType });
   }
 
   /** The next calls to `edge` get these answers, in order; later calls get the normal ones. */
@@ -127,6 +134,7 @@ export class FakeCloudApi {
     if (contentType.startsWith('multipart/form-data')) recorded.form = parseMultipart(recorded.body, contentType);
     this.requests.push(recorded);
 
+    if (request.method === 'GET') return this.answerMediaDownload(request, response, recorded.path);
     const edge: Edge | undefined = /^\/v\d+\.\d+\/[^/]+\/(messages|media)$/.exec(recorded.path)?.[1] as Edge | undefined;
     if (request.method !== 'POST' || !edge) return this.answer(response, graphError(100, 'Unsupported request', 400));
     if (this.accessToken && request.headers.authorization !== `Bearer ${this.accessToken}`) {
@@ -144,6 +152,23 @@ export class FakeCloudApi {
       delayMs: this.latencyMs,
       body: { messaging_product: 'whatsapp', contacts: [{ input: to, wa_id: to }], messages: [{ id }] },
     });
+  }
+
+  /** `GET /{version}/{media-id}` answers the file's URL; `GET /media-files/{media-id}` its bytes. */
+  private async answerMediaDownload(request: IncomingMessage, response: ServerResponse, path: string): Promise<void> {
+    if (this.accessToken && request.headers.authorization !== `Bearer ${this.accessToken}`) {
+      return this.answer(response, graphError(190, 'Error validating access token: Session has expired.', 401));
+    }
+    const lookup = /^\/v\d+\.\d+\/([^/]+)$/.exec(path);
+    const download = /^\/media-files\/([^/]+)$/.exec(path);
+    const file = this.customerMedia.get(decodeURIComponent((lookup ?? download)?.[1] ?? ''));
+    if (!file) return this.answer(response, graphError(100, 'Unsupported get request. Object does not exist', 404));
+    if (lookup) {
+      const url = `${this.baseUrl}/media-files/${lookup[1]}`;
+      return this.answer(response, { status: 200, body: { url, mime_type: file.mimeType, file_size: file.data.length, id: lookup[1], messaging_product: 'whatsapp' } });
+    }
+    response.writeHead(200, { 'Content-Type': file.mimeType, 'Content-Length': String(file.data.length) });
+    response.end(file.data);
   }
 
   private async answer(response: ServerResponse, scripted: ScriptedResponse): Promise<void> {

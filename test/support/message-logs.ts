@@ -22,7 +22,7 @@ export interface MessageLogSeed {
   createdAt?: Date;
 }
 
-const STATUS_TIME_FIELD: Record<MessageStatus, keyof MessageLog['status_times']> = {
+const STATUS_TIME_FIELD: Record<Exclude<MessageStatus, 'received'>, keyof MessageLog['status_times']> = {
   queued: 'queuedAt',
   sending: 'sendingAt',
   sent: 'sentAt',
@@ -65,7 +65,8 @@ export async function insertMessageLogs(app: Pick<INestApplicationContext, 'get'
       template_name: seed.templateName ?? null,
       message_uid: seed.messageUid ?? randomBytes(8).toString('hex'),
       status,
-      status_times: { queuedAt: createdAt, [STATUS_TIME_FIELD[status]]: createdAt },
+      // An inbound message has no step times: its createdAt says when it arrived.
+      status_times: status === 'received' ? {} : { queuedAt: createdAt, [STATUS_TIME_FIELD[status]]: createdAt },
       provider_message_ids: status === 'queued' ? [] : [`wamid.${randomBytes(6).toString('hex')}`],
       error: status === 'failed' ? { code: '131026', message: 'Message undeliverable' } : null,
       createdAt,

@@ -1,4 +1,5 @@
 export * from './message';
 export * from './provider';
+export * from './inbound';
 export * from './cloud-api';
 export * from './sandbox';

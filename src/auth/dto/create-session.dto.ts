@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsInt, IsObject, IsOptional, Matches, Min } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsObject, IsOptional, Matches, Min } from 'class-validator';
 import { RequiredText } from '@app/common';
 import { PROVIDER_NAMES, ProviderName } from '@app/whatsapp';
 
@@ -24,6 +24,16 @@ export class CreateSessionDto {
   @IsInt()
   @Min(1)
   rate_limit_per_second?: number;
+
+  /**
+   * Refuse free-form messages (anything but a template) to numbers that have not written to
+   * this session in the last 24 hours, as WhatsApp does (error 131047), without calling the
+   * provider. Default: true for cloud-api, false for the sandbox.
+   */
+  @ApiPropertyOptional({ example: true })
+  @IsOptional()
+  @IsBoolean({ message: 'enforce_service_window must be true or false' })
+  enforce_service_window?: boolean;
 
   /** Provider credentials (Cloud API: phone_number_id, access_token, app_secret, verify_token); stored encrypted, never returned. */
   @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string' } })

@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { MESSAGE_STATUSES, MessageStatus } from '../../message-status/message-status';
-import { MESSAGE_SOURCES, MessageSource } from '../message-log.schema';
+import { MESSAGE_DIRECTIONS, MESSAGE_SOURCES, MessageDirection, MessageSource } from '../message-log.schema';
 
 /**
  * Seed 003's shapes. Fields of the seed that have no counterpart in this service
@@ -82,14 +82,18 @@ export class ContactMessageDto {
   @ApiProperty({ type: String, nullable: true, description: "The provider's message id", example: 'wamid.HBgLMjM0ODE3OTgwMzc0MxUCABEYEjQ' })
   sourceId!: string | null;
   @ApiProperty({ type: [ContactMessageAttachmentDto] }) attachments!: ContactMessageAttachmentDto[];
-  @ApiProperty({ type: String, nullable: true, example: null }) senderId!: null;
+  @ApiProperty({ type: String, nullable: true, description: 'The contact who wrote an inbound message; null for outbound ones (the session, `user`, sent them)', example: null })
+  senderId!: string | null;
   @ApiProperty({ description: 'The client (tenant) id', example: '61a7bd6ea34282366c025764' }) clientId!: string;
-  @ApiProperty({ type: ContactMessageUserDto, nullable: true }) user!: ContactMessageUserDto | null;
+  @ApiProperty({ type: ContactMessageUserDto, nullable: true, description: 'The session that sent the message, or (inbound) received it' })
+  user!: ContactMessageUserDto | null;
   @ApiProperty({ type: ContactMessageContactDto }) contact!: ContactMessageContactDto;
   // Extensions of this service: what the ledger knows and the seed has no field for.
   @ApiProperty({ enum: MESSAGE_STATUSES, description: 'Extension: delivery status', example: 'delivered' }) status!: MessageStatus;
   @ApiProperty({ description: 'Extension: the message_uid (seed 004)', example: '583e40b0c04347c7' }) messageUid!: string;
-  @ApiProperty({ enum: MESSAGE_SOURCES, description: 'Extension: broadcast or api', example: 'broadcast' }) source!: MessageSource;
+  @ApiProperty({ enum: MESSAGE_SOURCES, description: 'Extension: broadcast, api, or inbound (the contact wrote it)', example: 'broadcast' }) source!: MessageSource;
+  @ApiProperty({ enum: MESSAGE_DIRECTIONS, description: 'Extension: outbound (sent by the session) or inbound (received from the contact)', example: 'outbound' })
+  direction!: MessageDirection;
   @ApiProperty({ type: String, nullable: true, description: 'Extension: the broadcast it belongs to', example: null })
   broadcastId!: string | null;
 }

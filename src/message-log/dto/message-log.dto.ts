@@ -8,6 +8,7 @@ export class MessageLogDto {
   @ApiProperty({ example: '61a7bd6ea34282366c025764' }) client_id!: string;
   @ApiProperty({ example: '649ff7e0e6046617c8aeabf1' }) session_id!: string;
   @ApiProperty({ enum: MESSAGE_SOURCES, example: 'broadcast' }) source!: MessageSource;
+  @ApiProperty({ enum: ['outbound'], description: 'Seed 000 lists messages sent; received ones are in seed 003', example: 'outbound' }) direction!: string;
   @ApiProperty({ type: String, nullable: true, example: '64ac509d05a7cc2b8c2bd9ab' }) broadcast_id!: string | null;
   @ApiProperty({ description: 'Digits-only international number', example: '2348179803743' }) recipient!: string;
   @ApiProperty({ description: 'The contact as it was when the message was created', example: { contact_id: null, name: 'Ada', phone: '2348179803743' } })

@@ -1,3 +1,4 @@
+import type { DownloadedMedia } from '../inbound';
 import type { MediaSource, OutgoingMessage } from '../message';
 import { ProviderError, SendRequest, SendResult, WhatsappProvider } from '../provider';
 import {
@@ -39,6 +40,12 @@ interface SendAnswer {
 
 interface UploadAnswer {
   id?: string;
+}
+
+interface MediaUrlAnswer {
+  url?: string;
+  mime_type?: string;
+  file_size?: number | string;
 }
 
 /**
@@ -102,6 +109,41 @@ export class CloudApiProvider implements WhatsappProvider {
     }
   }
 
+  /**
+   * Streams a customer's media file: its URL from `/{version}/{media-id}`, then the bytes
+   * from that URL, both with the session's token. The caller consumes (or destroys) the body.
+   */
+  async downloadMedia(mediaId: string): Promise<DownloadedMedia> {
+    const described = await this.call<MediaUrlAnswer>(
+      'media download',
+      `${this.baseUrl}/${this.options.version}/${encodeURIComponent(mediaId)}`,
+      { method: 'GET' },
+      this.options.timeoutMs,
+    );
+    if (typeof described.url !== 'string' || !described.url) throw unexpectedAnswer('media lookup answered without a url');
+    const timeoutMs = this.options.uploadTimeoutMs ?? this.options.timeoutMs;
+    let response: Response;
+    try {
+      response = await fetch(described.url, {
+        headers: { Authorization: `Bearer ${this.options.accessToken}` },
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch (error) {
+      throw transportError(error, 'media download', timeoutMs);
+    }
+    if (!response.ok || !response.body) {
+      await response.body?.cancel();
+      const kind = response.status >= 500 || response.status === 408 || response.status === 429 ? 'transient' : 'permanent';
+      throw new ProviderError(kind, MEDIA_UNAVAILABLE_CODE, `Cloud API media download answered HTTP ${response.status}`);
+    }
+    const size = Number(described.file_size);
+    return {
+      mimeType: described.mime_type ?? response.headers.get('content-type'),
+      size: Number.isFinite(size) && size >= 0 ? size : null,
+      body: response.body,
+    };
+  }
+
   private async postMessage(
     to: string,
     message: OutgoingMessage,
@@ -114,37 +156,39 @@ export class CloudApiProvider implements WhatsappProvider {
     return { providerMessageId };
   }
 
-  private async post<T>(
+  private post<T>(
     edge: 'messages' | 'media',
     headers: Record<string, string>,
     body: string | AsyncIterable<Uint8Array>,
     timeoutMs: number,
   ): Promise<T> {
     const url = `${this.baseUrl}/${this.options.version}/${encodeURIComponent(this.options.phoneNumberId)}/${edge}`;
+    // Streamed bodies need half-duplex in undici.
+    return this.call<T>(edge, url, { method: 'POST', headers, body, duplex: 'half' }, timeoutMs);
+  }
+
+  private async call<T>(what: string, url: string, init: RequestInit & { duplex?: 'half' }, timeoutMs: number): Promise<T> {
     let status: number;
     let text: string;
     let retryAfter: string | null;
     try {
       const response = await fetch(url, {
-        method: 'POST',
-        headers: { ...headers, Authorization: `Bearer ${this.options.accessToken}` },
-        body,
-        // Streamed bodies need half-duplex in undici.
-        duplex: 'half',
+        ...init,
+        headers: { ...(init.headers as Record<string, string> | undefined), Authorization: `Bearer ${this.options.accessToken}` },
         signal: AbortSignal.timeout(timeoutMs),
       });
       status = response.status;
       retryAfter = response.headers.get('retry-after');
       text = await response.text();
     } catch (error) {
-      throw transportError(error, edge, timeoutMs);
+      throw transportError(error, what, timeoutMs);
     }
     const parsed = parseJson(text);
     if (status < 200 || status >= 300) {
       const graphError = isObject(parsed) && isObject(parsed.error) ? (parsed.error as GraphApiError) : undefined;
       throw classifyCloudApiError(status, graphError, parseRetryAfter(retryAfter));
     }
-    if (!isObject(parsed)) throw unexpectedAnswer(`${edge} answered HTTP ${status} without a JSON object`);
+    if (!isObject(parsed)) throw unexpectedAnswer(`${what} answered HTTP ${status} without a JSON object`);
     return parsed as T;
   }
 }

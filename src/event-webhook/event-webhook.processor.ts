@@ -1,0 +1,135 @@
+import { Process, Processor } from '@nestjs/bull';
+import { Logger } from '@nestjs/common';
+import type { Job } from 'bull';
+import { CredentialsCipher } from '../auth';
+import { AppConfig } from '../config';
+import { AppMetrics } from '../metrics';
+import {
+  DELIVERY_ID_HEADER,
+  EVENT_ID_HEADER,
+  EVENT_TYPE_HEADER,
+  SIGNATURE_HEADER,
+  signEvent,
+  TIMESTAMP_HEADER,
+} from './event-signature';
+import { EventOrdering } from './event-ordering';
+import { DELIVER_JOB, DeliverJobData, EVENT_WEBHOOK_QUEUE } from './event-webhook.jobs';
+import { WebhookDeliveryRepository } from './webhook-delivery.repository';
+import type { WebhookDeliveryRecord } from './webhook-delivery.schema';
+import type { WebhookEndpointRecord } from './webhook-endpoint.schema';
+import { WebhookEndpointRepository } from './webhook-endpoint.repository';
+import { DeliveryAttemptResult, isRetryable, isSuccess, postEvent } from './webhook-request';
+
+/** Deliveries one worker makes at once. */
+const DELIVERY_CONCURRENCY = 10;
+
+/** Thrown to have Bull try the delivery again, after its backoff. */
+class RetryDelivery extends Error {}
+
+/**
+ * Worker side of the event-webhook queue: one try of one delivery per job. The body is
+ * signed afresh each time (X-Signature over the timestamp and the body); 2xx is success;
+ * network errors, timeouts, 5xx, 408 and 429 are retried with exponential backoff; any
+ * other answer ends the delivery at once. A delivery whose retries are used up disables its
+ * endpoint, saying why. Status events of one message go out in order (EventOrdering).
+ */
+@Processor(EVENT_WEBHOOK_QUEUE)
+export class EventWebhookProcessor {
+  private readonly logger = new Logger(EventWebhookProcessor.name);
+
+  constructor(
+    private readonly deliveries: WebhookDeliveryRepository,
+    private readonly endpoints: WebhookEndpointRepository,
+    private readonly ordering: EventOrdering,
+    private readonly cipher: CredentialsCipher,
+    private readonly config: AppConfig,
+    private readonly metrics: AppMetrics,
+  ) {}
+
+  @Process({ name: DELIVER_JOB, concurrency: DELIVERY_CONCURRENCY })
+  async deliver(job: Job<DeliverJobData>): Promise<{ status: string }> {
+    const delivery = await this.deliveries.findById(job.data.deliveryId);
+    if (!delivery || delivery.status === 'succeeded' || delivery.status === 'superseded' || delivery.status === 'failed') {
+      return { status: delivery?.status ?? 'gone' };
+    }
+    const endpoint = await this.endpoints.findById(delivery.endpoint_id.toHexString());
+    if (!endpoint || !endpoint.enabled) {
+      const reason = endpoint ? 'The endpoint is disabled' : 'The endpoint was deleted';
+      await this.deliveries.finish(delivery._id.toHexString(), 'failed', reason);
+      return { status: 'failed' };
+    }
+    const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+    const attempt = (): Promise<boolean> => this.attempt(delivery, endpoint, job.attemptsMade, lastAttempt);
+    if (!delivery.order_key) return { status: (await attempt()) ? 'succeeded' : 'failed' };
+    const turn = await this.ordering.inTurn(endpoint._id.toHexString(), delivery.order_key, delivery.order_rank, attempt, job.data.redelivery === true);
+    if (turn === 'superseded') {
+      await this.deliveries.finish(delivery._id.toHexString(), 'superseded', 'A later status of this message already reached the endpoint');
+      return { status: 'superseded' };
+    }
+    return { status: 'sent' };
+  }
+
+  /** One try; answers whether the endpoint acknowledged it, throws to retry. */
+  private async attempt(delivery: WebhookDeliveryRecord, endpoint: WebhookEndpointRecord, attemptsMade: number, lastAttempt: boolean): Promise<boolean> {
+    const { secret } = this.cipher.decrypt(endpoint.secret_encrypted);
+    const timestamp = Math.floor(Date.now() / 1000);
+    const at = new Date();
+    const result = await postEvent(
+      endpoint.url,
+      delivery.payload,
+      {
+        [SIGNATURE_HEADER]: signEvent(secret, timestamp, delivery.payload),
+        [TIMESTAMP_HEADER]: String(timestamp),
+        [EVENT_ID_HEADER]: delivery.event_id,
+        [EVENT_TYPE_HEADER]: delivery.event_type,
+        [DELIVERY_ID_HEADER]: delivery._id.toHexString(),
+      },
+      { timeoutMs: this.config.webhooks.timeoutMs, allowPrivate: this.config.webhooks.allowPrivateUrls },
+    );
+    const id = delivery._id.toHexString();
+    const endpointId = endpoint._id.toHexString();
+    const record = {
+      at,
+      response_code: result.kind === 'answered' ? result.statusCode : null,
+      latency_ms: result.latencyMs,
+      error: isSuccess(result) ? null : describe(result),
+    };
+    if (isSuccess(result)) {
+      this.metrics.recordEventWebhookDelivery('delivered');
+      await this.deliveries.recordAttempt(id, { status: 'succeeded', attempt: record, nextAttemptAt: null });
+      await this.endpoints.recordSuccess(endpointId, at);
+      return true;
+    }
+    await this.endpoints.recordFailure(endpointId, at);
+    this.metrics.recordEventWebhookDelivery(isRetryable(result) && !lastAttempt ? 'failed' : 'gave_up');
+    if (!isRetryable(result)) {
+      await this.deliveries.recordAttempt(id, { status: 'failed', attempt: record, nextAttemptAt: null });
+      return false;
+    }
+    if (!lastAttempt) {
+      const nextAttemptAt = new Date(at.getTime() + this.config.webhooks.backoffMs * 2 ** attemptsMade);
+      await this.deliveries.recordAttempt(id, { status: 'retrying', attempt: record, nextAttemptAt });
+      throw new RetryDelivery(`Delivery ${id} failed (${record.error}); retrying`);
+    }
+    await this.deliveries.recordAttempt(id, { status: 'failed', attempt: record, nextAttemptAt: null });
+    await this.disable(endpoint, delivery, attemptsMade + 1, record.error ?? 'failed');
+    return false;
+  }
+
+  /** Retries used up: the endpoint keeps failing, so it is disabled (saying why) and its other unfinished deliveries end. */
+  private async disable(endpoint: WebhookEndpointRecord, delivery: WebhookDeliveryRecord, tries: number, lastError: string): Promise<void> {
+    const since = delivery.createdAt.toISOString();
+    const reason = `Disabled after event ${delivery.event_id} failed ${tries} tries since ${since} (last: ${lastError}); fix the endpoint, then enable it with PATCH { "enabled": true } and redeliver what it missed`;
+    const endpointId = endpoint._id.toHexString();
+    if (await this.endpoints.disable(endpointId, reason, new Date())) {
+      this.logger.warn({ endpointId, clientId: endpoint.client_id.toHexString() }, 'Disabled an event webhook endpoint that kept failing');
+      await this.deliveries.failUnfinishedOfEndpoint(endpointId, 'The endpoint was disabled after persistent failures');
+    }
+  }
+}
+
+function describe(result: DeliveryAttemptResult): string {
+  if (result.kind === 'network-error') return result.error;
+  const excerpt = result.bodyExcerpt.trim().slice(0, 200);
+  return `HTTP ${result.statusCode}${excerpt ? `: ${excerpt}` : ''}`;
+}

@@ -1,0 +1,31 @@
+import { InjectQueue } from '@nestjs/bull';
+import { Injectable } from '@nestjs/common';
+import type { Queue } from 'bull';
+import { AppConfig } from '../config';
+import { DELIVER_JOB, DeliverJobData, EVENT_WEBHOOK_QUEUE } from './event-webhook.jobs';
+
+/** The producer of the event-webhook queue. */
+@Injectable()
+export class EventWebhookQueue {
+  constructor(
+    @InjectQueue(EVENT_WEBHOOK_QUEUE) private readonly queue: Queue<DeliverJobData>,
+    private readonly config: AppConfig,
+  ) {}
+
+  /** First tries of new deliveries, in one round trip; the job id is the delivery's, so adding one twice makes one job. */
+  async deliver(deliveryIds: string[]): Promise<void> {
+    if (deliveryIds.length === 0) return;
+    await this.queue.addBulk(deliveryIds.map((deliveryId) => ({ name: DELIVER_JOB, data: { deliveryId }, opts: { ...this.retries(), jobId: deliveryId } })));
+  }
+
+  /** A redelivery asked for through the API: a job of its own, with a full set of retries. */
+  async redeliver(deliveryId: string): Promise<void> {
+    await this.queue.add(DELIVER_JOB, { deliveryId, redelivery: true }, { ...this.retries(), jobId: `${deliveryId}:redeliver:${Date.now()}` });
+  }
+
+  /** Exponential backoff from WEBHOOK_BACKOFF_MS over WEBHOOK_MAX_ATTEMPTS tries: about 24 hours with the defaults. */
+  private retries() {
+    const { maxAttempts, backoffMs } = this.config.webhooks;
+    return { attempts: maxAttempts, backoff: { type: 'exponential', delay: backoffMs }, removeOnComplete: true, removeOnFail: 1000 };
+  }
+}

@@ -1,0 +1,59 @@
+import { signEvent, verifyEventSignature } from './event-signature';
+import { isRetryable, isSuccess } from './webhook-request';
+import { isPublicAddress, webhookUrlProblem } from './webhook-url-guard';
+
+describe('event signatures', () => {
+  const body = '{"id":"evt_1","type":"message.read"}';
+  const now = new Date('2026-12-03T12:00:00Z');
+  const timestamp = Math.floor(now.getTime() / 1000);
+
+  it('is the HMAC-SHA256 of "<timestamp>.<body>", verified in constant time', () => {
+    const signature = signEvent('whsec_s', timestamp, body);
+    expect(signature).toMatch(/^sha256=[0-9a-f]{64}$/);
+    expect(verifyEventSignature('whsec_s', signature, String(timestamp), body, now)).toBe(true);
+    expect(verifyEventSignature('whsec_other', signature, String(timestamp), body, now)).toBe(false);
+    expect(verifyEventSignature('whsec_s', signature, String(timestamp + 1), body, now)).toBe(false);
+    expect(verifyEventSignature('whsec_s', signature, String(timestamp), `${body} `, now)).toBe(false);
+    expect(verifyEventSignature('whsec_s', undefined, String(timestamp), body, now)).toBe(false);
+  });
+
+  it('refuses a replay: a timestamp older (or newer) than five minutes', () => {
+    const old = timestamp - 301;
+    expect(verifyEventSignature('whsec_s', signEvent('whsec_s', old, body), String(old), body, now)).toBe(false);
+    const recent = timestamp - 299;
+    expect(verifyEventSignature('whsec_s', signEvent('whsec_s', recent, body), String(recent), body, now)).toBe(true);
+  });
+});
+
+describe('webhook URL guard (SSRF)', () => {
+  it.each(['127.0.0.1', '10.1.2.3', '172.16.0.1', '192.168.1.1', '169.254.169.254', '100.64.0.1', '0.0.0.0', '::1', 'fe80::1', 'fd00::1', '::ffff:127.0.0.1', '224.0.0.1'])(
+    'refuses %s',
+    (address) => expect(isPublicAddress(address)).toBe(false),
+  );
+
+  it.each(['93.184.216.34', '8.8.8.8', '2606:4700:4700::1111'])('accepts the public address %s', (address) => expect(isPublicAddress(address)).toBe(true));
+
+  it('refuses private literal hosts unless allowed, and bad schemes or credentials always', async () => {
+    expect(await webhookUrlProblem('http://127.0.0.1:8080/hook', false)).toMatch(/127\.0\.0\.1, a loopback, private or link-local address/);
+    expect(await webhookUrlProblem('http://[::1]/hook', false)).toMatch(/::1/);
+    expect(await webhookUrlProblem('http://169.254.169.254/latest/meta-data', false)).toMatch(/link-local/);
+    expect(await webhookUrlProblem('http://localhost/hook', false)).toMatch(/resolves to (127\.0\.0\.1|::1)/);
+    expect(await webhookUrlProblem('http://127.0.0.1:8080/hook', true)).toBeNull();
+    expect(await webhookUrlProblem('https://93.184.216.34/hook', false)).toBeNull();
+    expect(await webhookUrlProblem('file:///etc/passwd', true)).toMatch(/http/);
+    expect(await webhookUrlProblem('https://a:b@93.184.216.34/', true)).toMatch(/credentials/);
+    expect(await webhookUrlProblem(`https://example.com/${'a'.repeat(2100)}`, true)).toMatch(/at most 2048/);
+  });
+});
+
+describe('delivery outcomes', () => {
+  const answered = (statusCode: number) => ({ kind: 'answered' as const, statusCode, latencyMs: 1, bodyExcerpt: '' });
+
+  it('retries network errors, 5xx, 408 and 429, never other answers', () => {
+    expect(isRetryable({ kind: 'network-error', latencyMs: 1, error: 'ECONNREFUSED' })).toBe(true);
+    for (const status of [500, 502, 503, 504, 408, 429]) expect(isRetryable(answered(status))).toBe(true);
+    for (const status of [400, 401, 403, 404, 410, 422, 301]) expect(isRetryable(answered(status))).toBe(false);
+    expect(isSuccess(answered(204))).toBe(true);
+    expect(isSuccess(answered(301))).toBe(false);
+  });
+});

@@ -1,0 +1,143 @@
+import { Injectable } from '@nestjs/common';
+import { InjectModel } from '@nestjs/mongoose';
+import { isValidObjectId, Model, mongo, Types } from 'mongoose';
+import { PageRequest, PageResult } from '@app/common';
+import { findPage } from '../core/find-page';
+import { isOnlyDuplicateKeys } from '../core/mongo-errors';
+import { nativeCollection } from '../core/native-collection';
+import { DeliveryAttempt, WebhookDelivery, WebhookDeliveryRecord, WebhookDeliveryStatus } from './webhook-delivery.schema';
+
+/** Tries kept on a delivery (the latest ones). */
+export const MAX_KEPT_ATTEMPTS = 30;
+
+export interface NewWebhookDelivery {
+  clientId: string;
+  endpointId: string;
+  eventId: string;
+  eventType: string;
+  payload: string;
+  orderKey: string | null;
+  orderRank: number;
+}
+
+/** What one try changed. */
+export interface AttemptWrite {
+  status: WebhookDeliveryStatus;
+  attempt: DeliveryAttempt;
+  nextAttemptAt: Date | null;
+}
+
+const oid = (id: string): Types.ObjectId => new Types.ObjectId(id);
+
+@Injectable()
+export class WebhookDeliveryRepository {
+  private readonly collection: mongo.Collection<WebhookDeliveryRecord>;
+
+  constructor(@InjectModel(WebhookDelivery.name) private readonly deliveries: Model<WebhookDelivery>) {
+    this.collection = nativeCollection<WebhookDelivery, WebhookDeliveryRecord>(deliveries);
+  }
+
+  /**
+   * Creates the deliveries in one write; answers those that are new. One that exists (the
+   * same event published again) is left alone: an event reaches an endpoint once.
+   */
+  async createMany(deliveries: NewWebhookDelivery[]): Promise<WebhookDeliveryRecord[]> {
+    if (deliveries.length === 0) return [];
+    const now = new Date();
+    const records: WebhookDeliveryRecord[] = deliveries.map((delivery) => ({
+      _id: new Types.ObjectId(),
+      client_id: oid(delivery.clientId),
+      endpoint_id: oid(delivery.endpointId),
+      event_id: delivery.eventId,
+      event_type: delivery.eventType,
+      payload: delivery.payload,
+      order_key: delivery.orderKey,
+      order_rank: delivery.orderRank,
+      status: 'pending',
+      attempt_count: 0,
+      response_code: null,
+      latency_ms: null,
+      error: null,
+      last_attempt_at: null,
+      next_attempt_at: now,
+      attempts: [],
+      createdAt: now,
+      updatedAt: now,
+      __v: 0,
+    }));
+    let failedIndexes = new Set<number>();
+    try {
+      await this.collection.insertMany(records, { ordered: false });
+    } catch (error) {
+      if (!isOnlyDuplicateKeys(error)) throw error;
+      failedIndexes = new Set(([] as mongo.WriteError[]).concat(error.writeErrors).map((writeError) => writeError.index));
+    }
+    return records.filter((_record, index) => !failedIndexes.has(index));
+  }
+
+  async findById(id: string): Promise<WebhookDeliveryRecord | null> {
+    if (!isValidObjectId(id)) return null;
+    return this.collection.findOne({ _id: oid(id) });
+  }
+
+  /** A delivery of one of the client's endpoints; anything else reads as missing. */
+  async findOfEndpoint(clientId: string, endpointId: string, id: string): Promise<WebhookDeliveryRecord | null> {
+    if (!isValidObjectId(id)) return null;
+    return this.deliveries
+      .findOne({ _id: oid(id), endpoint_id: oid(endpointId), client_id: oid(clientId) }, { payload: 0 })
+      .lean<WebhookDeliveryRecord>()
+      .exec();
+  }
+
+  /** An endpoint's deliveries, newest first (their bodies left out). */
+  listOfEndpoint(clientId: string, endpointId: string, page: PageRequest, status?: WebhookDeliveryStatus): Promise<PageResult<WebhookDeliveryRecord>> {
+    return findPage<WebhookDelivery, WebhookDeliveryRecord>(
+      this.deliveries,
+      { client_id: oid(clientId), endpoint_id: oid(endpointId), ...(status ? { status } : {}) },
+      page,
+    );
+  }
+
+  /** Records one try and where the delivery now stands. */
+  async recordAttempt(id: string, write: AttemptWrite): Promise<void> {
+    const { attempt } = write;
+    await this.collection.updateOne(
+      { _id: oid(id) },
+      {
+        $set: {
+          status: write.status,
+          response_code: attempt.response_code,
+          latency_ms: attempt.latency_ms,
+          error: attempt.error,
+          last_attempt_at: attempt.at,
+          next_attempt_at: write.nextAttemptAt,
+          updatedAt: attempt.at,
+        },
+        $inc: { attempt_count: 1 },
+        $push: { attempts: { $each: [attempt], $slice: -MAX_KEPT_ATTEMPTS } },
+      },
+    );
+  }
+
+  /** Ends a delivery without a try (endpoint disabled or deleted, or superseded), saying why. */
+  async finish(id: string, status: 'failed' | 'superseded', reason: string): Promise<void> {
+    await this.collection.updateOne({ _id: oid(id) }, { $set: { status, error: reason, next_attempt_at: null, updatedAt: new Date() } });
+  }
+
+  /** Back to `pending` for a redelivery: answers the delivery as it is now. */
+  async requeue(id: string): Promise<WebhookDeliveryRecord | null> {
+    return this.collection.findOneAndUpdate(
+      { _id: oid(id) },
+      { $set: { status: 'pending', next_attempt_at: new Date(), updatedAt: new Date() } },
+      { returnDocument: 'after', projection: { payload: 0 } },
+    );
+  }
+
+  /** Every unfinished delivery of an endpoint ends (the endpoint was disabled or deleted). */
+  async failUnfinishedOfEndpoint(endpointId: string, reason: string): Promise<void> {
+    await this.collection.updateMany(
+      { endpoint_id: oid(endpointId), status: { $in: ['pending', 'retrying'] } },
+      { $set: { status: 'failed', error: reason, next_attempt_at: null, updatedAt: new Date() } },
+    );
+  }
+}

@@ -1,0 +1,69 @@
+import { Injectable } from '@nestjs/common';
+import { enforcesServiceWindow } from '../auth';
+import { ContactService } from '../contact/contact.service';
+import type { RecipientState } from '../contact/contact.repository';
+import { Batcher } from '../core/batcher';
+import type { MessageFailure } from '../message-log/message-log.repository';
+import { isFreeForm, MessageToCheck, RecipientPolicy } from '../sending/recipient-policy';
+
+/** WhatsApp's customer-service window: free-form messages only within 24 hours of the customer's last message. */
+export const SERVICE_WINDOW_MS = 24 * 60 * 60 * 1000;
+
+export const OPTED_OUT_FAILURE: MessageFailure = {
+  code: 'opted_out',
+  message: 'The recipient opted out (an opt-out keyword such as STOP); nothing is sent to them until they write START',
+};
+
+export const OUTSIDE_WINDOW_FAILURE: MessageFailure = {
+  code: 'outside_customer_service_window',
+  message:
+    'The recipient has not written to this session in the last 24 hours: outside the customer-service window WhatsApp only delivers template messages (error 131047)',
+};
+
+/** Lookups gathered into one query (per client): sends of one worker share it, like the ledger's writes. */
+const LOOKUP_BATCH_SIZE = 100;
+const LOOKUP_BATCH_DELAY_MS = 5;
+
+interface Lookup {
+  clientId: string;
+  phone: string;
+}
+
+/**
+ * The recipient policy of two-way messaging, checked once per message before it is sent:
+ * an opted-out number gets nothing, and a free-form message needs the recipient to have
+ * written to the session within 24 hours where the session enforces the window. Contacts
+ * are read fresh (a STOP counts from the next message on), in one query per batch of
+ * concurrent sends rather than one per message.
+ */
+@Injectable()
+export class ContactRecipientPolicy implements RecipientPolicy {
+  private readonly lookups = new Batcher<Lookup, RecipientState | null>((lookups) => this.read(lookups), {
+    maxBatchSize: LOOKUP_BATCH_SIZE,
+    maxDelayMs: LOOKUP_BATCH_DELAY_MS,
+  });
+
+  constructor(private readonly contacts: ContactService) {}
+
+  async refusal({ clientId, session, recipient, content }: MessageToCheck, now: Date = new Date()): Promise<MessageFailure | null> {
+    const state = await this.lookups.submit({ clientId, phone: recipient });
+    if (state?.optedOut) return OPTED_OUT_FAILURE;
+    if (isFreeForm(content) && enforcesServiceWindow(session)) {
+      const lastInbound = state?.lastInboundBySession.get(session._id.toHexString());
+      if (!lastInbound || now.getTime() - new Date(lastInbound).getTime() > SERVICE_WINDOW_MS) return OUTSIDE_WINDOW_FAILURE;
+    }
+    return null;
+  }
+
+  private async read(lookups: Lookup[]): Promise<Array<RecipientState | null>> {
+    const phonesByClient = new Map<string, Set<string>>();
+    for (const { clientId, phone } of lookups) phonesByClient.set(clientId, (phonesByClient.get(clientId) ?? new Set()).add(phone));
+    const states = new Map<string, RecipientState>();
+    await Promise.all(
+      [...phonesByClient].map(async ([clientId, phones]) => {
+        for (const state of await this.contacts.recipientStates(clientId, [...phones])) states.set(`${clientId}:${state.phone}`, state);
+      }),
+    );
+    return lookups.map(({ clientId, phone }) => states.get(`${clientId}:${phone}`) ?? null);
+  }
+}

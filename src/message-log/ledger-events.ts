@@ -1,0 +1,27 @@
+import type { DeliveryRollup, MessageFailure } from './message-log.repository';
+import type { MessageLogRecord } from './message-log.schema';
+
+/** A message the sender finished with, as written to the ledger. */
+export interface SendOutcomeRecorded {
+  entry: MessageLogRecord;
+  status: 'sent' | 'failed';
+  failure?: MessageFailure;
+  at: Date;
+}
+
+/**
+ * Port through which the ledger's writers announce what they wrote, once MongoDB has
+ * acknowledged it: the sender's outcomes, applied delivery reports, finished broadcasts,
+ * received messages. The event-webhook module implements it (from a @Global() module) to
+ * notify clients' own servers; without one, nothing listens. Calls return at once: a
+ * listener never holds up, nor fails, the write that it hears about.
+ */
+export interface LedgerEvents {
+  sendOutcomesRecorded(outcomes: SendOutcomeRecorded[]): void;
+  /** Reports rolled up into messages; the listener checks which of them moved their message. */
+  deliveryReportsApplied(rollups: DeliveryRollup[]): void;
+  broadcastFinished(broadcastId: string): void;
+  messagesReceived(entries: MessageLogRecord[]): void;
+}
+
+export const LEDGER_EVENTS = Symbol('LEDGER_EVENTS');

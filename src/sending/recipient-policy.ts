@@ -1,0 +1,29 @@
+import type { SessionRecord } from '../auth';
+import type { MessageFailure } from '../message-log/message-log.repository';
+import type { MessageContent } from '../message-content/message-content.schema';
+
+/** One message about to be sent, as a recipient policy sees it. */
+export interface MessageToCheck {
+  clientId: string;
+  session: SessionRecord;
+  recipient: string;
+  content: MessageContent;
+}
+
+/**
+ * Port through which sending asks, once per message before its first provider call,
+ * whether the recipient may be written to at all (opted out, outside WhatsApp's 24-hour
+ * window, ...). A refusal is a permanent failure with its reason: nothing is sent. The
+ * inbound module provides the implementation (from a @Global() module); without one,
+ * every recipient may be written to.
+ */
+export interface RecipientPolicy {
+  refusal(message: MessageToCheck): Promise<MessageFailure | null>;
+}
+
+export const RECIPIENT_POLICY = Symbol('RECIPIENT_POLICY');
+
+/** Free-form: anything but a template. WhatsApp lets only templates through outside the customer-service window. */
+export function isFreeForm(content: Pick<MessageContent, 'text' | 'attachments' | 'location' | 'contactId'>): boolean {
+  return Boolean(content.text) || content.attachments.length > 0 || content.location !== null || content.contactId !== null;
+}

@@ -1,0 +1,277 @@
+import { getConnectionToken } from '@nestjs/mongoose';
+import type { Connection } from 'mongoose';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { signWebhookBody } from '@app/whatsapp';
+import { TenancyService } from '../src/auth/tenancy.service';
+import { verifyEventSignature } from '../src/event-webhook/event-signature';
+import { createTenant, TestTenant } from './support/factories';
+import { describeWithMongo } from './support/mongo';
+import { eventually } from './support/polling';
+import { createTestApp, TestApp } from './support/test-app';
+import { WebhookReceiver } from './support/webhook-receiver';
+
+const MAX_ATTEMPTS = 4;
+/** Several retries, each behind Bull's delay timer: room for a machine busy with other suites. */
+const RETRY_WAIT_MS = 20_000;
+const RANK: Record<string, number> = { 'message.sent': 1, 'message.delivered': 2, 'message.read': 3, 'message.failed': 4 };
+
+interface Event {
+  id: string;
+  type: string;
+  created_at: string;
+  data: { message?: { id: string; status: string; to?: string; from?: string; text: string | null; error: unknown }; broadcast?: Record<string, unknown> };
+}
+
+describeWithMongo('Event webhooks to the client (e2e, local receiver, real Redis and MongoDB)', () => {
+  let t: TestApp;
+  let receiver: WebhookReceiver;
+  let alice: TestTenant;
+  let bob: TestTenant;
+  let paths = 0;
+
+  const db = () => t.app.get<Connection>(getConnectionToken());
+  const events = (path: string): Event[] => receiver.to(path).map((delivery) => JSON.parse(delivery.body) as Event);
+
+  async function createEndpoint(tenant: TestTenant, body: Record<string, unknown> = {}): Promise<{ id: string; secret: string; path: string }> {
+    const path = `/hooks/${paths++}`;
+    const response = await t.http.post('/webhook-endpoints').set(tenant.auth).send({ url: `${receiver.baseUrl}${path}`, ...body }).expect(201);
+    return { id: response.body.data._id as string, secret: response.body.data.secret as string, path };
+  }
+
+  async function sendMessage(tenant: TestTenant, to: string, text = 'Your order shipped'): Promise<string> {
+    const response = await t.http.post('/v1/messages').set(tenant.auth).set(tenant.session).send({ to, message: { text } }).expect(202);
+    const entry = await eventually(() => db().collection('message_logs').findOne({ message_uid: response.body.data.message_uid }), 'the entry');
+    return entry._id.toHexString();
+  }
+
+  const deliveries = async (tenant: TestTenant, endpointId: string, query = '') =>
+    (await t.http.get(`/webhook-endpoints/${endpointId}/deliveries?limit=100${query}`).set(tenant.auth).expect(200)).body.data as Array<Record<string, unknown>>;
+
+  beforeAll(async () => {
+    receiver = await WebhookReceiver.start();
+    t = await createTestApp({
+      env: { WEBHOOK_ALLOW_PRIVATE_URLS: 'true', WEBHOOK_BACKOFF_MS: '40', WEBHOOK_MAX_ATTEMPTS: String(MAX_ATTEMPTS), WEBHOOK_TIMEOUT_MS: '2000' },
+    });
+    alice = await createTenant(t.app, { name: 'Alice' });
+    bob = await createTenant(t.app, { name: 'Bob' });
+  });
+  afterAll(async () => {
+    await t.close();
+    await receiver.close();
+  });
+
+  describe('/webhook-endpoints', () => {
+    it('shows the secret once, never again, and lets the client change and delete the endpoint', async () => {
+      const created = await t.http
+        .post('/webhook-endpoints')
+        .set(alice.auth)
+        .send({ url: `${receiver.baseUrl}/crud`, events: ['message.read', 'message.failed'], description: 'CRM' })
+        .expect(201);
+      expect(created.body).toMatchObject({ status: true, message: 'Webhook endpoint created successfully!' });
+      expect(created.body.data).toMatchObject({ url: `${receiver.baseUrl}/crud`, events: ['message.read', 'message.failed'], enabled: true, disabled_reason: null });
+      expect(created.body.data.secret).toMatch(/^whsec_[A-Za-z0-9_-]{43}$/);
+      const id = created.body.data._id as string;
+
+      const fetched = await t.http.get(`/webhook-endpoints/${id}`).set(alice.auth).expect(200);
+      const listed = await t.http.get('/webhook-endpoints').set(alice.auth).expect(200);
+      for (const body of [fetched.body, listed.body]) {
+        expect(JSON.stringify(body)).not.toContain(created.body.data.secret as string);
+        expect(JSON.stringify(body)).not.toContain('secret');
+      }
+      expect(listed.body.pagination).toBeDefined();
+
+      const patched = await t.http.patch(`/webhook-endpoints/${id}`).set(alice.auth).send({ enabled: false, events: [] }).expect(200);
+      expect(patched.body.data).toMatchObject({ enabled: false, events: [] });
+      await t.http.get(`/webhook-endpoints/${id}`).set(bob.auth).expect(404);
+      await t.http.patch(`/webhook-endpoints/${id}`).set(bob.auth).send({ enabled: true }).expect(404);
+      await t.http.delete(`/webhook-endpoints/${id}`).set(bob.auth).expect(404);
+      await t.http.delete(`/webhook-endpoints/${id}`).set(alice.auth).expect(200);
+      await t.http.get(`/webhook-endpoints/${id}`).set(alice.auth).expect(404);
+    });
+
+    it('answers 400 naming the problem, and writes nothing', async () => {
+      const cases: Array<[Record<string, unknown>, RegExp]> = [
+        [{ url: 'ftp://example.com/hook' }, /http:\/\/ or https:\/\//],
+        [{ url: 'not a url' }, /absolute http/],
+        [{ url: 'https://user:pw@example.com/hook' }, /credentials/],
+        [{ url: 'https://example.com/hook', events: ['message.exploded'] }, /each of events must be one of: message\.sent/],
+        [{ url: 'https://example.com/hook', enabled: 'yes' }, /enabled must be true or false/],
+        [{ url: 'https://example.com/hook', secret: 'mine' }, /secret should not exist/],
+        [{}, /url/],
+      ];
+      for (const [body, message] of cases) {
+        const response = await t.http.post('/webhook-endpoints').set(alice.auth).send(body).expect(400);
+        expect(JSON.stringify(response.body)).toMatch(message);
+      }
+      await t.http.get('/webhook-endpoints/not-an-id').set(alice.auth).expect(400);
+      expect(await db().collection('webhook_endpoints').countDocuments({ url: /example\.com/ })).toBe(0);
+    });
+
+    it('needs the webhook:manage permission', async () => {
+      const member = await createTenant(t.app, { name: 'Member', role: 'member' as never });
+      await t.http.get('/webhook-endpoints').set(member.auth).expect(403);
+      await t.http.get('/webhook-endpoints').expect(401);
+    });
+  });
+
+  describe('deliveries', () => {
+    it('signs each delivery (HMAC-SHA256 of timestamp and body), with stable event ids, and never goes backwards per message', async () => {
+      const endpoint = await createEndpoint(alice);
+      const messageIds = await Promise.all(['2348031110001', '2348031110002', '2348031110003'].map((to) => sendMessage(alice, to)));
+      await eventually(async () => events(endpoint.path).filter((event) => event.type === 'message.read').length === 3 || null, 'every message read', 15_000);
+
+      for (const delivery of receiver.to(endpoint.path)) {
+        const timestamp = delivery.headers['x-timestamp'] as string;
+        expect(verifyEventSignature(endpoint.secret, delivery.headers['x-signature'] as string, timestamp, delivery.body)).toBe(true);
+        expect(verifyEventSignature('whsec_wrong', delivery.headers['x-signature'] as string, timestamp, delivery.body)).toBe(false);
+        expect(verifyEventSignature(endpoint.secret, delivery.headers['x-signature'] as string, timestamp, `${delivery.body} `)).toBe(false);
+        const event = JSON.parse(delivery.body) as Event;
+        expect(delivery.headers['x-event-id']).toBe(event.id);
+        expect(delivery.headers['x-event-type']).toBe(event.type);
+        expect(event.id).toMatch(/^evt_[0-9a-f]{24}$/);
+      }
+      for (const messageId of messageIds) {
+        const mine = events(endpoint.path).filter((event) => event.data.message?.id === messageId);
+        const ranks = mine.map((event) => RANK[event.type]);
+        expect(ranks).toEqual([...ranks].sort((a, b) => a - b));
+        expect(new Set(mine.map((event) => event.id)).size).toBe(mine.length);
+        expect(mine.at(-1)).toMatchObject({ type: 'message.read', data: { message: { status: 'read', text: 'Your order shipped' } } });
+      }
+      const listed = await deliveries(alice, endpoint.id);
+      expect(listed.every((delivery) => ['succeeded', 'superseded'].includes(delivery.status as string))).toBe(true);
+      expect(listed.find((delivery) => delivery.status === 'succeeded')).toMatchObject({ attempt_count: 1, response_code: 200, attempts: [expect.objectContaining({ response_code: 200 })] });
+    });
+
+    it('a receiver that fails twice then succeeds gets the event once as a success', async () => {
+      const endpoint = await createEndpoint(alice, { events: ['message.failed'] });
+      receiver.script(endpoint.path, 503, 500);
+      const messageId = await sendMessage(alice, '2348031119999'); // sandbox: always fails permanently
+      const [delivery] = await eventually(async () => {
+        const listed = await deliveries(alice, endpoint.id);
+        return listed[0]?.status === 'succeeded' ? listed : null;
+      }, 'the delivery to succeed', RETRY_WAIT_MS);
+      expect(delivery).toMatchObject({ status: 'succeeded', attempt_count: 3, response_code: 200, error: null });
+      expect((delivery.attempts as Array<{ response_code: number }>).map((attempt) => attempt.response_code)).toEqual([503, 500, 200]);
+      const got = receiver.to(endpoint.path);
+      expect(got.map((request) => request.answered)).toEqual([503, 500, 200]);
+      expect(new Set(got.map((request) => JSON.parse(request.body).id)).size).toBe(1);
+      expect(events(endpoint.path)[0]).toMatchObject({ type: 'message.failed', data: { message: { id: messageId, status: 'failed', error: { code: '131026' } } } });
+      await sleep(300);
+      expect(receiver.to(endpoint.path)).toHaveLength(3);
+    });
+
+    it('a 410 stops retries at once; other 4xx too, while 408 and 429 are retried', async () => {
+      const gone = await createEndpoint(alice, { events: ['message.sent'] });
+      const throttled = await createEndpoint(alice, { events: ['message.sent'] });
+      receiver.answerAlways(gone.path, 410);
+      receiver.script(throttled.path, 429, 408);
+      await sendMessage(alice, '2348031110010');
+      const [goneDelivery] = await eventually(async () => {
+        const listed = await deliveries(alice, gone.id);
+        return listed[0]?.status === 'failed' ? listed : null;
+      }, 'the 410 to end the delivery');
+      expect(goneDelivery).toMatchObject({ attempt_count: 1, response_code: 410, next_attempt_at: null });
+      await eventually(async () => (await deliveries(alice, throttled.id))[0]?.status === 'succeeded' || null, 'the throttled delivery', RETRY_WAIT_MS);
+      await sleep(400);
+      expect(receiver.to(gone.path)).toHaveLength(1);
+      expect(receiver.to(throttled.path).map((request) => request.answered)).toEqual([429, 408, 200]);
+      // A lone failure does not disable the endpoint.
+      expect((await t.http.get(`/webhook-endpoints/${gone.id}`).set(alice.auth).expect(200)).body.data.enabled).toBe(true);
+    });
+
+    it("another client's endpoint never sees an event", async () => {
+      const alices = await createEndpoint(alice);
+      const bobs = await createEndpoint(bob);
+      const messageId = await sendMessage(alice, '2348031110020');
+      await eventually(async () => events(alices.path).some((event) => event.type === 'message.read') || null, "alice's read event");
+      await sleep(300);
+      expect(events(bobs.path).filter((event) => event.data.message?.id === messageId)).toEqual([]);
+      expect(JSON.stringify(events(bobs.path))).not.toContain(messageId);
+    });
+
+    it('an endpoint that keeps failing is disabled, says why, and can be enabled and redelivered to', async () => {
+      const endpoint = await createEndpoint(alice, { events: ['message.sent'] });
+      receiver.answerAlways(endpoint.path, 503);
+      await sendMessage(alice, '2348031110030');
+      const disabled = await eventually(async () => {
+        const { body } = await t.http.get(`/webhook-endpoints/${endpoint.id}`).set(alice.auth).expect(200);
+        return body.data.enabled === false ? body.data : null;
+      }, 'the endpoint to be disabled', RETRY_WAIT_MS);
+      expect(disabled.disabled_reason).toMatch(new RegExp(`failed ${MAX_ATTEMPTS} tries .*HTTP 503`));
+      expect(receiver.to(endpoint.path)).toHaveLength(MAX_ATTEMPTS);
+      const [failed] = await deliveries(alice, endpoint.id, '&status=failed');
+      expect(failed).toMatchObject({ status: 'failed', attempt_count: MAX_ATTEMPTS });
+
+      // Disabled: no new deliveries, and redelivery asks for it to be enabled first.
+      await sendMessage(alice, '2348031110031');
+      await sleep(300);
+      expect(receiver.to(endpoint.path)).toHaveLength(MAX_ATTEMPTS);
+      await t.http.post(`/webhook-endpoints/${endpoint.id}/deliveries/${failed._id as string}/redeliver`).set(alice.auth).expect(409);
+
+      receiver.answerAlways(endpoint.path, 200);
+      const enabled = await t.http.patch(`/webhook-endpoints/${endpoint.id}`).set(alice.auth).send({ enabled: true }).expect(200);
+      expect(enabled.body.data).toMatchObject({ enabled: true, disabled_reason: null });
+      const redelivered = await t.http.post(`/webhook-endpoints/${endpoint.id}/deliveries/${failed._id as string}/redeliver`).set(alice.auth).expect(202);
+      expect(redelivered.body.data.status).toBe('pending');
+      await eventually(async () => (await deliveries(alice, endpoint.id, '&status=succeeded')).length === 1 || null, 'the redelivery');
+      const last = receiver.to(endpoint.path).at(-1)!;
+      expect(JSON.parse(last.body).id).toBe(JSON.parse(receiver.to(endpoint.path)[0].body).id);
+      await t.http.post(`/webhook-endpoints/${endpoint.id}/deliveries/${failed._id as string}/redeliver`).set(bob.auth).expect(404);
+    });
+
+    it('tells message.received for an inbound message, once however often the webhook repeats it', async () => {
+      const endpoint = await createEndpoint(alice, { events: ['message.received'] });
+      const session = await t.app.get(TenancyService).createSession({
+        clientId: alice.clientId,
+        name: 'Cloud line',
+        provider: 'cloud-api',
+        credentials: { phone_number_id: '777000111', access_token: 'EAAG-events', app_secret: 'events-secret', verify_token: 'v' },
+      });
+      const raw = Buffer.from(
+        JSON.stringify({
+          object: 'whatsapp_business_account',
+          entry: [
+            {
+              id: 'waba',
+              changes: [
+                {
+                  field: 'messages',
+                  value: {
+                    metadata: { phone_number_id: '777000111' },
+                    contacts: [{ wa_id: '2348031110040', profile: { name: 'Ngozi' } }],
+                    messages: [{ from: '2348031110040', id: 'wamid.events.1', timestamp: String(Math.floor(Date.now() / 1000)), type: 'text', text: { body: 'Hi' } }],
+                  },
+                },
+              ],
+            },
+          ],
+        }),
+      );
+      for (let i = 0; i < 3; i++) {
+        await t.http.post('/webhooks/whatsapp').set('Content-Type', 'application/json').set('X-Hub-Signature-256', signWebhookBody(raw, 'events-secret')).send(raw.toString()).expect(200);
+      }
+      const [event] = await eventually(async () => (events(endpoint.path).length > 0 ? events(endpoint.path) : null), 'message.received');
+      expect(event).toMatchObject({
+        type: 'message.received',
+        data: { message: { from: '2348031110040', text: 'Hi', status: 'received', direction: 'inbound', session_id: session.session_id, contact: { name: 'Ngozi' } } },
+      });
+      await sleep(300);
+      expect(events(endpoint.path)).toHaveLength(1);
+    });
+
+    it('tells broadcast.completed with its counts', async () => {
+      const endpoint = await createEndpoint(alice, { events: ['broadcast.completed'] });
+      const created = await t.http
+        .post('/broadcast')
+        .set(alice.auth)
+        .set(alice.session)
+        .send({ send_type: 'individual', to: '2348031110050,2348031119999', message: { text: 'Sale' } })
+        .expect(201);
+      const [event] = await eventually(async () => (events(endpoint.path).length > 0 ? events(endpoint.path) : null), 'broadcast.completed', 15_000);
+      expect(event).toMatchObject({
+        type: 'broadcast.completed',
+        data: { broadcast: { id: created.body.data._id, status: 'completed_with_errors', recipients: 2, sent: 1, failed: 1 } },
+      });
+    });
+  });
+});
