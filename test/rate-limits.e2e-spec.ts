@@ -137,6 +137,7 @@ describeWithMongo('Rate limits shared by two API processes (e2e)', () => {
     expect(stricter.sort()).toEqual(
       [
         'POST /broadcast',
+        'POST /broadcast/csv',
         'POST /attachment',
         'GET /api/whatsapp-log/get-list',
         'POST /api/whatsapp-log/get-list',

@@ -11,11 +11,14 @@ import { configureHttpApp } from '../../src/http';
 export interface UploadApiReady {
   port: number;
   apiKey: string;
+  /** A sandbox session of the client (for benches that create broadcasts). */
+  session: { id: string; accessToken: string };
 }
 
 /**
  * The API process of the upload bench: the real ApiModule on a free port, with one
- * client and key made for the run. Started by bench/attachment-upload.ts (fork + IPC).
+ * client, key and sandbox session made for the run. Started by bench/attachment-upload.ts and
+ * bench/broadcast-csv.ts (fork + IPC).
  */
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
@@ -25,7 +28,12 @@ async function main(): Promise<void> {
   const tenancy = app.get(TenancyService);
   const client = await tenancy.createClient('upload bench');
   const key = await tenancy.issueApiKey(client._id.toHexString(), 'bench', Role.Owner, []);
-  const ready: UploadApiReady = { port: (app.getHttpServer().address() as AddressInfo).port, apiKey: key.key };
+  const session = await tenancy.createSession({ clientId: client._id.toHexString(), name: 'bench', provider: 'sandbox' });
+  const ready: UploadApiReady = {
+    port: (app.getHttpServer().address() as AddressInfo).port,
+    apiKey: key.key,
+    session: { id: session.session_id, accessToken: session.access_token },
+  };
   process.on('message', (message) => {
     if (message === 'gc' && typeof global.gc === 'function') global.gc();
     if (message === 'stop') void app.close().then(() => process.exit(0));

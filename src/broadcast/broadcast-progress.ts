@@ -48,10 +48,13 @@ export class BroadcastProgress implements OnModuleDestroy {
     return this.flushing;
   }
 
-  /** What a send job needs of its broadcast (never its recipient arrays), cached briefly; null when deleted. */
-  async sendContext(broadcastId: string): Promise<BroadcastSendContext | null> {
+  /**
+   * What a send job needs of its broadcast (never its recipient arrays), cached briefly; null
+   * when deleted. `maxAgeMs` asks for a fresher copy (a status seen earlier may have changed).
+   */
+  async sendContext(broadcastId: string, maxAgeMs: number = CONTEXT_TTL_MS): Promise<BroadcastSendContext | null> {
     const cached = this.contexts.get(broadcastId);
-    if (cached && Date.now() - cached.loadedAt < CONTEXT_TTL_MS) return cached.context;
+    if (cached && Date.now() - cached.loadedAt < maxAgeMs) return cached.context;
     const context = await this.broadcasts.findSendContext(broadcastId);
     if (this.contexts.size >= MAX_CACHED_CONTEXTS) this.contexts.delete(this.contexts.keys().next().value!);
     this.contexts.set(broadcastId, { context, loadedAt: Date.now() });

@@ -2,6 +2,7 @@ import { Test } from '@nestjs/testing';
 import { Types } from 'mongoose';
 import { ContactService } from '../contact/contact.service';
 import { MessageSender } from '../sending/message-sender';
+import { BroadcastPauseSignal } from './broadcast-pause.signal';
 import { BroadcastProgress } from './broadcast-progress';
 import { BroadcastRecipientHandler } from './broadcast-recipient.handler';
 import { BroadcastStopSignal } from './broadcast-stop.signal';
@@ -27,12 +28,14 @@ describe('BroadcastRecipientHandler', () => {
   let sender: jest.Mocked<Pick<MessageSender, 'send'>>;
   let progress: jest.Mocked<Pick<BroadcastProgress, 'record' | 'sendContext'>>;
   let stopSignal: jest.Mocked<Pick<BroadcastStopSignal, 'isRaised'>>;
+  let pauseSignal: jest.Mocked<Pick<BroadcastPauseSignal, 'isPaused'>>;
   let contacts: jest.Mocked<Pick<ContactService, 'findByPhone'>>;
 
   beforeEach(async () => {
     sender = { send: jest.fn() };
     progress = { record: jest.fn(), sendContext: jest.fn() };
     stopSignal = { isRaised: jest.fn().mockResolvedValue(false) };
+    pauseSignal = { isPaused: jest.fn().mockResolvedValue(false) };
     contacts = { findByPhone: jest.fn() };
     const context: BroadcastSendContext = {
       _id: new Types.ObjectId(broadcastId),
@@ -48,6 +51,7 @@ describe('BroadcastRecipientHandler', () => {
         { provide: MessageSender, useValue: sender },
         { provide: BroadcastProgress, useValue: progress },
         { provide: BroadcastStopSignal, useValue: stopSignal },
+        { provide: BroadcastPauseSignal, useValue: pauseSignal },
         { provide: ContactService, useValue: contacts },
       ],
     }).compile();
@@ -70,7 +74,7 @@ describe('BroadcastRecipientHandler', () => {
           message: { text: 'hi', attachments: [], location: null, contactId: null },
         },
       },
-      { lastAttempt: false, stopped: expect.any(Function), contentKey: `broadcast:${broadcastId}` },
+      { lastAttempt: false, stopped: expect.any(Function), held: expect.any(Function), contentKey: `broadcast:${broadcastId}` },
     );
     expect(contacts.findByPhone).not.toHaveBeenCalled();
     expect(progress.record).toHaveBeenCalledWith(broadcastId, recipient, 'sent');
@@ -108,5 +112,46 @@ describe('BroadcastRecipientHandler', () => {
     progress.sendContext.mockResolvedValue(null);
     expect(await handler.handle(jobData(), { lastAttempt: false })).toEqual({ status: 'skipped', reason: 'broadcast not sending' });
     expect(sender.send).not.toHaveBeenCalled();
+  });
+
+  it('skips the recipients of a paused broadcast, leaving them pending for the resume', async () => {
+    pauseSignal.isPaused.mockResolvedValue(true);
+    expect(await handler.handle(jobData(), { lastAttempt: false })).toEqual({ status: 'skipped', reason: 'broadcast paused' });
+    expect(sender.send).not.toHaveBeenCalled();
+    expect(progress.record).not.toHaveBeenCalled();
+  });
+
+  it('reads a broadcast seen in another status again (a resume or retry may have reopened it) before skipping', async () => {
+    const context = (status: string) => ({ _id: new Types.ObjectId(broadcastId), client_id: clientId, session_id: sessionId, status, message: { text: 'hi', attachments: [], location: null, contactId: null } }) as unknown as BroadcastSendContext;
+    progress.sendContext.mockResolvedValueOnce(context('paused')).mockResolvedValueOnce(context('sending'));
+    sender.send.mockResolvedValue({ status: 'sent' });
+    expect(await handler.handle(jobData(), { lastAttempt: false })).toEqual({ status: 'sent' });
+    expect(progress.sendContext).toHaveBeenLastCalledWith(broadcastId, 1000);
+  });
+
+  it("fills the text and the template's parameters with the job's variables (defaults where it has none), and claims the entry with them", async () => {
+    progress.sendContext.mockResolvedValue({
+      _id: new Types.ObjectId(broadcastId),
+      client_id: clientId,
+      session_id: sessionId,
+      status: 'sending',
+      message: {
+        text: 'Hello {{name}}, order {{order|unknown}} ships {{ day }}',
+        attachments: [],
+        location: null,
+        contactId: null,
+        template: { name: 'order_update', language: 'en', components: [{ type: 'body', parameters: [{ type: 'text', text: '{{name}}' }] }] },
+      },
+    } as unknown as BroadcastSendContext);
+    sender.send.mockResolvedValue({ status: 'sent' });
+    await handler.handle(jobData({ variables: { name: 'Ada', day: 'today' } }), { lastAttempt: false });
+    expect(sender.send.mock.calls[0][0]).toMatchObject({
+      entry: {
+        message: {
+          text: 'Hello Ada, order unknown ships today',
+          template: { name: 'order_update', language: 'en', components: [{ type: 'body', parameters: [{ type: 'text', text: 'Ada' }] }] },
+        },
+      },
+    });
   });
 });

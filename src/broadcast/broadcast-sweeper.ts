@@ -21,6 +21,8 @@ export interface BroadcastSweepResult {
   /** Recipients whose message had ended but whose outcome was not on the broadcast yet. */
   settled: number;
   requeued: number;
+  /** Scheduled broadcasts past their time whose fan-out was added again. */
+  started: number;
 }
 
 /**
@@ -31,7 +33,8 @@ export interface BroadcastSweepResult {
  *   broadcast's progress): the recipient moves to `sent` or `failed`, not sent again;
  * - an attempt holds its message (a live lease): left to that attempt;
  * - otherwise: its job is added again (the claim keeps a message from being sent twice).
- * Broadcasts with nothing pending left are finished.
+ * Broadcasts with nothing pending left are finished. Scheduled broadcasts past their time
+ * whose fan-out job was lost are started.
  */
 @Injectable()
 export class BroadcastSweeper implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -64,8 +67,9 @@ export class BroadcastSweeper implements OnApplicationBootstrap, OnApplicationSh
   }
 
   async sweep(now: Date = new Date()): Promise<BroadcastSweepResult> {
+    const started = await this.startDueScheduled(now);
     const ids = await this.broadcasts.findSendingCreatedBefore(new Date(now.getTime() - this.config.sweep.pendingAgeMs), SWEEP_BATCH_SIZE);
-    const result: BroadcastSweepResult = { broadcasts: ids.length, settled: 0, requeued: 0 };
+    const result: BroadcastSweepResult = { broadcasts: ids.length, settled: 0, requeued: 0, started };
     for (const broadcastId of ids) {
       if (await this.stopSignal.isRaised(broadcastId)) continue;
       const { settled, requeued } = await this.sweepBroadcast(broadcastId, now);
@@ -73,6 +77,17 @@ export class BroadcastSweeper implements OnApplicationBootstrap, OnApplicationSh
       result.requeued += requeued;
     }
     return result;
+  }
+
+  /**
+   * Scheduled broadcasts whose time has passed get their fan-out added again: normally Bull's
+   * delayed job starts them (also after every worker was down: it waits in Redis); this covers
+   * a job lost with Redis's data. While the delayed job exists, adding it adds nothing (same id).
+   */
+  private async startDueScheduled(now: Date): Promise<number> {
+    const due = await this.broadcasts.findDueScheduled(now, SWEEP_BATCH_SIZE);
+    for (const broadcastId of due) await this.queue.scheduleFanOut(broadcastId);
+    return due.length;
   }
 
   private async sweepBroadcast(broadcastId: string, now: Date): Promise<{ settled: number; requeued: number }> {

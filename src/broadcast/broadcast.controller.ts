@@ -1,19 +1,29 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { BadRequestException, Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Req, Res, UploadedFile, UseInterceptors } from '@nestjs/common';
+import { FileInterceptor } from '@nestjs/platform-express';
 import {
   ApiBadRequestResponse,
+  ApiBody,
   ApiConflictResponse,
+  ApiConsumes,
   ApiCreatedResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
+  ApiPayloadTooLargeResponse,
+  ApiProduces,
   ApiTags,
 } from '@nestjs/swagger';
-import { IdParamDto, ok, okPage, paginate, StandardEnvelope } from '@app/common';
-import { CurrentPrincipal, Permission, Principal, RequirePermission, RequireSession, SessionScopedPageQueryDto, sessionScopeOf } from '../auth';
+import type { Request, Response } from 'express';
+import { IdParamDto, InputValidationException, ok, okPage, paginate, StandardEnvelope } from '@app/common';
+import { CurrentPrincipal, Permission, Principal, RequirePermission, RequireSession, sessionScopeOf } from '../auth';
+import { AcceptsMultipart, writeEventStream } from '../http';
 import { ExpensiveRoute } from '../rate-limit';
 import { BroadcastRecord } from './broadcast.schema';
-import { BroadcastService, BroadcastWithFailures } from './broadcast.service';
+import { BroadcastService, BroadcastSummaryView, BroadcastWithFailures, RetryResult } from './broadcast.service';
+import { GetBroadcastQueryDto, ListBroadcastsQueryDto, RetryBroadcastDto, SUMMARY_FIELDS } from './dto/broadcast-query.dto';
+import { CreateBroadcastCsvDto } from './dto/create-broadcast-csv.dto';
 import { CreateBroadcastDto } from './dto/create-broadcast.dto';
+import { CSV_FILE_FIELD, MAX_CSV_BYTES, NUMBER_COLUMNS, UploadedRecipientCsv } from './recipient-csv';
 
 const CREATED_EXAMPLE = {
   status: true,
@@ -42,6 +52,24 @@ const CREATED_EXAMPLE = {
   },
 };
 
+const COUNTS_EXAMPLE = { recipients: 3, pending: 1, sent: 1, failed: 1, delivered: 1, read: 0 };
+
+const SUMMARY_EXAMPLE = {
+  _id: '64ac509d05a7cc2b8c2bd9ab',
+  client_id: '649ff7e0e6046617c8aeabf0',
+  session_id: '649ff7e0e6046617c8aeabf1',
+  send_type: 'individual',
+  message: { text: 'Hello {{name|friend}}', attachments: [], location: null, contactId: null },
+  status: 'sending',
+  finished_at: null,
+  activated_at: '2023-07-10T18:40:29.784Z',
+  personalised: true,
+  counts: COUNTS_EXAMPLE,
+  createdAt: '2023-07-10T18:40:29.784Z',
+  updatedAt: '2023-07-10T18:40:31.102Z',
+  __v: 0,
+};
+
 @ApiTags('broadcast')
 @Controller('broadcast')
 export class BroadcastController {
@@ -58,11 +86,20 @@ export class BroadcastController {
       'moves to `sent` or `failed`; `failures` gives the reason of each failed one (GET /broadcast/:id has them all).\n\n' +
       "Seed 001's command works as written (`--data` sends the JSON text as a form, which is read as JSON):\n\n" +
       '```\ncurl --location "$BASE/broadcast" -H "Authorization: Bearer $KEY" --data \'{\n"session_id": "...",\n"access_token": "...",\n' +
-      '"send_type": "individual",\n"to": "2348179803743,2349048988056",\n"message": { "text": "New Test Broadcasts text" }\n}\'\n```',
+      '"send_type": "individual",\n"to": "2348179803743,2349048988056",\n"message": { "text": "New Test Broadcasts text" }\n}\'\n```\n\n' +
+      'Per-recipient variables and a schedule (status `scheduled` until `send_at`, then `sending`):\n\n' +
+      '```json\n{ "send_type": "individual",\n  "to": [ { "number": "2348179803743", "variables": { "name": "Ada", "order": "1042" } },\n' +
+      '          { "number": "2349048988056", "variables": { "order": "1043" } } ],\n' +
+      '  "message": { "text": "Hello {{name|friend}}, order {{order}} is ready" },\n' +
+      '  "send_at": "2026-12-04T10:00:00", "timezone": "Africa/Lagos" }\n```\n\n' +
+      'A placeholder without a default that some recipient has no value for is a 400 listing those recipients. ' +
+      'The text each recipient was sent is what their message log holds.',
   })
   @ApiCreatedResponse({ description: 'Broadcast group created successfully!', schema: { example: CREATED_EXAMPLE } })
   @ApiBadRequestResponse({
-    description: 'Invalid numbers (each named), empty message, unknown attachment or contact, wrong send_type, too many recipients',
+    description:
+      'Invalid numbers (each named), empty message, unknown attachment or contact, wrong send_type, too many recipients, ' +
+      'variables missing for some recipients (listed), a malformed or past send_at, an unknown timezone',
   })
   async create(
     @CurrentPrincipal() principal: Principal,
@@ -73,32 +110,173 @@ export class BroadcastController {
     return ok('Broadcast group created successfully!', broadcast);
   }
 
+  @Post('csv')
+  @ExpensiveRoute()
+  @RequireSession()
+  @RequirePermission(Permission.BroadcastWrite)
+  @AcceptsMultipart()
+  @UseInterceptors(FileInterceptor(CSV_FILE_FIELD))
+  @ApiOperation({
+    summary: 'Create a broadcast from a CSV recipient list (multipart: the file, and the message as JSON)',
+    description:
+      `The file (field "${CSV_FILE_FIELD}", UTF-8, comma-separated, at most ${MAX_CSV_BYTES / 1024 / 1024} MB) has a header row with one column named ` +
+      `${NUMBER_COLUMNS.join(' or ')}; every other column is a variable for the message's {{placeholders}} (an empty cell: no value). ` +
+      'It is read row by row as it arrives; a bad row is reported with its line number, and nothing is created. ' +
+      'The other form fields are those of POST /broadcast, `message` (and `template`) as JSON text. The session goes in ' +
+      'X-Session-Id/X-Access-Token headers or the query string (the body is read after authentication).\n\n' +
+      '```\ncurl "$BASE/broadcast/csv" -H "Authorization: Bearer $KEY" -H "X-Session-Id: $SID" -H "X-Access-Token: $TOKEN" \\\n' +
+      '  -F file=@customers.csv -F \'message={"text":"Hello {{name|friend}}, order {{order}} is ready"}\' -F skip_invalid=true\n```\n\n' +
+      'customers.csv:\n\n```\nnumber,name,order\n2348179803743,Ada,1042\n+234 904 898 8056,,1043\n```',
+  })
+  @ApiConsumes('multipart/form-data')
+  @ApiBody({
+    schema: {
+      type: 'object',
+      required: [CSV_FILE_FIELD, 'message'],
+      properties: {
+        [CSV_FILE_FIELD]: { type: 'string', format: 'binary' },
+        message: { type: 'string', example: '{"text":"Hello {{name|friend}}"}' },
+        template: { type: 'string' },
+        send_type: { type: 'string', enum: ['individual'] },
+        skip_invalid: { type: 'string', enum: ['true', 'false'] },
+        send_at: { type: 'string', example: '2026-12-04T10:00:00+01:00' },
+        timezone: { type: 'string', example: 'Africa/Lagos' },
+      },
+    },
+  })
+  @ApiCreatedResponse({
+    description: 'Broadcast group created successfully! The answer is the summary (no recipient arrays, which may be 100,000 long), with `counts`.',
+    schema: { example: { status: true, message: 'Broadcast group created successfully!', data: SUMMARY_EXAMPLE } },
+  })
+  @ApiBadRequestResponse({ description: 'No file, no number/phone column, bad rows (each with its line number), missing variables, a bad message' })
+  @ApiPayloadTooLargeResponse({ description: `The file is larger than ${MAX_CSV_BYTES / 1024 / 1024} MB` })
+  async createFromCsv(
+    @CurrentPrincipal() principal: Principal,
+    @UploadedFile() file: UploadedRecipientCsv | undefined,
+    @Body() fields: CreateBroadcastCsvDto,
+  ): Promise<StandardEnvelope<BroadcastSummaryView>> {
+    if (!file) throw new BadRequestException(`Send the recipient list as multipart/form-data in the field "${CSV_FILE_FIELD}"`);
+    const { entries, problems } = file.recipients;
+    // A list that could not be read at all says only that; otherwise its rows' problems join the rest.
+    if (problems.length > 0 && entries.length === 0) throw new InputValidationException(problems);
+    // @RequireSession() guarantees the session.
+    const broadcast = await this.broadcasts.createFor(principal.clientId, principal.session!.id, fields, entries, [...problems]);
+    return ok('Broadcast group created successfully!', await this.broadcasts.getSummary(principal.clientId, broadcast._id.toHexString()));
+  }
+
   @Get()
   @RequirePermission(Permission.BroadcastRead)
-  @ApiOperation({ summary: "List broadcasts, newest first: the selected session's, or all sessions' with type=all" })
+  @ApiOperation({
+    summary: "List broadcasts, newest first: the selected session's, or all sessions' with type=all",
+    description: 'With `fields=summary` each broadcast comes without its recipient arrays, with `counts` instead.',
+  })
   @ApiOkResponse({ description: 'Broadcasts fetched successfully!' })
   async list(
     @CurrentPrincipal() principal: Principal,
-    @Query() query: SessionScopedPageQueryDto,
-  ): Promise<StandardEnvelope<BroadcastRecord[]>> {
+    @Query() query: ListBroadcastsQueryDto,
+  ): Promise<StandardEnvelope<Array<BroadcastRecord | BroadcastSummaryView>>> {
     const sessionId = sessionScopeOf(principal, query.type, 'broadcasts');
-    const { items, total } = await this.broadcasts.list(principal.clientId, sessionId, query);
-    return okPage('Broadcasts fetched successfully!', items, paginate(query, total));
+    const page = { page: query.page, limit: query.limit };
+    const { items, total }: { items: BroadcastRecord[] | BroadcastSummaryView[]; total: number } =
+      query.fields === SUMMARY_FIELDS
+        ? await this.broadcasts.listSummaries(principal.clientId, sessionId, page)
+        : await this.broadcasts.list(principal.clientId, sessionId, page);
+    return okPage<BroadcastRecord | BroadcastSummaryView>('Broadcasts fetched successfully!', items, paginate(page, total));
   }
 
   @Get(':id')
   @RequirePermission(Permission.BroadcastRead)
-  @ApiOperation({ summary: 'Get one broadcast, with the reason of every failed recipient in `failures`' })
-  @ApiOkResponse({ description: 'Broadcast fetched successfully!' })
+  @ApiOperation({
+    summary: 'Get one broadcast, with the reason of every failed recipient in `failures` and its `counts`',
+    description:
+      '`counts`: `recipients`, `pending`, `sent`, `failed`, and of the sent ones `delivered` (delivered or read) and `read`. ' +
+      'With `fields=summary` the recipient arrays are left out.',
+  })
+  @ApiOkResponse({ description: 'Broadcast fetched successfully!', schema: { example: { status: true, message: 'Broadcast fetched successfully!', data: SUMMARY_EXAMPLE } } })
   @ApiNotFoundResponse({ description: 'No such broadcast for this client' })
-  async get(@CurrentPrincipal() principal: Principal, @Param() { id }: IdParamDto): Promise<StandardEnvelope<BroadcastWithFailures>> {
-    return ok('Broadcast fetched successfully!', await this.broadcasts.get(principal.clientId, id));
+  async get(
+    @CurrentPrincipal() principal: Principal,
+    @Param() { id }: IdParamDto,
+    @Query() query: GetBroadcastQueryDto,
+  ): Promise<StandardEnvelope<BroadcastWithFailures | BroadcastSummaryView>> {
+    const broadcast =
+      query.fields === SUMMARY_FIELDS ? await this.broadcasts.getSummary(principal.clientId, id) : await this.broadcasts.get(principal.clientId, id);
+    return ok('Broadcast fetched successfully!', broadcast);
+  }
+
+  @Get(':id/events')
+  @RequirePermission(Permission.BroadcastRead)
+  @ApiOperation({
+    summary: 'Live progress as Server-Sent Events',
+    description:
+      'A `progress` event about once a second with `{ _id, status, counts }`, then one `completed` event (same data) once the ' +
+      'broadcast has finished (completed, completed_with_errors, failed or cancelled), and the stream ends. A broadcast deleted ' +
+      'meanwhile ends it with a `deleted` event. The API key goes in a header, as everywhere.\n\n' +
+      '```\ncurl -N "$BASE/broadcast/$ID/events" -H "Authorization: Bearer $KEY"\n\nevent: progress\n' +
+      'data: {"_id":"64ac509d05a7cc2b8c2bd9ab","status":"sending","counts":{"recipients":3,"pending":1,"sent":2,"failed":0,"delivered":1,"read":0}}\n\n' +
+      'event: completed\ndata: {"_id":"64ac509d05a7cc2b8c2bd9ab","status":"completed","counts":{"recipients":3,"pending":0,"sent":3,"failed":0,"delivered":2,"read":1}}\n```',
+  })
+  @ApiProduces('text/event-stream')
+  @ApiOkResponse({ description: 'The event stream', schema: { type: 'string' } })
+  @ApiNotFoundResponse({ description: 'No such broadcast for this client' })
+  async events(@CurrentPrincipal() principal: Principal, @Param() { id }: IdParamDto, @Req() request: Request, @Res() response: Response): Promise<void> {
+    writeEventStream(request, response, await this.broadcasts.progressEvents(principal.clientId, id));
+  }
+
+  @Post(':id/pause')
+  @HttpCode(200)
+  @RequirePermission(Permission.BroadcastWrite)
+  @ApiOperation({
+    summary: 'Pause sending: queued messages wait (messages already being sent finish); status `paused`',
+    description: 'Recipients not yet sent stay in `pending` until POST /broadcast/:id/resume. A paused broadcast can be cancelled.',
+  })
+  @ApiOkResponse({ description: 'Broadcast paused successfully!' })
+  @ApiNotFoundResponse({ description: 'No such broadcast for this client' })
+  @ApiConflictResponse({ description: 'The broadcast is not sending (scheduled, finished or cancelled)' })
+  async pause(@CurrentPrincipal() principal: Principal, @Param() { id }: IdParamDto): Promise<StandardEnvelope<BroadcastRecord>> {
+    return ok('Broadcast paused successfully!', await this.broadcasts.pause(principal.clientId, id));
+  }
+
+  @Post(':id/resume')
+  @HttpCode(200)
+  @RequirePermission(Permission.BroadcastWrite)
+  @ApiOperation({ summary: 'Resume a paused broadcast: what is still pending is sent; status `sending`' })
+  @ApiOkResponse({ description: 'Broadcast resumed successfully!' })
+  @ApiNotFoundResponse({ description: 'No such broadcast for this client' })
+  @ApiConflictResponse({ description: 'The broadcast is not paused' })
+  async resume(@CurrentPrincipal() principal: Principal, @Param() { id }: IdParamDto): Promise<StandardEnvelope<BroadcastRecord>> {
+    return ok('Broadcast resumed successfully!', await this.broadcasts.resume(principal.clientId, id));
+  }
+
+  @Post(':id/retry')
+  @HttpCode(200)
+  @RequirePermission(Permission.BroadcastWrite)
+  @ApiOperation({
+    summary: 'Retry failed recipients: those that failed for a transient reason (or every send failure with include_permanent)',
+    description:
+      'They move from `failed` back to `pending` in one atomic update (every recipient stays in exactly one array) and are sent ' +
+      'again; a finished broadcast is `sending` again, a paused one sends them on resume. Numbers refused as invalid are never ' +
+      'retried. `data.retried` says how many were queued again (0: nothing to retry).\n\n' +
+      '```\ncurl "$BASE/broadcast/$ID/retry" -H "Authorization: Bearer $KEY" -H "Content-Type: application/json" -d \'{"include_permanent": true}\'\n```',
+  })
+  @ApiOkResponse({
+    description: 'Broadcast failures queued again!',
+    schema: { example: { status: true, message: 'Broadcast failures queued again!', data: { retried: 1, broadcast: SUMMARY_EXAMPLE } } },
+  })
+  @ApiNotFoundResponse({ description: 'No such broadcast for this client' })
+  @ApiConflictResponse({ description: 'The broadcast is scheduled or cancelled, or changed during the retry' })
+  async retry(
+    @CurrentPrincipal() principal: Principal,
+    @Param() { id }: IdParamDto,
+    @Body() body: RetryBroadcastDto,
+  ): Promise<StandardEnvelope<RetryResult>> {
+    return ok('Broadcast failures queued again!', await this.broadcasts.retry(principal.clientId, id, body.include_permanent === true));
   }
 
   @Post(':id/cancel')
   @HttpCode(200)
   @RequirePermission(Permission.BroadcastWrite)
-  @ApiOperation({ summary: 'Stop sending: queued messages are dropped, the record stays with status `cancelled`' })
+  @ApiOperation({ summary: 'Stop sending: queued messages are dropped, the record stays with status `cancelled` (also before a schedule starts, and while paused)' })
   @ApiOkResponse({ description: 'Broadcast cancelled successfully!' })
   @ApiNotFoundResponse({ description: 'No such broadcast for this client' })
   @ApiConflictResponse({ description: 'The broadcast has already finished' })

@@ -8,8 +8,13 @@ export interface FanOutJobData {
   broadcastId: string;
 }
 
-export function fanOutJobId(broadcastId: string): string {
-  return `fan-out:${broadcastId}`;
+/**
+ * The first fan-out of a broadcast (at creation, or its schedule) has the broadcast's id; a
+ * later one (resume, retry) also the time the broadcast re-entered `sending`, so that it is
+ * never mistaken for a finished or still-running earlier one.
+ */
+export function fanOutJobId(broadcastId: string, activatedAt?: Date | null): string {
+  return activatedAt ? `fan-out:${broadcastId}:${activatedAt.getTime()}` : `fan-out:${broadcastId}`;
 }
 
 /** The send job of one broadcast recipient, with the recipient's contact looked up at fan-out (one query per chunk). */
@@ -21,6 +26,8 @@ export interface BroadcastRecipientJobData extends SendJobData {
   recipient: string;
   /** Absent in jobs added before contacts were carried: the handler then sends with no contact snapshot. */
   contact?: { contactId: string; name: string } | null;
+  /** The recipient's {{variables}} (only those the message uses), read at fan-out. */
+  variables?: Record<string, string>;
 }
 
 /** Derived from broadcast and recipient: adding the same recipient twice never makes a second job. */

@@ -1,5 +1,7 @@
 import { Global, Injectable, Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
+import { MulterModule } from '@nestjs/platform-express';
+import { AppConfig } from '../config';
 import { ATTACHMENT_USAGE, AttachmentUsage } from '../attachment';
 import { registerQueue } from '../core/queues';
 import { MessageContentDataModule } from '../message-content/message-content.module';
@@ -18,18 +20,25 @@ import { BroadcastProcessor } from './broadcast.processor';
 import { BroadcastQueue } from './broadcast.queue';
 import { BroadcastRepository } from './broadcast.repository';
 import { Broadcast, BroadcastSchema } from './broadcast.schema';
+import { BroadcastPauseSignal } from './broadcast-pause.signal';
+import { recipientCsvUploadOptions } from './recipient-csv';
+import { RecipientVariablesRepository } from './recipient-variables.repository';
+import { RecipientVariablesEntry, RecipientVariablesSchema } from './recipient-variables.schema';
 import { BroadcastService } from './broadcast.service';
 
 /** Broadcast records, the stop signal and the broadcast queue's producer: shared by the API and the worker. */
 @Module({
   imports: [
-    MongooseModule.forFeature([{ name: Broadcast.name, schema: BroadcastSchema }]),
+    MongooseModule.forFeature([
+      { name: Broadcast.name, schema: BroadcastSchema },
+      { name: RecipientVariablesEntry.name, schema: RecipientVariablesSchema },
+    ]),
     registerQueue(BROADCAST_QUEUE),
     SendingDataModule,
     ContactDataModule,
   ],
-  providers: [BroadcastRepository, BroadcastStopSignal, BroadcastQueue, BroadcastSendJobs],
-  exports: [BroadcastRepository, BroadcastStopSignal, BroadcastQueue, BroadcastSendJobs],
+  providers: [BroadcastRepository, RecipientVariablesRepository, BroadcastStopSignal, BroadcastPauseSignal, BroadcastQueue, BroadcastSendJobs],
+  exports: [BroadcastRepository, RecipientVariablesRepository, BroadcastStopSignal, BroadcastPauseSignal, BroadcastQueue, BroadcastSendJobs],
 })
 export class BroadcastDataModule {}
 
@@ -52,9 +61,19 @@ class BroadcastAttachmentUsage implements AttachmentUsage {
 })
 export class BroadcastAttachmentUsageModule {}
 
-/** /broadcast over HTTP. */
+/** /broadcast over HTTP, with the streaming CSV recipient lists of POST /broadcast/csv. */
 @Module({
-  imports: [BroadcastDataModule, BroadcastAttachmentUsageModule, MessageContentDataModule, MessageLogDataModule, SendingDataModule],
+  imports: [
+    BroadcastDataModule,
+    BroadcastAttachmentUsageModule,
+    MessageContentDataModule,
+    MessageLogDataModule,
+    SendingDataModule,
+    MulterModule.registerAsync({
+      inject: [AppConfig],
+      useFactory: (config: AppConfig) => recipientCsvUploadOptions(config.sending.broadcastMaxRecipients),
+    }),
+  ],
   controllers: [BroadcastController],
   providers: [BroadcastService],
 })

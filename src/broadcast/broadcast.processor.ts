@@ -1,6 +1,8 @@
 import { Process, Processor } from '@nestjs/bull';
-import { Logger } from '@nestjs/common';
+import { Inject, Logger, Optional } from '@nestjs/common';
 import type { Job } from 'bull';
+import { LEDGER_EVENTS, LedgerEvents } from '../message-log/ledger-events';
+import { BroadcastPauseSignal } from './broadcast-pause.signal';
 import { BroadcastSendJobs } from './broadcast-send-jobs';
 import { BroadcastStopSignal } from './broadcast-stop.signal';
 import { BROADCAST_QUEUE, FAN_OUT_JOB, FanOutJobData } from './broadcast.jobs';
@@ -18,18 +20,29 @@ export class BroadcastProcessor {
     private readonly broadcasts: BroadcastRepository,
     private readonly sendJobs: BroadcastSendJobs,
     private readonly stopSignal: BroadcastStopSignal,
+    private readonly pauseSignal: BroadcastPauseSignal,
+    @Optional() @Inject(LEDGER_EVENTS) private readonly events?: LedgerEvents,
   ) {}
 
-  /** One send job per pending recipient, in bulk chunks; safe to re-run (job ids are derived from the recipient). */
+  /**
+   * Starts a scheduled broadcast whose time has come, then adds one send job per pending
+   * recipient, in bulk chunks; safe to re-run (job ids are derived from the recipient). A
+   * resumed or retried broadcast with nothing left pending is finished here.
+   */
   @Process(FAN_OUT_JOB)
   async fanOut(job: Job<FanOutJobData>): Promise<{ enqueued: number }> {
     const { broadcastId } = job.data;
+    await this.broadcasts.startIfDue(broadcastId);
     const pending = await this.broadcasts.findPendingRecipients(broadcastId);
     const context = pending && (await this.broadcasts.findSendContext(broadcastId));
     if (!pending || !context) return { enqueued: 0 };
+    if (pending.length === 0) {
+      if (await this.broadcasts.finishIfDone(broadcastId)) this.events?.broadcastFinished(broadcastId);
+      return { enqueued: 0 };
+    }
     let enqueued = 0;
     for (let start = 0; start < pending.length; start += FAN_OUT_CHUNK_SIZE) {
-      if (await this.stopSignal.isRaised(broadcastId)) break;
+      if ((await this.stopSignal.isRaised(broadcastId)) || (await this.pauseSignal.isPaused(broadcastId))) break;
       const chunk = pending.slice(start, start + FAN_OUT_CHUNK_SIZE);
       await this.sendJobs.enqueueRecipients(context, chunk);
       enqueued += chunk.length;

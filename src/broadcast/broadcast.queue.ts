@@ -18,10 +18,13 @@ export class BroadcastQueue {
   /**
    * Durably schedules the fan-out of a stored broadcast into per-recipient send jobs.
    * One small job here keeps POST /broadcast fast whatever the number of recipients.
+   * `at`: not before then (a scheduled broadcast; Bull keeps the job delayed until then).
+   * `activatedAt`: a later fan-out (resume, retry), with an id of its own.
    */
-  async scheduleFanOut(broadcastId: string): Promise<void> {
+  async scheduleFanOut(broadcastId: string, options: { at?: Date | null; activatedAt?: Date | null } = {}): Promise<void> {
     await this.queue.add(FAN_OUT_JOB, { broadcastId }, {
-      jobId: fanOutJobId(broadcastId),
+      jobId: fanOutJobId(broadcastId, options.activatedAt),
+      ...(options.at ? { delay: Math.max(0, options.at.getTime() - Date.now()) } : {}),
       attempts: FAN_OUT_ATTEMPTS,
       backoff: { type: 'exponential', delay: FAN_OUT_BACKOFF_MS },
       removeOnComplete: true,
@@ -29,11 +32,14 @@ export class BroadcastQueue {
     });
   }
 
-  /** Removes the fan-out job of a broadcast if it has not started (a running one checks the stop signal). */
-  async removeFanOut(broadcastId: string): Promise<void> {
-    const job = await this.queue.getJob(fanOutJobId(broadcastId));
-    // A locked (running) job cannot be removed; it stops at its next chunk.
-    await job?.remove().catch(() => undefined);
+  /** Removes the broadcast's fan-out jobs that have not started (a running one checks the stop and pause signals). */
+  async removeFanOut(broadcastId: string, activatedAt?: Date | null): Promise<void> {
+    const ids = [fanOutJobId(broadcastId), ...(activatedAt ? [fanOutJobId(broadcastId, activatedAt)] : [])];
+    for (const id of ids) {
+      const job = await this.queue.getJob(id);
+      // A locked (running) job cannot be removed; it stops at its next chunk.
+      await job?.remove().catch(() => undefined);
+    }
   }
 
   /** Removes the repeatable sweep job earlier versions registered; nothing processes it any more. */

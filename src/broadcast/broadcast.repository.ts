@@ -1,10 +1,20 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
-import { FilterQuery, isValidObjectId, Model, Types } from 'mongoose';
-import { PageRequest, PageResult } from '@app/common';
-import { findPage } from '../core/find-page';
+import { FilterQuery, isValidObjectId, Model, mongo, Types } from 'mongoose';
+import { nativeCollection } from '../core/native-collection';
+import { PageRequest, PageResult, skipFor } from '@app/common';
+import { findPage, NEWEST_FIRST } from '../core/find-page';
 import type { MessageContent } from '../message-content/message-content.schema';
-import { Broadcast, BroadcastRecord, BroadcastSendContext, BroadcastStatus, RecipientFailure, SendType } from './broadcast.schema';
+import {
+  Broadcast,
+  BroadcastCounts,
+  BroadcastRecord,
+  BroadcastSendContext,
+  BroadcastStatus,
+  FINAL_BROADCAST_STATUSES,
+  RecipientFailure,
+  SendType,
+} from './broadcast.schema';
 
 export interface NewBroadcast {
   clientId: string;
@@ -15,7 +25,17 @@ export interface NewBroadcast {
   pending: string[];
   failed: string[];
   failures: RecipientFailure[];
+  /** Start then (status `scheduled`); absent or null: at once. */
+  sendAt?: Date | null;
+  timezone?: string | null;
+  /** Recipients' variables are stored beside it. */
+  personalised?: boolean;
 }
+
+/** A broadcast without its recipient arrays, with how far it has got (delivered and read are the ledger's, added by the service). */
+export type BroadcastSummary = Omit<BroadcastRecord, 'sent' | 'pending' | 'failed' | 'failures' | 'to'> & {
+  counts: Omit<BroadcastCounts, 'delivered' | 'read'>;
+};
 
 /** Recipients whose outcome is known, to move out of `pending` in one update. */
 export interface RecipientMoves {
@@ -26,28 +46,62 @@ export interface RecipientMoves {
 const oid = (id: string): Types.ObjectId => new Types.ObjectId(id);
 /** Excludes the recipient arrays, which may hold 100,000 numbers each. */
 const WITHOUT_RECIPIENTS = { sent: 0, pending: 0, failed: 0, failures: 0, to: 0 } as const;
+/** Array sizes computed by the server, so that counts never bring the arrays over the wire. */
+const ARRAY_COUNTS = {
+  counts: {
+    recipients: { $add: [{ $size: '$pending' }, { $size: '$sent' }, { $size: '$failed' }] },
+    pending: { $size: '$pending' },
+    sent: { $size: '$sent' },
+    failed: { $size: '$failed' },
+  },
+} as const;
+/** Statuses a broadcast may be cancelled (and paused broadcasts resumed) from. */
+const UNFINISHED: BroadcastStatus[] = ['scheduled', 'sending', 'paused'];
+
+/** Seed 001's shape: a broadcast without a template has no `template` field at all. */
+function withoutTemplate({ template: _template, ...message }: MessageContent): MessageContent {
+  return message;
+}
 
 @Injectable()
 export class BroadcastRepository {
-  constructor(@InjectModel(Broadcast.name) private readonly broadcasts: Model<Broadcast>) {}
+  private readonly collection: mongo.Collection<BroadcastRecord>;
 
-  /** Stores a new broadcast; `sending`, or `failed` at once when no recipient is left to send to. */
+  constructor(@InjectModel(Broadcast.name) private readonly broadcasts: Model<Broadcast>) {
+    this.collection = nativeCollection<Broadcast, BroadcastRecord>(broadcasts);
+  }
+
+  /**
+   * Stores a new broadcast: `sending`, `scheduled` (with a send_at), or `failed` at once when no
+   * recipient is left to send to. Written as built, without a mongoose document: casting and
+   * copying a 100,000-element array twice would double the memory a large list costs.
+   */
   async create(broadcast: NewBroadcast): Promise<BroadcastRecord> {
     const nothingToSend = broadcast.pending.length === 0;
-    const created = await this.broadcasts.create({
+    const now = new Date();
+    const status: BroadcastStatus = nothingToSend ? 'failed' : broadcast.sendAt ? 'scheduled' : 'sending';
+    const record: BroadcastRecord = {
       client_id: oid(broadcast.clientId),
       session_id: oid(broadcast.sessionId),
       send_type: broadcast.sendType,
       to: broadcast.to,
-      message: broadcast.message,
-      status: nothingToSend ? 'failed' : 'sending',
+      message: broadcast.message.template ? broadcast.message : withoutTemplate(broadcast.message),
+      status,
       sent: [],
       pending: broadcast.pending,
       failed: broadcast.failed,
-      failures: broadcast.failures,
-      finished_at: nothingToSend ? new Date() : null,
-    });
-    return created.toObject<BroadcastRecord>();
+      failures: broadcast.failures.map(({ recipient, code, message }) => ({ recipient, code, message })),
+      finished_at: nothingToSend ? now : null,
+      ...(broadcast.sendAt ? { send_at: broadcast.sendAt, timezone: broadcast.timezone ?? null } : {}),
+      activated_at: status === 'sending' ? now : null,
+      ...(broadcast.personalised ? { personalised: true } : {}),
+      _id: new Types.ObjectId(),
+      createdAt: now,
+      updatedAt: now,
+      __v: 0,
+    };
+    await this.collection.insertOne(record);
+    return record;
   }
 
   /** Newest first; one session's broadcasts, or every session's when `sessionId` is null. */
@@ -133,16 +187,108 @@ export class BroadcastRepository {
     return summary ?? null;
   }
 
-  /** `sending` → `cancelled`; null when the broadcast is missing, another client's, or already finished. */
+  /** `scheduled`, `sending` or `paused` → `cancelled`; null when the broadcast is missing, another client's, or already finished. */
   async cancel(clientId: string, id: string): Promise<BroadcastRecord | null> {
     if (!isValidObjectId(id)) return null;
     return this.broadcasts
       .findOneAndUpdate(
-        { _id: oid(id), client_id: oid(clientId), status: 'sending' },
+        { _id: oid(id), client_id: oid(clientId), status: { $in: UNFINISHED } },
         { $set: { status: 'cancelled', finished_at: new Date() } },
         { new: true },
       )
       .lean<BroadcastRecord>()
+      .exec();
+  }
+
+  /** `scheduled` → `sending` once `send_at` has come (exactly once, whoever tries); false when not due or not scheduled. */
+  async startIfDue(id: string, now: Date = new Date()): Promise<boolean> {
+    const result = await this.broadcasts
+      .updateOne({ _id: oid(id), status: 'scheduled', send_at: { $lte: now } }, { $set: { status: 'sending', activated_at: now } })
+      .exec();
+    return result.modifiedCount === 1;
+  }
+
+  /** Ids of scheduled broadcasts whose time has come (for the sweep), most overdue first. */
+  async findDueScheduled(now: Date, limit: number): Promise<string[]> {
+    const found = await this.broadcasts
+      .find({ status: 'scheduled', send_at: { $lte: now } }, { _id: 1 })
+      .sort({ send_at: 1 })
+      .limit(limit)
+      .lean<Array<{ _id: Types.ObjectId }>>()
+      .exec();
+    return found.map(({ _id }) => _id.toHexString());
+  }
+
+  /** `sending` → `paused`; null when the broadcast is missing, another client's, or not sending. */
+  async pause(clientId: string, id: string): Promise<BroadcastRecord | null> {
+    return this.moveStatus(clientId, id, 'sending', { status: 'paused' });
+  }
+
+  /** `paused` → `sending`; null when the broadcast is missing, another client's, or not paused. */
+  async resume(clientId: string, id: string, now: Date = new Date()): Promise<BroadcastRecord | null> {
+    return this.moveStatus(clientId, id, 'paused', { status: 'sending', activated_at: now });
+  }
+
+  /**
+   * Moves failed recipients back to `pending` in one atomic update ($pull + $addToSet, only
+   * while every one of them is still in `failed`, so that no recipient can end up in two
+   * arrays), and reopens a finished broadcast (`sending` again). A `sending` or `paused`
+   * broadcast keeps its status. `activated_at` is set either way (the next fan-out's id). Null when the broadcast cannot be retried or the recipients
+   * are no longer all in `failed` (a concurrent retry).
+   */
+  async returnToPending(clientId: string, id: string, recipients: string[], now: Date = new Date()): Promise<BroadcastRecord | null> {
+    if (!isValidObjectId(id) || recipients.length === 0) return null;
+    const move = { $pull: { failed: { $in: recipients } }, $addToSet: { pending: { $each: recipients } } };
+    const filter = { _id: oid(id), client_id: oid(clientId), failed: { $all: recipients } };
+    const reopened = await this.broadcasts
+      .findOneAndUpdate(
+        { ...filter, status: { $in: FINAL_BROADCAST_STATUSES.filter((status) => status !== 'cancelled') } },
+        { ...move, $set: { status: 'sending', finished_at: null, activated_at: now } },
+        { new: true, projection: WITHOUT_RECIPIENTS },
+      )
+      .lean<BroadcastRecord>()
+      .exec();
+    if (reopened) return reopened;
+    return this.broadcasts
+      .findOneAndUpdate({ ...filter, status: { $in: ['sending', 'paused'] } }, { ...move, $set: { activated_at: now } }, { new: true, projection: WITHOUT_RECIPIENTS })
+      .lean<BroadcastRecord>()
+      .exec();
+  }
+
+  /** The broadcast without its recipient arrays, with their sizes; null when missing or another client's. */
+  async findOwnedSummary(clientId: string, id: string): Promise<BroadcastSummary | null> {
+    if (!isValidObjectId(id)) return null;
+    const [found] = await this.broadcasts
+      .aggregate<BroadcastSummary>([{ $match: { _id: oid(id), client_id: oid(clientId) } }, { $addFields: ARRAY_COUNTS }, { $project: WITHOUT_RECIPIENTS }])
+      .exec();
+    return found ?? null;
+  }
+
+  /** A page of summaries, newest first (GET /broadcast?fields=summary). */
+  async listSummaries(clientId: string, sessionId: string | null, page: PageRequest): Promise<PageResult<BroadcastSummary>> {
+    const filter: FilterQuery<Broadcast> = { client_id: oid(clientId), ...(sessionId ? { session_id: oid(sessionId) } : {}) };
+    const [items, total] = await Promise.all([
+      this.broadcasts
+        .aggregate<BroadcastSummary>([
+          { $match: filter },
+          { $sort: NEWEST_FIRST },
+          { $skip: skipFor(page) },
+          { $limit: page.limit },
+          { $addFields: ARRAY_COUNTS },
+          { $project: WITHOUT_RECIPIENTS },
+        ])
+        .exec(),
+      this.broadcasts.countDocuments(filter).exec(),
+    ]);
+    return { items, total };
+  }
+
+  /** The failed recipients and reasons stored with the broadcast (invalid numbers), without the other arrays. */
+  async findFailedRecipients(clientId: string, id: string): Promise<Pick<BroadcastRecord, 'status' | 'failed' | 'failures'> | null> {
+    if (!isValidObjectId(id)) return null;
+    return this.broadcasts
+      .findOne({ _id: oid(id), client_id: oid(clientId) }, { status: 1, failed: 1, failures: 1 })
+      .lean<Pick<BroadcastRecord, 'status' | 'failed' | 'failures'>>()
       .exec();
   }
 
@@ -152,10 +298,26 @@ export class BroadcastRepository {
     return result.deletedCount === 1;
   }
 
-  /** Ids of broadcasts still `sending` that were created before `createdBefore` (for the sweep). */
+  private async moveStatus(
+    clientId: string,
+    id: string,
+    from: BroadcastStatus,
+    set: { status: BroadcastStatus; activated_at?: Date },
+  ): Promise<BroadcastRecord | null> {
+    if (!isValidObjectId(id)) return null;
+    return this.broadcasts
+      .findOneAndUpdate({ _id: oid(id), client_id: oid(clientId), status: from }, { $set: set }, { new: true })
+      .lean<BroadcastRecord>()
+      .exec();
+  }
+
+  /**
+   * Ids of broadcasts still `sending` that were created before `createdBefore` and have not
+   * (re)entered `sending` since (started on schedule, resumed, retried): for the sweep.
+   */
   async findSendingCreatedBefore(createdBefore: Date, limit: number): Promise<string[]> {
     const found = await this.broadcasts
-      .find({ status: 'sending', createdAt: { $lt: createdBefore } }, { _id: 1 })
+      .find({ status: 'sending', createdAt: { $lt: createdBefore }, activated_at: { $not: { $gte: createdBefore } } }, { _id: 1 })
       .sort({ createdAt: 1 })
       .limit(limit)
       .lean<Array<{ _id: Types.ObjectId }>>()

@@ -5,9 +5,15 @@ import { MessageContent } from '../message-content/message-content.schema';
 export const SEND_TYPES = ['individual'] as const;
 export type SendType = (typeof SEND_TYPES)[number];
 
-/** `sending` ends exactly once, in one of the others. */
-export const BROADCAST_STATUSES = ['sending', 'completed', 'completed_with_errors', 'failed', 'cancelled'] as const;
+/**
+ * `scheduled` becomes `sending` at `send_at`; `sending` and `paused` alternate; each ends
+ * exactly once, in one of the final statuses (a retry of failures reopens a finished one).
+ */
+export const BROADCAST_STATUSES = ['scheduled', 'sending', 'paused', 'completed', 'completed_with_errors', 'failed', 'cancelled'] as const;
 export type BroadcastStatus = (typeof BROADCAST_STATUSES)[number];
+
+/** Statuses after which nothing more happens unless failures are retried. */
+export const FINAL_BROADCAST_STATUSES: readonly BroadcastStatus[] = ['completed', 'completed_with_errors', 'failed', 'cancelled'];
 
 /** Why a recipient is in `failed`, for reasons known when the broadcast was created (invalid numbers). */
 @Schema({ _id: false })
@@ -21,7 +27,8 @@ export class RecipientFailure {
  * One message to many recipients (seed 001). Every recipient is in exactly one of
  * `pending`, `sent`, `failed` at every moment; the worker moves them in batches with
  * atomic array operators. Reasons of send failures live in the recipients' message logs
- * (the ledger); GET /broadcast/:id joins them into `failures`.
+ * (the ledger); GET /broadcast/:id joins them into `failures`. What campaigns add
+ * (`send_at`, `timezone`, `personalised`, `message.template`) is stored only when used.
  */
 @Schema({ collection: 'broadcasts', timestamps: true })
 export class Broadcast {
@@ -30,7 +37,7 @@ export class Broadcast {
   @Prop({ type: String, required: true, enum: SEND_TYPES }) send_type!: SendType;
   /** The recipients as the client gave them, comma-separated (seed 001 echoes it). */
   @Prop({ type: String, required: true }) to!: string;
-  /** Seed 001's `message`, sent to every recipient (never a template). */
+  /** Seed 001's `message`, sent to every recipient (a template only when the broadcast gives one; its parameters may hold {{variables}}). */
   @Prop({ type: MessageContent, required: true }) message!: MessageContent;
   @Prop({ type: String, required: true, enum: BROADCAST_STATUSES, default: 'sending' }) status!: BroadcastStatus;
   @Prop({ type: [String], default: [] }) sent!: string[];
@@ -39,6 +46,14 @@ export class Broadcast {
   @Prop({ type: [RecipientFailure], default: [] }) failures!: RecipientFailure[];
   /** When the status left `sending`. */
   @Prop({ type: Date, default: null }) finished_at!: Date | null;
+  /** When a `scheduled` broadcast starts sending; absent: at once. */
+  @Prop({ type: Date }) send_at?: Date | null;
+  /** The IANA time zone given with `send_at`. */
+  @Prop({ type: String }) timezone?: string | null;
+  /** When the broadcast last entered `sending` (created, started, resumed, retried); the sweep measures from here. */
+  @Prop({ type: Date, default: null }) activated_at?: Date | null;
+  /** Recipients have their own {{variables}} (kept beside the broadcast, one record per recipient). */
+  @Prop({ type: Boolean }) personalised?: boolean;
 }
 
 export const BroadcastSchema = SchemaFactory.createForClass(Broadcast);
@@ -46,8 +61,9 @@ export const BroadcastSchema = SchemaFactory.createForClass(Broadcast);
 // GET /broadcast, client-wide (type=all) and per session, newest first.
 BroadcastSchema.index({ client_id: 1, createdAt: -1, _id: -1 });
 BroadcastSchema.index({ client_id: 1, session_id: 1, createdAt: -1, _id: -1 });
-// The sweep looks for broadcasts still sending after a while.
+// The sweep looks for broadcasts still sending after a while, and for scheduled ones that are due.
 BroadcastSchema.index({ status: 1, createdAt: 1 });
+BroadcastSchema.index({ status: 1, send_at: 1 });
 // DELETE /attachment/:id asks whether a sending broadcast still uses the attachment.
 BroadcastSchema.index({ client_id: 1, 'message.attachments': 1, status: 1 });
 
@@ -59,4 +75,15 @@ export interface BroadcastRecord extends Broadcast {
 }
 
 /** What the worker needs to send to one recipient: never the (possibly huge) recipient arrays. */
-export type BroadcastSendContext = Pick<BroadcastRecord, '_id' | 'client_id' | 'session_id' | 'message' | 'status'>;
+export type BroadcastSendContext = Pick<BroadcastRecord, '_id' | 'client_id' | 'session_id' | 'message' | 'status' | 'personalised'>;
+
+/** How far a broadcast has got, without its recipient arrays (GET /broadcast/:id, fields=summary, the events stream). */
+export interface BroadcastCounts {
+  recipients: number;
+  pending: number;
+  sent: number;
+  failed: number;
+  /** Sent messages the provider reported delivered (or read). */
+  delivered: number;
+  read: number;
+}

@@ -3,12 +3,14 @@ import { Types } from 'mongoose';
 import { AppConfig } from '../config';
 import { MessageLogRepository } from '../message-log/message-log.repository';
 import { MessageContentValidator } from '../message-content/message-content.validator';
+import { BroadcastPauseSignal } from './broadcast-pause.signal';
 import { BroadcastSendJobs } from './broadcast-send-jobs';
 import { BroadcastStopSignal } from './broadcast-stop.signal';
 import { BroadcastQueue } from './broadcast.queue';
 import { BroadcastRepository } from './broadcast.repository';
 import type { BroadcastRecord } from './broadcast.schema';
 import { BroadcastService } from './broadcast.service';
+import { RecipientVariablesRepository } from './recipient-variables.repository';
 
 describe('BroadcastService cancel', () => {
   let service: BroadcastService;
@@ -32,6 +34,8 @@ describe('BroadcastService cancel', () => {
         { provide: BroadcastSendJobs, useValue: sendJobs },
         { provide: BroadcastQueue, useValue: broadcastQueue },
         { provide: BroadcastStopSignal, useValue: stopSignal },
+        { provide: BroadcastPauseSignal, useValue: unused },
+        { provide: RecipientVariablesRepository, useValue: unused },
         { provide: AppConfig, useValue: unused },
       ],
     }).compile();

@@ -1,20 +1,58 @@
-import { ConflictException, Injectable, Logger, NotFoundException, ServiceUnavailableException } from '@nestjs/common';
-import { InputValidationException, normalisePhoneNumbers, PageRequest, PageResult, splitPhoneNumberList } from '@app/common';
+import { ConflictException, Injectable, Logger, MessageEvent, NotFoundException, ServiceUnavailableException } from '@nestjs/common';
+import { Observable } from 'rxjs';
+import { InputValidationException, PageRequest, PageResult, parseSendAt } from '@app/common';
 import { AppConfig } from '../config';
 import { MessageLogRepository } from '../message-log/message-log.repository';
 import { MessageContentValidator } from '../message-content/message-content.validator';
+import type { MessageContentDto, MessageTemplateDto } from '../message-content/dto/message-content.dto';
+import { BroadcastPauseSignal } from './broadcast-pause.signal';
+import { RecipientEntry, recipientEntriesOf, resolveRecipients } from './broadcast-recipients';
 import { BroadcastSendJobs } from './broadcast-send-jobs';
 import { BroadcastStopSignal } from './broadcast-stop.signal';
 import { BroadcastQueue } from './broadcast.queue';
-import { BroadcastRepository } from './broadcast.repository';
-import { BroadcastRecord, RecipientFailure } from './broadcast.schema';
+import { BroadcastRepository, BroadcastSummary } from './broadcast.repository';
+import { BroadcastCounts, BroadcastRecord, BroadcastStatus, FINAL_BROADCAST_STATUSES, RecipientFailure, SendType } from './broadcast.schema';
 import { CreateBroadcastDto } from './dto/create-broadcast.dto';
+import { RecipientVariablesRepository } from './recipient-variables.repository';
 
 /** Code of the failure reason of a number that could not be parsed (skip_invalid). */
 export const INVALID_NUMBER_CODE = 'invalid_number';
 
-/** A broadcast with the reason of every recipient in `failed`. */
-export type BroadcastWithFailures = BroadcastRecord;
+/** A broadcast with the reason of every recipient in `failed`, and its counts. */
+export type BroadcastWithFailures = BroadcastRecord & { counts: BroadcastCounts };
+
+/** A broadcast without its recipient arrays, with its counts (fields=summary, the events stream). */
+export type BroadcastSummaryView = Omit<BroadcastSummary, 'counts'> & { counts: BroadcastCounts };
+
+/** What POST /broadcast/:id/retry did. */
+export interface RetryResult {
+  /** Recipients moved back from `failed` to `pending`. */
+  retried: number;
+  broadcast: BroadcastSummaryView;
+}
+
+/** Everything of a new broadcast but its recipients (POST /broadcast's body, or a CSV upload's fields). */
+export interface BroadcastRequest {
+  send_type: SendType;
+  message: MessageContentDto;
+  template?: MessageTemplateDto;
+  skip_invalid?: boolean;
+  send_at?: string;
+  timezone?: string;
+}
+
+/** How often the events stream reports progress. */
+export const PROGRESS_EVENT_INTERVAL_MS = 1000;
+
+/** The data of a `progress` or `completed` event. */
+export interface BroadcastProgressEvent {
+  _id: string;
+  status: BroadcastStatus;
+  counts: BroadcastCounts;
+}
+
+/** Statuses whose failures may be retried. */
+const RETRYABLE: readonly BroadcastStatus[] = ['sending', 'paused', 'completed', 'completed_with_errors', 'failed'];
 
 @Injectable()
 export class BroadcastService {
@@ -22,54 +60,64 @@ export class BroadcastService {
 
   constructor(
     private readonly broadcasts: BroadcastRepository,
+    private readonly recipientVariables: RecipientVariablesRepository,
     private readonly contentValidator: MessageContentValidator,
     private readonly messageLogs: MessageLogRepository,
     private readonly sendJobs: BroadcastSendJobs,
     private readonly broadcastQueue: BroadcastQueue,
     private readonly stopSignal: BroadcastStopSignal,
+    private readonly pauseSignal: BroadcastPauseSignal,
     private readonly config: AppConfig,
   ) {}
 
-  /**
-   * Validates everything first (400 naming each problem, nothing written), stores the
-   * broadcast with every recipient in `pending`, then durably schedules its fan-out.
-   */
+  /** POST /broadcast: the recipients are `to` (numbers, or { number, variables } objects). */
   async create(clientId: string, sessionId: string, body: CreateBroadcastDto): Promise<BroadcastRecord> {
     const problems: string[] = [];
-    const message = await this.contentValidator.check(clientId, { message: body.message }, problems, { templatesAccepted: false });
-    const entries = splitPhoneNumberList(body.to);
+    const entries = recipientEntriesOf(body.to, problems);
+    return this.createFor(clientId, sessionId, body, entries, problems);
+  }
+
+  /**
+   * Validates everything first (400 naming each problem, nothing written), stores the
+   * broadcast with every recipient in `pending` (and their variables beside it), then durably
+   * schedules its fan-out: at once, or at `send_at` (status `scheduled` until then).
+   */
+  async createFor(clientId: string, sessionId: string, request: BroadcastRequest, entries: RecipientEntry[], problems: string[] = []): Promise<BroadcastRecord> {
+    // Seed 001's wording for a message without parts, unless the broadcast sends a template.
+    const message = await this.contentValidator.check(clientId, { message: request.message, template: request.template }, problems, {
+      templatesAccepted: request.template !== undefined,
+    });
     if (entries.length === 0) problems.push('to must contain at least one phone number');
-    const { valid, invalid } = await normalisePhoneNumbers(entries);
-    if (invalid.length > 0 && !body.skip_invalid) {
-      problems.push(...invalid.map(({ reason }) => `to: ${reason}`));
-    }
+    const schedule = this.scheduleOf(request, problems);
+    const { valid, invalid, variables } = await resolveRecipients(entries, message, { skipInvalid: request.skip_invalid === true }, problems);
     const max = this.config.sending.broadcastMaxRecipients;
     if (valid.length > max) problems.push(`to has ${valid.length} distinct recipients; at most ${max} are allowed per broadcast`);
     if (problems.length > 0) throw new InputValidationException(problems);
 
-    const invalidInputs = [...new Set(invalid.map(({ input }) => input))];
     const broadcast = await this.broadcasts.create({
       clientId,
       sessionId,
-      sendType: body.send_type,
-      to: entries.join(','),
-      message,
+      sendType: request.send_type,
+      to: entries.map(({ input }) => input).join(','),
+      message: { ...message, template: message.template ?? null },
       pending: valid,
-      failed: invalidInputs,
-      failures: invalidInputs.map((input) => ({
-        recipient: input,
-        code: INVALID_NUMBER_CODE,
-        message: `"${input}" is not a valid international phone number`,
-      })),
+      failed: invalid.map(({ input }) => input),
+      failures: invalid.map(({ input, reason }) => ({ recipient: input, code: INVALID_NUMBER_CODE, message: reason })),
+      sendAt: schedule?.at ?? null,
+      timezone: schedule?.timezone ?? null,
+      personalised: variables.size > 0,
     });
-    if (broadcast.status !== 'sending') return broadcast;
+    if (broadcast.status !== 'sending' && broadcast.status !== 'scheduled') return broadcast;
+    const id = broadcast._id.toHexString();
     try {
-      await this.broadcastQueue.scheduleFanOut(broadcast._id.toHexString());
+      if (variables.size > 0) await this.recipientVariables.store(id, variables);
+      await this.broadcastQueue.scheduleFanOut(id, { at: schedule?.at });
     } catch (error) {
-      // Without a scheduled fan-out nothing would ever send: undo, so that the client can simply retry.
-      this.logger.error({ err: error, broadcastId: broadcast._id }, 'Could not schedule the fan-out of a broadcast');
-      await this.broadcasts.delete(clientId, broadcast._id.toHexString());
-      throw new ServiceUnavailableException('The queue is unavailable; the broadcast was not created. Try again shortly.');
+      // Without its variables or a scheduled fan-out nothing would ever send: undo, so that the client can simply retry.
+      this.logger.error({ err: error, broadcastId: broadcast._id }, 'Could not store the variables or schedule the fan-out of a broadcast');
+      await this.broadcasts.delete(clientId, id);
+      await this.recipientVariables.deleteOfBroadcast(id).catch(() => undefined);
+      throw new ServiceUnavailableException('The queue or database is unavailable; the broadcast was not created. Try again shortly.');
     }
     return broadcast;
   }
@@ -78,9 +126,32 @@ export class BroadcastService {
     return this.broadcasts.list(clientId, sessionId, page);
   }
 
-  /** The broadcast, with `failures` holding the reason of every recipient in `failed`. */
+  /** A page of broadcasts without their recipient arrays, each with its counts (fields=summary). */
+  async listSummaries(clientId: string, sessionId: string | null, page: PageRequest): Promise<PageResult<BroadcastSummaryView>> {
+    const { items, total } = await this.broadcasts.listSummaries(clientId, sessionId, page);
+    return { items: await this.withDeliveryCounts(items), total };
+  }
+
+  /** The broadcast without its recipient arrays, with its counts. */
+  async getSummary(clientId: string, id: string): Promise<BroadcastSummaryView> {
+    const summary = await this.broadcasts.findOwnedSummary(clientId, id);
+    if (!summary) throw new NotFoundException(`Broadcast ${id} not found`);
+    const [withCounts] = await this.withDeliveryCounts([summary]);
+    return withCounts;
+  }
+
+  /** The broadcast, with `failures` holding the reason of every recipient in `failed`, and its counts. */
   async get(clientId: string, id: string): Promise<BroadcastWithFailures> {
-    const broadcast = await this.requireOwned(clientId, id);
+    const found = await this.requireOwned(clientId, id);
+    const delivery = (await this.messageLogs.deliveryCountsOfBroadcasts([id])).get(id) ?? { delivered: 0, read: 0 };
+    const counts: BroadcastCounts = {
+      recipients: found.pending.length + found.sent.length + found.failed.length,
+      pending: found.pending.length,
+      sent: found.sent.length,
+      failed: found.failed.length,
+      ...delivery,
+    };
+    const broadcast = { ...found, counts };
     if (broadcast.failed.length === broadcast.failures.length) return broadcast;
     const failed = new Set(broadcast.failed);
     const known = new Set(broadcast.failures.map(({ recipient }) => recipient));
@@ -94,34 +165,166 @@ export class BroadcastService {
     return { ...broadcast, failures: [...broadcast.failures, ...fromLedger] };
   }
 
-  /** Stops sending (queued jobs are removed, running ones check the stop signal) and keeps the record. */
+  /** Stops sending (queued jobs are removed, running ones check the stop signal) and keeps the record; also before a schedule starts, and while paused. */
   async cancel(clientId: string, id: string): Promise<BroadcastRecord> {
     const cancelled = await this.broadcasts.cancel(clientId, id);
     if (!cancelled) {
       const existing = await this.requireOwned(clientId, id);
       if (existing.status === 'cancelled') {
         // Idempotent, and a repeat finishes a first cancel whose stop signal never reached Redis.
-        await this.stopSending(id);
+        await this.stopSending(id, existing.activated_at);
         return existing;
       }
-      throw new ConflictException(`Broadcast ${id} has already finished (${existing.status}); only a sending broadcast can be cancelled`);
+      throw new ConflictException(
+        `Broadcast ${id} has already finished (${existing.status}); only a scheduled, sending or paused broadcast can be cancelled`,
+      );
     }
-    await this.stopSending(id);
+    await this.stopSending(id, cancelled.activated_at);
     return cancelled;
   }
 
-  /** Removes the broadcast's queued jobs first, so nothing more is sent, then the record; its logs stay. */
+  /** Removes the broadcast's queued jobs first, so nothing more is sent, then the record (and its recipients' variables); its logs stay. */
   async delete(clientId: string, id: string): Promise<void> {
-    await this.requireOwned(clientId, id);
-    await this.stopSending(id);
+    const existing = await this.requireOwned(clientId, id);
+    await this.stopSending(id, existing.activated_at);
     await this.broadcasts.delete(clientId, id);
+    await this.recipientVariables.deleteOfBroadcast(id);
   }
 
-  private async stopSending(id: string): Promise<void> {
+  /**
+   * `sending` → `paused`: queued send jobs are removed and workers skip any they still meet,
+   * so the recipients not yet sent stay `pending`; messages already being sent finish.
+   */
+  async pause(clientId: string, id: string): Promise<BroadcastRecord> {
+    const paused = await this.broadcasts.pause(clientId, id);
+    const broadcast = paused ?? (await this.requireOwned(clientId, id));
+    if (broadcast.status !== 'paused') {
+      throw new ConflictException(`Broadcast ${id} is ${broadcast.status}; only a sending broadcast can be paused`);
+    }
+    // Also on a repeat: it finishes a first pause whose signal never reached Redis.
+    await this.pauseSignal.raise(id);
+    await this.broadcastQueue.removeFanOut(id, broadcast.activated_at);
+    const removed = await this.sendJobs.removeQueued(id);
+    this.logger.log({ broadcastId: id, removedJobs: removed }, 'Broadcast paused; queued jobs removed');
+    return broadcast;
+  }
+
+  /** `paused` → `sending`: what is still pending is queued again. */
+  async resume(clientId: string, id: string): Promise<BroadcastRecord> {
+    const resumed = await this.broadcasts.resume(clientId, id);
+    if (!resumed) {
+      const existing = await this.requireOwned(clientId, id);
+      // A repeat after a first resume that could not reach Redis finishes it; otherwise a sending broadcast is left alone.
+      if (existing.status === 'sending' && (await this.pauseSignal.isPaused(id))) return this.continueSending(existing);
+      if (existing.status === 'sending') return existing;
+      throw new ConflictException(`Broadcast ${id} is ${existing.status}; only a paused broadcast can be resumed`);
+    }
+    return this.continueSending(resumed);
+  }
+
+  /**
+   * Moves the recipients that failed for a transient reason (network, throughput, server errors;
+   * with `includePermanent`, every send failure) back from `failed` to `pending` in one atomic
+   * update, and sends to them again. Numbers refused at creation are never retried.
+   */
+  async retry(clientId: string, id: string, includePermanent: boolean): Promise<RetryResult> {
+    const broadcast = await this.broadcasts.findFailedRecipients(clientId, id);
+    if (!broadcast) throw new NotFoundException(`Broadcast ${id} not found`);
+    if (!RETRYABLE.includes(broadcast.status)) {
+      throw new ConflictException(`Broadcast ${id} is ${broadcast.status}; only a sending, paused or finished (not cancelled) broadcast can be retried`);
+    }
+    const refused = new Set(broadcast.failures.map(({ recipient }) => recipient));
+    const failed = new Set(broadcast.failed);
+    const inLedger = await this.messageLogs.failuresOfBroadcast(id);
+    const failedInLedger = new Set(inLedger.map(({ recipient }) => recipient));
+    const eligible = [
+      ...inLedger.filter(({ recipient, error }) => failed.has(recipient) && (includePermanent || error?.transient === true)).map(({ recipient }) => recipient),
+      // Requeued in the ledger by an earlier retry that was interrupted before it moved them.
+      ...broadcast.failed.filter((recipient) => !refused.has(recipient) && !failedInLedger.has(recipient)),
+    ];
+    if (eligible.length === 0) return { retried: 0, broadcast: await this.getSummary(clientId, id) };
+    await this.messageLogs.requeueFailedOfBroadcast(id, eligible);
+    const reopened = await this.broadcasts.returnToPending(clientId, id, eligible);
+    if (!reopened) throw new ConflictException(`Broadcast ${id} changed while its failures were being retried; try again`);
+    if (reopened.status === 'sending') await this.broadcastQueue.scheduleFanOut(id, { activatedAt: reopened.activated_at });
+    this.logger.log({ broadcastId: id, recipients: eligible.length, includePermanent }, 'Broadcast failures queued again');
+    return { retried: eligible.length, broadcast: await this.getSummary(clientId, id) };
+  }
+
+  /**
+   * GET /broadcast/:id/events: a `progress` event about once a second with the status and
+   * counts, then one `completed` event once the broadcast has finished (completed, with
+   * errors, failed or cancelled), and the stream ends; `deleted` if it is deleted meanwhile.
+   * 404 before any event when the broadcast is not the client's.
+   */
+  async progressEvents(clientId: string, id: string, intervalMs: number = PROGRESS_EVENT_INTERVAL_MS): Promise<Observable<MessageEvent>> {
+    await this.getSummary(clientId, id);
+    return new Observable<MessageEvent>((subscriber) => {
+      let timer: NodeJS.Timeout | undefined;
+      let closed = false;
+      const tick = async (): Promise<void> => {
+        try {
+          const summary = await this.broadcasts.findOwnedSummary(clientId, id);
+          if (closed) return;
+          if (!summary) {
+            subscriber.next({ type: 'deleted', data: { _id: id } });
+            return subscriber.complete();
+          }
+          const [view] = await this.withDeliveryCounts([summary]);
+          const data: BroadcastProgressEvent = { _id: id, status: view.status, counts: view.counts };
+          if (FINAL_BROADCAST_STATUSES.includes(view.status)) {
+            subscriber.next({ type: 'completed', data });
+            return subscriber.complete();
+          }
+          subscriber.next({ type: 'progress', data });
+        } catch (error) {
+          // A failed read (MongoDB away) skips one event; the stream goes on.
+          this.logger.warn({ err: error, broadcastId: id }, 'Could not read broadcast progress for its events stream');
+        }
+        if (!closed) timer = setTimeout(() => void tick(), intervalMs);
+      };
+      void tick();
+      return () => {
+        closed = true;
+        clearTimeout(timer);
+      };
+    });
+  }
+
+  private async continueSending(broadcast: BroadcastRecord): Promise<BroadcastRecord> {
+    const id = broadcast._id.toHexString();
+    await this.pauseSignal.clear(id);
+    await this.broadcastQueue.scheduleFanOut(id, { activatedAt: broadcast.activated_at });
+    return broadcast;
+  }
+
+  private async stopSending(id: string, activatedAt: Date | null | undefined): Promise<void> {
     await this.stopSignal.raise(id);
-    await this.broadcastQueue.removeFanOut(id);
+    await this.broadcastQueue.removeFanOut(id, activatedAt);
     const removed = await this.sendJobs.removeQueued(id);
     this.logger.log({ broadcastId: id, removedJobs: removed }, 'Broadcast stopped; queued jobs removed');
+  }
+
+  /** `send_at` (with `timezone`) read into an instant; problems name the field. Null: send at once. */
+  private scheduleOf(request: BroadcastRequest, problems: string[]): { at: Date; timezone: string | null } | null {
+    if (request.send_at === undefined) {
+      if (request.timezone !== undefined) problems.push('timezone is only used with send_at');
+      return null;
+    }
+    const parsed = parseSendAt(request.send_at, request.timezone);
+    if (!parsed.ok) {
+      problems.push(parsed.problem);
+      return null;
+    }
+    return { at: parsed.at, timezone: parsed.timezone };
+  }
+
+  private async withDeliveryCounts(summaries: BroadcastSummary[]): Promise<BroadcastSummaryView[]> {
+    const delivery = await this.messageLogs.deliveryCountsOfBroadcasts(summaries.map(({ _id }) => _id.toHexString()));
+    return summaries.map((summary) => ({
+      ...summary,
+      counts: { ...summary.counts, ...(delivery.get(summary._id.toHexString()) ?? { delivered: 0, read: 0 }) },
+    }));
   }
 
   private async requireOwned(clientId: string, id: string): Promise<BroadcastRecord> {

@@ -3,3 +3,4 @@ export * from './body-shape';
 export * from './http-app';
 export * from './request-body';
 export * from './security';
+export * from './server-sent-events';

@@ -31,7 +31,7 @@ export class MessageContent {
   @Prop({ type: MessageLocation, default: null }) location!: MessageLocation | null;
   /** One of this client's contacts, sent as a contact card. */
   @Prop({ type: SchemaTypes.ObjectId, default: null }) contactId!: Types.ObjectId | null;
-  /** Single messages only: a broadcast stores no template (the field is absent), a message log null when none. */
+  /** Absent on a broadcast that gives none (seed 001's shape); null on a message log without one. */
   @Prop({ type: Object }) template?: MessageTemplate | null;
 }
 

@@ -123,7 +123,18 @@ describe('MessageRenderer (content → wire messages)', () => {
     await expect(renderer.render(CLIENT, content({ attachments: [image._id] }), 'broadcast:1')).rejects.toThrow('MongoDB away');
     const first = await renderer.render(CLIENT, content({ attachments: [image._id] }), 'broadcast:1');
     const second = await renderer.render(CLIENT, content({ attachments: [image._id] }), 'broadcast:1');
-    expect(second).toBe(first);
+    expect(second).toEqual(first);
     expect(attachments.findOwned).toHaveBeenCalledTimes(2);
+  });
+
+  it("reuses a broadcast's media but gives each recipient its own text, as caption or text part ({{variables}} filled in per recipient)", async () => {
+    const forAda = await renderer.render(CLIENT, content({ text: 'Hi Ada', attachments: [image._id] }), 'broadcast:2');
+    const forBola = await renderer.render(CLIENT, content({ text: 'Hi Bola', attachments: [image._id] }), 'broadcast:2');
+    expect(forAda).toEqual([expect.objectContaining({ kind: 'media', caption: 'Hi Ada' })]);
+    expect(forBola).toEqual([expect.objectContaining({ kind: 'media', caption: 'Hi Bola' })]);
+    const long = await renderer.render(CLIENT, content({ text: 'x'.repeat(2000), attachments: [image._id] }), 'broadcast:2');
+    expect(long.map((part) => part.kind)).toEqual(['text', 'media']);
+    expect(long[1]).not.toHaveProperty('caption');
+    expect(attachments.findOwned).toHaveBeenCalledTimes(1);
   });
 });

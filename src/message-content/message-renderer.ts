@@ -10,6 +10,12 @@ const MAX_RENDERED_CONTENTS = 1000;
 
 type MediaMessage = Extract<OutgoingMessage, { kind: 'media' }>;
 
+/** The parts that are the same for every recipient of a content: its media (uncaptioned), then location and contact card. */
+interface SharedParts {
+  media: MediaMessage[];
+  trailing: OutgoingMessage[];
+}
+
 /**
  * The one mapper from a message's content to the wire messages WhatsApp takes, as few as
  * WhatsApp allows, in a fixed order: the template; the text, unless it rides as the caption of
@@ -19,19 +25,26 @@ type MediaMessage = Extract<OutgoingMessage, { kind: 'media' }>;
  */
 @Injectable()
 export class MessageRenderer {
-  private readonly rendered = new Map<string, { parts: Promise<OutgoingMessage[]>; renderedAt: number }>();
+  private readonly rendered = new Map<string, { parts: Promise<SharedParts>; renderedAt: number }>();
 
   constructor(
     private readonly attachments: AttachmentService,
     private readonly contacts: ContactService,
   ) {}
 
-  /** Renders the content; with a `contentKey` (the same content for many messages), reuses a recent rendering. */
-  render(clientId: string, content: MessageContent, contentKey?: string): Promise<OutgoingMessage[]> {
-    if (!contentKey) return this.renderNow(clientId, content);
+  /**
+   * Renders the content; with a `contentKey` (the same content for many messages), reuses a
+   * recent rendering of its attachments, location and contact card. The template and the text
+   * are taken from each message's own content: they may be filled in per recipient ({{variables}}).
+   */
+  async render(clientId: string, content: MessageContent, contentKey?: string): Promise<OutgoingMessage[]> {
+    return composeParts(content, await (contentKey ? this.sharedPartsOf(clientId, content, contentKey) : this.renderShared(clientId, content)));
+  }
+
+  private sharedPartsOf(clientId: string, content: MessageContent, contentKey: string): Promise<SharedParts> {
     const cached = this.rendered.get(contentKey);
     if (cached && Date.now() - cached.renderedAt < RENDERED_CONTENT_TTL_MS) return cached.parts;
-    const parts = this.renderNow(clientId, content);
+    const parts = this.renderShared(clientId, content);
     // A failed rendering (an attachment gone, MongoDB away) is not remembered.
     void parts.catch(() => this.rendered.delete(contentKey));
     if (this.rendered.size >= MAX_RENDERED_CONTENTS) this.rendered.delete(this.rendered.keys().next().value!);
@@ -39,25 +52,19 @@ export class MessageRenderer {
     return parts;
   }
 
-  private async renderNow(clientId: string, content: MessageContent): Promise<OutgoingMessage[]> {
+  private async renderShared(clientId: string, content: MessageContent): Promise<SharedParts> {
     const media = await this.mediaOf(clientId, content);
-    const captioned = content.text && content.text.length <= MAX_CAPTION_LENGTH ? media.find(({ mediaKind }) => CAPTIONED_MEDIA_KINDS.has(mediaKind)) : undefined;
-    if (captioned && content.text) captioned.caption = content.text;
-
-    const parts: OutgoingMessage[] = [];
-    if (content.template) parts.push({ kind: 'template', template: content.template });
-    if (content.text && !captioned) parts.push({ kind: 'text', text: content.text });
-    parts.push(...media);
+    const trailing: OutgoingMessage[] = [];
     if (content.location) {
       const { lat, lng, name, address } = content.location;
-      parts.push({ kind: 'location', latitude: lat, longitude: lng, ...(name ? { name } : {}), ...(address ? { address } : {}) });
+      trailing.push({ kind: 'location', latitude: lat, longitude: lng, ...(name ? { name } : {}), ...(address ? { address } : {}) });
     }
     if (content.contactId) {
       const contact = await this.contacts.findOwned(clientId, content.contactId.toHexString());
       if (!contact) throw new ProviderError('permanent', 'contact_missing', `Contact ${content.contactId.toHexString()} no longer exists`);
-      parts.push({ kind: 'contacts', contacts: [contactCardOf(contact)] });
+      trailing.push({ kind: 'contacts', contacts: [contactCardOf(contact)] });
     }
-    return parts;
+    return { media, trailing };
   }
 
   /** Each attachment as its media message, in the content's order. */
@@ -71,4 +78,16 @@ export class MessageRenderer {
       return { kind: 'media', mediaKind: this.attachments.mediaKindOf(attachment), media: this.attachments.mediaSource(attachment) };
     });
   }
+}
+
+/** One message's parts: its template and text (or caption) with the shared media, location and contact card. */
+function composeParts(content: MessageContent, shared: SharedParts): OutgoingMessage[] {
+  // Copies: the caption is this message's text, and the shared media serve many messages.
+  const media = shared.media.map((part) => ({ ...part }));
+  const captioned = content.text && content.text.length <= MAX_CAPTION_LENGTH ? media.find(({ mediaKind }) => CAPTIONED_MEDIA_KINDS.has(mediaKind)) : undefined;
+  if (captioned && content.text) captioned.caption = content.text;
+  const parts: OutgoingMessage[] = [];
+  if (content.template) parts.push({ kind: 'template', template: content.template });
+  if (content.text && !captioned) parts.push({ kind: 'text', text: content.text });
+  return [...parts, ...media, ...shared.trailing];
 }

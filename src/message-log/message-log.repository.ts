@@ -6,7 +6,7 @@ import { deleteOldestBatch } from '../core/delete-older-than';
 import { isOnlyDuplicateKeys } from '../core/mongo-errors';
 import { nativeCollection } from '../core/native-collection';
 import type { MessageContent } from '../message-content/message-content.schema';
-import { MessageStatus, ReportedStatus, reportableFrom, statusesBefore, UNSENT_STATUSES } from '../message-status/message-status';
+import { DELIVERED_STATUSES, MessageStatus, READ_STATUSES, ReportedStatus, reportableFrom, statusesBefore, UNSENT_STATUSES } from '../message-status/message-status';
 import { MessageLog, MessageLogRecord, MessageSource } from './message-log.schema';
 
 export interface NewMessageLog {
@@ -19,11 +19,15 @@ export interface NewMessageLog {
   message: MessageContent;
   /** 16 hex characters; generated when not given. */
   messageUid?: string;
+  /** A scheduled message (POST /v1/messages with send_at): not sent before then. */
+  sendAt?: Date | null;
 }
 
 export interface MessageFailure {
   code: string;
   message: string;
+  /** True when the last attempt failed for a reason that may pass (network, throughput, server error): worth retrying later. */
+  transient?: boolean;
 }
 
 /** The hold one send attempt asks for: its own token, and when the hold lapses if the attempt never ends it. */
@@ -314,7 +318,8 @@ export class MessageLogRepository {
    */
   async findUnsentApiMessages(createdBefore: Date, limit: number, at: Date = new Date()): Promise<UnsentApiMessage[]> {
     const found = await this.ledger
-      .find({ status: { $in: UNSENT_STATUSES }, source: 'api', createdAt: { $lt: createdBefore }, ...unleasedAt(at) }, { projection: { _id: 1, session_id: 1 } })
+      // A scheduled message is not due before its send_at (its delayed job waits in Redis until then).
+      .find({ status: { $in: UNSENT_STATUSES }, source: 'api', createdAt: { $lt: createdBefore }, send_at: { $not: { $gt: at } }, ...unleasedAt(at) }, { projection: { _id: 1, session_id: 1 } })
       .sort({ createdAt: 1 })
       .limit(limit)
       .toArray();
@@ -337,6 +342,43 @@ export class MessageLogRepository {
       .find({ broadcast_id: oid(broadcastId), status: 'failed' }, { _id: 0, recipient: 1, error: 1 })
       .lean<Array<{ recipient: string; error: MessageFailure | null }>>()
       .exec();
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Campaigns: retrying a broadcast's failures, and its delivery counts.
+  // ---------------------------------------------------------------------------------------
+
+  /**
+   * A retry: these broadcast recipients' entries that failed before anything was sent go back
+   * to `queued`, so that their jobs send again (a job finding an entry already final sends
+   * nothing). Wire messages an earlier attempt got accepted are still skipped. Answers how many moved.
+   */
+  async requeueFailedOfBroadcast(broadcastId: string, recipients: string[], at: Date = new Date()): Promise<number> {
+    if (recipients.length === 0) return 0;
+    const result = await this.ledger.updateMany(
+      { broadcast_id: oid(broadcastId), recipient: { $in: recipients }, status: 'failed', 'status_times.sentAt': null },
+      { $set: { status: 'queued', error: null, 'status_times.failedAt': null, claim: null, updatedAt: at } },
+    );
+    return result.modifiedCount;
+  }
+
+  /** Per broadcast, its messages the provider reported delivered (delivered or read) and read. */
+  async deliveryCountsOfBroadcasts(broadcastIds: string[]): Promise<Map<string, { delivered: number; read: number }>> {
+    const counts = new Map(broadcastIds.map((id) => [id, { delivered: 0, read: 0 }]));
+    if (broadcastIds.length === 0) return counts;
+    const groups = await this.ledger
+      .aggregate<{ _id: { broadcast: Types.ObjectId; status: MessageStatus }; count: number }>([
+        { $match: { broadcast_id: { $in: broadcastIds.map(oid) }, status: { $in: DELIVERED_STATUSES } } },
+        { $group: { _id: { broadcast: '$broadcast_id', status: '$status' }, count: { $sum: 1 } } },
+      ])
+      .toArray();
+    for (const { _id, count } of groups) {
+      const entry = counts.get(_id.broadcast.toHexString());
+      if (!entry) continue;
+      entry.delivered += count;
+      if (READ_STATUSES.includes(_id.status)) entry.read += count;
+    }
+    return counts;
   }
 
   // ---------------------------------------------------------------------------------------
@@ -388,6 +430,7 @@ export class MessageLogRepository {
       },
       message: { ...entry.message, template: entry.message.template ?? null },
       template_name: entry.message.template?.name ?? null,
+      send_at: entry.sendAt ?? null,
       message_uid: entry.messageUid ?? newMessageUid(),
       status: 'queued' as const,
       status_times: { queuedAt: now, sendingAt: null, sentAt: null, deliveredAt: null, readAt: null, failedAt: null },

@@ -71,6 +71,8 @@ export class SendLease {
 export class MessageError {
   @Prop({ type: String, required: true }) code!: string;
   @Prop({ type: String, required: true }) message!: string;
+  /** Set by the sender: the final attempt failed for a reason that may pass (POST /broadcast/:id/retry retries these). */
+  @Prop({ type: Boolean }) transient?: boolean;
 }
 
 /**
@@ -90,6 +92,8 @@ export class MessageLog {
   /** What was asked for; a message log always holds `template` (null when none). */
   @Prop({ type: MessageContent, required: true }) message!: MessageContent;
   @Prop({ type: String, default: null }) template_name!: string | null;
+  /** A scheduled message (POST /v1/messages with send_at) is not sent before this; null: at once. */
+  @Prop({ type: Date, default: null }) send_at?: Date | null;
   /** 16 hex characters; the id POST /v1/messages answers and seed 004 lists. */
   @Prop({ type: String, required: true }) message_uid!: string;
   @Prop({ type: String, required: true, enum: MESSAGE_STATUSES, default: 'queued' }) status!: MessageStatus;

@@ -1,5 +1,5 @@
 import { ConflictException, Injectable, Logger, ServiceUnavailableException, UnprocessableEntityException } from '@nestjs/common';
-import { InputValidationException } from '@app/common';
+import { InputValidationException, parseSendAt } from '@app/common';
 import type { Principal } from '../auth';
 import { SessionRepository } from '../auth/session.repository';
 import { ContactService } from '../contact/contact.service';
@@ -13,7 +13,9 @@ import { fingerprintOf, IdempotencyStore } from './idempotency.store';
 
 export interface QueuedMessage {
   message_uid: string;
-  status: 'queued';
+  /** `scheduled`: queued to be sent at `send_at`. */
+  status: 'queued' | 'scheduled';
+  send_at?: string;
 }
 
 /** Code of a message that could not be put on the queue. */
@@ -44,7 +46,14 @@ export class MessageService {
     const sessionId = this.sessionIdOf(principal);
     const scope = `v1-messages:${principal.clientId}`;
     // The access token is not part of what the request asks for; the session is.
-    const fingerprint = fingerprintOf({ session_id: sessionId, to: body.to, message: body.message, template: body.template });
+    const fingerprint = fingerprintOf({
+      session_id: sessionId,
+      to: body.to,
+      message: body.message,
+      template: body.template,
+      send_at: body.send_at,
+      timezone: body.timezone,
+    });
     const claim = await this.idempotency.claim<QueuedMessage>(scope, idempotencyKey, fingerprint);
     switch (claim.kind) {
       case 'replay':
@@ -69,7 +78,7 @@ export class MessageService {
   private async queue(principal: Principal, body: SendMessageDto): Promise<QueuedMessage> {
     const sessionId = this.sessionIdOf(principal);
     await this.requireHealthySession(sessionId);
-    const message = await this.validateContent(principal.clientId, body);
+    const { content: message, sendAt } = await this.validateContent(principal.clientId, body);
     const contact = await this.contacts.findByPhone(principal.clientId, body.to);
     const entry = await this.messageLogs.createQueued({
       clientId: principal.clientId,
@@ -79,16 +88,17 @@ export class MessageService {
       recipient: body.to,
       contact: { contactId: contact?._id.toHexString() ?? null, name: contact?.name ?? null },
       message,
+      sendAt,
     });
     const id = entry._id.toHexString();
     try {
-      await this.sendQueue.enqueue<MessageJobData>(sessionId, [{ id: messageJobId(id), data: { kind: MESSAGE_JOB, messageLogId: id } }]);
+      await this.sendQueue.enqueue<MessageJobData>(sessionId, [{ id: messageJobId(id), data: { kind: MESSAGE_JOB, messageLogId: id }, notBefore: sendAt ?? undefined }]);
     } catch (error) {
       this.logger.error({ err: error, messageLogId: id }, 'Could not enqueue an API message');
       await this.messageLogs.markFailed(id, { code: QUEUE_UNAVAILABLE_CODE, message: 'The send queue was unavailable' });
       throw new ServiceUnavailableException('The queue is unavailable; the message was not sent. Try again shortly.');
     }
-    return { message_uid: entry.message_uid, status: 'queued' };
+    return sendAt ? { message_uid: entry.message_uid, status: 'scheduled', send_at: sendAt.toISOString() } : { message_uid: entry.message_uid, status: 'queued' };
   }
 
   private sessionIdOf(principal: Principal): string {
@@ -107,11 +117,19 @@ export class MessageService {
     }
   }
 
-  /** The content as stored, or 400 naming every problem (nothing is written). */
-  private async validateContent(clientId: string, body: SendMessageDto): Promise<MessageContent> {
+  /** The content as stored and when to send it (null: at once), or 400 naming every problem (nothing is written). */
+  private async validateContent(clientId: string, body: SendMessageDto): Promise<{ content: MessageContent; sendAt: Date | null }> {
     const problems: string[] = [];
     const content = await this.contentValidator.check(clientId, { message: body.message, template: body.template }, problems, { templatesAccepted: true });
+    let sendAt: Date | null = null;
+    if (body.send_at !== undefined) {
+      const parsed = parseSendAt(body.send_at, body.timezone);
+      if (parsed.ok) sendAt = parsed.at;
+      else problems.push(parsed.problem);
+    } else if (body.timezone !== undefined) {
+      problems.push('timezone is only used with send_at');
+    }
     if (problems.length > 0) throw new InputValidationException(problems);
-    return content;
+    return { content, sendAt };
   }
 }

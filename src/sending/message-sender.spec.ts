@@ -210,7 +210,7 @@ describe('MessageSender', () => {
 
   it('fails the message on the last attempt, and at once for a permanent error', async () => {
     provider.send.mockRejectedValue(new ProviderError('transient', '131000', 'Something went wrong'));
-    expect(await sender.send(claim, { lastAttempt: true })).toEqual({ status: 'failed', failure: { code: '131000', message: 'Something went wrong' } });
+    expect(await sender.send(claim, { lastAttempt: true })).toEqual({ status: 'failed', failure: { code: '131000', message: 'Something went wrong', transient: true } });
     provider.send.mockRejectedValue(new ProviderError('permanent', '131026', 'Message undeliverable'));
     expect(await sender.send(claim, { lastAttempt: false })).toEqual({ status: 'failed', failure: { code: '131026', message: 'Message undeliverable' } });
     expect(recorded().map((attempt) => attempt.outcome?.status)).toEqual(['failed', 'failed']);
@@ -236,7 +236,7 @@ describe('MessageSender', () => {
 
   it('stops before a call when the broadcast was stopped, failing the message as cancelled', async () => {
     const outcome = await sender.send(claim, { lastAttempt: false, stopped: async () => true });
-    expect(outcome).toEqual({ status: 'failed', failure: { code: 'cancelled', message: expect.any(String) } });
+    expect(outcome).toEqual({ status: 'failed', failure: { code: 'cancelled', message: expect.any(String), transient: true } });
     expect(provider.send).not.toHaveBeenCalled();
   });
 

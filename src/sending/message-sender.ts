@@ -27,10 +27,14 @@ export interface SkippedSend {
 export const INTERNAL_ERROR_FAILURE: MessageFailure = {
   code: 'internal_error',
   message: 'The message could not be sent because of an internal error',
+  transient: true,
 };
-export const CANCELLED_FAILURE: MessageFailure = { code: 'cancelled', message: 'The broadcast was stopped before this message was sent' };
+export const CANCELLED_FAILURE: MessageFailure = { code: 'cancelled', message: 'The broadcast was stopped before this message was sent', transient: true };
 
 const SENT: SendOutcome = { status: 'sent' };
+
+/** Why an attempt stopped because `held` said so. */
+export const HELD_REASON = 'sending is on hold';
 
 /** Thrown to retry later: another attempt (a job taken back from a stalled worker) holds the message's lease. */
 export class LeaseBusyError extends Error {
@@ -48,6 +52,11 @@ export interface SendOptions {
   lastAttempt: boolean;
   /** Checked right before each provider call (after the rate-limit wait). */
   stopped?: () => Promise<boolean>;
+  /**
+   * Checked with `stopped`: true leaves the message unsent for a later job (its lease released,
+   * nothing more called) and the attempt answers `skipped` (a paused broadcast).
+   */
+  held?: () => Promise<boolean>;
   /** Messages sharing this key have the same content (a broadcast's): rendered once, not per recipient. */
   contentKey?: string;
 }
@@ -155,6 +164,7 @@ export class MessageSender {
       try {
         await this.rateLimiter.acquire(session._id.toHexString(), perSecond);
         if (options.stopped && (await options.stopped())) return this.finish(entry, lease, [], { status: 'failed', failure: CANCELLED_FAILURE });
+        if (options.held && (await options.held())) return this.putOnHold(entry, lease);
         if (!(await this.keepLease(entry, lease))) return { status: 'skipped', reason: 'the lease lapsed and another attempt took the message' };
         const result = await provider.send({ to: entry.recipient, message: parts[index], idempotencyKey: idempotencyKeyOf(entry, index) });
         accepted = { ...log, status: 'sent', whatsAppMessageId: result.providerMessageId, statusMessage: null, errorCode: null, costInUsdCents: result.costInUsdCents ?? 0 };
@@ -193,6 +203,12 @@ export class MessageSender {
     return outcome;
   }
 
+  /** Leaves the message unsent and free for a later attempt (its parts accepted so far stay recorded). */
+  private async putOnHold(entry: MessageLogRecord, lease: Lease): Promise<SkippedSend> {
+    await this.ledger.record({ entry, leaseToken: lease.token, calls: [], outcome: { status: 'retry' } });
+    return { status: 'skipped', reason: HELD_REASON };
+  }
+
   /** The final failure, or null when a retry should follow. */
   private async failureOf(error: unknown, session: SessionRecord | null, lastAttempt: boolean): Promise<MessageFailure | null> {
     if (!(error instanceof ProviderError)) return lastAttempt ? INTERNAL_ERROR_FAILURE : null;
@@ -203,7 +219,8 @@ export class MessageSender {
       this.sessionCache.forget(session._id.toHexString());
     }
     if (error.isTransient && !lastAttempt) return null;
-    return { code: error.code, message: error.message };
+    // Marked only when it may pass: POST /broadcast/:id/retry retries these.
+    return error.isTransient ? { code: error.code, message: error.message, transient: true } : { code: error.code, message: error.message };
   }
 
   /**

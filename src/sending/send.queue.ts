@@ -54,7 +54,11 @@ export class SendQueue {
     const queue = this.shards.forSession(sessionId);
     for (let start = 0; start < jobs.length; start += ENQUEUE_CHUNK_SIZE) {
       await queue.addBulk(
-        jobs.slice(start, start + ENQUEUE_CHUNK_SIZE).map(({ id, data }) => ({ name: SEND_JOB, data, opts: this.jobOptions(id) })),
+        jobs.slice(start, start + ENQUEUE_CHUNK_SIZE).map(({ id, data, notBefore }) => ({
+          name: SEND_JOB,
+          data,
+          opts: { ...this.jobOptions(id), ...(notBefore ? { delay: Math.max(0, notBefore.getTime() - Date.now()) } : {}) },
+        })),
       );
     }
   }

@@ -18,6 +18,8 @@ export interface SendJobData {
 export interface NewSendJob<TData extends SendJobData = SendJobData> {
   id: string;
   data: TData;
+  /** A scheduled send: the job waits (delayed in Redis) until then. */
+  notBefore?: Date;
 }
 
 export type SendJobResult = SendOutcome | { status: 'skipped'; reason: string };

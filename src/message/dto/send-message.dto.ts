@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsObject, IsOptional, ValidateNested } from 'class-validator';
-import { PhoneNumberField } from '@app/common';
+import { PhoneNumberField, SendAtField, TimeZoneField } from '@app/common';
 import { SessionCredentialsDto } from '../../auth';
 import { MessageContentDto, MessageTemplateDto } from '../../message-content/dto/message-content.dto';
 
@@ -24,4 +24,10 @@ export class SendMessageDto extends SessionCredentialsDto {
   @ValidateNested()
   @Type(() => MessageTemplateDto)
   template?: MessageTemplateDto;
+
+  @SendAtField()
+  send_at?: string;
+
+  @TimeZoneField()
+  timezone?: string;
 }

@@ -31,6 +31,8 @@ export interface NormalisedPhoneNumbers {
   /** Distinct digits-only numbers, in the order first given. */
   valid: string[];
   invalid: InvalidPhoneNumber[];
+  /** Each input's digits-only number (null when invalid), in the order of the inputs. */
+  normalised: Array<string | null>;
 }
 
 /** Splits a comma-separated list (or takes an array) into trimmed, non-empty entries. */
@@ -46,15 +48,17 @@ export function splitPhoneNumberList(to: string | string[]): string[] {
 export async function normalisePhoneNumbers(inputs: string[]): Promise<NormalisedPhoneNumbers> {
   const seen = new Set<string>();
   const invalid: InvalidPhoneNumber[] = [];
+  const normalised: Array<string | null> = [];
   for (let start = 0; start < inputs.length; start += NORMALISE_CHUNK_SIZE) {
     if (start > 0) await yieldToEventLoop();
     for (const input of inputs.slice(start, start + NORMALISE_CHUNK_SIZE)) {
       const number = normalizePhoneNumber(input);
+      normalised.push(number);
       if (number) seen.add(number);
       else invalid.push({ input, reason: `"${input}" is not a valid international phone number` });
     }
   }
-  return { valid: [...seen], invalid };
+  return { valid: [...seen], invalid, normalised };
 }
 
 /** A body field holding one phone number: normalised to digits-only international form, or 400 naming it. */

@@ -2,3 +2,4 @@ export * from './decorators';
 export * from './id-param.dto';
 export * from './validation-pipe';
 export * from './calendar-date';
+export * from './send-at';

@@ -1,0 +1,139 @@
+/**
+ * Uploads a generated 100,000-row CSV recipient list (number plus two variables) to
+ * POST /broadcast/csv on a real API process and reports how much that process's resident
+ * memory grew; the target is the attachment upload's (under 50 MB). The broadcast is
+ * scheduled an hour ahead and deleted afterwards, so nothing is sent. Run by hand; see bench/README.md.
+ *
+ *   MONGODB_URI=mongodb://127.0.0.1:27017/bench npx ts-node --transpile-only -r tsconfig-paths/register bench/broadcast-csv.ts
+ *
+ * Environment: MONGODB_URI (required), REDIS_URL (else a redis-server is started), BENCH_ROWS (default 100000).
+ */
+import { fork } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { RedisServerProcess } from '../src/local/redis-server-process';
+import type { UploadApiReady } from './support/upload-api';
+
+const MB = 1024 * 1024;
+const SAMPLE_EVERY_MS = 20;
+const TARGET_GROWTH_MB = 50;
+
+function rssOf(pid: number): number {
+  const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  if (!match) throw new Error(`No VmRSS for process ${pid}`);
+  return Number(match[1]) * 1024;
+}
+
+/** Distinct valid Nigerian mobile numbers with a name and an order number each. */
+function recipientList(rows: number): Buffer {
+  const lines = ['number,name,order'];
+  for (let index = 0; index < rows; index++) lines.push(`234803${String(1000000 + index).padStart(7, '0')},Customer ${index},${100000 + index}`);
+  return Buffer.from(`${lines.join('\n')}\n`);
+}
+
+function call(ready: UploadApiReady, method: string, path: string, body?: { boundary: string; parts: Buffer }): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port: ready.port,
+        method,
+        path,
+        headers: {
+          Authorization: `Bearer ${ready.apiKey}`,
+          'X-Session-Id': ready.session.id,
+          'X-Access-Token': ready.session.accessToken,
+          ...(body ? { 'Content-Type': `multipart/form-data; boundary=${body.boundary}`, 'Content-Length': body.parts.length } : {}),
+        },
+      },
+      (response) => {
+        let text = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => (text += chunk));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, body: text }));
+      },
+    );
+    req.on('error', reject);
+    req.end(body?.parts);
+  });
+}
+
+function multipart(csv: Buffer, fields: Record<string, string>): { boundary: string; parts: Buffer } {
+  const boundary = `bench${randomBytes(8).toString('hex')}`;
+  const texts = Object.entries(fields).map(([name, value]) => `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`);
+  const fileHead = `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="recipients.csv"\r\nContent-Type: text/csv\r\n\r\n`;
+  return { boundary, parts: Buffer.concat([Buffer.from(texts.join('') + fileHead), csv, Buffer.from(`\r\n--${boundary}--\r\n`)]) };
+}
+
+async function main(): Promise<void> {
+  if (!process.env.MONGODB_URI) throw new Error('Set MONGODB_URI (for example mongodb://127.0.0.1:27017/bench)');
+  const rows = Number(process.env.BENCH_ROWS ?? 100_000);
+  const redis = process.env.REDIS_URL ? null : await RedisServerProcess.start();
+  try {
+    const csv = recipientList(rows);
+    const api = fork(join(__dirname, 'support', 'upload-api.ts'), [], {
+      execArgv: ['--expose-gc', '-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register'],
+      env: {
+        ...process.env,
+        NODE_ENV: 'production',
+        REDIS_URL: redis?.url ?? process.env.REDIS_URL,
+        CREDENTIALS_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+        QUEUE_PREFIX: `bench${randomBytes(3).toString('hex')}`,
+        LOG_LEVEL: 'warn',
+      },
+    });
+    const ready = await new Promise<UploadApiReady>((resolve, reject) => {
+      api.once('message', (message) => resolve(message as UploadApiReady));
+      api.once('exit', (code) => reject(new Error(`API exited with code ${code}`)));
+    });
+    const pid = api.pid as number;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    api.send('gc');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const baseline = rssOf(pid);
+
+    let peak = baseline;
+    const sampler = setInterval(() => (peak = Math.max(peak, rssOf(pid))), SAMPLE_EVERY_MS);
+    const started = process.hrtime.bigint();
+    const body = multipart(csv, {
+      message: JSON.stringify({ text: 'Hello {{name}}, order {{order}} is ready' }),
+      send_at: new Date(Date.now() + 3_600_000).toISOString(),
+    });
+    const result = await call(ready, 'POST', '/broadcast/csv', body);
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    clearInterval(sampler);
+    peak = Math.max(peak, rssOf(pid));
+
+    const created = (JSON.parse(result.body) as { data?: { _id?: string; counts?: { pending: number } } }).data;
+    if (created?._id) await call(ready, 'DELETE', `/broadcast/${created._id}`);
+    api.send('stop');
+    await new Promise((resolve) => api.once('exit', resolve));
+
+    const growthMb = (peak - baseline) / MB;
+    const report = {
+      machine: `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), ${Math.round(totalmem() / 1024 ** 3)} GiB, Node ${process.version}`,
+      rows,
+      fileMb: Number((csv.length / MB).toFixed(1)),
+      status: result.status,
+      pending: created?.counts?.pending ?? null,
+      seconds: Number(seconds.toFixed(2)),
+      baselineRssMb: Number((baseline / MB).toFixed(1)),
+      peakRssMb: Number((peak / MB).toFixed(1)),
+      peakGrowthMb: Number(growthMb.toFixed(1)),
+      targetMb: TARGET_GROWTH_MB,
+      verdict: result.status === 201 && created?.counts?.pending === rows && growthMb < TARGET_GROWTH_MB ? 'PASS' : 'FAIL',
+    };
+    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    if (report.verdict !== 'PASS') process.exitCode = 1;
+  } finally {
+    await redis?.stop();
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,31 @@
+import { keepUsedVariables, missingVariables, placeholdersOf, renderTemplateComponents, renderVariables, requiredVariableNames } from './message-variables';
+
+describe('message variables', () => {
+  it('fills placeholders, with the fallback after | when a value is missing or empty', () => {
+    expect(renderVariables('Hi {{name}}, {{ greeting | good day }}!', { name: 'Ada', greeting: '' })).toBe('Hi Ada,  good day !');
+    expect(renderVariables('Hi {{name|friend}}', undefined)).toBe('Hi friend');
+    expect(renderVariables('{{name}}{{name}}', { name: 'x' })).toBe('xx');
+  });
+
+  it('leaves braces that are not placeholders as written', () => {
+    expect(renderVariables('{{ 1abc }} {{a-b}} {single} {{}}', { a: 'x' })).toBe('{{ 1abc }} {{a-b}} {single} {{}}');
+  });
+
+  it('finds placeholders in the text and at any depth of template components', () => {
+    const content = {
+      text: 'Hi {{name}}',
+      template: { components: [{ type: 'body', parameters: [{ type: 'text', text: '{{order|?}}' }, { type: 'currency', currency: { fallback_value: '{{amount}}' } }] }] },
+    };
+    expect(placeholdersOf(content).map(({ name }) => name)).toEqual(['name', 'order', 'amount']);
+    expect(requiredVariableNames(content)).toEqual(['name', 'amount']);
+    expect(renderTemplateComponents(content.template.components, { amount: '5 USD' })).toEqual([
+      { type: 'body', parameters: [{ type: 'text', text: '?' }, { type: 'currency', currency: { fallback_value: '5 USD' } }] },
+    ]);
+  });
+
+  it('names the required variables a recipient lacks, and keeps only the variables the message uses', () => {
+    expect(missingVariables(['name', 'order'], { name: 'Ada', order: '' })).toEqual(['order']);
+    expect(keepUsedVariables({ name: 'Ada', city: 'Lagos', order: '' }, ['name', 'order'])).toEqual({ name: 'Ada' });
+    expect(keepUsedVariables({ city: 'Lagos' }, ['name'])).toBeUndefined();
+  });
+});
