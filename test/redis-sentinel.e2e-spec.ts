@@ -4,10 +4,10 @@ import { BroadcastBody } from './support/broadcasts';
 import { createTenant, TestTenant } from './support/factories';
 import { hasMongo } from './support/mongo';
 import { pollUntil } from './support/polling';
-import { LocalRedisSentinel, redisScaleOutUnavailableReason } from './support/redis-cluster';
+import { LocalRedisSentinel, redisSentinelUnavailableReason } from './support/redis-cluster';
 import { createTestApp, TestApp } from './support/test-app';
 
-const unavailable = redisScaleOutUnavailableReason();
+const unavailable = redisSentinelUnavailableReason();
 if (unavailable) process.stdout.write(`\nRedis Sentinel suite skipped: ${unavailable}\n`);
 const describeWithSentinel = hasMongo() && !unavailable ? describe : describe.skip;
 

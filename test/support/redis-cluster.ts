@@ -9,11 +9,16 @@ import { findOnPath, freePort, RedisServerProcess } from '../../src/local/redis-
 
 const run = promisify(execFile);
 
-/** Why a Redis Cluster or a sentinel cannot be started here, or null when they can. */
-export function redisScaleOutUnavailableReason(): string | null {
+/** Why a Redis Cluster cannot be started here, or null when it can. */
+export function redisClusterUnavailableReason(): string | null {
   if (!findOnPath('redis-server')) return 'redis-server is not on PATH';
   if (!findOnPath('redis-cli')) return 'redis-cli is not on PATH (it creates the cluster)';
   return null;
+}
+
+/** Why a sentinel cannot be started here, or null when it can: `redis-server --sentinel` is the sentinel (Debian's `redis-sentinel` is the same program). */
+export function redisSentinelUnavailableReason(): string | null {
+  return findOnPath('redis-server') ? null : 'redis-server is not on PATH (it runs the master, the replica and, with --sentinel, the sentinel)';
 }
 
 /** A master of a loopback cluster: its port and the hash slots it serves. */
