@@ -9,10 +9,10 @@ import { BroadcastBody } from './support/broadcasts';
 import { createTenant, TestTenant } from './support/factories';
 import { hasMongo } from './support/mongo';
 import { pollUntil } from './support/polling';
-import { LocalRedisCluster, redisScaleOutUnavailableReason } from './support/redis-cluster';
+import { LocalRedisCluster, redisClusterUnavailableReason } from './support/redis-cluster';
 import { createTestApp, TestApp } from './support/test-app';
 
-const unavailable = redisScaleOutUnavailableReason();
+const unavailable = redisClusterUnavailableReason();
 if (unavailable) process.stdout.write(`\nRedis Cluster suite skipped: ${unavailable}\n`);
 const describeOnCluster = hasMongo() && !unavailable ? describe : describe.skip;
 
@@ -103,6 +103,54 @@ describeOnCluster('Sending through a three-master Redis Cluster (e2e)', () => {
     const cancelled = await getBroadcast(id);
     expect(cancelled.status).toBe('cancelled');
     expect(cancelled.sent.length).toBeLessThan(recipients.length);
+  });
+
+  it('runs campaigns on the cluster: a scheduled broadcast and a scheduled message wait as delayed jobs, pause holds and resume finishes', async () => {
+    const scheduledAt = new Date(Date.now() + 2500);
+    const scheduled = await t.http
+      .post('/broadcast')
+      .set(alice.auth)
+      .set(alice.session)
+      .send({ send_type: 'individual', to: numbers(50, 3).join(','), message: { text: 'Later, on a cluster' }, send_at: scheduledAt.toISOString() })
+      .expect(201);
+    expect(scheduled.body.data.status).toBe('scheduled');
+    const single = await t.http
+      .post('/v1/messages')
+      .set(alice.auth)
+      .set(alice.session)
+      .send({ to: '2348179803744', message: { text: 'A scheduled message, on a cluster' }, send_at: scheduledAt.toISOString() })
+      .expect(202);
+    expect(single.body.data.status).toBe('scheduled');
+
+    const slow = await newSession('paused sender', 4);
+    const recipients = numbers(51, 12);
+    const paused = await broadcast(slow.headers, recipients);
+    await pollUntil(() => getBroadcast(paused), (body) => body.sent.length >= 2, 20_000);
+    await t.http.post(`/broadcast/${paused}/pause`).set(alice.auth).expect(200);
+    // Its queued jobs were removed from the session's send queue (one slot), and nothing more moves.
+    const queue = t.app.get(SendQueueShards).forSession(slow.id);
+    expect((await queue.getWaiting()).filter((job) => job.id.toString().startsWith(`${paused}:`))).toEqual([]);
+    await new Promise((resolve) => setTimeout(resolve, 800));
+    const held = await getBroadcast(paused);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(await getBroadcast(paused)).toMatchObject({ status: 'paused', sent: held.sent });
+    expect(held.pending.length).toBeGreaterThan(0);
+
+    await t.http.post(`/broadcast/${paused}/resume`).set(alice.auth).expect(200);
+    const resumed = await pollUntil(() => getBroadcast(paused), (body) => body.status !== 'sending', 30_000);
+    expect(resumed).toMatchObject({ status: 'completed', pending: [], failed: [] });
+    expect(resumed.sent).toHaveLength(recipients.length);
+
+    const started = await pollUntil(() => getBroadcast(scheduled.body.data._id as string), (body) => body.status === 'completed', 30_000);
+    expect(started.sent).toHaveLength(3);
+    const sentAt = await pollUntil(
+      async () => messageLogs().findOne({ 'message.text': 'A scheduled message, on a cluster', status: { $in: ['sent', 'delivered', 'read'] } }),
+      (log) => log !== null,
+      30_000,
+    );
+    expect((sentAt!.createdAt as Date).getTime()).toBeLessThan(scheduledAt.getTime());
+    expect((sentAt!.status_times as { sentAt: Date }).sentAt.getTime()).toBeGreaterThanOrEqual(scheduledAt.getTime());
+    expect(t.app.get(ProviderRegistry).sandbox.duplicateSends()).toEqual([]);
   });
 
   it('replays an Idempotency-Key answer, counts the worker’s heartbeat and reports Redis up', async () => {
