@@ -144,9 +144,10 @@ export class MessageLogRepository {
         const messageUid = broadcastRecipientMessageUid(claim.entry.broadcastId, claim.entry.recipient);
         const record = { ...this.newRecord({ ...claim.entry, messageUid }, at, 'sending'), claim: lease };
         created.set(index, { operation: operations.length, record });
-        // An existing entry (a re-run) is matched and left as it is; it is leased below.
-        const { message_uid: _fromFilter, ...onInsert } = record;
-        operations.push({ updateOne: { filter: { message_uid: messageUid }, update: { $setOnInsert: onInsert }, upsert: true } });
+        // An existing entry (a re-run) is matched and left as it is; it is leased below. The filter is
+        // the documented shard key (client, message_uid), which an upsert on a sharded ledger must name.
+        const { message_uid: _uidInFilter, client_id: clientId, ...onInsert } = record;
+        operations.push({ updateOne: { filter: { client_id: clientId, message_uid: messageUid }, update: { $setOnInsert: onInsert }, upsert: true } });
       } else if (isValidObjectId(claim.id)) {
         const _id = oid(claim.id);
         operations.push({ updateOne: { filter: { _id, status: { $in: statusesBefore('sending') } }, update: { $set: { status: 'sending', 'status_times.sendingAt': at, updatedAt: at } } } });
@@ -164,7 +165,12 @@ export class MessageLogRepository {
       await this.ledger.bulkWrite(
         reruns.map((claim) => ({
           updateOne: {
-            filter: { message_uid: broadcastRecipientMessageUid(claim.entry.broadcastId, claim.entry.recipient), status: { $in: UNSENT_STATUSES }, ...unleasedAt(at) },
+            filter: {
+              client_id: oid(claim.entry.clientId),
+              message_uid: broadcastRecipientMessageUid(claim.entry.broadcastId, claim.entry.recipient),
+              status: { $in: UNSENT_STATUSES },
+              ...unleasedAt(at),
+            },
             update: { $set: { claim: { token: claim.lease.token, expires_at: claim.lease.expiresAt }, updatedAt: at }, $inc: { attempts: 1 } },
           },
         })),
