@@ -66,6 +66,22 @@ export class SendQueue {
     return Number(removed);
   }
 
+  /**
+   * Removes one job unless a worker is running it; false when there was none to remove (the
+   * caller's ledger write is what stops a job that runs anyway).
+   */
+  async removeJob(jobId: string): Promise<boolean> {
+    const job = await this.queue.getJob(jobId);
+    if (!job || (await job.isActive())) return false;
+    try {
+      await job.remove();
+      return true;
+    } catch {
+      // Taken by a worker meanwhile (its lock): it will find the entry's status and send nothing.
+      return false;
+    }
+  }
+
   /** The job ids of the list that are not in Redis (finished and removed, or lost). */
   async idsWithoutJob(jobIds: string[]): Promise<string[]> {
     const missing: string[] = [];
