@@ -38,6 +38,8 @@ describeWithMongo('Broadcast sending through the worker and the sandbox (e2e)', 
   beforeAll(async () => {
     t = await createTestApp({
       env: {
+        // Few slots, so that a rate-limited broadcast keeps jobs waiting in Redis (the lost-jobs tests remove them).
+        WORKER_CONCURRENCY: '10',
         SEND_ATTEMPTS: '4',
         SEND_BACKOFF_MS: '30',
         BROADCAST_PROGRESS_FLUSH_MS: '50',

@@ -32,6 +32,8 @@ describeWithMongo('Queue dashboard at /admin/queues (e2e)', () => {
         MONGODB_URI: mongoUri,
         QUEUE_DASHBOARD_CLIENTS: operator.clientId,
         SESSION_RATE_LIMIT_PER_SECOND: '5',
+        // Fewer slots than recipients, so that jobs wait in Redis for the dashboard to remove.
+        WORKER_CONCURRENCY: '10',
         BROADCAST_PROGRESS_FLUSH_MS: '20',
         SWEEP_INTERVAL_MS: '300',
         SWEEP_PENDING_AGE_MS: '1000',

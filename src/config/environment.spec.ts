@@ -11,7 +11,7 @@ describe('validateEnvironment', () => {
   it('applies defaults and converts numbers', () => {
     const variables = validateEnvironment({ ...VALID, PORT: '8080' });
     expect(variables.PORT).toBe(8080);
-    expect(variables.WORKER_CONCURRENCY).toBe(10);
+    expect(variables.WORKER_CONCURRENCY).toBe(50);
     expect(variables.SESSION_RATE_LIMIT_PER_SECOND).toBe(80);
     expect(variables.BROADCAST_MAX_RECIPIENTS).toBe(100000);
     expect(variables.DEFAULT_PROVIDER).toBe('sandbox');
