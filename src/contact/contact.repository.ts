@@ -123,7 +123,9 @@ export class ContactRepository {
 
   /**
    * Opts the number out (or back in) as of `at`, unless a later change is already recorded
-   * (webhooks may arrive out of order). The contact exists: recordInbound came first.
+   * (webhooks may arrive out of order). WhatsApp's timestamps are in seconds: of two changes in
+   * the same second (STOP, then START straight after), the one that arrives last wins. The
+   * contact exists: recordInbound came first.
    */
   async setOptedOut(clientId: string, phone: string, optedOut: boolean, at: Date): Promise<boolean> {
     const result = await this.contacts
@@ -131,7 +133,7 @@ export class ContactRepository {
         {
           client_id: new Types.ObjectId(clientId),
           phone,
-          $or: [{ opt_out_changed_at: null }, { opt_out_changed_at: { $lt: at } }],
+          $or: [{ opt_out_changed_at: null }, { opt_out_changed_at: { $lte: at } }],
         },
         { $set: { opted_out: optedOut, opted_out_at: optedOut ? at : null, opt_out_changed_at: at } },
       )

@@ -17,7 +17,7 @@ function call(whatsAppMessageId: string, overrides: Partial<ReportedOnCall> = {}
 describe('DeliveryStatusService', () => {
   let service: DeliveryStatusService;
   let whatsappLogs: jest.Mocked<
-    Pick<WhatsappLogRepository, 'findCallsByWhatsAppMessageIds' | 'advanceStatuses' | 'setCostsOnce' | 'findByWhatsAppMessageId' | 'furthestDeliveryOfMessages'>
+    Pick<WhatsappLogRepository, 'findCallsByWhatsAppMessageIds' | 'advanceStatuses' | 'setCostsOnce' | 'furthestDeliveryOfMessages'>
   >;
   let messageLogs: jest.Mocked<Pick<MessageLogRepository, 'applyDeliveryStatuses' | 'statusesOf' | 'addCallPrices'>>;
   let early: jest.Mocked<Pick<EarlyStatusUpdates, 'park' | 'takeForRecordedCalls' | 'markUnrolled'>>;
@@ -29,7 +29,6 @@ describe('DeliveryStatusService', () => {
       findCallsByWhatsAppMessageIds: jest.fn(async (ids: string[]) => calls.filter((candidate) => ids.includes(candidate.whatsAppMessageId!))),
       advanceStatuses: jest.fn(),
       setCostsOnce: jest.fn(),
-      findByWhatsAppMessageId: jest.fn().mockResolvedValue(null),
       furthestDeliveryOfMessages: jest.fn().mockResolvedValue(new Map()),
     };
     messageLogs = { applyDeliveryStatuses: jest.fn(async (rollups) => rollups.length), statusesOf: jest.fn(), addCallPrices: jest.fn() };
@@ -117,15 +116,32 @@ describe('DeliveryStatusService', () => {
     // The report read no call; meanwhile the sender recorded it and found nothing parked; then the report parked.
     calls = [];
     const update = report('delivered', 'wamid.8');
-    whatsappLogs.findByWhatsAppMessageId.mockImplementation(async () => {
+    early.park.mockImplementation(async () => {
       calls = [call('wamid.8')];
-      return { sessionId } as never;
     });
     early.takeForRecordedCalls.mockResolvedValue({ parked: new Map([['wamid.8', [{ update, sessionId: sessionId.toHexString() }]]]), unrolled: new Set() });
     await service.apply(update, sessionId.toHexString());
     expect(early.park).toHaveBeenCalledWith(update, sessionId.toHexString());
     expect(early.takeForRecordedCalls).toHaveBeenCalledWith(['wamid.8'], []);
     expect(messageLogs.applyDeliveryStatuses).toHaveBeenCalledWith([{ id: messageLogId.toHexString(), status: 'delivered', at, failure: undefined }]);
+  });
+
+  it('parks a batch of early reports with one more read for the whole batch, and replays those recorded meanwhile together', async () => {
+    calls = [];
+    const updates = Array.from({ length: 10 }, (_unused, index) => report('delivered', `wamid.early${index}`));
+    // The sender records the even ones while the batch parks.
+    early.park.mockImplementation(async () => {
+      calls = updates.filter((_update, index) => index % 2 === 0).map((update) => call(update.providerMessageId));
+    });
+    await Promise.all(updates.map((update) => service.apply(update, sessionId.toHexString())));
+    expect(early.park).toHaveBeenCalledTimes(10);
+    // One read before parking, one after: not one per report.
+    expect(whatsappLogs.findCallsByWhatsAppMessageIds).toHaveBeenCalledTimes(2);
+    expect(early.takeForRecordedCalls).toHaveBeenCalledTimes(1);
+    expect(early.takeForRecordedCalls).toHaveBeenCalledWith(
+      updates.filter((_update, index) => index % 2 === 0).map((update) => update.providerMessageId),
+      [],
+    );
   });
 
   it("skips a webhook report about another session's call, even when correctly signed", async () => {

@@ -96,12 +96,14 @@ export class DeliveryStatusService implements StatusUpdateSink, OnModuleDestroy 
   private async applyBatch(reports: Report[]): Promise<void[]> {
     const calls = await this.callsOf(reports.map((report) => report.update));
     const recorded: StatusUpdate[] = [];
-    for (const { update, onlyForSessionId } of reports) {
-      const call = calls.get(update.providerMessageId);
-      if (!call) await this.parkUntilRecorded(update, onlyForSessionId);
-      else if (!onlyForSessionId || call.sessionId?.toHexString() === onlyForSessionId) recorded.push(update);
+    const unknown: Report[] = [];
+    for (const report of reports) {
+      const call = calls.get(report.update.providerMessageId);
+      if (!call) unknown.push(report);
+      else if (!report.onlyForSessionId || call.sessionId?.toHexString() === report.onlyForSessionId) recorded.push(report.update);
     }
     await this.applyToRecordedCalls(recorded, calls);
+    await this.parkUntilRecorded(unknown);
     return reports.map(() => undefined);
   }
 
@@ -110,13 +112,22 @@ export class DeliveryStatusService implements StatusUpdateSink, OnModuleDestroy 
     return new Map(found.map((call) => [call.whatsAppMessageId!, call]));
   }
 
-  /** A report about a call not recorded yet waits for the sender (the provider's webhook beat our insert). */
-  private async parkUntilRecorded(update: StatusUpdate, onlyForSessionId: string | null): Promise<void> {
-    await this.early.park(update, onlyForSessionId);
-    // The sender may have recorded the call and taken the parked reports between our read
-    // and the park: look again, and replay (taking is atomic, so the report applies once).
-    const recordedMeanwhile = await this.whatsappLogs.findByWhatsAppMessageId(update.providerMessageId);
-    if (recordedMeanwhile?.sessionId) await this.replayEarlyReports(update.providerMessageId, recordedMeanwhile.sessionId.toHexString());
+  /**
+   * Reports about calls not recorded yet wait for the sender (the provider's webhook beat our
+   * insert). The sender may have recorded some of the calls and taken what was parked for them
+   * between our read and the park: one more read for all of them, and what it finds is replayed
+   * (taking is atomic, so a report applies once). A batch costs the same few queries however
+   * many of its reports came early.
+   */
+  private async parkUntilRecorded(reports: Report[]): Promise<void> {
+    if (reports.length === 0) return;
+    // Issued together, and in the reports' order, so two reports for one call stay in order.
+    await Promise.all(reports.map(({ update, onlyForSessionId }) => this.early.park(update, onlyForSessionId)));
+    const recordedMeanwhile = await this.whatsappLogs.findCallsByWhatsAppMessageIds([...new Set(reports.map(({ update }) => update.providerMessageId))]);
+    await this.catchUpRecorded(
+      recordedMeanwhile.flatMap((call) => (call.sessionId ? [{ providerMessageId: call.whatsAppMessageId!, sessionId: call.sessionId.toHexString() }] : [])),
+      [],
+    );
   }
 
   /**
@@ -173,12 +184,10 @@ export class DeliveryStatusService implements StatusUpdateSink, OnModuleDestroy 
     if (rollups.length === 0) return;
     if ((await this.messageLogs.applyDeliveryStatuses(rollups)) === rollups.length) return;
     const statuses = await this.messageLogs.statusesOf([...new Set(rollups.map((rollup) => rollup.id))]);
-    for (const rollup of rollups) {
-      const status = statuses.get(rollup.id);
-      if (status && isUnsent(status)) await this.early.markUnrolled(rollup.id);
-      // Looked at again whatever the status read: the sender may have marked the message sent
-      // between the bulk write and that read (the write is conditional, so a stale report moves nothing).
-      await this.messageLogs.applyDeliveryStatuses([rollup]);
-    }
+    const unsent = [...statuses].flatMap(([id, status]) => (isUnsent(status) ? [id] : []));
+    await Promise.all(unsent.map((id) => this.early.markUnrolled(id)));
+    // Looked at again once marked, whatever the status read: the sender may have marked a message
+    // sent between the bulk write and that read (the writes are conditional, so a stale report moves nothing).
+    await this.messageLogs.applyDeliveryStatuses(rollups);
   }
 }

@@ -47,6 +47,19 @@ describeWithMongo('ContactRepository (MongoDB)', () => {
     expect(await contacts.delete(clientId, own._id.toHexString())).toBe(true);
   });
 
+  it('applies opt-out changes in time order: an older one arriving late changes nothing, of two in one second the later arrival wins', async () => {
+    const phone = '2348031230009';
+    await contacts.create(clientId, fields(phone, 'Opt'));
+    const second = new Date('2026-12-01T10:00:00Z');
+    expect(await contacts.setOptedOut(clientId, phone, true, second)).toBe(true);
+    // START in the same second (WhatsApp's timestamps are whole seconds): the user's last word.
+    expect(await contacts.setOptedOut(clientId, phone, false, second)).toBe(true);
+    expect(await contacts.findByPhone(clientId, phone)).toMatchObject({ opted_out: false, opted_out_at: null });
+    // A STOP from a minute earlier, delivered late.
+    expect(await contacts.setOptedOut(clientId, phone, true, new Date(second.getTime() - 60_000))).toBe(false);
+    expect(await contacts.findByPhone(clientId, phone)).toMatchObject({ opted_out: false });
+  });
+
   it('lists newest first with the total', async () => {
     const listed = new Types.ObjectId().toHexString();
     const first = await contacts.create(listed, fields('2348031230010', 'One'));
