@@ -87,7 +87,6 @@ export interface CsvUploadReport {
 /**
  * Starts the API in a child process (MongoDB at `mongoUri`, Redis at `redisUrl`), uploads a
  * `rows`-row list and reports the peak growth of the child's resident memory over its baseline.
- * Also run by the e2e suite (test/campaigns-memory.e2e-spec.ts).
  */
 export async function measureCsvUpload(options: { rows: number; mongoUri: string; redisUrl: string }): Promise<CsvUploadReport> {
   const { rows } = options;
