@@ -19,7 +19,8 @@ import type { UploadApiReady } from './support/upload-api';
 
 const MB = 1024 * 1024;
 const SAMPLE_EVERY_MS = 20;
-const TARGET_GROWTH_MB = 50;
+/** The attachment upload's bound. */
+export const TARGET_GROWTH_MB = 50;
 
 function rssOf(pid: number): number {
   const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -68,23 +69,41 @@ function multipart(csv: Buffer, fields: Record<string, string>): { boundary: str
   return { boundary, parts: Buffer.concat([Buffer.from(texts.join('') + fileHead), csv, Buffer.from(`\r\n--${boundary}--\r\n`)]) };
 }
 
-async function main(): Promise<void> {
-  if (!process.env.MONGODB_URI) throw new Error('Set MONGODB_URI (for example mongodb://127.0.0.1:27017/bench)');
-  const rows = Number(process.env.BENCH_ROWS ?? 100_000);
-  const redis = process.env.REDIS_URL ? null : await RedisServerProcess.start();
+/** What one measured upload gave. */
+export interface CsvUploadReport {
+  machine: string;
+  rows: number;
+  fileMb: number;
+  status: number;
+  pending: number | null;
+  seconds: number;
+  baselineRssMb: number;
+  peakRssMb: number;
+  peakGrowthMb: number;
+  targetMb: number;
+  verdict: 'PASS' | 'FAIL';
+}
+
+/**
+ * Starts the API in a child process (MongoDB at `mongoUri`, Redis at `redisUrl`), uploads a
+ * `rows`-row list and reports the peak growth of the child's resident memory over its baseline.
+ */
+export async function measureCsvUpload(options: { rows: number; mongoUri: string; redisUrl: string }): Promise<CsvUploadReport> {
+  const { rows } = options;
+  const csv = recipientList(rows);
+  const api = fork(join(__dirname, 'support', 'upload-api.ts'), [], {
+    execArgv: ['--expose-gc', '-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register'],
+    env: {
+      ...process.env,
+      NODE_ENV: 'production',
+      MONGODB_URI: options.mongoUri,
+      REDIS_URL: options.redisUrl,
+      CREDENTIALS_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+      QUEUE_PREFIX: `bench${randomBytes(3).toString('hex')}`,
+      LOG_LEVEL: 'warn',
+    },
+  });
   try {
-    const csv = recipientList(rows);
-    const api = fork(join(__dirname, 'support', 'upload-api.ts'), [], {
-      execArgv: ['--expose-gc', '-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register'],
-      env: {
-        ...process.env,
-        NODE_ENV: 'production',
-        REDIS_URL: redis?.url ?? process.env.REDIS_URL,
-        CREDENTIALS_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-        QUEUE_PREFIX: `bench${randomBytes(3).toString('hex')}`,
-        LOG_LEVEL: 'warn',
-      },
-    });
     const ready = await new Promise<UploadApiReady>((resolve, reject) => {
       api.once('message', (message) => resolve(message as UploadApiReady));
       api.once('exit', (code) => reject(new Error(`API exited with code ${code}`)));
@@ -102,18 +121,15 @@ async function main(): Promise<void> {
       message: JSON.stringify({ text: 'Hello {{name}}, order {{order}} is ready' }),
       send_at: new Date(Date.now() + 3_600_000).toISOString(),
     });
-    const result = await call(ready, 'POST', '/broadcast/csv', body);
+    const result = await call(ready, 'POST', '/broadcast/csv', body).finally(() => clearInterval(sampler));
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    clearInterval(sampler);
     peak = Math.max(peak, rssOf(pid));
 
     const created = (JSON.parse(result.body) as { data?: { _id?: string; counts?: { pending: number } } }).data;
     if (created?._id) await call(ready, 'DELETE', `/broadcast/${created._id}`);
-    api.send('stop');
-    await new Promise((resolve) => api.once('exit', resolve));
 
     const growthMb = (peak - baseline) / MB;
-    const report = {
+    return {
       machine: `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), ${Math.round(totalmem() / 1024 ** 3)} GiB, Node ${process.version}`,
       rows,
       fileMb: Number((csv.length / MB).toFixed(1)),
@@ -126,6 +142,22 @@ async function main(): Promise<void> {
       targetMb: TARGET_GROWTH_MB,
       verdict: result.status === 201 && created?.counts?.pending === rows && growthMb < TARGET_GROWTH_MB ? 'PASS' : 'FAIL',
     };
+  } finally {
+    if (api.exitCode === null && api.signalCode === null) {
+      const exited = new Promise((resolve) => api.once('exit', resolve));
+      if (api.connected) api.send('stop');
+      else api.kill();
+      await exited;
+    }
+  }
+}
+
+async function main(): Promise<void> {
+  if (!process.env.MONGODB_URI) throw new Error('Set MONGODB_URI (for example mongodb://127.0.0.1:27017/bench)');
+  const rows = Number(process.env.BENCH_ROWS ?? 100_000);
+  const redis = process.env.REDIS_URL ? null : await RedisServerProcess.start();
+  try {
+    const report = await measureCsvUpload({ rows, mongoUri: process.env.MONGODB_URI, redisUrl: redis?.url ?? (process.env.REDIS_URL as string) });
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     if (report.verdict !== 'PASS') process.exitCode = 1;
   } finally {
@@ -133,7 +165,9 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(1);
-});
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  });
+}

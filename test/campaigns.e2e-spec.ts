@@ -5,7 +5,10 @@ import { Model, Types } from 'mongoose';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TenancyService } from '../src/auth/tenancy.service';
 import { BROADCAST_QUEUE } from '../src/broadcast/broadcast.jobs';
+import { MessageLogRepository } from '../src/message-log/message-log.repository';
 import { MessageLog, MessageLogRecord } from '../src/message-log/message-log.schema';
+import { MESSAGE_JOB, MessageJobData, messageJobId } from '../src/message/message.jobs';
+import { SendQueue } from '../src/sending/send.queue';
 import { ProviderRegistry } from '../src/sending/provider-registry';
 import { createTenant, TestTenant } from './support/factories';
 import { describeWithMongo } from './support/mongo';
@@ -176,13 +179,79 @@ describeWithMongo('Campaigns: schedules, variables, CSV lists, pause/resume, ret
       expect(response.body.data).toEqual({ message_uid: expect.stringMatching(/^[0-9a-f]{16}$/), status: 'scheduled', send_at: sendAt.toISOString() });
       const uid = response.body.data.message_uid as string;
       await sleep(1000);
-      expect(await messageLogs.findOne({ message_uid: uid }).lean<MessageLogRecord>()).toMatchObject({ status: 'queued' });
+      const entry = await messageLogs.findOne({ message_uid: uid }).lean<MessageLogRecord>();
+      expect(entry).toMatchObject({ status: 'scheduled' });
+      // Where the message is read: its own GET and the seed 000 view of the ledger.
+      expect((await t.http.get(`/v1/messages/${uid}`).set(alice.auth).expect(200)).body.data).toMatchObject({ message_uid: uid, status: 'scheduled', send_at: sendAt.toISOString() });
+      expect((await t.http.get(`/message-log/${entry!._id.toHexString()}`).set(alice.auth).set(alice.session).expect(200)).body.data).toMatchObject({ status: 'scheduled' });
       const sent = await pollUntil(
         () => messageLogs.findOne({ message_uid: uid }).lean<MessageLogRecord>(),
-        (log) => log !== null && log.status !== 'queued' && log.status !== 'sending',
+        (log) => log !== null && !['scheduled', 'queued', 'sending'].includes(log.status),
       );
       expect(['sent', 'delivered', 'read']).toContain(sent!.status);
       expect(sent!.status_times.sentAt!.getTime()).toBeGreaterThanOrEqual(sendAt.getTime());
+    });
+  });
+
+  describe('cancelling and deleting a single scheduled message', () => {
+    async function schedule(to: string, inMs: number): Promise<{ uid: string; id: string }> {
+      const response = await t.http
+        .post('/v1/messages')
+        .set(alice.auth)
+        .set(alice.session)
+        .send({ to, message: { text: 'Maybe never' }, send_at: new Date(Date.now() + inMs).toISOString() })
+        .expect(202);
+      const uid = response.body.data.message_uid as string;
+      const entry = await messageLogs.findOne({ message_uid: uid }).lean<MessageLogRecord>();
+      return { uid, id: entry!._id.toHexString() };
+    }
+
+    it('cancels it before it starts: cancelled in the ledger, and nothing is sent even when its job runs and the sweep looks', async () => {
+      const { uid, id } = await schedule(numbers(1, 30)[0], 1500);
+      const cancelled = await t.http.post(`/v1/messages/${uid}/cancel`).set(alice.auth).expect(200);
+      expect(cancelled.body).toMatchObject({ status: true, message: 'Message cancelled successfully!', data: { message_uid: uid, status: 'cancelled', error: { code: 'cancelled' } } });
+      // Cancelling again answers the same; by the log id too.
+      expect((await t.http.post(`/v1/messages/${id}/cancel`).set(alice.auth).expect(200)).body.data.status).toBe('cancelled');
+      // A job that survived the cancel (or that the sweep would add) runs now: it must send nothing.
+      await t.app.get(SendQueue).enqueue<MessageJobData>(alice.sessionId, [{ id: messageJobId(id), data: { kind: MESSAGE_JOB, messageLogId: id } }]);
+      const later = new Date(Date.now() + 3_600_000);
+      expect((await t.app.get(MessageLogRepository).findUnsentApiMessages(later, 10_000, later)).map((unsent) => unsent.id)).not.toContain(id);
+      await sleep(2500);
+      expect(registry.sandbox.sendCount(`${uid}:0`)).toBe(0);
+      const entry = await messageLogs.findOne({ message_uid: uid }).lean<MessageLogRecord>();
+      expect(entry).toMatchObject({ status: 'cancelled', provider_message_ids: [] });
+      expect(entry!.status_times.sentAt).toBeNull();
+      expect((await t.http.get(`/v1/messages/${uid}`).set(alice.auth).expect(200)).body.data.status).toBe('cancelled');
+    });
+
+    it('deletes it before it starts: gone from the ledger, nothing sent', async () => {
+      const { uid } = await schedule(numbers(1, 31)[0], 1500);
+      await t.http.delete(`/v1/messages/${uid}`).set(alice.auth).expect(200);
+      await t.http.get(`/v1/messages/${uid}`).set(alice.auth).expect(404);
+      await sleep(2500);
+      expect(registry.sandbox.sendCount(`${uid}:0`)).toBe(0);
+      expect(await messageLogs.countDocuments({ message_uid: uid })).toBe(0);
+    });
+
+    it('answers 409 naming the status once it was sent, 404 for another client, 400 for a malformed id', async () => {
+      const { uid } = await schedule(numbers(1, 32)[0], 300);
+      await pollUntil(
+        () => messageLogs.findOne({ message_uid: uid }).lean<MessageLogRecord>(),
+        (log) => log !== null && ['sent', 'delivered', 'read'].includes(log.status),
+      );
+      const refused = await t.http.post(`/v1/messages/${uid}/cancel`).set(alice.auth).expect(409);
+      expect(refused.body.message).toMatch(/has already finished \(status (sent|delivered|read)\); only a scheduled or queued message can be cancelled/);
+      expect((await t.http.delete(`/v1/messages/${uid}`).set(alice.auth).expect(409)).body.message).toMatch(/can be deleted/);
+      expect(registry.sandbox.sendCount(`${uid}:0`)).toBe(1);
+
+      const other = await schedule(numbers(1, 33)[0], 60_000);
+      const bob = await createTenant(t.app, { name: 'Bob' });
+      await t.http.post(`/v1/messages/${other.uid}/cancel`).set(bob.auth).expect(404);
+      await t.http.delete(`/v1/messages/${other.uid}`).set(bob.auth).expect(404);
+      await t.http.get(`/v1/messages/${other.uid}`).set(bob.auth).expect(404);
+      expect((await t.http.get(`/v1/messages/${other.uid}`).set(alice.auth).expect(200)).body.data.status).toBe('scheduled');
+      await t.http.post('/v1/messages/not-an-id/cancel').set(alice.auth).expect(400);
+      await t.http.delete(`/v1/messages/${other.uid}`).set(alice.auth).expect(200);
     });
   });
 

@@ -273,5 +273,32 @@ describeWithMongo('Event webhooks to the client (e2e, local receiver, real Redis
         data: { broadcast: { id: created.body.data._id, status: 'completed_with_errors', recipients: 2, sent: 1, failed: 1 } },
       });
     });
+
+    it('tells broadcast.completed exactly once per completion: once when it finishes, once more when a retry finishes it again', async () => {
+      const endpoint = await createEndpoint(alice, { events: ['broadcast.completed'] });
+      const created = await t.http
+        .post('/broadcast')
+        .set(alice.auth)
+        .set(alice.session)
+        .send({ send_type: 'individual', to: '2348031110060,2348031129999', message: { text: 'Twice over' } })
+        .expect(201);
+      const id = created.body.data._id as string;
+      const completions = (): Event[] => events(endpoint.path).filter((event) => event.data.broadcast?.id === id);
+      await eventually(async () => (completions().length > 0 ? completions() : null), 'the first broadcast.completed', 15_000);
+      // The fan-out, the progress flush and the sweep may each see it finished: still one event.
+      await sleep(1500);
+      expect(completions()).toHaveLength(1);
+
+      await t.http.post(`/broadcast/${id}/retry`).set(alice.auth).send({ include_permanent: true }).expect(200);
+      await eventually(async () => (completions().length > 1 ? completions() : null), 'the second broadcast.completed', 15_000);
+      await sleep(1500);
+      const [first, second] = completions();
+      expect(completions()).toHaveLength(2);
+      expect(second.id).not.toBe(first.id);
+      for (const event of [first, second]) {
+        expect(event).toMatchObject({ type: 'broadcast.completed', data: { broadcast: { id, status: 'completed_with_errors', recipients: 2, sent: 1, failed: 1 } } });
+      }
+      expect(new Date(String(second.data.broadcast?.finished_at)).getTime()).toBeGreaterThan(new Date(String(first.data.broadcast?.finished_at)).getTime());
+    });
   });
 });

@@ -76,7 +76,8 @@ export class BroadcastProgress implements OnModuleDestroy {
         await this.broadcasts.moveRecipients(broadcastId, moves);
         this.metrics.recordBroadcastRecipients('sent', moves.sent.length);
         this.metrics.recordBroadcastRecipients('failed', moves.failed.length);
-        if (await this.broadcasts.finishIfDone(broadcastId)) this.events?.broadcastFinished(broadcastId);
+        const completion = await this.broadcasts.finishIfDone(broadcastId);
+      if (completion) this.events?.broadcastFinished(broadcastId, completion);
       } catch (error) {
         this.logger.warn({ err: error, broadcastId }, 'Could not record broadcast progress; retrying');
         for (const outcome of ['sent', 'failed'] as const) for (const recipient of moves[outcome]) this.record(broadcastId, recipient, outcome);

@@ -104,7 +104,8 @@ export class BroadcastSweeper implements OnApplicationBootstrap, OnApplicationSh
       else if (!state || !isLeaseLive(state, now)) requeue.push(recipient);
     }
     await this.broadcasts.moveRecipients(broadcastId, moves);
-    if (pending.length === moves.sent.length + moves.failed.length && (await this.broadcasts.finishIfDone(broadcastId))) this.events?.broadcastFinished(broadcastId);
+    const completion = pending.length === moves.sent.length + moves.failed.length ? await this.broadcasts.finishIfDone(broadcastId) : null;
+    if (completion) this.events?.broadcastFinished(broadcastId, completion);
     const context = requeue.length > 0 ? await this.broadcasts.findSendContext(broadcastId) : null;
     if (context) {
       this.logger.warn({ broadcastId, recipients: requeue.length }, 'Pending recipients without a job: enqueued again');

@@ -37,7 +37,8 @@ export class BroadcastProcessor {
     const context = pending && (await this.broadcasts.findSendContext(broadcastId));
     if (!pending || !context) return { enqueued: 0 };
     if (pending.length === 0) {
-      if (await this.broadcasts.finishIfDone(broadcastId)) this.events?.broadcastFinished(broadcastId);
+      const completion = await this.broadcasts.finishIfDone(broadcastId);
+      if (completion) this.events?.broadcastFinished(broadcastId, completion);
       return { enqueued: 0 };
     }
     let enqueued = 0;

@@ -149,9 +149,10 @@ export class BroadcastRepository {
   /**
    * Ends a `sending` broadcast whose `pending` is empty: `failed` when none was sent,
    * `completed` when none failed, else `completed_with_errors`. Each update is conditional
-   * on `sending`, so the status changes exactly once however many workers try.
+   * on `sending`, so the status changes exactly once however many workers try: only that
+   * caller gets the completion (a retried broadcast that finishes again is a new one, with its own time).
    */
-  async finishIfDone(id: string): Promise<BroadcastStatus | null> {
+  async finishIfDone(id: string): Promise<BroadcastCompletion | null> {
     const done = { _id: oid(id), status: 'sending', pending: { $size: 0 } };
     const outcomes: Array<[BroadcastStatus, FilterQuery<Broadcast>]> = [
       ['failed', { sent: { $size: 0 } }],
@@ -159,8 +160,9 @@ export class BroadcastRepository {
       ['completed_with_errors', {}],
     ];
     for (const [status, condition] of outcomes) {
-      const result = await this.broadcasts.updateOne({ ...done, ...condition }, { $set: { status, finished_at: new Date() } }).exec();
-      if (result.modifiedCount === 1) return status;
+      const finishedAt = new Date();
+      const result = await this.broadcasts.updateOne({ ...done, ...condition }, { $set: { status, finished_at: finishedAt } }).exec();
+      if (result.modifiedCount === 1) return { status, finishedAt };
     }
     return null;
   }
@@ -335,6 +337,12 @@ export class BroadcastRepository {
 }
 
 /** A broadcast's outcome in counts. */
+/** One completion of a broadcast: how it ended and when (its `finished_at`). */
+export interface BroadcastCompletion {
+  status: BroadcastStatus;
+  finishedAt: Date;
+}
+
 export interface BroadcastOutcomeSummary {
   _id: Types.ObjectId;
   client_id: Types.ObjectId;

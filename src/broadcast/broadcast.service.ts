@@ -89,7 +89,7 @@ export class BroadcastService {
     });
     if (entries.length === 0) problems.push('to must contain at least one phone number');
     const schedule = this.scheduleOf(request, problems);
-    const { valid, invalid, variables } = await resolveRecipients(entries, message, { skipInvalid: request.skip_invalid === true }, problems);
+    const { valid, invalid, variables, personalisedCount } = await resolveRecipients(entries, message, { skipInvalid: request.skip_invalid === true }, problems);
     const max = this.config.sending.broadcastMaxRecipients;
     if (valid.length > max) problems.push(`to has ${valid.length} distinct recipients; at most ${max} are allowed per broadcast`);
     if (problems.length > 0) throw new InputValidationException(problems);
@@ -105,12 +105,12 @@ export class BroadcastService {
       failures: invalid.map(({ input, reason }) => ({ recipient: input, code: INVALID_NUMBER_CODE, message: reason })),
       sendAt: schedule?.at ?? null,
       timezone: schedule?.timezone ?? null,
-      personalised: variables.size > 0,
+      personalised: personalisedCount > 0,
     });
     if (broadcast.status !== 'sending' && broadcast.status !== 'scheduled') return broadcast;
     const id = broadcast._id.toHexString();
     try {
-      if (variables.size > 0) await this.recipientVariables.store(id, variables);
+      if (personalisedCount > 0) await this.recipientVariables.store(id, valid, variables);
       await this.broadcastQueue.scheduleFanOut(id, { at: schedule?.at });
     } catch (error) {
       // Without its variables or a scheduled fan-out nothing would ever send: undo, so that the client can simply retry.

@@ -60,8 +60,8 @@ function readHeader(fields: string[], problems: string[]): Header | null {
  * Reads a recipient list as it streams, row by row (csv-parse): a header row with one
  * `number` (or `phone`) column, every other column a variable. Quoted fields, a UTF-8 BOM
  * and blank lines are handled; an empty cell gives the recipient no value for that variable.
- * A bad row is reported with its line number; reading stops after `maxRows` rows or at a
- * malformed line (unclosed quote), and the rest of the stream is drained.
+ * A bad row is reported with its line number; reading stops after `maxRows` rows, at a bad header
+ * or at a malformed line (unclosed quote), and the rest of the stream is drained.
  */
 export async function readRecipientCsv(source: Readable, maxRows: number): Promise<RecipientCsv> {
   const problems: string[] = [];
@@ -71,41 +71,56 @@ export async function readRecipientCsv(source: Readable, maxRows: number): Promi
     else unreported += 1;
   };
   const entries: RecipientEntry[] = [];
-  const parser = parse({ bom: true, relax_column_count: true, skip_empty_lines: true, skip_records_with_empty_values: true, info: true });
-  source.pipe(parser);
   let header: Header | null = null;
   let rows = 0;
-  try {
-    for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
-      const line = info.lines;
-      if (!header) {
-        header = readHeader(record, problems);
-        if (!header) break;
-        continue;
-      }
-      rows += 1;
-      if (rows > maxRows) {
-        report(`the file has more than ${maxRows} recipient rows; at most ${maxRows} are allowed per broadcast`);
-        break;
-      }
-      if (record.length !== header.names.length) {
-        report(`line ${line}: has ${record.length} fields; the header has ${header.names.length}`);
-        continue;
-      }
-      const input = record[header.numberColumn].trim();
-      if (input === '') {
-        report(`line ${line}: the ${NUMBER_COLUMNS.join('/')} column is empty`);
-        continue;
-      }
-      let variables: RecipientVariables | undefined;
-      header.names.forEach((name, index) => {
-        const value = record[index];
-        if (name === undefined || value === '') return;
-        if (value.length > MAX_VARIABLE_VALUE_LENGTH) report(`line ${line}: ${name} is longer than ${MAX_VARIABLE_VALUE_LENGTH} characters`);
-        else (variables ??= {})[name] = value;
-      });
-      entries.push(variables ? { input, variables, line } : { input, line });
+  let stopped = false;
+  /** Reads one row; false once reading should stop. */
+  const accept = (record: string[], line: number): boolean => {
+    if (!header) {
+      header = readHeader(record, problems);
+      return header !== null;
     }
+    rows += 1;
+    if (rows > maxRows) {
+      report(`the file has more than ${maxRows} recipient rows; at most ${maxRows} are allowed per broadcast`);
+      return false;
+    }
+    if (record.length !== header.names.length) {
+      report(`line ${line}: has ${record.length} fields; the header has ${header.names.length}`);
+      return true;
+    }
+    const input = record[header.numberColumn].trim();
+    if (input === '') {
+      report(`line ${line}: the ${NUMBER_COLUMNS.join('/')} column is empty`);
+      return true;
+    }
+    let variables: RecipientVariables | undefined;
+    header.names.forEach((name, index) => {
+      const value = record[index];
+      if (name === undefined || value === '') return;
+      if (value.length > MAX_VARIABLE_VALUE_LENGTH) report(`line ${line}: ${name} is longer than ${MAX_VARIABLE_VALUE_LENGTH} characters`);
+      else (variables ??= {})[name] = value;
+    });
+    entries.push(variables ? { input, variables, line } : { input, line });
+    return true;
+  };
+  // Each row is read in the parser's callback and dropped there: nothing is queued in the stream, so
+  // the rows' arrays and csv-parse's per-row objects die young instead of piling up in the old heap.
+  const parser = parse({
+    bom: true,
+    relax_column_count: true,
+    skip_empty_lines: true,
+    skip_records_with_empty_values: true,
+    // The one record ever passed on is the row that stops the reading.
+    on_record: (record: string[], { lines }: { lines: number }) => {
+      if (stopped || accept(record, lines)) return null;
+      stopped = true;
+      return record;
+    },
+  });
+  source.pipe(parser);
+  try {
+    for await (const _stop of parser as AsyncIterable<string[]>) break;
   } catch (error) {
     if (!(error instanceof CsvError)) throw error;
     report(`line ${(error as CsvError & { lines?: number }).lines ?? '?'}: ${error.message.replace(/^Invalid [^:]*: /, '')}`);

@@ -90,13 +90,18 @@ export interface FinishedBroadcast {
   failed: number;
 }
 
+/**
+ * One event per completion: a broadcast that is retried and finishes again completes anew, so
+ * its event id includes the completion's time (`finished_at`); publishing one completion twice
+ * still makes one delivery per endpoint.
+ */
 export function broadcastCompletedEvent(broadcast: FinishedBroadcast): PublishedEvent {
   const id = broadcast._id.toHexString();
   const at = broadcast.finished_at ?? new Date();
   return {
     clientId: broadcast.client_id.toHexString(),
     event: {
-      id: eventId(id, 'broadcast.completed'),
+      id: eventId(id, 'broadcast.completed', at.toISOString()),
       type: 'broadcast.completed',
       created_at: at.toISOString(),
       data: {

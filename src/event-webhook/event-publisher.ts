@@ -66,10 +66,11 @@ export class EventPublisher implements LedgerEvents {
     });
   }
 
-  broadcastFinished(broadcastId: string): void {
+  broadcastFinished(broadcastId: string, completion: { status: string; finishedAt: Date }): void {
     this.inBackground('broadcast completion', async () => {
       const summary = await this.broadcasts.findOutcomeSummary(broadcastId);
-      if (summary) await this.publish([broadcastCompletedEvent(summary)]);
+      // This completion's status and time, whatever a retry has made of the broadcast since.
+      if (summary) await this.publish([broadcastCompletedEvent({ ...summary, status: completion.status, finished_at: completion.finishedAt })]);
     });
   }
 

@@ -18,7 +18,7 @@ export class ApiRequestLogController {
     description:
       'Messages sent through POST /v1/messages, newest first, with the counts over the whole filtered set. ' +
       'sent = sent, delivered or read (not failed); delivered = delivered or read; read = read; failed = failed; ' +
-      'flags are null while a message is queued or sending. Dates are UTC days, both ends included.',
+      'flags are null while a message is scheduled, queued or sending. Dates are UTC days, both ends included.',
   })
   @ApiOkResponse({ type: ApiRequestsResponseDto, description: 'API logs fetched successfully' })
   @ApiBadRequestResponse({ type: ExternalErrorDto, description: 'Invalid query parameters; the message names each one' })

@@ -20,7 +20,8 @@ export interface LedgerEvents {
   sendOutcomesRecorded(outcomes: SendOutcomeRecorded[]): void;
   /** Reports rolled up into messages; the listener checks which of them moved their message. */
   deliveryReportsApplied(rollups: DeliveryRollup[]): void;
-  broadcastFinished(broadcastId: string): void;
+  /** Called once per completion, by the writer whose conditional update finished the broadcast. */
+  broadcastFinished(broadcastId: string, completion: { status: string; finishedAt: Date }): void;
   messagesReceived(entries: MessageLogRecord[]): void;
 }
 

@@ -6,7 +6,16 @@ import { deleteOldestBatch } from '../core/delete-older-than';
 import { isOnlyDuplicateKeys } from '../core/mongo-errors';
 import { nativeCollection } from '../core/native-collection';
 import type { MessageContent } from '../message-content/message-content.schema';
-import { DELIVERED_STATUSES, MessageStatus, READ_STATUSES, ReportedStatus, reportableFrom, statusesBefore, UNSENT_STATUSES } from '../message-status/message-status';
+import {
+  DELIVERED_STATUSES,
+  MessageStatus,
+  READ_STATUSES,
+  ReportedStatus,
+  reportableFrom,
+  statusesBefore,
+  UNSENT_STATUSES,
+  UNSTARTED_STATUSES,
+} from '../message-status/message-status';
 import { MessageLog, MessageLogRecord, MessageSource } from './message-log.schema';
 
 export interface NewMessageLog {
@@ -95,6 +104,7 @@ export function broadcastRecipientMessageUid(broadcastId: string, recipient: str
 const oid = (id: string): Types.ObjectId => new Types.ObjectId(id);
 
 /** An entry no attempt holds: never leased, released, or its lease ended (the attempt's worker died). */
+const OBJECT_ID_HEX = /^[0-9a-f]{24}$/i;
 const unleasedAt = (at: Date): mongo.Filter<MessageLogRecord> => ({ $or: [{ claim: null }, { 'claim.expires_at': { $lte: at } }] });
 
 /** A lease held by an attempt that is still under way at `at`. */
@@ -243,7 +253,7 @@ export class MessageLogRepository {
     if (operations.length > 0) await this.ledger.bulkWrite(operations, { ordered: true });
   }
 
-  /** A new logical message in `queued` (POST /v1/messages). */
+  /** A new logical message (POST /v1/messages): `queued`, or `scheduled` until its send_at. */
   async createQueued(entry: NewMessageLog): Promise<MessageLogRecord> {
     const created = await this.messageLogs.create(this.newDocument(entry));
     return created.toObject<MessageLogRecord>();
@@ -264,6 +274,30 @@ export class MessageLogRepository {
       })),
       { ordered: true },
     );
+  }
+
+  /** The client's POST /v1/messages message, by its message_uid or _id; another client's (or a broadcast's) reads as missing. */
+  async findApiMessage(clientId: string, id: string): Promise<MessageLogRecord | null> {
+    const byObjectId = OBJECT_ID_HEX.test(id) ? [{ _id: oid(id) }] : [];
+    return this.ledger.findOne({ client_id: oid(clientId), source: 'api', $or: [{ message_uid: id }, ...byObjectId] });
+  }
+
+  /**
+   * `scheduled` or `queued` → `cancelled`, only while no attempt holds it (the sender's claim
+   * moves it to `sending` first, so exactly one of the two wins); false when it had started.
+   */
+  async cancelUnstarted(id: Types.ObjectId, failure: MessageFailure, at: Date = new Date()): Promise<boolean> {
+    const result = await this.ledger.updateOne(
+      { _id: id, status: { $in: statusesBefore('cancelled') }, ...unleasedAt(at) },
+      { $set: { status: 'cancelled', 'status_times.cancelledAt': at, error: failure, claim: null, updatedAt: at } },
+    );
+    return result.modifiedCount === 1;
+  }
+
+  /** Removes an entry that never started (scheduled, queued or cancelled) from the ledger; false when it had started. */
+  async deleteUnstarted(id: Types.ObjectId, at: Date = new Date()): Promise<boolean> {
+    const result = await this.ledger.deleteOne({ _id: id, status: { $in: [...UNSTARTED_STATUSES, 'cancelled'] }, ...unleasedAt(at) });
+    return result.deletedCount === 1;
   }
 
   /** Ends an unfinished (not yet delivered) entry as `failed` with the provider's reason. */
@@ -438,7 +472,7 @@ export class MessageLogRepository {
       template_name: entry.message.template?.name ?? null,
       send_at: entry.sendAt ?? null,
       message_uid: entry.messageUid ?? newMessageUid(),
-      status: 'queued' as const,
+      status: entry.sendAt ? 'scheduled' : 'queued',
       status_times: { queuedAt: now, sendingAt: null, sentAt: null, deliveredAt: null, readAt: null, failedAt: null },
       provider_message_ids: [],
       error: null,

@@ -20,6 +20,8 @@ export class MessageStatusTimes {
   @Prop({ type: Date, default: null }) deliveredAt!: Date | null;
   @Prop({ type: Date, default: null }) readAt!: Date | null;
   @Prop({ type: Date, default: null }) failedAt!: Date | null;
+  /** Only on a message the client cancelled before it was sent. */
+  @Prop({ type: Date, required: false }) cancelledAt?: Date | null;
 }
 
 /** The recipient's contact as it was when the message was created (contacts can change later). */

@@ -11,21 +11,24 @@ import {
 
 describe('the message status lifecycle', () => {
   it.each([
-    ['queued', []],
-    ['sending', ['queued']],
-    ['sent', ['queued', 'sending']],
-    ['delivered', ['queued', 'sending', 'sent']],
-    ['read', ['queued', 'sending', 'sent', 'delivered']],
-    ['failed', ['queued', 'sending', 'sent']],
+    ['scheduled', []],
+    ['queued', ['scheduled']],
+    ['sending', ['scheduled', 'queued']],
+    ['sent', ['scheduled', 'queued', 'sending']],
+    ['delivered', ['scheduled', 'queued', 'sending', 'sent']],
+    ['read', ['scheduled', 'queued', 'sending', 'sent', 'delivered']],
+    ['failed', ['scheduled', 'queued', 'sending', 'sent']],
+    ['cancelled', ['scheduled', 'queued']],
   ] as Array<[MessageStatus, MessageStatus[]]>)('moves a message to %s only from %j', (status, from) => {
     expect(statusesBefore(status)).toEqual(from);
   });
 
-  it('never moves a message back, nor out of failed or read', () => {
+  it('never moves a message back, nor out of failed, read or cancelled', () => {
     for (const status of MESSAGE_STATUSES) {
       expect(statusesBefore(status)).not.toContain(status);
       expect(statusesBefore(status)).not.toContain('failed');
       expect(statusesBefore(status)).not.toContain('read');
+      expect(statusesBefore(status)).not.toContain('cancelled');
     }
   });
 
@@ -45,6 +48,8 @@ describe('the message status lifecycle', () => {
 
   it("gives the sender's outcome: none while unsent, sent once accepted even if failed later, failed when never accepted", () => {
     expect(sendingOutcomeOf({ status: 'queued' })).toBeNull();
+    expect(sendingOutcomeOf({ status: 'scheduled' })).toBeNull();
+    expect(sendingOutcomeOf({ status: 'cancelled' })).toBe('failed');
     expect(sendingOutcomeOf({ status: 'sending', status_times: { sentAt: null } })).toBeNull();
     for (const status of ['sent', 'delivered', 'read'] as const) expect(sendingOutcomeOf({ status })).toBe('sent');
     expect(sendingOutcomeOf({ status: 'failed', status_times: { sentAt: new Date() } })).toBe('sent');
@@ -54,7 +59,9 @@ describe('the message status lifecycle', () => {
 
 describe('deliveryFlags (seed 004)', () => {
   it.each([
+    ['scheduled', null, null, null, null],
     ['queued', null, null, null, null],
+    ['cancelled', false, false, false, false],
     ['sending', null, null, null, null],
     ['sent', true, false, false, false],
     ['delivered', true, true, false, false],

@@ -3,19 +3,24 @@
  * the ledger) and of each provider call (its WhatsApp log), their order, the moves allowed
  * between them, and what counts as sent, delivered, read and failed in flags, filters and counts.
  *
- *   queued ─→ sending ─→ sent ─→ delivered ─→ read
- *     │          │         │
- *     └──────────┴─────────┴──→ failed        (never once delivered)
+ *   scheduled ─→ queued ─→ sending ─→ sent ─→ delivered ─→ read
+ *       │          │          │         │
+ *       │          │          └─────────┴──→ failed     (never once delivered; also from scheduled and queued)
+ *       └──────────┴──→ cancelled                        (by the client, before it started: POST /v1/messages/:id/cancel)
+ *
+ * A scheduled message (POST /v1/messages with send_at) goes from `scheduled` straight to
+ * `sending` when its job runs at send_at; `queued` is an immediate message waiting for a worker.
  *
  * Every status write is conditional on the current status being one of `statusesBefore(new)`,
  * so that repeated, late or out-of-order updates change nothing.
  */
 
 /**
- * A logical message to one recipient, in order of its life; `failed` ends it from any status before `delivered`.
+ * A logical message to one recipient, in order of its life; `failed` ends it from any status before `delivered`,
+ * `cancelled` from `scheduled` or `queued` (nothing was sent, nothing will be).
  * `received` is an inbound message's (a customer wrote it): it starts there and never moves.
  */
-export const MESSAGE_STATUSES = ['queued', 'sending', 'sent', 'delivered', 'read', 'failed', 'received'] as const;
+export const MESSAGE_STATUSES = ['scheduled', 'queued', 'sending', 'sent', 'delivered', 'read', 'failed', 'cancelled', 'received'] as const;
 export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
 
 /** One provider call (a WhatsApp log): it exists from the provider's answer on, so it starts `sent` (or `failed`: refused). */
@@ -26,12 +31,15 @@ export type CallStatus = (typeof CALL_STATUSES)[number];
 export type ReportedStatus = Exclude<CallStatus, 'sent'>;
 
 /** Not yet accepted by the provider: only the sender moves these (to `sent`, or `failed` when it gives up). */
-export const UNSENT_STATUSES: readonly MessageStatus[] = ['queued', 'sending'];
+export const UNSENT_STATUSES: readonly MessageStatus[] = ['scheduled', 'queued', 'sending'];
+
+/** Not started: a client may still cancel (or delete) the message; the sender has not claimed it. */
+export const UNSTARTED_STATUSES: readonly MessageStatus[] = ['scheduled', 'queued'];
 
 export const isUnsent = (status: MessageStatus): boolean => UNSENT_STATUSES.includes(status);
 
 /** The forward order of the statuses other than `failed`. */
-const FORWARD: readonly MessageStatus[] = ['queued', 'sending', 'sent', 'delivered', 'read'];
+const FORWARD: readonly MessageStatus[] = ['scheduled', 'queued', 'sending', 'sent', 'delivered', 'read'];
 
 /**
  * The statuses a message may move to `status` from: only forward, and `failed` only ends a
@@ -40,6 +48,7 @@ const FORWARD: readonly MessageStatus[] = ['queued', 'sending', 'sent', 'deliver
 export function statusesBefore(status: MessageStatus): MessageStatus[] {
   // Nothing moves to `received`: an inbound message is written in it.
   if (status === 'received') return [];
+  if (status === 'cancelled') return [...UNSTARTED_STATUSES];
   if (status === 'failed') return FORWARD.slice(0, FORWARD.indexOf('delivered'));
   return FORWARD.slice(0, FORWARD.indexOf(status));
 }
@@ -64,6 +73,7 @@ export const REPORT_PRECEDENCE: readonly ReportedStatus[] = ['read', 'delivered'
  */
 export function sendingOutcomeOf(entry: { status: MessageStatus; status_times?: { sentAt?: Date | null } | null }): 'sent' | 'failed' | null {
   if (isUnsent(entry.status)) return null;
+  if (entry.status === 'cancelled') return 'failed';
   if (entry.status !== 'failed' || entry.status_times?.sentAt) return 'sent';
   return 'failed';
 }
@@ -75,8 +85,9 @@ export function sendingOutcomeOf(entry: { status: MessageStatus; status_times?: 
  * - delivered: delivered or read;
  * - read: read;
  * - failed: failed.
- * A message still queued or sending has no outcome yet: its flags are null, and a
- * `sent=false` / `read=false` filter includes it (it is not sent, not read).
+ * A message still scheduled, queued or sending has no outcome yet: its flags are null, and a
+ * `sent=false` / `read=false` filter includes it (it is not sent, not read). A cancelled one is
+ * none of the four (not sent, and it did not fail: the client withdrew it).
  */
 export const SENT_STATUSES: readonly MessageStatus[] = ['sent', 'delivered', 'read'];
 export const DELIVERED_STATUSES: readonly MessageStatus[] = ['delivered', 'read'];

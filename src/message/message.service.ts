@@ -1,9 +1,11 @@
-import { ConflictException, Injectable, Logger, ServiceUnavailableException, UnprocessableEntityException } from '@nestjs/common';
+import { ConflictException, Injectable, Logger, NotFoundException, ServiceUnavailableException, UnprocessableEntityException } from '@nestjs/common';
 import { InputValidationException, parseSendAt } from '@app/common';
 import type { Principal } from '../auth';
 import { SessionRepository } from '../auth/session.repository';
 import { ContactService } from '../contact/contact.service';
-import { MessageLogRepository } from '../message-log/message-log.repository';
+import { MessageFailure, MessageLogRepository } from '../message-log/message-log.repository';
+import type { MessageLogRecord } from '../message-log/message-log.schema';
+import type { MessageStatus } from '../message-status/message-status';
 import type { MessageContent } from '../message-content/message-content.schema';
 import { MessageContentValidator } from '../message-content/message-content.validator';
 import { SendQueue } from '../sending/send.queue';
@@ -17,6 +19,23 @@ export interface QueuedMessage {
   status: 'queued' | 'scheduled';
   send_at?: string;
 }
+
+/** A POST /v1/messages message as GET/cancel answer it. */
+export interface MessageView {
+  _id: string;
+  message_uid: string;
+  status: MessageStatus;
+  to: string;
+  /** When a scheduled message is (or was) due; null: sent at once. */
+  send_at: string | null;
+  error: MessageFailure | null;
+  status_times: MessageLogRecord['status_times'];
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** The reason a cancelled message carries in the ledger. */
+export const CLIENT_CANCELLED_FAILURE: MessageFailure = { code: 'cancelled', message: 'Cancelled by the client before it was sent' };
 
 /** Code of a message that could not be put on the queue. */
 const QUEUE_UNAVAILABLE_CODE = 'queue_unavailable';
@@ -101,6 +120,54 @@ export class MessageService {
     return sendAt ? { message_uid: entry.message_uid, status: 'scheduled', send_at: sendAt.toISOString() } : { message_uid: entry.message_uid, status: 'queued' };
   }
 
+  /** GET /v1/messages/:id (message_uid or _id): where the client's message stands. */
+  async get(clientId: string, id: string): Promise<MessageView> {
+    return viewOf(await this.requireOwned(clientId, id));
+  }
+
+  /**
+   * Cancels a message that has not started (scheduled, or queued and not yet taken by a worker):
+   * status `cancelled`, its job removed. Should the job run anyway (it was being taken, or the
+   * sweep re-adds it), the sender finds the status and sends nothing. A repeat answers the same.
+   */
+  async cancel(clientId: string, id: string): Promise<MessageView> {
+    const entry = await this.requireOwned(clientId, id);
+    if (entry.status !== 'cancelled' && !(await this.messageLogs.cancelUnstarted(entry._id, CLIENT_CANCELLED_FAILURE))) {
+      const now = await this.requireOwned(clientId, id);
+      // Cancelled by a concurrent request: the same answer.
+      if (now.status !== 'cancelled') throw this.alreadyStarted(id, now.status, 'cancelled');
+    }
+    await this.removeJob(entry);
+    return viewOf(await this.requireOwned(clientId, id));
+  }
+
+  /** Removes a message that never started (scheduled, queued or cancelled) and its job; one that started stays in the ledger (409). */
+  async delete(clientId: string, id: string): Promise<void> {
+    const entry = await this.requireOwned(clientId, id);
+    if (!(await this.messageLogs.deleteUnstarted(entry._id))) throw this.alreadyStarted(id, (await this.requireOwned(clientId, id)).status, 'deleted');
+    await this.removeJob(entry);
+  }
+
+  private async requireOwned(clientId: string, id: string): Promise<MessageLogRecord> {
+    const entry = await this.messageLogs.findApiMessage(clientId, id);
+    if (!entry) throw new NotFoundException(`Message ${id} not found`);
+    return entry;
+  }
+
+  private alreadyStarted(id: string, status: MessageStatus, action: 'cancelled' | 'deleted'): ConflictException {
+    const stage = status === 'sending' ? 'is already being sent' : 'has already finished';
+    return new ConflictException(`Message ${id} ${stage} (status ${status}); only a scheduled or queued message can be ${action}`);
+  }
+
+  private async removeJob(entry: MessageLogRecord): Promise<void> {
+    try {
+      await this.sendQueue.removeJob(entry.session_id.toHexString(), messageJobId(entry._id.toHexString()));
+    } catch (error) {
+      // The ledger already says cancelled: a job left in Redis sends nothing when it runs.
+      this.logger.warn({ err: error, messageLogId: entry._id }, 'Could not remove the job of a cancelled message');
+    }
+  }
+
   private sessionIdOf(principal: Principal): string {
     // @RequireSession() guarantees it; this only narrows the type.
     if (!principal.session) throw new InputValidationException(['session_id and access_token are required']);
@@ -132,4 +199,18 @@ export class MessageService {
     if (problems.length > 0) throw new InputValidationException(problems);
     return { content, sendAt };
   }
+}
+
+function viewOf(entry: MessageLogRecord): MessageView {
+  return {
+    _id: entry._id.toHexString(),
+    message_uid: entry.message_uid,
+    status: entry.status,
+    to: entry.recipient,
+    send_at: entry.send_at ? entry.send_at.toISOString() : null,
+    error: entry.error ?? null,
+    status_times: entry.status_times,
+    createdAt: entry.createdAt.toISOString(),
+    updatedAt: entry.updatedAt.toISOString(),
+  };
 }

@@ -125,6 +125,8 @@ export class MessageSender {
     const lease: Lease = { token: randomUUID(), expiresAt: new Date(Date.now() + this.leaseMs) };
     const claimed = await this.ledger.claim({ ...target, lease });
     if (!claimed) return null;
+    // Cancelled by the client before it started (its job fired or the sweep ran anyway): nothing is sent.
+    if (claimed.entry.status === 'cancelled') return { status: 'skipped', reason: 'the message was cancelled' };
     const { held, acceptedBefore } = claimed;
     const entry = await this.completeEarlierRecords(claimed.entry, acceptedBefore, lease, options);
     const finished = outcomeOfFinished(entry);

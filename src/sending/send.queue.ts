@@ -70,6 +70,22 @@ export class SendQueue {
     return removed;
   }
 
+  /**
+   * Removes one of a session's jobs (from the session's send queue) unless a worker is running it;
+   * false when there was none to remove (the caller's ledger write is what stops a job that runs anyway).
+   */
+  async removeJob(sessionId: string, jobId: string): Promise<boolean> {
+    const job = await this.shards.forSession(sessionId).getJob(jobId);
+    if (!job || (await job.isActive())) return false;
+    try {
+      await job.remove();
+      return true;
+    } catch {
+      // Taken by a worker meanwhile (its lock): it will find the entry's status and send nothing.
+      return false;
+    }
+  }
+
   /** The job ids of the list that are in no send queue (finished and removed, or lost). */
   async idsWithoutJob(jobIds: string[]): Promise<string[]> {
     let missing = jobIds;

@@ -87,7 +87,7 @@ describeWithMongo('BroadcastRepository (MongoDB)', () => {
     expect(await broadcasts.finishIfDone(id)).toBeNull();
     await broadcasts.moveRecipients(id, moves);
     const results = await Promise.all([broadcasts.finishIfDone(id), broadcasts.finishIfDone(id), broadcasts.finishIfDone(id)]);
-    expect(results.filter((result) => result !== null)).toEqual([status]);
+    expect(results.filter((result) => result !== null)).toEqual([{ status, finishedAt: expect.any(Date) }]);
     expect(await broadcasts.findStatus(id)).toBe(status);
     expect((await broadcasts.findOwned(clientId, id))!.finished_at).toBeInstanceOf(Date);
     expect(await broadcasts.findPendingRecipients(id)).toBeNull();

@@ -23,12 +23,15 @@ export interface MessageLogSeed {
 }
 
 const STATUS_TIME_FIELD: Record<Exclude<MessageStatus, 'received'>, keyof MessageLog['status_times']> = {
+  // A scheduled message was accepted (queued) then; it waits for its send_at.
+  scheduled: 'queuedAt',
   queued: 'queuedAt',
   sending: 'sendingAt',
   sent: 'sentAt',
   delivered: 'deliveredAt',
   read: 'readAt',
   failed: 'failedAt',
+  cancelled: 'cancelledAt',
 };
 
 /**

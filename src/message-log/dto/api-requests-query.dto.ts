@@ -16,7 +16,7 @@ export class ApiRequestsQueryDto {
   limit: number = DEFAULT_PAGE_LIMIT;
 
   @ApiPropertyOptional({
-    description: 'true: messages sent (sent, delivered or read, not failed); false: all others (queued, sending or failed)',
+    description: 'true: messages sent (sent, delivered or read, not failed); false: all others (scheduled, queued, sending, failed or cancelled)',
     example: true,
   })
   @QueryBoolean()

@@ -14,7 +14,7 @@ export class ApiRequestLogDto {
   @ApiProperty({ type: String, nullable: true, example: 'John Doe' })
   contact_name!: string | null;
 
-  @ApiProperty({ type: Boolean, nullable: true, description: 'null while the message is queued or sending', example: true })
+  @ApiProperty({ type: Boolean, nullable: true, description: 'null while the message is scheduled, queued or sending', example: true })
   sent!: boolean | null;
 
   @ApiProperty({ type: Boolean, nullable: true, example: true })
