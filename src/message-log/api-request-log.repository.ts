@@ -43,7 +43,7 @@ const API_REQUEST_FIELDS = { template_name: 1, message_uid: 1, recipient: 1, con
 
 /**
  * What the query needs: a client's API requests newest first, narrowed by template or outcome
- * (a message_uid is found through the ledger's unique index on it).
+ * (a message_uid is found through the ledger's unique index on client_id and message_uid).
  */
 export const API_REQUEST_LOG_INDEXES: readonly IndexSpec[] = [
   { keys: { client_id: 1, source: 1, createdAt: -1, _id: -1 } },

@@ -21,7 +21,7 @@ export interface NewInboundMessage {
 
 /**
  * The message_uid of an inbound message: derived from the session and the provider's id,
- * so that the unique message_uid index makes a redelivered webhook one entry, not two.
+ * so that the unique (client_id, message_uid) index makes a redelivered webhook one entry, not two.
  */
 export function inboundMessageUid(sessionId: string, providerMessageId: string): string {
   return createHash('sha256').update(`inbound:${sessionId}:${providerMessageId}`).digest('hex').slice(0, 16);
@@ -72,7 +72,7 @@ export class InboundLedgerRepository {
       return { entry, created: true };
     } catch (error) {
       if (!isDuplicateKeyError(error)) throw error;
-      const first = await this.ledger.findOne({ message_uid: entry.message_uid });
+      const first = await this.ledger.findOne({ client_id: entry.client_id, message_uid: entry.message_uid });
       if (!first) throw error;
       return { entry: first, created: false };
     }

@@ -14,7 +14,8 @@ describe('MESSAGE_LOG_MODEL (the ledger collection)', () => {
     for (const { keys } of indexes) expect(declared.filter((index) => JSON.stringify(index.keys) === JSON.stringify(keys))).toHaveLength(1);
   });
 
-  it('keeps message_uid unique: one entry per logical message', () => {
-    expect(declared).toContainEqual({ keys: { message_uid: 1 }, unique: true });
+  it("keeps message_uid unique per client, on the shard key: one entry per client's logical message", () => {
+    expect(declared).toContainEqual({ keys: { client_id: 1, message_uid: 1 }, unique: true });
+    expect(declared.filter(({ keys }) => Object.keys(keys)[0] === 'message_uid')).toEqual([]);
   });
 });

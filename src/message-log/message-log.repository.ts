@@ -1,9 +1,9 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { isValidObjectId, Model, mongo, Types } from 'mongoose';
 import { createHash, randomBytes } from 'node:crypto';
 import { deleteOldestBatch } from '../core/delete-older-than';
-import { isOnlyDuplicateKeys } from '../core/mongo-errors';
+import { isMissingIndexError, isOnlyDuplicateKeys } from '../core/mongo-errors';
 import { nativeCollection } from '../core/native-collection';
 import type { MessageContent } from '../message-content/message-content.schema';
 import {
@@ -16,7 +16,7 @@ import {
   UNSENT_STATUSES,
   UNSTARTED_STATUSES,
 } from '../message-status/message-status';
-import { MessageLog, MessageLogRecord, MessageSource } from './message-log.schema';
+import { MessageLog, MessageLogRecord, MessageSource, RETIRED_MESSAGE_UID_INDEX_NAME } from './message-log.schema';
 
 export interface NewMessageLog {
   clientId: string;
@@ -94,8 +94,8 @@ export function newMessageUid(): string {
 
 /**
  * The message_uid of one broadcast recipient's entry: derived, so that the unique
- * message_uid index alone guarantees one entry per recipient (on any MongoDB server, with
- * no partial index), and a re-run job finds the entry it made before.
+ * (client_id, message_uid) index alone guarantees one entry per recipient (on any MongoDB
+ * server, with no partial index), and a re-run job finds the entry it made before.
  */
 export function broadcastRecipientMessageUid(broadcastId: string, recipient: string): string {
   return createHash('sha256').update(`${broadcastId}:${recipient}`).digest('hex').slice(0, 16);
@@ -121,11 +121,36 @@ export interface UnsentApiMessage {
 }
 
 @Injectable()
-export class MessageLogRepository {
+export class MessageLogRepository implements OnModuleInit {
+  private readonly logger = new Logger(MessageLogRepository.name);
   private readonly ledger: mongo.Collection<MessageLogRecord>;
 
   constructor(@InjectModel(MessageLog.name) private readonly messageLogs: Model<MessageLog>) {
     this.ledger = nativeCollection<MessageLog, MessageLogRecord>(messageLogs);
+  }
+
+  onModuleInit(): Promise<void> {
+    return this.dropRetiredIndexes();
+  }
+
+  /**
+   * Drops the unique index on message_uid alone that earlier versions built (a sharded ledger
+   * refuses it), once the schema's indexes are built: the compound unique one holds before the
+   * old one goes. Idempotent; another process dropping it first is fine.
+   */
+  async dropRetiredIndexes(): Promise<void> {
+    try {
+      await this.messageLogs.init();
+    } catch (error) {
+      this.logger.warn({ err: error }, `The ledger's indexes were not built: ${RETIRED_MESSAGE_UID_INDEX_NAME} is kept`);
+      return;
+    }
+    try {
+      await this.ledger.dropIndex(RETIRED_MESSAGE_UID_INDEX_NAME);
+      this.logger.log(`Dropped the ledger's index ${RETIRED_MESSAGE_UID_INDEX_NAME} (unique per client and message_uid now)`);
+    } catch (error) {
+      if (!isMissingIndexError(error)) throw error;
+    }
   }
 
   // ---------------------------------------------------------------------------------------
@@ -190,16 +215,28 @@ export class MessageLogRepository {
     const unread = claims.filter((_claim, index) => answers[index] === null);
     if (unread.length === 0) return answers;
     const ids = unread.flatMap((claim) => (claim.kind === 'entry' && isValidObjectId(claim.id) ? [oid(claim.id)] : []));
-    const uids = unread.flatMap((claim) => (claim.kind === 'broadcast-recipient' ? [broadcastRecipientMessageUid(claim.entry.broadcastId, claim.entry.recipient)] : []));
+    // Each client's uids in a clause of their own, so that the read names the full (client_id, message_uid) key.
+    const uidsByClient = new Map<string, string[]>();
+    for (const claim of unread) {
+      if (claim.kind !== 'broadcast-recipient') continue;
+      const uids = uidsByClient.get(claim.entry.clientId) ?? [];
+      uids.push(broadcastRecipientMessageUid(claim.entry.broadcastId, claim.entry.recipient));
+      uidsByClient.set(claim.entry.clientId, uids);
+    }
+    const byUid = [...uidsByClient].map(([clientId, uids]) => ({ client_id: oid(clientId), message_uid: { $in: uids } }));
     const found = await this.ledger
-      .find<MessageLogRecord>({ $or: [{ _id: { $in: ids } }, { message_uid: { $in: uids } }] })
+      .find<MessageLogRecord>({ $or: [{ _id: { $in: ids } }, ...byUid] })
       .toArray();
     return claims.map((claim, index) => {
       if (answers[index]) return answers[index];
       const entry =
         claim.kind === 'entry'
           ? found.find((candidate) => candidate._id.toHexString() === claim.id)
-          : found.find((candidate) => candidate.message_uid === broadcastRecipientMessageUid(claim.entry.broadcastId, claim.entry.recipient));
+          : found.find(
+              (candidate) =>
+                candidate.client_id.toHexString() === claim.entry.clientId &&
+                candidate.message_uid === broadcastRecipientMessageUid(claim.entry.broadcastId, claim.entry.recipient),
+            );
       return entry ? { entry, created: false, held: entry.claim?.token === claim.lease.token } : null;
     });
   }
@@ -339,13 +376,13 @@ export class MessageLogRepository {
     return this.ledger.find({ _id: { $in: ids.filter((id) => isValidObjectId(id)).map(oid) } }).toArray();
   }
 
-  /** Where each of these broadcast recipients' entries stands (recipients without an entry are absent). */
-  async sendStatesOfBroadcastRecipients(broadcastId: string, recipients: string[]): Promise<Map<string, SendState>> {
+  /** Where each of these broadcast recipients' entries stands (recipients without an entry are absent); the client is the broadcast's. */
+  async sendStatesOfBroadcastRecipients(clientId: string, broadcastId: string, recipients: string[]): Promise<Map<string, SendState>> {
     const states = new Map<string, SendState>();
     for (let start = 0; start < recipients.length; start += UID_CHUNK_SIZE) {
       const uids = recipients.slice(start, start + UID_CHUNK_SIZE).map((recipient) => broadcastRecipientMessageUid(broadcastId, recipient));
       const found = await this.ledger
-        .find<SendState>({ message_uid: { $in: uids } }, { projection: { _id: 0, recipient: 1, status: 1, status_times: 1, error: 1, claim: 1 } })
+        .find<SendState>({ client_id: oid(clientId), message_uid: { $in: uids } }, { projection: { _id: 0, recipient: 1, status: 1, status_times: 1, error: 1, claim: 1 } })
         .toArray();
       for (const state of found) states.set(state.recipient, state);
     }
@@ -430,7 +467,7 @@ export class MessageLogRepository {
     return deleteOldestBatch(this.messageLogs, cutoff, batchSize);
   }
 
-  /** Upserts that collide on message_uid (another worker made the entry meanwhile) are read instead. */
+  /** Upserts that collide on (client_id, message_uid) (another worker made the entry meanwhile) are read instead. */
   private async bulkWriteAcceptingDuplicates(operations: Array<mongo.AnyBulkWriteOperation<MessageLogRecord>>): Promise<Record<number, unknown>> {
     try {
       return (await this.ledger.bulkWrite(operations, { ordered: false })).upsertedIds;

@@ -117,9 +117,14 @@ export const MessageLogSchema = SchemaFactory.createForClass(MessageLog);
 
 // The write side's indexes. Each read view declares its own next to its query
 // (MESSAGE_LOG_LIST_INDEXES, CONTACT_MESSAGES_INDEXES, API_REQUEST_LOG_INDEXES), added in MESSAGE_LOG_MODEL.
-// One entry per logical message: POST /v1/messages answers it, seed 004 finds by it, and a
-// broadcast recipient's is derived from broadcast and recipient (one entry per recipient).
-MessageLogSchema.index({ message_uid: 1 }, { unique: true });
+// One entry per logical message of a client: POST /v1/messages answers its message_uid, seed 004
+// finds by it, and a broadcast recipient's is derived from broadcast and recipient (one entry per
+// recipient). Also the shard key (docs/scale-out.md): a sharded collection enforces uniqueness only
+// on an index that starts with its shard key, so the client comes first.
+export const MESSAGE_UID_INDEX_NAME = 'shard_key';
+MessageLogSchema.index({ client_id: 1, message_uid: 1 }, { unique: true, name: MESSAGE_UID_INDEX_NAME });
+/** The single-field unique index earlier versions built: a sharded collection refuses it, so start-up drops it. */
+export const RETIRED_MESSAGE_UID_INDEX_NAME = 'message_uid_1';
 // A broadcast's failed recipients (GET /broadcast/:id).
 MessageLogSchema.index({ broadcast_id: 1, status: 1 });
 // Webhook status updates find the entry by provider id.

@@ -1,9 +1,10 @@
-import { Types } from 'mongoose';
+import { createConnection, Types } from 'mongoose';
 import { MessageLogRepository, NewMessageLog } from '../../src/message-log/message-log.repository';
 import { MessageLogListRepository } from '../../src/message-log/message-log-list.repository';
 import { MESSAGE_LOG_MODEL } from '../../src/message-log/message-log.module';
+import { MESSAGE_UID_INDEX_NAME, RETIRED_MESSAGE_UID_INDEX_NAME } from '../../src/message-log/message-log.schema';
 import { insertMessageLogs } from '../support/message-logs';
-import { describeWithMongo } from '../support/mongo';
+import { describeWithMongo, isolatedMongoUri } from '../support/mongo';
 import { createRepositoryTestBed, RepositoryTestBed } from '../support/repositories';
 
 const newClient = (): string => new Types.ObjectId().toHexString();
@@ -50,10 +51,19 @@ describeWithMongo('MessageLogRepository, the ledger\'s write side (MongoDB)', ()
       expect(withoutTemplate).toMatchObject({ template_name: null, message: { template: null } });
     });
 
-    it('refuses a second entry with the same message_uid (the unique index)', async () => {
+    it("refuses a client's second entry with the same message_uid (the unique index on client and message_uid)", async () => {
       const clientId = newClient();
       await logs.createQueued({ ...apiMessage(clientId, '2348031230003'), messageUid: 'aaaaaaaaaaaaaaaa' });
       await expect(logs.createQueued({ ...apiMessage(clientId, '2348031230004'), messageUid: 'aaaaaaaaaaaaaaaa' })).rejects.toMatchObject({ code: 11000 });
+    });
+
+    it('lets two clients each have an entry with the same message_uid', async () => {
+      const [first, second] = [newClient(), newClient()];
+      const a = await logs.createQueued({ ...apiMessage(first, '2348031230013'), messageUid: 'bbbbbbbbbbbbbbbb' });
+      const b = await logs.createQueued({ ...apiMessage(second, '2348031230014'), messageUid: 'bbbbbbbbbbbbbbbb' });
+      expect(a._id.equals(b._id)).toBe(false);
+      expect(await list.findForClient(first, a._id.toHexString())).toMatchObject({ message_uid: 'bbbbbbbbbbbbbbbb', recipient: '2348031230013' });
+      expect(await list.findForClient(second, b._id.toHexString())).toMatchObject({ message_uid: 'bbbbbbbbbbbbbbbb', recipient: '2348031230014' });
     });
 
     it('fails only an unfinished, undelivered entry', async () => {
@@ -125,5 +135,32 @@ describeWithMongo('MessageLogRepository, the ledger\'s write side (MongoDB)', ()
       expect(await logs.deleteOlderThan(cutoff, 2)).toBe(0);
       expect(await list.findForClient(clientId, recent._id.toHexString())).not.toBeNull();
     });
+  });
+});
+
+describeWithMongo('MessageLogRepository at start-up on an existing ledger (MongoDB)', () => {
+  it('drops the unique index on message_uid alone, once the one on (client_id, message_uid) is built', async () => {
+    const uri = isolatedMongoUri();
+    // What earlier versions built.
+    const existing = await createConnection(uri).asPromise();
+    await existing.collection('message_logs').createIndex({ message_uid: 1 }, { unique: true, name: RETIRED_MESSAGE_UID_INDEX_NAME });
+    await existing.close();
+
+    const bed = await createRepositoryTestBed([MESSAGE_LOG_MODEL], [MessageLogRepository], uri);
+    try {
+      const indexes = await bed.connection.collection('message_logs').indexes();
+      expect(indexes.map((index) => index.name)).not.toContain(RETIRED_MESSAGE_UID_INDEX_NAME);
+      expect(indexes).toContainEqual(expect.objectContaining({ name: MESSAGE_UID_INDEX_NAME, key: { client_id: 1, message_uid: 1 }, unique: true }));
+      // Again (another process, the next start): nothing to drop, no error.
+      await expect(bed.get(MessageLogRepository).dropRetiredIndexes()).resolves.toBeUndefined();
+      // Two clients' entries may share a message_uid now.
+      const logs = bed.get(MessageLogRepository);
+      const message = { text: 'hi', attachments: [], location: null, contactId: null };
+      const entry = (clientId: string): NewMessageLog => ({ clientId, sessionId: new Types.ObjectId().toHexString(), source: 'api', broadcastId: null, recipient: '2348031230020', contact: { contactId: null, name: null }, message, messageUid: 'cccccccccccccccc' });
+      await logs.createQueued(entry(newClient()));
+      await expect(logs.createQueued(entry(newClient()))).resolves.toMatchObject({ message_uid: 'cccccccccccccccc' });
+    } finally {
+      await bed.close();
+    }
   });
 });

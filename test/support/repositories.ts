@@ -19,8 +19,12 @@ export interface RepositoryTestBed {
  * with every schema's indexes built before the first test (unique indexes are part of what the
  * repositories rely on).
  */
-export async function createRepositoryTestBed(models: ModelDefinition[], repositories: Provider[]): Promise<RepositoryTestBed> {
-  const uri = isolatedMongoUri();
+export async function createRepositoryTestBed(
+  models: ModelDefinition[],
+  repositories: Provider[],
+  /** A database prepared beforehand (an existing deployment's); a fresh one by default. */
+  uri: string = isolatedMongoUri(),
+): Promise<RepositoryTestBed> {
   // The configuration some repositories read (the read views' read preference); Redis is not used.
   const config = AppConfig.fromEnvironment({ NODE_ENV: 'test', MONGODB_URI: uri, REDIS_URL: 'redis://127.0.0.1:6379', CREDENTIALS_ENCRYPTION_KEY: randomBytes(32).toString('base64') });
   const moduleRef = await Test.createTestingModule({
