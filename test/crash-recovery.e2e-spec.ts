@@ -162,8 +162,8 @@ describeWithMongo('Crash and Redis-loss recovery (e2e)', () => {
       })),
     );
     await repository.recordSendAttempts([
-      { id: claims[0]!.entry._id.toHexString(), leaseToken: 'dead-0', providerMessageIds: ['wamid.before-the-crash'], costInUsdCents: 0, outcome: { status: 'sent' } },
-      { id: claims[1]!.entry._id.toHexString(), leaseToken: 'dead-1', providerMessageIds: [], costInUsdCents: 0, outcome: { status: 'failed', failure: { code: '131026', message: 'undeliverable' } } },
+      { id: claims[0]!.entry._id.toHexString(), clientId: alice.clientId, leaseToken: 'dead-0', providerMessageIds: ['wamid.before-the-crash'], costInUsdCents: 0, outcome: { status: 'sent' } },
+      { id: claims[1]!.entry._id.toHexString(), clientId: alice.clientId, leaseToken: 'dead-1', providerMessageIds: [], costInUsdCents: 0, outcome: { status: 'failed', failure: { code: '131026', message: 'undeliverable' } } },
     ]);
 
     const result = await t.app.get(BroadcastSweeper).sweep(new Date(Date.now() + 5_000));

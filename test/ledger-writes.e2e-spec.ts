@@ -79,7 +79,7 @@ describeWithMongo('Ledger writes of the sending pipeline (repositories against M
     expect(busy!.entry._id.equals(first!.entry._id)).toBe(true);
 
     // Once the first attempt ends in a retry, its lease is released and the next attempt takes it.
-    await messageLogs.recordSendAttempts([{ id: first!.entry._id.toHexString(), leaseToken: firstLease.token, providerMessageIds: [], costInUsdCents: 0, outcome: { status: 'retry' } }]);
+    await messageLogs.recordSendAttempts([{ id: first!.entry._id.toHexString(), clientId, leaseToken: firstLease.token, providerMessageIds: [], costInUsdCents: 0, outcome: { status: 'retry' } }]);
     const [again] = await messageLogs.claimForSending([recipientClaim('2348031230001')]);
     expect(again).toMatchObject({ created: false, held: true, entry: { status: 'sending', attempts: 2 } });
   });
@@ -90,13 +90,13 @@ describeWithMongo('Ledger writes of the sending pipeline (repositories against M
     const [one, two] = await messageLogs.claimForSending([entryClaim(id, lease(200)), entryClaim(id)]);
     expect([one!.held, two!.held].sort()).toEqual([false, true]);
     const holder = one!.held ? one! : two!;
-    expect(await messageLogs.extendLease(id, holder.entry.claim!.token, new Date(Date.now() + 200))).toBe(true);
-    expect(await messageLogs.extendLease(id, 'not-the-holder', new Date(Date.now() + 60_000))).toBe(false);
+    expect(await messageLogs.extendLease(clientId, id, holder.entry.claim!.token, new Date(Date.now() + 200))).toBe(true);
+    expect(await messageLogs.extendLease(clientId, id, 'not-the-holder', new Date(Date.now() + 60_000))).toBe(false);
     // The holder's worker died: its lease lapses and the next attempt takes the entry.
     await new Promise((resolve) => setTimeout(resolve, 250));
     const [taken] = await messageLogs.claimForSending([entryClaim(id)]);
     expect(taken).toMatchObject({ held: true, entry: { attempts: 2 } });
-    expect(await messageLogs.extendLease(id, holder.entry.claim!.token, new Date(Date.now() + 60_000))).toBe(false);
+    expect(await messageLogs.extendLease(clientId, id, holder.entry.claim!.token, new Date(Date.now() + 60_000))).toBe(false);
   });
 
   it('moves an existing queued entry to `sending`, counts its attempts, and answers null for one that does not exist', async () => {
@@ -106,7 +106,7 @@ describeWithMongo('Ledger writes of the sending pipeline (repositories against M
     const [claimed, none] = await messageLogs.claimForSending([entryClaim(queued._id.toHexString(), firstLease), entryClaim(missing)]);
     expect(claimed).toMatchObject({ created: false, held: true, entry: { status: 'sending', attempts: 1 } });
     expect(none).toBeNull();
-    await messageLogs.recordSendAttempts([{ id: queued._id.toHexString(), leaseToken: firstLease.token, providerMessageIds: [], costInUsdCents: 0, outcome: { status: 'retry' } }]);
+    await messageLogs.recordSendAttempts([{ id: queued._id.toHexString(), clientId, leaseToken: firstLease.token, providerMessageIds: [], costInUsdCents: 0, outcome: { status: 'retry' } }]);
     const [second] = await messageLogs.claimForSending([entryClaim(queued._id.toHexString())]);
     expect(second).toMatchObject({ held: true, entry: { status: 'sending', attempts: 2 } });
   });
@@ -118,7 +118,7 @@ describeWithMongo('Ledger writes of the sending pipeline (repositories against M
     await messageLogs.claimForSending([entryClaim(held._id.toHexString())]);
     const sentLease = lease();
     await messageLogs.claimForSending([entryClaim(sent._id.toHexString(), sentLease)]);
-    await messageLogs.recordSendAttempts([{ id: sent._id.toHexString(), leaseToken: sentLease.token, providerMessageIds: ['wamid.s'], costInUsdCents: 0, outcome: { status: 'sent' } }]);
+    await messageLogs.recordSendAttempts([{ id: sent._id.toHexString(), clientId, leaseToken: sentLease.token, providerMessageIds: ['wamid.s'], costInUsdCents: 0, outcome: { status: 'sent' } }]);
     const unsent = await messageLogs.findUnsentApiMessages(new Date(Date.now() + 1000), 1000);
     // With the session, whose send queue takes the job again.
     expect(unsent.find(({ id }) => id === old._id.toHexString())?.sessionId).toBe(old.session_id.toHexString());
@@ -136,10 +136,10 @@ describeWithMongo('Ledger writes of the sending pipeline (repositories against M
     const id = claimed!.entry._id.toHexString();
     const leaseToken = attemptLease.token;
     // A part accepted while the attempt goes on: the id is written, the lease kept.
-    await messageLogs.recordSendAttempts([{ id, leaseToken, providerMessageIds: ['wamid.a'], costInUsdCents: 0, outcome: null }]);
+    await messageLogs.recordSendAttempts([{ id, clientId, leaseToken, providerMessageIds: ['wamid.a'], costInUsdCents: 0, outcome: null }]);
     expect(await storedEntry(claimed!.entry._id)).toMatchObject({ status: 'sending', provider_message_ids: ['wamid.a'], claim: { token: leaseToken } });
     // Only ids the entry does not list yet are recorded; the same write repeated (a retried batch) adds neither ids nor cost.
-    const sent = { id, leaseToken, providerMessageIds: ['wamid.b'], costInUsdCents: 2, outcome: { status: 'sent' as const } };
+    const sent = { id, clientId, leaseToken, providerMessageIds: ['wamid.b'], costInUsdCents: 2, outcome: { status: 'sent' as const } };
     await messageLogs.recordSendAttempts([sent]);
     await messageLogs.recordSendAttempts([sent]);
     expect(await storedEntry(claimed!.entry._id)).toMatchObject({
@@ -149,7 +149,7 @@ describeWithMongo('Ledger writes of the sending pipeline (repositories against M
       claim: null,
     });
     // A sent message is not failed by a late attempt record.
-    await messageLogs.recordSendAttempts([{ id, leaseToken, providerMessageIds: [], costInUsdCents: 0, outcome: { status: 'failed', failure: { code: 'x', message: 'y' } } }]);
+    await messageLogs.recordSendAttempts([{ id, clientId, leaseToken, providerMessageIds: [], costInUsdCents: 0, outcome: { status: 'failed', failure: { code: 'x', message: 'y' } } }]);
     expect((await messageLogList.findForClient(clientId, id))!.status).toBe('sent');
   });
 
@@ -157,18 +157,18 @@ describeWithMongo('Ledger writes of the sending pipeline (repositories against M
     const attemptLease = lease();
     const [claimed] = await messageLogs.claimForSending([recipientClaim('2348031230010', attemptLease)]);
     const id = claimed!.entry._id.toHexString();
-    await messageLogs.recordSendAttempts([{ id, leaseToken: attemptLease.token, providerMessageIds: ['wamid.p1', 'wamid.p2'], costInUsdCents: 0, outcome: { status: 'sent' } }]);
+    await messageLogs.recordSendAttempts([{ id, clientId, leaseToken: attemptLease.token, providerMessageIds: ['wamid.p1', 'wamid.p2'], costInUsdCents: 0, outcome: { status: 'sent' } }]);
     await whatsappLogs.recordProviderCalls([call(id, 'wamid.p1'), call(id, 'wamid.p2')]);
     const prices = [
-      { id, providerMessageId: 'wamid.p1', costInUsdCents: 2 },
-      { id, providerMessageId: 'wamid.p1', costInUsdCents: 2 },
-      { id, providerMessageId: 'wamid.p2', costInUsdCents: 3 },
+      { id, clientId, providerMessageId: 'wamid.p1', costInUsdCents: 2 },
+      { id, clientId, providerMessageId: 'wamid.p1', costInUsdCents: 2 },
+      { id, clientId, providerMessageId: 'wamid.p2', costInUsdCents: 3 },
     ];
     await messageLogs.addCallPrices(prices);
     await messageLogs.addCallPrices(prices.slice(0, 1));
     await whatsappLogs.setCostsOnce([
-      { whatsAppMessageId: 'wamid.p1', costInUsdCents: 2 },
-      { whatsAppMessageId: 'wamid.p1', costInUsdCents: 9 },
+      { whatsAppMessageId: 'wamid.p1', clientId, costInUsdCents: 2 },
+      { whatsAppMessageId: 'wamid.p1', clientId, costInUsdCents: 9 },
     ]);
     expect((await messageLogList.findForClient(clientId, id))!.cost_in_usd_cents).toBe(5);
     expect((await whatsappLogs.findCallsByWhatsAppMessageIds(['wamid.p1']))[0].whatsAppCostInUSDCents).toBe(2);
@@ -194,22 +194,22 @@ describeWithMongo('Ledger writes of the sending pipeline (repositories against M
     const id = claimed!.entry._id.toHexString();
     await whatsappLogs.recordProviderCalls([call(id, 'wamid.r')]);
     const at = new Date();
-    expect(await messageLogs.applyDeliveryStatuses([{ id, status: 'delivered', at }])).toBe(0);
+    expect(await messageLogs.applyDeliveryStatuses([{ id, clientId, status: 'delivered', at }])).toBe(0);
     expect(await messageLogs.statusesOf([id])).toEqual(new Map([[id, 'sending']]));
-    await messageLogs.recordSendAttempts([{ id, leaseToken: attemptLease.token, providerMessageIds: ['wamid.r'], costInUsdCents: 0, outcome: { status: 'sent' } }]);
+    await messageLogs.recordSendAttempts([{ id, clientId, leaseToken: attemptLease.token, providerMessageIds: ['wamid.r'], costInUsdCents: 0, outcome: { status: 'sent' } }]);
     await whatsappLogs.advanceStatuses([
-      { whatsAppMessageId: 'wamid.r', status: 'read' },
-      { whatsAppMessageId: 'wamid.r', status: 'delivered' },
+      { whatsAppMessageId: 'wamid.r', clientId, status: 'read' },
+      { whatsAppMessageId: 'wamid.r', clientId, status: 'delivered' },
     ]);
     expect((await whatsappLogs.findCallsByWhatsAppMessageIds(['wamid.r']))[0].status).toBe('read');
     expect(
       await messageLogs.applyDeliveryStatuses([
-        { id, status: 'delivered', at },
-        { id, status: 'read', at },
-        { id, status: 'delivered', at },
+        { id, clientId, status: 'delivered', at },
+        { id, clientId, status: 'read', at },
+        { id, clientId, status: 'delivered', at },
       ]),
     ).toBe(2);
     expect((await messageLogs.statusesOf([id])).get(id)).toBe('read');
-    expect(await whatsappLogs.furthestDeliveryOfMessages([id, new Types.ObjectId().toHexString()])).toEqual(new Map([[id, { status: 'read', at: expect.any(Date) }]]));
+    expect(await whatsappLogs.furthestDeliveryOfMessages([id, new Types.ObjectId().toHexString()])).toEqual(new Map([[id, { clientId, status: 'read', at: expect.any(Date) }]]));
   });
 });

@@ -20,7 +20,8 @@ const MAX_CACHED_CONTEXTS = 1000;
 @Injectable()
 export class BroadcastProgress implements OnModuleDestroy {
   private readonly logger = new Logger(BroadcastProgress.name);
-  private buffer = new Map<string, RecipientMoves>();
+  /** Per broadcast: its client (the broadcast's shard key starts with it) and the outcomes to write. */
+  private buffer = new Map<string, { clientId: string; moves: RecipientMoves }>();
   private buffered = 0;
   private timer?: NodeJS.Timeout;
   private flushing: Promise<void> = Promise.resolve();
@@ -33,10 +34,10 @@ export class BroadcastProgress implements OnModuleDestroy {
     @Optional() @Inject(LEDGER_EVENTS) private readonly events?: LedgerEvents,
   ) {}
 
-  record(broadcastId: string, recipient: string, outcome: 'sent' | 'failed'): void {
-    const moves = this.buffer.get(broadcastId) ?? { sent: [], failed: [] };
-    moves[outcome].push(recipient);
-    this.buffer.set(broadcastId, moves);
+  record(clientId: string, broadcastId: string, recipient: string, outcome: 'sent' | 'failed'): void {
+    const buffered = this.buffer.get(broadcastId) ?? { clientId, moves: { sent: [], failed: [] } };
+    buffered.moves[outcome].push(recipient);
+    this.buffer.set(broadcastId, buffered);
     this.buffered += 1;
     if (this.buffered >= MAX_BUFFERED_OUTCOMES) void this.flush();
     else this.timer ??= setTimeout(() => void this.flush(), this.config.sending.progressFlushMs);
@@ -71,16 +72,16 @@ export class BroadcastProgress implements OnModuleDestroy {
     const batch = this.buffer;
     this.buffer = new Map();
     this.buffered = 0;
-    for (const [broadcastId, moves] of batch) {
+    for (const [broadcastId, { clientId, moves }] of batch) {
       try {
-        await this.broadcasts.moveRecipients(broadcastId, moves);
+        await this.broadcasts.moveRecipients(clientId, broadcastId, moves);
         this.metrics.recordBroadcastRecipients('sent', moves.sent.length);
         this.metrics.recordBroadcastRecipients('failed', moves.failed.length);
-        const completion = await this.broadcasts.finishIfDone(broadcastId);
+        const completion = await this.broadcasts.finishIfDone(clientId, broadcastId);
       if (completion) this.events?.broadcastFinished(broadcastId, completion);
       } catch (error) {
         this.logger.warn({ err: error, broadcastId }, 'Could not record broadcast progress; retrying');
-        for (const outcome of ['sent', 'failed'] as const) for (const recipient of moves[outcome]) this.record(broadcastId, recipient, outcome);
+        for (const outcome of ['sent', 'failed'] as const) for (const recipient of moves[outcome]) this.record(clientId, broadcastId, recipient, outcome);
       }
     }
   }

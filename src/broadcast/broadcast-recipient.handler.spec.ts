@@ -77,7 +77,7 @@ describe('BroadcastRecipientHandler', () => {
       { lastAttempt: false, stopped: expect.any(Function), held: expect.any(Function), contentKey: `broadcast:${broadcastId}` },
     );
     expect(contacts.findByPhone).not.toHaveBeenCalled();
-    expect(progress.record).toHaveBeenCalledWith(broadcastId, recipient, 'sent');
+    expect(progress.record).toHaveBeenCalledWith(clientId.toHexString(), broadcastId, recipient, 'sent');
   });
 
   it('looks the contact up only for jobs added before fan-out carried it', async () => {
@@ -93,7 +93,7 @@ describe('BroadcastRecipientHandler', () => {
     sender.send.mockResolvedValue({ status: 'failed', failure });
     expect(await handler.handle(jobData(), { lastAttempt: true })).toEqual({ status: 'failed', failure });
     expect(sender.send.mock.calls[0][1]).toMatchObject({ lastAttempt: true });
-    expect(progress.record).toHaveBeenCalledWith(broadcastId, recipient, 'failed');
+    expect(progress.record).toHaveBeenCalledWith(clientId.toHexString(), broadcastId, recipient, 'failed');
   });
 
   it('lets a transient failure propagate so that Bull retries, recording nothing yet', async () => {

@@ -59,7 +59,7 @@ export class BroadcastRecipientHandler implements SendJobHandler<BroadcastRecipi
     if (!outcome) return { status: 'skipped', reason: 'message log not found' };
     // Another attempt holds the message (it records the recipient's outcome), or the broadcast was paused (it stays pending).
     if (outcome.status === 'skipped') return outcome;
-    this.progress.record(broadcastId, recipient, outcome.status);
+    this.progress.record(clientId, broadcastId, recipient, outcome.status);
     return outcome;
   }
 

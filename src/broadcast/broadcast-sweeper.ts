@@ -4,7 +4,7 @@ import { ExclusiveInterval } from '../core/exclusive-interval';
 import { RedisClient } from '../core/redis-connection';
 import { REDIS } from '../core/redis.module';
 import { LEDGER_EVENTS, LedgerEvents } from '../message-log/ledger-events';
-import { isLeaseLive, MessageLogRepository, SendState } from '../message-log/message-log.repository';
+import { isLeaseLive, MessageLogRepository } from '../message-log/message-log.repository';
 import { outcomeOfFinished } from '../sending/message-sender';
 import { BroadcastSendJobs } from './broadcast-send-jobs';
 import { BroadcastStopSignal } from './broadcast-stop.signal';
@@ -91,13 +91,11 @@ export class BroadcastSweeper implements OnApplicationBootstrap, OnApplicationSh
   }
 
   private async sweepBroadcast(broadcastId: string, now: Date): Promise<{ settled: number; requeued: number }> {
-    const pending = await this.broadcasts.findPendingRecipients(broadcastId);
-    if (!pending) return { settled: 0, requeued: 0 };
+    const found = await this.broadcasts.findPendingRecipients(broadcastId);
+    if (!found) return { settled: 0, requeued: 0 };
+    const { clientId, pending } = found;
     const missing = pending.length > 0 ? await this.sendJobs.recipientsWithoutJob(broadcastId, pending) : [];
-    // The broadcast's client names the shard key of its recipients' entries (and its context re-enqueues them).
-    const context = missing.length > 0 ? await this.broadcasts.findSendContext(broadcastId) : null;
-    if (missing.length > 0 && !context) return { settled: 0, requeued: 0 };
-    const states = context ? await this.messageLogs.sendStatesOfBroadcastRecipients(context.client_id.toHexString(), broadcastId, missing) : new Map<string, SendState>();
+    const states = await this.messageLogs.sendStatesOfBroadcastRecipients(clientId, broadcastId, missing);
     const moves: RecipientMoves = { sent: [], failed: [] };
     const requeue: string[] = [];
     for (const recipient of missing) {
@@ -106,15 +104,16 @@ export class BroadcastSweeper implements OnApplicationBootstrap, OnApplicationSh
       if (finished) moves[finished.status].push(recipient);
       else if (!state || !isLeaseLive(state, now)) requeue.push(recipient);
     }
-    await this.broadcasts.moveRecipients(broadcastId, moves);
-    const completion = pending.length === moves.sent.length + moves.failed.length ? await this.broadcasts.finishIfDone(broadcastId) : null;
+    await this.broadcasts.moveRecipients(clientId, broadcastId, moves);
+    const completion = pending.length === moves.sent.length + moves.failed.length ? await this.broadcasts.finishIfDone(clientId, broadcastId) : null;
     if (completion) this.events?.broadcastFinished(broadcastId, completion);
-    if (context && requeue.length > 0) {
+    const context = requeue.length > 0 ? await this.broadcasts.findSendContext(broadcastId) : null;
+    if (context) {
       this.logger.warn({ broadcastId, recipients: requeue.length }, 'Pending recipients without a job: enqueued again');
       await this.sendJobs.enqueueRecipients(context, requeue);
     }
     const settled = moves.sent.length + moves.failed.length;
     if (settled > 0) this.logger.warn({ broadcastId, recipients: settled }, 'Recipients whose message ended but whose progress was lost: recorded');
-    return { settled, requeued: context && requeue.length > 0 ? requeue.length : 0 };
+    return { settled, requeued: context ? requeue.length : 0 };
   }
 }

@@ -33,11 +33,12 @@ export class BroadcastProcessor {
   async fanOut(job: Job<FanOutJobData>): Promise<{ enqueued: number }> {
     const { broadcastId } = job.data;
     await this.broadcasts.startIfDue(broadcastId);
-    const pending = await this.broadcasts.findPendingRecipients(broadcastId);
-    const context = pending && (await this.broadcasts.findSendContext(broadcastId));
-    if (!pending || !context) return { enqueued: 0 };
+    const found = await this.broadcasts.findPendingRecipients(broadcastId);
+    const context = found && (await this.broadcasts.findSendContext(broadcastId));
+    if (!found || !context) return { enqueued: 0 };
+    const { pending } = found;
     if (pending.length === 0) {
-      const completion = await this.broadcasts.finishIfDone(broadcastId);
+      const completion = await this.broadcasts.finishIfDone(found.clientId, broadcastId);
       if (completion) this.events?.broadcastFinished(broadcastId, completion);
       return { enqueued: 0 };
     }

@@ -37,6 +37,12 @@ export type BroadcastSummary = Omit<BroadcastRecord, 'sent' | 'pending' | 'faile
   counts: Omit<BroadcastCounts, 'delivered' | 'read'>;
 };
 
+/** A sending broadcast's pending recipients, and its client. */
+export interface PendingRecipients {
+  clientId: string;
+  pending: string[];
+}
+
 /** Recipients whose outcome is known, to move out of `pending` in one update. */
 export interface RecipientMoves {
   sent: string[];
@@ -120,10 +126,13 @@ export class BroadcastRepository {
     return this.broadcasts.findById(id, WITHOUT_RECIPIENTS).lean<BroadcastSendContext>().exec();
   }
 
-  /** The recipients still pending, when the broadcast is still sending (else null). */
-  async findPendingRecipients(id: string): Promise<string[] | null> {
-    const found = await this.broadcasts.findOne({ _id: oid(id), status: 'sending' }, { pending: 1 }).lean<{ pending: string[] }>().exec();
-    return found ? found.pending : null;
+  /** The recipients still pending, with the broadcast's client (for the writes that follow), when the broadcast is still sending (else null). */
+  async findPendingRecipients(id: string): Promise<PendingRecipients | null> {
+    const found = await this.broadcasts
+      .findOne({ _id: oid(id), status: 'sending' }, { pending: 1, client_id: 1 })
+      .lean<{ pending: string[]; client_id: Types.ObjectId }>()
+      .exec();
+    return found ? { clientId: found.client_id.toHexString(), pending: found.pending } : null;
   }
 
   async findStatus(id: string): Promise<BroadcastStatus | null> {
@@ -135,12 +144,12 @@ export class BroadcastRepository {
    * Moves many recipients out of `pending` into `sent`/`failed` in one atomic update
    * ($pull + $addToSet: never a read-modify-write of the arrays).
    */
-  async moveRecipients(id: string, moves: RecipientMoves): Promise<void> {
+  async moveRecipients(clientId: string, id: string, moves: RecipientMoves): Promise<void> {
     const all = [...moves.sent, ...moves.failed];
     if (all.length === 0) return;
     await this.broadcasts
       .updateOne(
-        { _id: oid(id) },
+        { _id: oid(id), client_id: oid(clientId) },
         { $pull: { pending: { $in: all } }, $addToSet: { sent: { $each: moves.sent }, failed: { $each: moves.failed } } },
       )
       .exec();
@@ -152,8 +161,8 @@ export class BroadcastRepository {
    * on `sending`, so the status changes exactly once however many workers try: only that
    * caller gets the completion (a retried broadcast that finishes again is a new one, with its own time).
    */
-  async finishIfDone(id: string): Promise<BroadcastCompletion | null> {
-    const done = { _id: oid(id), status: 'sending', pending: { $size: 0 } };
+  async finishIfDone(clientId: string, id: string): Promise<BroadcastCompletion | null> {
+    const done = { _id: oid(id), client_id: oid(clientId), status: 'sending', pending: { $size: 0 } };
     const outcomes: Array<[BroadcastStatus, FilterQuery<Broadcast>]> = [
       ['failed', { sent: { $size: 0 } }],
       ['completed', { failed: { $size: 0 } }],

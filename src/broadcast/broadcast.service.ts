@@ -129,21 +129,21 @@ export class BroadcastService {
   /** A page of broadcasts without their recipient arrays, each with its counts (fields=summary). */
   async listSummaries(clientId: string, sessionId: string | null, page: PageRequest): Promise<PageResult<BroadcastSummaryView>> {
     const { items, total } = await this.broadcasts.listSummaries(clientId, sessionId, page);
-    return { items: await this.withDeliveryCounts(items), total };
+    return { items: await this.withDeliveryCounts(clientId, items), total };
   }
 
   /** The broadcast without its recipient arrays, with its counts. */
   async getSummary(clientId: string, id: string): Promise<BroadcastSummaryView> {
     const summary = await this.broadcasts.findOwnedSummary(clientId, id);
     if (!summary) throw new NotFoundException(`Broadcast ${id} not found`);
-    const [withCounts] = await this.withDeliveryCounts([summary]);
+    const [withCounts] = await this.withDeliveryCounts(clientId, [summary]);
     return withCounts;
   }
 
   /** The broadcast, with `failures` holding the reason of every recipient in `failed`, and its counts. */
   async get(clientId: string, id: string): Promise<BroadcastWithFailures> {
     const found = await this.requireOwned(clientId, id);
-    const delivery = (await this.messageLogs.deliveryCountsOfBroadcasts([id])).get(id) ?? { delivered: 0, read: 0 };
+    const delivery = (await this.messageLogs.deliveryCountsOfBroadcasts(clientId, [id])).get(id) ?? { delivered: 0, read: 0 };
     const counts: BroadcastCounts = {
       recipients: found.pending.length + found.sent.length + found.failed.length,
       pending: found.pending.length,
@@ -155,7 +155,7 @@ export class BroadcastService {
     if (broadcast.failed.length === broadcast.failures.length) return broadcast;
     const failed = new Set(broadcast.failed);
     const known = new Set(broadcast.failures.map(({ recipient }) => recipient));
-    const fromLedger: RecipientFailure[] = (await this.messageLogs.failuresOfBroadcast(id))
+    const fromLedger: RecipientFailure[] = (await this.messageLogs.failuresOfBroadcast(clientId, id))
       .filter(({ recipient }) => failed.has(recipient) && !known.has(recipient))
       .map(({ recipient, error }) => ({
         recipient,
@@ -235,7 +235,7 @@ export class BroadcastService {
     }
     const refused = new Set(broadcast.failures.map(({ recipient }) => recipient));
     const failed = new Set(broadcast.failed);
-    const inLedger = await this.messageLogs.failuresOfBroadcast(id);
+    const inLedger = await this.messageLogs.failuresOfBroadcast(clientId, id);
     const failedInLedger = new Set(inLedger.map(({ recipient }) => recipient));
     const eligible = [
       ...inLedger.filter(({ recipient, error }) => failed.has(recipient) && (includePermanent || error?.transient === true)).map(({ recipient }) => recipient),
@@ -243,7 +243,7 @@ export class BroadcastService {
       ...broadcast.failed.filter((recipient) => !refused.has(recipient) && !failedInLedger.has(recipient)),
     ];
     if (eligible.length === 0) return { retried: 0, broadcast: await this.getSummary(clientId, id) };
-    await this.messageLogs.requeueFailedOfBroadcast(id, eligible);
+    await this.messageLogs.requeueFailedOfBroadcast(clientId, id, eligible);
     const reopened = await this.broadcasts.returnToPending(clientId, id, eligible);
     if (!reopened) throw new ConflictException(`Broadcast ${id} changed while its failures were being retried; try again`);
     if (reopened.status === 'sending') await this.broadcastQueue.scheduleFanOut(id, { activatedAt: reopened.activated_at });
@@ -270,7 +270,7 @@ export class BroadcastService {
             subscriber.next({ type: 'deleted', data: { _id: id } });
             return subscriber.complete();
           }
-          const [view] = await this.withDeliveryCounts([summary]);
+          const [view] = await this.withDeliveryCounts(clientId, [summary]);
           const data: BroadcastProgressEvent = { _id: id, status: view.status, counts: view.counts };
           if (FINAL_BROADCAST_STATUSES.includes(view.status)) {
             subscriber.next({ type: 'completed', data });
@@ -319,8 +319,9 @@ export class BroadcastService {
     return { at: parsed.at, timezone: parsed.timezone };
   }
 
-  private async withDeliveryCounts(summaries: BroadcastSummary[]): Promise<BroadcastSummaryView[]> {
-    const delivery = await this.messageLogs.deliveryCountsOfBroadcasts(summaries.map(({ _id }) => _id.toHexString()));
+  /** The client's broadcasts with their ledger counts. */
+  private async withDeliveryCounts(clientId: string, summaries: BroadcastSummary[]): Promise<BroadcastSummaryView[]> {
+    const delivery = await this.messageLogs.deliveryCountsOfBroadcasts(clientId, summaries.map(({ _id }) => _id.toHexString()));
     return summaries.map((summary) => ({
       ...summary,
       counts: { ...summary.counts, ...(delivery.get(summary._id.toHexString()) ?? { delivered: 0, read: 0 }) },

@@ -9,9 +9,11 @@ import { EarlyStatusUpdates } from './early-status-updates';
 const at = new Date('2026-01-02T03:04:05Z');
 const messageLogId = new Types.ObjectId();
 const sessionId = new Types.ObjectId();
+const clientId = new Types.ObjectId();
+const client = clientId.toHexString();
 
 function call(whatsAppMessageId: string, overrides: Partial<ReportedOnCall> = {}): ReportedOnCall {
-  return { _id: new Types.ObjectId(), whatsAppMessageId, sessionId, messageLogId, status: 'sent', whatsAppCostInUSDCents: 0, ...overrides };
+  return { _id: new Types.ObjectId(), projectId: clientId, whatsAppMessageId, sessionId, messageLogId, status: 'sent', whatsAppCostInUSDCents: 0, ...overrides };
 }
 
 describe('DeliveryStatusService', () => {
@@ -53,8 +55,8 @@ describe('DeliveryStatusService', () => {
 
   it('moves the WhatsApp log forward and rolls the status up into its message log', async () => {
     await service.apply(report('read'));
-    expect(whatsappLogs.advanceStatuses).toHaveBeenCalledWith([{ whatsAppMessageId: 'wamid.1', status: 'read' }]);
-    expect(messageLogs.applyDeliveryStatuses).toHaveBeenCalledWith([{ id: messageLogId.toHexString(), status: 'read', at, failure: undefined }]);
+    expect(whatsappLogs.advanceStatuses).toHaveBeenCalledWith([{ whatsAppMessageId: 'wamid.1', clientId: client, status: 'read' }]);
+    expect(messageLogs.applyDeliveryStatuses).toHaveBeenCalledWith([{ id: messageLogId.toHexString(), clientId: client, status: 'read', at, failure: undefined }]);
   });
 
   it('applies the reports that arrive together with one read and one write per collection, in their order', async () => {
@@ -81,15 +83,15 @@ describe('DeliveryStatusService', () => {
     const error = { code: '131047', message: 'Re-engagement message' };
     await service.apply(report('failed', 'wamid.1', { error }));
     expect(whatsappLogs.advanceStatuses).toHaveBeenCalledWith([
-      { whatsAppMessageId: 'wamid.1', status: 'failed', statusMessage: '131047: Re-engagement message', errorCode: '131047' },
+      { whatsAppMessageId: 'wamid.1', clientId: client, status: 'failed', statusMessage: '131047: Re-engagement message', errorCode: '131047' },
     ]);
-    expect(messageLogs.applyDeliveryStatuses).toHaveBeenCalledWith([{ id: messageLogId.toHexString(), status: 'failed', at, failure: error }]);
+    expect(messageLogs.applyDeliveryStatuses).toHaveBeenCalledWith([{ id: messageLogId.toHexString(), clientId: client, status: 'failed', at, failure: error }]);
   });
 
   it('writes a reported price to the call and to its message (the repositories add each price once)', async () => {
     await service.apply(report('delivered', 'wamid.1', { costInUsdCents: 1 }));
-    expect(whatsappLogs.setCostsOnce).toHaveBeenCalledWith([{ whatsAppMessageId: 'wamid.1', costInUsdCents: 1 }]);
-    expect(messageLogs.addCallPrices).toHaveBeenCalledWith([{ id: messageLogId.toHexString(), providerMessageId: 'wamid.1', costInUsdCents: 1 }]);
+    expect(whatsappLogs.setCostsOnce).toHaveBeenCalledWith([{ whatsAppMessageId: 'wamid.1', clientId: client, costInUsdCents: 1 }]);
+    expect(messageLogs.addCallPrices).toHaveBeenCalledWith([{ id: messageLogId.toHexString(), clientId: client, providerMessageId: 'wamid.1', costInUsdCents: 1 }]);
     // A call read as priced already is not priced again.
     calls = [call('wamid.1', { whatsAppCostInUSDCents: 1 })];
     whatsappLogs.setCostsOnce.mockClear();
@@ -109,7 +111,7 @@ describe('DeliveryStatusService', () => {
     calls = [call('wamid.9')];
     early.takeForRecordedCalls.mockResolvedValue({ parked: new Map([['wamid.9', [{ update, sessionId: sessionId.toHexString() }]]]), unrolled: new Set() });
     await service.replayEarlyReports('wamid.9', sessionId.toHexString());
-    expect(whatsappLogs.advanceStatuses).toHaveBeenLastCalledWith([{ whatsAppMessageId: 'wamid.9', status: 'delivered' }]);
+    expect(whatsappLogs.advanceStatuses).toHaveBeenLastCalledWith([{ whatsAppMessageId: 'wamid.9', clientId: client, status: 'delivered' }]);
   });
 
   it('applies a report parked just after the sender recorded the call and took the parked reports', async () => {
@@ -123,7 +125,7 @@ describe('DeliveryStatusService', () => {
     await service.apply(update, sessionId.toHexString());
     expect(early.park).toHaveBeenCalledWith(update, sessionId.toHexString());
     expect(early.takeForRecordedCalls).toHaveBeenCalledWith(['wamid.8'], []);
-    expect(messageLogs.applyDeliveryStatuses).toHaveBeenCalledWith([{ id: messageLogId.toHexString(), status: 'delivered', at, failure: undefined }]);
+    expect(messageLogs.applyDeliveryStatuses).toHaveBeenCalledWith([{ id: messageLogId.toHexString(), clientId: client, status: 'delivered', at, failure: undefined }]);
   });
 
   it('parks a batch of early reports with one more read for the whole batch, and replays those recorded meanwhile together', async () => {
@@ -177,11 +179,11 @@ describe('DeliveryStatusService', () => {
     const marked = messageLogId.toHexString();
     const unmarked = new Types.ObjectId().toHexString();
     early.takeForRecordedCalls.mockResolvedValue({ parked: new Map(), unrolled: new Set([marked]) });
-    whatsappLogs.furthestDeliveryOfMessages.mockResolvedValue(new Map([[marked, { status: 'delivered', at }]]));
+    whatsappLogs.furthestDeliveryOfMessages.mockResolvedValue(new Map([[marked, { clientId: client, status: 'delivered', at }]]));
     await service.catchUpRecorded([{ providerMessageId: 'wamid.1', sessionId: sessionId.toHexString() }], [marked, unmarked]);
     expect(early.takeForRecordedCalls).toHaveBeenCalledWith(['wamid.1'], [marked, unmarked]);
     expect(whatsappLogs.furthestDeliveryOfMessages).toHaveBeenCalledWith([marked]);
-    expect(messageLogs.applyDeliveryStatuses).toHaveBeenCalledWith([{ id: marked, status: 'delivered', at, failure: undefined }]);
+    expect(messageLogs.applyDeliveryStatuses).toHaveBeenCalledWith([{ id: marked, clientId: client, status: 'delivered', at, failure: undefined }]);
 
     whatsappLogs.furthestDeliveryOfMessages.mockClear();
     early.takeForRecordedCalls.mockResolvedValue({ parked: new Map(), unrolled: new Set() });

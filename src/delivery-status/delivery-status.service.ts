@@ -88,7 +88,7 @@ export class DeliveryStatusService implements StatusUpdateSink, OnModuleDestroy 
   async catchUpMessages(messageLogIds: string[]): Promise<void> {
     if (messageLogIds.length === 0) return;
     const reached = await this.whatsappLogs.furthestDeliveryOfMessages(messageLogIds);
-    const rollups: DeliveryRollup[] = [...reached].map(([id, { status, at, failure }]) => ({ id, status, at, failure }));
+    const rollups: DeliveryRollup[] = [...reached].map(([id, { clientId, status, at, failure }]) => ({ id, clientId, status, at, failure }));
     await this.rollUp(rollups);
     this.events?.deliveryReportsApplied(rollups);
   }
@@ -150,23 +150,27 @@ export class DeliveryStatusService implements StatusUpdateSink, OnModuleDestroy 
       // A repeated or late update: nothing moves, nothing to roll up.
       if (!reportableFrom(update.status).includes(current)) continue;
       statuses.set(update.providerMessageId, update.status);
+      const clientId = call.projectId.toHexString();
       advances.push({
         whatsAppMessageId: update.providerMessageId,
+        clientId,
         status: update.status,
         ...(update.error ? { statusMessage: `${update.error.code}: ${update.error.message}`, errorCode: update.error.code } : {}),
       });
       // A `sent` report adds nothing: the sender marks the message sent once all its parts are.
       if (update.status !== 'sent' && call.messageLogId) {
-        rollups.push({ id: call.messageLogId.toHexString(), status: update.status, at: update.timestamp, failure: update.error });
+        rollups.push({ id: call.messageLogId.toHexString(), clientId, status: update.status, at: update.timestamp, failure: update.error });
       }
     }
     // Prices go on the calls and on their messages, each once however often it is reported: three bulk writes side by side.
     const prices = priced.map((update) => ({ update, call: calls.get(update.providerMessageId)! }));
     await Promise.all([
-      this.whatsappLogs.setCostsOnce(prices.map(({ update }) => ({ whatsAppMessageId: update.providerMessageId, costInUsdCents: update.costInUsdCents! }))),
+      this.whatsappLogs.setCostsOnce(
+        prices.map(({ update, call }) => ({ whatsAppMessageId: update.providerMessageId, clientId: call.projectId.toHexString(), costInUsdCents: update.costInUsdCents! })),
+      ),
       this.messageLogs.addCallPrices(
         prices.flatMap(({ update, call }) =>
-          call.messageLogId ? [{ id: call.messageLogId.toHexString(), providerMessageId: update.providerMessageId, costInUsdCents: update.costInUsdCents! }] : [],
+          call.messageLogId ? [{ id: call.messageLogId.toHexString(), clientId: call.projectId.toHexString(), providerMessageId: update.providerMessageId, costInUsdCents: update.costInUsdCents! }] : [],
         ),
       ),
       this.whatsappLogs.advanceStatuses(advances),

@@ -95,10 +95,10 @@ describe('EventPublisher', () => {
     const read = entry(alice, 'read');
     entries = [delivered, read];
     publisher.deliveryReportsApplied([
-      { id: delivered._id.toHexString(), status: 'failed', at: new Date() },
-      { id: delivered._id.toHexString(), status: 'delivered', at: new Date() },
-      { id: read._id.toHexString(), status: 'delivered', at: new Date() },
-      { id: read._id.toHexString(), status: 'read', at: new Date() },
+      { id: delivered._id.toHexString(), clientId: alice.toHexString(), status: 'failed', at: new Date() },
+      { id: delivered._id.toHexString(), clientId: alice.toHexString(), status: 'delivered', at: new Date() },
+      { id: read._id.toHexString(), clientId: alice.toHexString(), status: 'delivered', at: new Date() },
+      { id: read._id.toHexString(), clientId: alice.toHexString(), status: 'read', at: new Date() },
     ]);
     await sleep(20);
     expect(created.map((delivery) => delivery.eventType)).toEqual(['message.delivered', 'message.delivered', 'message.read']);

@@ -42,12 +42,12 @@ export class InboundProcessor {
     let finished: MessageLogRecord | null;
     try {
       const attachmentId = await this.store(entry, media.provider_media_id);
-      finished = await this.ledger.attachMedia(entry._id.toHexString(), attachmentId);
+      finished = await this.ledger.attachMedia(entry, attachmentId);
     } catch (error) {
       const transient = error instanceof ProviderError ? error.isTransient : !(error instanceof HttpException);
       if (transient && !lastAttempt) throw error;
       this.logger.warn({ err: error, messageLogId: job.data.messageLogId }, 'Could not keep the media of an inbound message');
-      finished = await this.ledger.mediaFailed(entry._id.toHexString(), reasonOf(error));
+      finished = await this.ledger.mediaFailed(entry, reasonOf(error));
     }
     if (finished) this.events?.messagesReceived([finished]);
     return { status: finished?.inbound?.media?.status ?? 'gone' };

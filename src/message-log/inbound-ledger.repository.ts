@@ -84,9 +84,9 @@ export class InboundLedgerRepository {
   }
 
   /** The customer's media is stored as this attachment; answers the entry as it is now (null: it was deleted meanwhile). */
-  async attachMedia(id: string, attachmentId: string): Promise<MessageLogRecord | null> {
+  async attachMedia(entry: Pick<MessageLogRecord, '_id' | 'client_id'>, attachmentId: string): Promise<MessageLogRecord | null> {
     return this.ledger.findOneAndUpdate(
-      { _id: new Types.ObjectId(id), direction: 'inbound' },
+      { _id: entry._id, client_id: entry.client_id, direction: 'inbound' },
       {
         $addToSet: { 'message.attachments': new Types.ObjectId(attachmentId) },
         $set: { 'inbound.media.status': 'stored', 'inbound.media.error': null, updatedAt: new Date() },
@@ -96,9 +96,9 @@ export class InboundLedgerRepository {
   }
 
   /** The customer's media could not be fetched or kept: why, on the entry. */
-  async mediaFailed(id: string, reason: string): Promise<MessageLogRecord | null> {
+  async mediaFailed(entry: Pick<MessageLogRecord, '_id' | 'client_id'>, reason: string): Promise<MessageLogRecord | null> {
     return this.ledger.findOneAndUpdate(
-      { _id: new Types.ObjectId(id), direction: 'inbound' },
+      { _id: entry._id, client_id: entry.client_id, direction: 'inbound' },
       { $set: { 'inbound.media.status': 'failed', 'inbound.media.error': reason, updatedAt: new Date() } },
       { returnDocument: 'after' },
     );

@@ -60,6 +60,8 @@ export type AttemptOutcome = { status: 'sent' } | { status: 'failed'; failure: M
 /** A delivery report rolled up into a logical message. */
 export interface DeliveryRollup {
   id: string;
+  /** The entry's client (the ledger's shard key starts with it): the reported call's projectId. */
+  clientId: string;
   status: ReportedStatus;
   at: Date;
   failure?: MessageFailure;
@@ -75,6 +77,8 @@ export interface ClaimedEntry {
 
 export interface SendAttemptRecord {
   id: string;
+  /** The entry's client, so that the writes go to the shards holding that client's entries. */
+  clientId: string;
   /** The lease of the attempt, released when the attempt ends in a retry. */
   leaseToken: string;
   /** Provider ids accepted and not yet on the entry, in send order. */
@@ -245,8 +249,8 @@ export class MessageLogRepository implements OnModuleInit {
    * Extends a lease the attempt still holds (an attempt that waits long for its rate limit);
    * false when it lapsed and another attempt took it.
    */
-  async extendLease(id: string, token: string, expiresAt: Date): Promise<boolean> {
-    const result = await this.ledger.updateOne({ _id: oid(id), 'claim.token': token }, { $set: { 'claim.expires_at': expiresAt } });
+  async extendLease(clientId: string, id: string, token: string, expiresAt: Date): Promise<boolean> {
+    const result = await this.ledger.updateOne({ _id: oid(id), client_id: oid(clientId), 'claim.token': token }, { $set: { 'claim.expires_at': expiresAt } });
     return result.matchedCount === 1;
   }
 
@@ -258,32 +262,32 @@ export class MessageLogRepository implements OnModuleInit {
    */
   async recordSendAttempts(records: SendAttemptRecord[], at: Date = new Date()): Promise<void> {
     const operations: Array<mongo.AnyBulkWriteOperation<MessageLogRecord>> = [];
-    for (const { id, leaseToken, providerMessageIds, costInUsdCents, outcome } of records) {
-      const _id = oid(id);
+    for (const { id, clientId, leaseToken, providerMessageIds, costInUsdCents, outcome } of records) {
+      const owned = { _id: oid(id), client_id: oid(clientId) };
       if (providerMessageIds.length > 0) {
         operations.push({
           // Applies once: a repeated write (a retried batch) finds the first id there and adds no cost again.
           updateOne: {
-            filter: { _id, provider_message_ids: { $ne: providerMessageIds[0] } },
+            filter: { ...owned, provider_message_ids: { $ne: providerMessageIds[0] } },
             update: { $addToSet: { provider_message_ids: { $each: providerMessageIds } }, $inc: { cost_in_usd_cents: costInUsdCents }, $set: { updatedAt: at } },
           },
         });
       }
       if (outcome?.status === 'sent') {
         operations.push({
-          updateOne: { filter: { _id, status: { $in: statusesBefore('sent') } }, update: { $set: { status: 'sent', 'status_times.sentAt': at, claim: null, updatedAt: at } } },
+          updateOne: { filter: { ...owned, status: { $in: statusesBefore('sent') } }, update: { $set: { status: 'sent', 'status_times.sentAt': at, claim: null, updatedAt: at } } },
         });
       } else if (outcome?.status === 'failed') {
         operations.push({
           updateOne: {
             // The sender's failure ends only a message it never got sent (a delivery failure comes as a report).
-            filter: { _id, status: { $in: UNSENT_STATUSES } },
+            filter: { ...owned, status: { $in: UNSENT_STATUSES } },
             update: { $set: { status: 'failed', 'status_times.failedAt': at, error: outcome.failure, claim: null, updatedAt: at } },
           },
         });
       } else if (outcome?.status === 'retry') {
         // The next attempt (perhaps on another worker) need not wait for the lease to lapse.
-        operations.push({ updateOne: { filter: { _id, 'claim.token': leaseToken }, update: { $set: { claim: null, updatedAt: at } } } });
+        operations.push({ updateOne: { filter: { ...owned, 'claim.token': leaseToken }, update: { $set: { claim: null, updatedAt: at } } } });
       }
     }
     // Ordered: a message's status never moves unless its provider ids were written first.
@@ -300,12 +304,12 @@ export class MessageLogRepository implements OnModuleInit {
    * Adds the prices delivery reports gave for calls of these entries, in one bulk write; each
    * call's price once (the entry remembers which calls were priced), however often it is reported.
    */
-  async addCallPrices(prices: Array<{ id: string; providerMessageId: string; costInUsdCents: number }>, at: Date = new Date()): Promise<void> {
+  async addCallPrices(prices: Array<{ id: string; clientId: string; providerMessageId: string; costInUsdCents: number }>, at: Date = new Date()): Promise<void> {
     if (prices.length === 0) return;
     await this.ledger.bulkWrite(
-      prices.map(({ id, providerMessageId, costInUsdCents }) => ({
+      prices.map(({ id, clientId, providerMessageId, costInUsdCents }) => ({
         updateOne: {
-          filter: { _id: oid(id), priced_provider_message_ids: { $ne: providerMessageId } },
+          filter: { _id: oid(id), client_id: oid(clientId), priced_provider_message_ids: { $ne: providerMessageId } },
           update: { $inc: { cost_in_usd_cents: costInUsdCents }, $push: { priced_provider_message_ids: providerMessageId }, $set: { updatedAt: at } },
         },
       })),
@@ -323,25 +327,25 @@ export class MessageLogRepository implements OnModuleInit {
    * `scheduled` or `queued` → `cancelled`, only while no attempt holds it (the sender's claim
    * moves it to `sending` first, so exactly one of the two wins); false when it had started.
    */
-  async cancelUnstarted(id: Types.ObjectId, failure: MessageFailure, at: Date = new Date()): Promise<boolean> {
+  async cancelUnstarted(entry: Pick<MessageLogRecord, '_id' | 'client_id'>, failure: MessageFailure, at: Date = new Date()): Promise<boolean> {
     const result = await this.ledger.updateOne(
-      { _id: id, status: { $in: statusesBefore('cancelled') }, ...unleasedAt(at) },
+      { _id: entry._id, client_id: entry.client_id, status: { $in: statusesBefore('cancelled') }, ...unleasedAt(at) },
       { $set: { status: 'cancelled', 'status_times.cancelledAt': at, error: failure, claim: null, updatedAt: at } },
     );
     return result.modifiedCount === 1;
   }
 
   /** Removes an entry that never started (scheduled, queued or cancelled) from the ledger; false when it had started. */
-  async deleteUnstarted(id: Types.ObjectId, at: Date = new Date()): Promise<boolean> {
-    const result = await this.ledger.deleteOne({ _id: id, status: { $in: [...UNSTARTED_STATUSES, 'cancelled'] }, ...unleasedAt(at) });
+  async deleteUnstarted(entry: Pick<MessageLogRecord, '_id' | 'client_id'>, at: Date = new Date()): Promise<boolean> {
+    const result = await this.ledger.deleteOne({ _id: entry._id, client_id: entry.client_id, status: { $in: [...UNSTARTED_STATUSES, 'cancelled'] }, ...unleasedAt(at) });
     return result.deletedCount === 1;
   }
 
   /** Ends an unfinished (not yet delivered) entry as `failed` with the provider's reason. */
-  async markFailed(id: string, failure: MessageFailure, at: Date = new Date()): Promise<boolean> {
+  async markFailed(clientId: string, id: string, failure: MessageFailure, at: Date = new Date()): Promise<boolean> {
     const result = await this.messageLogs
       .updateOne(
-        { _id: oid(id), status: { $in: statusesBefore('failed') } },
+        { _id: oid(id), client_id: oid(clientId), status: { $in: statusesBefore('failed') } },
         { $set: { status: 'failed', 'status_times.failedAt': at, error: failure } },
       )
       .exec();
@@ -353,18 +357,18 @@ export class MessageLogRepository implements OnModuleInit {
    * moves entries whose every wire message was sent: while the sender is still sending the
    * other parts, the entry's own outcome is the sender's to write.
    */
-  async applyDeliveryStatus(id: string, status: ReportedStatus, at: Date, failure?: MessageFailure): Promise<boolean> {
-    return (await this.applyDeliveryStatuses([{ id, status, at, failure }])) === 1;
+  async applyDeliveryStatus(clientId: string, id: string, status: ReportedStatus, at: Date, failure?: MessageFailure): Promise<boolean> {
+    return (await this.applyDeliveryStatuses([{ id, clientId, status, at, failure }])) === 1;
   }
 
   /** The same for many reports in one bulk write, in order; answers how many entries moved. */
   async applyDeliveryStatuses(reports: DeliveryRollup[]): Promise<number> {
     if (reports.length === 0) return 0;
     const result = await this.ledger.bulkWrite(
-      reports.map(({ id, status, at, failure }) => {
+      reports.map(({ id, clientId, status, at, failure }) => {
         const set: Record<string, unknown> = { status, [`status_times.${status}At`]: at, updatedAt: new Date() };
         if (status === 'failed') set.error = failure ?? { code: 'delivery_failed', message: 'The provider reported the message as failed' };
-        return { updateOne: { filter: { _id: oid(id), status: { $in: reportableFrom(status) } }, update: { $set: set } } };
+        return { updateOne: { filter: { _id: oid(id), client_id: oid(clientId), status: { $in: reportableFrom(status) } }, update: { $set: set } } };
       }),
       { ordered: true },
     );
@@ -414,9 +418,9 @@ export class MessageLogRepository implements OnModuleInit {
   // ---------------------------------------------------------------------------------------
 
   /** Recipients of a broadcast whose message failed, with the reason (GET /broadcast/:id). */
-  async failuresOfBroadcast(broadcastId: string): Promise<Array<{ recipient: string; error: MessageFailure | null }>> {
+  async failuresOfBroadcast(clientId: string, broadcastId: string): Promise<Array<{ recipient: string; error: MessageFailure | null }>> {
     return this.messageLogs
-      .find({ broadcast_id: oid(broadcastId), status: 'failed' }, { _id: 0, recipient: 1, error: 1 })
+      .find({ client_id: oid(clientId), broadcast_id: oid(broadcastId), status: 'failed' }, { _id: 0, recipient: 1, error: 1 })
       .lean<Array<{ recipient: string; error: MessageFailure | null }>>()
       .exec();
   }
@@ -430,22 +434,22 @@ export class MessageLogRepository implements OnModuleInit {
    * to `queued`, so that their jobs send again (a job finding an entry already final sends
    * nothing). Wire messages an earlier attempt got accepted are still skipped. Answers how many moved.
    */
-  async requeueFailedOfBroadcast(broadcastId: string, recipients: string[], at: Date = new Date()): Promise<number> {
+  async requeueFailedOfBroadcast(clientId: string, broadcastId: string, recipients: string[], at: Date = new Date()): Promise<number> {
     if (recipients.length === 0) return 0;
     const result = await this.ledger.updateMany(
-      { broadcast_id: oid(broadcastId), recipient: { $in: recipients }, status: 'failed', 'status_times.sentAt': null },
+      { client_id: oid(clientId), broadcast_id: oid(broadcastId), recipient: { $in: recipients }, status: 'failed', 'status_times.sentAt': null },
       { $set: { status: 'queued', error: null, 'status_times.failedAt': null, claim: null, updatedAt: at } },
     );
     return result.modifiedCount;
   }
 
   /** Per broadcast, its messages the provider reported delivered (delivered or read) and read. */
-  async deliveryCountsOfBroadcasts(broadcastIds: string[]): Promise<Map<string, { delivered: number; read: number }>> {
+  async deliveryCountsOfBroadcasts(clientId: string, broadcastIds: string[]): Promise<Map<string, { delivered: number; read: number }>> {
     const counts = new Map(broadcastIds.map((id) => [id, { delivered: 0, read: 0 }]));
     if (broadcastIds.length === 0) return counts;
     const groups = await this.ledger
       .aggregate<{ _id: { broadcast: Types.ObjectId; status: MessageStatus }; count: number }>([
-        { $match: { broadcast_id: { $in: broadcastIds.map(oid) }, status: { $in: DELIVERED_STATUSES } } },
+        { $match: { client_id: oid(clientId), broadcast_id: { $in: broadcastIds.map(oid) }, status: { $in: DELIVERED_STATUSES } } },
         { $group: { _id: { broadcast: '$broadcast_id', status: '$status' }, count: { $sum: 1 } } },
       ])
       .toArray();

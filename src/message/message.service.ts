@@ -114,7 +114,7 @@ export class MessageService {
       await this.sendQueue.enqueue<MessageJobData>(sessionId, [{ id: messageJobId(id), data: { kind: MESSAGE_JOB, messageLogId: id }, notBefore: sendAt ?? undefined }]);
     } catch (error) {
       this.logger.error({ err: error, messageLogId: id }, 'Could not enqueue an API message');
-      await this.messageLogs.markFailed(id, { code: QUEUE_UNAVAILABLE_CODE, message: 'The send queue was unavailable' });
+      await this.messageLogs.markFailed(principal.clientId, id, { code: QUEUE_UNAVAILABLE_CODE, message: 'The send queue was unavailable' });
       throw new ServiceUnavailableException('The queue is unavailable; the message was not sent. Try again shortly.');
     }
     return sendAt ? { message_uid: entry.message_uid, status: 'scheduled', send_at: sendAt.toISOString() } : { message_uid: entry.message_uid, status: 'queued' };
@@ -132,7 +132,7 @@ export class MessageService {
    */
   async cancel(clientId: string, id: string): Promise<MessageView> {
     const entry = await this.requireOwned(clientId, id);
-    if (entry.status !== 'cancelled' && !(await this.messageLogs.cancelUnstarted(entry._id, CLIENT_CANCELLED_FAILURE))) {
+    if (entry.status !== 'cancelled' && !(await this.messageLogs.cancelUnstarted(entry, CLIENT_CANCELLED_FAILURE))) {
       const now = await this.requireOwned(clientId, id);
       // Cancelled by a concurrent request: the same answer.
       if (now.status !== 'cancelled') throw this.alreadyStarted(id, now.status, 'cancelled');
@@ -144,7 +144,7 @@ export class MessageService {
   /** Removes a message that never started (scheduled, queued or cancelled) and its job; one that started stays in the ledger (409). */
   async delete(clientId: string, id: string): Promise<void> {
     const entry = await this.requireOwned(clientId, id);
-    if (!(await this.messageLogs.deleteUnstarted(entry._id))) throw this.alreadyStarted(id, (await this.requireOwned(clientId, id)).status, 'deleted');
+    if (!(await this.messageLogs.deleteUnstarted(entry))) throw this.alreadyStarted(id, (await this.requireOwned(clientId, id)).status, 'deleted');
     await this.removeJob(entry);
   }
 

@@ -232,7 +232,7 @@ export class MessageSender {
   private async keepLease(entry: MessageLogRecord, lease: Lease): Promise<boolean> {
     if (lease.expiresAt.getTime() - Date.now() > this.leaseMs / 2) return true;
     const expiresAt = new Date(Date.now() + this.leaseMs);
-    if (!(await this.ledger.extendLease(entry._id.toHexString(), lease.token, expiresAt))) return false;
+    if (!(await this.ledger.extendLease(entry.client_id.toHexString(), entry._id.toHexString(), lease.token, expiresAt))) return false;
     lease.expiresAt = expiresAt;
     return true;
   }

@@ -75,8 +75,8 @@ export class SendLedger implements OnModuleDestroy {
   }
 
   /** Extends the attempt's lease; false when it lapsed and another attempt holds the entry now. */
-  extendLease(entryId: string, token: string, expiresAt: Date): Promise<boolean> {
-    return this.messageLogs.extendLease(entryId, token, expiresAt);
+  extendLease(clientId: string, entryId: string, token: string, expiresAt: Date): Promise<boolean> {
+    return this.messageLogs.extendLease(clientId, entryId, token, expiresAt);
   }
 
   /** Writes what is waiting and resolves when every batch under way is written. */
@@ -168,6 +168,7 @@ function attemptRecordOf({ entry, leaseToken, calls, adopted = [], outcome }: At
   ].filter((call) => !listed.has(call.id));
   return {
     id: entry._id.toHexString(),
+    clientId: entry.client_id.toHexString(),
     leaseToken,
     providerMessageIds: accepted.map((call) => call.id),
     costInUsdCents: accepted.reduce((sum, call) => sum + call.cost, 0),

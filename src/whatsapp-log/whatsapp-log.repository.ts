@@ -52,10 +52,12 @@ const SEED_RELATIONS_UNSET: Pick<WhatsappLog, SeedRelationIdField> = {
 };
 
 /** What a delivery report needs of the call it is about. */
-export type ReportedOnCall = Pick<WhatsappLogRecord, '_id' | 'whatsAppMessageId' | 'sessionId' | 'messageLogId' | 'status' | 'whatsAppCostInUSDCents'>;
+export type ReportedOnCall = Pick<WhatsappLogRecord, '_id' | 'projectId' | 'whatsAppMessageId' | 'sessionId' | 'messageLogId' | 'status' | 'whatsAppCostInUSDCents'>;
 
 export interface StatusAdvance {
   whatsAppMessageId: string;
+  /** The call's client (its projectId, first in the shard key), as the report's read found it. */
+  clientId: string;
   status: CallStatus;
   statusMessage?: string | null;
   errorCode?: string | null;
@@ -69,24 +71,27 @@ export interface AcceptedCall {
 }
 
 export interface FurthestDelivery {
+  /** The message's client: its calls' projectId. */
+  clientId: string;
   status: ReportedStatus;
   at: Date;
   failure?: { code: string; message: string };
 }
 
-type ReportedCall = Pick<WhatsappLogRecord, 'status' | 'updatedAt' | 'errorCode' | 'statusMessage'>;
+type ReportedCall = Pick<WhatsappLogRecord, 'projectId' | 'status' | 'updatedAt' | 'errorCode' | 'statusMessage'>;
 
 /** The report that says most about the message (read, then delivered, then failed); a failure keeps the provider's code and message apart. */
 function furthestOf(reached: ReportedCall[]): FurthestDelivery | null {
   for (const status of REPORT_PRECEDENCE) {
     const call = reached.find((candidate) => candidate.status === status);
     if (!call) continue;
-    if (status !== 'failed') return { status, at: call.updatedAt };
+    const clientId = call.projectId.toHexString();
+    if (status !== 'failed') return { clientId, status, at: call.updatedAt };
     const code = call.errorCode ?? 'delivery_failed';
     // Reports store "<code>: <message>" (DeliveryStatusService); the message log keeps them apart.
     const reported = call.statusMessage ?? 'The provider reported the message as failed';
     const message = reported.startsWith(`${code}: `) ? reported.slice(code.length + 2) : reported;
-    return { status, at: call.updatedAt, failure: { code, message } };
+    return { clientId, status, at: call.updatedAt, failure: { code, message } };
   }
   return null;
 }
@@ -182,6 +187,7 @@ export class WhatsappLogRepository {
    * entry, or null when it is unknown or already there or beyond (a repeated or late update).
    */
   async advanceStatus(
+    clientId: string,
     whatsAppMessageId: string,
     status: CallStatus,
     details: { statusMessage?: string | null; errorCode?: string | null } = {},
@@ -190,7 +196,7 @@ export class WhatsappLogRepository {
     if (details.statusMessage !== undefined) set.statusMessage = boundedStatusMessage(details.statusMessage);
     if (details.errorCode !== undefined) set.errorCode = details.errorCode;
     return this.logs
-      .findOneAndUpdate({ whatsAppMessageId, status: { $in: reportableFrom(status) } }, { $set: set }, { new: true })
+      .findOneAndUpdate({ projectId: new Types.ObjectId(clientId), whatsAppMessageId, status: { $in: reportableFrom(status) } }, { $set: set }, { new: true })
       .lean<WhatsappLogRecord>()
       .exec();
   }
@@ -201,7 +207,7 @@ export class WhatsappLogRepository {
     return this.collection
       .find(
         { whatsAppMessageId: { $in: whatsAppMessageIds } },
-        { projection: { whatsAppMessageId: 1, sessionId: 1, messageLogId: 1, status: 1, whatsAppCostInUSDCents: 1 } },
+        { projection: { projectId: 1, whatsAppMessageId: 1, sessionId: 1, messageLogId: 1, status: 1, whatsAppCostInUSDCents: 1 } },
       )
       .toArray();
   }
@@ -210,22 +216,22 @@ export class WhatsappLogRepository {
   async advanceStatuses(advances: StatusAdvance[], at: Date = new Date()): Promise<void> {
     if (advances.length === 0) return;
     await this.collection.bulkWrite(
-      advances.map(({ whatsAppMessageId, status, statusMessage, errorCode }) => {
+      advances.map(({ whatsAppMessageId, clientId, status, statusMessage, errorCode }) => {
         const set: Partial<WhatsappLogRecord> = { status, updatedAt: at };
         if (statusMessage !== undefined) set.statusMessage = boundedStatusMessage(statusMessage);
         if (errorCode !== undefined) set.errorCode = errorCode;
-        return { updateOne: { filter: { whatsAppMessageId, status: { $in: reportableFrom(status) } }, update: { $set: set } } };
+        return { updateOne: { filter: { projectId: new Types.ObjectId(clientId), whatsAppMessageId, status: { $in: reportableFrom(status) } }, update: { $set: set } } };
       }),
       { ordered: true },
     );
   }
 
   /** Records the prices of calls in one bulk write, each once (a call already priced keeps its price). */
-  async setCostsOnce(prices: Array<{ whatsAppMessageId: string; costInUsdCents: number }>, at: Date = new Date()): Promise<void> {
+  async setCostsOnce(prices: Array<{ whatsAppMessageId: string; clientId: string; costInUsdCents: number }>, at: Date = new Date()): Promise<void> {
     if (prices.length === 0) return;
     await this.collection.bulkWrite(
-      prices.map(({ whatsAppMessageId, costInUsdCents }) => ({
-        updateOne: { filter: { whatsAppMessageId, whatsAppCostInUSDCents: 0 }, update: { $set: { whatsAppCostInUSDCents: costInUsdCents, updatedAt: at } } },
+      prices.map(({ whatsAppMessageId, clientId, costInUsdCents }) => ({
+        updateOne: { filter: { projectId: new Types.ObjectId(clientId), whatsAppMessageId, whatsAppCostInUSDCents: 0 }, update: { $set: { whatsAppCostInUSDCents: costInUsdCents, updatedAt: at } } },
       })),
       { ordered: false },
     );
@@ -247,7 +253,7 @@ export class WhatsappLogRepository {
           whatsAppMessageId: { $ne: null },
           status: { $in: [...REPORT_PRECEDENCE] },
         },
-        { projection: { messageLogId: 1, status: 1, updatedAt: 1, errorCode: 1, statusMessage: 1 } },
+        { projection: { projectId: 1, messageLogId: 1, status: 1, updatedAt: 1, errorCode: 1, statusMessage: 1 } },
       )
       .toArray();
     for (const id of messageLogIds) {

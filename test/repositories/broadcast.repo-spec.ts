@@ -68,11 +68,14 @@ describeWithMongo('BroadcastRepository (MongoDB)', () => {
     const recipients = ['2348031230010', '2348031230011', '2348031230012', '2348031230013'];
     const { _id } = await broadcasts.create(newBroadcast(recipients));
     const id = _id.toHexString();
-    await broadcasts.moveRecipients(id, { sent: ['2348031230010', '2348031230011'], failed: ['2348031230012'] });
-    await broadcasts.moveRecipients(id, { sent: ['2348031230010'], failed: [] });
+    await broadcasts.moveRecipients(clientId, id, { sent: ['2348031230010', '2348031230011'], failed: ['2348031230012'] });
+    await broadcasts.moveRecipients(clientId, id, { sent: ['2348031230010'], failed: [] });
     const moved = await broadcasts.findOwned(clientId, id);
     expect(moved).toMatchObject({ sent: ['2348031230010', '2348031230011'], failed: ['2348031230012'], pending: ['2348031230013'] });
-    expect(await broadcasts.findPendingRecipients(id)).toEqual(['2348031230013']);
+    expect(await broadcasts.findPendingRecipients(id)).toEqual({ clientId, pending: ['2348031230013'] });
+    // The writes name the broadcast's client: another client's id moves nothing.
+    await broadcasts.moveRecipients(new Types.ObjectId().toHexString(), id, { sent: ['2348031230013'], failed: [] });
+    expect(await broadcasts.findPendingRecipients(id)).toEqual({ clientId, pending: ['2348031230013'] });
   });
 
   it.each([
@@ -82,11 +85,11 @@ describeWithMongo('BroadcastRepository (MongoDB)', () => {
   ] as Array<[BroadcastStatus, RecipientMoves]>)('finishes as %s once pending is empty, exactly once', async (status, moves) => {
     const { _id } = await broadcasts.create(newBroadcast(['2348031230020', '2348031230021']));
     const id = _id.toHexString();
-    await broadcasts.moveRecipients(id, { sent: moves.sent.slice(0, 1), failed: moves.sent.length === 0 ? moves.failed.slice(0, 1) : [] });
+    await broadcasts.moveRecipients(clientId, id, { sent: moves.sent.slice(0, 1), failed: moves.sent.length === 0 ? moves.failed.slice(0, 1) : [] });
     // One recipient is still pending: not done.
-    expect(await broadcasts.finishIfDone(id)).toBeNull();
-    await broadcasts.moveRecipients(id, moves);
-    const results = await Promise.all([broadcasts.finishIfDone(id), broadcasts.finishIfDone(id), broadcasts.finishIfDone(id)]);
+    expect(await broadcasts.finishIfDone(clientId, id)).toBeNull();
+    await broadcasts.moveRecipients(clientId, id, moves);
+    const results = await Promise.all([broadcasts.finishIfDone(clientId, id), broadcasts.finishIfDone(clientId, id), broadcasts.finishIfDone(clientId, id)]);
     expect(results.filter((result) => result !== null)).toEqual([{ status, finishedAt: expect.any(Date) }]);
     expect(await broadcasts.findStatus(id)).toBe(status);
     expect((await broadcasts.findOwned(clientId, id))!.finished_at).toBeInstanceOf(Date);
@@ -98,8 +101,8 @@ describeWithMongo('BroadcastRepository (MongoDB)', () => {
     const id = _id.toHexString();
     expect(await broadcasts.cancel(clientId, id)).toMatchObject({ status: 'cancelled', finished_at: expect.any(Date) });
     expect(await broadcasts.cancel(clientId, id)).toBeNull();
-    await broadcasts.moveRecipients(id, { sent: ['2348031230030'], failed: [] });
-    expect(await broadcasts.finishIfDone(id)).toBeNull();
+    await broadcasts.moveRecipients(clientId, id, { sent: ['2348031230030'], failed: [] });
+    expect(await broadcasts.finishIfDone(clientId, id)).toBeNull();
     expect(await broadcasts.findStatus(id)).toBe('cancelled');
   });
 

@@ -70,10 +70,10 @@ describeWithMongo('MessageLogRepository, the ledger\'s write side (MongoDB)', ()
       const clientId = newClient();
       const queued = await logs.createQueued(apiMessage(clientId, '2348031230005'));
       const failure = { code: 'queue_unavailable', message: 'The send queue was unavailable' };
-      expect(await logs.markFailed(queued._id.toHexString(), failure)).toBe(true);
+      expect(await logs.markFailed(clientId, queued._id.toHexString(), failure)).toBe(true);
       expect(await list.findForClient(clientId, queued._id.toHexString())).toMatchObject({ status: 'failed', error: failure });
       const [delivered] = await insertMessageLogs(bed, [{ clientId, sessionId, status: 'delivered' }]);
-      expect(await logs.markFailed(delivered._id.toHexString(), failure)).toBe(false);
+      expect(await logs.markFailed(clientId, delivered._id.toHexString(), failure)).toBe(false);
     });
 
     it('applies delivery reports forward only, and only to entries already sent', async () => {
@@ -86,12 +86,14 @@ describeWithMongo('MessageLogRepository, the ledger\'s write side (MongoDB)', ()
       ]);
       const at = new Date();
       // Still sending: the sender writes its outcome first.
-      expect(await logs.applyDeliveryStatus(sending._id.toHexString(), 'delivered', at)).toBe(false);
-      expect(await logs.applyDeliveryStatus(sent._id.toHexString(), 'delivered', at)).toBe(true);
-      expect(await logs.applyDeliveryStatus(sent._id.toHexString(), 'delivered', at)).toBe(false);
+      expect(await logs.applyDeliveryStatus(clientId, sending._id.toHexString(), 'delivered', at)).toBe(false);
+      expect(await logs.applyDeliveryStatus(clientId, sent._id.toHexString(), 'delivered', at)).toBe(true);
+      expect(await logs.applyDeliveryStatus(clientId, sent._id.toHexString(), 'delivered', at)).toBe(false);
+      // The write names the entry's client (the ledger's shard key): another client's id moves nothing.
+      expect(await logs.applyDeliveryStatus(newClient(), sent._id.toHexString(), 'read', at)).toBe(false);
       // A late `delivered` never undoes `read`, and a delivered message is not failed afterwards.
-      expect(await logs.applyDeliveryStatus(read._id.toHexString(), 'delivered', at)).toBe(false);
-      expect(await logs.applyDeliveryStatus(sent._id.toHexString(), 'failed', at)).toBe(false);
+      expect(await logs.applyDeliveryStatus(clientId, read._id.toHexString(), 'delivered', at)).toBe(false);
+      expect(await logs.applyDeliveryStatus(clientId, sent._id.toHexString(), 'failed', at)).toBe(false);
       const statuses = await logs.statusesOf([sending, sent, read].map(({ _id }) => _id.toHexString()));
       expect([sending, sent, read].map(({ _id }) => statuses.get(_id.toHexString()))).toEqual(['sending', 'delivered', 'read']);
       const stored = await list.findForClient(clientId, sent._id.toHexString());
@@ -106,8 +108,8 @@ describeWithMongo('MessageLogRepository, the ledger\'s write side (MongoDB)', ()
       ]);
       const failure = { code: '131026', message: 'Message undeliverable' };
       expect(await logs.applyDeliveryStatuses([
-        { id: withReason._id.toHexString(), status: 'failed', at: new Date(), failure },
-        { id: withoutReason._id.toHexString(), status: 'failed', at: new Date() },
+        { id: withReason._id.toHexString(), clientId, status: 'failed', at: new Date(), failure },
+        { id: withoutReason._id.toHexString(), clientId, status: 'failed', at: new Date() },
       ])).toBe(2);
       expect(await list.findForClient(clientId, withReason._id.toHexString())).toMatchObject({ status: 'failed', error: failure });
       expect(await list.findForClient(clientId, withoutReason._id.toHexString())).toMatchObject({ status: 'failed', error: { code: 'delivery_failed' } });
@@ -121,7 +123,7 @@ describeWithMongo('MessageLogRepository, the ledger\'s write side (MongoDB)', ()
         { clientId, sessionId, source: 'broadcast', broadcastId, recipient: '2348031230011', status: 'sent' },
         { clientId, sessionId, source: 'broadcast', recipient: '2348031230012', status: 'failed' },
       ]);
-      expect(await logs.failuresOfBroadcast(broadcastId)).toEqual([{ recipient: '2348031230010', error: { code: '131026', message: 'Message undeliverable' } }]);
+      expect(await logs.failuresOfBroadcast(clientId, broadcastId)).toEqual([{ recipient: '2348031230010', error: { code: '131026', message: 'Message undeliverable' } }]);
     });
 
     it('deletes entries created before a cutoff, a batch at a time', async () => {

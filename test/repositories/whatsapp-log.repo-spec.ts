@@ -72,11 +72,15 @@ describeWithMongo('WhatsappLogRepository (MongoDB)', () => {
     const clientId = new Types.ObjectId().toHexString();
     const accepted = call(clientId, 'wamid.f1');
     await logs.recordProviderCalls([accepted]);
-    expect(await logs.advanceStatus('wamid.f1', 'read')).toMatchObject({ status: 'read' });
-    expect(await logs.advanceStatus('wamid.f1', 'delivered')).toBeNull();
-    expect(await logs.advanceStatus('wamid.f1', 'failed', { statusMessage: 'late', errorCode: '1' })).toBeNull();
-    await logs.setCostsOnce([{ whatsAppMessageId: 'wamid.f1', costInUsdCents: 0.77 }]);
-    await logs.setCostsOnce([{ whatsAppMessageId: 'wamid.f1', costInUsdCents: 6.04 }]);
+    expect(await logs.advanceStatus(clientId, 'wamid.f1', 'read')).toMatchObject({ status: 'read' });
+    expect(await logs.advanceStatus(clientId, 'wamid.f1', 'delivered')).toBeNull();
+    expect(await logs.advanceStatus(clientId, 'wamid.f1', 'failed', { statusMessage: 'late', errorCode: '1' })).toBeNull();
+    // Another client's report of the same provider id moves and prices nothing.
+    const otherClient = new Types.ObjectId().toHexString();
+    await logs.advanceStatuses([{ whatsAppMessageId: 'wamid.f1', clientId: otherClient, status: 'failed' }]);
+    await logs.setCostsOnce([{ whatsAppMessageId: 'wamid.f1', clientId: otherClient, costInUsdCents: 9 }]);
+    await logs.setCostsOnce([{ whatsAppMessageId: 'wamid.f1', clientId, costInUsdCents: 0.77 }]);
+    await logs.setCostsOnce([{ whatsAppMessageId: 'wamid.f1', clientId, costInUsdCents: 6.04 }]);
     expect(await logs.findByWhatsAppMessageId('wamid.f1')).toMatchObject({ status: 'read', whatsAppCostInUSDCents: 0.77, messageLogId: new Types.ObjectId(accepted.messageLogId!) });
   });
 
@@ -90,13 +94,13 @@ describeWithMongo('WhatsappLogRepository (MongoDB)', () => {
       call(clientId, 'wamid.d3', { messageLogId: deliveredMessage }),
     ]);
     await logs.advanceStatuses([
-      { whatsAppMessageId: 'wamid.d1', status: 'failed', statusMessage: '131026: Message undeliverable', errorCode: '131026' },
-      { whatsAppMessageId: 'wamid.d2', status: 'failed', statusMessage: 'x', errorCode: '1' },
-      { whatsAppMessageId: 'wamid.d3', status: 'delivered' },
+      { whatsAppMessageId: 'wamid.d1', clientId, status: 'failed', statusMessage: '131026: Message undeliverable', errorCode: '131026' },
+      { whatsAppMessageId: 'wamid.d2', clientId, status: 'failed', statusMessage: 'x', errorCode: '1' },
+      { whatsAppMessageId: 'wamid.d3', clientId, status: 'delivered' },
     ]);
     const furthest = await logs.furthestDeliveryOfMessages([failedMessage, deliveredMessage, new Types.ObjectId().toHexString()]);
     expect(furthest.size).toBe(2);
-    expect(furthest.get(failedMessage)).toEqual({ status: 'failed', at: expect.any(Date), failure: { code: '131026', message: 'Message undeliverable' } });
+    expect(furthest.get(failedMessage)).toEqual({ clientId, status: 'failed', at: expect.any(Date), failure: { code: '131026', message: 'Message undeliverable' } });
     expect(furthest.get(deliveredMessage)).toMatchObject({ status: 'delivered' });
   });
 
