@@ -115,6 +115,10 @@ const unleasedAt = (at: Date): mongo.Filter<MessageLogRecord> => ({ $or: [{ clai
 export const isLeaseLive = (entry: Pick<MessageLogRecord, 'claim'>, at: Date = new Date()): boolean =>
   Boolean(entry.claim && entry.claim.expires_at.getTime() > at.getTime());
 
+/** The ledger's uniqueness (and shard key): one entry per client and message_uid, under whatever name an operator gave it. */
+const isUniquePerClientUid = (index: { key: Record<string, unknown>; unique?: boolean }): boolean =>
+  index.unique === true && JSON.stringify(index.key) === JSON.stringify({ client_id: 1, message_uid: 1 });
+
 /** uids per query when reading many broadcast recipients' entries. */
 const UID_CHUNK_SIZE = 1000;
 
@@ -139,21 +143,24 @@ export class MessageLogRepository implements OnModuleInit {
 
   /**
    * Drops the unique index on message_uid alone that earlier versions built (a sharded ledger
-   * refuses it), once the schema's indexes are built: the compound unique one holds before the
-   * old one goes. Idempotent; another process dropping it first is fine.
+   * refuses it), and only once a unique index on (client_id, message_uid) is there, so that
+   * entries stay unique throughout. Idempotent; another process dropping it first is fine. A
+   * failure leaves the old index, which is only stricter, and says so.
    */
   async dropRetiredIndexes(): Promise<void> {
     try {
-      await this.messageLogs.init();
-    } catch (error) {
-      this.logger.warn({ err: error }, `The ledger's indexes were not built: ${RETIRED_MESSAGE_UID_INDEX_NAME} is kept`);
-      return;
-    }
-    try {
+      // Builds the schema's indexes (autoIndex); whether the per-client one exists is checked below.
+      await this.messageLogs.init().catch((error: unknown) => this.logger.warn({ err: error }, "The ledger's indexes were not all built"));
+      const indexes = await this.ledger.indexes();
+      if (!indexes.some((index) => index.name === RETIRED_MESSAGE_UID_INDEX_NAME)) return;
+      if (!indexes.some(isUniquePerClientUid)) {
+        this.logger.warn(`No unique index on (client_id, message_uid) yet: the ledger's ${RETIRED_MESSAGE_UID_INDEX_NAME} is kept`);
+        return;
+      }
       await this.ledger.dropIndex(RETIRED_MESSAGE_UID_INDEX_NAME);
-      this.logger.log(`Dropped the ledger's index ${RETIRED_MESSAGE_UID_INDEX_NAME} (unique per client and message_uid now)`);
+      this.logger.log(`Dropped the ledger's index ${RETIRED_MESSAGE_UID_INDEX_NAME}: message_uid is unique per client now`);
     } catch (error) {
-      if (!isMissingIndexError(error)) throw error;
+      if (!isMissingIndexError(error)) this.logger.warn({ err: error }, `Could not drop the ledger's ${RETIRED_MESSAGE_UID_INDEX_NAME}; it is kept`);
     }
   }
 

@@ -153,10 +153,19 @@ describeWithMongo('MessageLogRepository at start-up on an existing ledger (Mongo
       const indexes = await bed.connection.collection('message_logs').indexes();
       expect(indexes.map((index) => index.name)).not.toContain(RETIRED_MESSAGE_UID_INDEX_NAME);
       expect(indexes).toContainEqual(expect.objectContaining({ name: MESSAGE_UID_INDEX_NAME, key: { client_id: 1, message_uid: 1 }, unique: true }));
-      // Again (another process, the next start): nothing to drop, no error.
-      await expect(bed.get(MessageLogRepository).dropRetiredIndexes()).resolves.toBeUndefined();
-      // Two clients' entries may share a message_uid now.
+      const ledger = bed.connection.collection('message_logs');
       const logs = bed.get(MessageLogRepository);
+      // Again (another process, the next start): nothing to drop, no error.
+      await expect(logs.dropRetiredIndexes()).resolves.toBeUndefined();
+      // Without a unique index on (client_id, message_uid) the old one is kept: entries stay unique throughout.
+      await ledger.dropIndex(MESSAGE_UID_INDEX_NAME);
+      await ledger.createIndex({ message_uid: 1 }, { unique: true, name: RETIRED_MESSAGE_UID_INDEX_NAME });
+      await logs.dropRetiredIndexes();
+      expect((await ledger.indexes()).map((index) => index.name)).toContain(RETIRED_MESSAGE_UID_INDEX_NAME);
+      await ledger.createIndex({ client_id: 1, message_uid: 1 }, { unique: true, name: MESSAGE_UID_INDEX_NAME });
+      await logs.dropRetiredIndexes();
+      expect((await ledger.indexes()).map((index) => index.name)).not.toContain(RETIRED_MESSAGE_UID_INDEX_NAME);
+      // Two clients' entries may share a message_uid now.
       const message = { text: 'hi', attachments: [], location: null, contactId: null };
       const entry = (clientId: string): NewMessageLog => ({ clientId, sessionId: new Types.ObjectId().toHexString(), source: 'api', broadcastId: null, recipient: '2348031230020', contact: { contactId: null, name: null }, message, messageUid: 'cccccccccccccccc' });
       await logs.createQueued(entry(newClient()));
