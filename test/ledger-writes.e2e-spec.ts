@@ -158,7 +158,8 @@ describeWithMongo('Ledger writes of the sending pipeline (repositories against M
     const [claimed] = await messageLogs.claimForSending([recipientClaim('2348031230010', attemptLease)]);
     const id = claimed!.entry._id.toHexString();
     await messageLogs.recordSendAttempts([{ id, clientId, leaseToken: attemptLease.token, providerMessageIds: ['wamid.p1', 'wamid.p2'], costInUsdCents: 0, outcome: { status: 'sent' } }]);
-    await whatsappLogs.recordProviderCalls([call(id, 'wamid.p1'), call(id, 'wamid.p2')]);
+    const [p1, p2] = [call(id, 'wamid.p1'), call(id, 'wamid.p2')];
+    await whatsappLogs.recordProviderCalls([p1, p2]);
     const prices = [
       { id, clientId, providerMessageId: 'wamid.p1', costInUsdCents: 2 },
       { id, clientId, providerMessageId: 'wamid.p1', costInUsdCents: 2 },
@@ -167,8 +168,8 @@ describeWithMongo('Ledger writes of the sending pipeline (repositories against M
     await messageLogs.addCallPrices(prices);
     await messageLogs.addCallPrices(prices.slice(0, 1));
     await whatsappLogs.setCostsOnce([
-      { whatsAppMessageId: 'wamid.p1', clientId, costInUsdCents: 2 },
-      { whatsAppMessageId: 'wamid.p1', clientId, costInUsdCents: 9 },
+      { whatsAppMessageId: 'wamid.p1', clientId, callId: p1.id, costInUsdCents: 2 },
+      { whatsAppMessageId: 'wamid.p1', clientId, callId: p1.id, costInUsdCents: 9 },
     ]);
     expect((await messageLogList.findForClient(clientId, id))!.cost_in_usd_cents).toBe(5);
     expect((await whatsappLogs.findCallsByWhatsAppMessageIds(['wamid.p1']))[0].whatsAppCostInUSDCents).toBe(2);
@@ -192,14 +193,15 @@ describeWithMongo('Ledger writes of the sending pipeline (repositories against M
     const attemptLease = lease();
     const [claimed] = await messageLogs.claimForSending([recipientClaim('2348031230005', attemptLease)]);
     const id = claimed!.entry._id.toHexString();
-    await whatsappLogs.recordProviderCalls([call(id, 'wamid.r')]);
+    const reported = call(id, 'wamid.r');
+    await whatsappLogs.recordProviderCalls([reported]);
     const at = new Date();
     expect(await messageLogs.applyDeliveryStatuses([{ id, clientId, status: 'delivered', at }])).toBe(0);
     expect(await messageLogs.statusesOf([id])).toEqual(new Map([[id, 'sending']]));
     await messageLogs.recordSendAttempts([{ id, clientId, leaseToken: attemptLease.token, providerMessageIds: ['wamid.r'], costInUsdCents: 0, outcome: { status: 'sent' } }]);
     await whatsappLogs.advanceStatuses([
-      { whatsAppMessageId: 'wamid.r', clientId, status: 'read' },
-      { whatsAppMessageId: 'wamid.r', clientId, status: 'delivered' },
+      { whatsAppMessageId: 'wamid.r', clientId, callId: reported.id, status: 'read' },
+      { whatsAppMessageId: 'wamid.r', clientId, callId: reported.id, status: 'delivered' },
     ]);
     expect((await whatsappLogs.findCallsByWhatsAppMessageIds(['wamid.r']))[0].status).toBe('read');
     expect(

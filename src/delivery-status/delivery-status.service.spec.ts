@@ -55,7 +55,7 @@ describe('DeliveryStatusService', () => {
 
   it('moves the WhatsApp log forward and rolls the status up into its message log', async () => {
     await service.apply(report('read'));
-    expect(whatsappLogs.advanceStatuses).toHaveBeenCalledWith([{ whatsAppMessageId: 'wamid.1', clientId: client, status: 'read' }]);
+    expect(whatsappLogs.advanceStatuses).toHaveBeenCalledWith([{ whatsAppMessageId: 'wamid.1', clientId: client, callId: calls[0]._id.toHexString(), status: 'read' }]);
     expect(messageLogs.applyDeliveryStatuses).toHaveBeenCalledWith([{ id: messageLogId.toHexString(), clientId: client, status: 'read', at, failure: undefined }]);
   });
 
@@ -83,14 +83,14 @@ describe('DeliveryStatusService', () => {
     const error = { code: '131047', message: 'Re-engagement message' };
     await service.apply(report('failed', 'wamid.1', { error }));
     expect(whatsappLogs.advanceStatuses).toHaveBeenCalledWith([
-      { whatsAppMessageId: 'wamid.1', clientId: client, status: 'failed', statusMessage: '131047: Re-engagement message', errorCode: '131047' },
+      { whatsAppMessageId: 'wamid.1', clientId: client, callId: calls[0]._id.toHexString(), status: 'failed', statusMessage: '131047: Re-engagement message', errorCode: '131047' },
     ]);
     expect(messageLogs.applyDeliveryStatuses).toHaveBeenCalledWith([{ id: messageLogId.toHexString(), clientId: client, status: 'failed', at, failure: error }]);
   });
 
   it('writes a reported price to the call and to its message (the repositories add each price once)', async () => {
     await service.apply(report('delivered', 'wamid.1', { costInUsdCents: 1 }));
-    expect(whatsappLogs.setCostsOnce).toHaveBeenCalledWith([{ whatsAppMessageId: 'wamid.1', clientId: client, costInUsdCents: 1 }]);
+    expect(whatsappLogs.setCostsOnce).toHaveBeenCalledWith([{ whatsAppMessageId: 'wamid.1', clientId: client, callId: calls[0]._id.toHexString(), costInUsdCents: 1 }]);
     expect(messageLogs.addCallPrices).toHaveBeenCalledWith([{ id: messageLogId.toHexString(), clientId: client, providerMessageId: 'wamid.1', costInUsdCents: 1 }]);
     // A call read as priced already is not priced again.
     calls = [call('wamid.1', { whatsAppCostInUSDCents: 1 })];
@@ -111,7 +111,7 @@ describe('DeliveryStatusService', () => {
     calls = [call('wamid.9')];
     early.takeForRecordedCalls.mockResolvedValue({ parked: new Map([['wamid.9', [{ update, sessionId: sessionId.toHexString() }]]]), unrolled: new Set() });
     await service.replayEarlyReports('wamid.9', sessionId.toHexString());
-    expect(whatsappLogs.advanceStatuses).toHaveBeenLastCalledWith([{ whatsAppMessageId: 'wamid.9', clientId: client, status: 'delivered' }]);
+    expect(whatsappLogs.advanceStatuses).toHaveBeenLastCalledWith([{ whatsAppMessageId: 'wamid.9', clientId: client, callId: calls[0]._id.toHexString(), status: 'delivered' }]);
   });
 
   it('applies a report parked just after the sender recorded the call and took the parked reports', async () => {

@@ -154,6 +154,7 @@ export class DeliveryStatusService implements StatusUpdateSink, OnModuleDestroy 
       advances.push({
         whatsAppMessageId: update.providerMessageId,
         clientId,
+        callId: call._id.toHexString(),
         status: update.status,
         ...(update.error ? { statusMessage: `${update.error.code}: ${update.error.message}`, errorCode: update.error.code } : {}),
       });
@@ -166,7 +167,12 @@ export class DeliveryStatusService implements StatusUpdateSink, OnModuleDestroy 
     const prices = priced.map((update) => ({ update, call: calls.get(update.providerMessageId)! }));
     await Promise.all([
       this.whatsappLogs.setCostsOnce(
-        prices.map(({ update, call }) => ({ whatsAppMessageId: update.providerMessageId, clientId: call.projectId.toHexString(), costInUsdCents: update.costInUsdCents! })),
+        prices.map(({ update, call }) => ({
+          whatsAppMessageId: update.providerMessageId,
+          clientId: call.projectId.toHexString(),
+          callId: call._id.toHexString(),
+          costInUsdCents: update.costInUsdCents!,
+        })),
       ),
       this.messageLogs.addCallPrices(
         prices.flatMap(({ update, call }) =>

@@ -83,10 +83,13 @@ export class InboundLedgerRepository {
     return this.ledger.findOne({ _id: new Types.ObjectId(id), direction: 'inbound' });
   }
 
-  /** The customer's media is stored as this attachment; answers the entry as it is now (null: it was deleted meanwhile). */
-  async attachMedia(entry: Pick<MessageLogRecord, '_id' | 'client_id'>, attachmentId: string): Promise<MessageLogRecord | null> {
+  /**
+   * The customer's media is stored as this attachment; answers the entry as it is now (null: it was deleted meanwhile).
+   * These two name the full shard key (client_id, message_uid): a sharded findAndModify needs it before MongoDB 7.1.
+   */
+  async attachMedia(entry: Pick<MessageLogRecord, '_id' | 'client_id' | 'message_uid'>, attachmentId: string): Promise<MessageLogRecord | null> {
     return this.ledger.findOneAndUpdate(
-      { _id: entry._id, client_id: entry.client_id, direction: 'inbound' },
+      { _id: entry._id, client_id: entry.client_id, message_uid: entry.message_uid, direction: 'inbound' },
       {
         $addToSet: { 'message.attachments': new Types.ObjectId(attachmentId) },
         $set: { 'inbound.media.status': 'stored', 'inbound.media.error': null, updatedAt: new Date() },
@@ -96,9 +99,9 @@ export class InboundLedgerRepository {
   }
 
   /** The customer's media could not be fetched or kept: why, on the entry. */
-  async mediaFailed(entry: Pick<MessageLogRecord, '_id' | 'client_id'>, reason: string): Promise<MessageLogRecord | null> {
+  async mediaFailed(entry: Pick<MessageLogRecord, '_id' | 'client_id' | 'message_uid'>, reason: string): Promise<MessageLogRecord | null> {
     return this.ledger.findOneAndUpdate(
-      { _id: entry._id, client_id: entry.client_id, direction: 'inbound' },
+      { _id: entry._id, client_id: entry.client_id, message_uid: entry.message_uid, direction: 'inbound' },
       { $set: { 'inbound.media.status': 'failed', 'inbound.media.error': reason, updatedAt: new Date() } },
       { returnDocument: 'after' },
     );

@@ -58,6 +58,8 @@ export interface StatusAdvance {
   whatsAppMessageId: string;
   /** The call's client (its projectId, first in the shard key), as the report's read found it. */
   clientId: string;
+  /** The call's own id: with its client, the full shard key, which a sharded updateOne needs before MongoDB 7.1. */
+  callId: string;
   status: CallStatus;
   statusMessage?: string | null;
   errorCode?: string | null;
@@ -182,25 +184,6 @@ export class WhatsappLogRepository {
     }));
   }
 
-  /**
-   * Moves the entry with this provider message id forward to `status`; returns the updated
-   * entry, or null when it is unknown or already there or beyond (a repeated or late update).
-   */
-  async advanceStatus(
-    clientId: string,
-    whatsAppMessageId: string,
-    status: CallStatus,
-    details: { statusMessage?: string | null; errorCode?: string | null } = {},
-  ): Promise<WhatsappLogRecord | null> {
-    const set: Record<string, unknown> = { status };
-    if (details.statusMessage !== undefined) set.statusMessage = boundedStatusMessage(details.statusMessage);
-    if (details.errorCode !== undefined) set.errorCode = details.errorCode;
-    return this.logs
-      .findOneAndUpdate({ projectId: new Types.ObjectId(clientId), whatsAppMessageId, status: { $in: reportableFrom(status) } }, { $set: set }, { new: true })
-      .lean<WhatsappLogRecord>()
-      .exec();
-  }
-
   /** What delivery reports need of these calls (one query for a batch of reports). */
   async findCallsByWhatsAppMessageIds(whatsAppMessageIds: string[]): Promise<ReportedOnCall[]> {
     if (whatsAppMessageIds.length === 0) return [];
@@ -216,22 +199,30 @@ export class WhatsappLogRepository {
   async advanceStatuses(advances: StatusAdvance[], at: Date = new Date()): Promise<void> {
     if (advances.length === 0) return;
     await this.collection.bulkWrite(
-      advances.map(({ whatsAppMessageId, clientId, status, statusMessage, errorCode }) => {
+      advances.map(({ whatsAppMessageId, clientId, callId, status, statusMessage, errorCode }) => {
         const set: Partial<WhatsappLogRecord> = { status, updatedAt: at };
         if (statusMessage !== undefined) set.statusMessage = boundedStatusMessage(statusMessage);
         if (errorCode !== undefined) set.errorCode = errorCode;
-        return { updateOne: { filter: { projectId: new Types.ObjectId(clientId), whatsAppMessageId, status: { $in: reportableFrom(status) } }, update: { $set: set } } };
+        return {
+          updateOne: {
+            filter: { projectId: new Types.ObjectId(clientId), _id: new Types.ObjectId(callId), whatsAppMessageId, status: { $in: reportableFrom(status) } },
+            update: { $set: set },
+          },
+        };
       }),
       { ordered: true },
     );
   }
 
   /** Records the prices of calls in one bulk write, each once (a call already priced keeps its price). */
-  async setCostsOnce(prices: Array<{ whatsAppMessageId: string; clientId: string; costInUsdCents: number }>, at: Date = new Date()): Promise<void> {
+  async setCostsOnce(prices: Array<{ whatsAppMessageId: string; clientId: string; callId: string; costInUsdCents: number }>, at: Date = new Date()): Promise<void> {
     if (prices.length === 0) return;
     await this.collection.bulkWrite(
-      prices.map(({ whatsAppMessageId, clientId, costInUsdCents }) => ({
-        updateOne: { filter: { projectId: new Types.ObjectId(clientId), whatsAppMessageId, whatsAppCostInUSDCents: 0 }, update: { $set: { whatsAppCostInUSDCents: costInUsdCents, updatedAt: at } } },
+      prices.map(({ whatsAppMessageId, clientId, callId, costInUsdCents }) => ({
+        updateOne: {
+          filter: { projectId: new Types.ObjectId(clientId), _id: new Types.ObjectId(callId), whatsAppMessageId, whatsAppCostInUSDCents: 0 },
+          update: { $set: { whatsAppCostInUSDCents: costInUsdCents, updatedAt: at } },
+        },
       })),
       { ordered: false },
     );

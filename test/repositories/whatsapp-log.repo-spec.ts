@@ -72,15 +72,16 @@ describeWithMongo('WhatsappLogRepository (MongoDB)', () => {
     const clientId = new Types.ObjectId().toHexString();
     const accepted = call(clientId, 'wamid.f1');
     await logs.recordProviderCalls([accepted]);
-    expect(await logs.advanceStatus(clientId, 'wamid.f1', 'read')).toMatchObject({ status: 'read' });
-    expect(await logs.advanceStatus(clientId, 'wamid.f1', 'delivered')).toBeNull();
-    expect(await logs.advanceStatus(clientId, 'wamid.f1', 'failed', { statusMessage: 'late', errorCode: '1' })).toBeNull();
+    const callId = accepted.id;
+    await logs.advanceStatuses([{ whatsAppMessageId: 'wamid.f1', clientId, callId, status: 'read' }]);
+    await logs.advanceStatuses([{ whatsAppMessageId: 'wamid.f1', clientId, callId, status: 'delivered' }]);
+    await logs.advanceStatuses([{ whatsAppMessageId: 'wamid.f1', clientId, callId, status: 'failed', statusMessage: 'late', errorCode: '1' }]);
     // Another client's report of the same provider id moves and prices nothing.
     const otherClient = new Types.ObjectId().toHexString();
-    await logs.advanceStatuses([{ whatsAppMessageId: 'wamid.f1', clientId: otherClient, status: 'failed' }]);
-    await logs.setCostsOnce([{ whatsAppMessageId: 'wamid.f1', clientId: otherClient, costInUsdCents: 9 }]);
-    await logs.setCostsOnce([{ whatsAppMessageId: 'wamid.f1', clientId, costInUsdCents: 0.77 }]);
-    await logs.setCostsOnce([{ whatsAppMessageId: 'wamid.f1', clientId, costInUsdCents: 6.04 }]);
+    await logs.advanceStatuses([{ whatsAppMessageId: 'wamid.f1', clientId: otherClient, callId, status: 'failed' }]);
+    await logs.setCostsOnce([{ whatsAppMessageId: 'wamid.f1', clientId: otherClient, callId, costInUsdCents: 9 }]);
+    await logs.setCostsOnce([{ whatsAppMessageId: 'wamid.f1', clientId, callId, costInUsdCents: 0.77 }]);
+    await logs.setCostsOnce([{ whatsAppMessageId: 'wamid.f1', clientId, callId, costInUsdCents: 6.04 }]);
     expect(await logs.findByWhatsAppMessageId('wamid.f1')).toMatchObject({ status: 'read', whatsAppCostInUSDCents: 0.77, messageLogId: new Types.ObjectId(accepted.messageLogId!) });
   });
 
@@ -88,15 +89,16 @@ describeWithMongo('WhatsappLogRepository (MongoDB)', () => {
     const clientId = new Types.ObjectId().toHexString();
     const failedMessage = new Types.ObjectId().toHexString();
     const deliveredMessage = new Types.ObjectId().toHexString();
-    await logs.recordProviderCalls([
+    const [d1, d2, d3] = [
       call(clientId, 'wamid.d1', { messageLogId: failedMessage }),
       call(clientId, 'wamid.d2', { messageLogId: deliveredMessage }),
       call(clientId, 'wamid.d3', { messageLogId: deliveredMessage }),
-    ]);
+    ];
+    await logs.recordProviderCalls([d1, d2, d3]);
     await logs.advanceStatuses([
-      { whatsAppMessageId: 'wamid.d1', clientId, status: 'failed', statusMessage: '131026: Message undeliverable', errorCode: '131026' },
-      { whatsAppMessageId: 'wamid.d2', clientId, status: 'failed', statusMessage: 'x', errorCode: '1' },
-      { whatsAppMessageId: 'wamid.d3', clientId, status: 'delivered' },
+      { whatsAppMessageId: 'wamid.d1', clientId, callId: d1.id, status: 'failed', statusMessage: '131026: Message undeliverable', errorCode: '131026' },
+      { whatsAppMessageId: 'wamid.d2', clientId, callId: d2.id, status: 'failed', statusMessage: 'x', errorCode: '1' },
+      { whatsAppMessageId: 'wamid.d3', clientId, callId: d3.id, status: 'delivered' },
     ]);
     const furthest = await logs.furthestDeliveryOfMessages([failedMessage, deliveredMessage, new Types.ObjectId().toHexString()]);
     expect(furthest.size).toBe(2);
