@@ -8,26 +8,14 @@
  * Environment: MONGODB_URI (required), REDIS_URL (else a redis-server is started),
  * BENCH_FILE_MB (default 100), ATTACHMENT_STORAGE (local | gridfs, default local).
  */
-import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { request } from 'node:http';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { RedisServerProcess } from '../src/local/redis-server-process';
-import type { UploadApiReady } from './support/upload-api';
-
-const MB = 1024 * 1024;
-const SAMPLE_EVERY_MS = 20;
-const TARGET_GROWTH_MB = 50;
-
-function rssOf(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const match = /^VmRSS:\s+(\d+) kB$/m.exec(status);
-  if (!match) throw new Error(`No VmRSS for process ${pid}`);
-  return Number(match[1]) * 1024;
-}
+import { machineDescription, MB, measurePeakGrowth, startUploadApi, stopUploadApi, TARGET_GROWTH_MB } from './support/upload-api-process';
 
 async function writeTextFile(path: string, bytes: number): Promise<void> {
   const line = Buffer.from('The quick brown fox jumps over the lazy dog; WhatsApp attachment bench line.\n');
@@ -95,58 +83,26 @@ async function main(): Promise<void> {
     const source = join(workDir, 'bench.txt');
     await writeTextFile(source, fileBytes);
 
-    const api = fork(join(__dirname, 'support', 'upload-api.ts'), [], {
-      execArgv: ['--expose-gc', '-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register'],
-      env: {
-        ...process.env,
-        NODE_ENV: 'production',
-        REDIS_URL: redis?.url ?? process.env.REDIS_URL,
-        CREDENTIALS_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-        QUEUE_PREFIX: `bench${randomBytes(3).toString('hex')}`,
-        ATTACHMENTS_DIR: join(workDir, 'attachments'),
-        LOG_LEVEL: 'warn',
-      },
-    });
-    const ready = await new Promise<UploadApiReady>((resolve, reject) => {
-      api.once('message', (message) => resolve(message as UploadApiReady));
-      api.once('exit', (code) => reject(new Error(`API exited with code ${code}`)));
-    });
-    const pid = api.pid as number;
-
-    // Baseline: after start-up has settled and a full collection.
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-    api.send('gc');
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    const baseline = rssOf(pid);
-
-    let peak = baseline;
-    const sampler = setInterval(() => (peak = Math.max(peak, rssOf(pid))), SAMPLE_EVERY_MS);
-    const started = process.hrtime.bigint();
-    const result = await upload(ready.port, ready.apiKey, source);
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    clearInterval(sampler);
-    peak = Math.max(peak, rssOf(pid));
-
-    const record = (JSON.parse(result.body) as { data?: { _id?: string; size?: number } }).data;
-    if (record?._id) await remove(ready.port, ready.apiKey, record._id);
-    api.send('stop');
-    await new Promise((resolve) => api.once('exit', resolve));
-
-    const growthMb = (peak - baseline) / MB;
-    const report = {
-      machine: `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), ${Math.round(totalmem() / 1024 ** 3)} GiB, Node ${process.version}`,
-      storage: process.env.ATTACHMENT_STORAGE ?? 'local',
-      fileMb: fileBytes / MB,
-      status: result.status,
-      storedSize: record?.size ?? null,
-      seconds: Number(seconds.toFixed(2)),
-      throughputMbPerS: Number((fileBytes / MB / seconds).toFixed(1)),
-      baselineRssMb: Number((baseline / MB).toFixed(1)),
-      peakRssMb: Number((peak / MB).toFixed(1)),
-      peakGrowthMb: Number(growthMb.toFixed(1)),
-      targetMb: TARGET_GROWTH_MB,
-      verdict: result.status === 201 && record?.size === fileBytes && growthMb < TARGET_GROWTH_MB ? 'PASS' : 'FAIL',
-    };
+    const api = await startUploadApi({ REDIS_URL: redis?.url ?? process.env.REDIS_URL, ATTACHMENTS_DIR: join(workDir, 'attachments') });
+    let report;
+    try {
+      const { result, ...memory } = await measurePeakGrowth(api, () => upload(api.ready.port, api.ready.apiKey, source));
+      const record = (JSON.parse(result.body) as { data?: { _id?: string; size?: number } }).data;
+      if (record?._id) await remove(api.ready.port, api.ready.apiKey, record._id);
+      report = {
+        machine: machineDescription(),
+        storage: process.env.ATTACHMENT_STORAGE ?? 'local',
+        fileMb: fileBytes / MB,
+        status: result.status,
+        storedSize: record?.size ?? null,
+        ...memory,
+        throughputMbPerS: Number((fileBytes / MB / memory.seconds).toFixed(1)),
+        targetMb: TARGET_GROWTH_MB,
+        verdict: result.status === 201 && record?.size === fileBytes && memory.peakGrowthMb < TARGET_GROWTH_MB ? 'PASS' : 'FAIL',
+      };
+    } finally {
+      await stopUploadApi(api);
+    }
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     if (report.verdict !== 'PASS') process.exitCode = 1;
   } finally {

@@ -8,25 +8,11 @@
  *
  * Environment: MONGODB_URI (required), REDIS_URL (else a redis-server is started), BENCH_ROWS (default 100000).
  */
-import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { cpus, totalmem } from 'node:os';
-import { join } from 'node:path';
 import { RedisServerProcess } from '../src/local/redis-server-process';
 import type { UploadApiReady } from './support/upload-api';
-
-const MB = 1024 * 1024;
-const SAMPLE_EVERY_MS = 20;
-/** The attachment upload's bound. */
-export const TARGET_GROWTH_MB = 50;
-
-function rssOf(pid: number): number {
-  const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  if (!match) throw new Error(`No VmRSS for process ${pid}`);
-  return Number(match[1]) * 1024;
-}
+import { machineDescription, MB, measurePeakGrowth, startUploadApi, stopUploadApi, TARGET_GROWTH_MB } from './support/upload-api-process';
 
 /** Distinct valid Nigerian mobile numbers with a name and an order number each. */
 function recipientList(rows: number): Buffer {
@@ -70,7 +56,7 @@ function multipart(csv: Buffer, fields: Record<string, string>): { boundary: str
 }
 
 /** What one measured upload gave. */
-export interface CsvUploadReport {
+interface CsvUploadReport {
   machine: string;
   rows: number;
   fileMb: number;
@@ -88,67 +74,30 @@ export interface CsvUploadReport {
  * Starts the API in a child process (MongoDB at `mongoUri`, Redis at `redisUrl`), uploads a
  * `rows`-row list and reports the peak growth of the child's resident memory over its baseline.
  */
-export async function measureCsvUpload(options: { rows: number; mongoUri: string; redisUrl: string }): Promise<CsvUploadReport> {
+async function measureCsvUpload(options: { rows: number; mongoUri: string; redisUrl: string }): Promise<CsvUploadReport> {
   const { rows } = options;
   const csv = recipientList(rows);
-  const api = fork(join(__dirname, 'support', 'upload-api.ts'), [], {
-    execArgv: ['--expose-gc', '-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register'],
-    env: {
-      ...process.env,
-      NODE_ENV: 'production',
-      MONGODB_URI: options.mongoUri,
-      REDIS_URL: options.redisUrl,
-      CREDENTIALS_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-      QUEUE_PREFIX: `bench${randomBytes(3).toString('hex')}`,
-      LOG_LEVEL: 'warn',
-    },
-  });
+  const api = await startUploadApi({ MONGODB_URI: options.mongoUri, REDIS_URL: options.redisUrl });
   try {
-    const ready = await new Promise<UploadApiReady>((resolve, reject) => {
-      api.once('message', (message) => resolve(message as UploadApiReady));
-      api.once('exit', (code) => reject(new Error(`API exited with code ${code}`)));
-    });
-    const pid = api.pid as number;
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-    api.send('gc');
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    const baseline = rssOf(pid);
-
-    let peak = baseline;
-    const sampler = setInterval(() => (peak = Math.max(peak, rssOf(pid))), SAMPLE_EVERY_MS);
-    const started = process.hrtime.bigint();
     const body = multipart(csv, {
       message: JSON.stringify({ text: 'Hello {{name}}, order {{order}} is ready' }),
       send_at: new Date(Date.now() + 3_600_000).toISOString(),
     });
-    const result = await call(ready, 'POST', '/broadcast/csv', body).finally(() => clearInterval(sampler));
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    peak = Math.max(peak, rssOf(pid));
-
+    const { result, ...memory } = await measurePeakGrowth(api, () => call(api.ready, 'POST', '/broadcast/csv', body));
     const created = (JSON.parse(result.body) as { data?: { _id?: string; counts?: { pending: number } } }).data;
-    if (created?._id) await call(ready, 'DELETE', `/broadcast/${created._id}`);
-
-    const growthMb = (peak - baseline) / MB;
+    if (created?._id) await call(api.ready, 'DELETE', `/broadcast/${created._id}`);
     return {
-      machine: `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), ${Math.round(totalmem() / 1024 ** 3)} GiB, Node ${process.version}`,
+      machine: machineDescription(),
       rows,
       fileMb: Number((csv.length / MB).toFixed(1)),
       status: result.status,
       pending: created?.counts?.pending ?? null,
-      seconds: Number(seconds.toFixed(2)),
-      baselineRssMb: Number((baseline / MB).toFixed(1)),
-      peakRssMb: Number((peak / MB).toFixed(1)),
-      peakGrowthMb: Number(growthMb.toFixed(1)),
+      ...memory,
       targetMb: TARGET_GROWTH_MB,
-      verdict: result.status === 201 && created?.counts?.pending === rows && growthMb < TARGET_GROWTH_MB ? 'PASS' : 'FAIL',
+      verdict: result.status === 201 && created?.counts?.pending === rows && memory.peakGrowthMb < TARGET_GROWTH_MB ? 'PASS' : 'FAIL',
     };
   } finally {
-    if (api.exitCode === null && api.signalCode === null) {
-      const exited = new Promise((resolve) => api.once('exit', resolve));
-      if (api.connected) api.send('stop');
-      else api.kill();
-      await exited;
-    }
+    await stopUploadApi(api);
   }
 }
 

@@ -1,6 +1,7 @@
 import type { InboundMedia, InboundMessage, InboundMessageType, InboundReply } from '../inbound';
 import { INBOUND_MESSAGE_TYPES } from '../inbound';
 import type { MediaKind } from '../message';
+import { changeValues, isObject } from './webhook-payload';
 
 /** The messages a webhook carries for one sender number. */
 export interface InboundWebhookBatch {
@@ -129,20 +130,4 @@ function replyOf(body: unknown): InboundReply | null {
   const reply = body.type === 'button_reply' ? body.button_reply : body.type === 'list_reply' ? body.list_reply : undefined;
   if (!isObject(reply) || typeof reply.title !== 'string') return null;
   return { kind: body.type === 'button_reply' ? 'button' : 'list', id: typeof reply.id === 'string' ? reply.id : null, title: reply.title };
-}
-
-function changeValues(payload: unknown): Array<Record<string, unknown>> {
-  if (!isObject(payload) || !Array.isArray(payload.entry)) return [];
-  const values: Array<Record<string, unknown>> = [];
-  for (const entry of payload.entry as unknown[]) {
-    if (!isObject(entry) || !Array.isArray(entry.changes)) continue;
-    for (const change of entry.changes as unknown[]) {
-      if (isObject(change) && isObject(change.value)) values.push(change.value);
-    }
-  }
-  return values;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -1,5 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { DELIVERY_STATUSES, DeliveryStatus, StatusUpdate } from '../provider';
+import { changeValues, isObject } from './webhook-payload';
 
 /** The header in which Meta signs each webhook body. */
 export const WEBHOOK_SIGNATURE_HEADER = 'x-hub-signature-256';
@@ -110,23 +111,7 @@ function priceOf(pricing: unknown, prices: PriceList): number | undefined {
   return category !== undefined && category in prices ? prices[category] : undefined;
 }
 
-function changeValues(payload: unknown): Array<Record<string, unknown>> {
-  if (!isObject(payload) || !Array.isArray(payload.entry)) return [];
-  const values: Array<Record<string, unknown>> = [];
-  for (const entry of payload.entry as unknown[]) {
-    if (!isObject(entry) || !Array.isArray(entry.changes)) continue;
-    for (const change of entry.changes as unknown[]) {
-      if (isObject(change) && isObject(change.value)) values.push(change.value);
-    }
-  }
-  return values;
-}
-
 function phoneNumberIdOf(value: Record<string, unknown>): string | undefined {
   const id = isObject(value.metadata) ? value.metadata.phone_number_id : undefined;
   return typeof id === 'string' && id ? id : undefined;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
