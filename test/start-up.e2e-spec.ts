@@ -51,7 +51,9 @@ function redisServersUsing(directory: string): string[] {
 }
 
 const KEY = Buffer.alloc(32, 3).toString('base64');
-const describeWithRedisServer = findOnPath('redis-server') && existsSync('/proc') ? describe : describe.skip;
+const redisServerMissing = !findOnPath('redis-server') ? 'no redis-server on PATH' : !existsSync('/proc') ? 'no /proc to find the processes it starts' : undefined;
+if (redisServerMissing) process.stdout.write(`\nStart-up suite's embedded-Redis tests skipped: ${redisServerMissing}\n`);
+const describeWithRedisServer = redisServerMissing ? describe.skip : describe;
 
 describe('Start-up that fails fast (processes spawned from source)', () => {
   let dataDir: string;
