@@ -62,7 +62,7 @@ describe('MessageSender', () => {
         { provide: SessionRepository, useValue: sessions },
         { provide: ProviderRegistry, useValue: { providerFor: () => provider } },
         { provide: MessageRenderer, useValue: renderer },
-        { provide: SessionRateLimiter, useValue: { acquire: jest.fn() } },
+        { provide: SessionRateLimiter, useValue: { acquire: jest.fn().mockResolvedValue(true) } },
         { provide: AppConfig, useValue: { sending: { sessionRateLimitPerSecond: 80 }, worker: { lockDurationMs: 20_000 } } },
       ],
     }).compile();

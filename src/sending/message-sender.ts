@@ -164,9 +164,12 @@ export class MessageSender {
       const log = this.logOf(entry, session, parts[index]);
       let accepted: NewWhatsappLog;
       try {
-        await this.rateLimiter.acquire(session._id.toHexString(), perSecond);
-        if (options.stopped && (await options.stopped())) return this.finish(entry, lease, [], { status: 'failed', failure: CANCELLED_FAILURE });
-        if (options.held && (await options.held())) return this.putOnHold(entry, lease);
+        // A stop or pause that comes while this send waits for its rate slot ends the wait.
+        for (let slot = false; !slot; ) {
+          slot = await this.rateLimiter.acquire(session._id.toHexString(), perSecond, () => this.interrupted(options));
+          if (options.stopped && (await options.stopped())) return this.finish(entry, lease, [], { status: 'failed', failure: CANCELLED_FAILURE });
+          if (options.held && (await options.held())) return this.putOnHold(entry, lease);
+        }
         if (!(await this.keepLease(entry, lease))) return { status: 'skipped', reason: 'the lease lapsed and another attempt took the message' };
         const result = await provider.send({ to: entry.recipient, message: parts[index], idempotencyKey: idempotencyKeyOf(entry, index) });
         accepted = { ...log, status: 'sent', whatsAppMessageId: result.providerMessageId, statusMessage: null, errorCode: null, costInUsdCents: result.costInUsdCents ?? 0 };
@@ -183,6 +186,11 @@ export class MessageSender {
     // Every part was accepted by an earlier attempt whose outcome was not written.
     if (firstPart >= parts.length) await this.ledger.record({ entry, leaseToken: lease.token, calls: [], outcome: SENT });
     return SENT;
+  }
+
+  /** The message's sender was stopped or put on hold. */
+  private async interrupted(options: SendOptions): Promise<boolean> {
+    return Boolean((options.stopped && (await options.stopped())) || (options.held && (await options.held())));
   }
 
   /** Ends the attempt on an error: a final failure, or a retry (the error is thrown again once recorded). */

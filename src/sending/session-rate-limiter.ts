@@ -31,9 +31,18 @@ export function slotsPerReservation(perSecond: number): number {
 /** A reserved slot unused for this long is dropped: used late, beside other processes' slots used on time, it would exceed the rate. */
 const SLOT_SHELF_LIFE_MS = 100;
 
+/**
+ * How far ahead a process reserves a session's slots. Sends beyond that wait here, not in
+ * Redis, so that a stop or pause reaches them before they take a slot: reserved slots a
+ * stopped broadcast never uses would delay the session's other messages.
+ */
+export const RESERVATION_LOOKAHEAD_MS = 1000;
+
 interface SessionSlots {
   /** When each reserved slot may be used (local clock), in order. */
   slots: number[];
+  /** When the last slot reserved so far may be used. */
+  reservedUntil: number;
   reserving: Promise<void> | null;
 }
 
@@ -50,8 +59,12 @@ export class SessionRateLimiter {
 
   constructor(@Inject(REDIS) private readonly redis: RedisClient) {}
 
-  /** Resolves when this session may make one more provider call at `perSecond` messages a second. */
-  async acquire(sessionId: string, perSecond: number): Promise<void> {
+  /**
+   * Resolves true when this session may make one more provider call at `perSecond` messages a
+   * second, or false as soon as `giveUp` says so before a slot was taken (asked before each
+   * reservation: at most a few times a second).
+   */
+  async acquire(sessionId: string, perSecond: number, giveUp?: () => Promise<boolean>): Promise<boolean> {
     const state = this.slotsOf(sessionId);
     for (;;) {
       const slot = state.slots.shift();
@@ -59,8 +72,9 @@ export class SessionRateLimiter {
         const now = Date.now();
         if (slot < now - SLOT_SHELF_LIFE_MS) continue;
         if (slot > now) await sleep(slot - now);
-        return;
+        return true;
       }
+      if (giveUp && (await giveUp())) return false;
       state.reserving ??= this.reserve(sessionId, perSecond, state).finally(() => {
         state.reserving = null;
       });
@@ -68,18 +82,26 @@ export class SessionRateLimiter {
     }
   }
 
+  /** Reserves the next block of slots, once the slots reserved so far reach less than RESERVATION_LOOKAHEAD_MS ahead. */
   private async reserve(sessionId: string, perSecond: number, state: SessionSlots): Promise<void> {
+    const ahead = state.reservedUntil - Date.now() - RESERVATION_LOOKAHEAD_MS;
+    if (ahead > 0) {
+      await sleep(ahead);
+      // Waiting sends ask `giveUp` again before this reservation is made.
+      return;
+    }
     const interval = 1000 / perSecond;
     const count = slotsPerReservation(perSecond);
     const firstInMs = Number(await this.redis.eval(RESERVE_SLOTS_SCRIPT, 1, `${RATE_KEY_PREFIX}${sessionId}`, interval, 1000 - interval, count));
     const now = Date.now();
     for (let index = 0; index < count; index++) state.slots.push(now + Math.max(0, firstInMs + index * interval));
+    state.reservedUntil = state.slots[state.slots.length - 1];
   }
 
   private slotsOf(sessionId: string): SessionSlots {
     let state = this.sessions.get(sessionId);
     if (!state) {
-      state = { slots: [], reserving: null };
+      state = { slots: [], reservedUntil: 0, reserving: null };
       this.sessions.set(sessionId, state);
     }
     return state;
