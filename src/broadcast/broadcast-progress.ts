@@ -25,7 +25,7 @@ export class BroadcastProgress implements OnModuleDestroy {
   private buffered = 0;
   private timer?: NodeJS.Timeout;
   private flushing: Promise<void> = Promise.resolve();
-  private readonly contexts = new Map<string, { context: BroadcastSendContext | null; loadedAt: number }>();
+  private readonly contexts = new Map<string, { loading: Promise<BroadcastSendContext | null>; loadedAt: number }>();
 
   constructor(
     private readonly broadcasts: BroadcastRepository,
@@ -53,13 +53,19 @@ export class BroadcastProgress implements OnModuleDestroy {
    * What a send job needs of its broadcast (never its recipient arrays), cached briefly; null
    * when deleted. `maxAgeMs` asks for a fresher copy (a status seen earlier may have changed).
    */
-  async sendContext(broadcastId: string, maxAgeMs: number = CONTEXT_TTL_MS): Promise<BroadcastSendContext | null> {
+  sendContext(broadcastId: string, maxAgeMs: number = CONTEXT_TTL_MS): Promise<BroadcastSendContext | null> {
     const cached = this.contexts.get(broadcastId);
-    if (cached && Date.now() - cached.loadedAt < maxAgeMs) return cached.context;
-    const context = await this.broadcasts.findSendContext(broadcastId);
+    if (cached && Date.now() - cached.loadedAt < maxAgeMs) return cached.loading;
+    // One read however many of the broadcast's sends ask at once (a group's recipients start together).
+    const loading = this.broadcasts.findSendContext(broadcastId);
+    // A failed read is not remembered.
+    void loading.catch(() => {
+      if (this.contexts.get(broadcastId)?.loading === loading) this.contexts.delete(broadcastId);
+    });
+    this.contexts.delete(broadcastId);
     if (this.contexts.size >= MAX_CACHED_CONTEXTS) this.contexts.delete(this.contexts.keys().next().value!);
-    this.contexts.set(broadcastId, { context, loadedAt: Date.now() });
-    return context;
+    this.contexts.set(broadcastId, { loading, loadedAt: Date.now() });
+    return loading;
   }
 
   async onModuleDestroy(): Promise<void> {
