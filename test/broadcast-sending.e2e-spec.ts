@@ -186,7 +186,8 @@ describeWithMongo('Broadcast sending through the worker and the sandbox (e2e)', 
 
   it('cancels mid-way: sending stops, the record stays cancelled, every recipient still in exactly one array', async () => {
     const session = await sessionWithRate(5);
-    const recipients = regularNumbers(30, 4);
+    // More groups of about 20 recipients than WORKER_CONCURRENCY (10): some jobs are still queued when it is cancelled.
+    const recipients = regularNumbers(300, 4);
     const id = await createBroadcast(session, recipients, { text: 'slow' });
     await pollUntil(() => Promise.resolve(sendsOf(id)), (sends) => sends >= 2);
     const cancelled = await t.http.post(`/broadcast/${id}/cancel`).set(alice.auth).expect(200);
@@ -207,10 +208,11 @@ describeWithMongo('Broadcast sending through the worker and the sandbox (e2e)', 
 
   it('deletes a broadcast: its queued jobs leave Redis first, nothing more is sent, the logs stay', async () => {
     const session = await sessionWithRate(2);
-    const recipients = regularNumbers(20, 5);
+    // More groups of about 20 recipients than WORKER_CONCURRENCY (10), so that some jobs are still waiting.
+    const recipients = regularNumbers(300, 5);
     const id = await createBroadcast(session, recipients, { text: 'to be deleted' });
-    await pollUntil(() => jobKeysOf(id), (keys) => keys.length >= 10);
-    expect((await jobKeysOf(id)).length).toBeGreaterThanOrEqual(10);
+    await pollUntil(() => jobKeysOf(id), (keys) => keys.length >= 12);
+    expect((await jobKeysOf(id)).length).toBeGreaterThanOrEqual(12);
     await t.http.delete(`/broadcast/${id}`).set(alice.auth).expect(200);
     await t.http.get(`/broadcast/${id}`).set(alice.auth).expect(404);
     // Only jobs already running (holding a lock) may remain, and they finish without sending more.
@@ -224,11 +226,11 @@ describeWithMongo('Broadcast sending through the worker and the sandbox (e2e)', 
   });
 
   it('the sweep enqueues again recipients whose jobs vanished from Redis', async () => {
-    const session = await sessionWithRate(4);
-    // More recipients than WORKER_CONCURRENCY (10), so that some jobs are still waiting.
-    const recipients = regularNumbers(24, 6);
+    const session = await sessionWithRate(40);
+    // More groups of about 20 recipients than WORKER_CONCURRENCY (10), so that some jobs are still waiting.
+    const recipients = regularNumbers(300, 6);
     const id = await createBroadcast(session, recipients, { text: 'lost and found' });
-    await pollUntil(() => jobKeysOf(id), (keys) => keys.length >= 20);
+    await pollUntil(() => jobKeysOf(id), (keys) => keys.length >= 12);
     // Simulate Redis losing the queued jobs (the broadcast is not stopped).
     expect(await t.app.get(BroadcastSendJobs).removeQueued(id)).toBeGreaterThan(0);
     const finished = await pollUntil(() => getBroadcast(id), (broadcast) => broadcast.status !== 'sending');

@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { ContactService } from '../contact/contact.service';
 import { MessageSender } from '../sending/message-sender';
-import { HandlesSendJob, SendAttempt, SendJobHandler, SendJobResult } from '../sending/sending.jobs';
+import { HandlesSendJob, MessageSendResult, SendAttempt, SendJobHandler } from '../sending/sending.jobs';
 import { BroadcastPauseSignal } from './broadcast-pause.signal';
 import { BroadcastProgress } from './broadcast-progress';
 import { BroadcastStopSignal } from './broadcast-stop.signal';
-import { BROADCAST_RECIPIENT_JOB, BroadcastRecipientJobData } from './broadcast.jobs';
+import { BROADCAST_RECIPIENT_JOB, BroadcastJobRecipient, BroadcastRecipientJobData } from './broadcast.jobs';
 import type { MessageContent } from '../message-content/message-content.schema';
 import type { BroadcastSendContext } from './broadcast.schema';
 import { renderTemplateComponents, renderVariables } from './message-variables';
@@ -17,7 +17,9 @@ const STATUS_RECHECK_MS = 1000;
  * Sends a broadcast's message to one recipient: unless the broadcast was stopped or paused,
  * its entry is claimed (made on first use) with the text and template filled in with the
  * recipient's {{variables}}, and sent; the recipient's outcome joins the broadcast's next
- * progress write. A paused broadcast's recipient stays `pending` for the resume.
+ * progress write. A paused broadcast's recipient stays `pending` for the resume. Handles the
+ * one-recipient jobs of earlier versions; BroadcastSendGroupHandler sends each recipient of a
+ * group through sendTo.
  */
 @Injectable()
 @HandlesSendJob(BROADCAST_RECIPIENT_JOB)
@@ -30,7 +32,12 @@ export class BroadcastRecipientHandler implements SendJobHandler<BroadcastRecipi
     private readonly contacts: ContactService,
   ) {}
 
-  async handle({ broadcastId, recipient, contact, variables }: BroadcastRecipientJobData, { lastAttempt }: SendAttempt): Promise<SendJobResult> {
+  handle(data: BroadcastRecipientJobData, attempt: SendAttempt): Promise<MessageSendResult> {
+    return this.sendTo(data.broadcastId, data, attempt);
+  }
+
+  /** The recipient's outcome; throws only to ask for a retry (see MessageSender.send). */
+  async sendTo(broadcastId: string, { recipient, contact, variables }: BroadcastJobRecipient, { lastAttempt }: SendAttempt): Promise<MessageSendResult> {
     const stopped = () => this.stopSignal.isRaised(broadcastId);
     if (await stopped()) return { status: 'skipped', reason: 'broadcast stopped' };
     if (await this.pauseSignal.isPaused(broadcastId)) return { status: 'skipped', reason: 'broadcast paused' };

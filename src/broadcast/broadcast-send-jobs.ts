@@ -1,14 +1,18 @@
 import { Injectable } from '@nestjs/common';
 import { ContactService } from '../contact/contact.service';
+import { NewSendJob } from '../sending/sending.jobs';
 import { SendQueue } from '../sending/send.queue';
-import { BROADCAST_RECIPIENT_JOB, BroadcastRecipientJobData, broadcastJobIdPrefix, broadcastRecipientJobId } from './broadcast.jobs';
+import { BROADCAST_SEND_GROUP_JOB, BroadcastSendGroupJobData, broadcastJobIdPrefix, broadcastSendJobId, SendJobKey } from './broadcast.jobs';
 import type { BroadcastSendContext } from './broadcast.schema';
 import { RecipientVariablesRepository } from './recipient-variables.repository';
 
-/** What enqueuing needs of a broadcast: its id, its client (contacts) and its session (the send queue). */
-export type EnqueuedBroadcast = Pick<BroadcastSendContext, '_id' | 'client_id' | 'session_id'>;
+/** What enqueuing needs of a broadcast: its id, client (contacts), session (the send queue), activation and size (the job ids). */
+export interface EnqueuedBroadcast extends Pick<BroadcastSendContext, '_id' | 'client_id' | 'session_id' | 'activated_at'> {
+  /** Its recipients in every state (pending, sent, failed). */
+  recipients: number;
+}
 
-/** Recipients whose contacts (and variables) are looked up in one query. */
+/** About this many recipients' contacts (and variables) are looked up in one query, and their jobs added in one round trip. */
 const CONTACT_LOOKUP_CHUNK_SIZE = 1000;
 
 /** A broadcast's send jobs: adding them (with each recipient's contact), finding lost ones, removing queued ones. */
@@ -21,37 +25,77 @@ export class BroadcastSendJobs {
   ) {}
 
   /**
-   * One job per recipient, carrying the recipient's contact and {{variables}} so that sending
-   * reads neither. Safe to repeat.
+   * One job per group of recipients (see broadcastSendJobId), each recipient with its contact and
+   * {{variables}} so that sending reads neither. All of a group's recipients must be in one
+   * call: a group's job already in Redis is not added again. Safe to repeat. `stopped` is asked
+   * between chunks (a broadcast stopped or paused during its fan-out); returns how many
+   * recipients were enqueued.
    */
-  async enqueueRecipients(broadcast: EnqueuedBroadcast, recipients: string[]): Promise<void> {
+  async enqueueRecipients(broadcast: EnqueuedBroadcast, recipients: string[], stopped?: () => Promise<boolean>): Promise<number> {
     const broadcastId = broadcast._id.toHexString();
-    for (let start = 0; start < recipients.length; start += CONTACT_LOOKUP_CHUNK_SIZE) {
-      const chunk = recipients.slice(start, start + CONTACT_LOOKUP_CHUNK_SIZE);
-      const [contacts, variables] = await Promise.all([
-        this.contacts.contactsByPhone(broadcast.client_id.toHexString(), chunk),
-        this.recipientVariables.variablesOf(broadcastId, chunk),
-      ]);
-      await this.sendQueue.enqueue(
-        broadcast.session_id.toHexString(),
-        chunk.map((recipient) => {
-          const data: BroadcastRecipientJobData = { kind: BROADCAST_RECIPIENT_JOB, broadcastId, recipient, contact: contacts.get(recipient) ?? null };
-          const own = variables.get(recipient);
-          if (own) data.variables = own;
-          return { id: broadcastRecipientJobId(broadcastId, recipient), data };
-        }),
-      );
+    const key = sendJobKeyOf(broadcast);
+    const groups = new Map<string, string[]>();
+    for (const recipient of recipients) {
+      const jobId = broadcastSendJobId(key, recipient);
+      const group = groups.get(jobId);
+      if (group) group.push(recipient);
+      else groups.set(jobId, [recipient]);
     }
+    let enqueued = 0;
+    for (const chunk of chunksOfGroups(groups, CONTACT_LOOKUP_CHUNK_SIZE)) {
+      if (stopped && (await stopped())) break;
+      const members = chunk.flatMap(([, group]) => group);
+      const [contacts, variables] = await Promise.all([
+        this.contacts.contactsByPhone(broadcast.client_id.toHexString(), members),
+        this.recipientVariables.variablesOf(broadcastId, members),
+      ]);
+      const jobs = chunk.map(([id, group]): NewSendJob<BroadcastSendGroupJobData> => ({
+        id,
+        data: {
+          kind: BROADCAST_SEND_GROUP_JOB,
+          broadcastId,
+          recipients: group.map((recipient) => {
+            const own = variables.get(recipient);
+            return { recipient, contact: contacts.get(recipient) ?? null, ...(own ? { variables: own } : {}) };
+          }),
+        },
+      }));
+      await this.sendQueue.enqueue(broadcast.session_id.toHexString(), jobs);
+      enqueued += members.length;
+    }
+    return enqueued;
   }
 
-  /** The recipients whose job is no longer in Redis (finished, or lost with Redis's data). */
-  async recipientsWithoutJob(broadcastId: string, recipients: string[]): Promise<string[]> {
-    const missing = new Set(await this.sendQueue.idsWithoutJob(recipients.map((recipient) => broadcastRecipientJobId(broadcastId, recipient))));
-    return recipients.filter((recipient) => missing.has(broadcastRecipientJobId(broadcastId, recipient)));
+  /** The recipients whose job is not in Redis (finished, or lost with Redis's data). */
+  async recipientsWithoutJob(broadcast: EnqueuedBroadcast, recipients: string[]): Promise<string[]> {
+    const key = sendJobKeyOf(broadcast);
+    const jobIds = recipients.map((recipient) => broadcastSendJobId(key, recipient));
+    const missing = new Set(await this.sendQueue.idsWithoutJob([...new Set(jobIds)]));
+    return recipients.filter((_recipient, index) => missing.has(jobIds[index]));
   }
 
   /** Removes the broadcast's queued (not yet active) jobs; returns how many. */
   removeQueued(broadcastId: string): Promise<number> {
     return this.sendQueue.removeJobsWithIdPrefix(broadcastJobIdPrefix(broadcastId));
   }
+}
+
+function sendJobKeyOf(broadcast: EnqueuedBroadcast): SendJobKey {
+  return { broadcastId: broadcast._id.toHexString(), recipients: broadcast.recipients, activatedAt: broadcast.activated_at };
+}
+
+/** Whole groups, about `size` recipients per chunk. */
+function* chunksOfGroups(groups: Map<string, string[]>, size: number): Generator<Array<[string, string[]]>> {
+  let chunk: Array<[string, string[]]> = [];
+  let members = 0;
+  for (const entry of groups) {
+    chunk.push(entry);
+    members += entry[1].length;
+    if (members >= size) {
+      yield chunk;
+      chunk = [];
+      members = 0;
+    }
+  }
+  if (chunk.length > 0) yield chunk;
 }

@@ -12,6 +12,7 @@ import { SendingWorkerModule } from '../sending/sending-worker.module';
 import { BROADCAST_QUEUE } from './broadcast.jobs';
 import { BroadcastProgress } from './broadcast-progress';
 import { BroadcastRecipientHandler } from './broadcast-recipient.handler';
+import { BroadcastSendGroupHandler } from './broadcast-send-group.handler';
 import { BroadcastSendJobs } from './broadcast-send-jobs';
 import { BroadcastSweeper } from './broadcast-sweeper';
 import { BroadcastStopSignal } from './broadcast-stop.signal';
@@ -82,6 +83,6 @@ export class BroadcastHttpModule {}
 /** Worker side: fan-out of new broadcasts, the sweep, and sending to each recipient. */
 @Module({
   imports: [BroadcastDataModule, SendingWorkerModule, ContactDataModule, MessageLogDataModule],
-  providers: [BroadcastProcessor, BroadcastSweeper, BroadcastProgress, BroadcastRecipientHandler],
+  providers: [BroadcastProcessor, BroadcastSweeper, BroadcastProgress, BroadcastRecipientHandler, BroadcastSendGroupHandler],
 })
 export class BroadcastWorkerModule {}

@@ -8,9 +8,6 @@ import { BroadcastStopSignal } from './broadcast-stop.signal';
 import { BROADCAST_QUEUE, FAN_OUT_JOB, FanOutJobData } from './broadcast.jobs';
 import { BroadcastRepository } from './broadcast.repository';
 
-/** Recipients enqueued between two checks of the stop signal. */
-const FAN_OUT_CHUNK_SIZE = 5000;
-
 /** Worker side of the broadcast queue: fans new broadcasts out into send jobs. */
 @Processor(BROADCAST_QUEUE)
 export class BroadcastProcessor {
@@ -25,9 +22,10 @@ export class BroadcastProcessor {
   ) {}
 
   /**
-   * Starts a scheduled broadcast whose time has come, then adds one send job per pending
-   * recipient, in bulk chunks; safe to re-run (job ids are derived from the recipient). A
-   * resumed or retried broadcast with nothing left pending is finished here.
+   * Starts a scheduled broadcast whose time has come, then adds the send jobs of its pending
+   * recipients (a job per group of them), in bulk chunks, until it is stopped or paused; safe to
+   * re-run (job ids are derived from the recipients and the activation). A resumed or retried
+   * broadcast with nothing left pending is finished here.
    */
   @Process(FAN_OUT_JOB)
   async fanOut(job: Job<FanOutJobData>): Promise<{ enqueued: number }> {
@@ -42,13 +40,8 @@ export class BroadcastProcessor {
       if (completion) this.events?.broadcastFinished(broadcastId, completion);
       return { enqueued: 0 };
     }
-    let enqueued = 0;
-    for (let start = 0; start < pending.length; start += FAN_OUT_CHUNK_SIZE) {
-      if ((await this.stopSignal.isRaised(broadcastId)) || (await this.pauseSignal.isPaused(broadcastId))) break;
-      const chunk = pending.slice(start, start + FAN_OUT_CHUNK_SIZE);
-      await this.sendJobs.enqueueRecipients(context, chunk);
-      enqueued += chunk.length;
-    }
+    const stopped = async () => (await this.stopSignal.isRaised(broadcastId)) || (await this.pauseSignal.isPaused(broadcastId));
+    const enqueued = await this.sendJobs.enqueueRecipients({ ...context, recipients: found.recipients }, pending, stopped);
     return { enqueued };
   }
 }

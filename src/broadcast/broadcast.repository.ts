@@ -41,6 +41,8 @@ export type BroadcastSummary = Omit<BroadcastRecord, 'sent' | 'pending' | 'faile
 export interface PendingRecipients {
   clientId: string;
   pending: string[];
+  /** Every recipient, in any state (pending, sent, failed). */
+  recipients: number;
 }
 
 /** Recipients whose outcome is known, to move out of `pending` in one update. */
@@ -126,13 +128,16 @@ export class BroadcastRepository {
     return this.broadcasts.findById(id, WITHOUT_RECIPIENTS).lean<BroadcastSendContext>().exec();
   }
 
-  /** The recipients still pending, with the broadcast's client (for the writes that follow), when the broadcast is still sending (else null). */
+  /** The recipients still pending, with the broadcast's client (for the writes that follow) and size, when the broadcast is still sending (else null). */
   async findPendingRecipients(id: string): Promise<PendingRecipients | null> {
-    const found = await this.broadcasts
-      .findOne({ _id: oid(id), status: 'sending' }, { pending: 1, client_id: 1 })
-      .lean<{ pending: string[]; client_id: Types.ObjectId }>()
-      .exec();
-    return found ? { clientId: found.client_id.toHexString(), pending: found.pending } : null;
+    if (!isValidObjectId(id)) return null;
+    const [found] = await this.collection
+      .aggregate<{ pending: string[]; client_id: Types.ObjectId; recipients: number }>([
+        { $match: { _id: oid(id), status: 'sending' } },
+        { $project: { pending: 1, client_id: 1, recipients: ARRAY_COUNTS.counts.recipients } },
+      ])
+      .toArray();
+    return found ? { clientId: found.client_id.toHexString(), pending: found.pending, recipients: found.recipients } : null;
   }
 
   async findStatus(id: string): Promise<BroadcastStatus | null> {

@@ -13,4 +13,11 @@ describe('sendBackoff', () => {
     expect(sendBackoff(4, throttled, { delayMs: 1000 })).toBe(15000);
     expect(sendBackoff(1, new Error('unexpected'), { delayMs: 50 })).toBe(50);
   });
+
+  it('waits as long as the longest delay asked by the messages of a job that sends several', () => {
+    const throttled = new ProviderError('transient', '131056', 'pair rate limit hit', { retryAfterMs: 6000 });
+    const leased = Object.assign(new Error('another attempt holds the message'), { retryAfterMs: 9000 });
+    expect(sendBackoff(1, new AggregateError([throttled, leased, new Error('unexpected')]), { delayMs: 1000 })).toBe(9000);
+    expect(sendBackoff(1, new AggregateError([new Error('unexpected')]), { delayMs: 1000 })).toBe(1000);
+  });
 });

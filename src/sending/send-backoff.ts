@@ -8,8 +8,14 @@ export interface SendBackoffOptions {
   delayMs: number;
 }
 
-/** A delay asked for by an error of ours (another attempt holds the message until then). */
-function retryAfterOf(error: unknown): number {
+/**
+ * The delay an error asks for: a provider's (a throughput or pair-rate limit says how long to
+ * wait), ours (another attempt holds the message until then), or for a job that sends several
+ * messages and failed with an AggregateError of their errors, the longest of them.
+ */
+function requestedDelayOf(error: unknown): number {
+  if (error instanceof ProviderError) return error.options.retryAfterMs ?? 0;
+  if (error instanceof AggregateError) return Math.max(0, ...error.errors.map(requestedDelayOf));
   if (typeof error !== 'object' || error === null || !('retryAfterMs' in error)) return 0;
   return typeof error.retryAfterMs === 'number' ? error.retryAfterMs : 0;
 }
@@ -21,6 +27,5 @@ function retryAfterOf(error: unknown): number {
  */
 export function sendBackoff(attemptsMade: number, error: unknown, options: SendBackoffOptions | null): number {
   const exponential = Math.round((2 ** Math.max(attemptsMade, 1) - 1) * (options?.delayMs ?? 0));
-  const requested = error instanceof ProviderError ? (error.options.retryAfterMs ?? 0) : retryAfterOf(error);
-  return Math.max(exponential, requested);
+  return Math.max(exponential, requestedDelayOf(error));
 }

@@ -2,9 +2,10 @@ import { SetMetadata } from '@nestjs/common';
 import type { SendOutcome } from './message-sender';
 
 /**
- * The send queue: one logical message to one recipient per job. Sending knows nothing of
- * what a job is for; each feature that sends (broadcasts, POST /v1/messages) declares its
- * job kind and handles it with a @HandlesSendJob provider.
+ * The send queue: a job sends one logical message, or several (a group of a broadcast's
+ * recipients). Sending knows nothing of what a job is for; each feature that sends
+ * (broadcasts, POST /v1/messages) declares its job kind and handles it with a
+ * @HandlesSendJob provider.
  */
 export const SEND_QUEUE = 'send';
 export const SEND_JOB = 'send-message';
@@ -22,7 +23,11 @@ export interface NewSendJob<TData extends SendJobData = SendJobData> {
   notBefore?: Date;
 }
 
-export type SendJobResult = SendOutcome | { status: 'skipped'; reason: string };
+/** How one message's attempt ended: its outcome, or skipped (nothing sent, nothing decided). */
+export type MessageSendResult = SendOutcome | { status: 'skipped'; reason: string };
+
+/** How a job ended: its message's result, or for a job of several messages, how many ended how. */
+export type SendJobResult = MessageSendResult | Record<MessageSendResult['status'], number>;
 
 /** What a handler knows of the attempt it runs in. */
 export interface SendAttempt {

@@ -72,10 +72,10 @@ describeWithMongo('BroadcastRepository (MongoDB)', () => {
     await broadcasts.moveRecipients(clientId, id, { sent: ['2348031230010'], failed: [] });
     const moved = await broadcasts.findOwned(clientId, id);
     expect(moved).toMatchObject({ sent: ['2348031230010', '2348031230011'], failed: ['2348031230012'], pending: ['2348031230013'] });
-    expect(await broadcasts.findPendingRecipients(id)).toEqual({ clientId, pending: ['2348031230013'] });
+    expect(await broadcasts.findPendingRecipients(id)).toEqual({ clientId, pending: ['2348031230013'], recipients: 4 });
     // The writes name the broadcast's client: another client's id moves nothing.
     await broadcasts.moveRecipients(new Types.ObjectId().toHexString(), id, { sent: ['2348031230013'], failed: [] });
-    expect(await broadcasts.findPendingRecipients(id)).toEqual({ clientId, pending: ['2348031230013'] });
+    expect(await broadcasts.findPendingRecipients(id)).toEqual({ clientId, pending: ['2348031230013'], recipients: 4 });
   });
 
   it.each([
