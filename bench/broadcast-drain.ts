@@ -9,15 +9,17 @@
  *   MONGODB_URI=mongodb://127.0.0.1:27017/bench_drain npm run bench:drain
  *
  * RECIPIENTS (default 2000), WORKER_CONCURRENCY (50), SCENARIOS (e.g. "off:1,on:2"), REDIS_URL
- * (a redis-server is started otherwise), BENCH_CPU_PROFILE_DIR (V8 CPU profiles of the workers). Use a throwaway database: it is dropped at the end.
+ * (a redis-server is started otherwise), BENCH_CPU_PROFILE_DIR (V8 CPU profiles of the workers),
+ * MONGOD_PID (a MongoDB server on this machine: its CPU per recipient is reported too, from
+ * /proc). The Redis server's CPU comes from its INFO. Use a throwaway database: it is dropped at the end.
  */
 import { getConnectionToken, getModelToken } from '@nestjs/mongoose';
 import { NestFactory } from '@nestjs/core';
 import Bull from 'bull';
 import Redis from 'ioredis';
 import { Connection, Model, mongo, Types } from 'mongoose';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { ChildProcess, fork } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { ChildProcess, execFileSync, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -52,6 +54,9 @@ interface Measured {
   mongoDocumentWrites: number;
   redisCommands: number;
   cpuMs: number;
+  redisServerCpuMs: number;
+  /** Null without MONGOD_PID. */
+  mongodCpuMs: number | null;
 }
 
 function recipients(count: number, block: number): string[] {
@@ -90,6 +95,24 @@ function ask<T>(child: ChildProcess, message: string | null, type: string): Prom
   });
 }
 
+/** CPU ms the Redis server has used (its INFO). */
+async function redisServerCpuMs(redis: Redis): Promise<number> {
+  const info = await redis.info('cpu');
+  const seconds = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? 0);
+  return (seconds('used_cpu_sys') + seconds('used_cpu_user')) * 1000;
+}
+
+/** CPU ms the local MongoDB server (MONGOD_PID) has used, from /proc; null without it. */
+function mongodCpuMs(): number | null {
+  const pid = process.env.MONGOD_PID;
+  if (!pid) return null;
+  // utime and stime, fields 14 and 15, in clock ticks; the fields after the command name (which may hold spaces).
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
+}
+
+const CLOCK_TICKS_PER_SECOND = Number(process.env.MONGOD_PID ? execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim() : 100);
+
 async function redisCommandCount(redis: Redis): Promise<number> {
   const stats = await redis.info('commandstats');
   return [...stats.matchAll(/calls=(\d+)/g)].reduce((sum, match) => sum + Number(match[1]), 0);
@@ -100,16 +123,28 @@ async function measure(workers: ChildProcess[], redis: Redis, work: () => Promis
   await Promise.all(workers.map((worker) => ask(worker, null, 'ready')));
   await Promise.all(workers.map((worker) => ask(worker, 'reset', 'reset')));
   const redisBefore = await redisCommandCount(redis);
+  const redisCpuBefore = await redisServerCpuMs(redis);
+  const mongodBefore = mongodCpuMs();
   const started = performance.now();
   await work();
   const seconds = (performance.now() - started) / 1000;
   const redisCommands = (await redisCommandCount(redis)) - redisBefore;
+  const redisCpu = (await redisServerCpuMs(redis)) - redisCpuBefore;
+  const mongodAfter = mongodCpuMs();
   const reports = await Promise.all(workers.map((worker) => ask<WorkerReport>(worker, 'report', 'report')));
   await Promise.all(workers.map((worker) => new Promise((resolve) => worker.once('exit', resolve).send('stop'))));
   const mongoCommands: Record<string, number> = {};
   for (const report of reports) for (const [name, count] of Object.entries(report.mongoCommands)) mongoCommands[name] = (mongoCommands[name] ?? 0) + count;
   const mongoDocumentWrites = reports.reduce((sum, report) => sum + (report.mongoDocumentWrites ?? 0), 0);
-  return { seconds, mongoCommands, mongoDocumentWrites, redisCommands, cpuMs: reports.reduce((sum, report) => sum + report.cpuMs, 0) };
+  return {
+    seconds,
+    mongoCommands,
+    mongoDocumentWrites,
+    redisCommands,
+    cpuMs: reports.reduce((sum, report) => sum + report.cpuMs, 0),
+    redisServerCpuMs: redisCpu,
+    mongodCpuMs: mongodBefore === null || mongodAfter === null ? null : mongodAfter - mongodBefore,
+  };
 }
 
 async function bareBull(redisUrl: string, redis: Redis, workerCount: number): Promise<Measured> {
@@ -227,6 +262,9 @@ async function main(): Promise<void> {
         bareBullRedisCommandsPerJob: Number((baseline.redisCommands / RECIPIENTS).toFixed(1)),
         workerCpuMsPerRecipient: Number((service.cpuMs / RECIPIENTS).toFixed(3)),
         bareBullCpuMsPerJob: Number((baseline.cpuMs / RECIPIENTS).toFixed(3)),
+        redisServerCpuMsPerRecipient: Number((service.redisServerCpuMs / RECIPIENTS).toFixed(3)),
+        bareBullRedisServerCpuMsPerJob: Number((baseline.redisServerCpuMs / RECIPIENTS).toFixed(3)),
+        ...(service.mongodCpuMs === null ? {} : { mongodCpuMsPerRecipient: Number((service.mongodCpuMs / RECIPIENTS).toFixed(3)) }),
       });
       process.stderr.write(`${JSON.stringify(rows[rows.length - 1])}\n`);
     }

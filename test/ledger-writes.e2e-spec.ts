@@ -1,5 +1,5 @@
 import { getModelToken } from '@nestjs/mongoose';
-import { Model, Types } from 'mongoose';
+import { Model, mongo, Types } from 'mongoose';
 import { MessageLog } from '../src/message-log/message-log.schema';
 import { MessageLogListRepository } from '../src/message-log/message-log-list.repository';
 import { LeaseRequest, MessageLogRepository, NewMessageLog, SendTarget } from '../src/message-log/message-log.repository';
@@ -151,6 +151,23 @@ describeWithMongo('Ledger writes of the sending pipeline (repositories against M
     // A sent message is not failed by a late attempt record.
     await messageLogs.recordSendAttempts([{ id, clientId, leaseToken, providerMessageIds: [], costInUsdCents: 0, outcome: { status: 'failed', failure: { code: 'x', message: 'y' } } }]);
     expect((await messageLogList.findForClient(clientId, id))!.status).toBe('sent');
+  });
+
+  it("records a message's only call and its `sent` in one update, once, however often the batch is repeated", async () => {
+    const attemptLease = lease();
+    const [claimed] = await messageLogs.claimForSending([recipientClaim('2348031230008', attemptLease)]);
+    const id = claimed!.entry._id.toHexString();
+    const sent = { id, clientId, leaseToken: attemptLease.token, providerMessageIds: ['wamid.only'], costInUsdCents: 3, outcome: { status: 'sent' as const }, firstWrite: true };
+    const bulkWrite = jest.spyOn(mongo.Collection.prototype, 'bulkWrite');
+    try {
+      await messageLogs.recordSendAttempts([sent]);
+      expect(bulkWrite.mock.calls.map(([operations]) => operations.length)).toEqual([1]);
+    } finally {
+      bulkWrite.mockRestore();
+    }
+    await messageLogs.recordSendAttempts([sent]);
+    expect(await storedEntry(claimed!.entry._id)).toMatchObject({ status: 'sent', provider_message_ids: ['wamid.only'], cost_in_usd_cents: 3, claim: null });
+    expect((await storedEntry(claimed!.entry._id))!.status_times.sentAt).toBeInstanceOf(Date);
   });
 
   it('adds the price reported for a call once to the call and to its message, however often it is reported', async () => {

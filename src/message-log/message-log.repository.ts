@@ -86,6 +86,12 @@ export interface SendAttemptRecord {
   costInUsdCents: number;
   /** How the attempt ended; null while it goes on (a part was accepted, more follow). */
   outcome: AttemptOutcome | null;
+  /**
+   * Nothing of the message was written before: its first attempt, which made its only call. Its
+   * provider id, cost and `sent` then go in one update (no report can have moved it: a report
+   * finds a call only once its WhatsApp log, written after this, exists).
+   */
+  firstWrite?: boolean;
 }
 
 /** Where an unsent message stands, for the sweep: its status, outcome, and whether an attempt holds it now. */
@@ -269,8 +275,22 @@ export class MessageLogRepository implements OnModuleInit {
    */
   async recordSendAttempts(records: SendAttemptRecord[], at: Date = new Date()): Promise<void> {
     const operations: Array<mongo.AnyBulkWriteOperation<MessageLogRecord>> = [];
-    for (const { id, clientId, leaseToken, providerMessageIds, costInUsdCents, outcome } of records) {
+    for (const { id, clientId, leaseToken, providerMessageIds, costInUsdCents, outcome, firstWrite } of records) {
       const owned = { _id: oid(id), client_id: oid(clientId) };
+      if (firstWrite && outcome?.status === 'sent' && providerMessageIds.length > 0) {
+        operations.push({
+          updateOne: {
+            // Applies once, whole: a repeated write (a retried batch) finds the entry sent.
+            filter: { ...owned, status: { $in: statusesBefore('sent') }, provider_message_ids: { $ne: providerMessageIds[0] } },
+            update: {
+              $addToSet: { provider_message_ids: { $each: providerMessageIds } },
+              $inc: { cost_in_usd_cents: costInUsdCents },
+              $set: { status: 'sent', 'status_times.sentAt': at, claim: null, updatedAt: at },
+            },
+          },
+        });
+        continue;
+      }
       if (providerMessageIds.length > 0) {
         operations.push({
           // Applies once: a repeated write (a retried batch) finds the first id there and adds no cost again.

@@ -34,6 +34,8 @@ export interface AttemptRecord {
   adopted?: AcceptedCall[];
   /** Null while the attempt goes on (a part was accepted, more follow). */
   outcome: AttemptOutcome | null;
+  /** The message's only call, on its first attempt: nothing of the message was written before (see SendAttemptRecord). */
+  firstWrite?: boolean;
 }
 
 /**
@@ -159,7 +161,7 @@ function finishedOutcomes(attempts: AttemptRecord[], at: Date = new Date()): Sen
   });
 }
 
-function attemptRecordOf({ entry, leaseToken, calls, adopted = [], outcome }: AttemptRecord): SendAttemptRecord {
+function attemptRecordOf({ entry, leaseToken, calls, adopted = [], outcome, firstWrite }: AttemptRecord): SendAttemptRecord {
   const listed = new Set(entry.provider_message_ids);
   const accepted = [
     ...adopted.map((call) => ({ id: call.whatsAppMessageId, cost: call.costInUsdCents })),
@@ -173,5 +175,6 @@ function attemptRecordOf({ entry, leaseToken, calls, adopted = [], outcome }: At
     providerMessageIds: accepted.map((call) => call.id),
     costInUsdCents: accepted.reduce((sum, call) => sum + call.cost, 0),
     outcome,
+    firstWrite: firstWrite === true && adopted.length === 0 && entry.provider_message_ids.length === 0,
   };
 }
