@@ -46,6 +46,7 @@ describe('EventPublisher', () => {
   let queued: string[];
   let publisher: EventPublisher;
   let listEnabled: jest.Mock;
+  let findManyById: jest.Mock;
 
   beforeEach(() => {
     endpoints = [];
@@ -64,9 +65,8 @@ describe('EventPublisher', () => {
       }),
     };
     const queue: jest.Mocked<Pick<EventWebhookQueue, 'deliver'>> = { deliver: jest.fn(async (ids: string[]) => void queued.push(...ids)) };
-    const messageLogs: jest.Mocked<Pick<MessageLogRepository, 'findManyById'>> = {
-      findManyById: jest.fn(async (ids: string[]) => entries.filter((candidate) => ids.includes(candidate._id.toHexString()))),
-    };
+    findManyById = jest.fn(async (ids: string[]) => entries.filter((candidate) => ids.includes(candidate._id.toHexString())));
+    const messageLogs: jest.Mocked<Pick<MessageLogRepository, 'findManyById'>> = { findManyById };
     publisher = new EventPublisher(
       endpointRepository as unknown as WebhookEndpointRepository,
       deliveryRepository as unknown as WebhookDeliveryRepository,
@@ -111,5 +111,22 @@ describe('EventPublisher', () => {
     await sleep(10);
     expect(listEnabled).toHaveBeenCalledTimes(1);
     expect(created).toEqual([]);
+  });
+
+  it("spends nothing on a client without endpoints: its messages' outcomes and reports make no event and read no message", async () => {
+    const bobs = endpoint(bob);
+    endpoints = [bobs];
+    const alices = entry(alice, 'delivered');
+    entries = [alices];
+    publisher.sendOutcomesRecorded([{ entry: alices, status: 'sent', at: new Date() }]);
+    publisher.deliveryReportsApplied([{ id: alices._id.toHexString(), clientId: alice.toHexString(), status: 'delivered', at: new Date() }]);
+    await sleep(20);
+    expect(findManyById).not.toHaveBeenCalled();
+    expect(created).toEqual([]);
+    // Bob, who listens, hears his.
+    const bobsEntry = entry(bob, 'sent');
+    publisher.sendOutcomesRecorded([{ entry: bobsEntry, status: 'sent', at: new Date() }]);
+    await sleep(20);
+    expect(created.map((delivery) => [delivery.endpointId, delivery.eventType])).toEqual([[bobs._id.toHexString(), 'message.sent']]);
   });
 });

@@ -47,18 +47,25 @@ export class EventPublisher implements LedgerEvents {
   ) {}
 
   sendOutcomesRecorded(outcomes: SendOutcomeRecorded[]): void {
-    this.inBackground('send outcomes', () =>
-      this.publish(outcomes.map(({ entry, status, failure, at }) => messageStatusEvent(entry, status === 'sent' ? 'message.sent' : 'message.failed', at, failure))),
-    );
+    if (outcomes.length === 0) return;
+    this.inBackground('send outcomes', async () => {
+      // Events are made only for clients with an endpoint (a broadcast's outcomes are thousands).
+      const listening = await this.clientsWithEndpoints(outcomes.map(({ entry }) => entry.client_id.toHexString()));
+      const heard = outcomes.filter(({ entry }) => listening.has(entry.client_id.toHexString()));
+      await this.publish(heard.map(({ entry, status, failure, at }) => messageStatusEvent(entry, status === 'sent' ? 'message.sent' : 'message.failed', at, failure)));
+    });
   }
 
   deliveryReportsApplied(rollups: DeliveryRollup[]): void {
     if (rollups.length === 0) return;
     this.inBackground('delivery reports', async () => {
+      const listening = await this.clientsWithEndpoints(rollups.map((rollup) => rollup.clientId));
+      const heard = rollups.filter((rollup) => listening.has(rollup.clientId));
+      if (heard.length === 0) return;
       // Only reports that moved their message are events: read what each message reached (one query for the batch).
-      const entries = await this.messageLogs.findManyById([...new Set(rollups.map((rollup) => rollup.id))]);
+      const entries = await this.messageLogs.findManyById([...new Set(heard.map((rollup) => rollup.id))]);
       const byId = new Map(entries.map((entry) => [entry._id.toHexString(), entry]));
-      const events = rollups.flatMap((rollup) => {
+      const events = heard.flatMap((rollup) => {
         const entry = byId.get(rollup.id);
         return entry && reached(entry.status, rollup.status) ? [messageStatusEvent(entry, EVENT_OF_ROLLUP[rollup.status], rollup.at, rollup.failure)] : [];
       });
@@ -102,6 +109,12 @@ export class EventPublisher implements LedgerEvents {
     });
     const created = await this.deliveries.createMany(deliveries);
     await this.queue.deliver(created.map((delivery) => delivery._id.toHexString()));
+  }
+
+  /** The clients of the list that have an enabled endpoint (cached like the endpoints). */
+  private async clientsWithEndpoints(clientIds: string[]): Promise<Set<string>> {
+    const endpoints = await this.enabledEndpointsOf([...new Set(clientIds)]);
+    return new Set([...endpoints].flatMap(([clientId, enabled]) => (enabled.length > 0 ? [clientId] : [])));
   }
 
   private async enabledEndpointsOf(clientIds: string[]): Promise<Map<string, WebhookEndpointRecord[]>> {
