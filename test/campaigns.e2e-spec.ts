@@ -10,6 +10,7 @@ import { MessageLog, MessageLogRecord } from '../src/message-log/message-log.sch
 import { MESSAGE_JOB, MessageJobData, messageJobId } from '../src/message/message.jobs';
 import { SendQueue } from '../src/sending/send.queue';
 import { ProviderRegistry } from '../src/sending/provider-registry';
+import { SendQueueShards } from '../src/sending/send-queue-shards';
 import { createTenant, TestTenant } from './support/factories';
 import { describeWithMongo } from './support/mongo';
 import { pollUntil } from './support/polling';
@@ -451,6 +452,28 @@ describeWithMongo('Campaigns: schedules, variables, CSV lists, pause/resume, ret
       await t.http.post(`/broadcast/${created._id}/retry`).set(alice.auth).send({ include_permanent: 'yes' }).expect(400);
       await t.http.post(`/broadcast/${new Types.ObjectId().toHexString()}/retry`).set(alice.auth).send({}).expect(404);
     });
+
+    it('retries a failure while the broadcast is still sending, in the send jobs of its activation (no group gets a second job)', async () => {
+      // First in the list, so that its group is added and sent first; 200 recipients at 10 a second last about 20 s.
+      const recipients = [FAILS_ONCE, ...numbers(199, 26)];
+      const session = await sessionWithRate(10);
+      const created = await create({ to: recipients.join(','), message: { text: 'Still going' } }, session);
+      const failedEarly = await pollUntil(() => get(created._id), (broadcast) => broadcast.failed.includes(FAILS_ONCE), 20_000, 25);
+      expect(failedEarly.status).toBe('sending');
+      const retried = await t.http.post(`/broadcast/${created._id}/retry`).set(alice.auth).send({}).expect(200);
+      expect(retried.body.data.retried).toBe(1);
+      // Once the retry's fan-out has run, every job of the broadcast in Redis is still of the one activation: nothing was added twice.
+      await sleep(1500);
+      const queue = t.app.get(SendQueueShards).forSession(session['X-Session-Id']);
+      const jobIds = (await queue.getJobs(['waiting', 'active', 'delayed'])).map((job) => String(job.id)).filter((id) => id.startsWith(`${created._id}:`));
+      expect(jobIds.length).toBeGreaterThan(0);
+      expect(new Set(jobIds.map((id) => id.slice(0, id.lastIndexOf('-')))).size).toBe(1);
+      // The retried recipient goes out in its group's job, or, when that job was still running, once the sweep finds it without one.
+      const done = await finished(created._id, 100_000);
+      expect(done.status).toBe('completed');
+      expect(new Set(done.sent)).toEqual(new Set(recipients));
+      expect(registry.sandbox.duplicateSends()).toEqual([]);
+    }, 150_000);
   });
 
   describe('live progress', () => {

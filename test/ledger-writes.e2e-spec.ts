@@ -170,6 +170,21 @@ describeWithMongo('Ledger writes of the sending pipeline (repositories against M
     expect((await storedEntry(claimed!.entry._id))!.status_times.sentAt).toBeInstanceOf(Date);
   });
 
+  it('keeps the call of a first write whose lease another attempt took over: its id and cost still go on the entry', async () => {
+    const lapsing = lease(1);
+    const [first] = await messageLogs.claimForSending([recipientClaim('2348031230009', lapsing)]);
+    const id = first!.entry._id.toHexString();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    // The lease lapsed; a second attempt takes the message, sends it again and records it first.
+    const takeover = lease();
+    const [second] = await messageLogs.claimForSending([recipientClaim('2348031230009', takeover)]);
+    expect(second!.held).toBe(true);
+    await messageLogs.recordSendAttempts([{ id, clientId, leaseToken: takeover.token, providerMessageIds: ['wamid.second'], costInUsdCents: 2, outcome: { status: 'sent' } }]);
+    // The first attempt's record lands late: its call happened, so the ledger keeps it.
+    await messageLogs.recordSendAttempts([{ id, clientId, leaseToken: lapsing.token, providerMessageIds: ['wamid.first'], costInUsdCents: 3, outcome: { status: 'sent' }, firstWrite: true }]);
+    expect(await storedEntry(first!.entry._id)).toMatchObject({ status: 'sent', provider_message_ids: ['wamid.second', 'wamid.first'], cost_in_usd_cents: 5 });
+  });
+
   it('adds the price reported for a call once to the call and to its message, however often it is reported', async () => {
     const attemptLease = lease();
     const [claimed] = await messageLogs.claimForSending([recipientClaim('2348031230010', attemptLease)]);

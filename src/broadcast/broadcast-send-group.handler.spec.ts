@@ -2,7 +2,7 @@ import { Types } from 'mongoose';
 import { LeaseBusyError } from '../sending/message-sender';
 import { sendBackoff } from '../sending/send-backoff';
 import type { MessageSendResult } from '../sending/sending.jobs';
-import type { BroadcastRecipientHandler } from './broadcast-recipient.handler';
+import type { BroadcastRecipientSender } from './broadcast-recipient-sender';
 import { BroadcastSendGroupHandler } from './broadcast-send-group.handler';
 import { BROADCAST_SEND_GROUP_JOB, BroadcastJobRecipient } from './broadcast.jobs';
 
@@ -10,19 +10,19 @@ const broadcastId = new Types.ObjectId().toHexString();
 const group = (...recipients: string[]): BroadcastJobRecipient[] => recipients.map((recipient) => ({ recipient, contact: null }));
 
 describe('BroadcastSendGroupHandler', () => {
-  let sendTo: jest.Mock<Promise<MessageSendResult>, [string, BroadcastJobRecipient, { lastAttempt: boolean }]>;
+  let send: jest.Mock<Promise<MessageSendResult>, [string, BroadcastJobRecipient, { lastAttempt: boolean }]>;
   let handler: BroadcastSendGroupHandler;
 
   beforeEach(() => {
-    sendTo = jest.fn();
-    handler = new BroadcastSendGroupHandler({ sendTo } as unknown as BroadcastRecipientHandler);
+    send = jest.fn();
+    handler = new BroadcastSendGroupHandler({ send } as unknown as BroadcastRecipientSender);
   });
 
   it('sends every recipient of the group at once and tells how many ended how', async () => {
     const started: string[] = [];
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
-    sendTo.mockImplementation(async (_id, { recipient }) => {
+    send.mockImplementation(async (_id, { recipient }) => {
       started.push(recipient);
       await gate;
       if (recipient.endsWith('2')) return { status: 'failed', failure: { code: 'x', message: 'refused' } };
@@ -34,12 +34,12 @@ describe('BroadcastSendGroupHandler', () => {
     // All four are under way before any has ended: their ledger writes share batches.
     expect(started).toHaveLength(4);
     release();
-    await expect(result).resolves.toEqual({ sent: 2, failed: 1, skipped: 1 });
-    expect(sendTo).toHaveBeenCalledWith(broadcastId, { recipient: '2348000000001', contact: null }, { lastAttempt: false });
+    await expect(result).resolves.toEqual({ status: 'several', sent: 2, failed: 1, skipped: 1 });
+    expect(send).toHaveBeenCalledWith(broadcastId, { recipient: '2348000000001', contact: null }, { lastAttempt: false });
   });
 
   it('fails the job once every recipient has ended when some ask for a retry, waiting as long as the longest asks', async () => {
-    sendTo.mockImplementation(async (_id, { recipient }) => {
+    send.mockImplementation(async (_id, { recipient }) => {
       if (recipient.endsWith('2')) throw new LeaseBusyError(8000);
       if (recipient.endsWith('3')) throw new Error('write failed');
       return { status: 'sent' };
@@ -50,7 +50,7 @@ describe('BroadcastSendGroupHandler', () => {
     expect(failure).toBeInstanceOf(AggregateError);
     expect((failure as AggregateError).message).toBe('2 of 3 recipients are retried: Another attempt is sending this message; trying again when its lease ends');
     expect((failure as AggregateError).errors).toHaveLength(2);
-    expect(sendTo).toHaveBeenCalledTimes(3);
+    expect(send).toHaveBeenCalledTimes(3);
     expect(sendBackoff(1, failure, { delayMs: 1000 })).toBe(8000);
   });
 });

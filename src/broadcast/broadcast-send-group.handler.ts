@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { HandlesSendJob, MessageSendResult, SendAttempt, SendJobHandler, SendJobResult } from '../sending/sending.jobs';
-import { BroadcastRecipientHandler } from './broadcast-recipient.handler';
+import { HandlesSendJob, SendAttempt, SendJobHandler, SendJobResult } from '../sending/sending.jobs';
+import { BroadcastRecipientSender } from './broadcast-recipient-sender';
 import { BROADCAST_SEND_GROUP_JOB, BroadcastSendGroupJobData } from './broadcast.jobs';
 
 /**
  * Sends a group of a broadcast's recipients (one send job): each through
- * BroadcastRecipientHandler, all at once, so that their claims and records share the ledger's
+ * BroadcastRecipientSender, all at once, so that their claims and records share the ledger's
  * batches (the session's rate limit still spaces their provider calls). When some of them ask
  * for a retry, the job fails once all have ended, with an AggregateError of their errors (the
  * retry waits for the longest delay any asked for), and the retry runs the whole group again:
@@ -14,16 +14,16 @@ import { BROADCAST_SEND_GROUP_JOB, BroadcastSendGroupJobData } from './broadcast
 @Injectable()
 @HandlesSendJob(BROADCAST_SEND_GROUP_JOB)
 export class BroadcastSendGroupHandler implements SendJobHandler<BroadcastSendGroupJobData> {
-  constructor(private readonly recipientHandler: BroadcastRecipientHandler) {}
+  constructor(private readonly recipients: BroadcastRecipientSender) {}
 
-  async handle({ broadcastId, recipients }: BroadcastSendGroupJobData, attempt: SendAttempt): Promise<SendJobResult> {
-    const ended = await Promise.allSettled(recipients.map((recipient) => this.recipientHandler.sendTo(broadcastId, recipient, attempt)));
-    const retries = ended.flatMap((result) => (result.status === 'rejected' ? [result.reason as unknown] : []));
+  async handle({ broadcastId, recipients: group }: BroadcastSendGroupJobData, attempt: SendAttempt): Promise<SendJobResult> {
+    const ended = await Promise.allSettled(group.map((recipient) => this.recipients.send(broadcastId, recipient, attempt)));
+    const retries = ended.flatMap((result): unknown[] => (result.status === 'rejected' ? [result.reason] : []));
     if (retries.length > 0) {
       const first = retries[0] instanceof Error ? retries[0].message : String(retries[0]);
-      throw new AggregateError(retries, `${retries.length} of ${recipients.length} recipients are retried: ${first}`);
+      throw new AggregateError(retries, `${retries.length} of ${group.length} recipients are retried: ${first}`);
     }
-    const counts: Record<MessageSendResult['status'], number> = { sent: 0, failed: 0, skipped: 0 };
+    const counts = { status: 'several' as const, sent: 0, failed: 0, skipped: 0 };
     for (const result of ended) if (result.status === 'fulfilled') counts[result.value.status]++;
     return counts;
   }

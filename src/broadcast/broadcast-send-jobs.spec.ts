@@ -2,8 +2,8 @@ import { Types } from 'mongoose';
 import { ContactService } from '../contact/contact.service';
 import type { SendQueue } from '../sending/send.queue';
 import type { NewSendJob } from '../sending/sending.jobs';
-import { BroadcastSendJobs, EnqueuedBroadcast } from './broadcast-send-jobs';
-import { BroadcastSendGroupJobData, broadcastSendJobId, RECIPIENTS_PER_SEND_JOB } from './broadcast.jobs';
+import { BroadcastSendJobs } from './broadcast-send-jobs';
+import { BroadcastSendGroupJobData, broadcastSendJobId, EnqueuedBroadcast, RECIPIENTS_PER_SEND_JOB } from './broadcast.jobs';
 import type { RecipientVariablesRepository } from './recipient-variables.repository';
 
 /** The send queue as Redis would hold it: a job id added twice is one job. */
@@ -38,7 +38,8 @@ describe('BroadcastSendJobs', () => {
     const contacts = { contactsByPhone: jest.fn(async (_client: string, phones: string[]) => new Map(phones.filter((phone) => phone.endsWith('7')).map((phone) => [phone, ada]))) };
     const variables = { variablesOf: jest.fn(async (_broadcast: string, recipients: string[]) => new Map(recipients.filter((recipient) => recipient.endsWith('3')).map((recipient) => [recipient, { name: 'Bola' }]))) };
     sendJobs = new BroadcastSendJobs(queue as unknown as SendQueue, contacts as unknown as ContactService, variables as unknown as RecipientVariablesRepository);
-    broadcast = { _id: new Types.ObjectId(), client_id: new Types.ObjectId(), session_id: new Types.ObjectId(), activated_at: new Date('2026-12-03T10:00:00Z'), recipients: 5000 };
+    const ids = () => new Types.ObjectId().toHexString();
+    broadcast = { broadcastId: ids(), clientId: ids(), sessionId: ids(), activatedAt: new Date('2026-12-03T10:00:00Z'), recipientCount: 5000 };
   });
 
   it('adds one job per group of about twenty recipients, each recipient once, with its contact and variables', async () => {
@@ -61,14 +62,14 @@ describe('BroadcastSendJobs', () => {
     const jobs = queue.jobs.size;
     await sendJobs.enqueueRecipients(broadcast, recipients.slice(0, 150));
     expect(queue.jobs.size).toBe(jobs);
-    await sendJobs.enqueueRecipients({ ...broadcast, activated_at: new Date('2026-12-03T11:00:00Z') }, recipients.slice(0, 150));
+    await sendJobs.enqueueRecipients({ ...broadcast, activatedAt: new Date('2026-12-03T11:00:00Z') }, recipients.slice(0, 150));
     expect(queue.jobs.size).toBeGreaterThan(jobs);
   });
 
   it("finds a recipient's job from the broadcast alone: the recipients of a lost job, and only those, are missing", async () => {
     const recipients = numbers(400);
     await sendJobs.enqueueRecipients(broadcast, recipients);
-    const lostId = broadcastSendJobId({ broadcastId: broadcast._id.toHexString(), recipients: broadcast.recipients, activatedAt: broadcast.activated_at }, recipients[17]);
+    const lostId = broadcastSendJobId(broadcast, recipients[17]);
     const lost = queue.jobs.get(lostId)!.recipients.map(({ recipient }) => recipient);
     queue.jobs.delete(lostId);
     expect((await sendJobs.recipientsWithoutJob(broadcast, recipients)).sort()).toEqual([...lost].sort());

@@ -2,15 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { ContactService } from '../contact/contact.service';
 import { NewSendJob } from '../sending/sending.jobs';
 import { SendQueue } from '../sending/send.queue';
-import { BROADCAST_SEND_GROUP_JOB, BroadcastSendGroupJobData, broadcastJobIdPrefix, broadcastSendJobId, SendJobKey } from './broadcast.jobs';
-import type { BroadcastSendContext } from './broadcast.schema';
+import { BROADCAST_SEND_GROUP_JOB, BroadcastSendGroupJobData, broadcastJobIdPrefix, broadcastSendJobId, EnqueuedBroadcast } from './broadcast.jobs';
 import { RecipientVariablesRepository } from './recipient-variables.repository';
-
-/** What enqueuing needs of a broadcast: its id, client (contacts), session (the send queue), activation and size (the job ids). */
-export interface EnqueuedBroadcast extends Pick<BroadcastSendContext, '_id' | 'client_id' | 'session_id' | 'activated_at'> {
-  /** Its recipients in every state (pending, sent, failed). */
-  recipients: number;
-}
 
 /** About this many recipients' contacts (and variables) are looked up in one query, and their jobs added in one round trip. */
 const CONTACT_LOOKUP_CHUNK_SIZE = 1000;
@@ -27,26 +20,25 @@ export class BroadcastSendJobs {
   /**
    * One job per group of recipients (see broadcastSendJobId), each recipient with its contact and
    * {{variables}} so that sending reads neither. All of a group's recipients must be in one
-   * call: a group's job already in Redis is not added again. Safe to repeat. `stopped` is asked
-   * between chunks (a broadcast stopped or paused during its fan-out); returns how many
-   * recipients were enqueued.
+   * call: a group's job already in Redis is not added again (its recipients missing from it are
+   * found by the sweep once it has ended). Safe to repeat. `shouldStop` is asked between chunks
+   * (a broadcast stopped or paused during its fan-out); returns how many recipients were enqueued.
    */
-  async enqueueRecipients(broadcast: EnqueuedBroadcast, recipients: string[], stopped?: () => Promise<boolean>): Promise<number> {
-    const broadcastId = broadcast._id.toHexString();
-    const key = sendJobKeyOf(broadcast);
+  async enqueueRecipients(broadcast: EnqueuedBroadcast, recipients: string[], shouldStop?: () => Promise<boolean>): Promise<number> {
+    const { broadcastId } = broadcast;
     const groups = new Map<string, string[]>();
     for (const recipient of recipients) {
-      const jobId = broadcastSendJobId(key, recipient);
+      const jobId = broadcastSendJobId(broadcast, recipient);
       const group = groups.get(jobId);
       if (group) group.push(recipient);
       else groups.set(jobId, [recipient]);
     }
     let enqueued = 0;
     for (const chunk of chunksOfGroups(groups, CONTACT_LOOKUP_CHUNK_SIZE)) {
-      if (stopped && (await stopped())) break;
+      if (shouldStop && (await shouldStop())) break;
       const members = chunk.flatMap(([, group]) => group);
       const [contacts, variables] = await Promise.all([
-        this.contacts.contactsByPhone(broadcast.client_id.toHexString(), members),
+        this.contacts.contactsByPhone(broadcast.clientId, members),
         this.recipientVariables.variablesOf(broadcastId, members),
       ]);
       const jobs = chunk.map(([id, group]): NewSendJob<BroadcastSendGroupJobData> => ({
@@ -60,7 +52,7 @@ export class BroadcastSendJobs {
           }),
         },
       }));
-      await this.sendQueue.enqueue(broadcast.session_id.toHexString(), jobs);
+      await this.sendQueue.enqueue(broadcast.sessionId, jobs);
       enqueued += members.length;
     }
     return enqueued;
@@ -68,8 +60,7 @@ export class BroadcastSendJobs {
 
   /** The recipients whose job is not in Redis (finished, or lost with Redis's data). */
   async recipientsWithoutJob(broadcast: EnqueuedBroadcast, recipients: string[]): Promise<string[]> {
-    const key = sendJobKeyOf(broadcast);
-    const jobIds = recipients.map((recipient) => broadcastSendJobId(key, recipient));
+    const jobIds = recipients.map((recipient) => broadcastSendJobId(broadcast, recipient));
     const missing = new Set(await this.sendQueue.idsWithoutJob([...new Set(jobIds)]));
     return recipients.filter((_recipient, index) => missing.has(jobIds[index]));
   }
@@ -78,10 +69,6 @@ export class BroadcastSendJobs {
   removeQueued(broadcastId: string): Promise<number> {
     return this.sendQueue.removeJobsWithIdPrefix(broadcastJobIdPrefix(broadcastId));
   }
-}
-
-function sendJobKeyOf(broadcast: EnqueuedBroadcast): SendJobKey {
-  return { broadcastId: broadcast._id.toHexString(), recipients: broadcast.recipients, activatedAt: broadcast.activated_at };
 }
 
 /** Whole groups, about `size` recipients per chunk. */

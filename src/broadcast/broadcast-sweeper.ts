@@ -93,10 +93,8 @@ export class BroadcastSweeper implements OnApplicationBootstrap, OnApplicationSh
   private async sweepBroadcast(broadcastId: string, now: Date): Promise<{ settled: number; requeued: number }> {
     const found = await this.broadcasts.findPendingRecipients(broadcastId);
     if (!found) return { settled: 0, requeued: 0 };
-    const { clientId, pending, recipients } = found;
-    const context = pending.length > 0 ? await this.broadcasts.findSendContext(broadcastId) : null;
-    const enqueued = context && { ...context, recipients };
-    const missing = enqueued ? await this.sendJobs.recipientsWithoutJob(enqueued, pending) : [];
+    const { clientId, pending } = found;
+    const missing = pending.length > 0 ? await this.sendJobs.recipientsWithoutJob(found, pending) : [];
     const states = await this.messageLogs.sendStatesOfBroadcastRecipients(clientId, broadcastId, missing);
     const moves: RecipientMoves = { sent: [], failed: [] };
     const requeue: string[] = [];
@@ -109,12 +107,12 @@ export class BroadcastSweeper implements OnApplicationBootstrap, OnApplicationSh
     await this.broadcasts.moveRecipients(clientId, broadcastId, moves);
     const completion = pending.length === moves.sent.length + moves.failed.length ? await this.broadcasts.finishIfDone(clientId, broadcastId) : null;
     if (completion) this.events?.broadcastFinished(broadcastId, completion);
-    if (enqueued && requeue.length > 0) {
+    if (requeue.length > 0) {
       this.logger.warn({ broadcastId, recipients: requeue.length }, 'Pending recipients without a job: enqueued again');
-      await this.sendJobs.enqueueRecipients(enqueued, requeue);
+      await this.sendJobs.enqueueRecipients(found, requeue);
     }
     const settled = moves.sent.length + moves.failed.length;
     if (settled > 0) this.logger.warn({ broadcastId, recipients: settled }, 'Recipients whose message ended but whose progress was lost: recorded');
-    return { settled, requeued: enqueued ? requeue.length : 0 };
+    return { settled, requeued: requeue.length };
   }
 }

@@ -51,29 +51,27 @@ export interface BroadcastRecipientJobData extends SendJobData, BroadcastJobReci
   broadcastId: string;
 }
 
+/** What adding a broadcast's send jobs needs of it: its client (contacts), session (send queue), activation and size (job ids). */
+export interface EnqueuedBroadcast {
+  broadcastId: string;
+  clientId: string;
+  sessionId: string;
+  /** When the broadcast last entered `sending`. */
+  activatedAt: Date | null;
+  /** Its recipients in every state (pending, sent, failed): a number that never changes. */
+  recipientCount: number;
+}
+
 /**
  * The id of the send job that carries a recipient: `<broadcast>:g<activation>-<group>`, the
- * group a hash of the number modulo the broadcast's groups (its recipients, counted in every
- * state, over RECIPIENTS_PER_SEND_JOB, so they never change). Any process finds a recipient's
- * job from the broadcast alone; adding a group twice in one activation never makes a second
- * job; a resumed or retried broadcast's jobs never collide with a job of the earlier activation
- * that is still finishing.
+ * group a hash of the number modulo the broadcast's groups (its recipient count over
+ * RECIPIENTS_PER_SEND_JOB). Any process finds a recipient's job from the broadcast alone;
+ * adding a group twice in one activation never makes a second job; a resumed or retried
+ * broadcast's jobs never collide with a job of the earlier activation that is still finishing.
  */
-export function broadcastSendJobId(broadcast: SendJobKey, recipient: string): string {
-  return `${broadcast.broadcastId}:g${broadcast.activatedAt?.getTime() ?? 0}-${sendGroupOf(recipient, sendGroupsOf(broadcast.recipients))}`;
-}
-
-/** What a recipient's send job id derives from. */
-export interface SendJobKey {
-  broadcastId: string;
-  /** The broadcast's recipients in every state (pending, sent, failed). */
-  recipients: number;
-  /** When the broadcast last entered `sending`. */
-  activatedAt: Date | null | undefined;
-}
-
-function sendGroupsOf(recipients: number): number {
-  return Math.max(1, Math.ceil(recipients / RECIPIENTS_PER_SEND_JOB));
+export function broadcastSendJobId({ broadcastId, activatedAt, recipientCount }: EnqueuedBroadcast, recipient: string): string {
+  const groups = Math.max(1, Math.ceil(recipientCount / RECIPIENTS_PER_SEND_JOB));
+  return `${broadcastId}:g${activatedAt?.getTime() ?? 0}-${sendGroupOf(recipient, groups)}`;
 }
 
 /** The recipient's group: FNV-1a of the number, modulo the groups. */

@@ -11,6 +11,7 @@ import { SendingDataModule } from '../sending/send-queue.module';
 import { SendingWorkerModule } from '../sending/sending-worker.module';
 import { BROADCAST_QUEUE } from './broadcast.jobs';
 import { BroadcastProgress } from './broadcast-progress';
+import { BroadcastRecipientSender } from './broadcast-recipient-sender';
 import { BroadcastRecipientHandler } from './broadcast-recipient.handler';
 import { BroadcastSendGroupHandler } from './broadcast-send-group.handler';
 import { BroadcastSendJobs } from './broadcast-send-jobs';
@@ -83,6 +84,6 @@ export class BroadcastHttpModule {}
 /** Worker side: fan-out of new broadcasts, the sweep, and sending to each recipient. */
 @Module({
   imports: [BroadcastDataModule, SendingWorkerModule, ContactDataModule, MessageLogDataModule],
-  providers: [BroadcastProcessor, BroadcastSweeper, BroadcastProgress, BroadcastRecipientHandler, BroadcastSendGroupHandler],
+  providers: [BroadcastProcessor, BroadcastSweeper, BroadcastProgress, BroadcastRecipientSender, BroadcastRecipientHandler, BroadcastSendGroupHandler],
 })
 export class BroadcastWorkerModule {}

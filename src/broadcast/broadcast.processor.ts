@@ -32,16 +32,14 @@ export class BroadcastProcessor {
     const { broadcastId } = job.data;
     await this.broadcasts.startIfDue(broadcastId);
     const found = await this.broadcasts.findPendingRecipients(broadcastId);
-    const context = found && (await this.broadcasts.findSendContext(broadcastId));
-    if (!found || !context) return { enqueued: 0 };
-    const { pending } = found;
-    if (pending.length === 0) {
+    if (!found) return { enqueued: 0 };
+    if (found.pending.length === 0) {
       const completion = await this.broadcasts.finishIfDone(found.clientId, broadcastId);
       if (completion) this.events?.broadcastFinished(broadcastId, completion);
       return { enqueued: 0 };
     }
-    const stopped = async () => (await this.stopSignal.isRaised(broadcastId)) || (await this.pauseSignal.isPaused(broadcastId));
-    const enqueued = await this.sendJobs.enqueueRecipients({ ...context, recipients: found.recipients }, pending, stopped);
+    const stoppedOrPaused = async () => (await this.stopSignal.isRaised(broadcastId)) || (await this.pauseSignal.isPaused(broadcastId));
+    const enqueued = await this.sendJobs.enqueueRecipients(found, found.pending, stoppedOrPaused);
     return { enqueued };
   }
 }

@@ -15,6 +15,7 @@ import {
   RecipientFailure,
   SendType,
 } from './broadcast.schema';
+import type { EnqueuedBroadcast } from './broadcast.jobs';
 
 export interface NewBroadcast {
   clientId: string;
@@ -38,11 +39,9 @@ export type BroadcastSummary = Omit<BroadcastRecord, 'sent' | 'pending' | 'faile
 };
 
 /** A sending broadcast's pending recipients, and its client. */
-export interface PendingRecipients {
-  clientId: string;
+/** A sending broadcast's pending recipients, with what enqueuing their send jobs needs, read together. */
+export interface PendingRecipients extends EnqueuedBroadcast {
   pending: string[];
-  /** Every recipient, in any state (pending, sent, failed). */
-  recipients: number;
 }
 
 /** Recipients whose outcome is known, to move out of `pending` in one update. */
@@ -128,16 +127,28 @@ export class BroadcastRepository {
     return this.broadcasts.findById(id, WITHOUT_RECIPIENTS).lean<BroadcastSendContext>().exec();
   }
 
-  /** The recipients still pending, with the broadcast's client (for the writes that follow) and size, when the broadcast is still sending (else null). */
+  /**
+   * The recipients still pending, with the broadcast's client, session, activation and size
+   * (for the writes and send jobs that follow), when the broadcast is still sending (else null).
+   * One read, so that the activation is the one these pending recipients belong to.
+   */
   async findPendingRecipients(id: string): Promise<PendingRecipients | null> {
     if (!isValidObjectId(id)) return null;
     const [found] = await this.collection
-      .aggregate<{ pending: string[]; client_id: Types.ObjectId; recipients: number }>([
+      .aggregate<Pick<BroadcastRecord, 'pending' | 'client_id' | 'session_id' | 'activated_at'> & { recipient_count: number }>([
         { $match: { _id: oid(id), status: 'sending' } },
-        { $project: { pending: 1, client_id: 1, recipients: ARRAY_COUNTS.counts.recipients } },
+        { $project: { pending: 1, client_id: 1, session_id: 1, activated_at: 1, recipient_count: ARRAY_COUNTS.counts.recipients } },
       ])
       .toArray();
-    return found ? { clientId: found.client_id.toHexString(), pending: found.pending, recipients: found.recipients } : null;
+    if (!found) return null;
+    return {
+      broadcastId: id,
+      clientId: found.client_id.toHexString(),
+      sessionId: found.session_id.toHexString(),
+      activatedAt: found.activated_at ?? null,
+      recipientCount: found.recipient_count,
+      pending: found.pending,
+    };
   }
 
   async findStatus(id: string): Promise<BroadcastStatus | null> {
@@ -248,9 +259,12 @@ export class BroadcastRepository {
   /**
    * Moves failed recipients back to `pending` in one atomic update ($pull + $addToSet, only
    * while every one of them is still in `failed`, so that no recipient can end up in two
-   * arrays), and reopens a finished broadcast (`sending` again). A `sending` or `paused`
-   * broadcast keeps its status. `activated_at` is set either way (the next fan-out's id). Null when the broadcast cannot be retried or the recipients
-   * are no longer all in `failed` (a concurrent retry).
+   * arrays), and reopens a finished broadcast (`sending` again, a new `activated_at`: the next
+   * fan-out's and send jobs' ids). A `sending` or `paused` broadcast keeps its status and its
+   * activation: its send jobs in Redis stay its own (a resume activates it anew), and a fan-out
+   * in the same activation adds only the groups that have no job; a retried recipient whose group
+   * still has a job is sent once that job has ended (the sweep finds it). Null when the broadcast
+   * cannot be retried or the recipients are no longer all in `failed` (a concurrent retry).
    */
   async returnToPending(clientId: string, id: string, recipients: string[], now: Date = new Date()): Promise<BroadcastRecord | null> {
     if (!isValidObjectId(id) || recipients.length === 0) return null;
@@ -266,7 +280,7 @@ export class BroadcastRepository {
       .exec();
     if (reopened) return reopened;
     return this.broadcasts
-      .findOneAndUpdate({ ...filter, status: { $in: ['sending', 'paused'] } }, { ...move, $set: { activated_at: now } }, { new: true, projection: WITHOUT_RECIPIENTS })
+      .findOneAndUpdate({ ...filter, status: { $in: ['sending', 'paused'] } }, move, { new: true, projection: WITHOUT_RECIPIENTS })
       .lean<BroadcastRecord>()
       .exec();
   }

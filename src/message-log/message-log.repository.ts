@@ -88,8 +88,9 @@ export interface SendAttemptRecord {
   outcome: AttemptOutcome | null;
   /**
    * Nothing of the message was written before: its first attempt, which made its only call. Its
-   * provider id, cost and `sent` then go in one update (no report can have moved it: a report
-   * finds a call only once its WhatsApp log, written after this, exists).
+   * provider id, cost and `sent` then go in one update while the attempt still holds the lease (no
+   * report can have moved it either: a report finds a call only once its WhatsApp log, written
+   * after this, exists).
    */
   firstWrite?: boolean;
 }
@@ -116,6 +117,10 @@ const oid = (id: string): Types.ObjectId => new Types.ObjectId(id);
 /** An entry no attempt holds: never leased, released, or its lease ended (the attempt's worker died). */
 const OBJECT_ID_HEX = /^[0-9a-f]{24}$/i;
 const unleasedAt = (at: Date): mongo.Filter<MessageLogRecord> => ({ $or: [{ claim: null }, { 'claim.expires_at': { $lte: at } }] });
+
+/** An attempt's only call and its `sent`, nothing of the message written before: one update (recordSendAttempts). */
+const isWholeSend = ({ firstWrite, outcome, providerMessageIds }: SendAttemptRecord): boolean =>
+  firstWrite === true && outcome?.status === 'sent' && providerMessageIds.length > 0;
 
 /** A lease held by an attempt that is still under way at `at`. */
 export const isLeaseLive = (entry: Pick<MessageLogRecord, 'claim'>, at: Date = new Date()): boolean =>
@@ -271,26 +276,34 @@ export class MessageLogRepository implements OnModuleInit {
    * Writes what many send attempts did, in one bulk write: the provider ids they were accepted
    * under and their cost, and how the attempt ended (`sent`, or `failed` with the reason; a
    * retry leaves the entry `sending` and releases its lease; an attempt that goes on keeps it).
-   * Status changes are conditional, like every other.
+   * Status changes are conditional, like every other. The first writes of messages sent with one
+   * call (see SendAttemptRecord.firstWrite) go first, each one update; those that find their
+   * lease gone (it lapsed and another attempt took the message) are written as the others are.
    */
   async recordSendAttempts(records: SendAttemptRecord[], at: Date = new Date()): Promise<void> {
-    const operations: Array<mongo.AnyBulkWriteOperation<MessageLogRecord>> = [];
-    for (const { id, clientId, leaseToken, providerMessageIds, costInUsdCents, outcome, firstWrite } of records) {
-      const owned = { _id: oid(id), client_id: oid(clientId) };
-      if (firstWrite && outcome?.status === 'sent' && providerMessageIds.length > 0) {
-        operations.push({
+    const whole = records.filter(isWholeSend);
+    let others = records.filter((record) => !isWholeSend(record));
+    if (whole.length > 0) {
+      const result = await this.ledger.bulkWrite(
+        whole.map(({ id, clientId, leaseToken, providerMessageIds, costInUsdCents }) => ({
           updateOne: {
-            // Applies once, whole: a repeated write (a retried batch) finds the entry sent.
-            filter: { ...owned, status: { $in: statusesBefore('sent') }, provider_message_ids: { $ne: providerMessageIds[0] } },
+            // Only while the attempt holds the entry: then nothing else moved it. Applies once: a repeated write finds the id there.
+            filter: { _id: oid(id), client_id: oid(clientId), 'claim.token': leaseToken, provider_message_ids: { $ne: providerMessageIds[0] } },
             update: {
               $addToSet: { provider_message_ids: { $each: providerMessageIds } },
               $inc: { cost_in_usd_cents: costInUsdCents },
               $set: { status: 'sent', 'status_times.sentAt': at, claim: null, updatedAt: at },
             },
           },
-        });
-        continue;
-      }
+        })),
+        { ordered: false },
+      );
+      // Some did not apply (a lease taken over, or this batch written before): the writes below are exact either way.
+      if (result.matchedCount < whole.length) others = [...others, ...whole];
+    }
+    const operations: Array<mongo.AnyBulkWriteOperation<MessageLogRecord>> = [];
+    for (const { id, clientId, leaseToken, providerMessageIds, costInUsdCents, outcome } of others) {
+      const owned = { _id: oid(id), client_id: oid(clientId) };
       if (providerMessageIds.length > 0) {
         operations.push({
           // Applies once: a repeated write (a retried batch) finds the first id there and adds no cost again.

@@ -181,8 +181,9 @@ export class MessageSender {
         return this.end(entry, lease, refused, error, session, options);
       }
       // A failed write fails the job, which retries and finds nothing of this call: the at-least-once window.
-      const onlyCall = parts.length === 1 && entry.attempts === 1 && entry.provider_message_ids.length === 0;
-      await this.ledger.record({ entry, leaseToken: lease.token, calls: [accepted], outcome: index === parts.length - 1 ? SENT : null, firstWrite: onlyCall });
+      // The message's only call on its first attempt: nothing of it was written before (see SendAttemptRecord.firstWrite).
+      const firstWrite = parts.length === 1 && entry.attempts === 1 && entry.provider_message_ids.length === 0;
+      await this.ledger.record({ entry, leaseToken: lease.token, calls: [accepted], outcome: index === parts.length - 1 ? SENT : null, firstWrite });
     }
     // Every part was accepted by an earlier attempt whose outcome was not written.
     if (firstPart >= parts.length) await this.ledger.record({ entry, leaseToken: lease.token, calls: [], outcome: SENT });

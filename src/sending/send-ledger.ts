@@ -175,6 +175,6 @@ function attemptRecordOf({ entry, leaseToken, calls, adopted = [], outcome, firs
     providerMessageIds: accepted.map((call) => call.id),
     costInUsdCents: accepted.reduce((sum, call) => sum + call.cost, 0),
     outcome,
-    firstWrite: firstWrite === true && adopted.length === 0 && entry.provider_message_ids.length === 0,
+    firstWrite,
   };
 }

@@ -27,7 +27,7 @@ export interface NewSendJob<TData extends SendJobData = SendJobData> {
 export type MessageSendResult = SendOutcome | { status: 'skipped'; reason: string };
 
 /** How a job ended: its message's result, or for a job of several messages, how many ended how. */
-export type SendJobResult = MessageSendResult | Record<MessageSendResult['status'], number>;
+export type SendJobResult = MessageSendResult | ({ status: 'several' } & Record<MessageSendResult['status'], number>);
 
 /** What a handler knows of the attempt it runs in. */
 export interface SendAttempt {

@@ -4,9 +4,9 @@ import { ContactService } from '../contact/contact.service';
 import { MessageSender } from '../sending/message-sender';
 import { BroadcastPauseSignal } from './broadcast-pause.signal';
 import { BroadcastProgress } from './broadcast-progress';
-import { BroadcastRecipientHandler } from './broadcast-recipient.handler';
+import { BroadcastRecipientSender } from './broadcast-recipient-sender';
 import { BroadcastStopSignal } from './broadcast-stop.signal';
-import { BROADCAST_RECIPIENT_JOB, BroadcastRecipientJobData } from './broadcast.jobs';
+import { BroadcastJobRecipient } from './broadcast.jobs';
 import type { BroadcastSendContext } from './broadcast.schema';
 
 const broadcastId = new Types.ObjectId().toHexString();
@@ -15,16 +15,14 @@ const sessionId = new Types.ObjectId();
 const recipient = '2348031230000';
 const ada = { contactId: new Types.ObjectId().toHexString(), name: 'Ada' };
 
-const jobData = (overrides: Partial<BroadcastRecipientJobData> = {}): BroadcastRecipientJobData => ({
-  kind: BROADCAST_RECIPIENT_JOB,
-  broadcastId,
+const jobRecipient = (overrides: Partial<BroadcastJobRecipient> = {}): BroadcastJobRecipient => ({
   recipient,
   contact: ada,
   ...overrides,
 });
 
-describe('BroadcastRecipientHandler', () => {
-  let handler: BroadcastRecipientHandler;
+describe('BroadcastRecipientSender', () => {
+  let recipientSender: BroadcastRecipientSender;
   let sender: jest.Mocked<Pick<MessageSender, 'send'>>;
   let progress: jest.Mocked<Pick<BroadcastProgress, 'record' | 'sendContext'>>;
   let stopSignal: jest.Mocked<Pick<BroadcastStopSignal, 'isRaised'>>;
@@ -47,7 +45,7 @@ describe('BroadcastRecipientHandler', () => {
     progress.sendContext.mockResolvedValue(context);
     const moduleRef = await Test.createTestingModule({
       providers: [
-        BroadcastRecipientHandler,
+        BroadcastRecipientSender,
         { provide: MessageSender, useValue: sender },
         { provide: BroadcastProgress, useValue: progress },
         { provide: BroadcastStopSignal, useValue: stopSignal },
@@ -55,12 +53,12 @@ describe('BroadcastRecipientHandler', () => {
         { provide: ContactService, useValue: contacts },
       ],
     }).compile();
-    handler = moduleRef.get(BroadcastRecipientHandler);
+    recipientSender = moduleRef.get(BroadcastRecipientSender);
   });
 
   it("claims the recipient's entry with the contact the job carries, sends it, and records the outcome for the broadcast", async () => {
     sender.send.mockResolvedValue({ status: 'sent' });
-    expect(await handler.handle(jobData(), { lastAttempt: false })).toEqual({ status: 'sent' });
+    expect(await recipientSender.send(broadcastId, jobRecipient(), { lastAttempt: false })).toEqual({ status: 'sent' });
     expect(sender.send).toHaveBeenCalledWith(
       {
         kind: 'broadcast-recipient',
@@ -83,7 +81,7 @@ describe('BroadcastRecipientHandler', () => {
   it('looks the contact up only for jobs added before fan-out carried it', async () => {
     sender.send.mockResolvedValue({ status: 'sent' });
     contacts.findByPhone.mockResolvedValue(null);
-    await handler.handle(jobData({ contact: undefined }), { lastAttempt: false });
+    await recipientSender.send(broadcastId, jobRecipient({ contact: undefined }), { lastAttempt: false });
     expect(contacts.findByPhone).toHaveBeenCalledWith(clientId.toHexString(), recipient);
     expect(sender.send.mock.calls[0][0]).toMatchObject({ entry: { contact: { contactId: null, name: null } } });
   });
@@ -91,32 +89,32 @@ describe('BroadcastRecipientHandler', () => {
   it('records a final failure, and passes on that no retry follows', async () => {
     const failure = { code: '130429', message: 'Rate limit hit' };
     sender.send.mockResolvedValue({ status: 'failed', failure });
-    expect(await handler.handle(jobData(), { lastAttempt: true })).toEqual({ status: 'failed', failure });
+    expect(await recipientSender.send(broadcastId, jobRecipient(), { lastAttempt: true })).toEqual({ status: 'failed', failure });
     expect(sender.send.mock.calls[0][1]).toMatchObject({ lastAttempt: true });
     expect(progress.record).toHaveBeenCalledWith(clientId.toHexString(), broadcastId, recipient, 'failed');
   });
 
   it('lets a transient failure propagate so that Bull retries, recording nothing yet', async () => {
     sender.send.mockRejectedValue(new Error('transient'));
-    await expect(handler.handle(jobData(), { lastAttempt: false })).rejects.toThrow('transient');
+    await expect(recipientSender.send(broadcastId, jobRecipient(), { lastAttempt: false })).rejects.toThrow('transient');
     expect(progress.record).not.toHaveBeenCalled();
   });
 
   it('skips recipients of a stopped (cancelled or deleted) broadcast without touching the ledger', async () => {
     stopSignal.isRaised.mockResolvedValue(true);
-    expect(await handler.handle(jobData(), { lastAttempt: false })).toEqual({ status: 'skipped', reason: 'broadcast stopped' });
+    expect(await recipientSender.send(broadcastId, jobRecipient(), { lastAttempt: false })).toEqual({ status: 'skipped', reason: 'broadcast stopped' });
     expect(sender.send).not.toHaveBeenCalled();
   });
 
   it('skips a broadcast that no longer exists or has finished', async () => {
     progress.sendContext.mockResolvedValue(null);
-    expect(await handler.handle(jobData(), { lastAttempt: false })).toEqual({ status: 'skipped', reason: 'broadcast not sending' });
+    expect(await recipientSender.send(broadcastId, jobRecipient(), { lastAttempt: false })).toEqual({ status: 'skipped', reason: 'broadcast not sending' });
     expect(sender.send).not.toHaveBeenCalled();
   });
 
   it('skips the recipients of a paused broadcast, leaving them pending for the resume', async () => {
     pauseSignal.isPaused.mockResolvedValue(true);
-    expect(await handler.handle(jobData(), { lastAttempt: false })).toEqual({ status: 'skipped', reason: 'broadcast paused' });
+    expect(await recipientSender.send(broadcastId, jobRecipient(), { lastAttempt: false })).toEqual({ status: 'skipped', reason: 'broadcast paused' });
     expect(sender.send).not.toHaveBeenCalled();
     expect(progress.record).not.toHaveBeenCalled();
   });
@@ -125,7 +123,7 @@ describe('BroadcastRecipientHandler', () => {
     const context = (status: string) => ({ _id: new Types.ObjectId(broadcastId), client_id: clientId, session_id: sessionId, status, message: { text: 'hi', attachments: [], location: null, contactId: null } }) as unknown as BroadcastSendContext;
     progress.sendContext.mockResolvedValueOnce(context('paused')).mockResolvedValueOnce(context('sending'));
     sender.send.mockResolvedValue({ status: 'sent' });
-    expect(await handler.handle(jobData(), { lastAttempt: false })).toEqual({ status: 'sent' });
+    expect(await recipientSender.send(broadcastId, jobRecipient(), { lastAttempt: false })).toEqual({ status: 'sent' });
     expect(progress.sendContext).toHaveBeenLastCalledWith(broadcastId, 1000);
   });
 
@@ -144,7 +142,7 @@ describe('BroadcastRecipientHandler', () => {
       },
     } as unknown as BroadcastSendContext);
     sender.send.mockResolvedValue({ status: 'sent' });
-    await handler.handle(jobData({ variables: { name: 'Ada', day: 'today' } }), { lastAttempt: false });
+    await recipientSender.send(broadcastId, jobRecipient({ variables: { name: 'Ada', day: 'today' } }), { lastAttempt: false });
     expect(sender.send.mock.calls[0][0]).toMatchObject({
       entry: {
         message: {
