@@ -128,5 +128,11 @@ describe('EventPublisher', () => {
     publisher.sendOutcomesRecorded([{ entry: bobsEntry, status: 'sent', at: new Date() }]);
     await sleep(20);
     expect(created.map((delivery) => [delivery.endpointId, delivery.eventType])).toEqual([[bobs._id.toHexString(), 'message.sent']]);
+    // An endpoint for other events only (the broadcast's completion) reads no message for reports either.
+    endpoints = [bobs, endpoint(alice, ['broadcast.completed'])];
+    publisher.forgetEndpointsOf(alice.toHexString());
+    publisher.deliveryReportsApplied([{ id: alices._id.toHexString(), clientId: alice.toHexString(), status: 'read', at: new Date() }]);
+    await sleep(20);
+    expect(findManyById).not.toHaveBeenCalled();
   });
 });

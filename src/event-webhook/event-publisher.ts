@@ -49,8 +49,11 @@ export class EventPublisher implements LedgerEvents {
   sendOutcomesRecorded(outcomes: SendOutcomeRecorded[]): void {
     if (outcomes.length === 0) return;
     this.inBackground('send outcomes', async () => {
-      // Events are made only for clients with an endpoint (a broadcast's outcomes are thousands).
-      const listening = await this.clientsWithEndpoints(outcomes.map(({ entry }) => entry.client_id.toHexString()));
+      // Events are made only for clients with an endpoint for them (a broadcast's outcomes are thousands).
+      const listening = await this.clientsListeningTo(
+        outcomes.map(({ entry }) => entry.client_id.toHexString()),
+        ['message.sent', 'message.failed'],
+      );
       const heard = outcomes.filter(({ entry }) => listening.has(entry.client_id.toHexString()));
       await this.publish(heard.map(({ entry, status, failure, at }) => messageStatusEvent(entry, status === 'sent' ? 'message.sent' : 'message.failed', at, failure)));
     });
@@ -59,7 +62,10 @@ export class EventPublisher implements LedgerEvents {
   deliveryReportsApplied(rollups: DeliveryRollup[]): void {
     if (rollups.length === 0) return;
     this.inBackground('delivery reports', async () => {
-      const listening = await this.clientsWithEndpoints(rollups.map((rollup) => rollup.clientId));
+      const listening = await this.clientsListeningTo(
+        rollups.map((rollup) => rollup.clientId),
+        Object.values(EVENT_OF_ROLLUP),
+      );
       const heard = rollups.filter((rollup) => listening.has(rollup.clientId));
       if (heard.length === 0) return;
       // Only reports that moved their message are events: read what each message reached (one query for the batch).
@@ -111,10 +117,11 @@ export class EventPublisher implements LedgerEvents {
     await this.queue.deliver(created.map((delivery) => delivery._id.toHexString()));
   }
 
-  /** The clients of the list that have an enabled endpoint (cached like the endpoints). */
-  private async clientsWithEndpoints(clientIds: string[]): Promise<Set<string>> {
+  /** The clients of the list with an enabled endpoint subscribed to one of these event types (read like the endpoints). */
+  private async clientsListeningTo(clientIds: string[], types: MessageStatusEventType[]): Promise<Set<string>> {
     const endpoints = await this.enabledEndpointsOf([...new Set(clientIds)]);
-    return new Set([...endpoints].flatMap(([clientId, enabled]) => (enabled.length > 0 ? [clientId] : [])));
+    const listens = (endpoint: WebhookEndpointRecord) => endpoint.events.length === 0 || types.some((type) => endpoint.events.includes(type));
+    return new Set([...endpoints].flatMap(([clientId, enabled]) => (enabled.some(listens) ? [clientId] : [])));
   }
 
   private async enabledEndpointsOf(clientIds: string[]): Promise<Map<string, WebhookEndpointRecord[]>> {
