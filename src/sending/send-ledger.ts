@@ -126,7 +126,9 @@ export class SendLedger implements OnModuleDestroy {
     const calls = attempts.flatMap((attempt) =>
       attempt.calls.flatMap((call) => (call.whatsAppMessageId ? [{ providerMessageId: call.whatsAppMessageId, sessionId: call.sessionId }] : [])),
     );
-    const sent = attempts.filter((attempt) => attempt.outcome?.status === 'sent').map((attempt) => attempt.entry._id.toHexString());
+    // A report marks a message it reached while unsent only through a call's WhatsApp log, which a first write's
+    // message was already `sent` before (the message log is written first): only the others may have a mark to take.
+    const sent = attempts.filter((attempt) => attempt.outcome?.status === 'sent' && !attempt.firstWrite).map((attempt) => attempt.entry._id.toHexString());
     await this.deliveryStatus.catchUpRecorded(calls, sent);
   }
 }
