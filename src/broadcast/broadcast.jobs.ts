@@ -1,3 +1,4 @@
+import { stableBucketOf } from '../core/stable-bucket';
 import type { SendJobData } from '../sending/sending.jobs';
 
 /** Broadcast housekeeping: fan-out of a new broadcast into send jobs. */
@@ -64,24 +65,14 @@ export interface EnqueuedBroadcast {
 
 /**
  * The id of the send job that carries a recipient: `<broadcast>:g<activation>-<group>`, the
- * group a hash of the number modulo the broadcast's groups (its recipient count over
+ * group a stable hash of the number modulo the broadcast's groups (its recipient count over
  * RECIPIENTS_PER_SEND_JOB). Any process finds a recipient's job from the broadcast alone;
  * adding a group twice in one activation never makes a second job; a resumed or retried
  * broadcast's jobs never collide with a job of the earlier activation that is still finishing.
  */
 export function broadcastSendJobId({ broadcastId, activatedAt, recipientCount }: EnqueuedBroadcast, recipient: string): string {
   const groups = Math.max(1, Math.ceil(recipientCount / RECIPIENTS_PER_SEND_JOB));
-  return `${broadcastId}:g${activatedAt?.getTime() ?? 0}-${sendGroupOf(recipient, groups)}`;
-}
-
-/** The recipient's group: FNV-1a of the number, modulo the groups. */
-function sendGroupOf(recipient: string, sendGroups: number): number {
-  let hash = 0x811c9dc5;
-  for (let index = 0; index < recipient.length; index++) {
-    hash ^= recipient.charCodeAt(index);
-    hash = Math.imul(hash, 0x01000193);
-  }
-  return (hash >>> 0) % sendGroups;
+  return `${broadcastId}:g${activatedAt?.getTime() ?? 0}-${stableBucketOf(recipient, groups)}`;
 }
 
 /** Every send job of a broadcast has an id starting with this. */

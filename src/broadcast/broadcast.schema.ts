@@ -75,7 +75,7 @@ export interface BroadcastRecord extends Broadcast {
 }
 
 /** What the worker needs to send to one recipient: never the (possibly huge) recipient arrays. */
-export type BroadcastSendContext = Pick<BroadcastRecord, '_id' | 'client_id' | 'session_id' | 'message' | 'status' | 'personalised' | 'activated_at'>;
+export type BroadcastSendContext = Pick<BroadcastRecord, '_id' | 'client_id' | 'session_id' | 'message' | 'status' | 'personalised'>;
 
 /** How far a broadcast has got, without its recipient arrays (GET /broadcast/:id, fields=summary, the events stream). */
 export interface BroadcastCounts {

@@ -1,9 +1,9 @@
 import { InjectQueue } from '@nestjs/bull';
 import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import Bull, { AdvancedSettings, Queue } from 'bull';
-import { createHash } from 'node:crypto';
 import { AppConfig } from '../config';
 import { BullConnections } from '../core/bull-connections';
+import { stableBucketOf } from '../core/stable-bucket';
 import { SEND_BACKOFF_STRATEGY, sendBackoff } from './send-backoff';
 import { SEND_QUEUE, SendJobData } from './sending.jobs';
 
@@ -32,8 +32,7 @@ export function sendQueueName(shard: number): string {
  * share one queue (its rate limit paces them anyway), and many sessions spread over the shards.
  */
 export function sendQueueShardOf(sessionId: string, shards: number): number {
-  if (shards <= 1) return 0;
-  return createHash('sha1').update(sessionId).digest().readUInt32BE(0) % shards;
+  return stableBucketOf(sessionId, shards);
 }
 
 /**
