@@ -15,6 +15,7 @@ import { createTenant, TestTenant } from './support/factories';
 import { describeWithMongo } from './support/mongo';
 import { pollUntil } from './support/polling';
 import { createTestApp, TestApp } from './support/test-app';
+import { mobileNumbers } from './support/broadcasts';
 
 const oid = (id: string): Types.ObjectId => new Types.ObjectId(id);
 /** Fails permanently in the sandbox (131026). */
@@ -22,8 +23,7 @@ const ALWAYS_FAILS = '2348031239999';
 /** Its first attempt fails transiently (130429): with SEND_ATTEMPTS=1 that is final, and a retry succeeds. */
 const FAILS_ONCE = '2348031237777';
 /** Distinct valid numbers that are not magic; each test uses its own block (10-99; the 100,000-row list uses 00-09). */
-const numbers = (count: number, block: number): string[] =>
-  Array.from({ length: count }, (_, index) => `234806${String(block).padStart(2, '0')}${String(index).padStart(5, '0')}`);
+const numbers = (count: number, block: number): string[] => mobileNumbers(count, `806${String(block).padStart(2, '0')}`);
 
 interface Counts {
   recipients: number;

@@ -12,13 +12,13 @@ import { ProviderRegistry } from '../src/sending/provider-registry';
 import { SEND_QUEUE } from '../src/sending/sending.jobs';
 import { createTenant, TestTenant } from './support/factories';
 import { describeWithMongo } from './support/mongo';
-import { BroadcastBody } from './support/broadcasts';
+import { BroadcastBody, mobileNumbers } from './support/broadcasts';
 import { pollUntil } from './support/polling';
 import { createTestApp, TestApp } from './support/test-app';
 
 const oid = (id: string): Types.ObjectId => new Types.ObjectId(id);
 /** Distinct valid Nigerian numbers per test block. */
-const numbers = (count: number, block: string): string[] => Array.from({ length: count }, (_, index) => `234${block}${String(10000000 + index).slice(1)}`);
+const numbers = (count: number, block: string): string[] => mobileNumbers(count, block);
 
 /**
  * What survives what, in-process (the chaos suite in test/chaos/ does the same with real

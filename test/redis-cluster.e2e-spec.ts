@@ -5,7 +5,7 @@ import { TenancyService } from '../src/auth/tenancy.service';
 import { RedisMediaIdCache } from '../src/cloud-api/redis-media-id-cache';
 import { ProviderRegistry } from '../src/sending/provider-registry';
 import { SendQueueShards } from '../src/sending/send-queue-shards';
-import { BroadcastBody } from './support/broadcasts';
+import { BroadcastBody, mobileNumbers } from './support/broadcasts';
 import { createTenant, TestTenant } from './support/factories';
 import { hasMongo } from './support/mongo';
 import { pollUntil } from './support/polling';
@@ -21,9 +21,8 @@ const RECIPIENTS_PER_BROADCAST = 20;
 /** Bull runs at least two scripts per job on its queue's master: adding it, and finishing it (which also takes the next). */
 const SCRIPTS_PER_JOB = 2;
 
-/** Distinct valid Nigerian mobile numbers, a block of up to 100,000 per `block`. */
-const numbers = (block: number, count: number): string[] =>
-  Array.from({ length: count }, (_, index) => `234803${String(block).padStart(2, '0')}${String(100000 + index).slice(1)}`);
+/** Distinct valid numbers, a block of up to 100,000 per `block`. */
+const numbers = (block: number, count: number): string[] => mobileNumbers(count, `803${String(block).padStart(2, '0')}`);
 
 describeOnCluster('Sending through a three-master Redis Cluster (e2e)', () => {
   let cluster: LocalRedisCluster;

@@ -1,6 +1,6 @@
 import { getConnectionToken } from '@nestjs/mongoose';
 import type { Connection } from 'mongoose';
-import { BroadcastBody } from './support/broadcasts';
+import { BroadcastBody, mobileNumbers } from './support/broadcasts';
 import { createTenant, TestTenant } from './support/factories';
 import { hasMongo } from './support/mongo';
 import { pollUntil } from './support/polling';
@@ -11,8 +11,7 @@ const unavailable = redisSentinelUnavailableReason();
 if (unavailable) process.stdout.write(`\nRedis Sentinel suite skipped: ${unavailable}\n`);
 const describeWithSentinel = hasMongo() && !unavailable ? describe : describe.skip;
 
-const numbers = (block: number, count: number): string[] =>
-  Array.from({ length: count }, (_, index) => `234806${String(block).padStart(2, '0')}${String(100000 + index).slice(1)}`);
+const numbers = (block: number, count: number): string[] => mobileNumbers(count, `806${String(block).padStart(2, '0')}`);
 
 describeWithSentinel('Redis through Sentinel, across a failover (e2e)', () => {
   let redis: LocalRedisSentinel;

@@ -7,3 +7,12 @@ export interface BroadcastBody {
   failed: string[];
   failures: Array<{ recipient: string; code: string; message: string }>;
 }
+
+/**
+ * `count` distinct valid Nigerian mobile numbers: `234`, then `head` (a network prefix such as
+ * `803`, and any block digits that keep one test's numbers apart from another's), then the index.
+ */
+export function mobileNumbers(count: number, head: string): string[] {
+  const width = 10 - head.length;
+  return Array.from({ length: count }, (_, index) => `234${head}${String(index).padStart(width, '0')}`);
+}
