@@ -453,8 +453,8 @@ describeWithMongo('Campaigns: schedules, variables, CSV lists, pause/resume, ret
       await t.http.post(`/broadcast/${new Types.ObjectId().toHexString()}/retry`).set(alice.auth).send({}).expect(404);
     });
 
-    it('retries a failure while the broadcast is still sending, in the send jobs of its activation (no group gets a second job)', async () => {
-      // First in the list, so that its group is added and sent first; 200 recipients at 10 a second last about 20 s.
+    it('retries a failure while the broadcast is still sending, in the send jobs of its activation (no recipient gets a second job)', async () => {
+      // First in the list, so that its job is added and sent first; 200 recipients at 10 a second last about 20 s.
       const recipients = [FAILS_ONCE, ...numbers(199, 26)];
       const session = await sessionWithRate(10);
       const created = await create({ to: recipients.join(','), message: { text: 'Still going' } }, session);
@@ -467,8 +467,10 @@ describeWithMongo('Campaigns: schedules, variables, CSV lists, pause/resume, ret
       const queue = t.app.get(SendQueueShards).forSession(session['X-Session-Id']);
       const jobIds = (await queue.getJobs(['waiting', 'active', 'delayed'])).map((job) => String(job.id)).filter((id) => id.startsWith(`${created._id}:`));
       expect(jobIds.length).toBeGreaterThan(0);
-      expect(new Set(jobIds.map((id) => id.slice(0, id.lastIndexOf('-')))).size).toBe(1);
-      // The retried recipient goes out in its group's job, or, when that job was still running, once the sweep finds it without one.
+      // `<broadcast>:<activation>:<number>`: one activation, one job per number.
+      expect(new Set(jobIds.map((id) => id.split(':')[1])).size).toBe(1);
+      expect(new Set(jobIds.map((id) => id.split(':')[2])).size).toBe(jobIds.length);
+      // Its earlier job had ended: the retry's fan-out gave the retried recipient a new one in the same activation.
       const done = await finished(created._id, 100_000);
       expect(done.status).toBe('completed');
       expect(new Set(done.sent)).toEqual(new Set(recipients));

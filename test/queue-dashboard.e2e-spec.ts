@@ -32,7 +32,7 @@ describeWithMongo('Queue dashboard at /admin/queues (e2e)', () => {
         MONGODB_URI: mongoUri,
         QUEUE_DASHBOARD_CLIENTS: operator.clientId,
         SESSION_RATE_LIMIT_PER_SECOND: '30',
-        // Fewer slots than jobs (groups of about 20 recipients), so that jobs wait in Redis for the dashboard to remove.
+        // Fewer slots than jobs (one per recipient), so that jobs wait in Redis for the dashboard to remove.
         WORKER_CONCURRENCY: '10',
         BROADCAST_PROGRESS_FLUSH_MS: '20',
         SWEEP_INTERVAL_MS: '300',
@@ -76,7 +76,7 @@ describeWithMongo('Queue dashboard at /admin/queues (e2e)', () => {
       .expect(201);
     const id = created.body.data._id as string;
     const queue = t.app.get<Queue>(getQueueToken(SEND_QUEUE));
-    // About 15 jobs of 20 recipients, ten running at once at the session's rate: the last ones wait their turn.
+    // 300 jobs, ten running at once at the session's rate: the last ones wait their turn.
     const waiting = await pollUntil(() => queue.getWaiting(), (jobs) => jobs.length >= 3);
     for (const job of waiting.slice(-3)) {
       await t.http.put(`/admin/queues/api/queues/${SEND_QUEUE}/${encodeURIComponent(String(job.id))}/clean`).set(operator.auth).expect(204);

@@ -65,8 +65,8 @@ describeOnCluster('Sending through a three-master Redis Cluster (e2e)', () => {
       sessions.push({ ...session, master: await cluster.masterOf(shards.forSession(session.id).toKey('wait')) });
     }
     const jobsPerMaster = new Map<number, number>();
-    // A broadcast of 20 recipients is one send job (one group of recipients).
-    for (const { master } of sessions) jobsPerMaster.set(master, (jobsPerMaster.get(master) ?? 0) + 1);
+    // One send job per recipient.
+    for (const { master } of sessions) jobsPerMaster.set(master, (jobsPerMaster.get(master) ?? 0) + RECIPIENTS_PER_BROADCAST);
     expect(jobsPerMaster.size).toBeGreaterThanOrEqual(2);
 
     await cluster.resetStatistics();

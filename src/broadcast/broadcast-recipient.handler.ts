@@ -3,7 +3,7 @@ import { HandlesSendJob, MessageSendResult, SendAttempt, SendJobHandler } from '
 import { BroadcastRecipientSender } from './broadcast-recipient-sender';
 import { BROADCAST_RECIPIENT_JOB, BroadcastRecipientJobData } from './broadcast.jobs';
 
-/** The one-recipient send jobs that versions before send groups added: still in Redis after an upgrade. */
+/** A broadcast recipient's send job (one per recipient and activation): sends through BroadcastRecipientSender. */
 @Injectable()
 @HandlesSendJob(BROADCAST_RECIPIENT_JOB)
 export class BroadcastRecipientHandler implements SendJobHandler<BroadcastRecipientJobData> {

@@ -4,7 +4,9 @@ import { BroadcastRecipientSender } from './broadcast-recipient-sender';
 import { BROADCAST_SEND_GROUP_JOB, BroadcastSendGroupJobData } from './broadcast.jobs';
 
 /**
- * Sends a group of a broadcast's recipients (one send job): each through
+ * The group jobs of the versions that sent about 20 recipients per send job: a worker of this
+ * version still sends those left in Redis by an upgrade, never adds one. Sends the group's
+ * recipients (one send job): each through
  * BroadcastRecipientSender, all at once, so that their claims and records share the ledger's
  * batches (the session's rate limit still spaces their provider calls). When some of them ask
  * for a retry, the job fails once all have ended, with an AggregateError of their errors (the

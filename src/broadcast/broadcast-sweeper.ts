@@ -109,7 +109,7 @@ export class BroadcastSweeper implements OnApplicationBootstrap, OnApplicationSh
     if (completion) this.events?.broadcastFinished(broadcastId, completion);
     if (requeue.length > 0) {
       this.logger.warn({ broadcastId, recipients: requeue.length }, 'Pending recipients without a job: enqueued again');
-      await this.sendJobs.enqueueRecipients(found, requeue);
+      await this.sendJobs.enqueueRecipients(found, requeue, { replaceFinished: true });
     }
     const settled = moves.sent.length + moves.failed.length;
     if (settled > 0) this.logger.warn({ broadcastId, recipients: settled }, 'Recipients whose message ended but whose progress was lost: recorded');

@@ -1,4 +1,3 @@
-import { stableBucketOf } from '../core/stable-bucket';
 import type { SendJobData } from '../sending/sending.jobs';
 
 /** Broadcast housekeeping: fan-out of a new broadcast into send jobs. */
@@ -7,6 +6,11 @@ export const FAN_OUT_JOB = 'fan-out';
 
 export interface FanOutJobData {
   broadcastId: string;
+  /**
+   * A fan-out in an activation whose jobs were added before (a retry while sending): recipients
+   * whose job there has ended get a new one (see EnqueueOptions.replaceFinished).
+   */
+  replaceFinished?: boolean;
 }
 
 /**
@@ -18,15 +22,7 @@ export function fanOutJobId(broadcastId: string, activatedAt?: Date | null): str
   return activatedAt ? `fan-out:${broadcastId}:${activatedAt.getTime()}` : `fan-out:${broadcastId}`;
 }
 
-/**
- * Recipients per send job: a broadcast's recipients go out in groups, each one Bull job, so
- * that Bull's own work (about twenty Redis commands and a third of a millisecond of CPU per
- * job) is shared by the group. The group's recipients are sent concurrently, so their ledger
- * writes share batches.
- */
-export const RECIPIENTS_PER_SEND_JOB = 20;
-
-/** What a send job carries of one recipient: the contact and {{variables}} looked up at fan-out (one query per chunk). */
+/** What a send job carries of its recipient: the contact and {{variables}} looked up at fan-out (one query per chunk). */
 export interface BroadcastJobRecipient {
   recipient: string;
   /** Absent in jobs added before contacts were carried: the handler then looks it up. */
@@ -35,7 +31,18 @@ export interface BroadcastJobRecipient {
   variables?: Record<string, string>;
 }
 
-/** The send job of one group of a broadcast's recipients. */
+/** The send job of one broadcast recipient: a broadcast adds one per recipient and activation. */
+export const BROADCAST_RECIPIENT_JOB = 'broadcast-recipient';
+
+export interface BroadcastRecipientJobData extends SendJobData, BroadcastJobRecipient {
+  kind: typeof BROADCAST_RECIPIENT_JOB;
+  broadcastId: string;
+}
+
+/**
+ * The send job of a group of about 20 recipients, as the versions that grouped recipients
+ * added them: still handled after an upgrade, never added.
+ */
 export const BROADCAST_SEND_GROUP_JOB = 'broadcast-send-group';
 
 export interface BroadcastSendGroupJobData extends SendJobData {
@@ -44,36 +51,24 @@ export interface BroadcastSendGroupJobData extends SendJobData {
   recipients: BroadcastJobRecipient[];
 }
 
-/** The send job of one broadcast recipient, as versions before grouping added them (still handled, never added). */
-export const BROADCAST_RECIPIENT_JOB = 'broadcast-recipient';
-
-export interface BroadcastRecipientJobData extends SendJobData, BroadcastJobRecipient {
-  kind: typeof BROADCAST_RECIPIENT_JOB;
-  broadcastId: string;
-}
-
-/** What adding a broadcast's send jobs needs of it: its client (contacts), session (send queue), activation and size (job ids). */
+/** What adding a broadcast's send jobs needs of it: its client (contacts), session (send queue) and activation (job ids). */
 export interface EnqueuedBroadcast {
   broadcastId: string;
   clientId: string;
   sessionId: string;
   /** When the broadcast last entered `sending`. */
   activatedAt: Date | null;
-  /** Its recipients in every state (pending, sent, failed): a number that never changes. */
-  recipientCount: number;
 }
 
 /**
- * The id of the send job that carries a recipient: `<broadcast>:g<activation>-<group>`, the
- * group a stable hash of the number modulo the broadcast's groups (its recipient count over
- * RECIPIENTS_PER_SEND_JOB). Any process finds a recipient's job from the broadcast alone;
- * adding a group twice in one activation never makes a second job; a resumed or retried
- * broadcast's jobs never collide with a job of the earlier activation that is still finishing.
+ * The id of a recipient's send job: `<broadcast>:<activation>:<number>`. Adding it twice in one
+ * activation never makes a second job; any process finds a recipient's job from the broadcast
+ * and the number (the sweep does); a resumed or retried broadcast's jobs never collide with a
+ * job of the earlier activation that is still finishing.
  */
-export function broadcastSendJobId({ broadcastId, activatedAt, recipientCount }: EnqueuedBroadcast, recipient: string): string {
-  const groups = Math.max(1, Math.ceil(recipientCount / RECIPIENTS_PER_SEND_JOB));
-  return `${broadcastId}:g${activatedAt?.getTime() ?? 0}-${stableBucketOf(recipient, groups)}`;
+export function broadcastSendJobId({ broadcastId, activatedAt }: EnqueuedBroadcast, recipient: string): string {
+  return `${broadcastId}:${activatedAt?.getTime() ?? 0}:${recipient}`;
 }
 
-/** Every send job of a broadcast has an id starting with this. */
+/** Every send job of a broadcast has an id starting with this (those of earlier versions too). */
 export const broadcastJobIdPrefix = (broadcastId: string): string => `${broadcastId}:`;

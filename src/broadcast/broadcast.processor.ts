@@ -23,13 +23,13 @@ export class BroadcastProcessor {
 
   /**
    * Starts a scheduled broadcast whose time has come, then adds the send jobs of its pending
-   * recipients (a job per group of them), in bulk chunks, until it is stopped or paused; safe to
-   * re-run (job ids are derived from the recipients and the activation). A resumed or retried
+   * recipients (one job each), in bulk chunks, until it is stopped or paused; safe to re-run (job
+   * ids are derived from the recipients and the activation). A resumed or retried
    * broadcast with nothing left pending is finished here.
    */
   @Process(FAN_OUT_JOB)
   async fanOut(job: Job<FanOutJobData>): Promise<{ enqueued: number }> {
-    const { broadcastId } = job.data;
+    const { broadcastId, replaceFinished = false } = job.data;
     await this.broadcasts.startIfDue(broadcastId);
     const found = await this.broadcasts.findPendingRecipients(broadcastId);
     if (!found) return { enqueued: 0 };
@@ -39,7 +39,7 @@ export class BroadcastProcessor {
       return { enqueued: 0 };
     }
     const stoppedOrPaused = async () => (await this.stopSignal.isRaised(broadcastId)) || (await this.pauseSignal.isPaused(broadcastId));
-    const enqueued = await this.sendJobs.enqueueRecipients(found, found.pending, stoppedOrPaused);
+    const enqueued = await this.sendJobs.enqueueRecipients(found, found.pending, { shouldStop: stoppedOrPaused, replaceFinished });
     return { enqueued };
   }
 }

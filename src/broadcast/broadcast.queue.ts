@@ -19,10 +19,11 @@ export class BroadcastQueue {
    * Durably schedules the fan-out of a stored broadcast into per-recipient send jobs.
    * One small job here keeps POST /broadcast fast whatever the number of recipients.
    * `at`: not before then (a scheduled broadcast; Bull keeps the job delayed until then).
-   * `activatedAt`: a later fan-out (resume, retry), with an id of its own.
+   * `activatedAt`: a later fan-out (resume, retry), with an id of its own. `replaceFinished`: a
+   * fan-out again in the same activation (a retry while sending; see FanOutJobData).
    */
-  async scheduleFanOut(broadcastId: string, options: { at?: Date | null; activatedAt?: Date | null } = {}): Promise<void> {
-    await this.queue.add(FAN_OUT_JOB, { broadcastId }, {
+  async scheduleFanOut(broadcastId: string, options: { at?: Date | null; activatedAt?: Date | null; replaceFinished?: boolean } = {}): Promise<void> {
+    await this.queue.add(FAN_OUT_JOB, { broadcastId, ...(options.replaceFinished ? { replaceFinished: true } : {}) }, {
       jobId: fanOutJobId(broadcastId, options.activatedAt),
       ...(options.at ? { delay: Math.max(0, options.at.getTime() - Date.now()) } : {}),
       attempts: FAN_OUT_ATTEMPTS,

@@ -134,19 +134,16 @@ export class BroadcastRepository {
    */
   async findPendingRecipients(id: string): Promise<PendingRecipients | null> {
     if (!isValidObjectId(id)) return null;
-    const [found] = await this.collection
-      .aggregate<Pick<BroadcastRecord, 'pending' | 'client_id' | 'session_id' | 'activated_at'> & { recipient_count: number }>([
-        { $match: { _id: oid(id), status: 'sending' } },
-        { $project: { pending: 1, client_id: 1, session_id: 1, activated_at: 1, recipient_count: ARRAY_COUNTS.counts.recipients } },
-      ])
-      .toArray();
+    const found = await this.broadcasts
+      .findOne({ _id: oid(id), status: 'sending' }, { pending: 1, client_id: 1, session_id: 1, activated_at: 1 })
+      .lean<Pick<BroadcastRecord, 'pending' | 'client_id' | 'session_id' | 'activated_at'>>()
+      .exec();
     if (!found) return null;
     return {
       broadcastId: id,
       clientId: found.client_id.toHexString(),
       sessionId: found.session_id.toHexString(),
       activatedAt: found.activated_at ?? null,
-      recipientCount: found.recipient_count,
       pending: found.pending,
     };
   }

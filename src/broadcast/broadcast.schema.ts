@@ -87,3 +87,17 @@ export interface BroadcastCounts {
   delivered: number;
   read: number;
 }
+
+/**
+ * The counts of a broadcast from its arrays (one read of one document: `pending + sent + failed`
+ * is its recipients) and the ledger's delivered and read. A delivery report can reach the
+ * ledger before the sender's progress write moves its recipient to `sent`; such a recipient is
+ * counted delivered once it is counted sent, so that `read ≤ delivered ≤ sent` at every read.
+ */
+export function broadcastCounts(
+  arrays: Omit<BroadcastCounts, 'delivered' | 'read'>,
+  reported: Pick<BroadcastCounts, 'delivered' | 'read'> = { delivered: 0, read: 0 },
+): BroadcastCounts {
+  const delivered = Math.min(reported.delivered, arrays.sent);
+  return { ...arrays, delivered, read: Math.min(reported.read, delivered) };
+}

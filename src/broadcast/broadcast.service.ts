@@ -11,7 +11,7 @@ import { BroadcastSendJobs } from './broadcast-send-jobs';
 import { BroadcastStopSignal } from './broadcast-stop.signal';
 import { BroadcastQueue } from './broadcast.queue';
 import { BroadcastRepository, BroadcastSummary } from './broadcast.repository';
-import { BroadcastCounts, BroadcastRecord, BroadcastStatus, FINAL_BROADCAST_STATUSES, RecipientFailure, SendType } from './broadcast.schema';
+import { broadcastCounts, BroadcastCounts, BroadcastRecord, BroadcastStatus, FINAL_BROADCAST_STATUSES, RecipientFailure, SendType } from './broadcast.schema';
 import { CreateBroadcastDto } from './dto/create-broadcast.dto';
 import { RecipientVariablesRepository } from './recipient-variables.repository';
 
@@ -143,14 +143,11 @@ export class BroadcastService {
   /** The broadcast, with `failures` holding the reason of every recipient in `failed`, and its counts. */
   async get(clientId: string, id: string): Promise<BroadcastWithFailures> {
     const found = await this.requireOwned(clientId, id);
-    const delivery = (await this.messageLogs.deliveryCountsOfBroadcasts(clientId, [id])).get(id) ?? { delivered: 0, read: 0 };
-    const counts: BroadcastCounts = {
-      recipients: found.pending.length + found.sent.length + found.failed.length,
-      pending: found.pending.length,
-      sent: found.sent.length,
-      failed: found.failed.length,
-      ...delivery,
-    };
+    const delivery = (await this.messageLogs.deliveryCountsOfBroadcasts(clientId, [id])).get(id);
+    const counts = broadcastCounts(
+      { recipients: found.pending.length + found.sent.length + found.failed.length, pending: found.pending.length, sent: found.sent.length, failed: found.failed.length },
+      delivery,
+    );
     const broadcast = { ...found, counts };
     if (broadcast.failed.length === broadcast.failures.length) return broadcast;
     const failed = new Set(broadcast.failed);
@@ -246,7 +243,8 @@ export class BroadcastService {
     await this.messageLogs.requeueFailedOfBroadcast(clientId, id, eligible);
     const reopened = await this.broadcasts.returnToPending(clientId, id, eligible);
     if (!reopened) throw new ConflictException(`Broadcast ${id} changed while its failures were being retried; try again`);
-    if (reopened.status === 'sending') await this.broadcastQueue.scheduleFanOut(id, { activatedAt: reopened.activated_at });
+    // A broadcast reopened by the retry has a new activation; one still sending keeps its own, whose jobs of the retried recipients have ended.
+    if (reopened.status === 'sending') await this.broadcastQueue.scheduleFanOut(id, { activatedAt: reopened.activated_at, replaceFinished: true });
     this.logger.log({ broadcastId: id, recipients: eligible.length, includePermanent }, 'Broadcast failures queued again');
     return { retried: eligible.length, broadcast: await this.getSummary(clientId, id) };
   }
@@ -324,7 +322,7 @@ export class BroadcastService {
     const delivery = await this.messageLogs.deliveryCountsOfBroadcasts(clientId, summaries.map(({ _id }) => _id.toHexString()));
     return summaries.map((summary) => ({
       ...summary,
-      counts: { ...summary.counts, ...(delivery.get(summary._id.toHexString()) ?? { delivered: 0, read: 0 }) },
+      counts: broadcastCounts(summary.counts, delivery.get(summary._id.toHexString())),
     }));
   }
 

@@ -46,7 +46,16 @@ export class AppConfig {
   };
   readonly security: { credentialsEncryptionKey: Buffer };
   readonly log: { level: string; pretty: boolean };
-  readonly worker: { concurrency: number; sendAttempts: number; sendBackoffMs: number; lockDurationMs: number; stalledIntervalMs: number };
+  readonly worker: {
+    concurrency: number;
+    sendAttempts: number;
+    sendBackoffMs: number;
+    lockDurationMs: number;
+    stalledIntervalMs: number;
+    /** Finished send jobs kept for the queue dashboard (count 0: none). */
+    keepCompletedJobs: { count: number; seconds: number };
+    keepFailedJobs: { count: number; seconds: number };
+  };
   readonly sending: {
     sessionRateLimitPerSecond: number;
     defaultProvider: ProviderName;
@@ -106,6 +115,8 @@ export class AppConfig {
       sendBackoffMs: variables.SEND_BACKOFF_MS,
       lockDurationMs: variables.WORKER_LOCK_DURATION_MS,
       stalledIntervalMs: variables.WORKER_STALLED_INTERVAL_MS,
+      keepCompletedJobs: { count: variables.SEND_JOBS_KEEP_COMPLETED, seconds: variables.SEND_JOBS_KEEP_COMPLETED_SECONDS },
+      keepFailedJobs: { count: variables.SEND_JOBS_KEEP_FAILED, seconds: variables.SEND_JOBS_KEEP_FAILED_SECONDS },
     };
     this.sending = {
       sessionRateLimitPerSecond: variables.SESSION_RATE_LIMIT_PER_SECOND,

@@ -139,6 +139,31 @@ export class EnvironmentVariables {
   @Min(1)
   SEND_BACKOFF_MS = 2000;
 
+  /**
+   * Finished send jobs kept in Redis for the queue dashboard, per send queue: completed ones for
+   * at most SEND_JOBS_KEEP_COMPLETED_SECONDS and at most SEND_JOBS_KEEP_COMPLETED of them (0: none),
+   * failed ones likewise. About 1 KB of Redis each.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  SEND_JOBS_KEEP_COMPLETED = 1000;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  SEND_JOBS_KEEP_COMPLETED_SECONDS = 3600;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  SEND_JOBS_KEEP_FAILED = 5000;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  SEND_JOBS_KEEP_FAILED_SECONDS = 7 * 24 * 3600;
+
   /** Messages per second per session (WhatsApp Cloud API default throughput). */
   @Type(() => Number)
   @IsInt()

@@ -50,7 +50,8 @@ export class MessageSweeper implements OnApplicationBootstrap, OnApplicationShut
     if (lost.length === 0) return 0;
     this.logger.warn({ messages: lost.length }, 'Unsent messages without a job: enqueued again');
     for (const { id, sessionId } of lost) {
-      await this.sendQueue.enqueue<MessageJobData>(sessionId, [{ id: messageJobId(id), data: { kind: MESSAGE_JOB, messageLogId: id } }]);
+      // A finished job kept for the dashboard under the id gives way to the new one.
+      await this.sendQueue.enqueue<MessageJobData>(sessionId, [{ id: messageJobId(id), data: { kind: MESSAGE_JOB, messageLogId: id } }], { replaceFinished: true });
     }
     return lost.length;
   }

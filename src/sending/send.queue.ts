@@ -38,6 +38,25 @@ end
 return removed
 `;
 
+/**
+ * Removes the finished (completed or failed) jobs among the ids, which the queue keeps for the
+ * dashboard, so that adding a job with one of those ids again makes a new job. Unfinished jobs
+ * are left alone. KEYS: completed, failed. ARGV[1]: job key prefix, ARGV[2..]: job ids.
+ */
+const REMOVE_FINISHED_JOBS_SCRIPT = `
+local removed = 0
+for i = 2, #ARGV do
+  local key = ARGV[1] .. ARGV[i]
+  if redis.call('HEXISTS', key, 'finishedOn') == 1 then
+    redis.call('ZREM', KEYS[1], ARGV[i])
+    redis.call('ZREM', KEYS[2], ARGV[i])
+    redis.call('DEL', key, key .. ':logs')
+    removed = removed + 1
+  end
+end
+return removed
+`;
+
 /** The producer of the send queues: the only code that adds (or removes) send jobs. */
 @Injectable()
 export class SendQueue {
@@ -48,13 +67,17 @@ export class SendQueue {
 
   /**
    * Adds a session's jobs to its send queue in bulk chunks (one Redis round trip each); a job whose
-   * id is already queued is not added again.
+   * id is already in the queue is not added again. With `replaceFinished`, a finished job kept for
+   * the dashboard under one of the ids is removed first, so that the id is sent again (a sweep or
+   * a retry adding a recipient whose earlier job ended).
    */
-  async enqueue<TData extends SendJobData>(sessionId: string, jobs: Array<NewSendJob<TData>>): Promise<void> {
+  async enqueue<TData extends SendJobData>(sessionId: string, jobs: Array<NewSendJob<TData>>, { replaceFinished = false } = {}): Promise<void> {
     const queue = this.shards.forSession(sessionId);
     for (let start = 0; start < jobs.length; start += ENQUEUE_CHUNK_SIZE) {
+      const chunk = jobs.slice(start, start + ENQUEUE_CHUNK_SIZE);
+      if (replaceFinished) await this.removeFinished(queue, chunk.map(({ id }) => id));
       await queue.addBulk(
-        jobs.slice(start, start + ENQUEUE_CHUNK_SIZE).map(({ id, data, notBefore }) => ({
+        chunk.map(({ id, data, notBefore }) => ({
           name: SEND_JOB,
           data,
           opts: { ...this.jobOptions(id), ...(notBefore ? { delay: Math.max(0, notBefore.getTime() - Date.now()) } : {}) },
@@ -86,7 +109,10 @@ export class SendQueue {
     }
   }
 
-  /** The job ids of the list that are in no send queue (finished and removed, or lost). */
+  /**
+   * The job ids of the list that have no job waiting, delayed or running in any send queue: none
+   * at all (removed, or lost with Redis's data), or only a finished one kept for the dashboard.
+   */
   async idsWithoutJob(jobIds: string[]): Promise<string[]> {
     let missing = jobIds;
     for (const queue of this.shards.queues) {
@@ -108,13 +134,21 @@ export class SendQueue {
     for (let start = 0; start < jobIds.length; start += ENQUEUE_CHUNK_SIZE) {
       const chunk = jobIds.slice(start, start + ENQUEUE_CHUNK_SIZE);
       const pipeline = queue.client.pipeline();
-      for (const id of chunk) pipeline.exists(queue.toKey(id));
+      // Every job has a `timestamp`; a finished one also a `finishedOn`.
+      for (const id of chunk) pipeline.hmget(queue.toKey(id), 'timestamp', 'finishedOn');
       const results = (await pipeline.exec()) ?? [];
       chunk.forEach((id, index) => {
-        if (results[index]?.[1] === 0) missing.push(id);
+        const [timestamp, finishedOn] = (results[index]?.[1] as Array<string | null> | undefined) ?? [null, null];
+        if (timestamp === null || finishedOn !== null) missing.push(id);
       });
     }
     return missing;
+  }
+
+  private async removeFinished(queue: Queue<SendJobData>, jobIds: string[]): Promise<void> {
+    if (jobIds.length === 0) return;
+    const keys = [queue.toKey('completed'), queue.toKey('failed')];
+    await queue.client.eval(REMOVE_FINISHED_JOBS_SCRIPT, keys.length, ...keys, queue.toKey(''), ...jobIds);
   }
 
   private jobOptions(jobId: string): JobOptions {
@@ -123,10 +157,14 @@ export class SendQueue {
       attempts: this.config.worker.sendAttempts,
       // Exponential, stretched to the delay a provider asks for (see sendBackoff).
       backoff: { type: SEND_BACKOFF_STRATEGY, options: { delayMs: this.config.worker.sendBackoffMs } },
-      // MongoDB keeps the outcome; finished jobs only cost Redis memory. A finished job that
-      // is added again finds its message log already final and sends nothing.
-      removeOnComplete: true,
-      removeOnFail: true,
+      // MongoDB keeps the outcome: finished jobs stay only for the dashboard, bounded in number and age.
+      removeOnComplete: keepJobs(this.config.worker.keepCompletedJobs),
+      removeOnFail: keepJobs(this.config.worker.keepFailedJobs),
     };
   }
+}
+
+/** Bull's bound on the finished jobs it keeps: `true` removes each at once. */
+function keepJobs({ count, seconds }: { count: number; seconds: number }): true | { count: number; age: number } {
+  return count === 0 ? true : { count, age: seconds };
 }
