@@ -147,31 +147,37 @@ async function measure(workers: ChildProcess[], redis: Redis, work: () => Promis
   };
 }
 
-async function bareBull(redisUrl: string, redis: Redis, workerCount: number): Promise<Measured> {
+async function bareBull(redisUrl: string, redis: Redis, workerCount: number): Promise<Measured & { completedEvents: number }> {
   const name = `noop${randomBytes(3).toString('hex')}`;
   const prefix = `bench${randomBytes(3).toString('hex')}`;
   const env = { ...process.env, REDIS_URL: redisUrl, BENCH_QUEUE: name, BENCH_PREFIX: prefix, BENCH_CONCURRENCY: CONCURRENCY };
   const workers = Array.from({ length: workerCount }, () => spawn('noop-worker.ts', env));
   const queue = new Bull(name, { redis: redisOptionsFromUrl(redisUrl), prefix });
+  const completed = await countCompletedEvents(redisUrl, `${prefix}:${name}`);
   try {
-    return await measure(workers, redis, async () => {
-      for (let start = 0; start < RECIPIENTS; start += 1000) {
-        await queue.addBulk(
-          Array.from({ length: Math.min(1000, RECIPIENTS - start) }, (_, index) => ({
-            data: { kind: 'noop', recipient: String(start + index) },
-            opts: { jobId: `b:${start + index}`, attempts: 5, backoff: { type: 'exponential', delay: 2000 }, removeOnComplete: true, removeOnFail: true },
-          })),
-        );
-      }
+    const measured = await measure(workers, redis, async () => {
+      // The first worker adds the jobs, as the service's worker does in its fan-out; every worker processes them.
+      await ask(workers[0], `add:${RECIPIENTS}`, 'added');
       for (;;) {
         const counts = await queue.getJobCounts();
-        if (counts.waiting + counts.active + counts.delayed === 0) return;
+        if (counts.waiting + counts.active + counts.delayed === 0) break;
         await sleep(50);
       }
     });
+    return { ...measured, completedEvents: completed.count() };
   } finally {
+    completed.stop();
     await queue.close();
   }
+}
+
+/** Counts the `completed` events Bull publishes for a queue (one per job that completes), on its own connection. */
+async function countCompletedEvents(redisUrl: string, queueKey: string): Promise<{ count(): number; stop(): void }> {
+  const subscriber = new Redis(redisUrl);
+  let count = 0;
+  subscriber.on('message', () => count++);
+  await subscriber.subscribe(`${queueKey}:completed`);
+  return { count: () => count, stop: () => subscriber.disconnect() };
 }
 
 /**
@@ -227,6 +233,8 @@ async function main(): Promise<void> {
       const env = { ...process.env, ...shared, MONGODB_URI: monitored.toString(), SANDBOX_STATUS_DELAY_MS: statusReports ? STATUS_DELAY_MS : '0' };
       let sendSeconds = 0;
       let broadcastId = new Types.ObjectId();
+      // Bull's own count of the send jobs that completed (every send queue: one shard by default).
+      const sendJobsCompleted = await countCompletedEvents(redisUrl, `${shared.QUEUE_PREFIX}:send`);
       const service = await measure(
         Array.from({ length: workers }, () => spawn('drain-worker.ts', env)),
         redis,
@@ -245,6 +253,8 @@ async function main(): Promise<void> {
           while (statusReports && (await messageLogs.countDocuments({ broadcast_id: new Types.ObjectId(id), status: 'read' })) < RECIPIENTS) await sleep(100);
         },
       );
+      const sendJobs = sendJobsCompleted.count();
+      sendJobsCompleted.stop();
       const mongoTotal = Object.values(service.mongoCommands).reduce((sum, count) => sum + count, 0);
       const sendsPerSecond = RECIPIENTS / sendSeconds;
       const bullJobsPerSecond = RECIPIENTS / baseline.seconds;
@@ -254,6 +264,8 @@ async function main(): Promise<void> {
         sendsPerSecond: Math.round(sendsPerSecond),
         bareBullJobsPerSecond: Math.round(bullJobsPerSecond),
         ratioToBareBull: Number((sendsPerSecond / bullJobsPerSecond).toFixed(2)),
+        sendJobsPerRecipient: Number((sendJobs / RECIPIENTS).toFixed(3)),
+        bareBullCompletedEventsPerJob: Number((baseline.completedEvents / RECIPIENTS).toFixed(3)),
         mongoCommandsPerRecipient: Number((mongoTotal / RECIPIENTS).toFixed(3)),
         mongoCommands: service.mongoCommands,
         mongoDocumentWritesPerRecipient: Number((service.mongoDocumentWrites / RECIPIENTS).toFixed(2)),
@@ -262,6 +274,7 @@ async function main(): Promise<void> {
         bareBullRedisCommandsPerJob: Number((baseline.redisCommands / RECIPIENTS).toFixed(1)),
         workerCpuMsPerRecipient: Number((service.cpuMs / RECIPIENTS).toFixed(3)),
         bareBullCpuMsPerJob: Number((baseline.cpuMs / RECIPIENTS).toFixed(3)),
+        cpuRatioToBareBull: Number((service.cpuMs / baseline.cpuMs).toFixed(2)),
         redisServerCpuMsPerRecipient: Number((service.redisServerCpuMs / RECIPIENTS).toFixed(3)),
         bareBullRedisServerCpuMsPerJob: Number((baseline.redisServerCpuMs / RECIPIENTS).toFixed(3)),
         ...(service.mongodCpuMs === null ? {} : { mongodCpuMsPerRecipient: Number((service.mongodCpuMs / RECIPIENTS).toFixed(3)) }),
