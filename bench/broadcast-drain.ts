@@ -15,7 +15,7 @@
  */
 import { getConnectionToken, getModelToken } from '@nestjs/mongoose';
 import { NestFactory } from '@nestjs/core';
-import Bull from 'bull';
+import Bull, { JobOptions } from 'bull';
 import Redis from 'ioredis';
 import { Connection, Model, mongo, Types } from 'mongoose';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -33,6 +33,7 @@ import { AppConfig } from '../src/config';
 import { redisOptionsFromUrl } from '../src/core/redis-options';
 import { LocalModule } from '../src/local/local.module';
 import { RedisServerProcess } from '../src/local/redis-server-process';
+import { finishedJobsKept } from '../src/sending/send.queue';
 import { MessageLog } from '../src/message-log/message-log.schema';
 import { WorkerReport } from './support/drain-messages';
 
@@ -147,10 +148,10 @@ async function measure(workers: ChildProcess[], redis: Redis, work: () => Promis
   };
 }
 
-async function bareBull(redisUrl: string, redis: Redis, workerCount: number): Promise<Measured & { completedEvents: number }> {
+async function bareBull(redisUrl: string, redis: Redis, workerCount: number, keepJobs: Pick<JobOptions, 'removeOnComplete' | 'removeOnFail'>): Promise<Measured & { completedEvents: number }> {
   const name = `noop${randomBytes(3).toString('hex')}`;
   const prefix = `bench${randomBytes(3).toString('hex')}`;
-  const env = { ...process.env, REDIS_URL: redisUrl, BENCH_QUEUE: name, BENCH_PREFIX: prefix, BENCH_CONCURRENCY: CONCURRENCY };
+  const env = { ...process.env, REDIS_URL: redisUrl, BENCH_QUEUE: name, BENCH_PREFIX: prefix, BENCH_CONCURRENCY: CONCURRENCY, BENCH_KEEP_JOBS: JSON.stringify(keepJobs) };
   const workers = Array.from({ length: workerCount }, () => spawn('noop-worker.ts', env));
   const queue = new Bull(name, { redis: redisOptionsFromUrl(redisUrl), prefix });
   const completed = await countCompletedEvents(redisUrl, `${prefix}:${name}`);
@@ -205,7 +206,8 @@ async function main(): Promise<void> {
   const redisUrl = process.env.REDIS_URL ?? redisServer!.url;
   const redis = new Redis(redisUrl);
   const monitored = new URL(process.env.MONGODB_URI);
-  monitored.searchParams.set('monitorCommands', 'true');
+  // The driver's command events cost the workers CPU of their own: BENCH_COUNT_MONGO=false measures CPU without them (no MongoDB counts).
+  if (process.env.BENCH_COUNT_MONGO !== 'false') monitored.searchParams.set('monitorCommands', 'true');
   const shared = {
     MONGODB_URI: process.env.MONGODB_URI,
     REDIS_URL: redisUrl,
@@ -229,7 +231,8 @@ async function main(): Promise<void> {
     for (const [index, { statusReports, workers }] of SCENARIOS.entries()) {
       // Each scenario starts from empty ledger collections, so that the order of the scenarios does not change their figures.
       await Promise.all(['message_logs', 'whatsapp_logs'].map((name) => connection.collection(name).deleteMany({})));
-      const baseline = await bareBull(redisUrl, redis, workers);
+      // Bare Bull keeps finished jobs as the send queue does (SEND_JOBS_KEEP_*): that work is Bull's, asked of it by the dashboard.
+      const baseline = await bareBull(redisUrl, redis, workers, finishedJobsKept(api.get(AppConfig)));
       const env = { ...process.env, ...shared, MONGODB_URI: monitored.toString(), SANDBOX_STATUS_DELAY_MS: statusReports ? STATUS_DELAY_MS : '0' };
       let sendSeconds = 0;
       let broadcastId = new Types.ObjectId();

@@ -3,13 +3,15 @@
  * Redis, with the same concurrency and job options as the send queue. Like the service's
  * worker, which fans a broadcast out into its jobs and runs them, one process both adds the
  * jobs (`add:<count>`, in addBulk chunks of 1,000) and processes them.
- * Environment: REDIS_URL, BENCH_QUEUE, BENCH_PREFIX, BENCH_CONCURRENCY.
+ * Environment: REDIS_URL, BENCH_QUEUE, BENCH_PREFIX, BENCH_CONCURRENCY, BENCH_KEEP_JOBS (the send queue's
+ * removeOnComplete and removeOnFail, as JSON: the finished jobs it keeps for the dashboard).
  */
-import Bull from 'bull';
+import Bull, { JobOptions } from 'bull';
 import { redisOptionsFromUrl } from '../../src/core/redis-options';
 import { WorkerReport } from './drain-messages';
 
 const ADD_CHUNK = 1000;
+const { removeOnComplete, removeOnFail } = JSON.parse(process.env.BENCH_KEEP_JOBS ?? '{"removeOnComplete":true,"removeOnFail":true}') as Pick<JobOptions, 'removeOnComplete' | 'removeOnFail'>;
 
 const queue = new Bull(process.env.BENCH_QUEUE!, { redis: redisOptionsFromUrl(process.env.REDIS_URL!), prefix: process.env.BENCH_PREFIX });
 let cpuFrom = process.cpuUsage();
@@ -21,7 +23,7 @@ async function add(count: number): Promise<void> {
     await queue.addBulk(
       Array.from({ length: Math.min(ADD_CHUNK, count - start) }, (_, index) => ({
         data: { kind: 'noop', broadcastId: '000000000000000000000000', recipient: String(2348030000000 + start + index), contact: null },
-        opts: { jobId: `b:1:${start + index}`, attempts: 5, backoff: { type: 'exponential', delay: 2000 }, removeOnComplete: true, removeOnFail: true },
+        opts: { jobId: `b:1:${start + index}`, attempts: 5, backoff: { type: 'exponential', delay: 2000 }, removeOnComplete, removeOnFail },
       })),
     );
   }

@@ -158,13 +158,13 @@ export class SendQueue {
       // Exponential, stretched to the delay a provider asks for (see sendBackoff).
       backoff: { type: SEND_BACKOFF_STRATEGY, options: { delayMs: this.config.worker.sendBackoffMs } },
       // MongoDB keeps the outcome: finished jobs stay only for the dashboard, bounded in number and age.
-      removeOnComplete: keepJobs(this.config.worker.keepCompletedJobs),
-      removeOnFail: keepJobs(this.config.worker.keepFailedJobs),
+      ...finishedJobsKept(this.config),
     };
   }
 }
 
-/** Bull's bound on the finished jobs it keeps: `true` removes each at once. */
-function keepJobs({ count, seconds }: { count: number; seconds: number }): true | { count: number; age: number } {
-  return count === 0 ? true : { count, age: seconds };
+/** The finished send jobs Bull keeps for the dashboard (SEND_JOBS_KEEP_*): `true` removes each at once. */
+export function finishedJobsKept({ worker }: AppConfig): Required<Pick<JobOptions, 'removeOnComplete' | 'removeOnFail'>> {
+  const keep = ({ count, seconds }: { count: number; seconds: number }) => (count === 0 ? true : { count, age: seconds });
+  return { removeOnComplete: keep(worker.keepCompletedJobs), removeOnFail: keep(worker.keepFailedJobs) };
 }
