@@ -142,7 +142,7 @@ export class EnvironmentVariables {
   /**
    * Finished send jobs kept in Redis for the queue dashboard, per send queue: completed ones for
    * at most SEND_JOBS_KEEP_COMPLETED_SECONDS and at most SEND_JOBS_KEEP_COMPLETED of them (0: none),
-   * failed ones likewise. About 1 KB of Redis each.
+   * failed ones likewise. About 1.7 KB of Redis each.
    */
   @Type(() => Number)
   @IsInt()
