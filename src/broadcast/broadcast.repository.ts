@@ -170,23 +170,23 @@ export class BroadcastRepository {
 
   /**
    * Ends a `sending` broadcast whose `pending` is empty: `failed` when none was sent,
-   * `completed` when none failed, else `completed_with_errors`. Each update is conditional
-   * on `sending`, so the status changes exactly once however many workers try: only that
-   * caller gets the completion (a retried broadcast that finishes again is a new one, with its own time).
+   * `completed` when none failed, else `completed_with_errors`. The update is conditional on
+   * `sending` with nothing pending, so the status changes exactly once however many workers
+   * try: only that caller gets the completion (a retried broadcast that finishes again is a new
+   * one, with its own time). Called after every progress write: while recipients are pending it
+   * costs one read of a few fields.
    */
   async finishIfDone(clientId: string, id: string): Promise<BroadcastCompletion | null> {
-    const done = { _id: oid(id), client_id: oid(clientId), status: 'sending', pending: { $size: 0 } };
-    const outcomes: Array<[BroadcastStatus, FilterQuery<Broadcast>]> = [
-      ['failed', { sent: { $size: 0 } }],
-      ['completed', { failed: { $size: 0 } }],
-      ['completed_with_errors', {}],
-    ];
-    for (const [status, condition] of outcomes) {
-      const finishedAt = new Date();
-      const result = await this.broadcasts.updateOne({ ...done, ...condition }, { $set: { status, finished_at: finishedAt } }).exec();
-      if (result.modifiedCount === 1) return { status, finishedAt };
-    }
-    return null;
+    const done: mongo.Filter<BroadcastRecord> = { _id: oid(id), client_id: oid(clientId), status: 'sending', pending: { $size: 0 } };
+    const found = await this.collection.findOne<{ sent: string[]; failed: string[] }>(done, { projection: { _id: 0, sent: { $slice: 1 }, failed: { $slice: 1 } } });
+    if (!found) return null;
+    const status: BroadcastStatus = found.sent.length === 0 ? 'failed' : found.failed.length === 0 ? 'completed' : 'completed_with_errors';
+    const finishedAt = new Date();
+    // A retry meanwhile moves recipients back to `pending` (and may change `failed`): then this matches nothing.
+    const emptiness = (field: 'sent' | 'failed', empty: boolean) => (empty ? { [field]: { $size: 0 } } : { [`${field}.0`]: { $exists: true } });
+    const condition = { ...done, ...emptiness('sent', found.sent.length === 0), ...emptiness('failed', found.failed.length === 0) };
+    const result = await this.collection.updateOne(condition, { $set: { status, finished_at: finishedAt } });
+    return result.modifiedCount === 1 ? { status, finishedAt } : null;
   }
 
   /** How a broadcast ended, in counts (for its `broadcast.completed` event); null when it is gone. */
