@@ -2,6 +2,7 @@ import { getQueueToken } from '@nestjs/bull';
 import type { Job, Queue } from 'bull';
 import { BroadcastRepository } from '../src/broadcast/broadcast.repository';
 import { BROADCAST_SEND_GROUP_JOB, BroadcastSendGroupJobData } from '../src/broadcast/broadcast.jobs';
+import type { BroadcastCounts as Counts } from '../src/broadcast/broadcast.schema';
 import { ProviderRegistry } from '../src/sending/provider-registry';
 import { SendQueue } from '../src/sending/send.queue';
 import { SEND_QUEUE, SendJobData } from '../src/sending/sending.jobs';
@@ -10,15 +11,6 @@ import { createTenant, TestTenant } from './support/factories';
 import { describeWithMongo } from './support/mongo';
 import { pollUntil } from './support/polling';
 import { createTestApp, TestApp } from './support/test-app';
-
-interface Counts {
-  recipients: number;
-  pending: number;
-  sent: number;
-  failed: number;
-  delivered: number;
-  read: number;
-}
 
 /** The count rules that hold at every read: the arrays partition the recipients, and `read ≤ delivered ≤ sent`. */
 function expectConsistent(counts: Counts, recipients: number, where: string): void {

@@ -16,6 +16,7 @@ import { describeWithMongo } from './support/mongo';
 import { pollUntil } from './support/polling';
 import { createTestApp, TestApp } from './support/test-app';
 import { mobileNumbers } from './support/broadcasts';
+import type { BroadcastCounts as Counts } from '../src/broadcast/broadcast.schema';
 
 const oid = (id: string): Types.ObjectId => new Types.ObjectId(id);
 /** Fails permanently in the sandbox (131026). */
@@ -24,15 +25,6 @@ const ALWAYS_FAILS = '2348031239999';
 const FAILS_ONCE = '2348031237777';
 /** Distinct valid numbers that are not magic; each test uses its own block (10-99; the 100,000-row list uses 00-09). */
 const numbers = (count: number, block: number): string[] => mobileNumbers(count, `806${String(block).padStart(2, '0')}`);
-
-interface Counts {
-  recipients: number;
-  pending: number;
-  sent: number;
-  failed: number;
-  delivered: number;
-  read: number;
-}
 
 interface Broadcast {
   _id: string;
