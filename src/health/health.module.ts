@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { HealthController } from './health.controller';
+import { MongoHealthIndicator } from './mongo.health';
 import { RedisHealthIndicator } from './redis.health';
 import { WorkerHeartbeat } from './worker-heartbeat';
 import { WorkersHealthIndicator } from './workers.health';
@@ -9,14 +10,14 @@ import { WorkersHealthIndicator } from './workers.health';
 @Module({
   imports: [TerminusModule.forRoot({ logger: false })],
   controllers: [HealthController],
-  providers: [RedisHealthIndicator, WorkersHealthIndicator],
+  providers: [MongoHealthIndicator, RedisHealthIndicator, WorkersHealthIndicator],
 })
 export class HealthHttpModule {}
 
 /** The worker's periodic self-check and heartbeat. */
 @Module({
   imports: [TerminusModule.forRoot({ logger: false })],
-  providers: [RedisHealthIndicator, WorkerHeartbeat],
+  providers: [MongoHealthIndicator, RedisHealthIndicator, WorkerHeartbeat],
   exports: [WorkerHeartbeat],
 })
 export class HealthWorkerModule {}

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
 import { RedisClient } from '../core/redis-connection';
 import { REDIS } from '../core/redis.module';
+import { withDeadline } from '../core/deadline';
 
 @Injectable()
 export class RedisHealthIndicator {
@@ -13,10 +14,7 @@ export class RedisHealthIndicator {
   async pingCheck(key = 'redis', timeoutMs = 2000): Promise<HealthIndicatorResult> {
     const indicator = this.indicators.check(key);
     try {
-      await Promise.race([
-        this.redis.ping(),
-        new Promise((_resolve, reject) => setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs).unref()),
-      ]);
+      await withDeadline(this.redis.ping(), timeoutMs, 'Redis');
       return indicator.up();
     } catch (error) {
       return indicator.down({ message: error instanceof Error ? error.message : String(error) });

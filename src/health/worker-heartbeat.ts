@@ -1,8 +1,9 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, ServiceUnavailableException } from '@nestjs/common';
-import { HealthCheckService, MongooseHealthIndicator } from '@nestjs/terminus';
+import { HealthCheckService } from '@nestjs/terminus';
 import { hostname } from 'node:os';
 import { RedisClient } from '../core/redis-connection';
 import { REDIS } from '../core/redis.module';
+import { MongoHealthIndicator } from './mongo.health';
 import { RedisHealthIndicator } from './redis.health';
 
 export const HEARTBEAT_KEY_PREFIX = 'worker:heartbeat:';
@@ -32,7 +33,7 @@ export class WorkerHeartbeat implements OnApplicationBootstrap, OnApplicationShu
 
   constructor(
     private readonly health: HealthCheckService,
-    private readonly mongo: MongooseHealthIndicator,
+    private readonly mongo: MongoHealthIndicator,
     private readonly redisHealth: RedisHealthIndicator,
     @Inject(REDIS) private readonly redis: RedisClient,
   ) {}
@@ -50,7 +51,7 @@ export class WorkerHeartbeat implements OnApplicationBootstrap, OnApplicationShu
 
   async beat(): Promise<boolean> {
     const healthy = await this.health
-      .check([() => this.mongo.pingCheck('mongodb', { timeout: 2000 }), () => this.redisHealth.pingCheck('redis')])
+      .check([() => this.mongo.pingCheck('mongodb'), () => this.redisHealth.pingCheck('redis')])
       .then(() => true)
       .catch((error: unknown) => {
         // Terminus answers with the state of each dependency; log which one is down, not a stack.

@@ -4,8 +4,9 @@ import type { Request, Response } from 'express';
 import { AppConfig } from '../config';
 import { RedisClient } from '../core/redis-connection';
 import { REDIS } from '../core/redis.module';
+import { withDeadline } from '../core/deadline';
 import { tooManyRequests } from './rate-limit-headers';
-import { RATE_LIMIT_WINDOW_MS } from './rate-limits';
+import { COUNTER_DEADLINE_MS, RATE_LIMIT_WINDOW_MS } from './rate-limits';
 
 const KEY_PREFIX = 'auth-failures:';
 
@@ -27,9 +28,9 @@ export class AuthFailureLimiter {
   async assertAllowed(request: Request, response: Response): Promise<void> {
     const key = this.keyFor(request);
     const limit = this.config.rateLimits.authFailuresPerAddress;
-    const failures = Number(await this.redis.get(key).catch((error: unknown) => this.unavailable(error)));
+    const failures = Number(await withDeadline(this.redis.get(key), COUNTER_DEADLINE_MS, 'Redis').catch((error: unknown) => this.unavailable(error)));
     if (failures < limit) return;
-    const remainingMs = await this.redis.pttl(key).catch(() => RATE_LIMIT_WINDOW_MS);
+    const remainingMs = await withDeadline(this.redis.pttl(key), COUNTER_DEADLINE_MS, 'Redis').catch(() => RATE_LIMIT_WINDOW_MS);
     throw tooManyRequests(
       response,
       limit,
@@ -41,19 +42,15 @@ export class AuthFailureLimiter {
   /** Counts one failed authentication of the request's address; the count ends a minute after the first. */
   async recordFailure(request: Request): Promise<void> {
     const key = this.keyFor(request);
-    await this.redis
-      .multi()
-      .set(key, 0, 'PX', RATE_LIMIT_WINDOW_MS, 'NX')
-      .incr(key)
-      .exec()
-      .catch((error: unknown) => this.unavailable(error));
+    const counted = this.redis.multi().set(key, 0, 'PX', RATE_LIMIT_WINDOW_MS, 'NX').incr(key).exec();
+    await withDeadline(counted, COUNTER_DEADLINE_MS, 'Redis').catch((error: unknown) => this.unavailable(error));
   }
 
   private keyFor(request: Request): string {
     return `${KEY_PREFIX}${normalizeIp(request.ip ?? 'unknown')}`;
   }
 
-  /** Redis unreachable: authentication goes on unlimited rather than failing every request. */
+  /** Redis unreachable or stalled: authentication goes on unlimited rather than failing or holding every request. */
   private unavailable(error: unknown): null {
     this.logger.warn(`Failed-authentication counter unreachable: ${error instanceof Error ? error.message : String(error)}`);
     return null;

@@ -2,8 +2,9 @@ import { ExecutionContext, Injectable } from '@nestjs/common';
 import { normalizeIp, ThrottlerGuard, ThrottlerRequest, ThrottlerStorage } from '@nestjs/throttler';
 import type { Request, Response } from 'express';
 import type { AuthenticatedRequest } from '../auth/principal';
+import { withDeadline } from '../core/deadline';
 import { RateLimitState, setRateLimitHeaders, tooManyRequests } from './rate-limit-headers';
-import { counterKey, EXPENSIVE_THROTTLER, ORDINARY_THROTTLER, refusalMessage, ThrottlerName, trackerFor } from './rate-limits';
+import { COUNTER_DEADLINE_MS, counterKey, EXPENSIVE_THROTTLER, ORDINARY_THROTTLER, refusalMessage, ThrottlerName, trackerFor } from './rate-limits';
 
 type CounterState = Awaited<ReturnType<ThrottlerStorage['increment']>>;
 
@@ -37,9 +38,9 @@ export class RateLimitGuard extends ThrottlerGuard {
 
     let usage: CounterState;
     try {
-      usage = await this.storageService.increment(key, ttl, limit, blockDuration, name);
+      usage = await withDeadline(this.storageService.increment(key, ttl, limit, blockDuration, name), COUNTER_DEADLINE_MS, 'Redis');
     } catch (error) {
-      // Redis unreachable: better to serve without limits than to refuse everything.
+      // Redis unreachable or stalled: better to serve without limits than to refuse or hold everything.
       this.warnStorageDown(error);
       return true;
     }

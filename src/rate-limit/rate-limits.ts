@@ -9,6 +9,8 @@ export type ThrottlerName = typeof ORDINARY_THROTTLER | typeof EXPENSIVE_THROTTL
 
 /** Every limit counts requests in windows of one minute. */
 export const RATE_LIMIT_WINDOW_MS = 60_000;
+/** How long a request waits for a counter: a Redis that stalls (answers nothing) must not hold every request, /health included. */
+export const COUNTER_DEADLINE_MS = 500;
 
 /** Who a count belongs to: the API key when the request has passed authentication, else the client's address. */
 export function trackerFor(principal: Principal | undefined, address: string): string {
