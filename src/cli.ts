@@ -11,17 +11,26 @@ import { CoreModule } from './core/core.module';
 import { ReachabilityAdvice } from './core/reachability';
 import { exitUnlessReachable, failStartup } from './core/start-up';
 import { useRunningLocalServices } from './local/embedded-services';
+import { OperatorDataModule } from './operator/operator.module';
+import { OperatorCredentialService } from './operator/operator-credential.service';
 
 const CLI_ADVICE: ReachabilityAdvice = {
   mongo: 'is the service running? Start it with `npm run start:local`, or set MONGODB_URI to your deployment\'s MongoDB',
   redis: 'is the service running? Start it with `npm run start:local`, or set REDIS_URL to your deployment\'s Redis',
 };
 
+/** The services the commands call: the same ones the HTTP routes call. */
+interface CliServices {
+  tenancy: TenancyService;
+  operators: OperatorCredentialService;
+}
+
 /**
- * Administration from the command line: clients, API keys and sessions. The first key of
- * a client can only come from here. Prints JSON; secrets (keys, access tokens) are shown once.
+ * Administration from the command line: clients, API keys, sessions and operator credentials. The
+ * first key of a client can only come from here. Prints JSON; secrets (keys, access tokens,
+ * credentials) are shown once.
  */
-async function withTenancy<T>(work: (tenancy: TenancyService) => Promise<T>): Promise<void> {
+async function withServices<T>(work: (services: CliServices) => Promise<T>): Promise<void> {
   const localModeRunning = useRunningLocalServices();
   if (!localModeRunning && !process.env.MONGODB_URI && !process.env.REDIS_URL) {
     await failStartup([
@@ -33,15 +42,19 @@ async function withTenancy<T>(work: (tenancy: TenancyService) => Promise<T>): Pr
   const config = loadConfigOrExit();
   await exitUnlessReachable(config, CLI_ADVICE);
   const app = await NestFactory.createApplicationContext(
-    { module: class CliModule {}, imports: [CoreModule.forRoot(config, 'cli'), AuthDataModule] },
+    { module: class CliModule {}, imports: [CoreModule.forRoot(config, 'cli'), AuthDataModule, OperatorDataModule] },
     { logger: ['error', 'warn'] },
   );
   try {
-    const result = await work(app.get(TenancyService));
+    const result = await work({ tenancy: app.get(TenancyService), operators: app.get(OperatorCredentialService) });
     if (result !== undefined) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   } finally {
     await app.close();
   }
+}
+
+function withTenancy<T>(work: (tenancy: TenancyService) => Promise<T>): Promise<void> {
+  return withServices(({ tenancy }) => work(tenancy));
 }
 
 function permissionList(value: string): Permission[] {
@@ -80,7 +93,7 @@ function credentialsJson(value: string): Record<string, string> {
   }
 }
 
-const program = new Command('cli').description('Administer clients, API keys and sessions').showHelpAfterError();
+const program = new Command('cli').description('Administer clients, API keys, sessions and operator credentials').showHelpAfterError();
 
 program
   .command('quickstart')
@@ -217,6 +230,33 @@ program
   .description("List a client's sessions (never their tokens or credentials)")
   .requiredOption('--client <id>', 'client id')
   .action((options: { client: string }) => withTenancy((tenancy) => tenancy.listSessions(options.client)));
+
+program
+  .command('operator:create')
+  .description('Create an operator credential (opens /admin/queues and /metrics, never tied to a client); printed once')
+  .requiredOption('--name <name>', 'who or what uses it, e.g. "ops on-call"')
+  .option('--expires-in <duration>', 'refuse it after this long: 12h, 90d, 2w (default: never expires)', keyLifetime)
+  .action((options: { name: string; expiresIn?: number }) =>
+    withServices(({ operators }) =>
+      operators.issue(options.name, options.expiresIn === undefined ? null : new Date(Date.now() + options.expiresIn)),
+    ),
+  );
+
+program
+  .command('operator:list')
+  .description('List operator credentials (never the credentials themselves)')
+  .action(() => withServices(({ operators }) => operators.list()));
+
+program
+  .command('operator:revoke')
+  .description('Revoke an operator credential by its id')
+  .requiredOption('--id <id>', 'credential id (the 24 hex characters after "wop_")')
+  .action((options: { id: string }) =>
+    withServices(async ({ operators }) => {
+      await operators.revoke(options.id);
+      return { revoked: options.id };
+    }),
+  );
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   // Validation failures carry one line per problem (e.g. each missing credential); print those.
