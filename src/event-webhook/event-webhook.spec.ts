@@ -1,4 +1,4 @@
-import { signEvent, verifyEventSignature } from './event-signature';
+import { signatureHeader, verifyEventSignature } from './event-signature';
 import { isRetryable, isSuccess } from './webhook-request';
 import { isPublicAddress, webhookUrlProblem } from './webhook-url-guard';
 
@@ -7,21 +7,30 @@ describe('event signatures', () => {
   const now = new Date('2026-12-03T12:00:00Z');
   const timestamp = Math.floor(now.getTime() / 1000);
 
-  it('is the HMAC-SHA256 of "<timestamp>.<body>", verified in constant time', () => {
-    const signature = signEvent('whsec_s', timestamp, body);
-    expect(signature).toMatch(/^sha256=[0-9a-f]{64}$/);
-    expect(verifyEventSignature('whsec_s', signature, String(timestamp), body, now)).toBe(true);
-    expect(verifyEventSignature('whsec_other', signature, String(timestamp), body, now)).toBe(false);
-    expect(verifyEventSignature('whsec_s', signature, String(timestamp + 1), body, now)).toBe(false);
-    expect(verifyEventSignature('whsec_s', signature, String(timestamp), `${body} `, now)).toBe(false);
-    expect(verifyEventSignature('whsec_s', undefined, String(timestamp), body, now)).toBe(false);
+  it('is t=<timestamp>,v1=<HMAC-SHA256 of "<timestamp>.<body>">, verified in constant time', () => {
+    const signature = signatureHeader(['whsec_s'], timestamp, body);
+    expect(signature).toMatch(new RegExp(`^t=${timestamp},v1=[0-9a-f]{64}$`));
+    expect(verifyEventSignature('whsec_s', signature, body, now)).toBe(true);
+    expect(verifyEventSignature('whsec_other', signature, body, now)).toBe(false);
+    expect(verifyEventSignature('whsec_s', signature.replace(`t=${timestamp}`, `t=${timestamp + 1}`), body, now)).toBe(false);
+    expect(verifyEventSignature('whsec_s', signature, `${body} `, now)).toBe(false);
+    expect(verifyEventSignature('whsec_s', undefined, body, now)).toBe(false);
+    expect(verifyEventSignature('whsec_s', `t=${timestamp}`, body, now)).toBe(false);
+  });
+
+  it('carries one v1 per secret in force: a receiver holding either verifies', () => {
+    const signature = signatureHeader(['whsec_new', 'whsec_old'], timestamp, body);
+    expect(signature.split(',').filter((part) => part.startsWith('v1='))).toHaveLength(2);
+    expect(verifyEventSignature('whsec_new', signature, body, now)).toBe(true);
+    expect(verifyEventSignature('whsec_old', signature, body, now)).toBe(true);
+    expect(verifyEventSignature('whsec_third', signature, body, now)).toBe(false);
   });
 
   it('refuses a replay: a timestamp older (or newer) than five minutes', () => {
     const old = timestamp - 301;
-    expect(verifyEventSignature('whsec_s', signEvent('whsec_s', old, body), String(old), body, now)).toBe(false);
+    expect(verifyEventSignature('whsec_s', signatureHeader(['whsec_s'], old, body), body, now)).toBe(false);
     const recent = timestamp - 299;
-    expect(verifyEventSignature('whsec_s', signEvent('whsec_s', recent, body), String(recent), body, now)).toBe(true);
+    expect(verifyEventSignature('whsec_s', signatureHeader(['whsec_s'], recent, body), body, now)).toBe(true);
   });
 });
 
