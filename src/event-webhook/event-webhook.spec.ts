@@ -1,6 +1,6 @@
 import { signatureHeader, verifyEventSignature } from './event-signature';
 import { isRetryable, isSuccess } from './webhook-request';
-import { isPublicAddress, webhookUrlProblem } from './webhook-url-guard';
+import { deliveryTarget, isPublicAddress, webhookUrlProblem } from './webhook-url-guard';
 
 describe('event signatures', () => {
   const body = '{"id":"evt_1","type":"message.read"}';
@@ -52,6 +52,28 @@ describe('webhook URL guard (SSRF)', () => {
     expect(await webhookUrlProblem('file:///etc/passwd', true)).toMatch(/http/);
     expect(await webhookUrlProblem('https://a:b@93.184.216.34/', true)).toMatch(/credentials/);
     expect(await webhookUrlProblem(`https://example.com/${'a'.repeat(2100)}`, true)).toMatch(/at most 2048/);
+  });
+});
+
+describe('delivery target (SSRF at delivery time)', () => {
+  it.each([
+    'http://127.0.0.1:9/hook',
+    'http://[::1]:9/hook',
+    'http://[::ffff:127.0.0.1]:9/hook',
+    'http://2130706433:9/hook',
+    'http://0x7f.0.0.1:9/hook',
+    'http://0177.0.0.1:9/hook',
+    'http://169.254.169.254/latest/meta-data',
+    'http://[fd00::1]/hook',
+    'http://localhost:9/hook',
+  ])('refuses %s, naming the reason', async (url) => {
+    const target = await deliveryTarget(url, false);
+    expect(target).toEqual({ refused: expect.stringMatching(/^EADDRNOTPUBLIC: not delivered: .* a loopback, private or link-local address/) });
+  });
+
+  it('takes a public IP literal as it is, and any address when private ones are allowed', async () => {
+    await expect(deliveryTarget('https://93.184.216.34/hook', false)).resolves.toEqual({ address: '93.184.216.34', family: 4 });
+    await expect(deliveryTarget('http://[::1]:9/hook', true)).resolves.toEqual({ address: '::1', family: 6 });
   });
 });
 
