@@ -142,7 +142,7 @@ function toView(endpoint: WebhookEndpointRecord): WebhookEndpointView {
     disabled_at: endpoint.disabled_at,
     last_success_at: endpoint.last_success_at,
     last_failure_at: endpoint.last_failure_at,
-    secret_rotated_at: endpoint.secret_rotated_at ?? null,
+    rotated_at: endpoint.secret_rotated_at ?? null,
     createdAt: endpoint.createdAt,
     updatedAt: endpoint.updatedAt,
   };

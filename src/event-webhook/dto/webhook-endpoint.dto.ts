@@ -66,7 +66,7 @@ export class WebhookEndpointView {
   @ApiProperty({ type: String, nullable: true, example: null }) disabled_at!: Date | null;
   @ApiProperty({ type: String, nullable: true, example: '2026-12-03T12:00:00.000Z' }) last_success_at!: Date | null;
   @ApiProperty({ type: String, nullable: true, example: null }) last_failure_at!: Date | null;
-  @ApiProperty({ type: String, nullable: true, description: 'When its secret was last rotated; null: never', example: null }) secret_rotated_at!: Date | null;
+  @ApiProperty({ type: String, nullable: true, description: 'When its signing secret was last rotated; null: never', example: null }) rotated_at!: Date | null;
   @ApiProperty({ example: '2026-12-03T11:00:00.000Z' }) createdAt!: Date;
   @ApiProperty({ example: '2026-12-03T11:00:00.000Z' }) updatedAt!: Date;
 }
