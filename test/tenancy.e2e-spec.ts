@@ -140,11 +140,16 @@ describeWithMongo('Tenancy: self-service keys, rotating event secrets, the audit
       await t.http.get('/sessions').set(bearer(fresh)).expect(200);
       jest.restoreAllMocks();
 
+      // No body at all: the default grace period (24 hours).
+      const defaulted = await t.http.post(`/keys/${target.id}/rotate`).set(alice.auth).expect(200);
+      secrets.push(defaulted.body.data.key as string);
+      expect(new Date(defaulted.body.data.previous_key_valid_until as string).getTime() - Date.now()).toBeGreaterThan(23 * HOUR_MS);
+
       // Without a grace period the old secret stops at once.
       const again = await t.http.post(`/keys/${target.id}/rotate`).set(alice.auth).send({ grace_period_seconds: 0 }).expect(200);
       secrets.push(again.body.data.key as string);
       expect(again.body.data.previous_key_valid_until).toBeNull();
-      await t.http.get('/sessions').set(bearer(fresh)).expect(401);
+      await t.http.get('/sessions').set(bearer(defaulted.body.data.key as string)).expect(401);
       await t.http.get('/sessions').set(bearer(again.body.data.key as string)).expect(200);
     });
 

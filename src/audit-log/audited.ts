@@ -41,6 +41,8 @@ export class AuditInterceptor implements NestInterceptor {
     const change = this.reflector.get<AuditedChange | undefined>(AUDITED, context.getHandler());
     if (!change) return next.handle();
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    // Changes are made by keys: a public route has no actor to record.
+    if (!request.principal) return next.handle();
     return next.handle().pipe(
       mergeMap((answer: unknown) => {
         const body: unknown = request.body;
