@@ -245,6 +245,13 @@ export class TenancyService {
     return summarizeKey(key, this.clock.now());
   }
 
+  /** The client a key belongs to (the CLI names keys by id alone). */
+  async clientOfApiKey(keyId: string): Promise<string> {
+    const key = await this.apiKeys.findById(keyId);
+    if (!key) throw new NotFoundException(`No API key with id ${keyId}`);
+    return key.client_id.toHexString();
+  }
+
   async revokeApiKey(keyId: string): Promise<void> {
     if (!(await this.apiKeys.revoke(keyId))) throw new NotFoundException(`No active API key with id ${keyId}`);
   }
