@@ -1,5 +1,5 @@
 import { Controller, Get, Query } from '@nestjs/common';
-import { ApiExtraModels, ApiOkResponse, ApiOperation, ApiTags, getSchemaPath } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiExtraModels, ApiOkResponse, ApiOperation, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import { DEFAULT_PAGE_LIMIT, ok, StandardEnvelope } from '@app/common';
 import { CurrentPrincipal, Permission, Principal, RequirePermission } from '../auth';
 import { AuditEntryView, AuditLogService } from './audit-log.service';
@@ -31,6 +31,7 @@ export class AuditLogController {
       },
     },
   })
+  @ApiBadRequestResponse({ description: 'An unknown kind, or an actor or cursor that is not an id' })
   async list(
     @CurrentPrincipal() principal: Principal,
     @Query() query: AuditLogQueryDto,

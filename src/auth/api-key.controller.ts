@@ -78,6 +78,7 @@ export class ApiKeyController {
     description: 'The new key is in this answer only. Rotating again ends the previous grace period at once.',
   })
   @ApiOkResponse({ description: 'API key rotated successfully!', schema: envelope(RotatedApiKeyView) })
+  @ApiBadRequestResponse({ description: 'A grace period outside 0 to 604800 seconds, or a malformed id' })
   @ApiNotFoundResponse({ description: 'No such active key for this client' })
   @ApiConflictResponse({ description: 'The key expired, or was rotated or revoked meanwhile' })
   async rotate(

@@ -117,6 +117,7 @@ export class WebhookEndpointController {
       '`X-Signature: t=<ts>,v1=<new>,v1=<old>`; then only the new one. Switch the receiver to the new secret within that time.',
   })
   @ApiOkResponse({ description: 'Webhook secret rotated successfully!', schema: envelope(RotatedWebhookSecretView) })
+  @ApiBadRequestResponse({ description: 'A grace period outside 0 to 604800 seconds, or a malformed id' })
   @ApiNotFoundResponse({ description: 'No such endpoint for this client' })
   async rotateSecret(
     @CurrentPrincipal() principal: Principal,
