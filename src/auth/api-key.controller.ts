@@ -13,14 +13,8 @@ import {
 import { IdParamDto, ok, StandardEnvelope } from '@app/common';
 import { Audited } from '../audit-log/audited';
 import { CurrentPrincipal, RequirePermission } from './auth.decorators';
-import {
-  ApiKeyView,
-  CreateApiKeyDto,
-  DEFAULT_GRACE_PERIOD_SECONDS,
-  IssuedApiKeyView,
-  RotatedApiKeyView,
-  RotateSecretDto,
-} from './dto/api-key.dto';
+import { ApiKeyView, CreateApiKeyDto, IssuedApiKeyView, RotatedApiKeyView } from './dto/api-key.dto';
+import { RotateSecretDto } from './dto/rotate-secret.dto';
 import { Permission } from './permissions';
 import type { Principal } from './principal';
 import { ApiKeySummary, IssuedApiKey, RotatedApiKey, TenancyService } from './tenancy.service';
@@ -86,8 +80,7 @@ export class ApiKeyController {
     @Param() { id }: IdParamDto,
     @Body() body: RotateSecretDto,
   ): Promise<StandardEnvelope<RotatedApiKey>> {
-    const graceMs = (body.grace_period_seconds ?? DEFAULT_GRACE_PERIOD_SECONDS) * 1000;
-    return ok('API key rotated successfully!', await this.tenancy.rotateApiKey(principal.clientId, id, graceMs, principal));
+    return ok('API key rotated successfully!', await this.tenancy.rotateApiKey(principal.clientId, id, RotateSecretDto.graceMs(body), principal));
   }
 
   @Delete(':id')

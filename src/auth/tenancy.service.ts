@@ -8,6 +8,7 @@ import { ApiKeyRateLimits, ApiKeyRepository } from './api-key.repository';
 import { ClientRepository } from './client.repository';
 import { CredentialsCipher } from './credentials-cipher';
 import { effectivePermissions, Permission, Role, ROLE_RANK } from './permissions';
+import { MAX_GRACE_PERIOD_SECONDS } from './rotation';
 import type { Principal } from './principal';
 import { formatApiKey, generateSecret, hashSecret } from './secrets';
 import { SessionRepository } from './session.repository';
@@ -54,9 +55,6 @@ export interface ApiKeySummary {
 export interface RotatedApiKey extends IssuedApiKey {
   previous_key_valid_until: Date | null;
 }
-
-/** Longest grace period of a rotated secret (keys and event-webhook secrets alike). */
-export const MAX_ROTATION_GRACE_MS = 7 * 86_400_000;
 
 /** What a key asks for when it issues another over HTTP. */
 export interface NewKeyRequest {
@@ -188,7 +186,7 @@ export class TenancyService {
    * period: rotating again ends the one before. `actor` (null: the CLI) may not rotate a key above its role.
    */
   async rotateApiKey(clientId: string, keyId: string, graceMs: number, actor: Principal | null): Promise<RotatedApiKey> {
-    if (!Number.isInteger(graceMs) || graceMs < 0 || graceMs > MAX_ROTATION_GRACE_MS) {
+    if (!Number.isInteger(graceMs) || graceMs < 0 || graceMs > MAX_GRACE_PERIOD_SECONDS * 1000) {
       throw new BadRequestException('The grace period must be from 0 seconds to 7 days');
     }
     const now = this.clock.now();

@@ -13,8 +13,7 @@ import {
 } from '@nestjs/swagger';
 import { IdParamDto, ok, okPage, PageQueryDto, paginate, StandardEnvelope } from '@app/common';
 import { Audited } from '../audit-log/audited';
-import { CurrentPrincipal, Permission, Principal, RequirePermission } from '../auth';
-import { DEFAULT_GRACE_PERIOD_SECONDS, RotateSecretDto } from '../auth/dto/api-key.dto';
+import { CurrentPrincipal, Permission, Principal, RequirePermission, RotateSecretDto } from '../auth';
 import { CLIENT_EVENT_TYPES } from './client-events';
 import {
   CreatedWebhookEndpointView,
@@ -124,8 +123,7 @@ export class WebhookEndpointController {
     @Param() { id }: IdParamDto,
     @Body() body: RotateSecretDto,
   ): Promise<StandardEnvelope<RotatedWebhookSecretView>> {
-    const graceMs = (body.grace_period_seconds ?? DEFAULT_GRACE_PERIOD_SECONDS) * 1000;
-    return ok('Webhook secret rotated successfully!', await this.endpoints.rotateSecret(principal.clientId, id, graceMs));
+    return ok('Webhook secret rotated successfully!', await this.endpoints.rotateSecret(principal.clientId, id, RotateSecretDto.graceMs(body)));
   }
 
   @Get(':id/deliveries')

@@ -4,11 +4,6 @@ import { ArrayUnique, IsArray, IsDate, IsIn, IsOptional } from 'class-validator'
 import { IsWholeNumberInRange, RequiredText } from '@app/common';
 import { Permission, PERMISSIONS, Role, ROLES } from '../permissions';
 
-/** Longest grace period of a rotated key, in seconds (7 days). */
-export const MAX_GRACE_PERIOD_SECONDS = 7 * 86_400;
-/** The grace period when none is given, in seconds (24 hours). */
-export const DEFAULT_GRACE_PERIOD_SECONDS = 86_400;
-
 export class CreateApiKeyDto {
   @ApiProperty({ example: 'CRM integration', minLength: 1, maxLength: 200 })
   @RequiredText(200)
@@ -45,19 +40,6 @@ export class CreateApiKeyDto {
   @IsOptional()
   @IsWholeNumberInRange(1)
   expensive_rate_limit_per_minute?: number;
-}
-
-export class RotateSecretDto {
-  @ApiPropertyOptional({
-    minimum: 0,
-    maximum: MAX_GRACE_PERIOD_SECONDS,
-    default: DEFAULT_GRACE_PERIOD_SECONDS,
-    example: 3600,
-    description: 'How long the old secret keeps working, in seconds (0: it stops at once; at most 7 days)',
-  })
-  @IsOptional()
-  @IsWholeNumberInRange(0, MAX_GRACE_PERIOD_SECONDS)
-  grace_period_seconds?: number;
 }
 
 export class ApiKeyView {
