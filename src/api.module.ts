@@ -2,6 +2,7 @@ import { DynamicModule, Module, Type } from '@nestjs/common';
 import { APP_FILTER, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { ApiExceptionFilter, createValidationPipe } from '@app/common';
 import { AttachmentHttpModule } from './attachment/attachment-http.module';
+import { AuditLogHttpModule } from './audit-log/audit-log.module';
 import { AuthHttpModule } from './auth';
 import { AppConfig } from './config';
 import { BroadcastHttpModule } from './broadcast/broadcast.module';
@@ -31,6 +32,7 @@ export const API_FEATURES: Array<Type | DynamicModule> = [
   MessageLogHttpModule,
   MetricsHttpModule,
   QueueDashboardHttpModule,
+  AuditLogHttpModule,
 ];
 
 /** The strict validation pipe, the envelope-aware exception filter and the multipart check, for every HTTP app (tests too). */

@@ -2,6 +2,8 @@ import { NestFactory } from '@nestjs/core';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { InputValidationException } from '@app/common';
 import { PROVIDER_NAMES, ProviderName } from '@app/whatsapp';
+import { AuditLogDataModule } from './audit-log/audit-log.module';
+import { AuditLogService, AuditChange } from './audit-log/audit-log.service';
 import { AuthDataModule } from './auth/auth.module';
 import { parseKeyLifetime } from './auth/key-lifetime';
 import { Permission, PERMISSIONS, Role, ROLES } from './auth/permissions';
@@ -11,17 +13,28 @@ import { CoreModule } from './core/core.module';
 import { ReachabilityAdvice } from './core/reachability';
 import { exitUnlessReachable, failStartup } from './core/start-up';
 import { useRunningLocalServices } from './local/embedded-services';
+import { OperatorDataModule } from './operator/operator.module';
+import { OperatorCredentialService } from './operator/operator-credential.service';
 
 const CLI_ADVICE: ReachabilityAdvice = {
   mongo: 'is the service running? Start it with `npm run start:local`, or set MONGODB_URI to your deployment\'s MongoDB',
   redis: 'is the service running? Start it with `npm run start:local`, or set REDIS_URL to your deployment\'s Redis',
 };
 
+/** The services the commands call: the same ones the HTTP routes call. */
+interface CliServices {
+  tenancy: TenancyService;
+  operators: OperatorCredentialService;
+  /** Records a change to a client in its audit log: no key made it, so the actor is empty and the route names the command. */
+  audit(clientId: string, change: AuditChange): Promise<void>;
+}
+
 /**
- * Administration from the command line: clients, API keys and sessions. The first key of
- * a client can only come from here. Prints JSON; secrets (keys, access tokens) are shown once.
+ * Administration from the command line: clients, API keys, sessions and operator credentials. The
+ * first key of a client can only come from here. Prints JSON; secrets (keys, access tokens,
+ * credentials) are shown once.
  */
-async function withTenancy<T>(work: (tenancy: TenancyService) => Promise<T>): Promise<void> {
+async function withServices<T>(work: (services: CliServices) => Promise<T>): Promise<void> {
   const localModeRunning = useRunningLocalServices();
   if (!localModeRunning && !process.env.MONGODB_URI && !process.env.REDIS_URL) {
     await failStartup([
@@ -33,16 +46,29 @@ async function withTenancy<T>(work: (tenancy: TenancyService) => Promise<T>): Pr
   const config = loadConfigOrExit();
   await exitUnlessReachable(config, CLI_ADVICE);
   const app = await NestFactory.createApplicationContext(
-    { module: class CliModule {}, imports: [CoreModule.forRoot(config, 'cli'), AuthDataModule] },
+    { module: class CliModule {}, imports: [CoreModule.forRoot(config, 'cli'), AuthDataModule, OperatorDataModule, AuditLogDataModule] },
     { logger: ['error', 'warn'] },
   );
   try {
-    const result = await work(app.get(TenancyService));
+    const auditLog = app.get(AuditLogService);
+    const route = `cli ${process.argv[2] ?? ''}`.trim();
+    const result = await work({
+      tenancy: app.get(TenancyService),
+      operators: app.get(OperatorCredentialService),
+      audit: (clientId, change) => auditLog.record({ clientId, actorKeyId: null, route, ip: null }, change),
+    });
     if (result !== undefined) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   } finally {
     await app.close();
   }
 }
+
+function withTenancy<T>(work: (tenancy: TenancyService) => Promise<T>): Promise<void> {
+  return withServices(({ tenancy }) => work(tenancy));
+}
+
+/** The names of the options a command was given (never their values), as an audit entry's fields. */
+const optionNames = (options: object): string[] => Object.keys(options).filter((name) => name !== 'client' && name !== 'key');
 
 function permissionList(value: string): Permission[] {
   const names = value.split(',').map((name) => name.trim()).filter(Boolean);
@@ -80,18 +106,20 @@ function credentialsJson(value: string): Record<string, string> {
   }
 }
 
-const program = new Command('cli').description('Administer clients, API keys and sessions').showHelpAfterError();
+const program = new Command('cli').description('Administer clients, API keys, sessions and operator credentials').showHelpAfterError();
 
 program
   .command('quickstart')
   .description('Create a client with an owner key and a sandbox session, and print all three')
   .option('--name <name>', 'client name', 'My company')
   .action((options: { name: string }) =>
-    withTenancy(async (tenancy) => {
+    withServices(async ({ tenancy, audit }) => {
       const client = await tenancy.createClient(options.name);
       const clientId = client._id.toHexString();
       const key = await tenancy.issueApiKey(clientId, 'owner key', Role.Owner);
+      await audit(clientId, { kind: 'api-key', action: 'created', targetId: key.id });
       const session = await tenancy.createSession({ clientId, name: 'sandbox', provider: 'sandbox' });
+      await audit(clientId, { kind: 'session', action: 'created', targetId: session.session_id });
       return { client_id: clientId, api_key: key.key, session_id: session.session_id, access_token: session.access_token };
     }),
   );
@@ -131,12 +159,14 @@ program
       rateLimit?: number;
       expensiveRateLimit?: number;
     }) =>
-      withTenancy((tenancy) =>
-        tenancy.issueApiKey(options.client, options.name, options.role, options.permissions, {
+      withServices(async ({ tenancy, audit }) => {
+        const key = await tenancy.issueApiKey(options.client, options.name, options.role, options.permissions, {
           expiresAt: options.expiresIn === undefined ? null : new Date(Date.now() + options.expiresIn),
           rateLimits: { perMinute: options.rateLimit ?? null, expensivePerMinute: options.expensiveRateLimit ?? null },
-        }),
-      ),
+        });
+        await audit(options.client, { kind: 'api-key', action: 'created', targetId: key.id, fields: optionNames(options) });
+        return key;
+      }),
   );
 
 program
@@ -149,12 +179,14 @@ program
     if (options.rateLimit === undefined && options.expensiveRateLimit === undefined) {
       command.error('error: give --rate-limit and/or --expensive-rate-limit');
     }
-    return withTenancy((tenancy) =>
-      tenancy.setApiKeyRateLimits(options.key, {
+    return withServices(async ({ tenancy, audit }) => {
+      const key = await tenancy.setApiKeyRateLimits(options.key, {
         perMinute: ownLimit(options.rateLimit),
         expensivePerMinute: ownLimit(options.expensiveRateLimit),
-      }),
-    );
+      });
+      await audit(await tenancy.clientOfApiKey(options.key), { kind: 'api-key', action: 'updated', targetId: key.id, fields: optionNames(options) });
+      return key;
+    });
   });
 
 program
@@ -168,8 +200,9 @@ program
   .description('Revoke an API key by its id')
   .requiredOption('--key <id>', 'key id (the 24 hex characters after "wak_")')
   .action((options: { key: string }) =>
-    withTenancy(async (tenancy) => {
+    withServices(async ({ tenancy, audit }) => {
       await tenancy.revokeApiKey(options.key);
+      await audit(await tenancy.clientOfApiKey(options.key), { kind: 'api-key', action: 'revoked', targetId: options.key });
       return { revoked: options.key };
     }),
   );
@@ -199,8 +232,8 @@ program
       credentials?: Record<string, string>;
       serviceWindow?: 'on' | 'off';
     }) =>
-      withTenancy((tenancy) =>
-        tenancy.createSession({
+      withServices(async ({ tenancy, audit }) => {
+        const session = await tenancy.createSession({
           clientId: options.client,
           name: options.name,
           provider: options.provider,
@@ -208,8 +241,10 @@ program
           rateLimitPerSecond: options.rateLimit ?? null,
           credentials: options.credentials ?? null,
           enforceServiceWindow: options.serviceWindow === undefined ? null : options.serviceWindow === 'on',
-        }),
-      ),
+        });
+        await audit(options.client, { kind: 'session', action: 'created', targetId: session.session_id, fields: optionNames(options) });
+        return session;
+      }),
   );
 
 program
@@ -217,6 +252,33 @@ program
   .description("List a client's sessions (never their tokens or credentials)")
   .requiredOption('--client <id>', 'client id')
   .action((options: { client: string }) => withTenancy((tenancy) => tenancy.listSessions(options.client)));
+
+program
+  .command('operator:create')
+  .description('Create an operator credential (opens /admin/queues and /metrics, never tied to a client); printed once')
+  .requiredOption('--name <name>', 'who or what uses it, e.g. "ops on-call"')
+  .option('--expires-in <duration>', 'refuse it after this long: 12h, 90d, 2w (default: never expires)', keyLifetime)
+  .action((options: { name: string; expiresIn?: number }) =>
+    withServices(({ operators }) =>
+      operators.issue(options.name, options.expiresIn === undefined ? null : new Date(Date.now() + options.expiresIn)),
+    ),
+  );
+
+program
+  .command('operator:list')
+  .description('List operator credentials (never the credentials themselves)')
+  .action(() => withServices(({ operators }) => operators.list()));
+
+program
+  .command('operator:revoke')
+  .description('Revoke an operator credential by its id')
+  .requiredOption('--id <id>', 'credential id (the 24 hex characters after "wop_")')
+  .action((options: { id: string }) =>
+    withServices(async ({ operators }) => {
+      await operators.revoke(options.id);
+      return { revoked: options.id };
+    }),
+  );
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   // Validation failures carry one line per problem (e.g. each missing credential); print those.

@@ -121,10 +121,11 @@ describeWithMongo('Event webhooks to the client (e2e, local receiver, real Redis
       await eventually(async () => events(endpoint.path).filter((event) => event.type === 'message.read').length === 3 || null, 'every message read', 15_000);
 
       for (const delivery of receiver.to(endpoint.path)) {
-        const timestamp = delivery.headers['x-timestamp'] as string;
-        expect(verifyEventSignature(endpoint.secret, delivery.headers['x-signature'] as string, timestamp, delivery.body)).toBe(true);
-        expect(verifyEventSignature('whsec_wrong', delivery.headers['x-signature'] as string, timestamp, delivery.body)).toBe(false);
-        expect(verifyEventSignature(endpoint.secret, delivery.headers['x-signature'] as string, timestamp, `${delivery.body} `)).toBe(false);
+        const signature = delivery.headers['x-signature'] as string;
+        expect(signature).toMatch(new RegExp(`^t=${delivery.headers['x-timestamp'] as string},v1=[0-9a-f]{64}$`));
+        expect(verifyEventSignature(endpoint.secret, signature, delivery.body)).toBe(true);
+        expect(verifyEventSignature('whsec_wrong', signature, delivery.body)).toBe(false);
+        expect(verifyEventSignature(endpoint.secret, signature, `${delivery.body} `)).toBe(false);
         const event = JSON.parse(delivery.body) as Event;
         expect(delivery.headers['x-event-id']).toBe(event.id);
         expect(delivery.headers['x-event-type']).toBe(event.type);

@@ -7,7 +7,7 @@ import type { AppConfig } from '../src/config';
 import { AppMetrics, WorkerMetricsServer } from '../src/metrics';
 import { QueueSampler } from '../src/metrics/queue-sampler';
 import { BroadcastBody } from './support/broadcasts';
-import { createTenant, TestTenant } from './support/factories';
+import { createTenant, issueOperatorCredential, TestTenant } from './support/factories';
 import { describeWithMongo } from './support/mongo';
 import { pollUntil } from './support/polling';
 import { createTestApp, TestApp } from './support/test-app';
@@ -26,15 +26,17 @@ function sample(exposition: string, name: string, labels: Record<string, string>
 describeWithMongo('GET /metrics (e2e)', () => {
   let t: TestApp;
   let alice: TestTenant;
+  let operator: string;
 
   beforeAll(async () => {
     t = await createTestApp({ env: { BROADCAST_PROGRESS_FLUSH_MS: '20', METRICS_QUEUE_SAMPLE_MS: '1000' } });
     alice = await createTenant(t.app, { name: 'Alice' });
+    operator = (await issueOperatorCredential(t.app)).credential;
   });
   afterAll(() => t.close());
 
   const scrape = async (): Promise<string> => {
-    const response = await t.http.get('/metrics').expect(200);
+    const response = await t.http.get('/metrics').set('Authorization', `Bearer ${operator}`).expect(200);
     expect(response.headers['content-type']).toBe('text/plain; version=0.0.4; charset=utf-8');
     return response.text;
   };
@@ -66,6 +68,15 @@ describeWithMongo('GET /metrics (e2e)', () => {
     expect(sample(text, 'whatsapp_http_request_duration_seconds_count', { method: 'POST', route: '/broadcast', status: '201' })).toBe(1);
     expect(text).not.toContain(id);
     for (const number of RECIPIENTS) expect(text).not.toContain(number);
+  });
+
+  it("is the operator's without METRICS_TOKEN: no credential and a tenant's owner key get 401, an operator credential is served", async () => {
+    const anonymous = await t.http.get('/metrics').expect(401);
+    expect(anonymous.headers['www-authenticate']).toMatch(/^Bearer/);
+    const tenantKey = await t.http.get('/metrics').set(alice.auth).expect(401);
+    expect(tenantKey.body.message).toMatch(/tenant's API key; only an operator credential/);
+    await t.http.get('/metrics').set('x-api-key', alice.apiKey).expect(401);
+    await t.http.get('/metrics').set('Authorization', `Bearer ${operator}`).expect(200);
   });
 
   it('labels requests no route matched as such, not by their path', async () => {
@@ -142,6 +153,14 @@ describeWithMongo('GET /metrics with METRICS_TOKEN, and the worker\'s metrics po
     await t.http.get('/metrics').set('Authorization', 'Bearer wrong-token-0123456789').expect(401);
     const served = await t.http.get('/metrics').set('Authorization', `Bearer ${TOKEN}`).expect(200);
     expect(served.text).toContain('# TYPE whatsapp_http_request_duration_seconds histogram');
+  });
+
+  it("takes an operator credential too, never a tenant's key", async () => {
+    const { credential } = await issueOperatorCredential(t.app);
+    await t.http.get('/metrics').set('Authorization', `Bearer ${credential}`).expect(200);
+    const owner = await createTenant(t.app);
+    const refused = await t.http.get('/metrics').set(owner.auth).expect(401);
+    expect(refused.body.message).toMatch(/an operator credential or METRICS_TOKEN/);
   });
 
   it("serves the same registry on the worker's own port, with the same token", async () => {

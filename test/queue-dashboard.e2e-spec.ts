@@ -3,34 +3,28 @@ import type { Queue } from 'bull';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Role } from '../src/auth/permissions';
+import { Clock } from '../src/core/clock';
+import { OperatorCredentialService } from '../src/operator/operator-credential.service';
 import { ProviderRegistry } from '../src/sending/provider-registry';
 import { SEND_QUEUE } from '../src/sending/sending.jobs';
 import { Browser, describeWithBrowser, launchBrowser } from './support/browser';
 import { BroadcastBody } from './support/broadcasts';
-import { createTenant, issueKey, TestTenant } from './support/factories';
-import { describeWithMongo, isolatedMongoUri } from './support/mongo';
+import { createTenant, issueKey, issueOperatorCredential, TestTenant } from './support/factories';
+import { describeWithMongo } from './support/mongo';
 import { pollUntil } from './support/polling';
 import { createTestApp, TestApp } from './support/test-app';
 
-const basic = (key: string): string => `Basic ${Buffer.from(`operator:${key}`).toString('base64')}`;
+const basic = (secret: string): string => `Basic ${Buffer.from(`operator:${secret}`).toString('base64')}`;
 
 describeWithMongo('Queue dashboard at /admin/queues (e2e)', () => {
   let t: TestApp;
-  let operator: TestTenant;
+  let operator: string;
   let tenant: TestTenant;
+  let other: TestTenant;
 
   beforeAll(async () => {
-    // QUEUE_DASHBOARD_CLIENTS names a client that exists: a first app (no worker) creates the tenants
-    // in the database the app under test then opens with that setting.
-    const mongoUri = isolatedMongoUri();
-    const setup = await createTestApp({ worker: false, env: { MONGODB_URI: mongoUri } });
-    operator = await createTenant(setup.app, { name: 'Operator' });
-    tenant = await createTenant(setup.app, { name: 'Another client' });
-    await setup.app.close();
     t = await createTestApp({
       env: {
-        MONGODB_URI: mongoUri,
-        QUEUE_DASHBOARD_CLIENTS: operator.clientId,
         SESSION_RATE_LIMIT_PER_SECOND: '30',
         // Fewer slots than jobs (one per recipient), so that jobs wait in Redis for the dashboard to remove.
         WORKER_CONCURRENCY: '10',
@@ -39,39 +33,69 @@ describeWithMongo('Queue dashboard at /admin/queues (e2e)', () => {
         SWEEP_PENDING_AGE_MS: '1000',
       },
     });
+    operator = (await issueOperatorCredential(t.app, 'ops')).credential;
+    tenant = await createTenant(t.app, { name: 'A client' });
+    other = await createTenant(t.app, { name: 'Another client' });
   });
   afterAll(() => t.close());
 
-  it('asks for a key (HTTP Basic, the key as the password) and refuses bad ones', async () => {
+  it('asks for an operator credential (HTTP Basic, as the password) and refuses bad ones', async () => {
     const missing = await t.http.get('/admin/queues').expect(401);
-    expect(missing.headers['www-authenticate']).toMatch(/^Basic realm=/);
-    expect(missing.body.message).toMatch(/Missing API key/);
-    await t.http.get('/admin/queues/api/queues').set('Authorization', basic('wak_nonsense')).expect(401);
+    expect(missing.headers['www-authenticate']).toMatch(/^Basic realm="Operator/);
+    expect(missing.body.message).toMatch(/Missing operator credential/);
+    await t.http.get('/admin/queues/api/queues').set('Authorization', basic('wop_nonsense')).expect(401);
   });
 
-  it('is closed to member keys, and to owners of clients not in QUEUE_DASHBOARD_CLIENTS', async () => {
-    const member = await issueKey(t.app, tenant.clientId, Role.Member);
-    const refused = await t.http.get('/admin/queues/api/queues').set('x-api-key', member).expect(403);
-    expect(refused.body.message).toMatch(/owner or admin key/);
-    const otherOwner = await t.http.get('/admin/queues/api/queues').set(tenant.auth).expect(403);
-    expect(otherOwner.body.message).toMatch(/QUEUE_DASHBOARD_CLIENTS/);
+  it("never opens to a tenant's key, whatever its role and whichever header carries it", async () => {
+    const admin = await issueKey(t.app, tenant.clientId, Role.Admin);
+    const attempts = [
+      { Authorization: `Bearer ${tenant.apiKey}` },
+      { Authorization: basic(tenant.apiKey) },
+      { 'x-api-key': tenant.apiKey },
+      { ApiKey: other.apiKey },
+      { 'x-api-key': admin },
+    ];
+    for (const headers of attempts) {
+      const refused = await t.http.get(`/admin/queues/api/queues?activeQueue=${SEND_QUEUE}`).set(headers).expect(401);
+      expect(refused.body.message).toMatch(/tenant's API key; only an operator credential/);
+      expect(JSON.stringify(refused.body)).not.toContain('"jobs"');
+    }
   });
 
-  it('shows every queue of the app to an owner key of a listed client, in any of the key headers', async () => {
-    const listed = await t.http.get('/admin/queues/api/queues').set(operator.auth).expect(200);
+  it('shows every queue of the app to an operator credential, in any of the headers', async () => {
+    const listed = await t.http.get('/admin/queues/api/queues').set('Authorization', `Bearer ${operator}`).expect(200);
     expect(listed.body.queues.map((queue: { name: string }) => queue.name).sort()).toEqual(['broadcast', 'event-webhooks', 'inbound', 'send']);
-    const admin = await issueKey(t.app, operator.clientId, Role.Admin);
-    await t.http.get('/admin/queues/api/queues').set('ApiKey', admin).expect(200);
-    const page = await t.http.get('/admin/queues').set('Authorization', basic(operator.apiKey)).expect(200);
+    await t.http.get('/admin/queues/api/queues').set('x-api-key', operator).expect(200);
+    const page = await t.http.get('/admin/queues').set('Authorization', basic(operator)).expect(200);
     expect(page.text).toContain('<div id="root">');
+  });
+
+  it('refuses a revoked operator credential, and an expired one once its time is up (clock injected)', async () => {
+    const operators = t.app.get(OperatorCredentialService);
+    const revoked = await issueOperatorCredential(t.app, 'leaving');
+    await t.http.get('/admin/queues/api/queues').set('Authorization', `Bearer ${revoked.credential}`).expect(200);
+    await operators.revoke(revoked.id);
+    const refused = await t.http.get('/admin/queues/api/queues').set('Authorization', `Bearer ${revoked.credential}`).expect(401);
+    expect(refused.body.message).toMatch(/revoked/);
+
+    const expiresAt = new Date(Date.now() + 3_600_000);
+    const temporary = await issueOperatorCredential(t.app, 'contractor', expiresAt);
+    await t.http.get('/admin/queues/api/queues').set('Authorization', `Bearer ${temporary.credential}`).expect(200);
+    const clock = jest.spyOn(t.app.get(Clock), 'now').mockReturnValue(new Date(expiresAt.getTime() + 1000));
+    try {
+      const expired = await t.http.get('/admin/queues/api/queues').set('Authorization', `Bearer ${temporary.credential}`).expect(401);
+      expect(expired.body.message).toMatch(/expired on/);
+    } finally {
+      clock.mockRestore();
+    }
   });
 
   it('removing waiting send jobs there does not break the ledger: the sweep sends those recipients, once', async () => {
     const recipients = Array.from({ length: 300 }, (_, index) => `23481312${String(index).padStart(5, '0')}`);
     const created = await t.http
       .post('/broadcast')
-      .set(operator.auth)
-      .set(operator.session)
+      .set(tenant.auth)
+      .set(tenant.session)
       .send({ send_type: 'individual', to: recipients.join(','), message: { text: 'removed and found' } })
       .expect(201);
     const id = created.body.data._id as string;
@@ -79,11 +103,11 @@ describeWithMongo('Queue dashboard at /admin/queues (e2e)', () => {
     // 300 jobs, ten running at once at the session's rate: the last ones wait their turn.
     const waiting = await pollUntil(() => queue.getWaiting(), (jobs) => jobs.length >= 3);
     for (const job of waiting.slice(-3)) {
-      await t.http.put(`/admin/queues/api/queues/${SEND_QUEUE}/${encodeURIComponent(String(job.id))}/clean`).set(operator.auth).expect(204);
+      await t.http.put(`/admin/queues/api/queues/${SEND_QUEUE}/${encodeURIComponent(String(job.id))}/clean`).set('Authorization', `Bearer ${operator}`).expect(204);
       expect(await queue.getJob(job.id)).toBeNull();
     }
     const finished = await pollUntil(
-      async () => (await t.http.get(`/broadcast/${id}`).set(operator.auth).expect(200)).body.data as BroadcastBody,
+      async () => (await t.http.get(`/broadcast/${id}`).set(tenant.auth).expect(200)).body.data as BroadcastBody,
       (broadcast) => broadcast.status !== 'sending',
       45_000,
     );
@@ -95,31 +119,16 @@ describeWithMongo('Queue dashboard at /admin/queues (e2e)', () => {
   });
 });
 
-describeWithMongo('Queue dashboard without QUEUE_DASHBOARD_CLIENTS (e2e)', () => {
-  let t: TestApp;
-
-  beforeAll(async () => {
-    t = await createTestApp({ worker: false });
-  });
-  afterAll(() => t.close());
-
-  it('is closed even to owner keys, saying which variable opens it', async () => {
-    const owner = await createTenant(t.app);
-    const refused = await t.http.get('/admin/queues').set(owner.auth).expect(403);
-    expect(refused.body.message).toMatch(/closed until QUEUE_DASHBOARD_CLIENTS/);
-  });
-});
-
 describeWithMongo('Queue dashboard in headless Chromium (e2e)', () => {
   describeWithBrowser('the page', () => {
     let t: TestApp;
     let browser: Browser;
     let baseUrl: string;
-    let owner: TestTenant;
+    let operator: string;
 
     beforeAll(async () => {
-      t = await createTestApp({ worker: false, env: { QUEUE_DASHBOARD_CLIENTS: '*' } });
-      owner = await createTenant(t.app);
+      t = await createTestApp({ worker: false });
+      operator = (await issueOperatorCredential(t.app)).credential;
       const server = (await t.app.listen(0, '127.0.0.1')) as Server;
       baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
       browser = await launchBrowser();
@@ -135,7 +144,7 @@ describeWithMongo('Queue dashboard in headless Chromium (e2e)', () => {
       page.on('console', (message) => {
         if (message.type() === 'error' && /Content Security Policy/i.test(message.text())) refusedScripts.push(message.text());
       });
-      await page.setExtraHTTPHeaders({ Authorization: basic(owner.apiKey) });
+      await page.setExtraHTTPHeaders({ Authorization: basic(operator) });
       await page.goto(`${baseUrl}/admin/queues`);
       await page.getByText('send', { exact: true }).first().waitFor({ timeout: 20_000 });
       await page.getByText('broadcast', { exact: true }).first().waitFor({ timeout: 20_000 });

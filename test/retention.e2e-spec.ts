@@ -2,6 +2,7 @@ import { getModelToken } from '@nestjs/mongoose';
 import type { Model } from 'mongoose';
 import { mongo, Types } from 'mongoose';
 import Redis from 'ioredis';
+import { AuditLogRepository } from '../src/audit-log/audit-log.repository';
 import { Broadcast } from '../src/broadcast/broadcast.schema';
 import { REDIS } from '../src/core/redis.module';
 import { MessageLogRepository } from '../src/message-log/message-log.repository';
@@ -56,6 +57,7 @@ describeWithMongo('Retention of message and WhatsApp logs (e2e)', () => {
       t.app.get(MessageLogRepository, { strict: false }),
       t.app.get(WhatsappLogRepository, { strict: false }),
       t.app.get<Redis>(REDIS),
+      t.app.get(AuditLogRepository, { strict: false }),
     );
   });
   afterAll(() => t.close());
@@ -87,7 +89,7 @@ describeWithMongo('Retention of message and WhatsApp logs (e2e)', () => {
     ]);
     await insertWhatsappLogs(t, tenant, [daysAgo(40), daysAgo(8), daysAgo(6), new Date()]);
 
-    await expect(retention.runOnce()).resolves.toEqual({ message_logs: 2, whatsapp_logs: 2 });
+    await expect(retention.runOnce()).resolves.toEqual({ message_logs: 2, whatsapp_logs: 2, audit_log: 0 });
     expect(await agesInDays(messageLogs)).toEqual([1, 29]);
     expect(await agesInDays(whatsappLogs)).toEqual([0, 6]);
 
@@ -95,7 +97,7 @@ describeWithMongo('Retention of message and WhatsApp logs (e2e)', () => {
     expect(kept.body.data).toMatchObject({ sent: ['2348179803743'], pending: [], failed: ['2349048988056'] });
 
     // Nothing older is left: a second run deletes nothing.
-    await expect(retention.runOnce()).resolves.toEqual({ message_logs: 0, whatsapp_logs: 0 });
+    await expect(retention.runOnce()).resolves.toEqual({ message_logs: 0, whatsapp_logs: 0, audit_log: 0 });
   });
 
   it('deletes in batches of the given size, oldest window first, never more', async () => {

@@ -1,5 +1,5 @@
 import type { Response } from 'supertest';
-import { createTenant, TestTenant } from './support/factories';
+import { createTenant, issueOperatorCredential, TestTenant } from './support/factories';
 import { describeWithMongo } from './support/mongo';
 import { createTestApp, TestApp } from './support/test-app';
 
@@ -72,5 +72,53 @@ describeWithMongo('Security headers and CORS (e2e)', () => {
 
     const unlisted = await open.http.get('/sessions').set(tenant.auth).set('Origin', UNLISTED).expect(200);
     expect(unlisted.headers['access-control-allow-origin']).toBeUndefined();
+  });
+});
+
+describeWithMongo('No X-Powered-By anywhere: every documented route, the queue dashboard and its assets (e2e)', () => {
+  let t: TestApp;
+  let tenant: TestTenant;
+  let operator: string;
+
+  beforeAll(async () => {
+    t = await createTestApp({ worker: false });
+    tenant = await createTenant(t.app);
+    operator = (await issueOperatorCredential(t.app)).credential;
+  });
+  afterAll(() => t.close());
+
+  it('walks every operation of /docs-json (ids filled in, no body) and finds the header on none', async () => {
+    const spec = (await t.http.get('/docs-json').expect(200)).body as { paths: Record<string, Record<string, unknown>> };
+    const operations = Object.entries(spec.paths).flatMap(([path, methods]) =>
+      Object.keys(methods)
+        .filter((method) => ['get', 'post', 'put', 'patch', 'delete'].includes(method))
+        .map((method) => ({ method: method as 'get' | 'post' | 'put' | 'patch' | 'delete', path: path.replace(/\{[^}]+\}/g, '6571f1b2c3d4e5f6a7b8c9d0') })),
+    );
+    expect(operations.length).toBeGreaterThan(40);
+    for (const { method, path } of operations) {
+      const response = await t.http[method](path).set(tenant.auth);
+      expect({ method, path, poweredBy: response.headers['x-powered-by'] }).toEqual({ method, path, poweredBy: undefined });
+    }
+    for (const path of ['/docs', '/docs-json', '/health', '/no-such-route']) {
+      expect((await t.http.get(path)).headers['x-powered-by']).toBeUndefined();
+    }
+  });
+
+  it("answers the dashboard, its API and every asset its page loads without it, under the API's security headers", async () => {
+    const auth = { Authorization: `Bearer ${operator}` };
+    const page = await t.http.get('/admin/queues').set(auth).expect(200);
+    expectHelmetHeaders(page);
+    // The page's <base href> is /admin/queues/: its scripts and styles are relative to it.
+    const assets = [...page.text.matchAll(/(?:src|href)="([^"]+)"/g)]
+      .map(([, url]) => (url.startsWith('static/') ? `/admin/queues/${url}` : url))
+      .filter((url) => url.startsWith('/admin/queues/static/'));
+    expect(assets.filter((url) => url.endsWith('.js')).length).toBeGreaterThan(1);
+    for (const asset of [...assets, '/admin/queues/api/queues']) {
+      const response = await t.http.get(asset).set(auth).expect(200);
+      expectHelmetHeaders(response);
+    }
+    // Refusals too.
+    expectHelmetHeaders(await t.http.get('/admin/queues').expect(401));
+    expectHelmetHeaders(await t.http.get('/admin/queues').set(tenant.auth).expect(401));
   });
 });

@@ -21,6 +21,15 @@ export interface ApiKeyRateLimits {
   expensivePerMinute: number | null;
 }
 
+export interface KeyRotation {
+  /** The secret being replaced, as read: a concurrent rotation makes this one match nothing. */
+  expectedHash: string;
+  secretHash: string;
+  previousHash: string | null;
+  previousExpiresAt: Date | null;
+  at: Date;
+}
+
 @Injectable()
 export class ApiKeyRepository {
   constructor(@InjectModel(ApiKey.name) private readonly keys: Model<ApiKey>) {}
@@ -78,10 +87,57 @@ export class ApiKeyRepository {
     return this.keys.findOneAndUpdate({ _id: id }, { $set: set }, { new: true }).lean<ApiKeyRecord>().exec();
   }
 
+  /** The key only if it belongs to the client; another client's id reads as missing. */
+  async findOwned(clientId: string, id: string): Promise<ApiKeyRecord | null> {
+    if (!isValidObjectId(id)) return null;
+    return this.keys.findOne({ _id: new Types.ObjectId(id), client_id: new Types.ObjectId(clientId) }).lean<ApiKeyRecord>().exec();
+  }
+
+  /**
+   * Gives an unrevoked key of the client a new secret; the one it replaces stays accepted until
+   * `previousExpiresAt` (null: not at all). Answers the updated key, or null when none matches
+   * (another rotation got there first: its secret is no longer `expectedHash`).
+   */
+  async rotate(clientId: string, id: string, rotation: KeyRotation): Promise<ApiKeyRecord | null> {
+    if (!isValidObjectId(id)) return null;
+    return this.keys
+      .findOneAndUpdate(
+        { _id: new Types.ObjectId(id), client_id: new Types.ObjectId(clientId), revoked_at: null, secret_hash: rotation.expectedHash },
+        {
+          $set: {
+            secret_hash: rotation.secretHash,
+            previous_secret_hash: rotation.previousHash,
+            previous_secret_expires_at: rotation.previousExpiresAt,
+            rotated_at: rotation.at,
+          },
+        },
+        { new: true },
+      )
+      .lean<ApiKeyRecord>()
+      .exec();
+  }
+
+  /** Unrevoked, unexpired owner keys of the client. */
+  countActiveOwners(clientId: string, now: Date): Promise<number> {
+    return this.keys
+      .countDocuments({
+        client_id: new Types.ObjectId(clientId),
+        role: Role.Owner,
+        revoked_at: null,
+        $or: [{ expires_at: null }, { expires_at: { $gt: now } }],
+      })
+      .exec();
+  }
+
+  /** Undoes a revocation made at `at` (a revocation that turned out to remove the last owner key). */
+  async restore(id: string, at: Date): Promise<void> {
+    await this.keys.updateOne({ _id: new Types.ObjectId(id), revoked_at: at }, { $set: { revoked_at: null } }).exec();
+  }
+
   /** Marks the key revoked; returns false when no such (unrevoked) key exists. */
-  async revoke(id: string): Promise<boolean> {
+  async revoke(id: string, at: Date = new Date()): Promise<boolean> {
     if (!isValidObjectId(id)) return false;
-    const result = await this.keys.updateOne({ _id: id, revoked_at: null }, { $set: { revoked_at: new Date() } }).exec();
+    const result = await this.keys.updateOne({ _id: id, revoked_at: null }, { $set: { revoked_at: at } }).exec();
     return result.modifiedCount === 1;
   }
 }

@@ -24,6 +24,17 @@ export class ApiKey {
   @Prop({ type: Date, default: null })
   revoked_at!: Date | null;
 
+  /** SHA-256 of the secret a rotation replaced: still accepted until previous_secret_expires_at. */
+  @Prop({ type: String, default: null })
+  previous_secret_hash!: string | null;
+
+  @Prop({ type: Date, default: null })
+  previous_secret_expires_at!: Date | null;
+
+  /** When the secret was last rotated; null: never. */
+  @Prop({ type: Date, default: null })
+  rotated_at!: Date | null;
+
   /** After this moment the key is refused (401 saying it expired); null: never expires. */
   @Prop({ type: Date, default: null })
   expires_at!: Date | null;
@@ -51,6 +62,10 @@ export interface ApiKeyRecord {
   permissions: Permission[];
   secret_hash: string;
   revoked_at: Date | null;
+  /** Absent on keys issued before rotation existed: read as null. */
+  previous_secret_hash?: string | null;
+  previous_secret_expires_at?: Date | null;
+  rotated_at?: Date | null;
   /** Absent on keys issued before expiry existed: read as null. */
   expires_at?: Date | null;
   last_used_at?: Date | null;

@@ -3,6 +3,7 @@ import { APP_GUARD } from '@nestjs/core';
 import { MongooseModule } from '@nestjs/mongoose';
 import { RateLimitGuard } from '../rate-limit/rate-limit.guard';
 import { RateLimitHttpModule } from '../rate-limit/rate-limit.module';
+import { ApiKeyController } from './api-key.controller';
 import { ApiKeyGuard } from './api-key.guard';
 import { ApiKeyRepository } from './api-key.repository';
 import { ApiKey, ApiKeySchema } from './api-key.schema';
@@ -32,7 +33,7 @@ export class AuthDataModule {}
 /** AuthDataModule plus the global guards: what the HTTP process uses. */
 @Module({
   imports: [AuthDataModule, RateLimitHttpModule],
-  controllers: [SessionController],
+  controllers: [SessionController, ApiKeyController],
   providers: [
     { provide: APP_GUARD, useClass: ApiKeyGuard },
     // In this order: the rate limit counts per key, which the API-key guard resolves first.

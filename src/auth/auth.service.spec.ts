@@ -1,6 +1,7 @@
 import { UnauthorizedException } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { Types } from 'mongoose';
+import { Clock } from '../core/clock';
 import { ApiKeyRepository } from './api-key.repository';
 import type { ApiKeyRecord } from './api-key.schema';
 import { AuthService, LAST_USED_PRECISION_MS } from './auth.service';
@@ -51,6 +52,7 @@ describe('AuthService', () => {
         AuthService,
         { provide: ApiKeyRepository, useValue: apiKeys },
         { provide: SessionRepository, useValue: sessionRepository },
+        Clock,
       ],
     }).compile();
     auth = moduleRef.get(AuthService);
@@ -131,6 +133,18 @@ describe('AuthService', () => {
     await expect(auth.authenticate([{ source: 'x-api-key', key }], null, expiresAt)).rejects.toThrow(
       'The API key in x-api-key expired on 2030-01-01T00:00:00.000Z',
     );
+  });
+
+  it('accepts the secret a rotation replaced until its grace period ends, then only the new one', async () => {
+    const oldSecret = generateSecret();
+    const graceEnds = new Date('2030-01-02T00:00:00.000Z');
+    const key = register(clientA, { previous_secret_hash: hashSecret(oldSecret), previous_secret_expires_at: graceEnds });
+    const oldKey = formatApiKey(key.split('_')[1], oldSecret);
+    const before = new Date('2030-01-01T23:59:59.000Z');
+    await expect(auth.authenticate([{ source: 'x-api-key', key: oldKey }], null, before)).resolves.toBeDefined();
+    await expect(auth.authenticate([{ source: 'x-api-key', key }], null, before)).resolves.toBeDefined();
+    await expect(auth.authenticate([{ source: 'x-api-key', key: oldKey }], null, graceEnds)).rejects.toThrow('Invalid API key in x-api-key');
+    await expect(auth.authenticate([{ source: 'x-api-key', key }], null, graceEnds)).resolves.toBeDefined();
   });
 
   it("carries the key's own rate limits, null when it has none", async () => {

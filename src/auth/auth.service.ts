@@ -1,4 +1,5 @@
 import { Injectable, Logger, UnauthorizedException } from '@nestjs/common';
+import { Clock } from '../core/clock';
 import { ApiKeyRepository } from './api-key.repository';
 import { effectivePermissions } from './permissions';
 import { Principal, SessionContext } from './principal';
@@ -28,9 +29,10 @@ export class AuthService {
   constructor(
     private readonly apiKeys: ApiKeyRepository,
     private readonly sessions: SessionRepository,
+    private readonly clock: Clock,
   ) {}
 
-  async authenticate(keys: PresentedKey[], session: PresentedSession | null, now: Date = new Date()): Promise<Principal> {
+  async authenticate(keys: PresentedKey[], session: PresentedSession | null, now: Date = this.clock.now()): Promise<Principal> {
     if (keys.length === 0) {
       throw new UnauthorizedException('Missing API key: send it as "Authorization: Bearer <key>", "ApiKey: <key>" or "x-api-key: <key>"');
     }
@@ -55,7 +57,7 @@ export class AuthService {
   private async verifyKey({ source, key }: PresentedKey, now: Date): Promise<ApiKeyRecord> {
     const parsed = parseApiKey(key);
     const record = parsed ? await this.apiKeys.findById(parsed.keyId) : null;
-    if (!parsed || !record || !secretMatches(parsed.secret, record.secret_hash)) {
+    if (!parsed || !record || !matchesCurrentOrPrevious(parsed.secret, record, now)) {
       throw new UnauthorizedException(`Invalid API key in ${source}`);
     }
     if (record.revoked_at) throw new UnauthorizedException(`The API key in ${source} has been revoked`);
@@ -97,4 +99,11 @@ export class AuthService {
       health: session.health,
     };
   }
+}
+
+/** The key's secret, or the one its last rotation replaced while that one's grace period lasts. */
+function matchesCurrentOrPrevious(secret: string, record: ApiKeyRecord, now: Date): boolean {
+  if (secretMatches(secret, record.secret_hash)) return true;
+  const graceEnds = record.previous_secret_expires_at;
+  return Boolean(record.previous_secret_hash && graceEnds && now.getTime() < graceEnds.getTime() && secretMatches(secret, record.previous_secret_hash));
 }

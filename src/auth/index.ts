@@ -8,3 +8,4 @@ export * from './session.schema';
 export * from './credentials-cipher';
 export * from './dto/session-scoped-page-query.dto';
 export * from './session-scope';
+export * from './dto/rotate-secret.dto';

@@ -25,4 +25,13 @@ describe('effectivePermissions', () => {
     expect(effectivePermissions(Role.Member, []).has(Permission.SessionManage)).toBe(false);
     expect(effectivePermissions(Role.Member, []).has(Permission.BroadcastWrite)).toBe(true);
   });
+
+  it('keeps key management and the audit log to owners: admins lack them, read:all never adds the audit log', () => {
+    expect(effectivePermissions(Role.Owner, []).has(Permission.KeysManage)).toBe(true);
+    expect(effectivePermissions(Role.Owner, []).has(Permission.AuditLogRead)).toBe(true);
+    expect(effectivePermissions(Role.Admin, []).has(Permission.KeysManage)).toBe(false);
+    expect(effectivePermissions(Role.Admin, []).has(Permission.AuditLogRead)).toBe(false);
+    expect(effectivePermissions(Role.Admin, []).has(Permission.WebhookManage)).toBe(true);
+    expect(effectivePermissions(Role.ReadOnly, [Permission.ReadAll]).has(Permission.AuditLogRead)).toBe(false);
+  });
 });

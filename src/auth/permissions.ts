@@ -13,7 +13,11 @@ export enum Permission {
   SessionManage = 'session:manage',
   /** Register event webhook endpoints, see their deliveries and redeliver (their secrets sign every event). */
   WebhookManage = 'webhook:manage',
-  /** "Read All Project Resources" of seed 002: every `*:read` permission. */
+  /** Issue, list, rotate and revoke the client's API keys over HTTP (owners by default). */
+  KeysManage = 'keys:manage',
+  /** Read the client's audit log (owners by default; not part of read:all). */
+  AuditLogRead = 'audit-log:read',
+  /** "Read All Project Resources" of seed 002: every `*:read` permission but the audit log's. */
   ReadAll = 'read:all',
 }
 
@@ -25,6 +29,12 @@ export enum Role {
 }
 
 export const ROLES = Object.values(Role);
+
+/** Higher ranks hold more: a key may never give another a role above its own. */
+export const ROLE_RANK: Record<Role, number> = { [Role.Owner]: 3, [Role.Admin]: 2, [Role.Member]: 1, [Role.ReadOnly]: 0 };
+
+/** What only owners hold by role: who holds the keys, and who reads what everyone did. */
+const OWNER_ONLY: readonly Permission[] = [Permission.KeysManage, Permission.AuditLogRead];
 export const PERMISSIONS = Object.values(Permission);
 
 const READS = [
@@ -41,7 +51,7 @@ const WRITES = [Permission.AttachmentWrite, Permission.BroadcastWrite, Permissio
  */
 export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
   [Role.Owner]: [...PERMISSIONS],
-  [Role.Admin]: [...PERMISSIONS],
+  [Role.Admin]: PERMISSIONS.filter((permission) => !OWNER_ONLY.includes(permission)),
   [Role.Member]: [...READS, ...WRITES, Permission.WhatsappLogRead],
   [Role.ReadOnly]: READS,
 };
@@ -50,7 +60,7 @@ export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
 export function effectivePermissions(role: Role, extra: readonly Permission[]): Set<Permission> {
   const granted = new Set<Permission>([...ROLE_PERMISSIONS[role], ...extra]);
   if (granted.has(Permission.ReadAll)) {
-    for (const permission of PERMISSIONS) if (permission.endsWith(':read')) granted.add(permission);
+    for (const permission of PERMISSIONS) if (permission.endsWith(':read') && !OWNER_ONLY.includes(permission)) granted.add(permission);
   }
   return granted;
 }

@@ -1,6 +1,7 @@
 import { Body, Controller, Get, Param, Post } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { IdParamDto, ok, StandardEnvelope } from '@app/common';
+import { Audited } from '../audit-log/audited';
 import { Authenticated, CurrentPrincipal, RequirePermission } from './auth.decorators';
 import { CreateSessionDto } from './dto/create-session.dto';
 import { Permission } from './permissions';
@@ -30,6 +31,7 @@ export class SessionController {
 
   @Post()
   @RequirePermission(Permission.SessionManage)
+  @Audited('session', 'created')
   @ApiOperation({ summary: 'Create a sending session; its access_token is in this answer only' })
   @ApiCreatedResponse({ description: 'Session created successfully!' })
   async create(@CurrentPrincipal() principal: Principal, @Body() body: CreateSessionDto): Promise<StandardEnvelope<CreatedSession>> {

@@ -1,11 +1,15 @@
-import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import { BadRequestException, ConflictException, ForbiddenException, Injectable, NotFoundException } from '@nestjs/common';
 import { Types } from 'mongoose';
 import { InputValidationException } from '@app/common';
 import { missingCloudApiCredentials, ProviderName, readCloudApiCredentials } from '@app/whatsapp';
+import { AppConfig } from '../config';
+import { Clock } from '../core/clock';
 import { ApiKeyRateLimits, ApiKeyRepository } from './api-key.repository';
 import { ClientRepository } from './client.repository';
 import { CredentialsCipher } from './credentials-cipher';
-import { Permission, Role } from './permissions';
+import { effectivePermissions, Permission, Role, ROLE_RANK } from './permissions';
+import { MAX_GRACE_PERIOD_SECONDS } from './rotation';
+import type { Principal } from './principal';
 import { formatApiKey, generateSecret, hashSecret } from './secrets';
 import { SessionRepository } from './session.repository';
 import type { ApiKeyRecord } from './api-key.schema';
@@ -41,7 +45,24 @@ export interface ApiKeySummary {
   rate_limit_per_minute: number | null;
   expensive_rate_limit_per_minute: number | null;
   revoked_at: Date | null;
+  /** When its secret was last rotated (null: never), and until when the secret that rotation replaced still works. */
+  rotated_at: Date | null;
+  previous_key_valid_until: Date | null;
   createdAt: Date;
+}
+
+/** A rotated key: its new secret, shown once, and until when the old one still works (null: it stopped at once). */
+export interface RotatedApiKey extends IssuedApiKey {
+  previous_key_valid_until: Date | null;
+}
+
+/** What a key asks for when it issues another over HTTP. */
+export interface NewKeyRequest {
+  name: string;
+  role: Role;
+  permissions: Permission[];
+  expiresAt: Date | null;
+  rateLimits: Partial<ApiKeyRateLimits>;
 }
 
 export interface ApiKeyOptions {
@@ -93,6 +114,8 @@ export class TenancyService {
     private readonly apiKeys: ApiKeyRepository,
     private readonly sessions: SessionRepository,
     private readonly cipher: CredentialsCipher,
+    private readonly config: AppConfig,
+    private readonly clock: Clock,
   ) {}
 
   createClient(name: string): Promise<ClientRecord> {
@@ -112,7 +135,7 @@ export class TenancyService {
     options: ApiKeyOptions = {},
   ): Promise<IssuedApiKey> {
     const expiresAt = options.expiresAt ?? null;
-    if (expiresAt && expiresAt.getTime() <= Date.now()) throw new BadRequestException('A key cannot expire in the past');
+    if (expiresAt && expiresAt.getTime() <= this.clock.now().getTime()) throw new BadRequestException('A key cannot expire in the past');
     const rateLimits = { perMinute: null, expensivePerMinute: null, ...checkedRateLimits(options.rateLimits ?? {}) };
     await this.requireClient(clientId);
     const id = new Types.ObjectId();
@@ -131,9 +154,85 @@ export class TenancyService {
     };
   }
 
+  /**
+   * A key issued over HTTP by another key of the client: never a role above the issuer's, never a
+   * permission the issuer lacks, and per-minute limits within the configured ones (the operator's
+   * ceiling; only the CLI goes above it).
+   */
+  async issueApiKeyAs(actor: Principal, request: NewKeyRequest): Promise<IssuedApiKey> {
+    assertRoleWithin(actor, request.role, 'issue');
+    const beyond = [...effectivePermissions(request.role, request.permissions)].filter((permission) => !actor.permissions.has(permission));
+    if (beyond.length > 0) {
+      throw new ForbiddenException(`A key cannot grant what it does not hold itself: ${beyond.join(', ')}`);
+    }
+    const { perKey, expensivePerKey } = this.config.rateLimits;
+    const { perMinute, expensivePerMinute } = request.rateLimits;
+    const problems = [
+      ...(perMinute != null && perMinute > perKey ? [`rate_limit_per_minute must be at most ${perKey} (RATE_LIMIT_PER_MINUTE)`] : []),
+      ...(expensivePerMinute != null && expensivePerMinute > expensivePerKey
+        ? [`expensive_rate_limit_per_minute must be at most ${expensivePerKey} (RATE_LIMIT_EXPENSIVE_PER_MINUTE)`]
+        : []),
+    ];
+    if (problems.length > 0) throw new InputValidationException(problems);
+    return this.issueApiKey(actor.clientId, request.name, request.role, request.permissions, {
+      expiresAt: request.expiresAt,
+      rateLimits: request.rateLimits,
+    });
+  }
+
+  /**
+   * A new secret for a key of the client (same id, role and limits); the old secret keeps working
+   * for `graceMs` (0: stops at once, at most 7 days). Only the last rotation's secret has a grace
+   * period: rotating again ends the one before. `actor` (null: the CLI) may not rotate a key above its role.
+   */
+  async rotateApiKey(clientId: string, keyId: string, graceMs: number, actor: Principal | null): Promise<RotatedApiKey> {
+    if (!Number.isInteger(graceMs) || graceMs < 0 || graceMs > MAX_GRACE_PERIOD_SECONDS * 1000) {
+      throw new BadRequestException('The grace period must be from 0 seconds to 7 days');
+    }
+    const now = this.clock.now();
+    const key = await this.apiKeys.findOwned(clientId, keyId);
+    if (!key || key.revoked_at) throw new NotFoundException(`No active API key with id ${keyId}`);
+    if (actor) assertRoleWithin(actor, key.role, 'rotate');
+    if (key.expires_at && key.expires_at.getTime() <= now.getTime()) {
+      throw new ConflictException(`API key ${keyId} expired on ${key.expires_at.toISOString()}; issue a new key instead`);
+    }
+    const secret = generateSecret();
+    const previousExpiresAt = graceMs > 0 ? new Date(now.getTime() + graceMs) : null;
+    const rotated = await this.apiKeys.rotate(clientId, keyId, {
+      expectedHash: key.secret_hash,
+      secretHash: hashSecret(secret),
+      previousHash: previousExpiresAt ? key.secret_hash : null,
+      previousExpiresAt,
+      at: now,
+    });
+    if (!rotated) throw new ConflictException(`API key ${keyId} was rotated or revoked meanwhile; list the keys and try again`);
+    return {
+      ...issuedView(rotated),
+      key: formatApiKey(keyId, secret),
+      previous_key_valid_until: previousExpiresAt,
+    };
+  }
+
+  /**
+   * Revokes a key of the actor's client: never one above the actor's role, and never the client's
+   * last active owner key (the client would be left without anyone to manage its keys).
+   */
+  async revokeApiKeyAs(actor: Principal, keyId: string): Promise<void> {
+    const key = await this.apiKeys.findOwned(actor.clientId, keyId);
+    if (!key || key.revoked_at) throw new NotFoundException(`No active API key with id ${keyId}`);
+    assertRoleWithin(actor, key.role, 'revoke');
+    const at = this.clock.now();
+    if (!(await this.apiKeys.revoke(keyId, at))) throw new NotFoundException(`No active API key with id ${keyId}`);
+    // Checked after the write, so that two owner keys revoking each other at once cannot both succeed.
+    if (key.role === Role.Owner && (await this.apiKeys.countActiveOwners(actor.clientId, at)) === 0) {
+      await this.apiKeys.restore(keyId, at);
+      throw new ConflictException("This is the client's last active owner key: issue another owner key before revoking it");
+    }
+  }
+
   async listApiKeys(clientId: string): Promise<ApiKeySummary[]> {
     await this.requireClient(clientId);
-    const now = new Date();
+    const now = this.clock.now();
     return (await this.apiKeys.listByClient(clientId)).map((key) => summarizeKey(key, now));
   }
 
@@ -141,7 +240,14 @@ export class TenancyService {
   async setApiKeyRateLimits(keyId: string, changes: Partial<ApiKeyRateLimits>): Promise<ApiKeySummary> {
     const key = await this.apiKeys.setRateLimits(keyId, checkedRateLimits(changes));
     if (!key) throw new NotFoundException(`No API key with id ${keyId}`);
-    return summarizeKey(key, new Date());
+    return summarizeKey(key, this.clock.now());
+  }
+
+  /** The client a key belongs to (the CLI names keys by id alone). */
+  async clientOfApiKey(keyId: string): Promise<string> {
+    const key = await this.apiKeys.findById(keyId);
+    if (!key) throw new NotFoundException(`No API key with id ${keyId}`);
+    return key.client_id.toHexString();
   }
 
   async revokeApiKey(keyId: string): Promise<void> {
@@ -222,6 +328,28 @@ export class TenancyService {
   }
 }
 
+/** A key may act only on keys (and give roles) at or below its own role. */
+function assertRoleWithin(actor: Principal, role: Role, action: 'issue' | 'rotate' | 'revoke'): void {
+  if (ROLE_RANK[role] > ROLE_RANK[actor.role]) {
+    const what = action === 'issue' ? `issue a key with role ${role}` : `${action} a key with role ${role}`;
+    throw new ForbiddenException(`A ${actor.role} key cannot ${what}: that role is above its own`);
+  }
+}
+
+/** A key as an issuing or rotating answer shows it (the secret is added by the caller). */
+function issuedView(key: ApiKeyRecord): Omit<IssuedApiKey, 'key'> {
+  return {
+    id: key._id.toHexString(),
+    client_id: key.client_id.toHexString(),
+    name: key.name,
+    role: key.role,
+    permissions: key.permissions,
+    expires_at: key.expires_at ?? null,
+    rate_limit_per_minute: key.rate_limit_per_minute ?? null,
+    expensive_rate_limit_per_minute: key.expensive_rate_limit_per_minute ?? null,
+  };
+}
+
 /** Limits are whole requests per minute, 1 or more (or null for the default). */
 function checkedRateLimits(limits: Partial<ApiKeyRateLimits>): Partial<ApiKeyRateLimits> {
   const bad = Object.entries(limits).filter(([, value]) => value !== null && value !== undefined && !(Number.isInteger(value) && value >= 1));
@@ -242,6 +370,9 @@ function summarizeKey(key: ApiKeyRecord, now: Date): ApiKeySummary {
     rate_limit_per_minute: key.rate_limit_per_minute ?? null,
     expensive_rate_limit_per_minute: key.expensive_rate_limit_per_minute ?? null,
     revoked_at: key.revoked_at,
+    rotated_at: key.rotated_at ?? null,
+    previous_key_valid_until:
+      key.previous_secret_expires_at && key.previous_secret_expires_at.getTime() > now.getTime() ? key.previous_secret_expires_at : null,
     createdAt: key.createdAt,
   };
 }

@@ -26,8 +26,6 @@ export class AppConfig {
   };
   /** GET /metrics: the bearer token it needs (null: none), the worker's port (null: not set), the queue sampling period. */
   readonly metrics: { token: string | null; workerPort: number | null; queueSampleMs: number };
-  /** Clients whose owner/admin keys may open /admin/queues: their ids, `*` for any, or none. */
-  readonly queueDashboard: { clients: readonly string[] | '*' };
   readonly mongo: {
     uri: string;
     /** Acknowledgement every write waits for: `majority` of a replica set, or a number of members. */
@@ -66,7 +64,7 @@ export class AppConfig {
   /** Requests per minute: per API key (unless the key has its own), per key on each expensive route, per address without a key. */
   readonly rateLimits: { perKey: number; expensivePerKey: number; publicPerAddress: number; authFailuresPerAddress: number };
   /** Days logs are kept (null: forever), and how often the worker deletes older ones. */
-  readonly retention: { messageLogDays: number | null; whatsappLogDays: number | null; intervalMs: number };
+  readonly retention: { messageLogDays: number | null; whatsappLogDays: number | null; auditLogDays: number; intervalMs: number };
   readonly sandbox: { latencyMs: number; failureRate: number; statusDelayMs: number };
   readonly cloudApi: { baseUrl: string; version: string; timeoutMs: number; uploadTimeoutMs: number; pricesUsdCents: PriceList };
   /** Opt-out and opt-in keywords, upper-cased and trimmed. */
@@ -95,10 +93,6 @@ export class AppConfig {
       token: variables.METRICS_TOKEN ?? null,
       workerPort: variables.METRICS_PORT ?? null,
       queueSampleMs: variables.METRICS_QUEUE_SAMPLE_MS,
-    };
-    const dashboardClients = (variables.QUEUE_DASHBOARD_CLIENTS ?? '').trim();
-    this.queueDashboard = {
-      clients: dashboardClients === '*' ? '*' : dashboardClients.split(',').map((id) => id.trim()).filter(Boolean),
     };
     this.mongo = {
       uri: variables.MONGODB_URI,
@@ -134,6 +128,7 @@ export class AppConfig {
     this.retention = {
       messageLogDays: variables.MESSAGE_LOG_RETENTION_DAYS ?? null,
       whatsappLogDays: variables.WHATSAPP_LOG_RETENTION_DAYS ?? null,
+      auditLogDays: variables.AUDIT_LOG_RETENTION_DAYS,
       intervalMs: variables.RETENTION_INTERVAL_MS,
     };
     this.sandbox = {

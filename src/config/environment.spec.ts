@@ -63,6 +63,10 @@ describe('validateEnvironment', () => {
     );
   });
 
+  it('refuses QUEUE_DASHBOARD_CLIENTS, saying what replaced it (left set, it would read as still protecting the dashboard)', () => {
+    expect(() => validateEnvironment({ ...VALID, QUEUE_DASHBOARD_CLIENTS: '*' })).toThrow(/QUEUE_DASHBOARD_CLIENTS is no longer read.*operator:create/);
+  });
+
   it('treats empty strings as missing', () => {
     expect(() => validateEnvironment({ ...VALID, REDIS_URL: '' })).toThrow(/REDIS_URL is required/);
   });
@@ -93,7 +97,7 @@ describe('API protection variables', () => {
     expect(config.rateLimits).toEqual({ perKey: 6000, expensivePerKey: 60, publicPerAddress: 6000, authFailuresPerAddress: 30 });
     expect(config.http.corsOrigins).toEqual([]);
     expect(config.http.trustProxy).toBeNull();
-    expect(config.retention).toEqual({ messageLogDays: null, whatsappLogDays: null, intervalMs: 3600000 });
+    expect(config.retention).toEqual({ messageLogDays: null, whatsappLogDays: null, auditLogDays: 365, intervalMs: 3600000 });
   });
 
   it('reads limits, origins, proxies and retention', () => {

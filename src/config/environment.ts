@@ -346,6 +346,12 @@ export class EnvironmentVariables {
   @Min(1, { message: 'WHATSAPP_LOG_RETENTION_DAYS must be 1 or more (unset it to keep WhatsApp logs forever)' })
   WHATSAPP_LOG_RETENTION_DAYS?: number;
 
+  /** Audit-log entries older than this many days are deleted by the worker. */
+  @Type(() => Number)
+  @IsInt({ message: 'AUDIT_LOG_RETENTION_DAYS must be a whole number of days' })
+  @Min(1, { message: 'AUDIT_LOG_RETENTION_DAYS must be 1 or more' })
+  AUDIT_LOG_RETENTION_DAYS = 365;
+
   /** How often a worker deletes logs past their retention. */
   @Type(() => Number)
   @IsInt()
@@ -419,17 +425,6 @@ export class EnvironmentVariables {
   @Max(65535)
   METRICS_PORT?: number;
 
-  /**
-   * Clients whose owner and admin keys may open the queue dashboard (/admin/queues), comma-separated
-   * ids, or `*` for every client's. Its jobs carry every client's recipients and messages, so on a
-   * shared deployment this is the operator's own client; unset, nobody may open it.
-   */
-  @IsOptional()
-  @Matches(/^(\*|[0-9a-f]{24}(\s*,\s*[0-9a-f]{24})*)$/, {
-    message: 'QUEUE_DASHBOARD_CLIENTS must be * or comma-separated client ids (24 hex characters each, as `client:list` prints them)',
-  })
-  QUEUE_DASHBOARD_CLIENTS?: string;
-
   /** How often each process reads its queues' job counts for the metrics. */
   @Type(() => Number)
   @IsInt()
@@ -486,6 +481,12 @@ export function validateEnvironment(env: NodeJS.ProcessEnv): EnvironmentVariable
   if (problems.length === 0 && variables.HTTP_HEADERS_TIMEOUT_MS <= variables.HTTP_KEEP_ALIVE_TIMEOUT_MS) {
     problems.push(
       `HTTP_HEADERS_TIMEOUT_MS must be greater than HTTP_KEEP_ALIVE_TIMEOUT_MS (${variables.HTTP_KEEP_ALIVE_TIMEOUT_MS}) (got "${variables.HTTP_HEADERS_TIMEOUT_MS}")`,
+    );
+  }
+  if (env.QUEUE_DASHBOARD_CLIENTS) {
+    // Left set, it would read as still protecting the dashboard; say what replaced it instead of ignoring it.
+    problems.push(
+      'QUEUE_DASHBOARD_CLIENTS is no longer read: tenant keys never open /admin/queues; create an operator credential with `cli operator:create` and unset the variable',
     );
   }
   if (problems.length > 0) throw new ConfigurationError(problems);

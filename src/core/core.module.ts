@@ -5,6 +5,7 @@ import { LoggerModule } from 'nestjs-pino';
 import { AppConfig, ConfigModule } from '../config';
 import { loggerParams } from './logger';
 import { BullConnections } from './bull-connections';
+import { ClockModule } from './clock';
 import { mongoConnectionOptions } from './mongo-options';
 import { RedisModule } from './redis.module';
 
@@ -22,13 +23,14 @@ export class CoreModule {
         LoggerModule.forRoot(loggerParams(config, processName)),
         MongooseModule.forRoot(config.mongo.uri, mongoConnectionOptions(config)),
         RedisModule,
+        ClockModule,
         // Each queue is registered with its own options (core/queues.ts); these are for any other.
         BullModule.forRootAsync({
           inject: [BullConnections],
           useFactory: (connections: BullConnections) => connections.queueOptions('default'),
         }),
       ],
-      exports: [ConfigModule, LoggerModule, MongooseModule, RedisModule, BullModule],
+      exports: [ConfigModule, LoggerModule, MongooseModule, RedisModule, ClockModule, BullModule],
     };
   }
 }

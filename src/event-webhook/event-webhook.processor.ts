@@ -3,13 +3,14 @@ import { Logger } from '@nestjs/common';
 import type { Job } from 'bull';
 import { CredentialsCipher } from '../auth';
 import { AppConfig } from '../config';
+import { Clock } from '../core/clock';
 import { AppMetrics } from '../metrics';
 import {
   DELIVERY_ID_HEADER,
   EVENT_ID_HEADER,
   EVENT_TYPE_HEADER,
   SIGNATURE_HEADER,
-  signEvent,
+  signatureHeader,
   TIMESTAMP_HEADER,
 } from './event-signature';
 import { EventOrdering } from './event-ordering';
@@ -28,7 +29,7 @@ class RetryDelivery extends Error {}
 
 /**
  * Worker side of the event-webhook queue: one try of one delivery per job. The body is
- * signed afresh each time (X-Signature over the timestamp and the body); 2xx is success;
+ * signed afresh each time (X-Signature over the timestamp and the body, with each secret in force); 2xx is success;
  * network errors, timeouts, 5xx, 408 and 429 are retried with exponential backoff; any
  * other answer ends the delivery at once. A delivery whose retries are used up disables its
  * endpoint, saying why. Status events of one message go out in order (EventOrdering).
@@ -44,6 +45,7 @@ export class EventWebhookProcessor {
     private readonly cipher: CredentialsCipher,
     private readonly config: AppConfig,
     private readonly metrics: AppMetrics,
+    private readonly clock: Clock,
   ) {}
 
   @Process({ name: DELIVER_JOB, concurrency: DELIVERY_CONCURRENCY })
@@ -71,14 +73,13 @@ export class EventWebhookProcessor {
 
   /** One try; answers whether the endpoint acknowledged it, throws to retry. */
   private async attempt(delivery: WebhookDeliveryRecord, endpoint: WebhookEndpointRecord, attemptsMade: number, lastAttempt: boolean): Promise<boolean> {
-    const { secret } = this.cipher.decrypt(endpoint.secret_encrypted);
-    const timestamp = Math.floor(Date.now() / 1000);
-    const at = new Date();
+    const at = this.clock.now();
+    const timestamp = Math.floor(at.getTime() / 1000);
     const result = await postEvent(
       endpoint.url,
       delivery.payload,
       {
-        [SIGNATURE_HEADER]: signEvent(secret, timestamp, delivery.payload),
+        [SIGNATURE_HEADER]: signatureHeader(this.secretsInForce(endpoint, at), timestamp, delivery.payload),
         [TIMESTAMP_HEADER]: String(timestamp),
         [EVENT_ID_HEADER]: delivery.event_id,
         [EVENT_TYPE_HEADER]: delivery.event_type,
@@ -114,6 +115,14 @@ export class EventWebhookProcessor {
     await this.deliveries.recordAttempt(id, { status: 'failed', attempt: record, nextAttemptAt: null });
     await this.disable(endpoint, delivery, attemptsMade + 1, record.error ?? 'failed');
     return false;
+  }
+
+  /** The endpoint's secret, and the one its last rotation replaced while that one's grace period lasts. */
+  private secretsInForce(endpoint: WebhookEndpointRecord, at: Date): string[] {
+    const current = this.cipher.decrypt(endpoint.secret_encrypted).secret;
+    const graceEnds = endpoint.previous_secret_expires_at;
+    if (!endpoint.previous_secret_encrypted || !graceEnds || at.getTime() >= graceEnds.getTime()) return [current];
+    return [current, this.cipher.decrypt(endpoint.previous_secret_encrypted).secret];
   }
 
   /** Retries used up: the endpoint keeps failing, so it is disabled (saying why) and its other unfinished deliveries end. */

@@ -1,27 +1,36 @@
-import { signEvent, verifyEventSignature } from './event-signature';
+import { signatureHeader, verifyEventSignature } from './event-signature';
 import { isRetryable, isSuccess } from './webhook-request';
-import { isPublicAddress, webhookUrlProblem } from './webhook-url-guard';
+import { deliveryTarget, isPublicAddress, webhookUrlProblem } from './webhook-url-guard';
 
 describe('event signatures', () => {
   const body = '{"id":"evt_1","type":"message.read"}';
   const now = new Date('2026-12-03T12:00:00Z');
   const timestamp = Math.floor(now.getTime() / 1000);
 
-  it('is the HMAC-SHA256 of "<timestamp>.<body>", verified in constant time', () => {
-    const signature = signEvent('whsec_s', timestamp, body);
-    expect(signature).toMatch(/^sha256=[0-9a-f]{64}$/);
-    expect(verifyEventSignature('whsec_s', signature, String(timestamp), body, now)).toBe(true);
-    expect(verifyEventSignature('whsec_other', signature, String(timestamp), body, now)).toBe(false);
-    expect(verifyEventSignature('whsec_s', signature, String(timestamp + 1), body, now)).toBe(false);
-    expect(verifyEventSignature('whsec_s', signature, String(timestamp), `${body} `, now)).toBe(false);
-    expect(verifyEventSignature('whsec_s', undefined, String(timestamp), body, now)).toBe(false);
+  it('is t=<timestamp>,v1=<HMAC-SHA256 of "<timestamp>.<body>">, verified in constant time', () => {
+    const signature = signatureHeader(['whsec_s'], timestamp, body);
+    expect(signature).toMatch(new RegExp(`^t=${timestamp},v1=[0-9a-f]{64}$`));
+    expect(verifyEventSignature('whsec_s', signature, body, now)).toBe(true);
+    expect(verifyEventSignature('whsec_other', signature, body, now)).toBe(false);
+    expect(verifyEventSignature('whsec_s', signature.replace(`t=${timestamp}`, `t=${timestamp + 1}`), body, now)).toBe(false);
+    expect(verifyEventSignature('whsec_s', signature, `${body} `, now)).toBe(false);
+    expect(verifyEventSignature('whsec_s', undefined, body, now)).toBe(false);
+    expect(verifyEventSignature('whsec_s', `t=${timestamp}`, body, now)).toBe(false);
+  });
+
+  it('carries one v1 per secret in force: a receiver holding either verifies', () => {
+    const signature = signatureHeader(['whsec_new', 'whsec_old'], timestamp, body);
+    expect(signature.split(',').filter((part) => part.startsWith('v1='))).toHaveLength(2);
+    expect(verifyEventSignature('whsec_new', signature, body, now)).toBe(true);
+    expect(verifyEventSignature('whsec_old', signature, body, now)).toBe(true);
+    expect(verifyEventSignature('whsec_third', signature, body, now)).toBe(false);
   });
 
   it('refuses a replay: a timestamp older (or newer) than five minutes', () => {
     const old = timestamp - 301;
-    expect(verifyEventSignature('whsec_s', signEvent('whsec_s', old, body), String(old), body, now)).toBe(false);
+    expect(verifyEventSignature('whsec_s', signatureHeader(['whsec_s'], old, body), body, now)).toBe(false);
     const recent = timestamp - 299;
-    expect(verifyEventSignature('whsec_s', signEvent('whsec_s', recent, body), String(recent), body, now)).toBe(true);
+    expect(verifyEventSignature('whsec_s', signatureHeader(['whsec_s'], recent, body), body, now)).toBe(true);
   });
 });
 
@@ -43,6 +52,28 @@ describe('webhook URL guard (SSRF)', () => {
     expect(await webhookUrlProblem('file:///etc/passwd', true)).toMatch(/http/);
     expect(await webhookUrlProblem('https://a:b@93.184.216.34/', true)).toMatch(/credentials/);
     expect(await webhookUrlProblem(`https://example.com/${'a'.repeat(2100)}`, true)).toMatch(/at most 2048/);
+  });
+});
+
+describe('delivery target (SSRF at delivery time)', () => {
+  it.each([
+    'http://127.0.0.1:9/hook',
+    'http://[::1]:9/hook',
+    'http://[::ffff:127.0.0.1]:9/hook',
+    'http://2130706433:9/hook',
+    'http://0x7f.0.0.1:9/hook',
+    'http://0177.0.0.1:9/hook',
+    'http://169.254.169.254/latest/meta-data',
+    'http://[fd00::1]/hook',
+    'http://localhost:9/hook',
+  ])('refuses %s, naming the reason', async (url) => {
+    const target = await deliveryTarget(url, false);
+    expect(target).toEqual({ refused: expect.stringMatching(/^EADDRNOTPUBLIC: not delivered: .* a loopback, private or link-local address/) });
+  });
+
+  it('takes a public IP literal as it is, and any address when private ones are allowed', async () => {
+    await expect(deliveryTarget('https://93.184.216.34/hook', false)).resolves.toEqual({ address: '93.184.216.34', family: 4 });
+    await expect(deliveryTarget('http://[::1]:9/hook', true)).resolves.toEqual({ address: '::1', family: 6 });
   });
 });
 

@@ -12,13 +12,15 @@ import {
   getSchemaPath,
 } from '@nestjs/swagger';
 import { IdParamDto, ok, okPage, PageQueryDto, paginate, StandardEnvelope } from '@app/common';
-import { CurrentPrincipal, Permission, Principal, RequirePermission } from '../auth';
+import { Audited } from '../audit-log/audited';
+import { CurrentPrincipal, Permission, Principal, RequirePermission, RotateSecretDto } from '../auth';
 import { CLIENT_EVENT_TYPES } from './client-events';
 import {
   CreatedWebhookEndpointView,
   CreateWebhookEndpointDto,
   DeliveryParamsDto,
   ListDeliveriesQueryDto,
+  RotatedWebhookSecretView,
   UpdateWebhookEndpointDto,
   WebhookDeliveryView,
   WebhookEndpointView,
@@ -35,21 +37,22 @@ const envelope = (model: string | (new () => object), list = false) => ({
 });
 
 const DELIVERY_DESCRIPTION =
-  'Each event is POSTed as JSON `{ id, type, created_at, data }` with `X-Signature: sha256=<hex HMAC-SHA256 of "<X-Timestamp>.<body>" ' +
-  'with the secret>`, `X-Timestamp` (Unix seconds), `X-Event-Id`, `X-Event-Type` and `X-Delivery-Id`. Answer 2xx within ' +
+  'Each event is POSTed as JSON `{ id, type, created_at, data }` with `X-Signature: t=<timestamp>,v1=<hex HMAC-SHA256 of "<timestamp>.<body>" ' +
+  'with the secret>` (a second `v1` with the old secret while a rotation\'s grace period lasts), `X-Timestamp` (Unix seconds), `X-Event-Id`, `X-Event-Type` and `X-Delivery-Id`. Answer 2xx within ' +
   'WEBHOOK_TIMEOUT_MS. Network errors, timeouts, 5xx, 408 and 429 are retried with exponential backoff for about 24 hours; ' +
   'any other answer ends the delivery. An endpoint whose retries run out is disabled and says why. Events: ' +
   CLIENT_EVENT_TYPES.join(', ') +
   '.';
 
 @ApiTags('webhook-endpoints')
-@ApiExtraModels(WebhookEndpointView, CreatedWebhookEndpointView, WebhookDeliveryView)
+@ApiExtraModels(WebhookEndpointView, CreatedWebhookEndpointView, RotatedWebhookSecretView, WebhookDeliveryView)
 @Controller('webhook-endpoints')
 export class WebhookEndpointController {
   constructor(private readonly endpoints: WebhookEndpointService) {}
 
   @Post()
   @RequirePermission(Permission.WebhookManage)
+  @Audited('webhook-endpoint', 'created')
   @ApiOperation({ summary: 'Register an endpoint of your own server for signed event deliveries; its secret is in this answer only', description: DELIVERY_DESCRIPTION })
   @ApiCreatedResponse({ description: 'Webhook endpoint created successfully!', schema: envelope(CreatedWebhookEndpointView) })
   @ApiBadRequestResponse({ description: 'Bad URL (not http(s), credentials in it, a loopback/private/link-local address), unknown event' })
@@ -77,6 +80,7 @@ export class WebhookEndpointController {
 
   @Patch(':id')
   @RequirePermission(Permission.WebhookManage)
+  @Audited('webhook-endpoint', 'updated')
   @ApiOperation({ summary: 'Change an endpoint: url, events, description, enabled (enabling clears disabled_reason)' })
   @ApiOkResponse({ description: 'Webhook endpoint updated successfully!', schema: envelope(WebhookEndpointView) })
   @ApiBadRequestResponse({ description: 'Bad URL or unknown event' })
@@ -92,12 +96,34 @@ export class WebhookEndpointController {
   @Delete(':id')
   @HttpCode(HttpStatus.OK)
   @RequirePermission(Permission.WebhookManage)
+  @Audited('webhook-endpoint', 'deleted')
   @ApiOperation({ summary: 'Delete an endpoint; its unfinished deliveries end' })
   @ApiOkResponse({ description: 'Webhook endpoint deleted successfully!' })
   @ApiNotFoundResponse({ description: 'No such endpoint for this client' })
   async delete(@CurrentPrincipal() principal: Principal, @Param() { id }: IdParamDto): Promise<StandardEnvelope<null>> {
     await this.endpoints.delete(principal.clientId, id);
     return ok('Webhook endpoint deleted successfully!', null);
+  }
+
+  @Post(':id/rotate-secret')
+  @HttpCode(HttpStatus.OK)
+  @RequirePermission(Permission.WebhookManage)
+  @Audited('webhook-endpoint', 'secret-rotated')
+  @ApiOperation({
+    summary: 'Give an endpoint a new signing secret, shown in this answer only',
+    description:
+      'For `grace_period_seconds` (default 86400, at most 7 days; 0: none) each delivery carries two signatures, ' +
+      '`X-Signature: t=<ts>,v1=<new>,v1=<old>`; then only the new one. Switch the receiver to the new secret within that time.',
+  })
+  @ApiOkResponse({ description: 'Webhook secret rotated successfully!', schema: envelope(RotatedWebhookSecretView) })
+  @ApiBadRequestResponse({ description: 'A grace period outside 0 to 604800 seconds, or a malformed id' })
+  @ApiNotFoundResponse({ description: 'No such endpoint for this client' })
+  async rotateSecret(
+    @CurrentPrincipal() principal: Principal,
+    @Param() { id }: IdParamDto,
+    @Body() body: RotateSecretDto,
+  ): Promise<StandardEnvelope<RotatedWebhookSecretView>> {
+    return ok('Webhook secret rotated successfully!', await this.endpoints.rotateSecret(principal.clientId, id, RotateSecretDto.graceMs(body)));
   }
 
   @Get(':id/deliveries')

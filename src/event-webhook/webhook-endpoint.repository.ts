@@ -57,7 +57,7 @@ export class WebhookEndpointRepository {
   /** The enabled endpoints of these clients (the publisher's one query per batch of events). */
   async listEnabledOfClients(clientIds: string[]): Promise<WebhookEndpointRecord[]> {
     return this.endpoints
-      .find({ client_id: { $in: clientIds.map(oid) }, enabled: true }, { secret_encrypted: 0 })
+      .find({ client_id: { $in: clientIds.map(oid) }, enabled: true }, { secret_encrypted: 0, previous_secret_encrypted: 0 })
       .lean<WebhookEndpointRecord[]>()
       .exec();
   }
@@ -69,6 +69,33 @@ export class WebhookEndpointRepository {
     if (changes.enabled !== undefined) Object.assign(set, { disabled_reason: null, disabled_at: changes.enabled ? null : new Date() });
     return this.endpoints
       .findOneAndUpdate({ _id: oid(id), client_id: oid(clientId) }, { $set: set }, { new: true })
+      .lean<WebhookEndpointRecord>()
+      .exec();
+  }
+
+  /**
+   * Gives the endpoint a new signing secret; the one it replaces keeps signing until
+   * `previousExpiresAt` (null: not at all). Null when the client has no such endpoint.
+   */
+  async rotateSecret(
+    clientId: string,
+    id: string,
+    rotation: { secretEncrypted: string; previousEncrypted: string | null; previousExpiresAt: Date | null; at: Date },
+  ): Promise<WebhookEndpointRecord | null> {
+    if (!isValidObjectId(id)) return null;
+    return this.endpoints
+      .findOneAndUpdate(
+        { _id: oid(id), client_id: oid(clientId) },
+        {
+          $set: {
+            secret_encrypted: rotation.secretEncrypted,
+            previous_secret_encrypted: rotation.previousEncrypted,
+            previous_secret_expires_at: rotation.previousExpiresAt,
+            secret_rotated_at: rotation.at,
+          },
+        },
+        { new: true },
+      )
       .lean<WebhookEndpointRecord>()
       .exec();
   }

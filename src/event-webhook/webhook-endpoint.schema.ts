@@ -16,6 +16,10 @@ export class WebhookEndpoint {
   @Prop({ type: Date, default: null }) disabled_at!: Date | null;
   /** The signing secret, encrypted like session credentials; shown once, when the endpoint is created. */
   @Prop({ type: String, required: true }) secret_encrypted!: string;
+  /** The secret a rotation replaced, encrypted: deliveries are signed with it too until previous_secret_expires_at. */
+  @Prop({ type: String, default: null }) previous_secret_encrypted!: string | null;
+  @Prop({ type: Date, default: null }) previous_secret_expires_at!: Date | null;
+  @Prop({ type: Date, default: null }) secret_rotated_at!: Date | null;
   @Prop({ type: Date, default: null }) last_success_at!: Date | null;
   @Prop({ type: Date, default: null }) last_failure_at!: Date | null;
 }
@@ -26,7 +30,11 @@ export const WebhookEndpointSchema = SchemaFactory.createForClass(WebhookEndpoin
 WebhookEndpointSchema.index({ client_id: 1, createdAt: -1, _id: -1 });
 WebhookEndpointSchema.index({ client_id: 1, enabled: 1 });
 
-export interface WebhookEndpointRecord extends WebhookEndpoint {
+export interface WebhookEndpointRecord extends Omit<WebhookEndpoint, 'previous_secret_encrypted' | 'previous_secret_expires_at' | 'secret_rotated_at'> {
+  /** Absent on endpoints created before rotation existed: read as null. */
+  previous_secret_encrypted?: string | null;
+  previous_secret_expires_at?: Date | null;
+  secret_rotated_at?: Date | null;
   _id: Types.ObjectId;
   createdAt: Date;
   updatedAt: Date;

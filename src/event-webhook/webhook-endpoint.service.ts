@@ -3,7 +3,15 @@ import { randomBytes } from 'node:crypto';
 import { PageRequest, PageResult } from '@app/common';
 import { CredentialsCipher } from '../auth';
 import { AppConfig } from '../config';
-import { CreatedWebhookEndpointView, CreateWebhookEndpointDto, UpdateWebhookEndpointDto, WebhookDeliveryView, WebhookEndpointView } from './dto/webhook-endpoint.dto';
+import { Clock } from '../core/clock';
+import {
+  CreatedWebhookEndpointView,
+  CreateWebhookEndpointDto,
+  RotatedWebhookSecretView,
+  UpdateWebhookEndpointDto,
+  WebhookDeliveryView,
+  WebhookEndpointView,
+} from './dto/webhook-endpoint.dto';
 import { EventPublisher } from './event-publisher';
 import { EventWebhookQueue } from './event-webhook.queue';
 import type { WebhookDeliveryRecord, WebhookDeliveryStatus } from './webhook-delivery.schema';
@@ -22,12 +30,13 @@ export class WebhookEndpointService {
     private readonly cipher: CredentialsCipher,
     private readonly config: AppConfig,
     private readonly publisher: EventPublisher,
+    private readonly clock: Clock,
   ) {}
 
   /** A new endpoint with a fresh signing secret, returned this once. */
   async create(clientId: string, body: CreateWebhookEndpointDto): Promise<CreatedWebhookEndpointView> {
     await this.checkUrl(body.url);
-    const secret = `whsec_${randomBytes(32).toString('base64url')}`;
+    const secret = newSecret();
     const endpoint = await this.endpoints.create(clientId, {
       url: body.url,
       description: body.description ?? null,
@@ -59,6 +68,25 @@ export class WebhookEndpointService {
     if (!updated) throw notFound(id);
     this.publisher.forgetEndpointsOf(clientId);
     return toView(updated);
+  }
+
+  /**
+   * A new signing secret, returned this once. For `graceMs` (0: not at all) deliveries carry the
+   * old secret's signature beside the new one, so the receiver can switch secrets in its own time.
+   */
+  async rotateSecret(clientId: string, id: string, graceMs: number): Promise<RotatedWebhookSecretView> {
+    const endpoint = await this.owned(clientId, id);
+    const now = this.clock.now();
+    const secret = newSecret();
+    const previousExpiresAt = graceMs > 0 ? new Date(now.getTime() + graceMs) : null;
+    const rotated = await this.endpoints.rotateSecret(clientId, id, {
+      secretEncrypted: this.cipher.encrypt({ secret }),
+      previousEncrypted: previousExpiresAt ? endpoint.secret_encrypted : null,
+      previousExpiresAt,
+      at: now,
+    });
+    if (!rotated) throw notFound(id);
+    return { ...toView(rotated), secret, previous_secret_valid_until: previousExpiresAt };
   }
 
   /** Deletes the endpoint; its unfinished deliveries end (a queued try finds it gone). */
@@ -98,6 +126,8 @@ export class WebhookEndpointService {
   }
 }
 
+const newSecret = (): string => `whsec_${randomBytes(32).toString('base64url')}`;
+
 const notFound = (id: string): NotFoundException => new NotFoundException(`Webhook endpoint ${id} not found`);
 
 function toView(endpoint: WebhookEndpointRecord): WebhookEndpointView {
@@ -112,6 +142,7 @@ function toView(endpoint: WebhookEndpointRecord): WebhookEndpointView {
     disabled_at: endpoint.disabled_at,
     last_success_at: endpoint.last_success_at,
     last_failure_at: endpoint.last_failure_at,
+    rotated_at: endpoint.secret_rotated_at ?? null,
     createdAt: endpoint.createdAt,
     updatedAt: endpoint.updatedAt,
   };

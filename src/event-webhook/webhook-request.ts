@@ -1,6 +1,7 @@
 import { request as httpRequest, RequestOptions } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { guardedLookup } from './webhook-url-guard';
+import type { LookupAddress, LookupOneOptions } from 'node:dns';
+import { deliveryTarget } from './webhook-url-guard';
 
 /** How one delivery attempt went. */
 export type DeliveryAttemptResult =
@@ -13,9 +14,10 @@ const BODY_EXCERPT_BYTES = 512;
 /**
  * POSTs one event to a client's server: JSON body, the given headers, no redirects followed,
  * a hard timeout for the whole exchange, and (unless private addresses are allowed) only to
- * public addresses, checked on the address actually connected to.
+ * a public address: the one checked is the one connected to (pinned, so that a second DNS answer
+ * cannot swap it). A refused address makes a network error that names the reason, no request.
  */
-export function postEvent(
+export async function postEvent(
   url: string,
   body: string,
   headers: Record<string, string>,
@@ -23,6 +25,8 @@ export function postEvent(
 ): Promise<DeliveryAttemptResult> {
   const started = performance.now();
   const elapsed = (): number => Math.round(performance.now() - started);
+  const checked = await deliveryTarget(url, options.allowPrivate);
+  if ('refused' in checked) return { kind: 'network-error', latencyMs: elapsed(), error: checked.refused };
   const target = new URL(url);
   const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
   const requestOptions: RequestOptions = {
@@ -33,7 +37,7 @@ export function postEvent(
       'User-Agent': 'whatsapp-messaging-backend-webhooks/1',
       ...headers,
     },
-    lookup: guardedLookup(options.allowPrivate),
+    lookup: pinnedLookup(checked.address, checked.family),
     agent: false,
   };
   return new Promise((resolve) => {
@@ -74,3 +78,13 @@ export function isRetryable(result: DeliveryAttemptResult): boolean {
 }
 
 export const isSuccess = (result: DeliveryAttemptResult): boolean => result.kind === 'answered' && result.statusCode >= 200 && result.statusCode < 300;
+
+type LookupCallback = (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
+
+/** A `lookup` that answers the already-checked address, whatever the name resolves to by now. */
+function pinnedLookup(address: string, family: 4 | 6) {
+  return (_hostname: string, options: LookupOneOptions | { all: true }, callback: LookupCallback): void => {
+    if (options.all) return callback(null, [{ address, family }]);
+    return callback(null, address, family);
+  };
+}

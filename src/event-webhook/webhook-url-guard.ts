@@ -1,4 +1,4 @@
-import type { LookupAddress, LookupOptions } from 'node:dns';
+import type { LookupAddress } from 'node:dns';
 import { lookup } from 'node:dns';
 import { promisify } from 'node:util';
 import ipaddr from 'ipaddr.js';
@@ -23,8 +23,8 @@ const lookupAll = promisify(lookup);
 /**
  * Why the URL cannot be an endpoint, or null when it can: http(s), no credentials in it,
  * and a host whose every address is public (or private addresses allowed). Checked when
- * an endpoint is saved; every delivery checks the addresses it connects to again
- * (`guardedLookup`), so that a name re-pointed at a private address later gets nothing.
+ * an endpoint is saved; every delivery checks the address it connects to again
+ * (`deliveryTarget`), so that a name re-pointed at a private address later gets nothing.
  */
 export async function webhookUrlProblem(text: string, allowPrivate: boolean): Promise<string | null> {
   if (text.length > MAX_WEBHOOK_URL_LENGTH) return `url must be at most ${MAX_WEBHOOK_URL_LENGTH} characters`;
@@ -51,20 +51,34 @@ export async function webhookUrlProblem(text: string, allowPrivate: boolean): Pr
   return null;
 }
 
-type LookupCallback = (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
+/** The address a delivery connects to, checked; or why none may be. */
+export type DeliveryTarget = { address: string; family: 4 | 6 } | { refused: string };
 
-/** A `lookup` for http.request that refuses non-public addresses at connection time (DNS rebinding). */
-export function guardedLookup(allowPrivate: boolean) {
-  return (hostname: string, options: LookupOptions, callback: LookupCallback): void => {
-    lookup(hostname, { ...options, all: true }, (error, addresses) => {
-      if (error) return callback(error, '');
-      const allowed = allowPrivate ? addresses : addresses.filter(({ address }) => isPublicAddress(address));
-      if (allowed.length === 0) {
-        const refused = Object.assign(new Error(`${hostname} resolves only to loopback, private or link-local addresses`), { code: 'EADDRNOTPUBLIC' });
-        return callback(refused, '');
-      }
-      if (options.all) return callback(null, allowed);
-      return callback(null, allowed[0].address, allowed[0].family);
-    });
-  };
+/** Error code of an attempt refused by the guard, so that the delivery's error names the reason. */
+export const ADDRESS_NOT_PUBLIC = 'EADDRNOTPUBLIC';
+
+/**
+ * The address one delivery will connect to, decided before connecting: an IP-literal host is
+ * taken as it is (Node never asks a custom `lookup` about one), a name is resolved, and the
+ * address is checked with the rules of save time whatever the stored URL holds (it may predate
+ * them, or have been written around the API). WHATWG URL parsing has already turned decimal,
+ * octal and hex IPv4 spellings into dotted form, and ipaddr.js reads IPv4-mapped IPv6 as IPv4.
+ */
+export async function deliveryTarget(text: string, allowPrivate: boolean): Promise<DeliveryTarget> {
+  const host = new URL(text).hostname.replace(/^\[|\]$/g, '');
+  let addresses: LookupAddress[];
+  try {
+    addresses = ipaddr.isValid(host) ? [{ address: host, family: host.includes(':') ? 6 : 4 }] : await lookupAll(host, { all: true });
+  } catch (error) {
+    return { refused: `${(error as NodeJS.ErrnoException).code ?? 'ENOTFOUND'}: ${host} does not resolve` };
+  }
+  const usable = allowPrivate ? addresses : addresses.filter(({ address }) => isPublicAddress(address));
+  if (usable.length === 0) {
+    const first = addresses[0]?.address ?? host;
+    return {
+      refused: `${ADDRESS_NOT_PUBLIC}: not delivered: ${host} is or resolves to ${first}, a loopback, private or link-local address; event webhooks go to public addresses only`,
+    };
+  }
+  const [chosen] = usable;
+  return { address: chosen.address, family: chosen.family === 6 ? 6 : 4 };
 }

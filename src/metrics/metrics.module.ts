@@ -1,6 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { RegisteredQueues } from '../core/registered-queues';
+import { OperatorHttpModule } from '../operator/operator.module';
 import { AppMetrics } from './app-metrics';
 import { MetricsController } from './metrics.controller';
 import { WorkerMetricsServer } from './metrics-server';
@@ -15,9 +16,9 @@ import { QueueSampler } from './queue-sampler';
 })
 export class MetricsDataModule {}
 
-/** GET /metrics on the API's own port. */
+/** GET /metrics on the API's own port (the operator's). */
 @Module({
-  imports: [MetricsDataModule],
+  imports: [MetricsDataModule, OperatorHttpModule],
   controllers: [MetricsController],
 })
 export class MetricsHttpModule {}

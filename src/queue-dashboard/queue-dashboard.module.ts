@@ -1,12 +1,9 @@
 import { Module } from '@nestjs/common';
-import { AuthDataModule } from '../auth';
-import { RateLimitHttpModule } from '../rate-limit/rate-limit.module';
-import { QueueDashboardAccess } from './queue-dashboard-access';
+import { OperatorHttpModule } from '../operator/operator.module';
 
-/** Who may open /admin/queues; the dashboard itself is mounted on the HTTP app by useQueueDashboard. */
+/** Who may open /admin/queues (the operator); the dashboard itself is mounted on the HTTP app by useQueueDashboard. */
 @Module({
-  imports: [AuthDataModule, RateLimitHttpModule],
-  providers: [QueueDashboardAccess],
-  exports: [QueueDashboardAccess],
+  imports: [OperatorHttpModule],
+  exports: [OperatorHttpModule],
 })
 export class QueueDashboardHttpModule {}

@@ -3,21 +3,22 @@ import { BullAdapter } from '@bull-board/api/bullAdapter';
 import { ExpressAdapter } from '@bull-board/express';
 import { HttpException, Logger, UnauthorizedException } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import type { NextFunction, Request, Response } from 'express';
+import type { Express, NextFunction, Request, Response } from 'express';
 import { envelopeFamilyForPath, reasonPhrase, renderError } from '@app/common';
 import { RegisteredQueues } from '../core/registered-queues';
-import { DASHBOARD_CHALLENGE, QueueDashboardAccess } from './queue-dashboard-access';
+import { OPERATOR_CHALLENGE, OperatorAccess } from '../operator/operator-access';
 
 export const QUEUE_DASHBOARD_PATH = '/admin/queues';
 
 /**
- * Bull Board at /admin/queues, over every queue this process registered. It is Express, outside
- * Nest's guards, so access is checked here first (QueueDashboardAccess). Retrying or removing a job
+ * Bull Board at /admin/queues, over every queue this process registered. Its jobs hold every
+ * client's recipients and messages, so it is the operator's: an operator credential opens it, a
+ * tenant's key never does. It is Express, outside Nest's guards, so access is checked here first. Retrying or removing a job
  * there never breaks the ledger: MongoDB holds each message's state and the sweep re-enqueues a
  * pending recipient whose job vanished (README, "Operations").
  */
 export function useQueueDashboard(app: NestExpressApplication): void {
-  const access = app.get(QueueDashboardAccess);
+  const access = app.get(OperatorAccess);
   const board = new ExpressAdapter();
   board.setBasePath(QUEUE_DASHBOARD_PATH);
   createBullBoard({
@@ -32,7 +33,10 @@ export function useQueueDashboard(app: NestExpressApplication): void {
       (error: unknown) => refuse(request, response, error, logger),
     );
   };
-  app.use(QUEUE_DASHBOARD_PATH, guard, board.getRouter());
+  // Bull Board's own Express app; the main app's setting does not reach it. (helmet runs before, on the main app.)
+  const boardApp = board.getRouter() as Express;
+  boardApp.disable('x-powered-by');
+  app.use(QUEUE_DASHBOARD_PATH, guard, boardApp);
 }
 
 /** The refusal in the API's own error envelope; a 401 also asks a browser for the key. */
@@ -42,6 +46,6 @@ function refuse(request: Request, response: Response, error: unknown, logger: Lo
   }
   const status = error instanceof HttpException ? error.getStatus() : 500;
   const message = error instanceof HttpException ? error.message : reasonPhrase(500);
-  if (error instanceof UnauthorizedException) response.setHeader('WWW-Authenticate', DASHBOARD_CHALLENGE);
+  if (error instanceof UnauthorizedException) response.setHeader('WWW-Authenticate', OPERATOR_CHALLENGE);
   response.status(status).json(renderError(envelopeFamilyForPath(QUEUE_DASHBOARD_PATH), { status, message, details: [] }));
 }

@@ -1,4 +1,5 @@
 import { Test } from '@nestjs/testing';
+import { AuditLogRepository } from '../audit-log/audit-log.repository';
 import { AppConfig } from '../config';
 import { REDIS } from '../core/redis.module';
 import { MessageLogRepository } from '../message-log/message-log.repository';
@@ -20,6 +21,7 @@ describe('retentionCutoff', () => {
 describe('RetentionService', () => {
   const messageLogs: jest.Mocked<Pick<MessageLogRepository, 'deleteOlderThan'>> = { deleteOlderThan: jest.fn() };
   const whatsappLogs: jest.Mocked<Pick<WhatsappLogRepository, 'deleteOlderThan'>> = { deleteOlderThan: jest.fn() };
+  const auditLog: jest.Mocked<Pick<AuditLogRepository, 'deleteOlderThan'>> = { deleteOlderThan: jest.fn() };
   const lock = { set: jest.fn<Promise<'OK' | null>, unknown[]>() };
 
   async function service(env: Record<string, string>): Promise<RetentionService> {
@@ -30,18 +32,24 @@ describe('RetentionService', () => {
         { provide: MessageLogRepository, useValue: messageLogs },
         { provide: WhatsappLogRepository, useValue: whatsappLogs },
         { provide: REDIS, useValue: lock },
+        { provide: AuditLogRepository, useValue: auditLog },
       ],
     }).compile();
     return moduleRef.get(RetentionService);
   }
 
-  beforeEach(() => jest.resetAllMocks());
+  beforeEach(() => {
+    jest.resetAllMocks();
+    auditLog.deleteOlderThan.mockResolvedValue(0);
+  });
 
-  it('keeps everything forever by default', async () => {
+  it('keeps logs forever by default, and the audit log for 365 days', async () => {
     const retention = await service({});
-    expect(retention.policies).toEqual([]);
-    await expect(retention.runOnce()).resolves.toEqual({});
+    expect(retention.policies.map(({ collection, days }) => ({ collection, days }))).toEqual([{ collection: 'audit_log', days: 365 }]);
+    const now = new Date('2030-12-31T00:00:00.000Z');
+    await expect(retention.runOnce(now)).resolves.toEqual({ audit_log: 0 });
     expect(messageLogs.deleteOlderThan).not.toHaveBeenCalled();
+    expect(auditLog.deleteOlderThan).toHaveBeenCalledWith(new Date('2029-12-31T00:00:00.000Z'), RETENTION_BATCH_SIZE);
   });
 
   it('deletes batch after batch until none older is left, for each configured collection', async () => {
@@ -50,7 +58,7 @@ describe('RetentionService', () => {
     whatsappLogs.deleteOlderThan.mockResolvedValueOnce(0);
     const now = new Date('2030-03-31T00:00:00.000Z');
 
-    await expect(retention.runOnce(now)).resolves.toEqual({ message_logs: RETENTION_BATCH_SIZE + 5, whatsapp_logs: 0 });
+    await expect(retention.runOnce(now)).resolves.toEqual({ message_logs: RETENTION_BATCH_SIZE + 5, whatsapp_logs: 0, audit_log: 0 });
     expect(messageLogs.deleteOlderThan).toHaveBeenCalledTimes(3);
     expect(messageLogs.deleteOlderThan).toHaveBeenCalledWith(new Date('2030-03-01T00:00:00.000Z'), RETENTION_BATCH_SIZE);
     expect(whatsappLogs.deleteOlderThan).toHaveBeenCalledWith(new Date('2030-03-24T00:00:00.000Z'), RETENTION_BATCH_SIZE);

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { AuditLogRepository } from '../audit-log/audit-log.repository';
 import { AppConfig } from '../config';
 import { ExclusiveInterval } from '../core/exclusive-interval';
 import { RedisClient } from '../core/redis-connection';
@@ -18,7 +19,7 @@ const DAY_MS = 86_400_000;
 
 /** One collection's retention: how long it keeps entries, and how it deletes a batch of older ones. */
 export interface RetentionPolicy {
-  collection: 'message_logs' | 'whatsapp_logs';
+  collection: 'message_logs' | 'whatsapp_logs' | 'audit_log';
   days: number;
   deleteOlderThan(cutoff: Date, batchSize: number): Promise<number>;
 }
@@ -29,8 +30,8 @@ export function retentionCutoff(days: number, now: Date): Date {
 }
 
 /**
- * Deletes message logs and WhatsApp logs older than MESSAGE_LOG_RETENTION_DAYS /
- * WHATSAPP_LOG_RETENTION_DAYS (unset: kept forever), every RETENTION_INTERVAL_MS, in one worker at a
+ * Deletes message logs, WhatsApp logs and audit-log entries older than MESSAGE_LOG_RETENTION_DAYS /
+ * WHATSAPP_LOG_RETENTION_DAYS (unset: kept forever) / AUDIT_LOG_RETENTION_DAYS (default 365), every RETENTION_INTERVAL_MS, in one worker at a
  * time. Deletes go in batches of ids, never one large delete, so sending is never held up. Broadcasts,
  * with their recipient arrays, are kept.
  */
@@ -46,8 +47,9 @@ export class RetentionService implements OnApplicationBootstrap, OnApplicationSh
     messageLogs: MessageLogRepository,
     whatsappLogs: WhatsappLogRepository,
     @Inject(REDIS) redis: RedisClient,
+    auditLog: AuditLogRepository,
   ) {
-    const { messageLogDays, whatsappLogDays } = config.retention;
+    const { messageLogDays, whatsappLogDays, auditLogDays } = config.retention;
     this.policies = [
       ...(messageLogDays === null
         ? []
@@ -55,6 +57,7 @@ export class RetentionService implements OnApplicationBootstrap, OnApplicationSh
       ...(whatsappLogDays === null
         ? []
         : [{ collection: 'whatsapp_logs' as const, days: whatsappLogDays, deleteOlderThan: whatsappLogs.deleteOlderThan.bind(whatsappLogs) }]),
+      { collection: 'audit_log', days: auditLogDays, deleteOlderThan: auditLog.deleteOlderThan.bind(auditLog) },
     ];
     this.schedule = new ExclusiveInterval(redis, { name: 'Retention', lockKey: LOCK_KEY, intervalMs: config.retention.intervalMs }, async () => {
       await this.runOnce();

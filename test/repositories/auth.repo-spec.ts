@@ -108,4 +108,26 @@ describeWithMongo('Client, API-key and session repositories (MongoDB)', () => {
     await sessions.setHealth(id, 'unhealthy', 'Access token expired');
     expect(await sessions.findForClient(clientId, id)).toMatchObject({ health: 'unhealthy', health_reason: 'Access token expired' });
   });
+
+  it('rotates a key only from the secret it was read with, and counts active owner keys', async () => {
+    const client = (await clients.create('rotations'))._id.toHexString();
+    const owner = await keys.create({ ...newKey(client), role: Role.Owner, secretHash: 'first' });
+    const at = new Date();
+    const graceEnds = new Date(at.getTime() + 60_000);
+    const rotated = await keys.rotate(client, owner._id.toHexString(), { expectedHash: 'first', secretHash: 'second', previousHash: 'first', previousExpiresAt: graceEnds, at });
+    expect(rotated).toMatchObject({ secret_hash: 'second', previous_secret_hash: 'first', previous_secret_expires_at: graceEnds, rotated_at: at });
+    // A second rotation read before the first landed matches nothing; another client's id neither.
+    expect(await keys.rotate(client, owner._id.toHexString(), { expectedHash: 'first', secretHash: 'third', previousHash: null, previousExpiresAt: null, at })).toBeNull();
+    const other = (await clients.create('other'))._id.toHexString();
+    expect(await keys.rotate(other, owner._id.toHexString(), { expectedHash: 'second', secretHash: 'third', previousHash: null, previousExpiresAt: null, at })).toBeNull();
+    expect(await keys.findOwned(other, owner._id.toHexString())).toBeNull();
+
+    await keys.create({ ...newKey(client), role: Role.Owner, expiresAt: new Date(at.getTime() - 1000) });
+    await keys.create(newKey(client));
+    expect(await keys.countActiveOwners(client, at)).toBe(1);
+    expect(await keys.revoke(owner._id.toHexString(), at)).toBe(true);
+    expect(await keys.countActiveOwners(client, at)).toBe(0);
+    await keys.restore(owner._id.toHexString(), at);
+    expect(await keys.countActiveOwners(client, at)).toBe(1);
+  });
 });

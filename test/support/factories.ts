@@ -1,6 +1,7 @@
 import { INestApplication } from '@nestjs/common';
 import { Permission, Role } from '../../src/auth/permissions';
 import { TenancyService } from '../../src/auth/tenancy.service';
+import { OperatorCredentialService } from '../../src/operator/operator-credential.service';
 
 export interface TestTenant {
   clientId: string;
@@ -38,4 +39,10 @@ export async function createTenant(
 /** Another key for an existing client. */
 export async function issueKey(app: INestApplication, clientId: string, role: Role, permissions: Permission[] = []): Promise<string> {
   return (await app.get(TenancyService).issueApiKey(clientId, 'extra key', role, permissions)).key;
+}
+
+/** An operator credential (what the CLI's operator:create prints): opens /admin/queues and /metrics. */
+export async function issueOperatorCredential(app: INestApplication, name = 'test operator', expiresAt: Date | null = null): Promise<{ id: string; credential: string }> {
+  const issued = await app.get(OperatorCredentialService).issue(name, expiresAt);
+  return { id: issued.id, credential: issued.credential };
 }

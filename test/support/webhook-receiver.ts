@@ -25,7 +25,8 @@ export class WebhookReceiver {
     readonly baseUrl: string,
   ) {}
 
-  static async start(): Promise<WebhookReceiver> {
+  /** Listens on `host` (default 127.0.0.1; `::1` for IPv6 loopback). */
+  static async start(host = '127.0.0.1'): Promise<WebhookReceiver> {
     const holder: { receiver?: WebhookReceiver } = {};
     const server = createServer((request, response) => {
       const chunks: Buffer[] = [];
@@ -39,9 +40,9 @@ export class WebhookReceiver {
         response.end(status < 300 ? 'ok' : 'nope');
       });
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => server.listen(0, host, resolve));
     const { port } = server.address() as AddressInfo;
-    const receiver = new WebhookReceiver(server, `http://127.0.0.1:${port}`);
+    const receiver = new WebhookReceiver(server, `http://${host.includes(':') ? `[${host}]` : host}:${port}`);
     holder.receiver = receiver;
     server.on('connection', (socket) => {
       receiver.sockets.add(socket);

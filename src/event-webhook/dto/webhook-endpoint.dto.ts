@@ -66,13 +66,14 @@ export class WebhookEndpointView {
   @ApiProperty({ type: String, nullable: true, example: null }) disabled_at!: Date | null;
   @ApiProperty({ type: String, nullable: true, example: '2026-12-03T12:00:00.000Z' }) last_success_at!: Date | null;
   @ApiProperty({ type: String, nullable: true, example: null }) last_failure_at!: Date | null;
+  @ApiProperty({ type: String, nullable: true, description: 'When its signing secret was last rotated; null: never', example: null }) rotated_at!: Date | null;
   @ApiProperty({ example: '2026-12-03T11:00:00.000Z' }) createdAt!: Date;
   @ApiProperty({ example: '2026-12-03T11:00:00.000Z' }) updatedAt!: Date;
 }
 
 export class CreatedWebhookEndpointView extends WebhookEndpointView {
   @ApiProperty({
-    description: 'The signing secret: shown in this answer only. Verify each delivery with it (see the README).',
+    description: 'The signing secret: shown in this answer only. Verify each delivery with it (docs/tenancy.md).',
     example: 'whsec_3q2+7w…',
   })
   secret!: string;
@@ -108,4 +109,14 @@ export class DeliveryParamsDto {
 
   @IsObjectIdParam('Delivery id (24 hex characters)')
   deliveryId!: string;
+}
+
+export class RotatedWebhookSecretView extends CreatedWebhookEndpointView {
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'Until when deliveries also carry the old secret\'s signature (null: they stopped at once)',
+    example: '2026-12-08T12:00:00.000Z',
+  })
+  previous_secret_valid_until!: Date | null;
 }
