@@ -101,7 +101,10 @@ export class TemplateCatalogue {
   async list(session: SessionRecord, filter: TemplateListFilter, page: PageRequest): Promise<PageResult<MessageTemplateRecord>> {
     const account = this.accountOf(session);
     await this.lifecycle.settleDueReviews();
-    return this.templates.list(session.client_id.toHexString(), account, filter, page);
+    const clientId = session.client_id.toHexString();
+    // A sandbox session's catalogue is seeded on first use.
+    if (isSandboxAccount(account) && !(await this.templates.hasAny(clientId, account))) await this.sync(session);
+    return this.templates.list(clientId, account, filter, page);
   }
 
   async get(clientId: string, id: string): Promise<MessageTemplateRecord> {

@@ -81,6 +81,10 @@ export class TemplateRepository {
     return this.templates.findOne({ client_id: oid(clientId), account, name, language }).lean<MessageTemplateRecord>().exec();
   }
 
+  async hasAny(clientId: string, account: string): Promise<boolean> {
+    return (await this.templates.exists({ client_id: oid(clientId), account }).exec()) !== null;
+  }
+
   /** The languages the client's catalogue of the account has this name in. */
   async languagesOf(clientId: string, account: string, name: string): Promise<string[]> {
     const found = await this.templates.find({ client_id: oid(clientId), account, name }, { language: 1 }).sort(BY_NAME).lean<Array<{ language: string }>>().exec();
