@@ -63,7 +63,7 @@ describe('WhatsappWebhookService', () => {
     const deliveryStatus: jest.Mocked<Pick<DeliveryStatusService, 'apply'>> = {
       apply: jest.fn(async (update, onlyForSessionId) => void applied.push({ ...update, onlyForSessionId })),
     };
-    const templateEvents: jest.Mocked<Pick<TemplateWebhookReceiver, 'receive'>> = { receive: jest.fn(async () => null) };
+    const templateEvents: jest.Mocked<Pick<TemplateWebhookReceiver, 'receive'>> = { receive: jest.fn().mockResolvedValue(null) };
     const config = { cloudApi: { pricesUsdCents: { utility: 0.77 } } } satisfies { cloudApi: Pick<AppConfig['cloudApi'], 'pricesUsdCents'> };
     const module = await Test.createTestingModule({
       providers: [
