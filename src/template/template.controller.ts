@@ -18,7 +18,7 @@ import { SessionRepository } from '../auth/session.repository';
 import type { SessionRecord } from '../auth/session.schema';
 import { ExpensiveRoute } from '../rate-limit';
 import { CreateTemplateDto } from './dto/create-template.dto';
-import { DeleteTemplateQueryDto, ListTemplatesQueryDto, SandboxTemplateStatusDto, TemplateNameParamDto } from './dto/template-query.dto';
+import { DeleteTemplateQueryDto, ListTemplatesQueryDto, SandboxTemplateStatusDto, TemplateIdParamDto, TemplateNameParamDto } from './dto/template-query.dto';
 import { SyncResult, TemplateCatalogue } from './template-catalogue';
 import { TEMPLATE_EXAMPLE, TemplateView, templateView } from './template.view';
 
@@ -63,13 +63,13 @@ export class TemplateController {
     return ok('Templates synced successfully!', await this.catalogue.sync(await this.sessionOf(principal)));
   }
 
-  @Get(':id')
+  @Get(':template')
   @RequirePermission(Permission.TemplateRead)
   @ApiOperation({ summary: 'One template of the catalogue' })
   @ApiOkResponse({ description: 'Template fetched successfully!', schema: { example: { status: true, message: 'Template fetched successfully!', data: TEMPLATE_EXAMPLE } } })
   @ApiNotFoundResponse({ description: "No such template for this client (another client's id answers the same)" })
-  async get(@CurrentPrincipal() principal: Principal, @Param() { id }: IdParamDto): Promise<StandardEnvelope<TemplateView>> {
-    return ok('Template fetched successfully!', templateView(await this.catalogue.get(principal.clientId, id)));
+  async get(@CurrentPrincipal() principal: Principal, @Param() { template }: TemplateIdParamDto): Promise<StandardEnvelope<TemplateView>> {
+    return ok('Template fetched successfully!', templateView(await this.catalogue.get(principal.clientId, template)));
   }
 
   @Post()
@@ -88,14 +88,14 @@ export class TemplateController {
     return ok('Template created successfully!', templateView(await this.catalogue.create(await this.sessionOf(principal), body)));
   }
 
-  @Delete(':name')
+  @Delete(':template')
   @HttpCode(200)
   @RequirePermission(Permission.TemplateManage)
   @ApiOperation({ summary: 'Delete a template: every language of the name, or only the entry `id` (one language)' })
   @ApiOkResponse({ description: 'Template deleted successfully!', schema: { example: { status: true, message: 'Template deleted successfully!', data: { deleted: 2 } } } })
   @ApiNotFoundResponse({ description: 'No template of that name (or no entry `id` of it) in the catalogue' })
-  async delete(@CurrentPrincipal() principal: Principal, @Param() { name }: TemplateNameParamDto, @Query() query: DeleteTemplateQueryDto): Promise<StandardEnvelope<{ deleted: number }>> {
-    return ok('Template deleted successfully!', { deleted: await this.catalogue.delete(await this.sessionOf(principal), name, query.id) });
+  async delete(@CurrentPrincipal() principal: Principal, @Param() { template }: TemplateNameParamDto, @Query() query: DeleteTemplateQueryDto): Promise<StandardEnvelope<{ deleted: number }>> {
+    return ok('Template deleted successfully!', { deleted: await this.catalogue.delete(await this.sessionOf(principal), template, query.id) });
   }
 
   @Post(':id/sandbox-status')

@@ -1,6 +1,6 @@
-import { ApiPropertyOptional, IntersectionType } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, IntersectionType } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
-import { PageQueryDto } from '@app/common';
+import { IsObjectIdParam, PageQueryDto } from '@app/common';
 import { TEMPLATE_CATEGORIES, TEMPLATE_STATUSES } from '@app/whatsapp';
 import { SessionCredentialsDto } from '../../auth/dto/session-credentials.dto';
 import { TEMPLATE_LANGUAGE_PATTERN } from './create-template.dto';
@@ -37,9 +37,19 @@ export class DeleteTemplateQueryDto extends SessionCredentialsDto {
   id?: string;
 }
 
+/**
+ * `/templates/:template`: GET reads an entry by its id, DELETE deletes by name. One parameter name
+ * for both, so that the two routes are one path of the OpenAPI document.
+ */
+export class TemplateIdParamDto {
+  @IsObjectIdParam("The template's id (_id in GET /templates)")
+  template!: string;
+}
+
 export class TemplateNameParamDto {
+  @ApiProperty({ description: "The template's name (every language of it is deleted unless ?id= names one)", example: 'order_ready' })
   @Matches(/^[a-z0-9_]{1,512}$/, { message: 'name must be 1-512 lower-case letters, digits or underscores' })
-  name!: string;
+  template!: string;
 }
 
 /** The statuses the sandbox can be told to move one of its templates to. */

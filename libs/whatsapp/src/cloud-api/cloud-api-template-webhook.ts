@@ -46,7 +46,10 @@ export function parseTemplateWebhook(payload: unknown): TemplateWebhookEvent[] {
 }
 
 function changeOf(field: string, value: Record<string, unknown>): TemplateWebhookChange | null {
-  const text = (key: string): string | null => (typeof value[key] === 'string' && value[key] ? (value[key] as string).toUpperCase() : null);
+  const text = (key: string): string | null => {
+    const found = value[key];
+    return typeof found === 'string' && found ? found.toUpperCase() : null;
+  };
   switch (field) {
     case 'message_template_status_update': {
       const event = text('event');

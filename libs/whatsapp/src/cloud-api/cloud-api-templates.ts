@@ -70,7 +70,7 @@ export class CloudApiTemplates {
     let after: string | undefined;
     for (let page = 0; page < MAX_PAGES; page++) {
       const query = new URLSearchParams({ fields: TEMPLATE_FIELDS, limit: String(TEMPLATE_PAGE_SIZE), ...(after ? { after } : {}) });
-      const answer = await this.call<TemplatePage>('template list', `${this.edge}?${query}`, { method: 'GET' });
+      const answer = await this.call<TemplatePage>('template list', `${this.edge}?${query.toString()}`, { method: 'GET' });
       for (const item of answer.data ?? []) {
         const template = toGraphTemplate(item);
         if (template) templates.push(template);
@@ -95,7 +95,7 @@ export class CloudApiTemplates {
   /** Deletes every language of a template by name, or one by its id (`hsm_id`). */
   async delete(name: string, templateId?: string): Promise<void> {
     const query = new URLSearchParams({ name, ...(templateId ? { hsm_id: templateId } : {}) });
-    await this.call<unknown>('template delete', `${this.edge}?${query}`, { method: 'DELETE' });
+    await this.call<unknown>('template delete', `${this.edge}?${query.toString()}`, { method: 'DELETE' });
   }
 
   private async call<T>(what: string, url: string, init: RequestInit): Promise<T> {

@@ -30,11 +30,11 @@ export function templateSendProblems(definition: TemplateDefinition, components:
   const where = `template ${definition.name} (${definition.language})`;
   const problems: string[] = [];
   const given = (components ?? []).filter(isObject);
-  const ofType = (type: string) => given.filter((component) => String(component.type ?? '').toLowerCase() === type);
+  const ofType = (type: string) => given.filter((component) => lowerText(component.type) === type);
   const defined = (type: string) => definition.components.find((component) => component.type.toUpperCase() === type);
 
   for (const component of given) {
-    const type = String(component.type ?? '').toLowerCase();
+    const type = lowerText(component.type);
     if (!['header', 'body', 'button'].includes(type)) problems.push(`${where}: component type "${String(component.type).slice(0, 40)}" is not header, body or button`);
   }
   if (ofType('header').length > 1 || ofType('body').length > 1) problems.push(`${where}: give at most one header and one body component`);
@@ -156,7 +156,7 @@ function checkButtons(where: string, buttons: TemplateButtonDefinition[], sent: 
       problems.push(`${where}: button index ${String(component.index).slice(0, 10)} has no dynamic part to give (the template's buttons: ${buttons.map((one, at) => `${at} ${one.type}`).join(', ') || 'none'})`);
       continue;
     }
-    if (String(component.sub_type ?? '').toLowerCase() !== need.subType) problems.push(`${where}: button ${index} is ${button.type}; its sub_type must be "${need.subType}"`);
+    if (lowerText(component.sub_type) !== need.subType) problems.push(`${where}: button ${index} is ${button.type}; its sub_type must be "${need.subType}"`);
     byIndex.set(index, component);
   }
   buttons.forEach((button, index) => {
@@ -212,6 +212,11 @@ function checkParameterText(what: string, text: string, problems: string[]): voi
 
 function parametersOf(component: SendComponent | undefined): Array<Record<string, unknown>> {
   return Array.isArray(component?.parameters) ? (component.parameters as unknown[]).filter(isObject) : [];
+}
+
+/** A send's `type` or `sub_type`, compared case-insensitively (Meta accepts both); '' when not a string. */
+function lowerText(value: unknown): string {
+  return typeof value === 'string' ? value.toLowerCase() : '';
 }
 
 function article(word: string): string {
