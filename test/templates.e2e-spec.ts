@@ -76,7 +76,7 @@ describeWithMongo('Message templates: catalogue, lifecycle webhooks, checked sen
       phoneNumber: '15550783881',
       credentials: { phone_number_id: PHONE_NUMBER_ID, access_token: ACCESS_TOKEN, app_secret: APP_SECRET, verify_token: 'verify', waba_id: WABA_ID },
       // Slow enough that a broadcast is still sending when its template is paused.
-      rateLimitPerSecond: 10,
+      rateLimitPerSecond: 8,
       enforceServiceWindow: false,
     });
     cloud = { 'X-Session-Id': session.session_id, 'X-Access-Token': session.access_token };
@@ -327,7 +327,7 @@ describeWithMongo('Message templates: catalogue, lifecycle webhooks, checked sen
     const sentTo = (recipients: string[]) => fake.accepted.filter(({ to }) => recipients.includes(to)).map(({ to }) => to);
 
     it('pauses on a PAUSED webhook (paused_reason template_paused, an event) and resumes on APPROVED, sending each recipient exactly once', async () => {
-      const recipients = nextNumbers(30);
+      const recipients = nextNumbers(40);
       const id = await startBroadcast(recipients);
       await eventually(async () => sentTo(recipients).length >= 3, 'the first messages to go out');
       await postWebhook(statusWebhook(orderUpdate, 'PAUSED')).expect(200);
@@ -355,14 +355,18 @@ describeWithMongo('Message templates: catalogue, lifecycle webhooks, checked sen
       expect(events.some((event) => event.type === 'template.status_changed' && event.data.template.status === 'PAUSED')).toBe(true);
     });
 
-    it('fails the pending recipients with a named reason when the template is DISABLED', async () => {
+    it('fails the pending recipients with a named reason when the template is DISABLED (its third pause)', async () => {
       const recipients = nextNumbers(30);
       const id = await startBroadcast(recipients);
       await eventually(async () => sentTo(recipients).length >= 2, 'the first messages to go out');
+      await postWebhook(statusWebhook(orderUpdate, 'PAUSED')).expect(200);
+      expect((await broadcastOf(id)).status).toBe('paused');
+      await pollUntil(async () => (await broadcastOf(id)).counts, (counts) => counts.sent + counts.failed === sentTo(recipients).length, 5000);
       await postWebhook(statusWebhook(orderUpdate, 'DISABLED')).expect(200);
       const ended = await pollUntil(() => broadcastOf(id), (broadcast) => broadcast.status === 'completed_with_errors' && broadcast.pending.length === 0, 20_000);
       expect(ended.status).toBe('completed_with_errors');
       expect(ended.sent.length + ended.failed.length).toBe(30);
+      expect(ended.paused_reason).toBeNull();
       expect(new Set([...ended.sent, ...ended.failed]).size).toBe(30);
       expect(ended.failed.length).toBeGreaterThan(0);
       expect(ended.failures.find((failure: { recipient: string }) => failure.recipient === ended.failed[0])).toMatchObject({
