@@ -57,7 +57,7 @@ export const SANDBOX_SETTABLE_STATUSES = ['APPROVED', 'REJECTED', 'PAUSED', 'DIS
 
 /** POST /templates/:id/sandbox-status. */
 export class SandboxTemplateStatusDto extends SessionCredentialsDto {
-  @ApiPropertyOptional({ enum: SANDBOX_SETTABLE_STATUSES, example: 'PAUSED' })
+  @ApiProperty({ enum: SANDBOX_SETTABLE_STATUSES, example: 'PAUSED' })
   @IsIn(SANDBOX_SETTABLE_STATUSES, { message: `status must be one of: ${SANDBOX_SETTABLE_STATUSES.join(', ')}` })
   status!: (typeof SANDBOX_SETTABLE_STATUSES)[number];
 
