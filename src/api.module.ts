@@ -15,6 +15,7 @@ import { MessageHttpModule } from './message/message.module';
 import { MessageLogHttpModule } from './message-log/message-log.module';
 import { MetricsHttpModule } from './metrics';
 import { QueueDashboardHttpModule } from './queue-dashboard/queue-dashboard.module';
+import { TemplateHttpModule } from './template/template.module';
 import { WebhookHttpModule } from './webhook/webhook.module';
 import { WhatsappLogHttpModule } from './whatsapp-log/whatsapp-log.module';
 
@@ -27,6 +28,7 @@ export const API_FEATURES: Array<Type | DynamicModule> = [
   ContactHttpModule,
   BroadcastHttpModule,
   MessageHttpModule,
+  TemplateHttpModule,
   WebhookHttpModule,
   EventWebhookHttpModule,
   MessageLogHttpModule,

@@ -1,3 +1,4 @@
+import type { DynamicModule, INestApplicationContext, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { InputValidationException } from '@app/common';
@@ -7,7 +8,13 @@ import { AuditLogService, AuditChange } from './audit-log/audit-log.service';
 import { AuthDataModule } from './auth/auth.module';
 import { parseKeyLifetime } from './auth/key-lifetime';
 import { Permission, PERMISSIONS, Role, ROLES } from './auth/permissions';
+import { SessionRepository } from './auth/session.repository';
 import { TenancyService } from './auth/tenancy.service';
+import { BroadcastTemplateHoldModule } from './broadcast/broadcast.module';
+import { LedgerEventsModule } from './event-webhook/event-webhook.module';
+import { SANDBOX_SETTABLE_STATUSES } from './template/dto/template-query.dto';
+import { TemplateCatalogue } from './template/template-catalogue';
+import { TemplateDataModule } from './template/template.module';
 import { loadConfigOrExit } from './config';
 import { CoreModule } from './core/core.module';
 import { ReachabilityAdvice } from './core/reachability';
@@ -35,6 +42,23 @@ interface CliServices {
  * credentials) are shown once.
  */
 async function withServices<T>(work: (services: CliServices) => Promise<T>): Promise<void> {
+  return withApp([AuthDataModule, OperatorDataModule, AuditLogDataModule], (app) => {
+    const auditLog = app.get(AuditLogService);
+    const route = `cli ${process.argv[2] ?? ''}`.trim();
+    return work({
+      tenancy: app.get(TenancyService),
+      operators: app.get(OperatorCredentialService),
+      audit: (clientId, change) => auditLog.record({ clientId, actorKeyId: null, route, ip: null }, change),
+    });
+  });
+}
+
+/** The template catalogues, with what a status change sets off: broadcasts held or released, client events. */
+async function withTemplates<T>(work: (templates: TemplateCatalogue, sessions: SessionRepository) => Promise<T>): Promise<void> {
+  return withApp([AuthDataModule, TemplateDataModule, BroadcastTemplateHoldModule, LedgerEventsModule], (app) => work(app.get(TemplateCatalogue), app.get(SessionRepository)));
+}
+
+async function withApp<T>(features: Array<Type | DynamicModule>, work: (app: INestApplicationContext) => Promise<T>): Promise<void> {
   const localModeRunning = useRunningLocalServices();
   if (!localModeRunning && !process.env.MONGODB_URI && !process.env.REDIS_URL) {
     await failStartup([
@@ -46,17 +70,11 @@ async function withServices<T>(work: (services: CliServices) => Promise<T>): Pro
   const config = loadConfigOrExit();
   await exitUnlessReachable(config, CLI_ADVICE);
   const app = await NestFactory.createApplicationContext(
-    { module: class CliModule {}, imports: [CoreModule.forRoot(config, 'cli'), AuthDataModule, OperatorDataModule, AuditLogDataModule] },
+    { module: class CliModule {}, imports: [CoreModule.forRoot(config, 'cli'), ...features] },
     { logger: ['error', 'warn'] },
   );
   try {
-    const auditLog = app.get(AuditLogService);
-    const route = `cli ${process.argv[2] ?? ''}`.trim();
-    const result = await work({
-      tenancy: app.get(TenancyService),
-      operators: app.get(OperatorCredentialService),
-      audit: (clientId, change) => auditLog.record({ clientId, actorKeyId: null, route, ip: null }, change),
-    });
+    const result = await work(app);
     if (result !== undefined) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   } finally {
     await app.close();
@@ -245,6 +263,22 @@ program
         await audit(options.client, { kind: 'session', action: 'created', targetId: session.session_id, fields: optionNames(options) });
         return session;
       }),
+  );
+
+program
+  .command('template:sandbox-status')
+  .description("Move a sandbox session's template to a status as Meta would (PAUSED pauses its broadcasts, APPROVED resumes them, DISABLED fails their pending recipients)")
+  .requiredOption('--client <id>', 'client id')
+  .requiredOption('--session <id>', 'sandbox session id')
+  .requiredOption('--template <id>', 'template id (_id in GET /templates)')
+  .addOption(new Option('--status <status>', 'new status').choices(SANDBOX_SETTABLE_STATUSES).makeOptionMandatory())
+  .action((options: { client: string; session: string; template: string; status: string }) =>
+    withTemplates(async (templates, sessions) => {
+      const session = await sessions.findForClient(options.client, options.session);
+      if (!session) throw new Error(`No session ${options.session} of client ${options.client}`);
+      const { _id, name, language, status } = await templates.setSandboxStatus(session, options.template, options.status, null);
+      return { _id, name, language, status };
+    }),
   );
 
 program

@@ -9,6 +9,7 @@ import { MessageWorkerModule } from './message/message.module';
 import { MetricsWorkerModule } from './metrics';
 import { RetentionWorkerModule } from './retention/retention.module';
 import { SendingWorkerModule } from './sending/sending-worker.module';
+import { TemplateWorkerModule } from './template/template.module';
 
 /** Feature modules of the worker: queue consumers (every Bull processor is registered here and only here) and periodic upkeep. */
 export const WORKER_FEATURES: Array<Type | DynamicModule> = [
@@ -19,6 +20,7 @@ export const WORKER_FEATURES: Array<Type | DynamicModule> = [
   InboundWorkerModule,
   EventWebhookWorkerModule,
   RetentionWorkerModule,
+  TemplateWorkerModule,
   MetricsWorkerModule,
 ];
 

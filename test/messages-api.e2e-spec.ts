@@ -64,10 +64,17 @@ describeWithMongo('POST /v1/messages, without a worker (e2e)', () => {
   });
 
   it('stores a template, alone or with other parts, and names it on the log', async () => {
-    const template = { name: 'order_update', language: 'en_US', components: [{ type: 'body', parameters: [{ type: 'text', text: 'Ada' }] }] };
+    const components = [{ type: 'body', parameters: [{ type: 'text', text: 'Ada' }, { type: 'text', text: '#1042' }] }];
+    const template = { name: 'order_update', language: 'en_US', components };
     const response = await post(alice, { to: nextRecipient(), template }).expect(202);
     const entry = await messageLogs().findOne({ message_uid: response.body.data.message_uid });
-    expect(entry).toMatchObject({ template_name: 'order_update', message: { text: null, template } });
+    // The sandbox session's catalogue has order_update: its category rides on the stored template and the log.
+    expect(entry).toMatchObject({
+      template_name: 'order_update',
+      template_language: 'en_US',
+      template_category: 'UTILITY',
+      message: { text: null, template: { ...template, category: 'UTILITY' } },
+    });
   });
 
   describe('Idempotency-Key', () => {

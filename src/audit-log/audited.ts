@@ -15,9 +15,10 @@ interface AuditedChange {
 /** Body fields that select the session rather than change anything. */
 const NOT_CHANGES = new Set(['session_id', 'access_token']);
 
-/** The id a change is about: the route's `:id`, else the id in the answer (`_id`, `id` or `session_id` of `data`). */
+/** What a change is about: the route's `:id` (or its one other parameter, a template's name), else the id in the answer (`_id`, `id` or `session_id` of `data`). */
 function targetOf(request: AuthenticatedRequest, answer: unknown): string | null {
-  const param = (request.params as Record<string, string | undefined>).id;
+  const params = request.params as Record<string, string | undefined>;
+  const param = params.id ?? Object.values(params).find((value) => typeof value === 'string' && value !== '');
   if (param) return param;
   const data = typeof answer === 'object' && answer !== null ? (answer as { data?: unknown }).data : undefined;
   if (typeof data !== 'object' || data === null) return null;

@@ -8,6 +8,9 @@ export enum Permission {
   ContactWrite = 'contact:write',
   MessageLogRead = 'message-log:read',
   MessageSend = 'message:send',
+  TemplateRead = 'template:read',
+  /** Create and delete message templates (at Meta, for cloud-api sessions), and move sandbox ones between statuses. */
+  TemplateManage = 'template:manage',
   WhatsappLogRead = 'whatsapp-log:read',
   /** Create sending sessions through the API. */
   SessionManage = 'session:manage',
@@ -42,6 +45,7 @@ const READS = [
   Permission.BroadcastRead,
   Permission.ContactRead,
   Permission.MessageLogRead,
+  Permission.TemplateRead,
 ];
 const WRITES = [Permission.AttachmentWrite, Permission.BroadcastWrite, Permission.ContactWrite, Permission.MessageSend];
 

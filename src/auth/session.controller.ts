@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Param, Post } from '@nestjs/common';
+import { Body, Controller, Get, Inject, Optional, Param, Post } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { IdParamDto, ok, StandardEnvelope } from '@app/common';
 import { Audited } from '../audit-log/audited';
@@ -7,11 +7,17 @@ import { CreateSessionDto } from './dto/create-session.dto';
 import { Permission } from './permissions';
 import type { Principal } from './principal';
 import { CreatedSession, SessionSummary, TenancyService } from './tenancy.service';
+import { SESSION_LISTENER, SessionListener } from './session-listener';
+import { SessionRepository } from './session.repository';
 
 @ApiTags('sessions')
 @Controller('sessions')
 export class SessionController {
-  constructor(private readonly tenancy: TenancyService) {}
+  constructor(
+    private readonly tenancy: TenancyService,
+    private readonly sessions: SessionRepository,
+    @Optional() @Inject(SESSION_LISTENER) private readonly listener?: SessionListener,
+  ) {}
 
   @Get()
   @Authenticated()
@@ -44,6 +50,8 @@ export class SessionController {
       credentials: body.credentials ?? null,
       enforceServiceWindow: body.enforce_service_window ?? null,
     });
+    const created = this.listener ? await this.sessions.findById(session.session_id) : null;
+    if (created) this.listener?.sessionCreated(created);
     return ok('Session created successfully!', session);
   }
 }

@@ -12,6 +12,8 @@ export interface NewSession {
   accessTokenHash: string;
   providerAccountId: string | null;
   webhookVerifyTokenHash: string | null;
+  /** Cloud API sessions that send templates: their Business Account. */
+  wabaId?: string | null;
   credentialsEncrypted: string | null;
   rateLimitPerSecond: number | null;
   /** null: the provider's rule (see enforcesServiceWindow). */
@@ -34,6 +36,7 @@ export class SessionRepository {
       // Left out when null: the sparse indexes skip sessions without them.
       provider_account_id: session.providerAccountId ?? undefined,
       webhook_verify_token_hash: session.webhookVerifyTokenHash ?? undefined,
+      waba_id: session.wabaId ?? undefined,
       credentials_encrypted: session.credentialsEncrypted,
       rate_limit_per_second: session.rateLimitPerSecond,
       enforce_service_window: session.enforceServiceWindow ?? null,
@@ -54,6 +57,16 @@ export class SessionRepository {
   /** Every session of the provider (for checks that no single sender identifies, such as an account-level webhook's signature). */
   async listByProvider(provider: ProviderName): Promise<SessionRecord[]> {
     return this.sessions.find({ provider }).lean<SessionRecord[]>().exec();
+  }
+
+  /** Every cloud-api session of a WhatsApp Business Account (template webhooks name the account, not a sender). */
+  async listByWabaId(wabaId: string): Promise<SessionRecord[]> {
+    return this.sessions.find({ provider: 'cloud-api', waba_id: wabaId }).lean<SessionRecord[]>().exec();
+  }
+
+  /** The client's cloud-api sessions of a WhatsApp Business Account. */
+  async listByClientAndWabaId(clientId: string, wabaId: string): Promise<SessionRecord[]> {
+    return this.sessions.find({ client_id: new Types.ObjectId(clientId), provider: 'cloud-api', waba_id: wabaId }).lean<SessionRecord[]>().exec();
   }
 
   /** Whether any session of the provider was set up with this webhook verify token (by its hash). */

@@ -36,6 +36,10 @@ export class Session {
   @Prop({ type: String })
   provider_account_id?: string;
 
+  /** The Cloud API's WhatsApp Business Account (non-secret): its template catalogue, and what template webhooks name. */
+  @Prop({ type: String })
+  waba_id?: string;
+
   /** SHA-256 of the webhook verify_token (hex): the hub.verify_token handshake names no sender. */
   @Prop({ type: String })
   webhook_verify_token_hash?: string;
@@ -68,6 +72,7 @@ export const SessionSchema = SchemaFactory.createForClass(Session);
 // One session per provider sender: a webhook about that sender must name exactly one session.
 SessionSchema.index({ provider_account_id: 1 }, { unique: true, sparse: true });
 SessionSchema.index({ webhook_verify_token_hash: 1 }, { sparse: true });
+SessionSchema.index({ waba_id: 1 }, { sparse: true });
 
 export interface SessionRecord {
   _id: Types.ObjectId;
@@ -78,6 +83,7 @@ export interface SessionRecord {
   access_token_hash: string;
   provider_account_id?: string;
   webhook_verify_token_hash?: string;
+  waba_id?: string;
   credentials_encrypted: string | null;
   rate_limit_per_second: number | null;
   health: SessionHealth;

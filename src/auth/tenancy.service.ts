@@ -1,7 +1,7 @@
 import { BadRequestException, ConflictException, ForbiddenException, Injectable, NotFoundException } from '@nestjs/common';
 import { Types } from 'mongoose';
 import { InputValidationException } from '@app/common';
-import { missingCloudApiCredentials, ProviderName, readCloudApiCredentials } from '@app/whatsapp';
+import { missingCloudApiCredentials, ProviderName, readCloudApiCredentials, wabaIdProblem } from '@app/whatsapp';
 import { AppConfig } from '../config';
 import { Clock } from '../core/clock';
 import { ApiKeyRateLimits, ApiKeyRepository } from './api-key.repository';
@@ -92,6 +92,8 @@ export interface SessionSummary {
   health_reason: string | null;
   /** Whether free-form messages need the recipient to have written in the last 24 hours. */
   enforce_service_window: boolean;
+  /** A cloud-api session's WhatsApp Business Account (its template catalogue); null: none, its template sends are not checked. */
+  waba_id: string | null;
   createdAt: Date;
 }
 
@@ -256,7 +258,7 @@ export class TenancyService {
 
   async createSession(input: NewSessionInput): Promise<CreatedSession> {
     await this.requireClient(input.clientId);
-    const { providerAccountId, webhookVerifyToken } = this.providerIdentity(input.provider, input.credentials ?? null);
+    const { providerAccountId, webhookVerifyToken, wabaId } = this.providerIdentity(input.provider, input.credentials ?? null);
     const accessToken = `st_${generateSecret()}`;
     const session = await this.sessions
       .create({
@@ -267,6 +269,7 @@ export class TenancyService {
         accessTokenHash: hashSecret(accessToken),
         providerAccountId,
         webhookVerifyTokenHash: webhookVerifyToken ? hashSecret(webhookVerifyToken) : null,
+        wabaId,
         credentialsEncrypted: input.credentials ? this.cipher.encrypt(input.credentials) : null,
         rateLimitPerSecond: input.rateLimitPerSecond ?? null,
         enforceServiceWindow: input.enforceServiceWindow ?? null,
@@ -306,17 +309,17 @@ export class TenancyService {
   private providerIdentity(
     provider: ProviderName,
     credentials: Record<string, string> | null,
-  ): { providerAccountId: string | null; webhookVerifyToken: string | null } {
+  ): { providerAccountId: string | null; webhookVerifyToken: string | null; wabaId: string | null } {
     switch (provider) {
       case 'sandbox':
-        return { providerAccountId: null, webhookVerifyToken: null };
+        return { providerAccountId: null, webhookVerifyToken: null, wabaId: null };
       case 'cloud-api': {
-        const missing = missingCloudApiCredentials(credentials);
-        if (missing.length > 0) {
-          throw new InputValidationException(missing.map((field) => `credentials.${field} is required for a cloud-api session`));
-        }
+        const problems = missingCloudApiCredentials(credentials).map((field) => `credentials.${field} is required for a cloud-api session`);
+        const wabaId = wabaIdProblem(credentials);
+        if (wabaId) problems.push(wabaId);
+        if (problems.length > 0) throw new InputValidationException(problems);
         const cloudApi = readCloudApiCredentials(credentials);
-        return { providerAccountId: cloudApi.phone_number_id, webhookVerifyToken: cloudApi.verify_token };
+        return { providerAccountId: cloudApi.phone_number_id, webhookVerifyToken: cloudApi.verify_token, wabaId: cloudApi.waba_id ?? null };
       }
     }
   }
@@ -381,5 +384,6 @@ function summarizeKey(key: ApiKeyRecord, now: Date): ApiKeySummary {
 function summarize(session: SessionRecord): SessionSummary {
   const { _id, name, provider, phone_number, rate_limit_per_second, health, health_reason, createdAt } = session;
   const enforce_service_window = enforcesServiceWindow(session);
-  return { session_id: _id.toHexString(), name, provider, phone_number, rate_limit_per_second, health, health_reason, enforce_service_window, createdAt };
+  const waba_id = session.waba_id ?? null;
+  return { session_id: _id.toHexString(), name, provider, phone_number, rate_limit_per_second, health, health_reason, enforce_service_window, waba_id, createdAt };
 }

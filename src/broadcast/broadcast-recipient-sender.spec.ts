@@ -2,6 +2,7 @@ import { Test } from '@nestjs/testing';
 import { Types } from 'mongoose';
 import { ContactService } from '../contact/contact.service';
 import { MessageSender } from '../sending/message-sender';
+import { TemplateLifecycle } from '../template/template-lifecycle';
 import { BroadcastPauseSignal } from './broadcast-pause.signal';
 import { BroadcastProgress } from './broadcast-progress';
 import { BroadcastRecipientSender } from './broadcast-recipient-sender';
@@ -28,6 +29,7 @@ describe('BroadcastRecipientSender', () => {
   let stopSignal: jest.Mocked<Pick<BroadcastStopSignal, 'isRaised'>>;
   let pauseSignal: jest.Mocked<Pick<BroadcastPauseSignal, 'isPaused'>>;
   let contacts: jest.Mocked<Pick<ContactService, 'findByPhone'>>;
+  let templates: jest.Mocked<Pick<TemplateLifecycle, 'sendRefused'>>;
 
   beforeEach(async () => {
     sender = { send: jest.fn() };
@@ -35,6 +37,7 @@ describe('BroadcastRecipientSender', () => {
     stopSignal = { isRaised: jest.fn().mockResolvedValue(false) };
     pauseSignal = { isPaused: jest.fn().mockResolvedValue(false) };
     contacts = { findByPhone: jest.fn() };
+    templates = { sendRefused: jest.fn().mockResolvedValue(undefined) };
     const context: BroadcastSendContext = {
       _id: new Types.ObjectId(broadcastId),
       client_id: clientId,
@@ -51,6 +54,7 @@ describe('BroadcastRecipientSender', () => {
         { provide: BroadcastStopSignal, useValue: stopSignal },
         { provide: BroadcastPauseSignal, useValue: pauseSignal },
         { provide: ContactService, useValue: contacts },
+        { provide: TemplateLifecycle, useValue: templates },
       ],
     }).compile();
     recipientSender = moduleRef.get(BroadcastRecipientSender);

@@ -9,6 +9,7 @@ import { BroadcastJobRecipient } from './broadcast.jobs';
 import type { MessageContent } from '../message-content/message-content.schema';
 import type { BroadcastSendContext } from './broadcast.schema';
 import { renderTemplateComponents, renderVariables } from './message-variables';
+import { TemplateLifecycle } from '../template/template-lifecycle';
 
 /** A broadcast seen in another status than `sending` is read again if the copy is older than this (it may have been resumed or retried). */
 const STATUS_RECHECK_MS = 1000;
@@ -28,6 +29,7 @@ export class BroadcastRecipientSender {
     private readonly stopSignal: BroadcastStopSignal,
     private readonly pauseSignal: BroadcastPauseSignal,
     private readonly contacts: ContactService,
+    private readonly templates: TemplateLifecycle,
   ) {}
 
   /** The recipient's outcome; throws only to ask for a retry (see MessageSender.send). */
@@ -61,6 +63,8 @@ export class BroadcastRecipientSender {
     // Another attempt holds the message (it records the recipient's outcome), or the broadcast was paused (it stays pending).
     if (outcome.status === 'skipped') return outcome;
     this.progress.record(clientId, broadcastId, recipient, outcome.status);
+    // A template WhatsApp paused (132015) or disabled (132016) stops the broadcast, not only this message.
+    if (outcome.status === 'failed' && broadcast.message.template) await this.templates.sendRefused(clientId, broadcast.session_id.toHexString(), broadcast.message.template, outcome.failure.code);
     return outcome;
   }
 

@@ -27,6 +27,10 @@ import { recipientCsvUploadOptions } from './recipient-csv';
 import { RecipientVariablesRepository } from './recipient-variables.repository';
 import { RecipientVariablesEntry, RecipientVariablesSchema } from './recipient-variables.schema';
 import { BroadcastService } from './broadcast.service';
+import { TEMPLATE_BROADCASTS } from '../template/template-broadcasts';
+import { BroadcastPauseControl } from './broadcast-pause-control';
+import { BroadcastTemplateHold } from './broadcast-template-hold';
+import { TemplateDataModule } from '../template/template.module';
 
 /** Broadcast records, the stop signal and the broadcast queue's producer: shared by the API and the worker. */
 @Module({
@@ -39,10 +43,19 @@ import { BroadcastService } from './broadcast.service';
     SendingDataModule,
     ContactDataModule,
   ],
-  providers: [BroadcastRepository, RecipientVariablesRepository, BroadcastStopSignal, BroadcastPauseSignal, BroadcastQueue, BroadcastSendJobs],
-  exports: [BroadcastRepository, RecipientVariablesRepository, BroadcastStopSignal, BroadcastPauseSignal, BroadcastQueue, BroadcastSendJobs],
+  providers: [BroadcastRepository, RecipientVariablesRepository, BroadcastStopSignal, BroadcastPauseSignal, BroadcastPauseControl, BroadcastQueue, BroadcastSendJobs],
+  exports: [BroadcastRepository, RecipientVariablesRepository, BroadcastStopSignal, BroadcastPauseSignal, BroadcastPauseControl, BroadcastQueue, BroadcastSendJobs],
 })
 export class BroadcastDataModule {}
+
+/** Provides the template lifecycle's port onto broadcasts (global, so that the template module can see it). */
+@Global()
+@Module({
+  imports: [BroadcastDataModule, MessageLogDataModule],
+  providers: [{ provide: TEMPLATE_BROADCASTS, useClass: BroadcastTemplateHold }],
+  exports: [TEMPLATE_BROADCASTS],
+})
+export class BroadcastTemplateHoldModule {}
 
 /** DELETE /attachment/:id answers 409 while a sending broadcast uses the attachment. */
 @Injectable()
@@ -68,9 +81,11 @@ export class BroadcastAttachmentUsageModule {}
   imports: [
     BroadcastDataModule,
     BroadcastAttachmentUsageModule,
+    BroadcastTemplateHoldModule,
     MessageContentDataModule,
     MessageLogDataModule,
     SendingDataModule,
+    TemplateDataModule,
     MulterModule.registerAsync({
       inject: [AppConfig],
       useFactory: (config: AppConfig) => recipientCsvUploadOptions(config.sending.broadcastMaxRecipients),
@@ -83,7 +98,7 @@ export class BroadcastHttpModule {}
 
 /** Worker side: fan-out of new broadcasts, the sweep, and sending to each recipient. */
 @Module({
-  imports: [BroadcastDataModule, SendingWorkerModule, ContactDataModule, MessageLogDataModule],
+  imports: [BroadcastDataModule, BroadcastTemplateHoldModule, SendingWorkerModule, ContactDataModule, MessageLogDataModule, TemplateDataModule],
   providers: [BroadcastProcessor, BroadcastSweeper, BroadcastProgress, BroadcastRecipientSender, BroadcastRecipientHandler, BroadcastSendGroupHandler],
 })
 export class BroadcastWorkerModule {}

@@ -250,7 +250,79 @@ export class BroadcastRepository {
 
   /** `paused` → `sending`; null when the broadcast is missing, another client's, or not paused. */
   async resume(clientId: string, id: string, now: Date = new Date()): Promise<BroadcastRecord | null> {
-    return this.moveStatus(clientId, id, 'paused', { status: 'sending', activated_at: now });
+    return this.moveStatus(clientId, id, 'paused', { status: 'sending', activated_at: now, paused_reason: null });
+  }
+
+  /** Ids and statuses of the client's broadcasts from these sessions that send the template, in one of these statuses. */
+  async findUsingTemplate(use: TemplateUseFilter, statuses: BroadcastStatus[]): Promise<Array<Pick<BroadcastRecord, '_id' | 'status' | 'paused_reason'>>> {
+    return this.broadcasts
+      .find(
+        {
+          client_id: oid(use.clientId),
+          session_id: { $in: use.sessionIds.map(oid) },
+          'message.template.name': use.name,
+          'message.template.language': use.language,
+          status: { $in: statuses },
+          ...(use.pausedReason ? { paused_reason: use.pausedReason } : {}),
+        },
+        { _id: 1, status: 1, paused_reason: 1 },
+      )
+      .lean<Array<Pick<BroadcastRecord, '_id' | 'status' | 'paused_reason'>>>()
+      .exec();
+  }
+
+  /** `sending` or `scheduled` → `paused` for a reason of the service's; null when it is neither any more. */
+  async pauseFor(clientId: string, id: string, reason: string): Promise<BroadcastRecord | null> {
+    return this.broadcasts
+      .findOneAndUpdate(
+        { _id: oid(id), client_id: oid(clientId), status: { $in: ['sending', 'scheduled'] } },
+        { $set: { status: 'paused', paused_reason: reason } },
+        { new: true, projection: WITHOUT_RECIPIENTS },
+      )
+      .lean<BroadcastRecord>()
+      .exec();
+  }
+
+  /**
+   * A broadcast paused for `reason` goes on: back to `scheduled` while its send_at is ahead, else
+   * `sending` (a new activation). Null when it is not paused for that reason (its client resumed or cancelled it).
+   */
+  async resumeFrom(clientId: string, id: string, reason: string, now: Date = new Date()): Promise<BroadcastRecord | null> {
+    const paused = { _id: oid(id), client_id: oid(clientId), status: 'paused', paused_reason: reason };
+    const options = { new: true, projection: WITHOUT_RECIPIENTS };
+    const rescheduled = await this.broadcasts
+      .findOneAndUpdate({ ...paused, send_at: { $gt: now }, activated_at: null }, { $set: { status: 'scheduled', paused_reason: null } }, options)
+      .lean<BroadcastRecord>()
+      .exec();
+    return rescheduled ?? this.broadcasts.findOneAndUpdate(paused, { $set: { status: 'sending', activated_at: now, paused_reason: null } }, options).lean<BroadcastRecord>().exec();
+  }
+
+  /** The recipients still pending of a paused broadcast (null when it is not paused). */
+  async findPendingOfPaused(clientId: string, id: string): Promise<string[] | null> {
+    const found = await this.broadcasts.findOne({ _id: oid(id), client_id: oid(clientId), status: 'paused' }, { pending: 1 }).lean<{ pending: string[] }>().exec();
+    return found ? found.pending : null;
+  }
+
+  /**
+   * Moves recipients of a paused broadcast from `pending` to `failed`, with their reason, in one
+   * atomic update (only while every one of them is still pending), then lets it finish: `sending`
+   * again, so that finishIfDone can end it. False when it changed meanwhile.
+   */
+  async failPendingOfPaused(clientId: string, id: string, recipients: string[], failure: { code: string; message: string }): Promise<boolean> {
+    const paused = { _id: oid(id), client_id: oid(clientId), status: 'paused' };
+    if (recipients.length === 0) return (await this.broadcasts.updateOne(paused, { $set: { status: 'sending', paused_reason: null } }).exec()).modifiedCount === 1;
+    const result = await this.broadcasts
+      .updateOne(
+        { ...paused, pending: { $all: recipients } },
+        {
+          $pull: { pending: { $in: recipients } },
+          $addToSet: { failed: { $each: recipients } },
+          $push: { failures: { $each: recipients.map((recipient) => ({ recipient, code: failure.code, message: failure.message })) } },
+          $set: { status: 'sending', paused_reason: null },
+        },
+      )
+      .exec();
+    return result.modifiedCount === 1;
   }
 
   /**
@@ -329,7 +401,7 @@ export class BroadcastRepository {
     clientId: string,
     id: string,
     from: BroadcastStatus,
-    set: { status: BroadcastStatus; activated_at?: Date },
+    set: { status: BroadcastStatus; activated_at?: Date; paused_reason?: null },
   ): Promise<BroadcastRecord | null> {
     if (!isValidObjectId(id)) return null;
     return this.broadcasts
@@ -359,6 +431,15 @@ export class BroadcastRepository {
       .countDocuments({ client_id: oid(clientId), 'message.attachments': oid(attachmentId), status: 'sending' })
       .exec();
   }
+}
+
+/** The broadcasts of a template's use (see TemplateUse), optionally only those paused for a reason. */
+export interface TemplateUseFilter {
+  clientId: string;
+  sessionIds: string[];
+  name: string;
+  language: string;
+  pausedReason?: string;
 }
 
 /** A broadcast's outcome in counts. */

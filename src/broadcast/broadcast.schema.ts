@@ -54,6 +54,8 @@ export class Broadcast {
   @Prop({ type: Date, default: null }) activated_at?: Date | null;
   /** Recipients have their own {{variables}} (kept beside the broadcast, one record per recipient). */
   @Prop({ type: Boolean }) personalised?: boolean;
+  /** Why the service paused it (`template_paused`: its template was paused by WhatsApp; it resumes when approved again); absent when its client did. */
+  @Prop({ type: String }) paused_reason?: string | null;
 }
 
 export const BroadcastSchema = SchemaFactory.createForClass(Broadcast);
@@ -64,6 +66,8 @@ BroadcastSchema.index({ client_id: 1, session_id: 1, createdAt: -1, _id: -1 });
 // The sweep looks for broadcasts still sending after a while, and for scheduled ones that are due.
 BroadcastSchema.index({ status: 1, createdAt: 1 });
 BroadcastSchema.index({ status: 1, send_at: 1 });
+// A template's lifecycle finds the broadcasts that send it.
+BroadcastSchema.index({ client_id: 1, 'message.template.name': 1, status: 1 });
 // DELETE /attachment/:id asks whether a sending broadcast still uses the attachment.
 BroadcastSchema.index({ client_id: 1, 'message.attachments': 1, status: 1 });
 

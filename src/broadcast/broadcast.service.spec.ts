@@ -3,6 +3,8 @@ import { Types } from 'mongoose';
 import { AppConfig } from '../config';
 import { MessageLogRepository } from '../message-log/message-log.repository';
 import { MessageContentValidator } from '../message-content/message-content.validator';
+import { TemplateValidator } from '../template/template-validator';
+import { BroadcastPauseControl } from './broadcast-pause-control';
 import { BroadcastPauseSignal } from './broadcast-pause.signal';
 import { BroadcastSendJobs } from './broadcast-send-jobs';
 import { BroadcastStopSignal } from './broadcast-stop.signal';
@@ -36,6 +38,8 @@ describe('BroadcastService cancel', () => {
         { provide: BroadcastStopSignal, useValue: stopSignal },
         { provide: BroadcastPauseSignal, useValue: unused },
         { provide: RecipientVariablesRepository, useValue: unused },
+        { provide: BroadcastPauseControl, useValue: unused },
+        { provide: TemplateValidator, useValue: unused },
         { provide: AppConfig, useValue: unused },
       ],
     }).compile();

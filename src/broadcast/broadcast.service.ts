@@ -5,6 +5,8 @@ import { AppConfig } from '../config';
 import { MessageLogRepository } from '../message-log/message-log.repository';
 import { MessageContentValidator } from '../message-content/message-content.validator';
 import type { MessageContentDto, MessageTemplateDto } from '../message-content/dto/message-content.dto';
+import { TemplateValidator } from '../template/template-validator';
+import { BroadcastPauseControl } from './broadcast-pause-control';
 import { BroadcastPauseSignal } from './broadcast-pause.signal';
 import { RecipientEntry, recipientEntriesOf, resolveRecipients } from './broadcast-recipients';
 import { BroadcastSendJobs } from './broadcast-send-jobs';
@@ -14,6 +16,8 @@ import { BroadcastRepository, BroadcastSummary } from './broadcast.repository';
 import { broadcastCounts, BroadcastCounts, BroadcastRecord, BroadcastStatus, FINAL_BROADCAST_STATUSES, RecipientFailure, SendType } from './broadcast.schema';
 import { CreateBroadcastDto } from './dto/create-broadcast.dto';
 import { RecipientVariablesRepository } from './recipient-variables.repository';
+import { isPersonalised, RecipientVariables, renderTemplateComponents } from './message-variables';
+import type { RecipientTemplate } from '../template/template-validator';
 
 /** Code of the failure reason of a number that could not be parsed (skip_invalid). */
 export const INVALID_NUMBER_CODE = 'invalid_number';
@@ -51,6 +55,13 @@ export interface BroadcastProgressEvent {
   counts: BroadcastCounts;
 }
 
+/** Each recipient's template components with their {{variables}} filled in, made one at a time as the check reads them. */
+function* recipientTemplates(components: unknown[], recipients: string[], variables: Array<RecipientVariables | undefined>): Generator<RecipientTemplate> {
+  for (let index = 0; index < recipients.length; index++) {
+    yield { recipient: recipients[index], components: renderTemplateComponents(components, variables[index]) };
+  }
+}
+
 /** Statuses whose failures may be retried. */
 const RETRYABLE: readonly BroadcastStatus[] = ['sending', 'paused', 'completed', 'completed_with_errors', 'failed'];
 
@@ -67,6 +78,8 @@ export class BroadcastService {
     private readonly broadcastQueue: BroadcastQueue,
     private readonly stopSignal: BroadcastStopSignal,
     private readonly pauseSignal: BroadcastPauseSignal,
+    private readonly pauseControl: BroadcastPauseControl,
+    private readonly templates: TemplateValidator,
     private readonly config: AppConfig,
   ) {}
 
@@ -90,6 +103,11 @@ export class BroadcastService {
     if (entries.length === 0) problems.push('to must contain at least one phone number');
     const schedule = this.scheduleOf(request, problems);
     const { valid, invalid, variables, personalisedCount } = await resolveRecipients(entries, message, { skipInvalid: request.skip_invalid === true }, problems);
+    if (message.template) {
+      const template = message.template;
+      const perRecipient = template.components && isPersonalised({ text: null, template }) ? recipientTemplates(template.components, valid, variables) : undefined;
+      message.template = await this.templates.validateSend({ clientId, sessionId, template, perRecipient }, problems);
+    }
     const max = this.config.sending.broadcastMaxRecipients;
     if (valid.length > max) problems.push(`to has ${valid.length} distinct recipients; at most ${max} are allowed per broadcast`);
     if (problems.length > 0) throw new InputValidationException(problems);
@@ -199,10 +217,7 @@ export class BroadcastService {
       throw new ConflictException(`Broadcast ${id} is ${broadcast.status}; only a sending broadcast can be paused`);
     }
     // Also on a repeat: it finishes a first pause whose signal never reached Redis.
-    await this.pauseSignal.raise(id);
-    await this.broadcastQueue.removeFanOut(id, broadcast.activated_at);
-    const removed = await this.sendJobs.removeQueued(id);
-    this.logger.log({ broadcastId: id, removedJobs: removed }, 'Broadcast paused; queued jobs removed');
+    await this.pauseControl.hold(id, broadcast.activated_at);
     return broadcast;
   }
 
@@ -290,9 +305,7 @@ export class BroadcastService {
   }
 
   private async continueSending(broadcast: BroadcastRecord): Promise<BroadcastRecord> {
-    const id = broadcast._id.toHexString();
-    await this.pauseSignal.clear(id);
-    await this.broadcastQueue.scheduleFanOut(id, { activatedAt: broadcast.activated_at });
+    await this.pauseControl.release(broadcast._id.toHexString(), broadcast.activated_at);
     return broadcast;
   }
 

@@ -65,7 +65,8 @@ export class AppConfig {
   readonly rateLimits: { perKey: number; expensivePerKey: number; publicPerAddress: number; authFailuresPerAddress: number };
   /** Days logs are kept (null: forever), and how often the worker deletes older ones. */
   readonly retention: { messageLogDays: number | null; whatsappLogDays: number | null; auditLogDays: number; intervalMs: number };
-  readonly sandbox: { latencyMs: number; failureRate: number; statusDelayMs: number };
+  readonly sandbox: { latencyMs: number; failureRate: number; statusDelayMs: number; templateReviewMs: number };
+  readonly templates: { syncIntervalMs: number };
   readonly cloudApi: { baseUrl: string; version: string; timeoutMs: number; uploadTimeoutMs: number; pricesUsdCents: PriceList };
   /** Opt-out and opt-in keywords, upper-cased and trimmed. */
   readonly inbound: { optOutKeywords: readonly string[]; optInKeywords: readonly string[] };
@@ -135,7 +136,9 @@ export class AppConfig {
       latencyMs: variables.SANDBOX_LATENCY_MS,
       failureRate: variables.SANDBOX_FAILURE_RATE,
       statusDelayMs: variables.SANDBOX_STATUS_DELAY_MS,
+      templateReviewMs: variables.SANDBOX_TEMPLATE_REVIEW_MS,
     };
+    this.templates = { syncIntervalMs: variables.TEMPLATE_SYNC_INTERVAL_MS };
     this.cloudApi = {
       baseUrl: variables.CLOUD_API_BASE_URL.replace(/\/+$/, ''),
       version: variables.CLOUD_API_VERSION,

@@ -189,6 +189,18 @@ export class EnvironmentVariables {
   @Min(0)
   SANDBOX_STATUS_DELAY_MS = 1000;
 
+  /** How long the sandbox takes to review a template created in it (0: at once). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  SANDBOX_TEMPLATE_REVIEW_MS = 10000;
+
+  /** How often a worker re-reads every WhatsApp Business Account's template catalogue from the Graph API. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1000)
+  TEMPLATE_SYNC_INTERVAL_MS = 900000;
+
   @Matches(/^https?:\/\/\S+$/, { message: 'CLOUD_API_BASE_URL must be an http(s) URL' })
   CLOUD_API_BASE_URL = 'https://graph.facebook.com';
 

@@ -10,6 +10,11 @@ export const CLIENT_EVENT_TYPES = [
   'message.failed',
   'message.received',
   'broadcast.completed',
+  'broadcast.paused',
+  'broadcast.resumed',
+  'template.status_changed',
+  'template.quality_changed',
+  'template.category_changed',
 ] as const;
 export type ClientEventType = (typeof CLIENT_EVENT_TYPES)[number];
 

@@ -15,6 +15,8 @@ export interface MessageTemplate {
   name: string;
   language: string;
   components?: unknown[];
+  /** MARKETING, UTILITY or AUTHENTICATION, from the session's catalogue when the send was checked against it. */
+  category?: string;
 }
 
 /**

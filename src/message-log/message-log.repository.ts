@@ -551,6 +551,7 @@ export class MessageLogRepository implements OnModuleInit {
       },
       message: { ...entry.message, template: entry.message.template ?? null },
       template_name: entry.message.template?.name ?? null,
+      ...(entry.message.template ? { template_language: entry.message.template.language, template_category: entry.message.template.category ?? null } : {}),
       send_at: entry.sendAt ?? null,
       message_uid: entry.messageUid ?? newMessageUid(),
       status: entry.sendAt ? 'scheduled' : 'queued',

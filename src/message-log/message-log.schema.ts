@@ -94,6 +94,9 @@ export class MessageLog {
   /** What was asked for; a message log always holds `template` (null when none). */
   @Prop({ type: MessageContent, required: true }) message!: MessageContent;
   @Prop({ type: String, default: null }) template_name!: string | null;
+  /** A template send's language and category (from the session's catalogue): what cost estimates and messaging limits count by. */
+  @Prop({ type: String }) template_language?: string | null;
+  @Prop({ type: String }) template_category?: string | null;
   /** A scheduled message (POST /v1/messages with send_at) is not sent before this; null: at once. */
   @Prop({ type: Date, default: null }) send_at?: Date | null;
   /** 16 hex characters; the id POST /v1/messages answers and seed 004 lists. */

@@ -6,6 +6,7 @@ import { SendingDataModule } from '../sending/send-queue.module';
 import { SendingWorkerModule } from '../sending/sending-worker.module';
 import { IdempotencyStore } from './idempotency.store';
 import { MessageContentDataModule } from '../message-content/message-content.module';
+import { TemplateDataModule } from '../template/template.module';
 import { MessageSweeper } from './message-sweeper';
 import { MessageSendHandler } from './message-send.handler';
 import { MessageController } from './message.controller';
@@ -13,7 +14,7 @@ import { MessageService } from './message.service';
 
 /** POST /v1/messages: single messages through the shared send queue. */
 @Module({
-  imports: [AuthDataModule, ContactDataModule, MessageContentDataModule, MessageLogDataModule, SendingDataModule],
+  imports: [AuthDataModule, ContactDataModule, MessageContentDataModule, MessageLogDataModule, SendingDataModule, TemplateDataModule],
   controllers: [MessageController],
   providers: [MessageService, IdempotencyStore],
 })

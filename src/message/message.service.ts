@@ -9,6 +9,7 @@ import type { MessageStatus } from '../message-status/message-status';
 import type { MessageContent } from '../message-content/message-content.schema';
 import { MessageContentValidator } from '../message-content/message-content.validator';
 import { SendQueue } from '../sending/send.queue';
+import { TemplateValidator } from '../template/template-validator';
 import { MESSAGE_JOB, MessageJobData, messageJobId } from './message.jobs';
 import { SendMessageDto } from './dto/send-message.dto';
 import { fingerprintOf, IdempotencyStore } from './idempotency.store';
@@ -56,6 +57,7 @@ export class MessageService {
     private readonly contacts: ContactService,
     private readonly contentValidator: MessageContentValidator,
     private readonly idempotency: IdempotencyStore,
+    private readonly templates: TemplateValidator,
   ) {}
 
   /** With an Idempotency-Key, the first answer is replayed for 24 hours; a different body with that key is refused. */
@@ -97,7 +99,7 @@ export class MessageService {
   private async queue(principal: Principal, body: SendMessageDto): Promise<QueuedMessage> {
     const sessionId = this.sessionIdOf(principal);
     await this.requireHealthySession(sessionId);
-    const { content: message, sendAt } = await this.validateContent(principal.clientId, body);
+    const { content: message, sendAt } = await this.validateContent(principal.clientId, sessionId, body);
     const contact = await this.contacts.findByPhone(principal.clientId, body.to);
     const entry = await this.messageLogs.createQueued({
       clientId: principal.clientId,
@@ -185,9 +187,10 @@ export class MessageService {
   }
 
   /** The content as stored and when to send it (null: at once), or 400 naming every problem (nothing is written). */
-  private async validateContent(clientId: string, body: SendMessageDto): Promise<{ content: MessageContent; sendAt: Date | null }> {
+  private async validateContent(clientId: string, sessionId: string, body: SendMessageDto): Promise<{ content: MessageContent; sendAt: Date | null }> {
     const problems: string[] = [];
     const content = await this.contentValidator.check(clientId, { message: body.message, template: body.template }, problems, { templatesAccepted: true });
+    if (content.template) content.template = await this.templates.validateSend({ clientId, sessionId, template: content.template }, problems);
     let sendAt: Date | null = null;
     if (body.send_at !== undefined) {
       const parsed = parseSendAt(body.send_at, body.timezone);

@@ -4,12 +4,13 @@ import { CloudApiDataModule } from '../cloud-api/cloud-api.module';
 import { DeliveryStatusDataModule } from '../delivery-status/delivery-status.module';
 import { InboundDataModule } from '../inbound/inbound.module';
 import { WhatsappLogDataModule } from '../whatsapp-log/whatsapp-log.module';
+import { TemplateDataModule } from '../template/template.module';
 import { WebhookController } from './webhook.controller';
 import { WhatsappWebhookService } from './whatsapp-webhook.service';
 
 /** Provider webhooks: POST /webhooks/whatsapp (status updates and customers' messages) and its GET handshake. */
 @Module({
-  imports: [AuthDataModule, CloudApiDataModule, DeliveryStatusDataModule, InboundDataModule, WhatsappLogDataModule],
+  imports: [AuthDataModule, CloudApiDataModule, DeliveryStatusDataModule, InboundDataModule, WhatsappLogDataModule, TemplateDataModule],
   controllers: [WebhookController],
   providers: [WhatsappWebhookService],
 })

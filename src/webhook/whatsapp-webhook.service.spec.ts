@@ -8,6 +8,7 @@ import { CloudApiAccount, CloudApiAccounts } from '../cloud-api/cloud-api-accoun
 import { AppConfig } from '../config';
 import { DeliveryStatusService } from '../delivery-status/delivery-status.service';
 import { InboundService } from '../inbound/inbound.service';
+import { TemplateWebhookReceiver } from '../template/template-webhook.receiver';
 import { WhatsappWebhookService } from './whatsapp-webhook.service';
 
 const SECRET = 'app-secret';
@@ -62,6 +63,7 @@ describe('WhatsappWebhookService', () => {
     const deliveryStatus: jest.Mocked<Pick<DeliveryStatusService, 'apply'>> = {
       apply: jest.fn(async (update, onlyForSessionId) => void applied.push({ ...update, onlyForSessionId })),
     };
+    const templateEvents: jest.Mocked<Pick<TemplateWebhookReceiver, 'receive'>> = { receive: jest.fn().mockResolvedValue(null) };
     const config = { cloudApi: { pricesUsdCents: { utility: 0.77 } } } satisfies { cloudApi: Pick<AppConfig['cloudApi'], 'pricesUsdCents'> };
     const module = await Test.createTestingModule({
       providers: [
@@ -71,6 +73,8 @@ describe('WhatsappWebhookService', () => {
         { provide: DeliveryStatusService, useValue: deliveryStatus },
         { provide: InboundService, useValue: { receiveForSession: async () => 0 } },
         { provide: AppConfig, useValue: config },
+        // Template notifications are the receiver's (its own suite); these payloads hold none.
+        { provide: TemplateWebhookReceiver, useValue: templateEvents },
       ],
     }).compile();
     service = module.get(WhatsappWebhookService);

@@ -6,12 +6,15 @@ import { CloudApiAccount, CloudApiAccounts } from '../cloud-api/cloud-api-accoun
 import { AppConfig } from '../config';
 import { DeliveryStatusService } from '../delivery-status/delivery-status.service';
 import { InboundService } from '../inbound/inbound.service';
+import { TemplateWebhookReceiver } from '../template/template-webhook.receiver';
 
 export interface WebhookOutcome {
   /** Status updates handed to the ledger (repeated or stale ones included: applying them is harmless). */
   updates: number;
   /** Customers' messages recorded for the first time (a redelivered one is not counted again). */
   messages: number;
+  /** Template catalogue entries changed by template notifications (present only on such a webhook). */
+  templates?: number;
 }
 
 type StatusBatch = ReturnType<typeof parseStatusWebhook>[number];
@@ -30,6 +33,7 @@ export class WhatsappWebhookService {
     private readonly deliveryStatus: DeliveryStatusService,
     private readonly inbound: InboundService,
     private readonly config: AppConfig,
+    private readonly templateEvents: TemplateWebhookReceiver,
   ) {}
 
   /** The challenge to echo when a cloud-api session was set up with this verify token. */
@@ -46,6 +50,9 @@ export class WhatsappWebhookService {
     const phoneNumberIds = webhookPhoneNumberIds(payload);
     // Account-level notifications (or junk) name no sender: accepted, writing nothing, only when some session's app secret signed them.
     if (phoneNumberIds.length === 0) {
+      // Template notifications name the Business Account: verified against its sessions' app secrets.
+      const templates = await this.templateEvents.receive(rawBody, signature, payload);
+      if (templates !== null) return { updates: 0, messages: 0, templates };
       if (!(await this.accounts.signedByAnyAccount(rawBody, signature))) {
         this.logger.warn('Refused a webhook that names no phone_number_id: no session signed it');
         throw new UnauthorizedException('Invalid X-Hub-Signature-256 signature');

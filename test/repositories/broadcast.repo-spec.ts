@@ -128,4 +128,40 @@ describeWithMongo('BroadcastRepository (MongoDB)', () => {
     expect(await broadcasts.delete(clientId, _id.toHexString())).toBe(false);
     expect(await broadcasts.findOwned(clientId, _id.toHexString())).toBeNull();
   });
+  describe('held for a template', () => {
+    const template = { name: 'order_update', language: 'en_US', components: [] };
+    const use = { clientId, sessionIds: [sessionId], name: 'order_update', language: 'en_US' };
+
+    it('pauses sending and scheduled broadcasts for a reason, finds them by template, and resumes each to where it was', async () => {
+      const sending = await broadcasts.create(newBroadcast(['2348031239001'], { message: { text: null, attachments: [], location: null, contactId: null, template } }));
+      const later = new Date(Date.now() + 3_600_000);
+      const scheduled = await broadcasts.create(newBroadcast(['2348031239002'], { sendAt: later, message: { text: null, attachments: [], location: null, contactId: null, template } }));
+      const found = await broadcasts.findUsingTemplate(use, ['sending', 'scheduled']);
+      expect(found.map(({ _id }) => _id.toHexString()).sort()).toEqual([sending._id.toHexString(), scheduled._id.toHexString()].sort());
+      expect(await broadcasts.findUsingTemplate({ ...use, language: 'fr' }, ['sending', 'scheduled'])).toEqual([]);
+
+      for (const { _id } of found) expect(await broadcasts.pauseFor(clientId, _id.toHexString(), 'template_paused')).toMatchObject({ status: 'paused', paused_reason: 'template_paused' });
+      expect(await broadcasts.pauseFor(clientId, sending._id.toHexString(), 'template_paused')).toBeNull();
+      expect(await broadcasts.findUsingTemplate({ ...use, pausedReason: 'template_paused' }, ['paused'])).toHaveLength(2);
+
+      expect(await broadcasts.resumeFrom(clientId, sending._id.toHexString(), 'template_paused')).toMatchObject({ status: 'sending', paused_reason: null });
+      expect(await broadcasts.resumeFrom(clientId, scheduled._id.toHexString(), 'template_paused')).toMatchObject({ status: 'scheduled', send_at: later, paused_reason: null });
+      expect(await broadcasts.resumeFrom(clientId, sending._id.toHexString(), 'template_paused')).toBeNull();
+    });
+
+    it('fails pending recipients of a paused broadcast with their reason, only while all of them are pending', async () => {
+      const created = await broadcasts.create(newBroadcast(['2348031239003', '2348031239004', '2348031239005']));
+      const id = created._id.toHexString();
+      await broadcasts.pauseFor(clientId, id, 'template_paused');
+      const failure = { code: 'template_disabled', message: 'Template order_update (en_US) was disabled' };
+      expect(await broadcasts.failPendingOfPaused(clientId, id, ['2348031239004', '2348031239999'], failure)).toBe(false);
+      expect(await broadcasts.failPendingOfPaused(clientId, id, ['2348031239004', '2348031239005'], failure)).toBe(true);
+      const stored = await broadcasts.findOwned(clientId, id);
+      expect(stored).toMatchObject({ status: 'sending', pending: ['2348031239003'], failed: ['2348031239004', '2348031239005'], paused_reason: null });
+      expect(stored!.failures).toEqual([
+        { recipient: '2348031239004', ...failure },
+        { recipient: '2348031239005', ...failure },
+      ]);
+    });
+  });
 });

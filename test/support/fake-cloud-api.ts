@@ -1,4 +1,5 @@
 import { createServer, IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from 'node:http';
+import { signWebhookBody } from '@app/whatsapp';
 import type { AddressInfo, Socket } from 'node:net';
 
 export interface UploadedFile {
@@ -47,6 +48,33 @@ export function graphError(code: number, message: string, status = 400, details?
   };
 }
 
+/** A template as the fake Business Account keeps it (the Graph API's fields). */
+export interface FakeTemplate {
+  id: string;
+  name: string;
+  language: string;
+  status: string;
+  category: string;
+  components: Array<Record<string, unknown>>;
+  quality_score?: { score: string };
+  rejected_reason?: string;
+  parameter_format?: string;
+}
+
+/**
+ * A template lifecycle webhook as Meta sends it (`entry[].id` is the Business Account), with its
+ * X-Hub-Signature-256 made with the app secret: the raw body to POST and the signature header.
+ */
+export function templateWebhook(
+  wabaId: string,
+  field: 'message_template_status_update' | 'message_template_quality_update' | 'template_category_update',
+  value: Record<string, unknown>,
+  appSecret: string,
+): { raw: Buffer; signature: string } {
+  const raw = Buffer.from(JSON.stringify({ object: 'whatsapp_business_account', entry: [{ id: wabaId, time: 1700000000, changes: [{ field, value }] }] }));
+  return { raw, signature: signWebhookBody(raw, appSecret) };
+}
+
 /**
  * A stand-in for graph.facebook.com on 127.0.0.1: records every request and answers
  * `/{version}/{phone-number-id}/messages` and `/media` like the Cloud API, or with
@@ -62,6 +90,11 @@ export class FakeCloudApi {
   private mediaCount = 0;
   /** Customers' media files, by media id: what GET /{version}/{media-id} describes and its URL serves. */
   private readonly customerMedia = new Map<string, { data: Buffer; mimeType: string }>();
+  /** Each Business Account's templates, as `GET /{version}/{waba-id}/message_templates` lists them. */
+  readonly templates = new Map<string, FakeTemplate[]>();
+  /** Templates per page of the list (small, so that a sync has to follow the cursor). */
+  templatePageSize = 2;
+  private templateCount = 0;
 
   private constructor(
     private readonly server: Server,
@@ -134,6 +167,8 @@ export class FakeCloudApi {
     if (contentType.startsWith('multipart/form-data')) recorded.form = parseMultipart(recorded.body, contentType);
     this.requests.push(recorded);
 
+    const templatesOf = /^\/v\d+\.\d+\/([^/?]+)\/message_templates(?:\?|$)/.exec(recorded.path)?.[1];
+    if (templatesOf) return this.answerTemplates(request, response, templatesOf, recorded);
     if (request.method === 'GET') return this.answerMediaDownload(request, response, recorded.path);
     const edge: Edge | undefined = /^\/v\d+\.\d+\/[^/]+\/(messages|media)$/.exec(recorded.path)?.[1] as Edge | undefined;
     if (request.method !== 'POST' || !edge) return this.answer(response, graphError(100, 'Unsupported request', 400));
@@ -152,6 +187,53 @@ export class FakeCloudApi {
       delayMs: this.latencyMs,
       body: { messaging_product: 'whatsapp', contacts: [{ input: to, wa_id: to }], messages: [{ id }] },
     });
+  }
+
+  /** The account's templates: listed a page at a time (cursor `after`), created PENDING, deleted by name or hsm_id. */
+  private async answerTemplates(request: IncomingMessage, response: ServerResponse, wabaId: string, recorded: RecordedRequest): Promise<void> {
+    if (this.accessToken && request.headers.authorization !== `Bearer ${this.accessToken}`) {
+      return this.answer(response, graphError(190, 'Error validating access token: Session has expired.', 401));
+    }
+    const query = new URL(recorded.path, this.baseUrl).searchParams;
+    const templates = this.templates.get(wabaId) ?? [];
+    this.templates.set(wabaId, templates);
+    if (request.method === 'GET') {
+      const start = Number(query.get('after') ?? '0');
+      const page = templates.slice(start, start + this.templatePageSize);
+      const next = start + this.templatePageSize < templates.length ? String(start + this.templatePageSize) : undefined;
+      return this.answer(response, {
+        status: 200,
+        body: { data: page, paging: { cursors: { before: String(start), after: next ?? String(start) }, ...(next ? { next: `${this.baseUrl}${recorded.path}&after=${next}` } : {}) } },
+      });
+    }
+    if (request.method === 'POST') {
+      const body = recorded.json ?? {};
+      if (templates.some((template) => template.name === body.name && template.language === body.language)) {
+        return this.answer(response, { status: 400, body: { error: { message: 'Invalid parameter', type: 'OAuthException', code: 100, error_subcode: 2388024, error_user_title: 'Content in this language already exists', error_user_msg: `There is already ${String(body.language)} content for this template.` } } });
+      }
+      if (typeof body.name === 'string' && body.name.includes('emoji')) {
+        return this.answer(response, { status: 400, body: { error: { message: 'Invalid parameter', type: 'OAuthException', code: 100, error_subcode: 2388043, error_user_title: 'Message template "components" param is invalid', error_user_msg: 'components[0].text: the body text cannot contain emoji in this category' } } });
+      }
+      const created: FakeTemplate = {
+        id: String(1_000_000_000_000_000 + ++this.templateCount),
+        name: String(body.name),
+        language: String(body.language),
+        status: 'PENDING',
+        category: String(body.category),
+        components: Array.isArray(body.components) ? (body.components as Array<Record<string, unknown>>) : [],
+      };
+      templates.push(created);
+      return this.answer(response, { status: 200, body: { id: created.id, status: created.status, category: created.category } });
+    }
+    if (request.method === 'DELETE') {
+      const name = query.get('name');
+      const hsmId = query.get('hsm_id');
+      const kept = templates.filter((template) => template.name !== name || (hsmId !== null && template.id !== hsmId));
+      if (kept.length === templates.length) return this.answer(response, graphError(100, `Message template "${name}" not found`, 404));
+      this.templates.set(wabaId, kept);
+      return this.answer(response, { status: 200, body: { success: true } });
+    }
+    return this.answer(response, graphError(100, 'Unsupported request', 400));
   }
 
   /** `GET /{version}/{media-id}` answers the file's URL; `GET /media-files/{media-id}` its bytes. */

@@ -35,7 +35,10 @@ export class CreateSessionDto {
   @IsBoolean({ message: 'enforce_service_window must be true or false' })
   enforce_service_window?: boolean;
 
-  /** Provider credentials (Cloud API: phone_number_id, access_token, app_secret, verify_token); stored encrypted, never returned. */
+  /**
+   * Provider credentials (Cloud API: phone_number_id, access_token, app_secret, verify_token, and optionally waba_id, the
+   * WhatsApp Business Account whose template catalogue sends are checked against); stored encrypted, never returned.
+   */
   @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string' } })
   @IsOptional()
   @IsObject()

@@ -52,6 +52,20 @@ export const SESSION_UNUSABLE_ERROR_CODES: ReadonlySet<number> = new Set([
   133010, // Phone number not registered on the Cloud API
 ]);
 
+/**
+ * Template errors: permanent for the message (the send must change, or the template), each
+ * named in the ledger. 132015 and 132016 also mean the template stopped being sendable.
+ */
+export const TEMPLATE_ERROR_NAMES: Readonly<Record<number, string>> = {
+  132000: 'Template parameter count mismatch',
+  132001: 'Template does not exist in this language',
+  132005: 'Template text too long once filled in',
+  132007: 'Template format character policy violated',
+  132012: 'Template parameter format mismatch',
+  132015: 'Template is paused for low quality',
+  132016: 'Template is disabled',
+};
+
 /** Graph API permission errors (200-299) mean the token lacks a permission: the session is unusable too. */
 function isPermissionCode(code: number): boolean {
   return code >= 200 && code <= 299;
@@ -75,6 +89,10 @@ export function classifyCloudApiError(httpStatus: number, error: GraphApiError |
   // An unknown code on a 5xx, a 429 or an answer without any code: the server side is at fault.
   if (httpStatus >= 500 || httpStatus === 429 || (code === undefined && httpStatus === 408)) {
     return new ProviderError('transient', errorCode, message, { retryAfterMs: retryAfterMs ?? DEFAULT_TRANSIENT_RETRY_MS });
+  }
+  if (code !== undefined && code in TEMPLATE_ERROR_NAMES) {
+    const name = TEMPLATE_ERROR_NAMES[code];
+    return new ProviderError('permanent', errorCode, message.toLowerCase().includes(name.toLowerCase()) ? message : `${name}: ${message}`);
   }
   if (httpStatus === 401 && code === undefined) {
     return new ProviderError('permanent', errorCode, message, { sessionUnusable: true });

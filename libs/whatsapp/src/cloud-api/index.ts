@@ -5,3 +5,5 @@ export * from './cloud-api-webhook';
 export * from './cloud-api.provider';
 export * from './media-id-cache';
 export * from './cloud-api-inbound';
+export * from './cloud-api-templates';
+export * from './cloud-api-template-webhook';

@@ -1,0 +1,2 @@
+export * from './template-definition';
+export * from './template-send-rules';

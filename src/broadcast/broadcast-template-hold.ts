@@ -1,0 +1,75 @@
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import { LEDGER_EVENTS, LedgerEvents } from '../message-log/ledger-events';
+import { MessageFailure, MessageLogRepository } from '../message-log/message-log.repository';
+import { TEMPLATE_PAUSED_REASON, TemplateBroadcasts, TemplateUse } from '../template/template-broadcasts';
+import { BroadcastPauseControl } from './broadcast-pause-control';
+import { BroadcastRepository } from './broadcast.repository';
+
+/** Ledger statuses of a recipient whose message has not reached the provider. */
+const UNSENT = new Set(['queued', 'scheduled', 'sending']);
+
+/**
+ * The template lifecycle's hold on broadcasts, through the same pause machinery as
+ * POST /broadcast/:id/pause: the record says `paused` (with paused_reason template_paused) first,
+ * then the workers' signal and the queued jobs follow; recipients stay `pending` until the
+ * template is approved again. A disabled template's broadcasts fail what they have pending.
+ */
+@Injectable()
+export class BroadcastTemplateHold implements TemplateBroadcasts {
+  constructor(
+    private readonly broadcasts: BroadcastRepository,
+    private readonly pauseControl: BroadcastPauseControl,
+    private readonly messageLogs: MessageLogRepository,
+    @Optional() @Inject(LEDGER_EVENTS) private readonly events?: LedgerEvents,
+  ) {}
+
+  async pauseUsing(use: TemplateUse): Promise<string[]> {
+    const paused: string[] = [];
+    for (const { _id } of await this.broadcasts.findUsingTemplate(use, ['sending', 'scheduled'])) {
+      const broadcast = await this.broadcasts.pauseFor(use.clientId, _id.toHexString(), TEMPLATE_PAUSED_REASON);
+      if (!broadcast) continue;
+      await this.pauseControl.hold(_id.toHexString(), broadcast.activated_at);
+      paused.push(_id.toHexString());
+    }
+    return paused;
+  }
+
+  async resumeUsing(use: TemplateUse): Promise<string[]> {
+    const resumed: string[] = [];
+    for (const { _id } of await this.broadcasts.findUsingTemplate({ ...use, pausedReason: TEMPLATE_PAUSED_REASON }, ['paused'])) {
+      const broadcast = await this.broadcasts.resumeFrom(use.clientId, _id.toHexString(), TEMPLATE_PAUSED_REASON);
+      if (!broadcast) continue;
+      await this.pauseControl.release(_id.toHexString(), broadcast.activated_at, broadcast.status === 'scheduled' ? broadcast.send_at : null);
+      resumed.push(_id.toHexString());
+    }
+    return resumed;
+  }
+
+  /**
+   * Holds each unfinished broadcast, then fails its pending recipients whose message has not
+   * reached the provider (no ledger entry, or one no attempt holds); a recipient an attempt is
+   * sending right now is left to that attempt's outcome, so that none is in two arrays.
+   */
+  async failPendingUsing(use: TemplateUse, failure: MessageFailure): Promise<string[]> {
+    const ended: string[] = [];
+    for (const { _id, status } of await this.broadcasts.findUsingTemplate(use, ['sending', 'scheduled', 'paused'])) {
+      const id = _id.toHexString();
+      const held = status === 'paused' ? true : await this.broadcasts.pauseFor(use.clientId, id, TEMPLATE_PAUSED_REASON);
+      if (!held) continue;
+      if (status !== 'paused') await this.pauseControl.hold(id, null);
+      const pending = (await this.broadcasts.findPendingOfPaused(use.clientId, id)) ?? [];
+      const states = await this.messageLogs.sendStatesOfBroadcastRecipients(use.clientId, id, pending);
+      const unsent = pending.filter((recipient) => {
+        const state = states.get(recipient);
+        return !state || (UNSENT.has(state.status) && (!state.claim || state.claim.expires_at.getTime() < Date.now()));
+      });
+      if (!(await this.broadcasts.failPendingOfPaused(use.clientId, id, unsent, failure))) continue;
+      const completion = await this.broadcasts.finishIfDone(use.clientId, id);
+      if (completion) this.events?.broadcastFinished(id, completion);
+      // Recipients still being sent finish as their attempts decide; the fan-out finds the rest already done.
+      else await this.pauseControl.release(id, new Date());
+      ended.push(id);
+    }
+    return ended;
+  }
+}

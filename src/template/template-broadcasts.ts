@@ -1,0 +1,28 @@
+import type { MessageFailure } from '../message-log/message-log.repository';
+
+/** The broadcasts of one client's sessions that send one template (a name in a language). */
+export interface TemplateUse {
+  clientId: string;
+  sessionIds: string[];
+  name: string;
+  language: string;
+}
+
+/** Why a broadcast was paused by the service rather than by its client. */
+export const TEMPLATE_PAUSED_REASON = 'template_paused';
+
+/**
+ * Port through which the template lifecycle holds, releases and ends the broadcasts that send a
+ * template that stopped (or started again) being sendable. The broadcast module provides it (from a
+ * @Global() module) with its own pause machinery; without one, broadcasts are left alone.
+ */
+export interface TemplateBroadcasts {
+  /** `sending` and `scheduled` broadcasts sending the template → `paused` with paused_reason template_paused; answers their ids. */
+  pauseUsing(use: TemplateUse): Promise<string[]>;
+  /** Broadcasts paused for the template go on (or back to `scheduled` when their time has not come); answers their ids. */
+  resumeUsing(use: TemplateUse): Promise<string[]>;
+  /** The pending recipients of unfinished broadcasts sending the template fail with this reason; answers the broadcasts' ids. */
+  failPendingUsing(use: TemplateUse, failure: MessageFailure): Promise<string[]>;
+}
+
+export const TEMPLATE_BROADCASTS = Symbol('TEMPLATE_BROADCASTS');
