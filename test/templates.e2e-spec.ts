@@ -204,6 +204,18 @@ describeWithMongo('Message templates: catalogue, lifecycle webhooks, checked sen
       }, 'the template.status_changed event');
       expect(events[0].data).toMatchObject({ template: { name: 'code_notice', status: 'APPROVED' }, previous_status: 'PENDING' });
     });
+
+    it('records who created, moved and deleted a template in the audit log, with no values', async () => {
+      const created = (
+        await t.http.post('/templates').set(alice.auth).set(alice.session).send({ name: 'audited_notice', language: 'en', category: 'UTILITY', components: [{ type: 'BODY', text: 'Hello' }] }).expect(201)
+      ).body.data;
+      await t.http.post(`/templates/${created._id}/sandbox-status`).set(alice.auth).set(alice.session).send({ status: 'PAUSED' }).expect(200);
+      await t.http.delete('/templates/audited_notice').set(alice.auth).set(alice.session).expect(200);
+      const entries = (await t.http.get('/audit-log?kind=template&limit=100').set(alice.auth).expect(200)).body.data as Array<Record<string, unknown>>;
+      const mine = entries.filter((entry) => entry.target_id === created._id || entry.target_id === 'audited_notice');
+      expect(mine.map((entry) => entry.action).sort()).toEqual(['created', 'deleted', 'updated']);
+      expect(JSON.stringify(mine)).not.toContain('Hello');
+    });
   });
 
   describe('sends checked against the catalogue', () => {

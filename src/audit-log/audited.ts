@@ -1,5 +1,6 @@
 import { applyDecorators, CallHandler, ExecutionContext, Injectable, NestInterceptor, SetMetadata, UseInterceptors } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import { Types } from 'mongoose';
 import { from, mergeMap, Observable } from 'rxjs';
 import type { AuthenticatedRequest } from '../auth/principal';
 import { auditFactsOf, AuditLogService } from './audit-log.service';
@@ -23,8 +24,10 @@ function targetOf(request: AuthenticatedRequest, answer: unknown): string | null
   const data = typeof answer === 'object' && answer !== null ? (answer as { data?: unknown }).data : undefined;
   if (typeof data !== 'object' || data === null) return null;
   const { _id, id, session_id } = data as Record<string, unknown>;
-  const found = [_id, id, session_id].find((value) => typeof value === 'string');
-  return typeof found === 'string' ? found : null;
+  // An answer not yet serialised may hold the id as an ObjectId.
+  const asText = (value: unknown): string | null =>
+    typeof value === 'string' ? value : value instanceof Types.ObjectId ? value.toHexString() : null;
+  return [_id, id, session_id].map(asText).find((text) => text !== null) ?? null;
 }
 
 /**
