@@ -43,15 +43,19 @@ async function bootstrap(): Promise<void> {
     });
     configureHttpApp(app, config, { shutdownHooks: false });
     enforceShutdownDeadline(config);
-    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-      process.once(signal, () => {
-        // Close the app (drains HTTP, closes queues), then the embedded servers it was using.
-        void app
-          .close()
-          .finally(() => stopEmbedded())
-          .finally(() => process.exit(0));
-      });
-    }
+    let stopping = false;
+    const shutDown = (): void => {
+      // Ctrl-C under npm arrives twice (from the terminal and passed on by npm): one shutdown is enough.
+      if (stopping) return;
+      stopping = true;
+      // Close the app (drains HTTP, closes queues), then the embedded servers it was using.
+      void app
+        .close()
+        .finally(() => stopEmbedded())
+        .finally(() => process.exit(0));
+    };
+    process.on('SIGINT', shutDown);
+    process.on('SIGTERM', shutDown);
     await app.listen(config.http.port);
     process.stdout.write(`API and worker running at http://localhost:${config.http.port} (docs at /docs, metrics at /metrics)\n`);
   } catch (error) {

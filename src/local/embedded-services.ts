@@ -21,6 +21,10 @@ export type StopEmbedded = () => Promise<void>;
  * Embedded defaults for a first run: fills MONGODB_URI (mongodb-memory-server on a data
  * folder that survives restarts), REDIS_URL (a redis-server from PATH) and
  * CREDENTIALS_ENCRYPTION_KEY (generated once, kept in .data) when they are not set.
+ *
+ * The servers run in their own process groups, so that a terminal's Ctrl-C reaches only this
+ * process, which stops them once the app has drained. Should it exit any other way (the shutdown
+ * deadline), Redis is signalled and the state file removed on the way out.
  */
 export async function startEmbeddedServices(env: NodeJS.ProcessEnv = process.env): Promise<StopEmbedded> {
   mkdirSync(LOCAL_DATA_DIR, { recursive: true });
@@ -29,8 +33,9 @@ export async function startEmbeddedServices(env: NodeJS.ProcessEnv = process.env
 
   // Sentinels name their own master: nothing to embed then.
   if (!env.REDIS_URL && !env.REDIS_SENTINELS) {
-    const redis = await RedisServerProcess.start({ dataDir: join(LOCAL_DATA_DIR, 'redis') });
+    const redis = await RedisServerProcess.start({ dataDir: join(LOCAL_DATA_DIR, 'redis'), ownProcessGroup: true });
     env.REDIS_URL = redis.url;
+    process.once('exit', () => redis.stopNow());
     stops.push(() => redis.stop());
     process.stdout.write(`Embedded Redis: ${redis.url} (data in ${join(LOCAL_DATA_DIR, 'redis')})\n`);
   }
@@ -38,7 +43,8 @@ export async function startEmbeddedServices(env: NodeJS.ProcessEnv = process.env
     const dbPath = join(LOCAL_DATA_DIR, 'mongodb');
     mkdirSync(dbPath, { recursive: true });
     try {
-      const mongo = await startMongoMemoryServer({ instance: { dbPath, storageEngine: 'wiredTiger' } });
+      // mongodb-memory-server's own watchdog stops this mongod when the process dies, however it dies.
+      const mongo = await startMongoMemoryServer({ instance: { dbPath, storageEngine: 'wiredTiger' }, spawn: { detached: true } });
       env.MONGODB_URI = mongo.getUri('whatsapp');
       stops.push(async () => {
         await mongo.stop({ doCleanup: false });
@@ -54,6 +60,7 @@ export async function startEmbeddedServices(env: NodeJS.ProcessEnv = process.env
   }
   const services: LocalServices = { MONGODB_URI: env.MONGODB_URI, REDIS_URL: env.REDIS_URL ?? '' };
   writeFileSync(SERVICES_FILE, JSON.stringify(services, null, 2));
+  process.once('exit', () => rmSync(SERVICES_FILE, { force: true }));
   return async () => {
     rmSync(SERVICES_FILE, { force: true });
     await Promise.all(stops.map((stop) => stop()));
