@@ -6,7 +6,7 @@ import { AuthDataModule } from './auth/auth.module';
 import { parseKeyLifetime } from './auth/key-lifetime';
 import { Permission, PERMISSIONS, Role, ROLES } from './auth/permissions';
 import { TenancyService } from './auth/tenancy.service';
-import { loadConfigOrExit } from './config';
+import { loadConfigOrExit, prepareEnvironment } from './config';
 import { CoreModule } from './core/core.module';
 import { ReachabilityAdvice } from './core/reachability';
 import { exitUnlessReachable, failStartup } from './core/start-up';
@@ -22,6 +22,7 @@ const CLI_ADVICE: ReachabilityAdvice = {
  * a client can only come from here. Prints JSON; secrets (keys, access tokens) are shown once.
  */
 async function withTenancy<T>(work: (tenancy: TenancyService) => Promise<T>): Promise<void> {
+  prepareEnvironment();
   const localModeRunning = useRunningLocalServices();
   if (!localModeRunning && !process.env.MONGODB_URI && !process.env.REDIS_URL) {
     await failStartup([

@@ -1,6 +1,6 @@
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { AppConfig, ConfigurationError } from './config';
+import { AppConfig, ConfigurationError, prepareEnvironment } from './config';
 import { ReachabilityAdvice } from './core/reachability';
 import { enforceShutdownDeadline } from './core/shutdown-deadline';
 import { exitUnlessReachable, failStartup, startupFailure } from './core/start-up';
@@ -19,6 +19,7 @@ const LOCAL_ADVICE: ReachabilityAdvice = {
  * are stopped and their state file removed before it exits.
  */
 async function bootstrap(): Promise<void> {
+  prepareEnvironment();
   let stopEmbedded: StopEmbedded;
   try {
     stopEmbedded = await startEmbeddedServices();

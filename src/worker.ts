@@ -1,6 +1,6 @@
 import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
-import { loadConfigOrExit } from './config';
+import { loadConfigOrExit, prepareEnvironment } from './config';
 import { SERVER_ADVICE } from './core/reachability';
 import { enforceShutdownDeadline } from './core/shutdown-deadline';
 import { exitUnlessReachable, failStartup, startupFailure } from './core/start-up';
@@ -11,6 +11,7 @@ import { WorkerMetricsServer } from './metrics';
  * processor. On SIGTERM the queues are closed, which waits for in-flight jobs.
  */
 async function bootstrap(): Promise<void> {
+  prepareEnvironment();
   const config = loadConfigOrExit();
   // Checked while the application's modules load (which takes seconds on a busy machine).
   const reachable = exitUnlessReachable(config, SERVER_ADVICE);

@@ -445,6 +445,45 @@ const KNOWN_VARIABLES = new Set(
     .map(({ propertyName }) => propertyName),
 );
 
+/** The first word of a variable's name (`MONGODB` of MONGODB_URI): a name sharing one is meant for this service. */
+const NAME_PREFIXES = new Set([...KNOWN_VARIABLES].map((name) => name.split('_')[0]).filter((prefix) => prefix !== 'NODE'));
+
+/**
+ * One warning per variable that looks meant for this service but is not one it reads (MONGO_URI,
+ * REDIS_URI): its first word is close to that of a known variable, and a known name is a few edits
+ * away. Names far from every known one (HTTP_PROXY, a platform's REDIS_PORT) are left alone.
+ */
+export function misspelledVariableWarnings(env: NodeJS.ProcessEnv): string[] {
+  return Object.keys(env)
+    .filter((name) => !KNOWN_VARIABLES.has(name) && /^[A-Z][A-Z0-9_]*$/.test(name))
+    .filter((name) => [...NAME_PREFIXES].some((prefix) => editDistance(name.split('_')[0], prefix) <= 2))
+    .flatMap((name) => {
+      const [nearest] = [...KNOWN_VARIABLES].map((known) => ({ known, distance: nameDistance(name, known) })).sort((a, b) => a.distance - b.distance);
+      return nearest && nearest.distance <= 2 ? [`${name} is not a variable this service reads; did you mean ${nearest.known}?`] : [];
+    });
+}
+
+/** How far apart two names are: the whole names', or (MONGO_URL, MONGODB_URI) a close first word plus a near-identical rest. */
+function nameDistance(name: string, known: string): number {
+  const [first, ...rest] = name.split('_');
+  const [knownFirst, ...knownRest] = known.split('_');
+  const restDistance = editDistance(rest.join('_'), knownRest.join('_'));
+  return Math.min(editDistance(name, known), restDistance <= 1 ? editDistance(first, knownFirst) : Infinity);
+}
+
+/** Levenshtein distance: insertions, deletions and substitutions. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, index) => index);
+  for (let i = 1; i <= a.length; i += 1) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j += 1) {
+      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length];
+}
+
 /** Reads and validates the environment; throws one ConfigurationError naming every bad variable. */
 export function validateEnvironment(env: NodeJS.ProcessEnv): EnvironmentVariables {
   const given = Object.fromEntries(
