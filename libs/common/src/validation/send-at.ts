@@ -50,8 +50,10 @@ export function SendAtField(): PropertyDecorator {
     ApiPropertyOptional({
       description:
         'Schedule the send: ISO 8601 with a UTC offset, or a local time together with `timezone`. ' +
-        `Must be in the future, at most ${MAX_SCHEDULE_AHEAD_DAYS} days ahead. Absent: send at once.`,
-      example: SEND_AT_EXAMPLE,
+        `Must be in the future (an hour from now, in a shell: \`$(date -u -d '+1 hour' +%FT%TZ)\`), at most ${MAX_SCHEDULE_AHEAD_DAYS} days ahead. ` +
+        'Absent: send at once.',
+      type: String,
+      format: 'date-time',
     }),
     IsOptional(),
     IsString({ message: 'send_at must be a string such as ' + SEND_AT_EXAMPLE }),
