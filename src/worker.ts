@@ -1,6 +1,7 @@
 import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
 import { loadConfigOrExit, prepareEnvironment } from './config';
+import { withQuietStartup } from './core/logger';
 import { SERVER_ADVICE } from './core/reachability';
 import { enforceShutdownDeadline } from './core/shutdown-deadline';
 import { exitUnlessReachable, failStartup, startupFailure } from './core/start-up';
@@ -18,7 +19,7 @@ async function bootstrap(): Promise<void> {
   const { WorkerModule } = await import('./worker.module');
   await reachable;
   const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config), { bufferLogs: true, abortOnError: false });
-  app.useLogger(app.get(Logger));
+  app.useLogger(withQuietStartup(app.get(Logger)));
   app.enableShutdownHooks();
   enforceShutdownDeadline(config);
   // Before any job is taken: a METRICS_PORT in use stops the start, not a running worker.
