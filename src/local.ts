@@ -21,8 +21,13 @@ const LOCAL_ADVICE: ReachabilityAdvice = {
 async function bootstrap(): Promise<void> {
   prepareEnvironment();
   let stopEmbedded: StopEmbedded;
+  let stopping = false;
   try {
-    stopEmbedded = await startEmbeddedServices();
+    // Without its Redis nothing can drain: stop at once (0 when a shutdown was already under way).
+    stopEmbedded = await startEmbeddedServices(process.env, (reason) => {
+      process.stderr.write(`${reason}; stopping without draining\n`);
+      void stopEmbedded().finally(() => process.exit(stopping ? 0 : 1));
+    });
   } catch (error) {
     return failStartup([error instanceof Error ? error.message : String(error)]);
   }
@@ -44,7 +49,6 @@ async function bootstrap(): Promise<void> {
     });
     configureHttpApp(app, config, { shutdownHooks: false });
     enforceShutdownDeadline(config);
-    let stopping = false;
     const shutDown = (): void => {
       // Ctrl-C under npm arrives twice (from the terminal and passed on by npm): one shutdown is enough.
       if (stopping) return;

@@ -127,4 +127,23 @@ if (redisServerMissing) process.stdout.write(`\nLocal-mode shutdown suite skippe
     // The drain ran against a live Redis: nothing complained that it was gone.
     expect(running.output()).not.toMatch(/unreachable|Still running/);
   });
+
+  it("a reload of `nest start --watch`: the process tree killed, Redis first, ends within 3 s all the same", async () => {
+    running = await startLocalMode(dataDir);
+    const services = JSON.parse(readFileSync(join(dataDir, 'local-services.json'), 'utf8')) as { REDIS_URL: string };
+    redisPort = Number(new URL(services.REDIS_URL).port);
+    const [redisPid] = redisServersOn(redisPort).map(Number);
+    // Field 4 of /proc/<pid>/stat is the parent: the node process that started Redis.
+    const nodePid = Number(readFileSync(`/proc/${redisPid}/stat`, 'utf8').split(') ')[1].split(' ')[1]);
+    const exitCode = new Promise<number | string | null>((exited) => running?.child.once('exit', (code, killedBy) => exited(code ?? killedBy)));
+
+    process.kill(redisPid, 'SIGTERM');
+    process.kill(nodePid, 'SIGTERM');
+    const elapsedMs = await groupEndsWithin(running.child.pid!);
+
+    expect(elapsedMs).toBeLessThan(SHUTDOWN_BOUND_MS);
+    expect(await exitCode).toBe(0);
+    expect(existsSync(join(dataDir, 'local-services.json'))).toBe(false);
+    expect(running.output()).not.toMatch(/Still running/);
+  });
 });

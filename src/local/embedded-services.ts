@@ -24,11 +24,14 @@ export type StopEmbedded = () => Promise<void>;
  *
  * The servers run in their own process groups, so that a terminal's Ctrl-C reaches only this
  * process, which stops them once the app has drained. Should it exit any other way (the shutdown
- * deadline), Redis is signalled and the state file removed on the way out.
+ * deadline), Redis is signalled and the state file removed on the way out. `onLost` hears of an
+ * embedded Redis that ended without being stopped (`nest start --watch` kills the whole process tree
+ * on every reload, children first), since nothing can drain without it.
  */
-export async function startEmbeddedServices(env: NodeJS.ProcessEnv = process.env): Promise<StopEmbedded> {
+export async function startEmbeddedServices(env: NodeJS.ProcessEnv = process.env, onLost?: (reason: string) => void): Promise<StopEmbedded> {
   mkdirSync(LOCAL_DATA_DIR, { recursive: true });
   const stops: StopEmbedded[] = [];
+  let stopping = false;
   env.CREDENTIALS_ENCRYPTION_KEY ||= localEncryptionKey();
 
   // Sentinels name their own master: nothing to embed then.
@@ -36,6 +39,7 @@ export async function startEmbeddedServices(env: NodeJS.ProcessEnv = process.env
     const redis = await RedisServerProcess.start({ dataDir: join(LOCAL_DATA_DIR, 'redis'), ownProcessGroup: true });
     env.REDIS_URL = redis.url;
     process.once('exit', () => redis.stopNow());
+    void redis.exited.then(() => stopping || onLost?.(`Embedded Redis (${redis.url}) has stopped`));
     stops.push(() => redis.stop());
     process.stdout.write(`Embedded Redis: ${redis.url} (data in ${join(LOCAL_DATA_DIR, 'redis')})\n`);
   }
@@ -62,6 +66,7 @@ export async function startEmbeddedServices(env: NodeJS.ProcessEnv = process.env
   writeFileSync(SERVICES_FILE, JSON.stringify(services, null, 2));
   process.once('exit', () => rmSync(SERVICES_FILE, { force: true }));
   return async () => {
+    stopping = true;
     rmSync(SERVICES_FILE, { force: true });
     await Promise.all(stops.map((stop) => stop()));
   };

@@ -62,10 +62,15 @@ export interface RedisServerOptions {
 
 /** A `redis-server` child process on a free loopback port, for local mode and the tests. */
 export class RedisServerProcess {
+  /** Settles when the server process has ended, whoever ended it. */
+  readonly exited: Promise<void>;
+
   private constructor(
     private readonly child: ChildProcess,
     readonly port: number,
-  ) {}
+  ) {
+    this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
+  }
 
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
