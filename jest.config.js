@@ -28,7 +28,7 @@ const services = {
 module.exports = {
   testTimeout: 60000,
   projects: [
-    { ...common, displayName: 'unit', roots: ['<rootDir>/src', '<rootDir>/libs'], testRegex: '\\.spec\\.ts$' },
+    { ...common, displayName: 'unit', roots: ['<rootDir>/src', '<rootDir>/libs', '<rootDir>/scripts'], testRegex: '\\.spec\\.ts$' },
     { ...common, ...services, displayName: 'redis', roots: ['<rootDir>/src', '<rootDir>/libs'], testRegex: '\\.redis-spec\\.ts$' },
     { ...common, ...services, displayName: 'repositories', roots: ['<rootDir>/test/repositories'], testRegex: '\\.repo-spec\\.ts$' },
     { ...common, ...services, displayName: 'e2e', roots: ['<rootDir>/test'], testRegex: '\\.e2e-spec\\.ts$' },

@@ -15,7 +15,7 @@ import { LedgerEventsModule } from './event-webhook/event-webhook.module';
 import { SANDBOX_SETTABLE_STATUSES } from './template/dto/template-query.dto';
 import { TemplateCatalogue } from './template/template-catalogue';
 import { TemplateDataModule } from './template/template.module';
-import { loadConfigOrExit } from './config';
+import { loadConfigOrExit, prepareEnvironment } from './config';
 import { CoreModule } from './core/core.module';
 import { ReachabilityAdvice } from './core/reachability';
 import { exitUnlessReachable, failStartup } from './core/start-up';
@@ -59,6 +59,7 @@ async function withTemplates<T>(work: (templates: TemplateCatalogue, sessions: S
 }
 
 async function withApp<T>(features: Array<Type | DynamicModule>, work: (app: INestApplicationContext) => Promise<T>): Promise<void> {
+  prepareEnvironment();
   const localModeRunning = useRunningLocalServices();
   if (!localModeRunning && !process.env.MONGODB_URI && !process.env.REDIS_URL) {
     await failStartup([

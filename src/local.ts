@@ -1,6 +1,6 @@
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { AppConfig, ConfigurationError } from './config';
+import { AppConfig, ConfigurationError, prepareEnvironment } from './config';
 import { ReachabilityAdvice } from './core/reachability';
 import { enforceShutdownDeadline } from './core/shutdown-deadline';
 import { exitUnlessReachable, failStartup, startupFailure } from './core/start-up';
@@ -19,9 +19,15 @@ const LOCAL_ADVICE: ReachabilityAdvice = {
  * are stopped and their state file removed before it exits.
  */
 async function bootstrap(): Promise<void> {
+  prepareEnvironment();
   let stopEmbedded: StopEmbedded;
+  let stopping = false;
   try {
-    stopEmbedded = await startEmbeddedServices();
+    // Without its Redis nothing can drain: stop at once (0 when a shutdown was already under way).
+    stopEmbedded = await startEmbeddedServices(process.env, (reason) => {
+      process.stderr.write(`${reason}; stopping without draining\n`);
+      void stopEmbedded().finally(() => process.exit(stopping ? 0 : 1));
+    });
   } catch (error) {
     return failStartup([error instanceof Error ? error.message : String(error)]);
   }
@@ -43,15 +49,18 @@ async function bootstrap(): Promise<void> {
     });
     configureHttpApp(app, config, { shutdownHooks: false });
     enforceShutdownDeadline(config);
-    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-      process.once(signal, () => {
-        // Close the app (drains HTTP, closes queues), then the embedded servers it was using.
-        void app
-          .close()
-          .finally(() => stopEmbedded())
-          .finally(() => process.exit(0));
-      });
-    }
+    const shutDown = (): void => {
+      // Ctrl-C under npm arrives twice (from the terminal and passed on by npm): one shutdown is enough.
+      if (stopping) return;
+      stopping = true;
+      // Close the app (drains HTTP, closes queues), then the embedded servers it was using.
+      void app
+        .close()
+        .finally(() => stopEmbedded())
+        .finally(() => process.exit(0));
+    };
+    process.on('SIGINT', shutDown);
+    process.on('SIGTERM', shutDown);
     await app.listen(config.http.port);
     process.stdout.write(`API and worker running at http://localhost:${config.http.port} (docs at /docs, metrics at /metrics)\n`);
   } catch (error) {

@@ -1,6 +1,6 @@
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { loadConfigOrExit } from './config';
+import { loadConfigOrExit, prepareEnvironment } from './config';
 import { SERVER_ADVICE } from './core/reachability';
 import { enforceShutdownDeadline } from './core/shutdown-deadline';
 import { exitUnlessReachable, failStartup, startupFailure } from './core/start-up';
@@ -8,6 +8,7 @@ import { configureHttpApp } from './http';
 
 /** The API process: HTTP only. Queue consumers run in the worker process (src/worker.ts). */
 async function bootstrap(): Promise<void> {
+  prepareEnvironment();
   const config = loadConfigOrExit();
   // Checked while the application's modules load (which takes seconds on a busy machine).
   const reachable = exitUnlessReachable(config, SERVER_ADVICE);

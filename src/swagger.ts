@@ -27,7 +27,8 @@ export function createOpenApiDocument(app: INestApplication): OpenAPIObject {
       .setLicense('MIT', 'https://spdx.org/licenses/MIT.html')
       // Self-hosted: the API is wherever this document is served from.
       .addServer('/', 'The server that serves this document')
-      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'Authorization: Bearer <API key>' }, 'bearer')
+      // An API key (wak_...), not a JWT: Nest's default bearerFormat would say JWT.
+      .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'API key (wak_...)', description: 'Authorization: Bearer <API key>' }, 'bearer')
       .addApiKey({ type: 'apiKey', in: 'header', name: 'ApiKey', description: 'ApiKey: <API key>' }, 'ApiKey')
       .addApiKey({ type: 'apiKey', in: 'header', name: 'x-api-key', description: 'x-api-key: <API key>' }, 'x-api-key')
       .build(),

@@ -1,6 +1,7 @@
 import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
-import { loadConfigOrExit } from './config';
+import { loadConfigOrExit, prepareEnvironment } from './config';
+import { withQuietStartup } from './core/logger';
 import { SERVER_ADVICE } from './core/reachability';
 import { enforceShutdownDeadline } from './core/shutdown-deadline';
 import { exitUnlessReachable, failStartup, startupFailure } from './core/start-up';
@@ -11,13 +12,14 @@ import { WorkerMetricsServer } from './metrics';
  * processor. On SIGTERM the queues are closed, which waits for in-flight jobs.
  */
 async function bootstrap(): Promise<void> {
+  prepareEnvironment();
   const config = loadConfigOrExit();
   // Checked while the application's modules load (which takes seconds on a busy machine).
   const reachable = exitUnlessReachable(config, SERVER_ADVICE);
   const { WorkerModule } = await import('./worker.module');
   await reachable;
   const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config), { bufferLogs: true, abortOnError: false });
-  app.useLogger(app.get(Logger));
+  app.useLogger(withQuietStartup(app.get(Logger)));
   app.enableShutdownHooks();
   enforceShutdownDeadline(config);
   // Before any job is taken: a METRICS_PORT in use stops the start, not a running worker.

@@ -204,7 +204,15 @@ describeWithMongo('Broadcast and contact API, without a worker (e2e)', () => {
     });
 
     it.each([
-      ['invalid numbers, each named', { to: '2348179803743,12345,+1 555' }, ['to: "12345" is not a valid international phone number', 'to: "+1 555" is not a valid international phone number']],
+      [
+        'invalid numbers, each named, with a country-code hint',
+        { to: '2348179803743,12345,+1 555' },
+        [
+          'to: give every number with its country code, as in 2348179803743 or +234 817 980 3743 (a local number such as 08179803743 is not enough)',
+          'to: "12345" is not a valid international phone number',
+          'to: "+1 555" is not a valid international phone number',
+        ],
+      ],
       ['an empty message', { message: {} }, ['message must have at least one of text, attachments, location or contactId']],
       ['an empty text only', { message: { text: '' } }, ['message must have at least one of text, attachments, location or contactId']],
       ['a wrong send_type', { send_type: 'group' }, ['send_type must be one of: individual']],

@@ -52,6 +52,9 @@ describeWithMongo('HTTP basics: envelopes, docs and health (e2e)', () => {
     expect(malformed.body.message).toMatch(/not valid JSON/);
     const big = await t.http.post('/sessions').set(tenant.auth).send({ name: 'x'.repeat(5000), provider: 'sandbox' }).expect(413);
     expect(big.body.status).toBe(false);
+    expect(big.body.message).toMatch(/larger than the \d+ bytes allowed \(the server's BODY_LIMIT\)$/);
+    const bigBroadcast = await t.http.post('/broadcast').set(tenant.auth).send({ to: '2348179803743,'.repeat(400), message: { text: 'x' } }).expect(413);
+    expect(bigBroadcast.body.message).toMatch(/BODY_LIMIT\); send long recipient lists as a CSV file to POST \/broadcast\/csv$/);
   });
 
   it('serves the OpenAPI document with the three API-key schemes, and the Swagger UI', async () => {

@@ -10,7 +10,7 @@ import { pollUntil } from './support/polling';
 import { createTestApp, TestApp } from './support/test-app';
 
 /**
- * The curl commands of the five seed documents (../shared/seeds/), run as written with real
+ * The curl commands of the five seed documents (the API documents the service was specified from), run as written with real
  * `curl` against the app listening on loopback: only the base URL and an API key are added,
  * and real ids and credentials stand in for the samples. curl's `--data` sends the JSON text
  * as `application/x-www-form-urlencoded`, which is what these tests are about.

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { findOnPath } from '../src/local/redis-server-process';
@@ -96,6 +96,19 @@ describe('Start-up that fails fast (processes spawned from source)', () => {
     const result = await run('src/main.ts', { PORT: 'abc', REDIS_URL: 'redis://127.0.0.1:1', CREDENTIALS_ENCRYPTION_KEY: KEY });
     expect(result.code).toBe(1);
     expect(result.stderr.trim().split('\n')).toEqual([
+      'Invalid configuration:',
+      '  - PORT must be an integer number (got "abc")',
+      '  - MONGODB_URI is required (for example mongodb://localhost:27017/whatsapp)',
+    ]);
+  });
+
+  it('reads .env (here the file ENV_FILE names) under the environment, and warns of a misspelled variable', async () => {
+    const envFile = join(dataDir, 'app.env');
+    writeFileSync(envFile, 'PORT=abc\nREDIS_URL=redis://127.0.0.1:1\nMONGO_URI=mongodb://127.0.0.1:27017/whatsapp\n');
+    const result = await run('src/main.ts', { ENV_FILE: envFile, CREDENTIALS_ENCRYPTION_KEY: KEY, REDIS_URL: 'redis://127.0.0.1:2' });
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim().split('\n')).toEqual([
+      'Warning: MONGO_URI is not a variable this service reads; did you mean MONGODB_URI?',
       'Invalid configuration:',
       '  - PORT must be an integer number (got "abc")',
       '  - MONGODB_URI is required (for example mongodb://localhost:27017/whatsapp)',

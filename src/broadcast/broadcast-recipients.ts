@@ -31,6 +31,8 @@ const NAMED_PER_PROBLEM = 10;
 
 /** The problems of one recipient list that are reported, at most; the rest are counted. */
 export const MAX_REPORTED_PROBLEMS = 100;
+/** Said once under the invalid numbers: a number without its country code is the usual mistake. */
+const INVALID_NUMBER_HINT = 'to: give every number with its country code, as in 2348179803743 or +234 817 980 3743 (a local number such as 08179803743 is not enough)';
 
 const describeEntry = (entry: RecipientEntry, number = entry.input): string => (entry.line ? `line ${entry.line} (${number})` : number);
 
@@ -146,6 +148,8 @@ export async function resolveRecipients(
   }
   if (invalid.size > 0 && !options.skipInvalid) {
     const reasons = [...invalid.values()];
+    // First, so that it survives the cut of a long error list.
+    problems.push(INVALID_NUMBER_HINT);
     problems.push(...reasons.slice(0, MAX_REPORTED_PROBLEMS).map((reason) => `to: ${reason}`));
     if (reasons.length > MAX_REPORTED_PROBLEMS) problems.push(`to: ${reasons.length - MAX_REPORTED_PROBLEMS} more invalid numbers`);
   }

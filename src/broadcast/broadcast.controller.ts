@@ -52,6 +52,38 @@ const CREATED_EXAMPLE = {
   },
 };
 
+/** The session of the example bodies: Swagger UI users put theirs in place of these. */
+const SESSION_EXAMPLE = { session_id: '649ff7e0e6046617c8aeabf1', access_token: 'st_your_access_token' };
+
+/** Pre-filled in Swagger UI, so each works as it stands once the session is filled in (nothing names ids of another client). */
+const CREATE_EXAMPLES = {
+  text: {
+    summary: 'A text to two numbers (seed 001)',
+    value: { ...SESSION_EXAMPLE, send_type: 'individual', to: '2348179803743,2349048988056', message: { text: 'New Test Broadcasts text' } },
+  },
+  personalised: {
+    summary: 'Per-recipient variables',
+    value: {
+      ...SESSION_EXAMPLE,
+      send_type: 'individual',
+      to: [
+        { number: '2348179803743', variables: { name: 'Ada', order: '1042' } },
+        { number: '2349048988056', variables: { order: '1043' } },
+      ],
+      message: { text: 'Hello {{name|friend}}, order {{order}} is ready' },
+    },
+  },
+  location: {
+    summary: 'A text and a location',
+    value: {
+      ...SESSION_EXAMPLE,
+      send_type: 'individual',
+      to: '2348179803743',
+      message: { text: 'Our new shop', location: { name: 'optional', lat: '6.556452', lng: '3.2774487' } },
+    },
+  },
+};
+
 const COUNTS_EXAMPLE = { recipients: 3, pending: 1, sent: 1, failed: 1, delivered: 1, read: 0 };
 
 const SUMMARY_EXAMPLE = {
@@ -85,16 +117,20 @@ export class BroadcastController {
       'Numbers are normalised to digits-only international form and deduplicated. Every recipient starts in `pending` and ' +
       'moves to `sent` or `failed`; `failures` gives the reason of each failed one (GET /broadcast/:id has them all).\n\n' +
       "Seed 001's command works as written (`--data` sends the JSON text as a form, which is read as JSON):\n\n" +
-      '```\ncurl --location "$BASE/broadcast" -H "Authorization: Bearer $KEY" --data \'{\n"session_id": "...",\n"access_token": "...",\n' +
+      '```\ncurl --location "$BASE/broadcast" -H "Authorization: Bearer $KEY" --data \'{\n"session_id": "\'$SID\'",\n"access_token": "\'$TOKEN\'",\n' +
       '"send_type": "individual",\n"to": "2348179803743,2349048988056",\n"message": { "text": "New Test Broadcasts text" }\n}\'\n```\n\n' +
-      'Per-recipient variables and a schedule (status `scheduled` until `send_at`, then `sending`):\n\n' +
-      '```json\n{ "send_type": "individual",\n  "to": [ { "number": "2348179803743", "variables": { "name": "Ada", "order": "1042" } },\n' +
-      '          { "number": "2349048988056", "variables": { "order": "1043" } } ],\n' +
-      '  "message": { "text": "Hello {{name|friend}}, order {{order}} is ready" },\n' +
-      '  "send_at": "2026-12-04T10:00:00", "timezone": "Africa/Lagos" }\n```\n\n' +
+      "Seed 001's full body also names attachments and a contact: their ids must be your own (`POST /attachment`, `POST /contacts` " +
+      'answer them), so it is shown here rather than pre-filled:\n\n' +
+      '```json\n{ "session_id": "...", "access_token": "...", "send_type": "individual", "to": "2348179803743,2349048988056",\n' +
+      '  "message": { "text": "New Test Broadcasts text", "attachments": ["<your attachment id>", "<another>"],\n' +
+      '               "location": { "name": "optional", "lat": "6.556452", "lng": "3.2774487" }, "contactId": "<your contact id>" } }\n```\n\n' +
+      'Scheduling: add `"send_at"`, a future time such as an hour from now, with a UTC offset (in a shell: ' +
+      "`\"send_at\": \"'$(date -u -d '+1 hour' +%FT%TZ)'\"`), or a local time with `\"timezone\": \"Africa/Lagos\"`. " +
+      'The broadcast is `scheduled` until then, then `sending`.\n\n' +
       'A placeholder without a default that some recipient has no value for is a 400 listing those recipients. ' +
       'The text each recipient was sent is what their message log holds.',
   })
+  @ApiBody({ type: CreateBroadcastDto, examples: CREATE_EXAMPLES })
   @ApiCreatedResponse({ description: 'Broadcast group created successfully!', schema: { example: CREATED_EXAMPLE } })
   @ApiBadRequestResponse({
     description:

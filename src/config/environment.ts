@@ -26,15 +26,22 @@ const KEYWORD_LIST = /^\s*[\p{L}\p{N}][\p{L}\p{N} ]*(\s*,\s*[\p{L}\p{N}][\p{L}\p
  * start-up; a bad or missing value stops the process with a message naming each one.
  */
 export class EnvironmentVariables {
+  /** Node environment: `development`, `production` or `test`. */
   @IsIn(['development', 'production', 'test'])
   NODE_ENV: 'development' | 'production' | 'test' = 'development';
 
+  /** Port of the API (HTTP, Swagger UI at /docs, metrics at /metrics). */
   @Type(() => Number)
   @IsInt()
   @Min(0)
   @Max(65535)
   PORT = 3000;
 
+  /**
+   * MongoDB connection string (a replica set: `mongodb://m0,m1,m2/whatsapp?replicaSet=rs0`). Local mode
+   * starts an embedded MongoDB when it is unset; set it where that cannot be downloaded (offline).
+   * @default required; local mode: embedded
+   */
   @Transform(emptyToUndefined)
   @IsString({ message: 'MONGODB_URI is required (for example mongodb://localhost:27017/whatsapp)' })
   @Matches(/^mongodb(\+srv)?:\/\/\S+$/, { message: 'MONGODB_URI must start with mongodb:// or mongodb+srv://' })
@@ -62,6 +69,7 @@ export class EnvironmentVariables {
    * One Redis (`redis://`, `rediss://` for TLS) or a Redis Cluster (`redis+cluster://host1:port,host2:port`,
    * `rediss+cluster://` for TLS; any few masters or replicas of the cluster, the rest is discovered). With
    * REDIS_SENTINELS it is optional and only its user, password, database and scheme are used.
+   * @default required unless REDIS_SENTINELS; local mode: embedded
    */
   @Transform(emptyToUndefined)
   @ValidateIf((variables: EnvironmentVariables) => variables.REDIS_URL !== undefined || variables.REDIS_SENTINELS === undefined)
@@ -99,7 +107,10 @@ export class EnvironmentVariables {
   @Matches(/^[A-Za-z0-9:_-]{1,40}$/, { message: 'QUEUE_PREFIX must be 1-40 letters, digits, ":", "_" or "-"' })
   QUEUE_PREFIX = 'wa';
 
-  /** 32 bytes, base64 or hex, that encrypt session provider credentials at rest. */
+  /**
+   * 32 bytes, base64 or hex, that encrypt session provider credentials at rest (`openssl rand -base64 32`).
+   * @default required; local mode: generated in .data/
+   */
   @Transform(emptyToUndefined)
   @IsString({ message: 'CREDENTIALS_ENCRYPTION_KEY is required: 32 random bytes as base64 or 64 hex characters' })
   @Matches(/^([0-9a-fA-F]{64}|[A-Za-z0-9+/]{43}=?)$/, {
@@ -107,9 +118,11 @@ export class EnvironmentVariables {
   })
   CREDENTIALS_ENCRYPTION_KEY!: string;
 
+  /** pino log level: `fatal`, `error`, `warn`, `info`, `debug`, `trace` or `silent`. */
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
 
+  /** `json` (one JSON line per entry) or `pretty` (readable, for development). */
   @IsIn(['json', 'pretty'])
   LOG_FORMAT: 'json' | 'pretty' = 'json';
 
@@ -117,48 +130,49 @@ export class EnvironmentVariables {
   @Matches(/^\d+(b|kb|mb)$/i, { message: 'BODY_LIMIT must look like 512kb or 2mb' })
   BODY_LIMIT = '2mb';
 
+  /**
+   * Jobs one worker runs at once, per send queue. A job is one message (a single message, or one
+   * broadcast recipient); a send mostly waits (for the provider, its rate slot, its batch of ledger
+   * writes), so 50 jobs at 200 ms a call is 250 messages a second per worker.
+   */
   @Type(() => Number)
   @IsInt()
   @Min(1)
   @Max(1000)
-  /**
-   * Jobs one worker runs at once. A send mostly waits (for the provider, for its rate slot, for
-   * its batch of ledger writes), so a worker sends at most this many messages per provider round
-   * trip: 50 slots at 200 ms a call is 250 messages a second, above a number's default tier (80/s).
-   */
   WORKER_CONCURRENCY = 50;
 
+  /** Tries of a send whose provider error is transient (network, 5xx, throughput limit), the first included. */
   @Type(() => Number)
   @IsInt()
   @Min(1)
   @Max(50)
   SEND_ATTEMPTS = 5;
 
+  /** First retry delay of a transient send failure; exponential after that. */
   @Type(() => Number)
   @IsInt()
   @Min(1)
   SEND_BACKOFF_MS = 2000;
 
-  /**
-   * Finished send jobs kept in Redis for the queue dashboard, per send queue: completed ones for
-   * at most SEND_JOBS_KEEP_COMPLETED_SECONDS and at most SEND_JOBS_KEEP_COMPLETED of them (0: none),
-   * failed ones likewise. About 1.7 KB of Redis each.
-   */
+  /** Completed send jobs the queue dashboard keeps per send queue (0: none); about 1.7 KB of Redis each, and about 6 more Redis commands per job inside Bull's scripts. */
   @Type(() => Number)
   @IsInt()
   @Min(0)
   SEND_JOBS_KEEP_COMPLETED = 1000;
 
+  /** How long a completed send job stays for the dashboard, in seconds. */
   @Type(() => Number)
   @IsInt()
   @Min(1)
   SEND_JOBS_KEEP_COMPLETED_SECONDS = 3600;
 
+  /** Send jobs that failed their last attempt the dashboard keeps per send queue (0: none). */
   @Type(() => Number)
   @IsInt()
   @Min(0)
   SEND_JOBS_KEEP_FAILED = 5000;
 
+  /** How long a failed send job stays for the dashboard, in seconds. */
   @Type(() => Number)
   @IsInt()
   @Min(1)
@@ -170,20 +184,24 @@ export class EnvironmentVariables {
   @Min(1)
   SESSION_RATE_LIMIT_PER_SECOND = 80;
 
+  /** Provider of new sessions: `sandbox` (no network) or `cloud-api` (the WhatsApp Business Cloud API). */
   @IsIn(PROVIDER_NAMES)
   DEFAULT_PROVIDER: ProviderName = 'sandbox';
 
+  /** Sandbox provider: how long one send takes. */
   @Type(() => Number)
   @IsInt()
   @Min(0)
   SANDBOX_LATENCY_MS = 50;
 
+  /** Sandbox provider: share of sends (0 to 1) that fail transiently at random. */
   @Type(() => Number)
   @IsNumber()
   @Min(0)
   @Max(1)
   SANDBOX_FAILURE_RATE = 0;
 
+  /** Sandbox provider: delay of its delivered and read reports (0: none are sent). */
   @Type(() => Number)
   @IsInt()
   @Min(0)
@@ -201,12 +219,15 @@ export class EnvironmentVariables {
   @Min(1000)
   TEMPLATE_SYNC_INTERVAL_MS = 900000;
 
+  /** Base URL of the WhatsApp Cloud API (Graph API); tests point it at a local fake. */
   @Matches(/^https?:\/\/\S+$/, { message: 'CLOUD_API_BASE_URL must be an http(s) URL' })
   CLOUD_API_BASE_URL = 'https://graph.facebook.com';
 
+  /** Graph API version of every Cloud API call. */
   @Matches(/^v\d+\.\d+$/, { message: 'CLOUD_API_VERSION must look like v21.0' })
   CLOUD_API_VERSION = 'v21.0';
 
+  /** Longest wait for one Cloud API call other than a media upload. */
   @Type(() => Number)
   @IsInt()
   @Min(100)
@@ -230,6 +251,7 @@ export class EnvironmentVariables {
   })
   CLOUD_API_PRICES_USD_CENTS?: string;
 
+  /** Most recipients one broadcast may have. */
   @Type(() => Number)
   @IsInt()
   @Min(1)
@@ -280,9 +302,11 @@ export class EnvironmentVariables {
   @Max(60000)
   BROADCAST_PROGRESS_FLUSH_MS = 250;
 
+  /** Where attachment bytes live: `local` disk, or `gridfs` in MongoDB when API and workers run on several machines. */
   @IsIn(['local', 'gridfs'])
   ATTACHMENT_STORAGE: 'local' | 'gridfs' = 'local';
 
+  /** Folder of attachment files with local storage. */
   @IsString()
   @MinLength(1)
   ATTACHMENTS_DIR = './public/attachments';
@@ -297,6 +321,7 @@ export class EnvironmentVariables {
   @Min(1, { message: 'ATTACHMENT_MAX_BYTES must be 1 or more' })
   ATTACHMENT_MAX_BYTES?: number;
 
+  /** After SIGTERM or SIGINT, the process exits by then even if something will not close. */
   @IsOptional()
   @Type(() => Number)
   @IsInt()
@@ -442,6 +467,22 @@ export class EnvironmentVariables {
   @IsInt()
   @Min(1000)
   METRICS_QUEUE_SAMPLE_MS = 5000;
+
+  /**
+   * The file read into the environment at start-up; variables already set in the environment win.
+   * @default .env
+   */
+  @IsOptional()
+  @IsString()
+  ENV_FILE?: string;
+
+  /**
+   * Local mode (`npm run start:local`): folder of the embedded MongoDB's and Redis' data and the generated key.
+   * @default .data
+   */
+  @IsOptional()
+  @IsString()
+  LOCAL_DATA_DIR?: string;
 }
 
 export class ConfigurationError extends Error {
@@ -476,6 +517,45 @@ const KNOWN_VARIABLES = new Set(
     .getTargetValidationMetadatas(EnvironmentVariables, '', true, false)
     .map(({ propertyName }) => propertyName),
 );
+
+/** The first word of a variable's name (`MONGODB` of MONGODB_URI): a name sharing one is meant for this service. */
+const NAME_PREFIXES = new Set([...KNOWN_VARIABLES].map((name) => name.split('_')[0]).filter((prefix) => prefix !== 'NODE'));
+
+/**
+ * One warning per variable that looks meant for this service but is not one it reads (MONGO_URI,
+ * REDIS_URI): its first word is close to that of a known variable, and a known name is a few edits
+ * away. Names far from every known one (HTTP_PROXY, a platform's REDIS_PORT) are left alone.
+ */
+export function misspelledVariableWarnings(env: NodeJS.ProcessEnv): string[] {
+  return Object.keys(env)
+    .filter((name) => !KNOWN_VARIABLES.has(name) && /^[A-Z][A-Z0-9_]*$/.test(name))
+    .filter((name) => [...NAME_PREFIXES].some((prefix) => editDistance(name.split('_')[0], prefix) <= 2))
+    .flatMap((name) => {
+      const [nearest] = [...KNOWN_VARIABLES].map((known) => ({ known, distance: nameDistance(name, known) })).sort((a, b) => a.distance - b.distance);
+      return nearest && nearest.distance <= 2 ? [`${name} is not a variable this service reads; did you mean ${nearest.known}?`] : [];
+    });
+}
+
+/** How far apart two names are: the whole names', or (MONGO_URL, MONGODB_URI) a close first word plus a near-identical rest. */
+function nameDistance(name: string, known: string): number {
+  const [first, ...rest] = name.split('_');
+  const [knownFirst, ...knownRest] = known.split('_');
+  const restDistance = editDistance(rest.join('_'), knownRest.join('_'));
+  return Math.min(editDistance(name, known), restDistance <= 1 ? editDistance(first, knownFirst) : Infinity);
+}
+
+/** Levenshtein distance: insertions, deletions and substitutions. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, index) => index);
+  for (let i = 1; i <= a.length; i += 1) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j += 1) {
+      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length];
+}
 
 /** Reads and validates the environment; throws one ConfigurationError naming every bad variable. */
 export function validateEnvironment(env: NodeJS.ProcessEnv): EnvironmentVariables {

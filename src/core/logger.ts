@@ -1,3 +1,4 @@
+import type { LoggerService } from '@nestjs/common';
 import type { Params } from 'nestjs-pino';
 import type { IncomingMessage } from 'node:http';
 import { AppConfig } from '../config';
@@ -50,10 +51,44 @@ export function loggerParams(config: AppConfig, processName: 'api' | 'worker' | 
           method: req.method,
           url: redactUrl(req.url),
         }),
+        // The status is what a request line needs; the response headers were most of each line.
+        res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
       },
       customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
       // Probes and scrapes every few seconds would drown the request log.
       autoLogging: { ignore: (req) => req.url === '/health' || req.url === '/metrics' },
+    },
+  };
+}
+
+/** Nest's start-up lines, one per module and per route (about 130): kept at debug, so info shows what an operator reads. */
+const START_UP_CONTEXTS = new Set(['InstanceLoader', 'RoutesResolver', 'RouterExplorer']);
+
+/** The app's logger with Nest's start-up chatter moved to debug. */
+export function withQuietStartup(logger: LoggerService): LoggerService {
+  const isStartUp = (params: unknown[]): boolean => {
+    const context = params[params.length - 1];
+    return typeof context === 'string' && START_UP_CONTEXTS.has(context);
+  };
+  return {
+    log(message: unknown, ...params: unknown[]): void {
+      if (isStartUp(params)) logger.debug?.(message, ...params);
+      else logger.log(message, ...params);
+    },
+    error(message: unknown, ...params: unknown[]): void {
+      logger.error(message, ...params);
+    },
+    warn(message: unknown, ...params: unknown[]): void {
+      logger.warn(message, ...params);
+    },
+    debug(message: unknown, ...params: unknown[]): void {
+      logger.debug?.(message, ...params);
+    },
+    verbose(message: unknown, ...params: unknown[]): void {
+      logger.verbose?.(message, ...params);
+    },
+    fatal(message: unknown, ...params: unknown[]): void {
+      logger.fatal?.(message, ...params);
     },
   };
 }

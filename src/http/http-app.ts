@@ -2,6 +2,7 @@ import { INestApplication } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
 import { AppConfig } from '../config';
+import { withQuietStartup } from '../core/logger';
 import { AppMetrics, httpMetricsMiddleware } from '../metrics';
 import { useQueueDashboard } from '../queue-dashboard/queue-dashboard';
 import { setupSwagger } from '../swagger';
@@ -14,7 +15,7 @@ export function configureHttpApp(
   config: AppConfig,
   options: { shutdownHooks?: boolean } = {},
 ): INestApplication {
-  app.useLogger(app.get(Logger));
+  app.useLogger(withQuietStartup(app.get(Logger)));
   // First, so that every answer is timed, including those refused before any route (413, 415, 429).
   app.use(httpMetricsMiddleware(app.get(AppMetrics)));
   app.disable('x-powered-by');

@@ -21,16 +21,25 @@ export type StopEmbedded = () => Promise<void>;
  * Embedded defaults for a first run: fills MONGODB_URI (mongodb-memory-server on a data
  * folder that survives restarts), REDIS_URL (a redis-server from PATH) and
  * CREDENTIALS_ENCRYPTION_KEY (generated once, kept in .data) when they are not set.
+ *
+ * The servers run in their own process groups, so that a terminal's Ctrl-C reaches only this
+ * process, which stops them once the app has drained. Should it exit any other way (the shutdown
+ * deadline), Redis is signalled and the state file removed on the way out. `onLost` hears of an
+ * embedded Redis that ended without being stopped (`nest start --watch` kills the whole process tree
+ * on every reload, children first), since nothing can drain without it.
  */
-export async function startEmbeddedServices(env: NodeJS.ProcessEnv = process.env): Promise<StopEmbedded> {
+export async function startEmbeddedServices(env: NodeJS.ProcessEnv = process.env, onLost?: (reason: string) => void): Promise<StopEmbedded> {
   mkdirSync(LOCAL_DATA_DIR, { recursive: true });
   const stops: StopEmbedded[] = [];
+  let stopping = false;
   env.CREDENTIALS_ENCRYPTION_KEY ||= localEncryptionKey();
 
   // Sentinels name their own master: nothing to embed then.
   if (!env.REDIS_URL && !env.REDIS_SENTINELS) {
-    const redis = await RedisServerProcess.start({ dataDir: join(LOCAL_DATA_DIR, 'redis') });
+    const redis = await RedisServerProcess.start({ dataDir: join(LOCAL_DATA_DIR, 'redis'), ownProcessGroup: true });
     env.REDIS_URL = redis.url;
+    process.once('exit', () => redis.stopNow());
+    void redis.exited.then(() => stopping || onLost?.(`Embedded Redis (${redis.url}) has stopped`));
     stops.push(() => redis.stop());
     process.stdout.write(`Embedded Redis: ${redis.url} (data in ${join(LOCAL_DATA_DIR, 'redis')})\n`);
   }
@@ -38,7 +47,8 @@ export async function startEmbeddedServices(env: NodeJS.ProcessEnv = process.env
     const dbPath = join(LOCAL_DATA_DIR, 'mongodb');
     mkdirSync(dbPath, { recursive: true });
     try {
-      const mongo = await startMongoMemoryServer({ instance: { dbPath, storageEngine: 'wiredTiger' } });
+      // mongodb-memory-server's own watchdog stops this mongod when the process dies, however it dies.
+      const mongo = await startMongoMemoryServer({ instance: { dbPath, storageEngine: 'wiredTiger' }, spawn: { detached: true } });
       env.MONGODB_URI = mongo.getUri('whatsapp');
       stops.push(async () => {
         await mongo.stop({ doCleanup: false });
@@ -54,7 +64,9 @@ export async function startEmbeddedServices(env: NodeJS.ProcessEnv = process.env
   }
   const services: LocalServices = { MONGODB_URI: env.MONGODB_URI, REDIS_URL: env.REDIS_URL ?? '' };
   writeFileSync(SERVICES_FILE, JSON.stringify(services, null, 2));
+  process.once('exit', () => rmSync(SERVICES_FILE, { force: true }));
   return async () => {
+    stopping = true;
     rmSync(SERVICES_FILE, { force: true });
     await Promise.all(stops.map((stop) => stop()));
   };

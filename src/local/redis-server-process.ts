@@ -53,14 +53,24 @@ export interface RedisServerOptions {
   configFile?: string;
   /** The port to listen on; omitted: a free one. */
   port?: number;
+  /**
+   * Run in its own process group, so that a terminal's Ctrl-C (sent to the whole foreground group)
+   * does not stop it while the app that uses it is still draining; the app stops it last.
+   */
+  ownProcessGroup?: boolean;
 }
 
 /** A `redis-server` child process on a free loopback port, for local mode and the tests. */
 export class RedisServerProcess {
+  /** Settles when the server process has ended, whoever ended it. */
+  readonly exited: Promise<void>;
+
   private constructor(
     private readonly child: ChildProcess,
     readonly port: number,
-  ) {}
+  ) {
+    this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
+  }
 
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
@@ -78,7 +88,7 @@ export class RedisServerProcess {
       args.push('--appendonly', 'no');
     }
     args.push(...(options.extraArgs ?? []));
-    const child = spawn(binary, args, { stdio: 'ignore' });
+    const child = spawn(binary, args, { stdio: 'ignore', detached: options.ownProcessGroup ?? false });
     const server = new RedisServerProcess(child, port);
     const deadline = Date.now() + 10_000;
     while (Date.now() < deadline) {
@@ -88,6 +98,11 @@ export class RedisServerProcess {
     }
     await server.stop();
     throw new Error(`redis-server did not answer on port ${port} within 10 s`);
+  }
+
+  /** Signals it to stop without waiting (for a process `exit` handler, where nothing asynchronous runs). */
+  stopNow(): void {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGTERM');
   }
 
   async stop(): Promise<void> {

@@ -2,6 +2,7 @@ import { Body, Controller, Delete, Get, Headers, HttpCode, HttpStatus, Param, Po
 import {
   ApiAcceptedResponse,
   ApiBadRequestResponse,
+  ApiBody,
   ApiConflictResponse,
   ApiHeader,
   ApiNotFoundResponse,
@@ -37,6 +38,23 @@ const CANCELLED_VIEW_EXAMPLE = {
 };
 
 /** Idempotency keys are opaque to us; this keeps them to something a client would plausibly send. */
+/** Pre-filled in Swagger UI: each works as it stands once the session is filled in. */
+const SEND_EXAMPLES = {
+  text: {
+    summary: 'A text',
+    value: { session_id: '649ff7e0e6046617c8aeabf1', access_token: 'st_your_access_token', to: '2348179803743', message: { text: 'Your order 1042 is ready' } },
+  },
+  location: {
+    summary: 'A location with its name and address',
+    value: {
+      session_id: '649ff7e0e6046617c8aeabf1',
+      access_token: 'st_your_access_token',
+      to: '2348179803743',
+      message: { location: { name: 'Our shop', address: '1 Marina Road, Lagos', lat: 6.4541, lng: 3.3947 } },
+    },
+  },
+};
+
 const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 
 @ApiTags('messages')
@@ -57,9 +75,12 @@ export class MessageController {
       '(GET /v1/messages/:id, GET /message-log/:id and the other ledger views say so) and can be cancelled or deleted before it starts:\n\n' +
       '```\ncurl "$BASE/v1/messages" -H "Authorization: Bearer $KEY" -H "X-Session-Id: $SID" -H "X-Access-Token: $TOKEN" \\\n' +
       '  -H "Content-Type: application/json" -d \'{"to": "2348179803743", "message": {"text": "Your appointment is tomorrow"}, ' +
-      '"send_at": "2026-12-04T10:00:00", "timezone": "Africa/Lagos"}\'\n\n' +
-      '{"status": true, "message": "Message queued successfully!", "data": {"message_uid": "3f9a1c2b7d4e8f60", "status": "scheduled", "send_at": "2026-12-04T09:00:00.000Z"}}\n```',
+      '"send_at": "\'$(date -u -d \'+1 hour\' +%FT%TZ)\'"}\'\n\n' +
+      '{"status": true, "message": "Message queued successfully!", "data": {"message_uid": "3f9a1c2b7d4e8f60", "status": "scheduled", "send_at": "<an hour from now>"}}\n```\n\n' +
+      'A local time with `"timezone": "Africa/Lagos"` works too. Attachments and a contact card take ids of your own ' +
+      '(`POST /attachment`, `POST /contacts` answer them).',
   })
+  @ApiBody({ type: SendMessageDto, examples: SEND_EXAMPLES })
   @ApiHeader({
     name: 'Idempotency-Key',
     required: false,

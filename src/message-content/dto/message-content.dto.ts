@@ -76,9 +76,9 @@ export class MessageContentDto {
   text?: string | null;
 
   @ApiPropertyOptional({
-    description: "Ids of this client's attachments; each is sent as the matching media message",
+    description: "Ids of this client's attachments (POST /attachment answers them); each is sent as the matching media message",
     type: [String],
-    example: ['64ac311eee05a1a2c27fbdb5', '64ac265749240c35b96cb78c'],
+    example: [],
   })
   @IsOptional()
   @IsArray()
@@ -94,7 +94,7 @@ export class MessageContentDto {
   @Type(() => MessageLocationDto)
   location?: MessageLocationDto | null;
 
-  @ApiPropertyOptional({ description: "Id of one of this client's contacts, sent as a contact card", example: '64a00ec7c5e487d95dcb0d5e' })
+  @ApiPropertyOptional({ description: "Id of one of this client's contacts (POST /contacts answers it), sent as a contact card", type: String, nullable: true, example: null })
   @IsOptional()
   @IsMongoId({ message: 'contactId must be a 24-character hexadecimal id' })
   contactId?: string | null;

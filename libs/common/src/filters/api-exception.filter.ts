@@ -49,6 +49,12 @@ function isMongooseValidationError(error: unknown): error is MongooseValidationE
     typeof (error as MongooseValidationError).errors === 'object' && (error as MongooseValidationError).errors !== null;
 }
 
+/** Where to go from a body over the limit: the operator's setting, and for a broadcast the route made for long lists. */
+function bodyLimitHint(request: Request): string {
+  const csv = request.path === '/broadcast' ? '; send long recipient lists as a CSV file to POST /broadcast/csv' : '';
+  return ` (the server's BODY_LIMIT)${csv}`;
+}
+
 /** Says in the client's terms what was wrong with a body that could not be read. */
 function describeUnreadableBody(error: ClientHttpError, request: Request): string {
   const contentEncoding = request.headers['content-encoding'];
@@ -56,7 +62,7 @@ function describeUnreadableBody(error: ClientHttpError, request: Request): strin
     case 'entity.parse.failed':
       return 'Request body is not valid JSON';
     case 'entity.too.large':
-      return error.limit === undefined ? 'Request body is larger than the limit' : `Request body is larger than the ${error.limit} bytes allowed`;
+      return `${error.limit === undefined ? 'Request body is larger than the limit' : `Request body is larger than the ${error.limit} bytes allowed`}${bodyLimitHint(request)}`;
     case 'charset.unsupported':
       return `Request body charset "${error.charset ?? 'unknown'}" is not supported; send UTF-8`;
     case 'encoding.unsupported':

@@ -9,7 +9,8 @@ const SEND_AT_PATTERN = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2})(?::\d{2}(?:\.\d{1,3})?
 export const MAX_SCHEDULE_AHEAD_DAYS = 365;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-export const SEND_AT_EXAMPLE = '2026-12-04T10:00:00+01:00';
+/** The shape, not a date: a fixed date in a message would be in the past one day. */
+export const SEND_AT_FORMAT = 'YYYY-MM-DDThh:mm:ss+01:00';
 
 export type SendAtParse = { ok: true; at: Date; timezone: string | null } | { ok: false; problem: string };
 
@@ -25,7 +26,7 @@ export function parseSendAt(sendAt: string, timezone: string | undefined, now: D
   }
   const match = SEND_AT_PATTERN.exec(sendAt);
   if (!match) {
-    return { ok: false, problem: `send_at must be an ISO 8601 date and time such as ${SEND_AT_EXAMPLE} (or 2026-12-04T10:00:00 with timezone)` };
+    return { ok: false, problem: `send_at must be an ISO 8601 date and time such as ${SEND_AT_FORMAT} (or YYYY-MM-DDThh:mm:ss with timezone), in the future` };
   }
   const [, wallClock, offset] = match;
   if (!offset && !timezone) {
@@ -50,11 +51,13 @@ export function SendAtField(): PropertyDecorator {
     ApiPropertyOptional({
       description:
         'Schedule the send: ISO 8601 with a UTC offset, or a local time together with `timezone`. ' +
-        `Must be in the future, at most ${MAX_SCHEDULE_AHEAD_DAYS} days ahead. Absent: send at once.`,
-      example: SEND_AT_EXAMPLE,
+        `Must be in the future (an hour from now, in a shell: \`$(date -u -d '+1 hour' +%FT%TZ)\`), at most ${MAX_SCHEDULE_AHEAD_DAYS} days ahead. ` +
+        'Absent: send at once.',
+      type: String,
+      format: 'date-time',
     }),
     IsOptional(),
-    IsString({ message: 'send_at must be a string such as ' + SEND_AT_EXAMPLE }),
+    IsString({ message: 'send_at must be a string such as ' + SEND_AT_FORMAT }),
   );
 }
 
