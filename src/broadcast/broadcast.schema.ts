@@ -1,4 +1,4 @@
-import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
+import { Prop, raw, Schema, SchemaFactory } from '@nestjs/mongoose';
 import { SchemaTypes, Types } from 'mongoose';
 import { MessageContent } from '../message-content/message-content.schema';
 
@@ -54,6 +54,12 @@ export class Broadcast {
   @Prop({ type: Date, default: null }) activated_at?: Date | null;
   /** Recipients have their own {{variables}} (kept beside the broadcast, one record per recipient). */
   @Prop({ type: Boolean }) personalised?: boolean;
+  /**
+   * How far the fan-out has got in this activation: `window` is how many of `pending`'s leading
+   * recipients have a send job (recipients leave `pending` in order and only after their job
+   * ran; new ones join at the end). Absent: none yet. Internal: never shown by the API.
+   */
+  @Prop(raw({ window: { type: Number } })) fan_out?: { window: number };
 }
 
 export const BroadcastSchema = SchemaFactory.createForClass(Broadcast);
