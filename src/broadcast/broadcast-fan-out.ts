@@ -10,7 +10,8 @@ import { BroadcastSendJobs } from './broadcast-send-jobs';
 import { BroadcastStopSignal } from './broadcast-stop.signal';
 import { BroadcastRepository, FanOutPosition } from './broadcast.repository';
 
-const TURN_KEY_PREFIX = 'broadcast:fan-out:';
+/** Not under `broadcast:`, where the broadcast queue's jobs (`broadcast:fan-out:<id>`) live. */
+const TURN_KEY_PREFIX = 'fan-out-turn:';
 /** Longer than a top-up of the largest window takes; a worker that dies holding the turn frees it after this. */
 const TURN_HOLD_MS = 30_000;
 const TURN_POLL_MS = 100;
