@@ -8,7 +8,7 @@ import { SessionCache } from '../sending/session-cache';
 import { BroadcastPauseSignal } from './broadcast-pause.signal';
 import { BroadcastSendJobs } from './broadcast-send-jobs';
 import { BroadcastStopSignal } from './broadcast-stop.signal';
-import { BroadcastRepository, FanOutPosition } from './broadcast.repository';
+import { BroadcastRepository, FanOutPosition, FanOutSlice } from './broadcast.repository';
 
 /** Not under `broadcast:`, where the broadcast queue's jobs (`broadcast:fan-out:<id>`) live. */
 const TURN_KEY_PREFIX = 'fan-out-turn:';
@@ -17,10 +17,21 @@ const TURN_HOLD_MS = 30_000;
 const TURN_POLL_MS = 100;
 const RELEASE_TURN = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
 
-/** What a top-up did: the recipients it added, and how many are pending in all (0: nothing left to send). */
+/** What a top-up did: the recipients it added (or settled), and how many were pending in all (0: nothing left to send). */
 export interface TopUp {
   enqueued: number;
+  settled: number;
   pending: number;
+}
+
+export interface TopUpOptions {
+  /** Wait for another top-up of the broadcast to end rather than leave the work to it (a new activation's first fan-out). */
+  waitForTurn?: boolean;
+  /**
+   * Asked before the next recipients are added: moves those whose message already ended out of
+   * `pending` (the sweep, after a worker died before writing their progress) and answers them.
+   */
+  settleEnded?: (next: FanOutSlice) => Promise<string[]>;
 }
 
 /** Thrown when a top-up that must happen (a fan-out job) could not take the broadcast's turn in time: Bull retries the job. */
@@ -61,9 +72,9 @@ export class BroadcastFanOut {
   }
 
   /** Tops the window up if it has fallen below half (outcomes took recipients out of it); null when it had not, or see topUp. */
-  async topUpIfLow(position: FanOutPosition): Promise<TopUp | null> {
+  async topUpIfLow(position: FanOutPosition, options: TopUpOptions = {}): Promise<TopUp | null> {
     const size = await this.windowSize(position.sessionId);
-    return position.window * 2 < size ? this.topUp(position.broadcastId, position.sessionId) : null;
+    return position.window * 2 < size ? this.topUp(position.broadcastId, position.sessionId, options) : null;
   }
 
   /**
@@ -72,7 +83,7 @@ export class BroadcastFanOut {
    * top-up of it is under way (that one fills the window); with `waitForTurn`, waits for that
    * one to end and then tops up (a new activation's first fan-out must not be skipped).
    */
-  async topUp(broadcastId: string, sessionId: string, { waitForTurn = false } = {}): Promise<TopUp | null> {
+  async topUp(broadcastId: string, sessionId: string, { waitForTurn = false, settleEnded }: TopUpOptions = {}): Promise<TopUp | null> {
     const turnKey = `${TURN_KEY_PREFIX}${broadcastId}`;
     const token = randomUUID();
     const giveUpAt = Date.now() + TURN_HOLD_MS;
@@ -84,11 +95,14 @@ export class BroadcastFanOut {
     try {
       const next = await this.broadcasts.findFanOutNext(broadcastId, await this.windowSize(sessionId));
       if (!next) return null;
+      const settled = settleEnded && next.recipients.length > 0 ? new Set(await settleEnded(next)) : new Set<string>();
+      const recipients = settled.size > 0 ? next.recipients.filter((recipient) => !settled.has(recipient)) : next.recipients;
       const stoppedOrPaused = async () => (await this.stopSignal.isRaised(broadcastId)) || (await this.pauseSignal.isPaused(broadcastId));
       // Beyond the window no job of this activation waits or runs; a finished one there is a retried recipient's, to send again.
-      const enqueued = await this.sendJobs.enqueueRecipients(next, next.recipients, { shouldStop: stoppedOrPaused, replaceFinished: true });
-      await this.broadcasts.advanceFanOut(broadcastId, next.activatedAt, enqueued);
-      return { enqueued, pending: next.pending };
+      const enqueued = await this.sendJobs.enqueueRecipients(next, recipients, { shouldStop: stoppedOrPaused, replaceFinished: true });
+      // Moving the settled ones out of `pending` took them off the window, which they were never in: given back here.
+      await this.broadcasts.advanceFanOut(broadcastId, next.activatedAt, enqueued + settled.size);
+      return { enqueued, settled: settled.size, pending: next.pending };
     } finally {
       await this.redis.eval(RELEASE_TURN, 1, turnKey, token);
     }

@@ -9,6 +9,7 @@ import { outcomeOfFinished } from '../sending/message-sender';
 import { BroadcastFanOut } from './broadcast-fan-out';
 import { BroadcastSendJobs } from './broadcast-send-jobs';
 import { BroadcastStopSignal } from './broadcast-stop.signal';
+import type { EnqueuedBroadcast } from './broadcast.jobs';
 import { BroadcastQueue } from './broadcast.queue';
 import { BroadcastRepository, RecipientMoves } from './broadcast.repository';
 
@@ -100,28 +101,40 @@ export class BroadcastSweeper implements OnApplicationBootstrap, OnApplicationSh
     // Only the window's recipients have had a job in this activation; those after it are not lost, just not added yet.
     const window = await this.broadcasts.findFanOutWindow(broadcastId);
     if (!window) return { settled: 0, requeued: 0, added: 0 };
-    const { clientId, recipients } = window;
-    const missing = recipients.length > 0 ? await this.sendJobs.recipientsWithoutJob(window, recipients) : [];
-    const states = await this.messageLogs.sendStatesOfBroadcastRecipients(clientId, broadcastId, missing);
+    const missing = window.recipients.length > 0 ? await this.sendJobs.recipientsWithoutJob(window, window.recipients) : [];
+    const { settled, unclaimed } = await this.settleEnded(window, missing, now);
+    const completion = window.pending === settled.length ? await this.broadcasts.finishIfDone(window.clientId, broadcastId) : null;
+    if (completion) this.events?.broadcastFinished(broadcastId, completion);
+    if (unclaimed.length > 0) {
+      this.logger.warn({ broadcastId, recipients: unclaimed.length }, 'Pending recipients without a job: enqueued again');
+      await this.sendJobs.enqueueRecipients(window, unclaimed, { replaceFinished: true });
+    }
+    // A window whose top-up was lost (Redis flushed, a worker died) is refilled from its position.
+    const topUp = completion
+      ? null
+      : await this.fanOut.topUpIfLow(window, { settleEnded: async (next) => (await this.settleEnded(next, next.recipients, now)).settled });
+    const settledCount = settled.length + (topUp?.settled ?? 0);
+    if (settledCount > 0) this.logger.warn({ broadcastId, recipients: settledCount }, 'Recipients whose message ended but whose progress was lost: recorded');
+    return { settled: settledCount, requeued: unclaimed.length, added: topUp?.enqueued ?? 0 };
+  }
+
+  /**
+   * Of these recipients, those whose message ended (the ledger says so; the worker that sent it
+   * died before writing the broadcast's progress) move to `sent` or `failed`, not sent again;
+   * answers them, and those no live attempt holds (to enqueue).
+   */
+  private async settleEnded(broadcast: EnqueuedBroadcast, recipients: string[], now: Date): Promise<{ settled: string[]; unclaimed: string[] }> {
+    const { clientId, broadcastId } = broadcast;
+    const states = await this.messageLogs.sendStatesOfBroadcastRecipients(clientId, broadcastId, recipients);
     const moves: RecipientMoves = { sent: [], failed: [] };
-    const requeue: string[] = [];
-    for (const recipient of missing) {
+    const unclaimed: string[] = [];
+    for (const recipient of recipients) {
       const state = states.get(recipient);
       const finished = state && outcomeOfFinished(state);
       if (finished) moves[finished.status].push(recipient);
-      else if (!state || !isLeaseLive(state, now)) requeue.push(recipient);
+      else if (!state || !isLeaseLive(state, now)) unclaimed.push(recipient);
     }
     await this.broadcasts.moveRecipients(clientId, broadcastId, moves);
-    const settled = moves.sent.length + moves.failed.length;
-    const completion = window.pending === settled ? await this.broadcasts.finishIfDone(clientId, broadcastId) : null;
-    if (completion) this.events?.broadcastFinished(broadcastId, completion);
-    if (requeue.length > 0) {
-      this.logger.warn({ broadcastId, recipients: requeue.length }, 'Pending recipients without a job: enqueued again');
-      await this.sendJobs.enqueueRecipients(window, requeue, { replaceFinished: true });
-    }
-    if (settled > 0) this.logger.warn({ broadcastId, recipients: settled }, 'Recipients whose message ended but whose progress was lost: recorded');
-    // A window whose top-up was lost (Redis flushed, a worker died) is refilled from its position.
-    const topUp = completion ? null : await this.fanOut.topUpIfLow(window);
-    return { settled, requeued: requeue.length, added: topUp?.enqueued ?? 0 };
+    return { settled: [...moves.sent, ...moves.failed], unclaimed };
   }
 }
