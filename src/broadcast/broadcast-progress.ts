@@ -2,7 +2,8 @@ import { Inject, Injectable, Logger, OnModuleDestroy, Optional } from '@nestjs/c
 import { AppConfig } from '../config';
 import { AppMetrics } from '../metrics';
 import { LEDGER_EVENTS, LedgerEvents } from '../message-log/ledger-events';
-import { BroadcastRepository, RecipientMoves } from './broadcast.repository';
+import { BroadcastFanOut } from './broadcast-fan-out';
+import { BroadcastRepository, FanOutPosition, RecipientMoves } from './broadcast.repository';
 import { BroadcastSendContext } from './broadcast.schema';
 
 /** Outcomes buffered before a flush is forced regardless of the timer. */
@@ -14,8 +15,10 @@ const MAX_CACHED_CONTEXTS = 1000;
  * Worker side of a broadcast's progress. Recipient outcomes are buffered and written many
  * per update (one $pull/$addToSet per broadcast per flush, on a short timer): one update
  * per recipient on a document holding a 100,000-element array would be quadratic. After
- * each flush the broadcast is finished if nothing is pending. Outcomes lost with a dying
- * worker are recovered by the sweep (the message logs keep them).
+ * each flush the broadcast is finished if nothing is pending, or else its fan-out's window is
+ * topped up if it has fallen below half (in the background: other broadcasts' outcomes need
+ * not wait for it). Outcomes lost with a dying worker are recovered by the sweep (the message
+ * logs keep them).
  */
 @Injectable()
 export class BroadcastProgress implements OnModuleDestroy {
@@ -26,9 +29,11 @@ export class BroadcastProgress implements OnModuleDestroy {
   private timer?: NodeJS.Timeout;
   private flushing: Promise<void> = Promise.resolve();
   private readonly contexts = new Map<string, { loading: Promise<BroadcastSendContext | null>; loadedAt: number }>();
+  private readonly topUps = new Set<Promise<void>>();
 
   constructor(
     private readonly broadcasts: BroadcastRepository,
+    private readonly fanOut: BroadcastFanOut,
     private readonly config: AppConfig,
     private readonly metrics: AppMetrics,
     @Optional() @Inject(LEDGER_EVENTS) private readonly events?: LedgerEvents,
@@ -70,6 +75,7 @@ export class BroadcastProgress implements OnModuleDestroy {
 
   async onModuleDestroy(): Promise<void> {
     await this.flush();
+    await Promise.all(this.topUps);
   }
 
   private async flushBuffered(): Promise<void> {
@@ -80,15 +86,25 @@ export class BroadcastProgress implements OnModuleDestroy {
     this.buffered = 0;
     for (const [broadcastId, { clientId, moves }] of batch) {
       try {
-        await this.broadcasts.moveRecipients(clientId, broadcastId, moves);
+        const position = await this.broadcasts.moveRecipients(clientId, broadcastId, moves);
         this.metrics.recordBroadcastRecipients('sent', moves.sent.length);
         this.metrics.recordBroadcastRecipients('failed', moves.failed.length);
         const completion = await this.broadcasts.finishIfDone(clientId, broadcastId);
-      if (completion) this.events?.broadcastFinished(broadcastId, completion);
+        if (completion) this.events?.broadcastFinished(broadcastId, completion);
+        else if (position) this.topUpInBackground(position);
       } catch (error) {
         this.logger.warn({ err: error, broadcastId }, 'Could not record broadcast progress; retrying');
         for (const outcome of ['sent', 'failed'] as const) for (const recipient of moves[outcome]) this.record(clientId, broadcastId, recipient, outcome);
       }
     }
+  }
+
+  private topUpInBackground(position: FanOutPosition): void {
+    const running = this.fanOut.topUpIfLow(position).then(
+      () => undefined,
+      (error: unknown) => this.logger.warn({ err: error, broadcastId: position.broadcastId }, "Could not top up the broadcast's send jobs; the next flush or the sweep will"),
+    );
+    this.topUps.add(running);
+    void running.finally(() => this.topUps.delete(running));
   }
 }

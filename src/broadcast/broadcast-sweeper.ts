@@ -6,8 +6,10 @@ import { REDIS } from '../core/redis.module';
 import { LEDGER_EVENTS, LedgerEvents } from '../message-log/ledger-events';
 import { isLeaseLive, MessageLogRepository } from '../message-log/message-log.repository';
 import { outcomeOfFinished } from '../sending/message-sender';
+import { BroadcastFanOut } from './broadcast-fan-out';
 import { BroadcastSendJobs } from './broadcast-send-jobs';
 import { BroadcastStopSignal } from './broadcast-stop.signal';
+import type { EnqueuedBroadcast } from './broadcast.jobs';
 import { BroadcastQueue } from './broadcast.queue';
 import { BroadcastRepository, RecipientMoves } from './broadcast.repository';
 
@@ -21,20 +23,23 @@ export interface BroadcastSweepResult {
   /** Recipients whose message had ended but whose outcome was not on the broadcast yet. */
   settled: number;
   requeued: number;
+  /** Recipients after the window whose jobs were added (a top-up the worker had not made). */
+  added: number;
   /** Scheduled broadcasts past their time whose fan-out was added again. */
   started: number;
 }
 
 /**
  * MongoDB is the truth, Redis the transport. Every SWEEP_INTERVAL_MS one worker looks at the
- * broadcasts still sending that are older than SWEEP_PENDING_AGE_MS, and at each pending
- * recipient whose send job is not in Redis (Redis lost its data, a fan-out died):
+ * broadcasts still sending that are older than SWEEP_PENDING_AGE_MS, and at each recipient of
+ * their fan-out's window (see BroadcastFanOut) whose send job is not in Redis (Redis lost its data):
  * - its message ended (the ledger says so, the worker that sent it died before writing the
  *   broadcast's progress): the recipient moves to `sent` or `failed`, not sent again;
  * - an attempt holds its message (a live lease): left to that attempt;
  * - otherwise: its job is added again (the claim keeps a message from being sent twice).
- * Broadcasts with nothing pending left are finished. Scheduled broadcasts past their time
- * whose fan-out job was lost are started.
+ * Recipients after the window have had no job yet and are not lost: a window below half is
+ * topped up from its position, as the worker would. Broadcasts with nothing pending left are
+ * finished. Scheduled broadcasts past their time whose fan-out job was lost are started.
  */
 @Injectable()
 export class BroadcastSweeper implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -45,6 +50,7 @@ export class BroadcastSweeper implements OnApplicationBootstrap, OnApplicationSh
     private readonly broadcasts: BroadcastRepository,
     private readonly messageLogs: MessageLogRepository,
     private readonly sendJobs: BroadcastSendJobs,
+    private readonly fanOut: BroadcastFanOut,
     private readonly stopSignal: BroadcastStopSignal,
     private readonly queue: BroadcastQueue,
     private readonly config: AppConfig,
@@ -69,12 +75,13 @@ export class BroadcastSweeper implements OnApplicationBootstrap, OnApplicationSh
   async sweep(now: Date = new Date()): Promise<BroadcastSweepResult> {
     const started = await this.startDueScheduled(now);
     const ids = await this.broadcasts.findSendingCreatedBefore(new Date(now.getTime() - this.config.sweep.pendingAgeMs), SWEEP_BATCH_SIZE);
-    const result: BroadcastSweepResult = { broadcasts: ids.length, settled: 0, requeued: 0, started };
+    const result: BroadcastSweepResult = { broadcasts: ids.length, settled: 0, requeued: 0, added: 0, started };
     for (const broadcastId of ids) {
       if (await this.stopSignal.isRaised(broadcastId)) continue;
-      const { settled, requeued } = await this.sweepBroadcast(broadcastId, now);
+      const { settled, requeued, added } = await this.sweepBroadcast(broadcastId, now);
       result.settled += settled;
       result.requeued += requeued;
+      result.added += added;
     }
     return result;
   }
@@ -90,29 +97,44 @@ export class BroadcastSweeper implements OnApplicationBootstrap, OnApplicationSh
     return due.length;
   }
 
-  private async sweepBroadcast(broadcastId: string, now: Date): Promise<{ settled: number; requeued: number }> {
-    const found = await this.broadcasts.findPendingRecipients(broadcastId);
-    if (!found) return { settled: 0, requeued: 0 };
-    const { clientId, pending } = found;
-    const missing = pending.length > 0 ? await this.sendJobs.recipientsWithoutJob(found, pending) : [];
-    const states = await this.messageLogs.sendStatesOfBroadcastRecipients(clientId, broadcastId, missing);
+  private async sweepBroadcast(broadcastId: string, now: Date): Promise<{ settled: number; requeued: number; added: number }> {
+    // Only the window's recipients have had a job in this activation; those after it are not lost, just not added yet.
+    const window = await this.broadcasts.findFanOutWindow(broadcastId);
+    if (!window) return { settled: 0, requeued: 0, added: 0 };
+    const missing = window.recipients.length > 0 ? await this.sendJobs.recipientsWithoutJob(window, window.recipients) : [];
+    const { settled, unclaimed } = await this.settleEnded(window, missing, now);
+    const completion = window.pending === settled.length ? await this.broadcasts.finishIfDone(window.clientId, broadcastId) : null;
+    if (completion) this.events?.broadcastFinished(broadcastId, completion);
+    if (unclaimed.length > 0) {
+      this.logger.warn({ broadcastId, recipients: unclaimed.length }, 'Pending recipients without a job: enqueued again');
+      await this.sendJobs.enqueueRecipients(window, unclaimed, { replaceFinished: true });
+    }
+    // A window whose top-up was lost (Redis flushed, a worker died) is refilled from its position.
+    const topUp = completion
+      ? null
+      : await this.fanOut.topUpIfLow(window, { settleEnded: async (next) => (await this.settleEnded(next, next.recipients, now)).settled });
+    const settledCount = settled.length + (topUp?.settled ?? 0);
+    if (settledCount > 0) this.logger.warn({ broadcastId, recipients: settledCount }, 'Recipients whose message ended but whose progress was lost: recorded');
+    return { settled: settledCount, requeued: unclaimed.length, added: topUp?.enqueued ?? 0 };
+  }
+
+  /**
+   * Of these recipients, those whose message ended (the ledger says so; the worker that sent it
+   * died before writing the broadcast's progress) move to `sent` or `failed`, not sent again;
+   * answers them, and those no live attempt holds (to enqueue).
+   */
+  private async settleEnded(broadcast: EnqueuedBroadcast, recipients: string[], now: Date): Promise<{ settled: string[]; unclaimed: string[] }> {
+    const { clientId, broadcastId } = broadcast;
+    const states = await this.messageLogs.sendStatesOfBroadcastRecipients(clientId, broadcastId, recipients);
     const moves: RecipientMoves = { sent: [], failed: [] };
-    const requeue: string[] = [];
-    for (const recipient of missing) {
+    const unclaimed: string[] = [];
+    for (const recipient of recipients) {
       const state = states.get(recipient);
       const finished = state && outcomeOfFinished(state);
       if (finished) moves[finished.status].push(recipient);
-      else if (!state || !isLeaseLive(state, now)) requeue.push(recipient);
+      else if (!state || !isLeaseLive(state, now)) unclaimed.push(recipient);
     }
     await this.broadcasts.moveRecipients(clientId, broadcastId, moves);
-    const completion = pending.length === moves.sent.length + moves.failed.length ? await this.broadcasts.finishIfDone(clientId, broadcastId) : null;
-    if (completion) this.events?.broadcastFinished(broadcastId, completion);
-    if (requeue.length > 0) {
-      this.logger.warn({ broadcastId, recipients: requeue.length }, 'Pending recipients without a job: enqueued again');
-      await this.sendJobs.enqueueRecipients(found, requeue, { replaceFinished: true });
-    }
-    const settled = moves.sent.length + moves.failed.length;
-    if (settled > 0) this.logger.warn({ broadcastId, recipients: settled }, 'Recipients whose message ended but whose progress was lost: recorded');
-    return { settled, requeued: requeue.length };
+    return { settled: [...moves.sent, ...moves.failed], unclaimed };
   }
 }

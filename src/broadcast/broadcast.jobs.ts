@@ -6,11 +6,6 @@ export const FAN_OUT_JOB = 'fan-out';
 
 export interface FanOutJobData {
   broadcastId: string;
-  /**
-   * A fan-out in an activation whose jobs were added before (a retry while sending): recipients
-   * whose job there has ended get a new one (see EnqueueOptions.replaceFinished).
-   */
-  replaceFinished?: boolean;
 }
 
 /**

@@ -10,6 +10,7 @@ import { ContactDataModule } from '../contact/contact.module';
 import { SendingDataModule } from '../sending/send-queue.module';
 import { SendingWorkerModule } from '../sending/sending-worker.module';
 import { BROADCAST_QUEUE } from './broadcast.jobs';
+import { BroadcastFanOut } from './broadcast-fan-out';
 import { BroadcastProgress } from './broadcast-progress';
 import { BroadcastRecipientSender } from './broadcast-recipient-sender';
 import { BroadcastRecipientHandler } from './broadcast-recipient.handler';
@@ -96,9 +97,9 @@ export class BroadcastAttachmentUsageModule {}
 })
 export class BroadcastHttpModule {}
 
-/** Worker side: fan-out of new broadcasts, the sweep, and sending to each recipient. */
+/** Worker side: the windowed fan-out of broadcasts, the sweep, and sending to each recipient. */
 @Module({
   imports: [BroadcastDataModule, BroadcastTemplateHoldModule, SendingWorkerModule, ContactDataModule, MessageLogDataModule, TemplateDataModule],
-  providers: [BroadcastProcessor, BroadcastSweeper, BroadcastProgress, BroadcastRecipientSender, BroadcastRecipientHandler, BroadcastSendGroupHandler],
+  providers: [BroadcastProcessor, BroadcastFanOut, BroadcastSweeper, BroadcastProgress, BroadcastRecipientSender, BroadcastRecipientHandler, BroadcastSendGroupHandler],
 })
 export class BroadcastWorkerModule {}

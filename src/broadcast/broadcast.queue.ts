@@ -8,7 +8,7 @@ const REPEATABLE_SWEEP_JOB = 'sweep';
 const FAN_OUT_ATTEMPTS = 10;
 const FAN_OUT_BACKOFF_MS = 1000;
 
-/** The producer of the broadcast queue: fan-out of new broadcasts. */
+/** The producer of the broadcast queue: the fan-out that starts each activation. */
 @Injectable()
 export class BroadcastQueue {
   constructor(
@@ -19,11 +19,12 @@ export class BroadcastQueue {
    * Durably schedules the fan-out of a stored broadcast into per-recipient send jobs.
    * One small job here keeps POST /broadcast fast whatever the number of recipients.
    * `at`: not before then (a scheduled broadcast; Bull keeps the job delayed until then).
-   * `activatedAt`: a later fan-out (resume, retry), with an id of its own. `replaceFinished`: a
-   * fan-out again in the same activation (a retry while sending; see FanOutJobData).
+   * `activatedAt`: a later fan-out (resume, retry), with an id of its own; a retry while sending
+   * adds one again in the same activation (the first has ended), a top-up of the window whose
+   * turn comes to the retried recipients at the end of `pending`.
    */
-  async scheduleFanOut(broadcastId: string, options: { at?: Date | null; activatedAt?: Date | null; replaceFinished?: boolean } = {}): Promise<void> {
-    await this.queue.add(FAN_OUT_JOB, { broadcastId, ...(options.replaceFinished ? { replaceFinished: true } : {}) }, {
+  async scheduleFanOut(broadcastId: string, options: { at?: Date | null; activatedAt?: Date | null } = {}): Promise<void> {
+    await this.queue.add(FAN_OUT_JOB, { broadcastId }, {
       jobId: fanOutJobId(broadcastId, options.activatedAt),
       ...(options.at ? { delay: Math.max(0, options.at.getTime() - Date.now()) } : {}),
       attempts: FAN_OUT_ATTEMPTS,

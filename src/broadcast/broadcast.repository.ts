@@ -38,10 +38,19 @@ export type BroadcastSummary = Omit<BroadcastRecord, 'sent' | 'pending' | 'faile
   counts: Omit<BroadcastCounts, 'delivered' | 'read'>;
 };
 
-/** A sending broadcast's pending recipients, and its client. */
-/** A sending broadcast's pending recipients, with what enqueuing their send jobs needs, read together. */
-export interface PendingRecipients extends EnqueuedBroadcast {
-  pending: string[];
+/**
+ * Where a sending broadcast's fan-out stands in its activation: `window` of `pending`'s leading
+ * recipients have a send job (see Broadcast.fan_out), with what adding more needs.
+ */
+export interface FanOutPosition extends EnqueuedBroadcast {
+  window: number;
+}
+
+/** The fan-out's position and some of `pending`'s recipients, read together so that they agree. */
+export interface FanOutSlice extends FanOutPosition {
+  recipients: string[];
+  /** The size of `pending`: those in the window and those not yet added. */
+  pending: number;
 }
 
 /** Recipients whose outcome is known, to move out of `pending` in one update. */
@@ -51,8 +60,14 @@ export interface RecipientMoves {
 }
 
 const oid = (id: string): Types.ObjectId => new Types.ObjectId(id);
-/** Excludes the recipient arrays, which may hold 100,000 numbers each. */
-const WITHOUT_RECIPIENTS = { sent: 0, pending: 0, failed: 0, failures: 0, to: 0 } as const;
+/** The fan-out's position is the worker's bookkeeping, never part of what the API shows. */
+const WITHOUT_FAN_OUT = { fan_out: 0 } as const;
+/** Excludes the recipient arrays, which may hold 100,000 numbers each (and the fan-out's position). */
+const WITHOUT_RECIPIENTS = { sent: 0, pending: 0, failed: 0, failures: 0, to: 0, ...WITHOUT_FAN_OUT } as const;
+/** What a fan-out position is read from. */
+const FAN_OUT_FIELDS = { client_id: 1, session_id: 1, activated_at: 1, fan_out: 1 } as const;
+/** The window as stored; a duplicate outcome may have taken it below 0, which counts as none. */
+const STORED_WINDOW = { $max: [0, { $ifNull: ['$fan_out.window', 0] }] } as const;
 /** Array sizes computed by the server, so that counts never bring the arrays over the wire. */
 const ARRAY_COUNTS = {
   counts: {
@@ -114,13 +129,13 @@ export class BroadcastRepository {
   /** Newest first; one session's broadcasts, or every session's when `sessionId` is null. */
   async list(clientId: string, sessionId: string | null, page: PageRequest): Promise<PageResult<BroadcastRecord>> {
     const filter: FilterQuery<Broadcast> = { client_id: oid(clientId), ...(sessionId ? { session_id: oid(sessionId) } : {}) };
-    return findPage<Broadcast, BroadcastRecord>(this.broadcasts, filter, page);
+    return findPage<Broadcast, BroadcastRecord>(this.broadcasts, filter, page, 'primary', WITHOUT_FAN_OUT);
   }
 
   /** The broadcast only if it belongs to the client; another client's id reads as missing. */
   async findOwned(clientId: string, id: string): Promise<BroadcastRecord | null> {
     if (!isValidObjectId(id)) return null;
-    return this.broadcasts.findOne({ _id: oid(id), client_id: oid(clientId) }).lean<BroadcastRecord>().exec();
+    return this.broadcasts.findOne({ _id: oid(id), client_id: oid(clientId) }, WITHOUT_FAN_OUT).lean<BroadcastRecord>().exec();
   }
 
   async findSendContext(id: string): Promise<BroadcastSendContext | null> {
@@ -128,24 +143,28 @@ export class BroadcastRepository {
   }
 
   /**
-   * The recipients still pending, with the broadcast's client, session, activation and size
-   * (for the writes and send jobs that follow), when the broadcast is still sending (else null).
-   * One read, so that the activation is the one these pending recipients belong to.
+   * The next recipients to add to a sending broadcast's window so that it holds `windowSize`
+   * (none when it does), in one read with the position (never the whole of `pending`); null
+   * when the broadcast is not sending.
    */
-  async findPendingRecipients(id: string): Promise<PendingRecipients | null> {
-    if (!isValidObjectId(id)) return null;
-    const found = await this.broadcasts
-      .findOne({ _id: oid(id), status: 'sending' }, { pending: 1, client_id: 1, session_id: 1, activated_at: 1 })
-      .lean<Pick<BroadcastRecord, 'pending' | 'client_id' | 'session_id' | 'activated_at'>>()
-      .exec();
-    if (!found) return null;
-    return {
-      broadcastId: id,
-      clientId: found.client_id.toHexString(),
-      sessionId: found.session_id.toHexString(),
-      activatedAt: found.activated_at ?? null,
-      pending: found.pending,
-    };
+  async findFanOutNext(id: string, windowSize: number): Promise<FanOutSlice | null> {
+    const gap = { $subtract: [windowSize, '$window'] };
+    return this.findFanOutSlice(id, { $cond: [{ $gt: [gap, 0] }, { $slice: ['$pending', '$window', gap] }, []] });
+  }
+
+  /** The recipients of a sending broadcast's window (those that have a send job in this activation), in one read with the position. */
+  async findFanOutWindow(id: string): Promise<FanOutSlice | null> {
+    return this.findFanOutSlice(id, { $cond: [{ $gt: ['$window', 0] }, { $slice: ['$pending', 0, '$window'] }, []] });
+  }
+
+  /**
+   * Counts `count` more recipients into the window once their jobs are added, if the broadcast is
+   * still sending in the same activation. Relative, so that outcomes moving recipients out of
+   * the window meanwhile (each taking one off) keep it exact.
+   */
+  async advanceFanOut(id: string, activatedAt: Date | null, count: number): Promise<void> {
+    if (count === 0) return;
+    await this.broadcasts.updateOne({ _id: oid(id), status: 'sending', activated_at: activatedAt }, { $inc: { 'fan_out.window': count } }).exec();
   }
 
   async findStatus(id: string): Promise<BroadcastStatus | null> {
@@ -155,17 +174,27 @@ export class BroadcastRepository {
 
   /**
    * Moves many recipients out of `pending` into `sent`/`failed` in one atomic update
-   * ($pull + $addToSet: never a read-modify-write of the arrays).
+   * ($pull + $addToSet: never a read-modify-write of the arrays), taking them out of the fan-out's
+   * window in the same update (a recipient leaves `pending` only after its job ran; one recorded
+   * twice makes the window count short, and the next top-up adds an existing job again, which
+   * Bull ignores). Answers the fan-out's position after it while the broadcast is sending.
    */
-  async moveRecipients(clientId: string, id: string, moves: RecipientMoves): Promise<void> {
+  async moveRecipients(clientId: string, id: string, moves: RecipientMoves): Promise<FanOutPosition | null> {
     const all = [...moves.sent, ...moves.failed];
-    if (all.length === 0) return;
-    await this.broadcasts
-      .updateOne(
+    if (all.length === 0) return null;
+    const moved = await this.broadcasts
+      .findOneAndUpdate(
         { _id: oid(id), client_id: oid(clientId) },
-        { $pull: { pending: { $in: all } }, $addToSet: { sent: { $each: moves.sent }, failed: { $each: moves.failed } } },
+        {
+          $pull: { pending: { $in: all } },
+          $addToSet: { sent: { $each: moves.sent }, failed: { $each: moves.failed } },
+          $inc: { 'fan_out.window': -all.length },
+        },
+        { new: true, projection: { ...FAN_OUT_FIELDS, status: 1 } },
       )
+      .lean<FanOutRecord & { status: BroadcastStatus }>()
       .exec();
+    return moved?.status === 'sending' ? positionOf(id, moved, moved.fan_out?.window ?? 0) : null;
   }
 
   /**
@@ -218,7 +247,7 @@ export class BroadcastRepository {
       .findOneAndUpdate(
         { _id: oid(id), client_id: oid(clientId), status: { $in: UNFINISHED } },
         { $set: { status: 'cancelled', finished_at: new Date() } },
-        { new: true },
+        { new: true, projection: WITHOUT_FAN_OUT },
       )
       .lean<BroadcastRecord>()
       .exec();
@@ -227,7 +256,7 @@ export class BroadcastRepository {
   /** `scheduled` → `sending` once `send_at` has come (exactly once, whoever tries); false when not due or not scheduled. */
   async startIfDue(id: string, now: Date = new Date()): Promise<boolean> {
     const result = await this.broadcasts
-      .updateOne({ _id: oid(id), status: 'scheduled', send_at: { $lte: now } }, { $set: { status: 'sending', activated_at: now } })
+      .updateOne({ _id: oid(id), status: 'scheduled', send_at: { $lte: now } }, { $set: { status: 'sending', ...newActivation(now) } })
       .exec();
     return result.modifiedCount === 1;
   }
@@ -248,9 +277,9 @@ export class BroadcastRepository {
     return this.moveStatus(clientId, id, 'sending', { status: 'paused' });
   }
 
-  /** `paused` → `sending`; null when the broadcast is missing, another client's, or not paused. */
+  /** `paused` → `sending`, a new activation whose fan-out starts from the front; null when the broadcast is missing, another client's, or not paused. */
   async resume(clientId: string, id: string, now: Date = new Date()): Promise<BroadcastRecord | null> {
-    return this.moveStatus(clientId, id, 'paused', { status: 'sending', activated_at: now, paused_reason: null });
+    return this.moveStatus(clientId, id, 'paused', { status: 'sending', ...newActivation(now), paused_reason: null });
   }
 
   /** Ids and statuses of the client's broadcasts from these sessions that send the template, in one of these statuses. */
@@ -294,7 +323,7 @@ export class BroadcastRepository {
       .findOneAndUpdate({ ...paused, send_at: { $gt: now }, activated_at: null }, { $set: { status: 'scheduled', paused_reason: null } }, options)
       .lean<BroadcastRecord>()
       .exec();
-    return rescheduled ?? this.broadcasts.findOneAndUpdate(paused, { $set: { status: 'sending', activated_at: now, paused_reason: null } }, options).lean<BroadcastRecord>().exec();
+    return rescheduled ?? this.broadcasts.findOneAndUpdate(paused, { $set: { status: 'sending', ...newActivation(now), paused_reason: null } }, options).lean<BroadcastRecord>().exec();
   }
 
   /** The recipients still pending of a paused broadcast (null when it is not paused). */
@@ -310,7 +339,7 @@ export class BroadcastRepository {
    */
   async failPendingOfPaused(clientId: string, id: string, recipients: string[], failure: { code: string; message: string }): Promise<boolean> {
     const paused = { _id: oid(id), client_id: oid(clientId), status: 'paused' };
-    if (recipients.length === 0) return (await this.broadcasts.updateOne(paused, { $set: { status: 'sending', paused_reason: null } }).exec()).modifiedCount === 1;
+    if (recipients.length === 0) return (await this.broadcasts.updateOne(paused, { $set: { status: 'sending', paused_reason: null, 'fan_out.window': 0 } }).exec()).modifiedCount === 1;
     const result = await this.broadcasts
       .updateOne(
         { ...paused, pending: { $all: recipients } },
@@ -318,7 +347,8 @@ export class BroadcastRepository {
           $pull: { pending: { $in: recipients } },
           $addToSet: { failed: { $each: recipients } },
           $push: { failures: { $each: recipients.map((recipient) => ({ recipient, code: failure.code, message: failure.message })) } },
-          $set: { status: 'sending', paused_reason: null },
+          // Its queued jobs were removed when it was paused: the window starts again from the front of `pending`.
+          $set: { status: 'sending', paused_reason: null, 'fan_out.window': 0 },
         },
       )
       .exec();
@@ -342,7 +372,7 @@ export class BroadcastRepository {
     const reopened = await this.broadcasts
       .findOneAndUpdate(
         { ...filter, status: { $in: FINAL_BROADCAST_STATUSES.filter((status) => status !== 'cancelled') } },
-        { ...move, $set: { status: 'sending', finished_at: null, activated_at: now } },
+        { ...move, $set: { status: 'sending', finished_at: null, ...newActivation(now) } },
         { new: true, projection: WITHOUT_RECIPIENTS },
       )
       .lean<BroadcastRecord>()
@@ -401,13 +431,27 @@ export class BroadcastRepository {
     clientId: string,
     id: string,
     from: BroadcastStatus,
-    set: { status: BroadcastStatus; activated_at?: Date; paused_reason?: null },
+    set: { status: BroadcastStatus; paused_reason?: null } & Partial<ReturnType<typeof newActivation>>,
   ): Promise<BroadcastRecord | null> {
     if (!isValidObjectId(id)) return null;
     return this.broadcasts
-      .findOneAndUpdate({ _id: oid(id), client_id: oid(clientId), status: from }, { $set: set }, { new: true })
+      .findOneAndUpdate({ _id: oid(id), client_id: oid(clientId), status: from }, { $set: set }, { new: true, projection: WITHOUT_FAN_OUT })
       .lean<BroadcastRecord>()
       .exec();
+  }
+
+  /** The fan-out's position with `recipients` (an expression over `pending` and `window`), in one aggregation over one document. */
+  private async findFanOutSlice(id: string, recipients: Record<string, unknown>): Promise<FanOutSlice | null> {
+    if (!isValidObjectId(id)) return null;
+    const [found] = await this.broadcasts
+      .aggregate<Omit<FanOutRecord, 'fan_out'> & { window: number; recipients: string[]; pending: number }>([
+        { $match: { _id: oid(id), status: 'sending' } },
+        { $project: { client_id: 1, session_id: 1, activated_at: 1, pending: 1, window: STORED_WINDOW } },
+        { $project: { client_id: 1, session_id: 1, activated_at: 1, window: 1, pending: { $size: '$pending' }, recipients } },
+      ])
+      .exec();
+    if (!found) return null;
+    return { ...positionOf(id, found, found.window), recipients: found.recipients, pending: found.pending };
   }
 
   /**
@@ -440,6 +484,24 @@ export interface TemplateUseFilter {
   name: string;
   language: string;
   pausedReason?: string;
+}
+
+/** What a fan-out position is read from. */
+type FanOutRecord = Pick<BroadcastRecord, 'client_id' | 'session_id' | 'activated_at' | 'fan_out'>;
+
+function positionOf(broadcastId: string, found: Omit<FanOutRecord, 'fan_out'>, window: number): FanOutPosition {
+  return {
+    broadcastId,
+    clientId: found.client_id.toHexString(),
+    sessionId: found.session_id.toHexString(),
+    activatedAt: found.activated_at ?? null,
+    window: Math.max(0, window),
+  };
+}
+
+/** A broadcast (re)entering `sending`: its activation (the send jobs' ids) and a fan-out from the front of `pending`. */
+function newActivation(now: Date): { activated_at: Date; 'fan_out.window': number } {
+  return { activated_at: now, 'fan_out.window': 0 };
 }
 
 /** A broadcast's outcome in counts. */

@@ -1,4 +1,4 @@
-import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
+import { Prop, raw, Schema, SchemaFactory } from '@nestjs/mongoose';
 import { SchemaTypes, Types } from 'mongoose';
 import { MessageContent } from '../message-content/message-content.schema';
 
@@ -56,6 +56,12 @@ export class Broadcast {
   @Prop({ type: Boolean }) personalised?: boolean;
   /** Why the service paused it (`template_paused`: its template was paused by WhatsApp; it resumes when approved again); absent when its client did. */
   @Prop({ type: String }) paused_reason?: string | null;
+  /**
+   * How far the fan-out has got in this activation: `window` is how many of `pending`'s leading
+   * recipients have a send job (recipients leave `pending` in order and only after their job
+   * ran; new ones join at the end). Absent: none yet. Internal: never shown by the API.
+   */
+  @Prop(raw({ window: { type: Number } })) fan_out?: { window: number };
 }
 
 export const BroadcastSchema = SchemaFactory.createForClass(Broadcast);

@@ -258,8 +258,8 @@ export class BroadcastService {
     await this.messageLogs.requeueFailedOfBroadcast(clientId, id, eligible);
     const reopened = await this.broadcasts.returnToPending(clientId, id, eligible);
     if (!reopened) throw new ConflictException(`Broadcast ${id} changed while its failures were being retried; try again`);
-    // A broadcast reopened by the retry has a new activation; one still sending keeps its own, whose jobs of the retried recipients have ended.
-    if (reopened.status === 'sending') await this.broadcastQueue.scheduleFanOut(id, { activatedAt: reopened.activated_at, replaceFinished: true });
+    // A broadcast reopened by the retry has a new activation; one still sending keeps its own, and its window reaches the retried recipients in turn.
+    if (reopened.status === 'sending') await this.broadcastQueue.scheduleFanOut(id, { activatedAt: reopened.activated_at });
     this.logger.log({ broadcastId: id, recipients: eligible.length, includePermanent }, 'Broadcast failures queued again');
     return { retried: eligible.length, broadcast: await this.getSummary(clientId, id) };
   }

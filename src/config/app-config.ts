@@ -59,6 +59,8 @@ export class AppConfig {
     defaultProvider: ProviderName;
     broadcastMaxRecipients: number;
     progressFlushMs: number;
+    /** A broadcast's send jobs in Redis at a time: `seconds` of its session's rate, within `min`..`max` (FAN_OUT_WINDOW_*). */
+    fanOutWindow: { seconds: number; min: number; max: number };
   };
   readonly sweep: { intervalMs: number; pendingAgeMs: number };
   /** Requests per minute: per API key (unless the key has its own), per key on each expensive route, per address without a key. */
@@ -118,6 +120,7 @@ export class AppConfig {
       defaultProvider: variables.DEFAULT_PROVIDER,
       broadcastMaxRecipients: variables.BROADCAST_MAX_RECIPIENTS,
       progressFlushMs: variables.BROADCAST_PROGRESS_FLUSH_MS,
+      fanOutWindow: { seconds: variables.FAN_OUT_WINDOW_SECONDS, min: variables.FAN_OUT_WINDOW_MIN, max: variables.FAN_OUT_WINDOW_MAX },
     };
     this.sweep = { intervalMs: variables.SWEEP_INTERVAL_MS, pendingAgeMs: variables.SWEEP_PENDING_AGE_MS };
     this.rateLimits = {

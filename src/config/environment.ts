@@ -258,6 +258,27 @@ export class EnvironmentVariables {
   BROADCAST_MAX_RECIPIENTS = 100000;
 
   /**
+   * A broadcast keeps about this many seconds of its session's sending in Redis as send jobs
+   * (its window), topped up as they finish, so that Redis holds a broadcast by its rate, not its size.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  FAN_OUT_WINDOW_SECONDS = 60;
+
+  /** The fewest send jobs a broadcast's window holds (a slow session still keeps its queue busy). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  FAN_OUT_WINDOW_MIN = 500;
+
+  /** The most send jobs a broadcast's window holds (about 1 KB of Redis each), whatever its session's rate. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  FAN_OUT_WINDOW_MAX = 20000;
+
+  /**
    * How often the sweep runs (in one worker at a time, on a timer held in each worker, so that
    * no loss of Redis data can stop it): it re-enqueues work whose job vanished from Redis.
    */
@@ -580,6 +601,9 @@ export function validateEnvironment(env: NodeJS.ProcessEnv): EnvironmentVariable
     problems.push(
       'QUEUE_DASHBOARD_CLIENTS is no longer read: tenant keys never open /admin/queues; create an operator credential with `cli operator:create` and unset the variable',
     );
+  }
+  if (problems.length === 0 && variables.FAN_OUT_WINDOW_MIN > variables.FAN_OUT_WINDOW_MAX) {
+    problems.push(`FAN_OUT_WINDOW_MIN must not be greater than FAN_OUT_WINDOW_MAX (${variables.FAN_OUT_WINDOW_MAX}) (got "${variables.FAN_OUT_WINDOW_MIN}")`);
   }
   if (problems.length > 0) throw new ConfigurationError(problems);
   return variables;

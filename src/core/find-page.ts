@@ -1,4 +1,4 @@
-import type { FilterQuery, Model } from 'mongoose';
+import type { FilterQuery, Model, ProjectionType } from 'mongoose';
 import type { ReadPreferenceMode } from '../config';
 import { PageRequest, PageResult, skipFor } from '@app/common';
 
@@ -15,9 +15,10 @@ export async function findPage<TSchema, TRecord>(
   filter: FilterQuery<TSchema>,
   page: PageRequest,
   readPreference: ReadPreferenceMode = 'primary',
+  projection: ProjectionType<TSchema> | null = null,
 ): Promise<PageResult<TRecord>> {
   const [items, total] = await Promise.all([
-    model.find(filter).sort(NEWEST_FIRST).skip(skipFor(page)).limit(page.limit).read(readPreference).lean<TRecord[]>().exec(),
+    model.find(filter, projection).sort(NEWEST_FIRST).skip(skipFor(page)).limit(page.limit).read(readPreference).lean<TRecord[]>().exec(),
     model.countDocuments(filter).read(readPreference).exec(),
   ]);
   return { items, total };

@@ -35,6 +35,6 @@ import { SessionRateLimiter } from './session-rate-limiter';
     CloudApiDataModule,
   ],
   providers: [ProviderRegistry, SessionRateLimiter, SessionCache, SendLedger, MessageSender, SendProcessor],
-  exports: [ProviderRegistry, MessageSender],
+  exports: [ProviderRegistry, MessageSender, SessionCache],
 })
 export class SendingWorkerModule {}

@@ -72,11 +72,11 @@ describeWithMongo('BroadcastRepository (MongoDB)', () => {
     await broadcasts.moveRecipients(clientId, id, { sent: ['2348031230010'], failed: [] });
     const moved = await broadcasts.findOwned(clientId, id);
     expect(moved).toMatchObject({ sent: ['2348031230010', '2348031230011'], failed: ['2348031230012'], pending: ['2348031230013'] });
-    // What enqueuing the pending recipients' send jobs needs, in the same read: the size counts every state.
-    expect(await broadcasts.findPendingRecipients(id)).toEqual({ broadcastId: id, clientId, sessionId, activatedAt, pending: ['2348031230013'] });
+    // What enqueuing the next send jobs needs, in the same read as the recipients.
+    expect(await broadcasts.findFanOutNext(id, 10)).toEqual({ broadcastId: id, clientId, sessionId, activatedAt, window: 0, pending: 1, recipients: ['2348031230013'] });
     // The writes name the broadcast's client: another client's id moves nothing.
     await broadcasts.moveRecipients(new Types.ObjectId().toHexString(), id, { sent: ['2348031230013'], failed: [] });
-    expect(await broadcasts.findPendingRecipients(id)).toMatchObject({ pending: ['2348031230013'] });
+    expect(await broadcasts.findFanOutNext(id, 10)).toMatchObject({ pending: 1, recipients: ['2348031230013'] });
   });
 
   it.each([
@@ -94,7 +94,63 @@ describeWithMongo('BroadcastRepository (MongoDB)', () => {
     expect(results.filter((result) => result !== null)).toEqual([{ status, finishedAt: expect.any(Date) }]);
     expect(await broadcasts.findStatus(id)).toBe(status);
     expect((await broadcasts.findOwned(clientId, id))!.finished_at).toBeInstanceOf(Date);
-    expect(await broadcasts.findPendingRecipients(id)).toBeNull();
+    expect(await broadcasts.findFanOutNext(id, 10)).toBeNull();
+    expect(await broadcasts.findFanOutWindow(id)).toBeNull();
+  });
+
+  it("keeps the fan-out's window as recipients are added and leave, and reads it with its slice of pending in one read", async () => {
+    const recipients = Array.from({ length: 7 }, (_, index) => `23480312301${index}0`);
+    const { _id, activated_at: activatedAt } = await broadcasts.create(newBroadcast(recipients));
+    const id = _id.toHexString();
+    expect(await broadcasts.findFanOutWindow(id)).toMatchObject({ window: 0, pending: 7, recipients: [] });
+    expect(await broadcasts.findFanOutNext(id, 3)).toMatchObject({ window: 0, recipients: recipients.slice(0, 3) });
+    await broadcasts.advanceFanOut(id, activatedAt!, 3);
+    // A full window has nothing to add; the window is the first three.
+    expect(await broadcasts.findFanOutNext(id, 3)).toMatchObject({ window: 3, recipients: [] });
+    expect(await broadcasts.findFanOutWindow(id)).toMatchObject({ window: 3, pending: 7, recipients: recipients.slice(0, 3) });
+
+    // Two outcomes leave the window in the update that moves them, and answer where it stands.
+    expect(await broadcasts.moveRecipients(clientId, id, { sent: [recipients[0]], failed: [recipients[2]] })).toEqual({ broadcastId: id, clientId, sessionId, activatedAt, window: 1 });
+    expect(await broadcasts.findFanOutNext(id, 3)).toMatchObject({ window: 1, pending: 5, recipients: recipients.slice(3, 5) });
+    await broadcasts.advanceFanOut(id, activatedAt!, 2);
+    expect(await broadcasts.findFanOutWindow(id)).toMatchObject({ window: 3, recipients: [recipients[1], recipients[3], recipients[4]] });
+
+    // An advance from an earlier activation counts nothing into this one.
+    await broadcasts.advanceFanOut(id, new Date(activatedAt!.getTime() - 1000), 2);
+    expect(await broadcasts.findFanOutWindow(id)).toMatchObject({ window: 3 });
+    // The position is the worker's: the API's reads never show it.
+    expect(await broadcasts.findOwned(clientId, id)).not.toHaveProperty('fan_out');
+    expect((await broadcasts.list(clientId, sessionId, { page: 1, limit: 100 })).items.find((item) => item._id.equals(_id))).not.toHaveProperty('fan_out');
+
+    // A paused broadcast has no window to add to; its resume is a new activation whose fan-out starts from the front.
+    expect(await broadcasts.pause(clientId, id)).not.toHaveProperty('fan_out');
+    expect(await broadcasts.findFanOutNext(id, 3)).toBeNull();
+    const resumed = await broadcasts.resume(clientId, id, new Date(activatedAt!.getTime() + 5000));
+    expect(resumed).not.toHaveProperty('fan_out');
+    expect(await broadcasts.findFanOutNext(id, 3)).toMatchObject({ activatedAt: resumed!.activated_at, window: 0, recipients: [recipients[1], recipients[3], recipients[4]] });
+  });
+
+  it('never reads a window below none, though a recipient recorded twice takes it below the truth', async () => {
+    const recipients = ['2348031230200', '2348031230201'];
+    const { _id, activated_at: activatedAt } = await broadcasts.create(newBroadcast(recipients));
+    const id = _id.toHexString();
+    await broadcasts.advanceFanOut(id, activatedAt!, 1);
+    await broadcasts.moveRecipients(clientId, id, { sent: [recipients[0]], failed: [] });
+    expect(await broadcasts.moveRecipients(clientId, id, { sent: [recipients[0]], failed: [] })).toMatchObject({ window: 0 });
+    expect(await broadcasts.findFanOutNext(id, 5)).toMatchObject({ window: 0, pending: 1, recipients: [recipients[1]] });
+  });
+
+  it('starts a fan-out from the front when a retry reopens a finished broadcast', async () => {
+    const recipients = ['2348031230300', '2348031230301'];
+    const { _id, activated_at: activatedAt } = await broadcasts.create(newBroadcast(recipients));
+    const id = _id.toHexString();
+    await broadcasts.advanceFanOut(id, activatedAt!, 2);
+    await broadcasts.moveRecipients(clientId, id, { sent: [recipients[0]], failed: [recipients[1]] });
+    await broadcasts.finishIfDone(clientId, id);
+    const reopened = await broadcasts.returnToPending(clientId, id, [recipients[1]], new Date(activatedAt!.getTime() + 5000));
+    expect(reopened).toMatchObject({ status: 'sending' });
+    expect(reopened).not.toHaveProperty('fan_out');
+    expect(await broadcasts.findFanOutNext(id, 5)).toMatchObject({ activatedAt: reopened!.activated_at, window: 0, pending: 1, recipients: [recipients[1]] });
   });
 
   it('cancels only a sending broadcast, and a cancelled one never finishes', async () => {
