@@ -221,7 +221,7 @@ export class ContactRepository {
       .lean<ContactTransferView & { last_inbound_at?: Date | null }>()
       .cursor({ batchSize: 1000 });
     try {
-      for await (const contact of cursor) yield contact as ContactTransferView & { last_inbound_at?: Date | null };
+      for await (const contact of cursor) yield contact;
     } finally {
       await cursor.close();
     }
@@ -234,7 +234,7 @@ export class ContactRepository {
       .find({ client_id: new Types.ObjectId(clientId), attributes: { $exists: true } }, { attributes: 1, _id: 0 })
       .lean<Pick<ContactRecord, 'attributes'>>()
       .cursor({ batchSize: 1000 });
-    for await (const contact of cursor) for (const name of Object.keys((contact as Pick<ContactRecord, 'attributes'>).attributes ?? {})) names.add(name);
+    for await (const contact of cursor) for (const name of Object.keys((contact).attributes ?? {})) names.add(name);
     return [...names].sort();
   }
 

@@ -1,5 +1,5 @@
 import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
-import { InputValidationException, PageRequest, PageResult } from '@app/common';
+import { InputValidationException, PageResult } from '@app/common';
 import type { ContactCard } from '@app/whatsapp';
 import { AudienceChanges, ContactFields, ContactRepository, DuplicateContactPhoneError, InboundContact, OptOutFields, RecipientState } from './contact.repository';
 import { ContactRecord } from './contact.schema';
