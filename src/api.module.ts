@@ -2,6 +2,7 @@ import { DynamicModule, Module, Type } from '@nestjs/common';
 import { APP_FILTER, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { ApiExceptionFilter, createValidationPipe } from '@app/common';
 import { AttachmentHttpModule } from './attachment/attachment-http.module';
+import { AudienceHttpModule } from './audience/audience.module';
 import { AuthHttpModule } from './auth';
 import { AppConfig } from './config';
 import { BroadcastHttpModule } from './broadcast/broadcast.module';
@@ -24,6 +25,7 @@ export const API_FEATURES: Array<Type | DynamicModule> = [
   AttachmentHttpModule,
   WhatsappLogHttpModule,
   ContactHttpModule,
+  AudienceHttpModule,
   BroadcastHttpModule,
   MessageHttpModule,
   WebhookHttpModule,

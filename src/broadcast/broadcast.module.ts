@@ -10,6 +10,7 @@ import { ContactDataModule } from '../contact/contact.module';
 import { SendingDataModule } from '../sending/send-queue.module';
 import { SendingWorkerModule } from '../sending/sending-worker.module';
 import { BROADCAST_QUEUE } from './broadcast.jobs';
+import { BroadcastAudiences } from './broadcast-audience';
 import { BroadcastProgress } from './broadcast-progress';
 import { BroadcastRecipientSender } from './broadcast-recipient-sender';
 import { BroadcastRecipientHandler } from './broadcast-recipient.handler';
@@ -77,13 +78,13 @@ export class BroadcastAttachmentUsageModule {}
     }),
   ],
   controllers: [BroadcastController],
-  providers: [BroadcastService],
+  providers: [BroadcastService, BroadcastAudiences],
 })
 export class BroadcastHttpModule {}
 
 /** Worker side: fan-out of new broadcasts, the sweep, and sending to each recipient. */
 @Module({
   imports: [BroadcastDataModule, SendingWorkerModule, ContactDataModule, MessageLogDataModule],
-  providers: [BroadcastProcessor, BroadcastSweeper, BroadcastProgress, BroadcastRecipientSender, BroadcastRecipientHandler, BroadcastSendGroupHandler],
+  providers: [BroadcastAudiences, BroadcastProcessor, BroadcastSweeper, BroadcastProgress, BroadcastRecipientSender, BroadcastRecipientHandler, BroadcastSendGroupHandler],
 })
 export class BroadcastWorkerModule {}

@@ -2,6 +2,7 @@ import { Process, Processor } from '@nestjs/bull';
 import { Inject, Logger, Optional } from '@nestjs/common';
 import type { Job } from 'bull';
 import { LEDGER_EVENTS, LedgerEvents } from '../message-log/ledger-events';
+import { BroadcastAudiences } from './broadcast-audience';
 import { BroadcastPauseSignal } from './broadcast-pause.signal';
 import { BroadcastSendJobs } from './broadcast-send-jobs';
 import { BroadcastStopSignal } from './broadcast-stop.signal';
@@ -18,11 +19,12 @@ export class BroadcastProcessor {
     private readonly sendJobs: BroadcastSendJobs,
     private readonly stopSignal: BroadcastStopSignal,
     private readonly pauseSignal: BroadcastPauseSignal,
+    private readonly audiences: BroadcastAudiences,
     @Optional() @Inject(LEDGER_EVENTS) private readonly events?: LedgerEvents,
   ) {}
 
   /**
-   * Starts a scheduled broadcast whose time has come, then adds the send jobs of its pending
+   * Starts a scheduled broadcast whose time has come (resolving its audience, if it has one), then adds the send jobs of its pending
    * recipients (a job per group of them), in bulk chunks, until it is stopped or paused; safe to
    * re-run (job ids are derived from the recipients and the activation). A resumed or retried
    * broadcast with nothing left pending is finished here.
@@ -31,6 +33,8 @@ export class BroadcastProcessor {
   async fanOut(job: Job<FanOutJobData>): Promise<{ enqueued: number }> {
     const { broadcastId } = job.data;
     await this.broadcasts.startIfDue(broadcastId);
+    // A scheduled broadcast to an audience gets its recipients now: the audience as it is at send_at.
+    await this.audiences.resolveAtStart(broadcastId);
     const found = await this.broadcasts.findPendingRecipients(broadcastId);
     if (!found) return { enqueued: 0 };
     if (found.pending.length === 0) {

@@ -7,6 +7,7 @@ import { findPage, NEWEST_FIRST } from '../core/find-page';
 import type { MessageContent } from '../message-content/message-content.schema';
 import {
   Broadcast,
+  BroadcastAudience,
   BroadcastCounts,
   BroadcastRecord,
   BroadcastSendContext,
@@ -31,7 +32,13 @@ export interface NewBroadcast {
   timezone?: string | null;
   /** Recipients' variables are stored beside it. */
   personalised?: boolean;
+  /** An audience broadcast's audience; unresolved (a scheduled one), it starts `scheduled` with no recipients yet. */
+  audience?: BroadcastAudience;
+  requireOptIn?: boolean;
 }
+
+/** What resolving a scheduled broadcast's audience needs of it. */
+export type UnresolvedAudienceBroadcast = Pick<BroadcastRecord, '_id' | 'client_id' | 'message' | 'require_opt_in'> & { audience: BroadcastAudience };
 
 /** A broadcast without its recipient arrays, with how far it has got (delivered and read are the ledger's, added by the service). */
 export type BroadcastSummary = Omit<BroadcastRecord, 'sent' | 'pending' | 'failed' | 'failures' | 'to'> & {
@@ -84,7 +91,8 @@ export class BroadcastRepository {
    * copying a 100,000-element array twice would double the memory a large list costs.
    */
   async create(broadcast: NewBroadcast): Promise<BroadcastRecord> {
-    const nothingToSend = broadcast.pending.length === 0;
+    const awaitingAudience = broadcast.audience !== undefined && broadcast.audience.resolved_at === null;
+    const nothingToSend = broadcast.pending.length === 0 && !awaitingAudience;
     const now = new Date();
     const status: BroadcastStatus = nothingToSend ? 'failed' : broadcast.sendAt ? 'scheduled' : 'sending';
     const record: BroadcastRecord = {
@@ -102,6 +110,8 @@ export class BroadcastRepository {
       ...(broadcast.sendAt ? { send_at: broadcast.sendAt, timezone: broadcast.timezone ?? null } : {}),
       activated_at: status === 'sending' ? now : null,
       ...(broadcast.personalised ? { personalised: true } : {}),
+      ...(broadcast.audience ? { audience: broadcast.audience } : {}),
+      ...(broadcast.requireOptIn ? { require_opt_in: true } : {}),
       _id: new Types.ObjectId(),
       createdAt: now,
       updatedAt: now,
@@ -362,6 +372,50 @@ export class BroadcastRepository {
       .countDocuments({ client_id: oid(clientId), 'message.attachments': oid(attachmentId), status: 'sending' })
       .exec();
   }
+  /** A broadcast that has started sending with its audience not yet resolved (a scheduled one at send_at), or null. */
+  async findUnresolvedAudience(id: string): Promise<UnresolvedAudienceBroadcast | null> {
+    if (!isValidObjectId(id)) return null;
+    return this.broadcasts
+      .findOne({ _id: oid(id), status: 'sending', audience: { $ne: null }, 'audience.resolved_at': null }, { client_id: 1, message: 1, require_opt_in: 1, audience: 1 })
+      .lean<UnresolvedAudienceBroadcast>()
+      .exec();
+  }
+
+  /**
+   * Fills the recipient arrays of a broadcast whose audience has just been resolved, once (the
+   * filter holds only while it is unresolved); with nothing to send it is `failed` at once.
+   */
+  async fillAudience(
+    id: string,
+    recipients: { pending: string[]; failed: string[]; failures: RecipientFailure[]; contactCount: number; personalisedCount: number },
+  ): Promise<boolean> {
+    const now = new Date();
+    const nothingToSend = recipients.pending.length === 0;
+    const result = await this.collection.updateOne(
+      { _id: oid(id), status: 'sending', 'audience.resolved_at': null },
+      {
+        $set: {
+          pending: recipients.pending,
+          failed: recipients.failed,
+          failures: recipients.failures,
+          'audience.contact_count': recipients.contactCount,
+          'audience.resolved_at': now,
+          ...(recipients.personalisedCount > 0 ? { personalised: true } : {}),
+          ...(nothingToSend ? { status: 'failed' as const, finished_at: now } : {}),
+          updatedAt: now,
+        },
+      },
+    );
+    return result.modifiedCount === 1;
+  }
+
+  /** The numbers the client's broadcast was sent to (`sent`), or null when it is not theirs (segments: has received a broadcast). */
+  async findSentRecipients(clientId: string, id: string): Promise<string[] | null> {
+    if (!isValidObjectId(id)) return null;
+    const found = await this.broadcasts.findOne({ _id: oid(id), client_id: oid(clientId) }, { sent: 1 }).lean<Pick<BroadcastRecord, 'sent'>>().exec();
+    return found ? found.sent : null;
+  }
+
 }
 
 /** A broadcast's outcome in counts. */
@@ -380,4 +434,5 @@ export interface BroadcastOutcomeSummary {
   recipients: number;
   sent: number;
   failed: number;
+
 }

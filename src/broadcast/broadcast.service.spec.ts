@@ -3,6 +3,7 @@ import { Types } from 'mongoose';
 import { AppConfig } from '../config';
 import { MessageLogRepository } from '../message-log/message-log.repository';
 import { MessageContentValidator } from '../message-content/message-content.validator';
+import { BroadcastAudiences } from './broadcast-audience';
 import { BroadcastPauseSignal } from './broadcast-pause.signal';
 import { BroadcastSendJobs } from './broadcast-send-jobs';
 import { BroadcastStopSignal } from './broadcast-stop.signal';
@@ -37,6 +38,7 @@ describe('BroadcastService cancel', () => {
         { provide: BroadcastPauseSignal, useValue: unused },
         { provide: RecipientVariablesRepository, useValue: unused },
         { provide: AppConfig, useValue: unused },
+        { provide: BroadcastAudiences, useValue: unused },
       ],
     }).compile();
     service = moduleRef.get(BroadcastService);

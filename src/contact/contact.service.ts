@@ -1,7 +1,8 @@
 import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { InputValidationException, PageResult } from '@app/common';
 import type { ContactCard } from '@app/whatsapp';
-import { AudienceChanges, ContactFields, ContactRepository, DuplicateContactPhoneError, InboundContact, OptOutFields, RecipientState } from './contact.repository';
+import type { Types } from 'mongoose';
+import { AudienceChanges, ContactFields, ContactTransferView, ContactRepository, DuplicateContactPhoneError, InboundContact, OptOutFields, RecipientState } from './contact.repository';
 import { ContactRecord } from './contact.schema';
 import { attributeValueOfCell, AttributeValue, checkAttributes, checkTags, MAX_ATTRIBUTES, MAX_TAGS, normaliseTag } from './contact-audience-fields';
 import { ConsentEvent } from './contact-consent';
@@ -129,6 +130,20 @@ export class ContactService {
     const updated = await this.contacts.removeTag(clientId, id, tag);
     if (!updated) throw new NotFoundException(`Contact ${id} not found`);
     return updated;
+  }
+
+  /** A page of the contacts a filter selects, in _id order after `after` (segments' cursor pages). */
+  pageByFilter(clientId: string, filter: ContactFilter, after: Types.ObjectId | null, limit: number): Promise<ContactRecord[]> {
+    return this.contacts.pageByFilter(clientId, filter, after, limit);
+  }
+
+  countByFilter(clientId: string, filter: ContactFilter): Promise<number> {
+    return this.contacts.countByFilter(clientId, filter);
+  }
+
+  /** The contacts a filter selects, streamed (an audience being resolved). */
+  streamByFilter(clientId: string, filter: ContactFilter): AsyncGenerator<ContactTransferView> {
+    return this.contacts.streamByFilter(clientId, filter);
   }
 
   /** Which of these numbers have a contact with a current opt-in (require_opt_in). */
