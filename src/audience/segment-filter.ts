@@ -87,7 +87,7 @@ function conditionOf(raw: unknown, where: string, problems: string[]): Attribute
     case 'range': {
       const bounds = { gte: boundOf(raw.gte, `${where}.gte`, problems), gt: boundOf(raw.gt, `${where}.gt`, problems), lte: boundOf(raw.lte, `${where}.lte`, problems), lt: boundOf(raw.lt, `${where}.lt`, problems) };
       const given = Object.entries(bounds).filter(([, value]) => value !== undefined);
-      if (given.length === 0) problems.push(`${where} needs at least one of gte, gt, lte, lt`);
+      if ([raw.gte, raw.gt, raw.lte, raw.lt].every((bound) => bound === undefined)) problems.push(`${where} needs at least one of gte, gt, lte, lt`);
       else condition = { name, op, ...Object.fromEntries(given) };
       break;
     }
