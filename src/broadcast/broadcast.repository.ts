@@ -146,7 +146,8 @@ export class BroadcastRepository {
     if (!isValidObjectId(id)) return null;
     const [found] = await this.collection
       .aggregate<Pick<BroadcastRecord, 'pending' | 'client_id' | 'session_id' | 'activated_at'> & { recipient_count: number }>([
-        { $match: { _id: oid(id), status: 'sending' } },
+        // Not before its audience has filled the arrays: until then it has nothing pending, yet is not done.
+        { $match: { _id: oid(id), status: 'sending', $or: [{ audience: { $exists: false } }, { 'audience.resolved_at': { $ne: null } }] } },
         { $project: { pending: 1, client_id: 1, session_id: 1, activated_at: 1, recipient_count: ARRAY_COUNTS.counts.recipients } },
       ])
       .toArray();
@@ -245,10 +246,11 @@ export class BroadcastRepository {
     return result.modifiedCount === 1;
   }
 
-  /** Ids of scheduled broadcasts whose time has come (for the sweep), most overdue first. */
+  /** Ids of scheduled broadcasts whose time has come, and of started ones whose audience is still unresolved (for the sweep), most overdue first. */
   async findDueScheduled(now: Date, limit: number): Promise<string[]> {
     const found = await this.broadcasts
-      .find({ status: 'scheduled', send_at: { $lte: now } }, { _id: 1 })
+      // Also one that started with its audience still unresolved (its fan-out lost): the fan-out resolves it.
+      .find({ $or: [{ status: 'scheduled', send_at: { $lte: now } }, { status: 'sending', audience: { $exists: true }, 'audience.resolved_at': null }] }, { _id: 1 })
       .sort({ send_at: 1 })
       .limit(limit)
       .lean<Array<{ _id: Types.ObjectId }>>()
