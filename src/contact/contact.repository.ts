@@ -257,7 +257,7 @@ export class ContactRepository {
   async findForImport(clientId: string, phones: string[]): Promise<ContactTransferView[]> {
     return this.collection
       .find({ client_id: new Types.ObjectId(clientId), phone: { $in: phones } }, { projection: TRANSFER_PROJECTION })
-      .toArray() as Promise<ContactTransferView[]>;
+      .toArray();
   }
 
   /**
