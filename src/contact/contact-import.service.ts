@@ -187,13 +187,25 @@ export class ContactImportService {
     return viewOf(finished!);
   }
 
+  /**
+   * One batch: every row first as the upsert of a new contact keyed by number (what it inserts is
+   * `created`; no read is needed for a number the client does not have yet), then the rows whose
+   * number existed are compared with their contact and written only where they change it.
+   */
   private async importBatch(clientId: string, rows: ContactImportRow[], progress: ImportProgress, reject: (row: RejectedRow) => void): Promise<void> {
     if (rows.length === 0) return;
-    const existing = new Map((await this.contacts.findForImport(clientId, rows.map(({ phone }) => phone))).map((contact) => [contact.phone, contact]));
-    const writes: ImportWrite[] = [];
     const now = new Date();
-    for (const row of rows) {
-      const outcome = importOutcomeOf(row, existing.get(row.phone), now);
+    const inserts = rows.map((row) => importOutcomeOf(row, undefined, now)).flatMap((outcome) => ('write' in outcome && outcome.write ? [outcome.write] : []));
+    const created = await this.contacts.applyImport(clientId, inserts);
+    progress.created += created.size;
+    const existed = rows.filter((_row, index) => !created.has(index));
+    if (existed.length === 0) return;
+    const found = new Map((await this.contacts.findForImport(clientId, existed.map(({ phone }) => phone))).map((contact) => [contact.phone, contact]));
+    const writes: ImportWrite[] = [];
+    for (const row of existed) {
+      const contact = found.get(row.phone);
+      // Deleted between the two steps: the row is imported as new by the next import of the file.
+      const outcome = contact ? importOutcomeOf(row, contact, now) : ({ kind: 'unchanged', write: null } as const);
       if ('rejected' in outcome) {
         reject(outcome.rejected);
         continue;

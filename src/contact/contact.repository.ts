@@ -262,14 +262,15 @@ export class ContactRepository {
 
   /**
    * Writes one batch of an import in one unordered bulk write: new contacts are upserts keyed by
-   * number (so that a number created meanwhile is updated, never duplicated), changes are $set
-   * and $addToSet on the contact's id.
+   * number (so that a number created meanwhile is left to the update that follows, never
+   * duplicated), changes are $set and $addToSet by id (found through the client's own lookup).
+   * Answers the positions of the writes that inserted a contact.
    */
-  async applyImport(clientId: string, writes: ImportWrite[]): Promise<void> {
-    if (writes.length === 0) return;
+  async applyImport(clientId: string, writes: ImportWrite[]): Promise<Set<number>> {
+    if (writes.length === 0) return new Set();
     const client_id = new Types.ObjectId(clientId);
     const now = new Date();
-    await this.collection.bulkWrite(
+    const result = await this.collection.bulkWrite(
       writes.map((write): mongo.AnyBulkWriteOperation<ContactRecord> => {
         if (write.kind === 'insert') {
           return {
@@ -303,10 +304,11 @@ export class ContactRepository {
           ...(write.addTags.length > 0 ? { $addToSet: { tags: { $each: write.addTags } } } : {}),
           ...(write.history.length > 0 ? historyPush(write.history) : {}),
         };
-        return { updateOne: { filter: { _id: write.id, client_id }, update } };
+        return { updateOne: { filter: { _id: write.id }, update } };
       }),
       { ordered: false },
     );
+    return new Set(Object.keys(result.upsertedIds).map(Number));
   }
 
   /** The contact only if it belongs to the client; another client's id reads as missing. */
