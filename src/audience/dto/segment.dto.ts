@@ -26,7 +26,24 @@ const FILTER_SCHEMA: ApiPropertyOptions = {
     'your sessions within N days; `received_broadcast`: `{ broadcast_id, received: true|false }`, in (or not in) that broadcast\'s `sent`.',
   properties: {
     tags: { type: 'object', properties: { all: { type: 'array', items: { type: 'string' } }, any: { type: 'array', items: { type: 'string' } }, none: { type: 'array', items: { type: 'string' } } } },
-    attributes: { type: 'array', items: { type: 'object', required: ['name', 'op'], properties: { name: { type: 'string' }, op: { type: 'string', enum: ['equals', 'in', 'range', 'exists'] } } } },
+    attributes: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['name', 'op'],
+        properties: {
+          name: { type: 'string' },
+          op: { type: 'string', enum: ['equals', 'in', 'range', 'exists'] },
+          value: { oneOf: [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }] },
+          values: { type: 'array', items: { oneOf: [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }] } },
+          gte: { oneOf: [{ type: 'number' }, { type: 'string', format: 'date-time' }] },
+          gt: { oneOf: [{ type: 'number' }, { type: 'string', format: 'date-time' }] },
+          lte: { oneOf: [{ type: 'number' }, { type: 'string', format: 'date-time' }] },
+          lt: { oneOf: [{ type: 'number' }, { type: 'string', format: 'date-time' }] },
+          exists: { type: 'boolean' },
+        },
+      },
+    },
     opted_in: { type: 'boolean' },
     opted_out: { type: 'boolean' },
     last_inbound_within_days: { type: 'integer', minimum: 1, maximum: 3650 },

@@ -55,7 +55,8 @@ export class UpdateContactDto extends PartialType(CreateContactDto) {
       `Attributes to set (merged into the contact's; \`null\` removes one). Names: a lower-case letter then up to 39 lower-case letters, digits or _; ` +
       `values: strings (at most 256 characters; an ISO 8601 date such as 1990-05-17 is stored as a date), numbers or booleans. At most ${MAX_ATTRIBUTES} per contact.`,
     type: 'object',
-    additionalProperties: { oneOf: [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }], nullable: true },
+    // Any of string, number, boolean or null (which removes the attribute): OpenAPI 3.0 cannot say "one of these, or null".
+    additionalProperties: true,
     example: { first_name: 'Ada', city: 'Lagos', orders: 3, vip: true, birthday: '1990-05-17', old_field: null },
   })
   @IsOptional()
