@@ -3,6 +3,7 @@ import { APP_FILTER, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { ApiExceptionFilter, createValidationPipe } from '@app/common';
 import { AttachmentHttpModule } from './attachment/attachment-http.module';
 import { AuditLogHttpModule } from './audit-log/audit-log.module';
+import { AudienceHttpModule } from './audience/audience.module';
 import { AuthHttpModule } from './auth';
 import { AppConfig } from './config';
 import { BroadcastHttpModule } from './broadcast/broadcast.module';
@@ -26,6 +27,7 @@ export const API_FEATURES: Array<Type | DynamicModule> = [
   AttachmentHttpModule,
   WhatsappLogHttpModule,
   ContactHttpModule,
+  AudienceHttpModule,
   BroadcastHttpModule,
   MessageHttpModule,
   TemplateHttpModule,

@@ -1,5 +1,6 @@
 import { DynamicModule, Module, Type } from '@nestjs/common';
 import { AppConfig } from './config';
+import { AudienceDataModule } from './audience/audience.module';
 import { CoreModule } from './core/core.module';
 import { HealthWorkerModule } from './health/health.module';
 import { BroadcastWorkerModule } from './broadcast/broadcast.module';
@@ -15,6 +16,7 @@ import { TemplateWorkerModule } from './template/template.module';
 export const WORKER_FEATURES: Array<Type | DynamicModule> = [
   HealthWorkerModule,
   SendingWorkerModule,
+  AudienceDataModule,
   BroadcastWorkerModule,
   MessageWorkerModule,
   InboundWorkerModule,

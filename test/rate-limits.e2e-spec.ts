@@ -144,6 +144,8 @@ describeWithMongo('Rate limits shared by two API processes (e2e)', () => {
         'GET /api/whatsapp-log/{id}/get-item',
         'POST /api/whatsapp-log/{id}/get-item',
         'POST /api/whatsapp-log/count',
+        'POST /contacts/import',
+        'GET /contacts/export',
       ].sort(),
     );
   });

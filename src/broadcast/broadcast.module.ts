@@ -11,6 +11,7 @@ import { SendingDataModule } from '../sending/send-queue.module';
 import { SendingWorkerModule } from '../sending/sending-worker.module';
 import { BROADCAST_QUEUE } from './broadcast.jobs';
 import { BroadcastFanOut } from './broadcast-fan-out';
+import { BroadcastAudiences } from './broadcast-audience';
 import { BroadcastProgress } from './broadcast-progress';
 import { BroadcastRecipientSender } from './broadcast-recipient-sender';
 import { BroadcastRecipientHandler } from './broadcast-recipient.handler';
@@ -93,13 +94,13 @@ export class BroadcastAttachmentUsageModule {}
     }),
   ],
   controllers: [BroadcastController],
-  providers: [BroadcastService],
+  providers: [BroadcastService, BroadcastAudiences],
 })
 export class BroadcastHttpModule {}
 
 /** Worker side: the windowed fan-out of broadcasts, the sweep, and sending to each recipient. */
 @Module({
   imports: [BroadcastDataModule, BroadcastTemplateHoldModule, SendingWorkerModule, ContactDataModule, MessageLogDataModule, TemplateDataModule],
-  providers: [BroadcastProcessor, BroadcastFanOut, BroadcastSweeper, BroadcastProgress, BroadcastRecipientSender, BroadcastRecipientHandler, BroadcastSendGroupHandler],
+  providers: [BroadcastAudiences, BroadcastProcessor, BroadcastFanOut, BroadcastSweeper, BroadcastProgress, BroadcastRecipientSender, BroadcastRecipientHandler, BroadcastSendGroupHandler],
 })
 export class BroadcastWorkerModule {}

@@ -2,6 +2,7 @@ import { Process, Processor } from '@nestjs/bull';
 import { Inject, Optional } from '@nestjs/common';
 import type { Job } from 'bull';
 import { LEDGER_EVENTS, LedgerEvents } from '../message-log/ledger-events';
+import { BroadcastAudiences } from './broadcast-audience';
 import { BroadcastFanOut } from './broadcast-fan-out';
 import { BROADCAST_QUEUE, FAN_OUT_JOB, FanOutJobData } from './broadcast.jobs';
 import { BroadcastRepository } from './broadcast.repository';
@@ -12,19 +13,22 @@ export class BroadcastProcessor {
   constructor(
     private readonly broadcasts: BroadcastRepository,
     private readonly windows: BroadcastFanOut,
+    private readonly audiences: BroadcastAudiences,
     @Optional() @Inject(LEDGER_EVENTS) private readonly events?: LedgerEvents,
   ) {}
 
   /**
-   * Starts a scheduled broadcast whose time has come, then adds the send jobs of its first
-   * window of pending recipients (the worker tops it up as they are sent; see BroadcastFanOut);
-   * safe to re-run (job ids are derived from the recipients and the activation). A resumed or
-   * retried broadcast with nothing left pending is finished here.
+   * Starts a scheduled broadcast whose time has come (resolving its audience, if it has one), then
+   * adds the send jobs of its first window of pending recipients (the worker tops it up as they are
+   * sent; see BroadcastFanOut); safe to re-run (job ids are derived from the recipients and the
+   * activation). A resumed or retried broadcast with nothing left pending is finished here.
    */
   @Process(FAN_OUT_JOB)
   async fanOut(job: Job<FanOutJobData>): Promise<{ enqueued: number }> {
     const { broadcastId } = job.data;
     await this.broadcasts.startIfDue(broadcastId);
+    // A scheduled broadcast to an audience gets its recipients now: the audience as it is at send_at.
+    await this.audiences.resolveAtStart(broadcastId);
     const broadcast = await this.broadcasts.findSendContext(broadcastId);
     if (broadcast?.status !== 'sending') return { enqueued: 0 };
     const topUp = await this.windows.topUp(broadcastId, broadcast.session_id.toHexString(), { waitForTurn: true });

@@ -7,6 +7,7 @@ import { findPage, NEWEST_FIRST } from '../core/find-page';
 import type { MessageContent } from '../message-content/message-content.schema';
 import {
   Broadcast,
+  BroadcastAudience,
   BroadcastCounts,
   BroadcastRecord,
   BroadcastSendContext,
@@ -31,7 +32,13 @@ export interface NewBroadcast {
   timezone?: string | null;
   /** Recipients' variables are stored beside it. */
   personalised?: boolean;
+  /** An audience broadcast's audience; unresolved (a scheduled one), it starts `scheduled` with no recipients yet. */
+  audience?: BroadcastAudience;
+  requireOptIn?: boolean;
 }
+
+/** What resolving a scheduled broadcast's audience needs of it. */
+export type UnresolvedAudienceBroadcast = Pick<BroadcastRecord, '_id' | 'client_id' | 'message' | 'require_opt_in'> & { audience: BroadcastAudience };
 
 /** A broadcast without its recipient arrays, with how far it has got (delivered and read are the ledger's, added by the service). */
 export type BroadcastSummary = Omit<BroadcastRecord, 'sent' | 'pending' | 'failed' | 'failures' | 'to'> & {
@@ -61,6 +68,8 @@ export interface RecipientMoves {
 
 const oid = (id: string): Types.ObjectId => new Types.ObjectId(id);
 /** The fan-out's position is the worker's bookkeeping, never part of what the API shows. */
+/** A broadcast to an audience has its recipients only once the audience is resolved: until then nothing is pending, yet it is not done. */
+const AUDIENCE_RESOLVED = { $or: [{ audience: { $exists: false } }, { 'audience.resolved_at': { $ne: null } }] };
 const WITHOUT_FAN_OUT = { fan_out: 0 } as const;
 /** Excludes the recipient arrays, which may hold 100,000 numbers each (and the fan-out's position). */
 const WITHOUT_RECIPIENTS = { sent: 0, pending: 0, failed: 0, failures: 0, to: 0, ...WITHOUT_FAN_OUT } as const;
@@ -99,7 +108,8 @@ export class BroadcastRepository {
    * copying a 100,000-element array twice would double the memory a large list costs.
    */
   async create(broadcast: NewBroadcast): Promise<BroadcastRecord> {
-    const nothingToSend = broadcast.pending.length === 0;
+    const awaitingAudience = broadcast.audience !== undefined && broadcast.audience.resolved_at === null;
+    const nothingToSend = broadcast.pending.length === 0 && !awaitingAudience;
     const now = new Date();
     const status: BroadcastStatus = nothingToSend ? 'failed' : broadcast.sendAt ? 'scheduled' : 'sending';
     const record: BroadcastRecord = {
@@ -117,6 +127,8 @@ export class BroadcastRepository {
       ...(broadcast.sendAt ? { send_at: broadcast.sendAt, timezone: broadcast.timezone ?? null } : {}),
       activated_at: status === 'sending' ? now : null,
       ...(broadcast.personalised ? { personalised: true } : {}),
+      ...(broadcast.audience ? { audience: broadcast.audience } : {}),
+      ...(broadcast.requireOptIn ? { require_opt_in: true } : {}),
       _id: new Types.ObjectId(),
       createdAt: now,
       updatedAt: now,
@@ -206,7 +218,7 @@ export class BroadcastRepository {
    * costs one read of a few fields.
    */
   async finishIfDone(clientId: string, id: string): Promise<BroadcastCompletion | null> {
-    const done: mongo.Filter<BroadcastRecord> = { _id: oid(id), client_id: oid(clientId), status: 'sending', pending: { $size: 0 } };
+    const done: mongo.Filter<BroadcastRecord> = { _id: oid(id), client_id: oid(clientId), status: 'sending', pending: { $size: 0 }, ...AUDIENCE_RESOLVED };
     const found = await this.collection.findOne<{ sent: string[]; failed: string[] }>(done, { projection: { _id: 0, sent: { $slice: 1 }, failed: { $slice: 1 } } });
     if (!found) return null;
     const status: BroadcastStatus = found.sent.length === 0 ? 'failed' : found.failed.length === 0 ? 'completed' : 'completed_with_errors';
@@ -261,10 +273,11 @@ export class BroadcastRepository {
     return result.modifiedCount === 1;
   }
 
-  /** Ids of scheduled broadcasts whose time has come (for the sweep), most overdue first. */
+  /** Ids of scheduled broadcasts whose time has come, and of started ones whose audience is still unresolved (for the sweep), most overdue first. */
   async findDueScheduled(now: Date, limit: number): Promise<string[]> {
     const found = await this.broadcasts
-      .find({ status: 'scheduled', send_at: { $lte: now } }, { _id: 1 })
+      // Also one that started with its audience still unresolved (its fan-out lost): the fan-out resolves it.
+      .find({ $or: [{ status: 'scheduled', send_at: { $lte: now } }, { status: 'sending', audience: { $exists: true }, 'audience.resolved_at': null }] }, { _id: 1 })
       .sort({ send_at: 1 })
       .limit(limit)
       .lean<Array<{ _id: Types.ObjectId }>>()
@@ -445,7 +458,7 @@ export class BroadcastRepository {
     if (!isValidObjectId(id)) return null;
     const [found] = await this.broadcasts
       .aggregate<Omit<FanOutRecord, 'fan_out'> & { window: number; recipients: string[]; pending: number }>([
-        { $match: { _id: oid(id), status: 'sending' } },
+        { $match: { _id: oid(id), status: 'sending', ...AUDIENCE_RESOLVED } },
         { $project: { client_id: 1, session_id: 1, activated_at: 1, pending: 1, window: STORED_WINDOW } },
         { $project: { client_id: 1, session_id: 1, activated_at: 1, window: 1, pending: { $size: '$pending' }, recipients } },
       ])
@@ -475,6 +488,50 @@ export class BroadcastRepository {
       .countDocuments({ client_id: oid(clientId), 'message.attachments': oid(attachmentId), status: 'sending' })
       .exec();
   }
+  /** A broadcast that has started sending with its audience not yet resolved (a scheduled one at send_at), or null. */
+  async findUnresolvedAudience(id: string): Promise<UnresolvedAudienceBroadcast | null> {
+    if (!isValidObjectId(id)) return null;
+    return this.broadcasts
+      .findOne({ _id: oid(id), status: 'sending', audience: { $ne: null }, 'audience.resolved_at': null }, { client_id: 1, message: 1, require_opt_in: 1, audience: 1 })
+      .lean<UnresolvedAudienceBroadcast>()
+      .exec();
+  }
+
+  /**
+   * Fills the recipient arrays of a broadcast whose audience has just been resolved, once (the
+   * filter holds only while it is unresolved); with nothing to send it is `failed` at once.
+   */
+  async fillAudience(
+    id: string,
+    recipients: { pending: string[]; failed: string[]; failures: RecipientFailure[]; contactCount: number; personalisedCount: number },
+  ): Promise<boolean> {
+    const now = new Date();
+    const nothingToSend = recipients.pending.length === 0;
+    const result = await this.collection.updateOne(
+      { _id: oid(id), status: 'sending', 'audience.resolved_at': null },
+      {
+        $set: {
+          pending: recipients.pending,
+          failed: recipients.failed,
+          failures: recipients.failures,
+          'audience.contact_count': recipients.contactCount,
+          'audience.resolved_at': now,
+          ...(recipients.personalisedCount > 0 ? { personalised: true } : {}),
+          ...(nothingToSend ? { status: 'failed' as const, finished_at: now } : {}),
+          updatedAt: now,
+        },
+      },
+    );
+    return result.modifiedCount === 1;
+  }
+
+  /** The numbers the client's broadcast was sent to (`sent`), or null when it is not theirs (segments: has received a broadcast). */
+  async findSentRecipients(clientId: string, id: string): Promise<string[] | null> {
+    if (!isValidObjectId(id)) return null;
+    const found = await this.broadcasts.findOne({ _id: oid(id), client_id: oid(clientId) }, { sent: 1 }).lean<Pick<BroadcastRecord, 'sent'>>().exec();
+    return found ? found.sent : null;
+  }
+
 }
 
 /** The broadcasts of a template's use (see TemplateUse), optionally only those paused for a reason. */
@@ -520,4 +577,5 @@ export interface BroadcastOutcomeSummary {
   recipients: number;
   sent: number;
   failed: number;
+
 }

@@ -23,6 +23,17 @@ export class RecipientFailure {
   @Prop({ type: String, required: true }) message!: string;
 }
 
+/** Where an audience broadcast's recipients came from, and how many contacts it held when it was resolved. */
+@Schema({ _id: false })
+export class BroadcastAudience {
+  @Prop({ type: SchemaTypes.ObjectId, default: null }) segment_id!: Types.ObjectId | null;
+  @Prop({ type: [String], default: undefined }) tags?: string[];
+  @Prop({ type: String, default: null }) match!: 'all' | 'any' | null;
+  /** Contacts the audience held when it was resolved (null until then: a scheduled broadcast resolves it at send_at). */
+  @Prop({ type: Number, default: null }) contact_count!: number | null;
+  @Prop({ type: Date, default: null }) resolved_at!: Date | null;
+}
+
 /**
  * One message to many recipients (seed 001). Every recipient is in exactly one of
  * `pending`, `sent`, `failed` at every moment; the worker moves them in batches with
@@ -62,6 +73,10 @@ export class Broadcast {
    * ran; new ones join at the end). Absent: none yet. Internal: never shown by the API.
    */
   @Prop(raw({ window: { type: Number } })) fan_out?: { window: number };
+  /** The audience the recipients came from instead of `to` (absent for a `to` list). */
+  @Prop({ type: BroadcastAudience }) audience?: BroadcastAudience;
+  /** Only contacts with a current opt-in are sent to; the others failed at once with no_opt_in. */
+  @Prop({ type: Boolean }) require_opt_in?: boolean;
 }
 
 export const BroadcastSchema = SchemaFactory.createForClass(Broadcast);

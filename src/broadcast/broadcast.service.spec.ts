@@ -5,6 +5,7 @@ import { MessageLogRepository } from '../message-log/message-log.repository';
 import { MessageContentValidator } from '../message-content/message-content.validator';
 import { TemplateValidator } from '../template/template-validator';
 import { BroadcastPauseControl } from './broadcast-pause-control';
+import { BroadcastAudiences } from './broadcast-audience';
 import { BroadcastPauseSignal } from './broadcast-pause.signal';
 import { BroadcastSendJobs } from './broadcast-send-jobs';
 import { BroadcastStopSignal } from './broadcast-stop.signal';
@@ -41,6 +42,7 @@ describe('BroadcastService cancel', () => {
         { provide: BroadcastPauseControl, useValue: unused },
         { provide: TemplateValidator, useValue: unused },
         { provide: AppConfig, useValue: unused },
+        { provide: BroadcastAudiences, useValue: unused },
       ],
     }).compile();
     service = moduleRef.get(BroadcastService);

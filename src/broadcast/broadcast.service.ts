@@ -1,4 +1,5 @@
 import { ConflictException, Injectable, Logger, MessageEvent, NotFoundException, ServiceUnavailableException } from '@nestjs/common';
+import { Types } from 'mongoose';
 import { Observable } from 'rxjs';
 import { InputValidationException, PageRequest, PageResult, parseSendAt } from '@app/common';
 import { AppConfig } from '../config';
@@ -7,13 +8,14 @@ import { MessageContentValidator } from '../message-content/message-content.vali
 import type { MessageContentDto, MessageTemplateDto } from '../message-content/dto/message-content.dto';
 import { TemplateValidator } from '../template/template-validator';
 import { BroadcastPauseControl } from './broadcast-pause-control';
+import { BroadcastAudiences, BroadcastAudienceSpec, unfilledAudiencePlaceholders } from './broadcast-audience';
 import { BroadcastPauseSignal } from './broadcast-pause.signal';
 import { RecipientEntry, recipientEntriesOf, resolveRecipients } from './broadcast-recipients';
 import { BroadcastSendJobs } from './broadcast-send-jobs';
 import { BroadcastStopSignal } from './broadcast-stop.signal';
 import { BroadcastQueue } from './broadcast.queue';
-import { BroadcastRepository, BroadcastSummary } from './broadcast.repository';
-import { broadcastCounts, BroadcastCounts, BroadcastRecord, BroadcastStatus, FINAL_BROADCAST_STATUSES, RecipientFailure, SendType } from './broadcast.schema';
+import { BroadcastRepository, BroadcastSummary, NewBroadcast } from './broadcast.repository';
+import { BroadcastAudience, broadcastCounts, BroadcastCounts, BroadcastRecord, BroadcastStatus, FINAL_BROADCAST_STATUSES, RecipientFailure, SendType } from './broadcast.schema';
 import { CreateBroadcastDto } from './dto/create-broadcast.dto';
 import { RecipientVariablesRepository } from './recipient-variables.repository';
 import { isPersonalised, RecipientVariables, renderTemplateComponents } from './message-variables';
@@ -43,6 +45,8 @@ export interface BroadcastRequest {
   skip_invalid?: boolean;
   send_at?: string;
   timezone?: string;
+  /** Only contacts with a current opt-in; default per the template's category. */
+  require_opt_in?: boolean;
 }
 
 /** How often the events stream reports progress. */
@@ -81,13 +85,59 @@ export class BroadcastService {
     private readonly pauseControl: BroadcastPauseControl,
     private readonly templates: TemplateValidator,
     private readonly config: AppConfig,
+    private readonly audiences: BroadcastAudiences,
   ) {}
 
-  /** POST /broadcast: the recipients are `to` (numbers, or { number, variables } objects). */
+  /** POST /broadcast: the recipients are `to` (numbers, or { number, variables } objects), or an `audience` of contacts. */
   async create(clientId: string, sessionId: string, body: CreateBroadcastDto): Promise<BroadcastRecord> {
+    if (body.audience !== undefined) return this.createForAudience(clientId, sessionId, body, body.audience);
     const problems: string[] = [];
-    const entries = recipientEntriesOf(body.to, problems);
+    const entries = body.to === undefined ? [] : recipientEntriesOf(body.to, problems);
     return this.createFor(clientId, sessionId, body, entries, problems);
+  }
+
+  /**
+   * A broadcast to an audience: checked like any other (400, nothing written), then resolved into
+   * its recipient arrays now, or at send_at for a scheduled one (the fan-out resolves it then).
+   */
+  private async createForAudience(clientId: string, sessionId: string, request: BroadcastRequest & { to?: unknown }, spec: BroadcastAudienceSpec): Promise<BroadcastRecord> {
+    const problems: string[] = [];
+    if (request.to !== undefined) problems.push('give either to or audience, not both');
+    if (spec.segment_id === undefined && spec.tags === undefined) problems.push('audience needs segment_id or tags');
+    if (spec.segment_id !== undefined && spec.tags !== undefined) problems.push('audience takes segment_id or tags, not both');
+    if (spec.match !== undefined && spec.tags === undefined) problems.push('audience.match is only used with tags');
+    const message = await this.contentValidator.check(clientId, { message: request.message, template: request.template }, problems, {
+      templatesAccepted: request.template !== undefined,
+    });
+    const schedule = this.scheduleOf(request, problems);
+    if (problems.length === 0) await this.audiences.check(clientId, spec, problems);
+    for (const name of unfilledAudiencePlaceholders(message)) {
+      problems.push(`{{${name}}} has no value in a broadcast to an audience: only {{contact.*}} variables are filled there; write {{${name}|default}}`);
+    }
+    // Checked against the catalogue as sent ({{contact.*}} placeholders stand for their values until the audience is resolved).
+    if (message.template) message.template = await this.templates.validateSend({ clientId, sessionId, template: message.template }, problems);
+    if (problems.length > 0) throw new InputValidationException(problems);
+    const requireOptIn = await this.audiences.requireOptIn(clientId, sessionId, request.require_opt_in, message.template);
+    const audience: BroadcastAudience = spec.segment_id
+      ? { segment_id: new Types.ObjectId(spec.segment_id), match: null, contact_count: null, resolved_at: null }
+      : { segment_id: null, tags: (spec.tags ?? []).map((tag) => tag.trim().toLowerCase()), match: spec.match ?? 'any', contact_count: null, resolved_at: null };
+    const common = { clientId, sessionId, sendType: request.send_type, to: '', message: { ...message, template: message.template ?? null }, requireOptIn };
+    if (schedule) {
+      return this.store({ ...common, pending: [], failed: [], failures: [], sendAt: schedule.at, timezone: schedule.timezone, audience }, []);
+    }
+    const recipients = await this.audiences.resolve(clientId, spec, message, requireOptIn);
+    if (recipients.contactCount === 0) throw new InputValidationException(['audience holds no contacts: nothing to send']);
+    return this.store(
+      {
+        ...common,
+        pending: recipients.pending,
+        failed: recipients.failed,
+        failures: recipients.failures,
+        personalised: recipients.personalisedCount > 0,
+        audience: { ...audience, contact_count: recipients.contactCount, resolved_at: new Date() },
+      },
+      recipients.variables,
+    );
   }
 
   /**
@@ -111,25 +161,38 @@ export class BroadcastService {
     const max = this.config.sending.broadcastMaxRecipients;
     if (valid.length > max) problems.push(`to has ${valid.length} distinct recipients; at most ${max} are allowed per broadcast`);
     if (problems.length > 0) throw new InputValidationException(problems);
+    // The template as the catalogue check left it: with its category, which decides require_opt_in's default.
+    const requireOptIn = await this.audiences.requireOptIn(clientId, sessionId, request.require_opt_in, message.template);
+    const consented = requireOptIn ? await this.audiences.keepConsented(clientId, valid, variables) : { valid, variables, failures: [] };
 
-    const broadcast = await this.broadcasts.create({
-      clientId,
-      sessionId,
-      sendType: request.send_type,
-      to: entries.map(({ input }) => input).join(','),
-      message: { ...message, template: message.template ?? null },
-      pending: valid,
-      failed: invalid.map(({ input }) => input),
-      failures: invalid.map(({ input, reason }) => ({ recipient: input, code: INVALID_NUMBER_CODE, message: reason })),
-      sendAt: schedule?.at ?? null,
-      timezone: schedule?.timezone ?? null,
-      personalised: personalisedCount > 0,
-    });
+    return this.store(
+      {
+        clientId,
+        sessionId,
+        sendType: request.send_type,
+        to: entries.map(({ input }) => input).join(','),
+        message: { ...message, template: message.template ?? null },
+        pending: consented.valid,
+        failed: [...invalid.map(({ input }) => input), ...consented.failures.map(({ recipient }) => recipient)],
+        failures: [...invalid.map(({ input, reason }) => ({ recipient: input, code: INVALID_NUMBER_CODE, message: reason })), ...consented.failures],
+        sendAt: schedule?.at ?? null,
+        timezone: schedule?.timezone ?? null,
+        personalised: personalisedCount > 0 && consented.variables.some(Boolean),
+        requireOptIn,
+      },
+      consented.variables,
+    );
+  }
+
+  /** Stores the broadcast and its recipients' variables, then durably schedules its fan-out (undone when that fails). */
+  private async store(fields: NewBroadcast, variables: Array<RecipientVariables | undefined>): Promise<BroadcastRecord> {
+    const { clientId } = fields;
+    const broadcast = await this.broadcasts.create(fields);
     if (broadcast.status !== 'sending' && broadcast.status !== 'scheduled') return broadcast;
     const id = broadcast._id.toHexString();
     try {
-      if (personalisedCount > 0) await this.recipientVariables.store(id, valid, variables);
-      await this.broadcastQueue.scheduleFanOut(id, { at: schedule?.at });
+      if (fields.personalised) await this.recipientVariables.store(id, fields.pending, variables);
+      await this.broadcastQueue.scheduleFanOut(id, { at: fields.sendAt });
     } catch (error) {
       // Without its variables or a scheduled fan-out nothing would ever send: undo, so that the client can simply retry.
       this.logger.error({ err: error, broadcastId: broadcast._id }, 'Could not store the variables or schedule the fan-out of a broadcast');

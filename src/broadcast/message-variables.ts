@@ -2,7 +2,8 @@
  * Per-recipient {{variables}} in a message's text and template parameters. `{{name}}` takes
  * the recipient's value; `{{name|friend}}` falls back to `friend` when the recipient has none
  * (an empty value counts as none). Names are letters, digits and underscores, starting with
- * a letter or underscore; anything else between braces is left as written.
+ * a letter or underscore, or `contact.` and a contact's field or attribute (filled in broadcasts
+ * to an audience); anything else between braces is left as written.
  */
 
 /** A variable's name, as a CSV header or a `variables` key must spell it. */
@@ -12,7 +13,8 @@ export const MAX_VARIABLE_VALUE_LENGTH = 1024;
 /** Most variables one recipient may carry. */
 export const MAX_VARIABLES_PER_RECIPIENT = 50;
 
-const PLACEHOLDER = /\{\{\s*([A-Za-z_][A-Za-z0-9_]{0,63})\s*(?:\|([^{}]*))?\}\}/g;
+// `contact.<field>` names a contact's field or attribute (broadcasts to an audience fill them).
+const PLACEHOLDER = /\{\{\s*(contact\.[a-z][a-z0-9_]{0,39}|[A-Za-z_][A-Za-z0-9_]{0,63})\s*(?:\|([^{}]*))?\}\}/g;
 
 export type RecipientVariables = Record<string, string>;
 

@@ -1,5 +1,24 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
 import { SchemaTypes, Types } from 'mongoose';
+import type { ContactAttributes } from './contact-audience-fields';
+import { CONSENT_SOURCES, ConsentAction, ConsentSource } from './contact-consent';
+
+/** A contact's current opt-in: when, how, and what the person agreed to. */
+@Schema({ _id: false })
+export class ContactOptIn {
+  @Prop({ type: Date, required: true }) at!: Date;
+  @Prop({ type: String, required: true, enum: CONSENT_SOURCES }) source!: ConsentSource;
+  @Prop({ type: String, default: null }) text!: string | null;
+}
+
+/** One entry of a contact's consent history. */
+@Schema({ _id: false })
+export class ContactConsentEvent {
+  @Prop({ type: String, required: true }) action!: ConsentAction;
+  @Prop({ type: Date, required: true }) at!: Date;
+  @Prop({ type: String, required: true, enum: CONSENT_SOURCES }) source!: ConsentSource;
+  @Prop({ type: String, default: null }) text!: string | null;
+}
 
 /**
  * A person a client sends to (or who wrote to one of its sessions: such a person becomes a
@@ -26,6 +45,15 @@ export class Contact {
   @Prop({ type: Date, default: null }) last_inbound_at?: Date | null;
   /** When they last wrote to each session (session id → time): the 24-hour customer-service window is per session. */
   @Prop({ type: Map, of: Date, default: () => ({}) }) last_inbound_by_session?: Map<string, Date> | Record<string, Date>;
+  // Audiences: absent on contacts written before them (read as none).
+  /** A flat map of string, number, boolean or date values (see contact-audience-fields). */
+  @Prop({ type: SchemaTypes.Mixed }) attributes?: ContactAttributes;
+  /** Lower-case tags, at most MAX_TAGS. */
+  @Prop({ type: [String], default: undefined }) tags?: string[];
+  /** The current opt-in; null or absent: none (a later opt-out leaves it, and makes it not current). */
+  @Prop({ type: ContactOptIn, default: null }) opt_in?: ContactOptIn | null;
+  /** Every opt-in and opt-out, oldest first, the newest MAX_CONSENT_HISTORY kept. */
+  @Prop({ type: [ContactConsentEvent], default: undefined }) consent_history?: ContactConsentEvent[];
 }
 
 export const ContactSchema = SchemaFactory.createForClass(Contact);

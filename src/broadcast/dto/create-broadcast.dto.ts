@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsBoolean, IsDefined, IsIn, IsObject, IsOptional, ValidateBy, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsDefined, IsIn, IsMongoId, IsObject, IsOptional, IsString, ValidateBy, ValidateIf, ValidateNested } from 'class-validator';
 import { SendAtField, TimeZoneField } from '@app/common';
 import { SessionCredentialsDto } from '../../auth';
 import { MessageContentDto, MessageTemplateDto } from '../../message-content/dto/message-content.dto';
@@ -17,6 +17,27 @@ export type RecipientListInput = string | Array<string | RecipientInput>;
 const isPlainObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
+/** `audience`: a saved segment, or contacts with tags (see docs/audiences.md). */
+export class BroadcastAudienceDto {
+  @ApiPropertyOptional({ description: 'A saved segment (POST /segments)', example: '6750a1c2e6046617c8aeab20' })
+  @IsOptional()
+  @IsMongoId({ message: 'audience.segment_id must be a 24-character hexadecimal id' })
+  segment_id?: string;
+
+  @ApiPropertyOptional({ type: [String], description: 'Contacts with these tags', example: ['vip', 'lagos'] })
+  @IsOptional()
+  @IsArray({ message: 'audience.tags must be an array of tags' })
+  @ArrayMinSize(1, { message: 'audience.tags must hold at least one tag' })
+  @ArrayMaxSize(50, { message: 'audience.tags may hold at most 50 tags' })
+  @IsString({ each: true, message: 'audience.tags must hold strings' })
+  tags?: string[];
+
+  @ApiPropertyOptional({ enum: ['all', 'any'], default: 'any', description: 'With tags: contacts with all of them, or with any' })
+  @IsOptional()
+  @IsIn(['all', 'any'], { message: 'audience.match must be all or any' })
+  match?: 'all' | 'any';
+}
+
 export class CreateBroadcastDto extends SessionCredentialsDto {
   @ApiProperty({ enum: SEND_TYPES, example: 'individual' })
   @IsIn(SEND_TYPES, { message: `send_type must be one of: ${SEND_TYPES.join(', ')}` })
@@ -26,7 +47,8 @@ export class CreateBroadcastDto extends SessionCredentialsDto {
     description:
       'Recipients: comma-separated string or array of numbers with country code (+, spaces and dashes allowed); normalised to digits and ' +
       'deduplicated (the first entry of a number wins). Array entries may also be objects `{ "number": "...", "variables": { "name": "Ada" } }` ' +
-      'whose variables fill the `{{name}}` / `{{name|default}}` placeholders of `message.text` and the template parameters.',
+      'whose variables fill the `{{name}}` / `{{name|default}}` placeholders of `message.text` and the template parameters. ' +
+      'Give either `to` or `audience`.',
     oneOf: [
       { type: 'string' },
       {
@@ -45,6 +67,7 @@ export class CreateBroadcastDto extends SessionCredentialsDto {
     ],
     example: '2348179803743,2349048988056',
   })
+  @ValidateIf((body: CreateBroadcastDto) => body.audience === undefined || body.to !== undefined)
   @ValidateBy({
     name: 'isRecipientList',
     validator: {
@@ -55,7 +78,31 @@ export class CreateBroadcastDto extends SessionCredentialsDto {
         'to must be a comma-separated string of phone numbers or a non-empty array of numbers or { number, variables } objects',
     },
   })
-  to!: RecipientListInput;
+  to?: RecipientListInput;
+
+  @ApiPropertyOptional({
+    type: () => BroadcastAudienceDto,
+    description:
+      'Send to contacts instead of `to`: `{ "segment_id": "..." }` or `{ "tags": ["vip"], "match": "all" | "any" }`. Resolved when the broadcast ' +
+      'starts sending (at creation, or at send_at) into `pending` and `failed` as `to` is; `audience.contact_count` records how many contacts it held. ' +
+      "The contacts' fields and attributes fill `{{contact.name}}`, `{{contact.first_name}}`, `{{contact.<attribute>}}` (with `|default` as usual).",
+    example: { segment_id: '6750a1c2e6046617c8aeab20' },
+  })
+  @IsOptional()
+  @IsObject({ message: 'audience must be an object { segment_id } or { tags, match }' })
+  @ValidateNested()
+  @Type(() => BroadcastAudienceDto)
+  audience?: BroadcastAudienceDto;
+
+  @ApiPropertyOptional({
+    description:
+      'Send only to contacts with a current opt-in; every other recipient fails at once with code no_opt_in and no provider call. ' +
+      'Default: on for a marketing-category template once the template catalogue knows the category; off otherwise (a template of unknown category, or no template).',
+    example: true,
+  })
+  @IsOptional()
+  @IsBoolean({ message: 'require_opt_in must be true or false' })
+  require_opt_in?: boolean;
 
   @ApiProperty({ type: MessageContentDto })
   @IsDefined({ message: 'message is required' })

@@ -1,0 +1,53 @@
+import { Injectable } from '@nestjs/common';
+import { InjectModel } from '@nestjs/mongoose';
+import { isValidObjectId, Model, Types } from 'mongoose';
+import type { IndexSpec } from '../core/schema-indexes';
+import { ContactImport, ContactImportRecord, ContactImportRejection } from './contact-import.schema';
+
+/** GET /contacts/imports/:id reads by id and client. */
+export const CONTACT_IMPORT_INDEXES: readonly IndexSpec[] = [{ keys: { client_id: 1, createdAt: -1 } }];
+
+/** Rejected rows an import report lists, at most; the rest are counted. */
+export const MAX_LISTED_REJECTIONS = 1000;
+
+/** How far an import has got since its last report. */
+export interface ImportProgress {
+  rows: number;
+  created: number;
+  updated: number;
+  unchanged: number;
+  rejected: number;
+  /** Rejections to list (the caller stops sending them once MAX_LISTED_REJECTIONS are listed). */
+  rejections: ContactImportRejection[];
+}
+
+@Injectable()
+export class ContactImportRepository {
+  constructor(@InjectModel(ContactImport.name) private readonly imports: Model<ContactImport>) {}
+
+  async create(clientId: string, bytes: number): Promise<ContactImportRecord> {
+    const created = await this.imports.create({ client_id: new Types.ObjectId(clientId), status: 'running', bytes });
+    return created.toObject<ContactImportRecord>();
+  }
+
+  /** The import only if it is the client's; another client's id reads as missing. */
+  async findOwned(clientId: string, id: string): Promise<ContactImportRecord | null> {
+    if (!isValidObjectId(id)) return null;
+    return this.imports.findOne({ _id: new Types.ObjectId(id), client_id: new Types.ObjectId(clientId) }).lean<ContactImportRecord>().exec();
+  }
+
+  /** Adds a batch's counts and rejections (also the heartbeat that tells a running import from an interrupted one). */
+  async addProgress(id: Types.ObjectId, progress: ImportProgress): Promise<void> {
+    const { rejections, ...counts } = progress;
+    await this.imports
+      .updateOne({ _id: id }, { $inc: counts, ...(rejections.length > 0 ? { $push: { rejections: { $each: rejections } } } : {}) })
+      .exec();
+  }
+
+  async finish(id: Types.ObjectId, error: string | null): Promise<ContactImportRecord | null> {
+    return this.imports
+      .findOneAndUpdate({ _id: id }, { $set: { status: error ? 'failed' : 'completed', error, finished_at: new Date() } }, { new: true })
+      .lean<ContactImportRecord>()
+      .exec();
+  }
+}

@@ -1,0 +1,227 @@
+import { Injectable, Logger, NotFoundException } from '@nestjs/common';
+import { CsvError, parse } from 'csv-parse';
+import { createReadStream } from 'node:fs';
+import { open, rm } from 'node:fs/promises';
+import { Types } from 'mongoose';
+import { InputValidationException } from '@app/common';
+import { ContactImportRepository, ImportProgress, MAX_LISTED_REJECTIONS } from './contact-import.repository';
+import { ContactImportRecord } from './contact-import.schema';
+import { ContactColumn, ContactImportRow, readContactHeader, readContactRow, RejectedRow } from './contact-csv';
+import { ContactRepository, ContactTransferView, ImportWrite } from './contact.repository';
+import { MAX_ATTRIBUTES, MAX_TAGS, sameAttributeValue } from './contact-audience-fields';
+import { ConsentEvent } from './contact-consent';
+
+/** Rows compared and written together: one query and one bulk write per batch. */
+export const IMPORT_BATCH_SIZE = 1000;
+/** A file this small is imported before the request is answered; a larger one in the background. */
+export const INLINE_IMPORT_MAX_BYTES = 1024 * 1024;
+/** A running import whose progress has not moved for this long was interrupted (its process stopped). */
+export const IMPORT_STALE_AFTER_MS = 2 * 60 * 1000;
+/** Bytes read to find the header row. */
+const HEADER_PROBE_BYTES = 64 * 1024;
+
+/** An import as GET /contacts/imports/:id shows it: `interrupted` when its process stopped mid-way. */
+export type ContactImportView = Omit<ContactImportRecord, 'status'> & { status: ContactImportRecord['status'] | 'interrupted' };
+
+/** An uploaded file on local disk (multer's disk storage). */
+export interface UploadedImportFile {
+  path: string;
+  size: number;
+}
+
+type RowOutcome = { write: ImportWrite | null; kind: 'created' | 'updated' | 'unchanged' } | { rejected: RejectedRow };
+
+/** What one row changes on the contact that has its number (or the contact it creates). */
+export function importOutcomeOf(row: ContactImportRow, existing: ContactTransferView | undefined, now: Date): RowOutcome {
+  const history: ConsentEvent[] = [];
+  if (row.optIn) history.push({ action: 'opt_in', ...row.optIn });
+  if (row.optOut) history.push({ action: 'opt_out', at: now, source: 'csv_import', text: null });
+  if (!existing) {
+    return {
+      kind: 'created',
+      write: {
+        kind: 'insert',
+        phone: row.phone,
+        fields: { name: row.name ?? `+${row.phone}`, email: row.email ?? null, organization: row.organization ?? null },
+        attributes: row.attributes,
+        tags: row.tags,
+        optIn: row.optIn ?? null,
+        optedOutAt: row.optOut ? now : null,
+        history,
+      },
+    };
+  }
+  const set: Record<string, unknown> = {};
+  if (row.name !== undefined && row.name !== existing.name) set.name = row.name;
+  if (row.email !== undefined && row.email !== existing.email) set.email = row.email;
+  if (row.organization !== undefined && row.organization !== existing.organization) set.organization = row.organization;
+  const attributes = existing.attributes ?? {};
+  const names = new Set(Object.keys(attributes));
+  for (const [name, value] of Object.entries(row.attributes)) {
+    names.add(name);
+    if (!sameAttributeValue(attributes[name], value)) set[`attributes.${name}`] = value;
+  }
+  const reasons: string[] = [];
+  if (names.size > MAX_ATTRIBUTES) reasons.push(`too many attributes: the contact would hold ${names.size}; at most ${MAX_ATTRIBUTES}`);
+  const tags = new Set(existing.tags ?? []);
+  const addTags = row.tags.filter((tag) => !tags.has(tag));
+  if (tags.size + addTags.length > MAX_TAGS) reasons.push(`too many tags: the contact would carry ${tags.size + addTags.length}; at most ${MAX_TAGS}`);
+  if (reasons.length > 0) return { rejected: { line: row.line, number: row.phone, reasons } };
+  const current = existing.opt_in;
+  const sameOptIn = row.optIn && current && current.at.getTime() === row.optIn.at.getTime() && current.source === row.optIn.source && (current.text ?? null) === row.optIn.text;
+  const consent = history.filter(({ action }) => (action === 'opt_in' ? !sameOptIn : existing.opted_out !== true));
+  if (row.optIn && !sameOptIn) set.opt_in = row.optIn;
+  if (row.optOut && existing.opted_out !== true) Object.assign(set, { opted_out: true, opted_out_at: now, opt_out_changed_at: now });
+  if (Object.keys(set).length === 0 && addTags.length === 0) return { kind: 'unchanged', write: null };
+  return { kind: 'updated', write: { kind: 'update', id: existing._id, set, addTags, history: consent } };
+}
+
+/**
+ * POST /contacts/import: a CSV read as it streams from the uploaded file, upserted by number in
+ * batches, with a report of what it created, updated, left unchanged and rejected (by line). The
+ * same file imported again changes nothing. A small file is imported before the answer; a larger
+ * one in the background of the API process that received it, its progress in its record.
+ */
+@Injectable()
+export class ContactImportService {
+  private readonly logger = new Logger(ContactImportService.name);
+
+  constructor(
+    private readonly contacts: ContactRepository,
+    private readonly imports: ContactImportRepository,
+  ) {}
+
+  /** Checks the header (400 naming each bad column, nothing written), then imports; `finished` once the report is complete. */
+  async start(clientId: string, file: UploadedImportFile): Promise<{ record: ContactImportView; finished: boolean }> {
+    let columns: ContactColumn[];
+    try {
+      columns = await this.headerOf(file.path);
+    } catch (error) {
+      await rm(file.path, { force: true });
+      throw error;
+    }
+    const record = await this.imports.create(clientId, file.size);
+    const run = this.run(clientId, record._id.toHexString(), file.path, columns);
+    if (file.size <= INLINE_IMPORT_MAX_BYTES) return { record: await run, finished: true };
+    run.catch((error: unknown) => this.logger.error({ err: error, importId: record._id }, 'Contact import failed'));
+    return { record, finished: false };
+  }
+
+  async get(clientId: string, id: string): Promise<ContactImportView> {
+    const found = await this.imports.findOwned(clientId, id);
+    if (!found) throw new NotFoundException(`Import ${id} not found`);
+    return viewOf(found);
+  }
+
+  private async headerOf(path: string): Promise<ContactColumn[]> {
+    const handle = await open(path, 'r');
+    let text: string;
+    try {
+      const buffer = Buffer.alloc(HEADER_PROBE_BYTES);
+      const { bytesRead } = await handle.read(buffer, 0, HEADER_PROBE_BYTES, 0);
+      text = buffer.subarray(0, bytesRead).toString('utf8').replace(/^\uFEFF/, '');
+    } finally {
+      await handle.close();
+    }
+    const firstLine = text.split(/\r?\n/).find((line) => line.trim() !== '');
+    if (firstLine === undefined) throw new InputValidationException(['the file is empty: it needs a header row and one row per contact']);
+    const fields = await new Promise<string[]>((resolve, reject) =>
+      parse(firstLine, { relax_quotes: false }, (error, records: string[][]) => (error ? reject(error) : resolve(records[0] ?? []))),
+    ).catch((error: unknown) => {
+      throw new InputValidationException([`line 1: ${error instanceof Error ? error.message : 'the header row cannot be read'}`]);
+    });
+    const problems: string[] = [];
+    const columns = readContactHeader(fields, problems);
+    if (!columns) throw new InputValidationException(problems);
+    return columns;
+  }
+
+  private async run(clientId: string, importId: string, path: string, columns: ContactColumn[]): Promise<ContactImportView> {
+    const id = new Types.ObjectId(importId);
+    let listed = 0;
+    let batch = new Map<string, ContactImportRow>();
+    let progress = emptyProgress();
+    const reject = (row: RejectedRow): void => {
+      progress.rejected += 1;
+      if (listed < MAX_LISTED_REJECTIONS) {
+        progress.rejections.push(row);
+        listed += 1;
+      }
+    };
+    const flush = async (): Promise<void> => {
+      await this.importBatch(clientId, [...batch.values()], progress, reject);
+      await this.imports.addProgress(id, progress);
+      batch = new Map();
+      progress = emptyProgress();
+    };
+    let error: string | null = null;
+    const parser = createReadStream(path).pipe(parse({ bom: true, relax_column_count: true, skip_empty_lines: true, info: true, from_line: 1 }));
+    try {
+      let header = true;
+      for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
+        if (header) {
+          header = false;
+          continue;
+        }
+        progress.rows += 1;
+        const row = readContactRow(columns, record, info.lines);
+        if ('reasons' in row) {
+          reject(row);
+          continue;
+        }
+        // A number twice in a file: the earlier row is written first, so the later one sees it.
+        if (batch.has(row.phone)) await flush();
+        batch.set(row.phone, row);
+        if (batch.size >= IMPORT_BATCH_SIZE) await flush();
+      }
+      await flush();
+    } catch (failure) {
+      error = failure instanceof CsvError ? `stopped at a malformed line: ${failure.message}` : 'the import stopped on an internal error; import the file again (rows already imported are unchanged)';
+      if (!(failure instanceof CsvError)) this.logger.error({ err: failure, importId }, 'Contact import stopped');
+      await this.imports.addProgress(id, progress).catch(() => undefined);
+    } finally {
+      parser.destroy();
+      await rm(path, { force: true });
+    }
+    const finished = await this.imports.finish(id, error);
+    return viewOf(finished!);
+  }
+
+  /**
+   * One batch: every row first as the upsert of a new contact keyed by number (what it inserts is
+   * `created`; no read is needed for a number the client does not have yet), then the rows whose
+   * number existed are compared with their contact and written only where they change it.
+   */
+  private async importBatch(clientId: string, rows: ContactImportRow[], progress: ImportProgress, reject: (row: RejectedRow) => void): Promise<void> {
+    if (rows.length === 0) return;
+    const now = new Date();
+    const inserts = rows.map((row) => importOutcomeOf(row, undefined, now)).flatMap((outcome) => ('write' in outcome && outcome.write ? [outcome.write] : []));
+    const created = await this.contacts.applyImport(clientId, inserts);
+    progress.created += created.size;
+    const existed = rows.filter((_row, index) => !created.has(index));
+    if (existed.length === 0) return;
+    const found = new Map((await this.contacts.findForImport(clientId, existed.map(({ phone }) => phone))).map((contact) => [contact.phone, contact]));
+    const writes: ImportWrite[] = [];
+    for (const row of existed) {
+      const contact = found.get(row.phone);
+      // Deleted between the two steps: the row is imported as new by the next import of the file.
+      const outcome = contact ? importOutcomeOf(row, contact, now) : ({ kind: 'unchanged', write: null } as const);
+      if ('rejected' in outcome) {
+        reject(outcome.rejected);
+        continue;
+      }
+      progress[outcome.kind] += 1;
+      if (outcome.write) writes.push(outcome.write);
+    }
+    await this.contacts.applyImport(clientId, writes);
+  }
+}
+
+function emptyProgress(): ImportProgress {
+  return { rows: 0, created: 0, updated: 0, unchanged: 0, rejected: 0, rejections: [] };
+}
+
+function viewOf(record: ContactImportRecord): ContactImportView {
+  const stale = record.status === 'running' && Date.now() - record.updatedAt.getTime() > IMPORT_STALE_AFTER_MS;
+  return stale ? { ...record, status: 'interrupted' } : record;
+}
