@@ -1,7 +1,8 @@
 import type { InboundMedia, InboundMessage, InboundMessageType, InboundReply } from '../inbound';
 import { INBOUND_MESSAGE_TYPES } from '../inbound';
 import type { MediaKind } from '../message';
-import { changeValues, isObject } from './webhook-payload';
+import { isObject } from './json-values';
+import { changeValues } from './webhook-payload';
 
 /** The messages a webhook carries for one sender number. */
 export interface InboundWebhookBatch {

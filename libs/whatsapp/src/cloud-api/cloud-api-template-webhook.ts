@@ -1,4 +1,4 @@
-import { isObject } from './webhook-payload';
+import { isObject } from './json-values';
 
 /** The webhook fields that tell about a Business Account's templates. */
 export const TEMPLATE_WEBHOOK_FIELDS = ['message_template_status_update', 'message_template_quality_update', 'template_category_update'] as const;

@@ -1,3 +1,4 @@
+import { isObject, parseJson } from './json-values';
 import type { GraphTemplate, TemplateComponentDefinition } from '../template/template-definition';
 import { ProviderError } from '../provider';
 import { classifyCloudApiError, describeGraphError, GraphApiError, NETWORK_ERROR_CODE, parseRetryAfter, TIMEOUT_ERROR_CODE, UNEXPECTED_RESPONSE_CODE } from './cloud-api-errors';
@@ -147,14 +148,4 @@ function toGraphTemplate(item: unknown): GraphTemplate | null {
   };
 }
 
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
-}
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}

@@ -1,6 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { DELIVERY_STATUSES, DeliveryStatus, StatusUpdate } from '../provider';
-import { changeValues, isObject } from './webhook-payload';
+import { isObject } from './json-values';
+import { changeValues } from './webhook-payload';
 
 /** The header in which Meta signs each webhook body. */
 export const WEBHOOK_SIGNATURE_HEADER = 'x-hub-signature-256';

@@ -1,3 +1,4 @@
+import { isObject, parseJson } from './json-values';
 import type { DownloadedMedia } from '../inbound';
 import type { MediaSource, OutgoingMessage } from '../message';
 import { ProviderError, SendRequest, SendResult, WhatsappProvider } from '../provider';
@@ -216,14 +217,4 @@ function errorText(error: unknown): string {
   return [error.message, causeText].filter(Boolean).join(': ');
 }
 
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
-}
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return (typeof value === 'object' || typeof value === 'function') && value !== null && !Array.isArray(value);
-}

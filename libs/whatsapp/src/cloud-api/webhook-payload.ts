@@ -1,3 +1,4 @@
+import { isObject } from './json-values';
 /** Reading the Cloud API's webhook payload, shared by its status and its inbound-message parsers. */
 
 /** Every `entry[].changes[].value` of a webhook payload (statuses, messages and their metadata live there). */
@@ -13,6 +14,3 @@ export function changeValues(payload: unknown): Array<Record<string, unknown>> {
   return values;
 }
 
-export function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
