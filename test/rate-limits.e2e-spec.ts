@@ -146,6 +146,9 @@ describeWithMongo('Rate limits shared by two API processes (e2e)', () => {
         'POST /api/whatsapp-log/count',
         'POST /contacts/import',
         'GET /contacts/export',
+        // Each a round of Graph API calls.
+        'POST /templates',
+        'POST /templates/sync',
       ].sort(),
     );
   });
