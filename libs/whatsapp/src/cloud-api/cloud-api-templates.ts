@@ -1,7 +1,8 @@
-import { isObject, parseJson } from './json-values';
+import { isObject } from './json-values';
 import type { GraphTemplate, TemplateComponentDefinition } from '../template/template-definition';
 import { ProviderError } from '../provider';
-import { classifyCloudApiError, describeGraphError, GraphApiError, NETWORK_ERROR_CODE, parseRetryAfter, TIMEOUT_ERROR_CODE, UNEXPECTED_RESPONSE_CODE } from './cloud-api-errors';
+import { describeGraphError, GraphApiError, UNEXPECTED_RESPONSE_CODE } from './cloud-api-errors';
+import { callGraphApi } from './graph-api-call';
 
 export interface CloudApiTemplatesOptions {
   baseUrl: string;
@@ -99,34 +100,17 @@ export class CloudApiTemplates {
     await this.call<unknown>('template delete', `${this.edge}?${query.toString()}`, { method: 'DELETE' });
   }
 
-  private async call<T>(what: string, url: string, init: RequestInit): Promise<T> {
-    let status: number;
-    let text: string;
-    let retryAfter: string | null;
-    try {
-      const response = await fetch(url, {
-        ...init,
-        headers: { ...(init.headers as Record<string, string> | undefined), Authorization: `Bearer ${this.options.accessToken}` },
-        signal: AbortSignal.timeout(this.options.timeoutMs),
-      });
-      status = response.status;
-      retryAfter = response.headers.get('retry-after');
-      text = await response.text();
-    } catch (error) {
-      const name = isObject(error) ? error.name : undefined;
-      if (name === 'TimeoutError' || name === 'AbortError') throw new ProviderError('transient', TIMEOUT_ERROR_CODE, `Cloud API ${what} got no answer within ${this.options.timeoutMs} ms`);
-      throw new ProviderError('transient', NETWORK_ERROR_CODE, `Cloud API ${what} failed: ${error instanceof Error ? error.message : String(error)}`);
-    }
-    const parsed = parseJson(text);
-    if (status < 200 || status >= 300) {
-      const graphError = isObject(parsed) && isObject(parsed.error) ? (parsed.error as GraphApiError) : undefined;
-      const classified = classifyCloudApiError(status, graphError, parseRetryAfter(retryAfter));
+  private call<T>(what: string, url: string, init: RequestInit): Promise<T> {
+    return callGraphApi<T>({
+      what,
+      url,
+      init,
+      accessToken: this.options.accessToken,
+      timeoutMs: this.options.timeoutMs,
       // An invalid request (code 100 and its subcodes, or a plain 400/404) is the caller's to fix; the rest is the account's or Meta's.
-      if (!classified.isTransient && !classified.options.sessionUnusable && status >= 400 && status < 500) throw new TemplateRequestRejected(status, graphError);
-      throw classified;
-    }
-    if (!isObject(parsed)) throw new ProviderError('permanent', UNEXPECTED_RESPONSE_CODE, `Cloud API ${what} answered HTTP ${status} without a JSON object`);
-    return parsed as T;
+      refusal: (status, graphError, classified) =>
+        !classified.isTransient && !classified.options.sessionUnusable && status >= 400 && status < 500 ? new TemplateRequestRejected(status, graphError) : undefined,
+    });
   }
 }
 

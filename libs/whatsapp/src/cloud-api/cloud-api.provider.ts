@@ -1,15 +1,7 @@
-import { isObject, parseJson } from './json-values';
 import type { DownloadedMedia } from '../inbound';
 import type { MediaSource, OutgoingMessage } from '../message';
 import { ProviderError, SendRequest, SendResult, WhatsappProvider } from '../provider';
-import {
-  classifyCloudApiError,
-  GraphApiError,
-  NETWORK_ERROR_CODE,
-  parseRetryAfter,
-  TIMEOUT_ERROR_CODE,
-  UNEXPECTED_RESPONSE_CODE,
-} from './cloud-api-errors';
+import { callGraphApi, errorText, transportError, unexpectedAnswer } from './graph-api-call';
 import { toCloudApiMessage } from './cloud-api-message';
 import { InMemoryMediaIdCache, MEDIA_ID_REUSE_MS, MediaIdCache } from './media-id-cache';
 import { multipartBody } from './multipart-body';
@@ -168,53 +160,7 @@ export class CloudApiProvider implements WhatsappProvider {
     return this.call<T>(edge, url, { method: 'POST', headers, body, duplex: 'half' }, timeoutMs);
   }
 
-  private async call<T>(what: string, url: string, init: RequestInit & { duplex?: 'half' }, timeoutMs: number): Promise<T> {
-    let status: number;
-    let text: string;
-    let retryAfter: string | null;
-    try {
-      const response = await fetch(url, {
-        ...init,
-        headers: { ...(init.headers as Record<string, string> | undefined), Authorization: `Bearer ${this.options.accessToken}` },
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-      status = response.status;
-      retryAfter = response.headers.get('retry-after');
-      text = await response.text();
-    } catch (error) {
-      throw transportError(error, what, timeoutMs);
-    }
-    const parsed = parseJson(text);
-    if (status < 200 || status >= 300) {
-      const graphError = isObject(parsed) && isObject(parsed.error) ? (parsed.error as GraphApiError) : undefined;
-      throw classifyCloudApiError(status, graphError, parseRetryAfter(retryAfter));
-    }
-    if (!isObject(parsed)) throw unexpectedAnswer(`${what} answered HTTP ${status} without a JSON object`);
-    return parsed as T;
+  private call<T>(what: string, url: string, init: RequestInit & { duplex?: 'half' }, timeoutMs: number): Promise<T> {
+    return callGraphApi<T>({ what, url, init, accessToken: this.options.accessToken, timeoutMs });
   }
 }
-
-/** Network failures and timeouts are worth retrying; the cause stays in the message, never the token. */
-function transportError(error: unknown, edge: string, timeoutMs: number): ProviderError {
-  if (error instanceof ProviderError) return error;
-  // Duck-typed: fetch's errors may come from another realm (e.g. under jest), failing instanceof.
-  const name = isObject(error) ? error.name : undefined;
-  if (name === 'TimeoutError' || name === 'AbortError') {
-    return new ProviderError('transient', TIMEOUT_ERROR_CODE, `Cloud API ${edge} call got no answer within ${timeoutMs} ms`);
-  }
-  return new ProviderError('transient', NETWORK_ERROR_CODE, `Cloud API ${edge} call failed: ${errorText(error)}`);
-}
-
-function unexpectedAnswer(what: string): ProviderError {
-  // The call may have gone through; a retry could send twice, so this is not retried.
-  return new ProviderError('permanent', UNEXPECTED_RESPONSE_CODE, `Cloud API ${what}`);
-}
-
-function errorText(error: unknown): string {
-  if (!isObject(error) || typeof error.message !== 'string') return String(error);
-  const cause = isObject(error.cause) ? error.cause : undefined;
-  const causeText = typeof cause?.code === 'string' ? cause.code : typeof cause?.message === 'string' ? cause.message : undefined;
-  return [error.message, causeText].filter(Boolean).join(': ');
-}
-
-
