@@ -18,8 +18,8 @@ import { NestFactory } from '@nestjs/core';
 import Bull, { JobOptions } from 'bull';
 import Redis from 'ioredis';
 import { Connection, Model, mongo, Types } from 'mongoose';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { ChildProcess, execFileSync, fork } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { ChildProcess, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -36,6 +36,7 @@ import { RedisServerProcess } from '../src/local/redis-server-process';
 import { finishedJobsKept } from '../src/sending/send.queue';
 import { MessageLog } from '../src/message-log/message-log.schema';
 import { WorkerReport } from './support/drain-messages';
+import { processCpuMs } from './support/process-cpu';
 
 const RECIPIENTS = Number(process.env.RECIPIENTS ?? 2000);
 const CONCURRENCY = process.env.WORKER_CONCURRENCY ?? '50';
@@ -106,13 +107,8 @@ async function redisServerCpuMs(redis: Redis): Promise<number> {
 /** CPU ms the local MongoDB server (MONGOD_PID) has used, from /proc; null without it. */
 function mongodCpuMs(): number | null {
   const pid = process.env.MONGOD_PID;
-  if (!pid) return null;
-  // utime and stime, fields 14 and 15, in clock ticks; the fields after the command name (which may hold spaces).
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
+  return pid ? processCpuMs(pid) : null;
 }
-
-const CLOCK_TICKS_PER_SECOND = Number(process.env.MONGOD_PID ? execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim() : 100);
 
 async function redisCommandCount(redis: Redis): Promise<number> {
   const stats = await redis.info('commandstats');

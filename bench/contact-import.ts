@@ -11,7 +11,7 @@
  * Environment: MONGODB_URI (required), REDIS_URL (else a redis-server is started), BENCH_ROWS (default 1000000).
  */
 import { randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, readFileSync, rmSync, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, rmSync, statSync } from 'node:fs';
 import { request } from 'node:http';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
@@ -20,6 +20,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { RedisServerProcess } from '../src/local/redis-server-process';
 import type { UploadApiReady } from './support/upload-api';
 import { machineDescription, MB, measurePeakGrowth, startUploadApi, stopUploadApi } from './support/upload-api-process';
+import { processCpuMs } from './support/process-cpu';
 
 const TARGET_GROWTH_MB = 100;
 const TARGET_ROWS_PER_CPU_SECOND = 5000;
@@ -77,13 +78,6 @@ function call(ready: UploadApiReady, method: string, path: string, file?: string
   });
 }
 
-/** CPU seconds (user + system) the process has used. */
-function cpuSecondsOf(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  // utime and stime are fields 14 and 15 of stat, in clock ticks (100 a second on Linux).
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
 interface ImportReport {
   status: string;
   rows: number;
@@ -103,10 +97,10 @@ async function main(): Promise<void> {
   try {
     const pid = api.process.pid as number;
     // What the idle API spends anyway (timers, queue connections): subtracted, so that the figure is the import's own work.
-    const idleStart = cpuSecondsOf(pid);
+    const idleStart = processCpuMs(pid) / 1000;
     await sleep(IDLE_SAMPLE_MS);
-    const idleCpuPerSecond = (cpuSecondsOf(pid) - idleStart) / (IDLE_SAMPLE_MS / 1000);
-    const cpuBefore = cpuSecondsOf(pid);
+    const idleCpuPerSecond = (processCpuMs(pid) / 1000 - idleStart) / (IDLE_SAMPLE_MS / 1000);
+    const cpuBefore = processCpuMs(pid) / 1000;
     const { result, ...memory } = await measurePeakGrowth(api, async () => {
       const started = await call(api.ready, 'POST', '/contacts/import', file);
       const id = (JSON.parse(started.body) as { data?: { _id?: string } }).data?._id;
@@ -117,7 +111,7 @@ async function main(): Promise<void> {
         if (report.status !== 'running') return report;
       }
     });
-    const cpuSeconds = cpuSecondsOf(pid) - cpuBefore;
+    const cpuSeconds = processCpuMs(pid) / 1000 - cpuBefore;
     const importCpuSeconds = Math.max(0.01, cpuSeconds - idleCpuPerSecond * memory.seconds);
     const rowsPerCpuSecond = Math.round(rows / importCpuSeconds);
     const output = {
