@@ -18,8 +18,8 @@ const STATUS_RECHECK_MS = 1000;
  * Sends a broadcast's message to one recipient: unless the broadcast was stopped or paused,
  * its entry is claimed (made on first use) with the text and template filled in with the
  * recipient's {{variables}}, and sent; the recipient's outcome joins the broadcast's next
- * progress write. A paused broadcast's recipient stays `pending` for the resume. The send
- * jobs' handlers (a group of recipients, or one in jobs of earlier versions) send through it.
+ * progress write. A paused broadcast's recipient stays `pending` for the resume. The
+ * recipient's send job and the group jobs of earlier versions send through it.
  */
 @Injectable()
 export class BroadcastRecipientSender {

@@ -291,9 +291,8 @@ export class BroadcastController {
     summary: 'Retry failed recipients: those that failed for a transient reason (or every send failure with include_permanent)',
     description:
       'They move from `failed` back to `pending` in one atomic update (every recipient stays in exactly one array) and are sent ' +
-      'again; a finished broadcast is `sending` again, a paused one sends them on resume, a sending one in its current run (a ' +
-      'recipient whose group of sends is still under way goes out once the sweep finds it, about `SWEEP_PENDING_AGE_MS` after the ' +
-      'run began). Numbers refused as invalid are never ' +
+      'again; a finished broadcast is `sending` again, a paused one sends them on resume, a sending one in its current run ' +
+      '(each retried recipient gets a new send job of that run, at the end of its window). Numbers refused as invalid are never ' +
       'retried. `data.retried` says how many were queued again (0: nothing to retry).\n\n' +
       '```\ncurl "$BASE/broadcast/$ID/retry" -H "Authorization: Bearer $KEY" -H "Content-Type: application/json" -d \'{"include_permanent": true}\'\n```',
   })

@@ -2,8 +2,8 @@ import { SetMetadata } from '@nestjs/common';
 import type { SendOutcome } from './message-sender';
 
 /**
- * The send queue: a job sends one logical message, or several (a group of a broadcast's
- * recipients). Sending knows nothing of what a job is for; each feature that sends
+ * The send queue: a job sends one logical message (a single message, or one broadcast
+ * recipient; group jobs of earlier versions carry several). Sending knows nothing of what a job is for; each feature that sends
  * (broadcasts, POST /v1/messages) declares its job kind and handles it with a
  * @HandlesSendJob provider.
  */
