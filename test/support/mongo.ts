@@ -10,7 +10,8 @@ export const describeWithMongo: jest.Describe = hasMongo() ? describe : describe
 
 /** The run's MongoDB with a fresh database name, so that suites never see each other's data. */
 export function isolatedMongoUri(): string {
-  const uri = new URL(process.env.MONGODB_URI ?? '');
+  if (!process.env.MONGODB_URI) throw new Error('isolatedMongoUri() needs MONGODB_URI: call it in a hook or test of a describeWithMongo suite, not in its body');
+  const uri = new URL(process.env.MONGODB_URI);
   uri.pathname = `/wa_test_${randomBytes(5).toString('hex')}`;
   return uri.toString();
 }
