@@ -17,6 +17,13 @@ describe('validateEnvironment', () => {
     expect(variables.DEFAULT_PROVIDER).toBe('sandbox');
   });
 
+  it('refuses a recipient limit that a broadcast document could not hold', () => {
+    expect(validateEnvironment({ ...VALID, BROADCAST_MAX_RECIPIENTS: '300000' }).BROADCAST_MAX_RECIPIENTS).toBe(300000);
+    expect(() => validateEnvironment({ ...VALID, BROADCAST_MAX_RECIPIENTS: '1000000' })).toThrow(
+      /BROADCAST_MAX_RECIPIENTS must be at most 300000: a broadcast's recipients live in one MongoDB document/,
+    );
+  });
+
   it('names every bad or missing variable in one error', () => {
     let error: unknown;
     try {

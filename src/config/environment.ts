@@ -16,6 +16,9 @@ import {
 } from 'class-validator';
 import { PROVIDER_NAMES, ProviderName } from '@app/whatsapp';
 
+/** The most recipients a broadcast's document holds safely: 15-digit numbers take about 44 bytes of BSON each (array and `to`), with room left for failures and the message under MongoDB's 16 MB. */
+export const MAX_STORABLE_RECIPIENTS = 300_000;
+
 const emptyToUndefined = ({ value }: { value: unknown }): unknown => (value === '' ? undefined : value);
 
 /** Comma-separated words (letters, digits, spaces inside a keyword). */
@@ -251,10 +254,14 @@ export class EnvironmentVariables {
   })
   CLOUD_API_PRICES_USD_CENTS?: string;
 
-  /** Most recipients one broadcast may have. */
+  /**
+   * Most recipients one broadcast may have. At most 300,000: a broadcast keeps its recipients in
+   * its own MongoDB document (about 40 bytes each), and MongoDB's documents end at 16 MB.
+   */
   @Type(() => Number)
   @IsInt()
   @Min(1)
+  @Max(MAX_STORABLE_RECIPIENTS, { message: `BROADCAST_MAX_RECIPIENTS must be at most ${MAX_STORABLE_RECIPIENTS}: a broadcast's recipients live in one MongoDB document (16 MB)` })
   BROADCAST_MAX_RECIPIENTS = 100000;
 
   /**
