@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RedisServerProcess } from '../src/local/redis-server-process';
 import type { UploadApiReady } from './support/upload-api';
-import { machineDescription, MB, measurePeakGrowth, startUploadApi, stopUploadApi } from './support/upload-api-process';
+import { heapUsedAfterGc, machineDescription, MB, measurePeakGrowth, startUploadApi, stopUploadApi } from './support/upload-api-process';
 import { processCpuMs } from './support/process-cpu';
 
 const TARGET_GROWTH_MB = 100;
@@ -100,6 +100,7 @@ async function main(): Promise<void> {
     const idleStart = processCpuMs(pid) / 1000;
     await sleep(IDLE_SAMPLE_MS);
     const idleCpuPerSecond = (processCpuMs(pid) / 1000 - idleStart) / (IDLE_SAMPLE_MS / 1000);
+    const heapBefore = await heapUsedAfterGc(api);
     const cpuBefore = processCpuMs(pid) / 1000;
     const { result, ...memory } = await measurePeakGrowth(api, async () => {
       const started = await call(api.ready, 'POST', '/contacts/import', file);
@@ -112,6 +113,7 @@ async function main(): Promise<void> {
       }
     });
     const cpuSeconds = processCpuMs(pid) / 1000 - cpuBefore;
+    const heapAfter = await heapUsedAfterGc(api);
     const importCpuSeconds = Math.max(0.01, cpuSeconds - idleCpuPerSecond * memory.seconds);
     const rowsPerCpuSecond = Math.round(rows / importCpuSeconds);
     const output = {
@@ -121,6 +123,9 @@ async function main(): Promise<void> {
       fileMb: Number((statSync(file).size / MB).toFixed(1)),
       report: result,
       ...memory,
+      // What the import left on the heap once collected (the peak above is mostly garbage V8 had not collected yet).
+      baselineHeapMb: Number((heapBefore / MB).toFixed(1)),
+      retainedHeapGrowthMb: Number(((heapAfter - heapBefore) / MB).toFixed(1)),
       rowsPerSecond: Math.round(rows / memory.seconds),
       apiCpuSeconds: Number(cpuSeconds.toFixed(1)),
       idleApiCpuPerSecond: Number(idleCpuPerSecond.toFixed(3)),

@@ -246,7 +246,7 @@ describeWithMongo('Message templates: catalogue, lifecycle webhooks, checked sen
         'template hello_world (en_US): the header takes no parameters, 1 given',
       ]);
       expect(await problemsOf({ name: 'seasonal_promo', language: 'en_US', components: bodyParams('Ada', 'summer', '20%') })).toEqual([
-        'template seasonal_promo (en_US): the header is an IMAGE; give { "type": "image", "image": { "id": "<media id>" } } or a "link"',
+        'template seasonal_promo (en_US): the header is an IMAGE; give { "type": "image", "image": { "attachment_id": "<attachment id>" } }, or an "id" (Meta media id) or a "link"',
         'template seasonal_promo (en_US): button 0 (URL) needs its URL suffix: { "type": "button", "sub_type": "url", "index": "0", "parameters": [{ "type": "text", ... }] }',
       ]);
       expect(
@@ -260,7 +260,7 @@ describeWithMongo('Message templates: catalogue, lifecycle webhooks, checked sen
           ],
         }),
       ).toEqual([
-        'template seasonal_promo (en_US): header image needs an "id" (uploaded media) or an http(s) "link"',
+        'template seasonal_promo (en_US): header image "link" must be an http(s) URL',
         'template seasonal_promo (en_US): button 0 is URL; its sub_type must be "url"',
         'template seasonal_promo (en_US): button 0 (URL) takes a "text" parameter, not "payload"',
       ]);

@@ -7,7 +7,7 @@ import { ChildProcess, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { UploadApiReady } from './upload-api';
 
 export const MB = 1024 * 1024;
@@ -30,10 +30,17 @@ export interface PeakGrowth<T> {
 
 /** Starts the API with these variables (on top of this process's and a fresh key and queue prefix). */
 export async function startUploadApi(env: NodeJS.ProcessEnv): Promise<UploadApi> {
-  const child = fork(join(__dirname, 'upload-api.ts'), [], {
-    execArgv: ['--expose-gc', '-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register'],
+  // BENCH_API_COMPILED=<outDir of `npx tsc -p tsconfig.json --outDir <outDir>`>: the API as it is deployed, compiled
+  // JavaScript, without ts-node and the TypeScript compiler in its heap (they make its idle heap several times larger).
+  const compiled = process.env.BENCH_API_COMPILED ? resolve(process.env.BENCH_API_COMPILED) : null;
+  const loaders = compiled ? ['-r', 'tsconfig-paths/register'] : ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register'];
+  const child = fork(compiled ? join(compiled, 'bench', 'support', 'upload-api.js') : join(__dirname, 'upload-api.ts'), [], {
+    // BENCH_API_NODE_ARGS: extra Node flags for the API (--trace-gc, --max-semi-space-size=...), to see where its memory goes.
+    execArgv: ['--expose-gc', ...(process.env.BENCH_API_NODE_ARGS?.split(' ').filter(Boolean) ?? []), ...loaders],
     env: {
       ...process.env,
+      // tsconfig-paths resolves @app/* under the compiled tree.
+      ...(compiled ? { TS_NODE_BASEURL: compiled } : {}),
       NODE_ENV: 'production',
       CREDENTIALS_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
       QUEUE_PREFIX: `bench${randomBytes(3).toString('hex')}`,
@@ -68,6 +75,20 @@ export async function measurePeakGrowth<T>(api: UploadApi, work: () => Promise<T
     peakRssMb: Number((peak / MB).toFixed(1)),
     peakGrowthMb: Number(((peak - baseline) / MB).toFixed(1)),
   };
+}
+
+/** The API's JavaScript heap in use after a full collection (bytes): what it holds, not what it has yet to collect. */
+export async function heapUsedAfterGc(api: UploadApi): Promise<number> {
+  const answer = new Promise<number>((resolve) => {
+    const listener = (message: unknown) => {
+      if (typeof message !== 'object' || message === null || !('heapUsed' in message)) return;
+      api.process.off('message', listener);
+      resolve(Number(message.heapUsed));
+    };
+    api.process.on('message', listener);
+  });
+  api.process.send('heap');
+  return answer;
 }
 
 /** Stops the API (gracefully while it still listens to us) and waits for it to exit. */

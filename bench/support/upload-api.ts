@@ -36,6 +36,11 @@ async function main(): Promise<void> {
   };
   process.on('message', (message) => {
     if (message === 'gc' && typeof global.gc === 'function') global.gc();
+    // What the heap holds once collected: what a request kept, as opposed to garbage not yet collected.
+    if (message === 'heap' && typeof global.gc === 'function') {
+      global.gc();
+      process.send?.({ heapUsed: process.memoryUsage().heapUsed });
+    }
     if (message === 'stop') void app.close().then(() => process.exit(0));
   });
   process.send?.(ready);

@@ -26,12 +26,16 @@ export class BroadcastTemplateHold implements TemplateBroadcasts {
   async pauseUsing(use: TemplateUse): Promise<string[]> {
     const paused: string[] = [];
     for (const { _id } of await this.broadcasts.findUsingTemplate(use, ['sending', 'scheduled'])) {
-      const broadcast = await this.broadcasts.pauseFor(use.clientId, _id.toHexString(), TEMPLATE_PAUSED_REASON);
-      if (!broadcast) continue;
-      await this.pauseControl.hold(_id.toHexString(), broadcast.activated_at);
-      paused.push(_id.toHexString());
+      if (await this.pauseOne(use.clientId, _id.toHexString())) paused.push(_id.toHexString());
     }
     return paused;
+  }
+
+  async pauseOne(clientId: string, broadcastId: string): Promise<boolean> {
+    const broadcast = await this.broadcasts.pauseFor(clientId, broadcastId, TEMPLATE_PAUSED_REASON);
+    if (!broadcast) return false;
+    await this.pauseControl.hold(broadcastId, broadcast.activated_at);
+    return true;
   }
 
   async resumeUsing(use: TemplateUse): Promise<string[]> {
@@ -53,23 +57,30 @@ export class BroadcastTemplateHold implements TemplateBroadcasts {
   async failPendingUsing(use: TemplateUse, failure: MessageFailure): Promise<string[]> {
     const ended: string[] = [];
     for (const { _id, status } of await this.broadcasts.findUsingTemplate(use, ['sending', 'scheduled', 'paused'])) {
-      const id = _id.toHexString();
-      const held = status === 'paused' ? true : await this.broadcasts.pauseFor(use.clientId, id, TEMPLATE_PAUSED_REASON);
-      if (!held) continue;
-      if (status !== 'paused') await this.pauseControl.hold(id, null);
-      const pending = (await this.broadcasts.findPendingOfPaused(use.clientId, id)) ?? [];
-      const states = await this.messageLogs.sendStatesOfBroadcastRecipients(use.clientId, id, pending);
-      const unsent = pending.filter((recipient) => {
-        const state = states.get(recipient);
-        return !state || (UNSENT.has(state.status) && (!state.claim || state.claim.expires_at.getTime() < Date.now()));
-      });
-      if (!(await this.broadcasts.failPendingOfPaused(use.clientId, id, unsent, failure))) continue;
-      const completion = await this.broadcasts.finishIfDone(use.clientId, id);
-      if (completion) this.events?.broadcastFinished(id, completion);
-      // Recipients still being sent finish as their attempts decide; the fan-out finds the rest already done.
-      else await this.pauseControl.release(id, new Date());
-      ended.push(id);
+      if (await this.failPending(use.clientId, _id.toHexString(), status === 'paused', failure)) ended.push(_id.toHexString());
     }
     return ended;
+  }
+
+  failPendingOf(clientId: string, broadcastId: string, failure: MessageFailure): Promise<boolean> {
+    return this.failPending(clientId, broadcastId, false, failure);
+  }
+
+  private async failPending(clientId: string, id: string, alreadyPaused: boolean, failure: MessageFailure): Promise<boolean> {
+    const held = alreadyPaused ? true : await this.broadcasts.pauseFor(clientId, id, TEMPLATE_PAUSED_REASON);
+    if (!held) return false;
+    if (!alreadyPaused) await this.pauseControl.hold(id, null);
+    const pending = (await this.broadcasts.findPendingOfPaused(clientId, id)) ?? [];
+    const states = await this.messageLogs.sendStatesOfBroadcastRecipients(clientId, id, pending);
+    const unsent = pending.filter((recipient) => {
+      const state = states.get(recipient);
+      return !state || (UNSENT.has(state.status) && (!state.claim || state.claim.expires_at.getTime() < Date.now()));
+    });
+    if (!(await this.broadcasts.failPendingOfPaused(clientId, id, unsent, failure))) return false;
+    const completion = await this.broadcasts.finishIfDone(clientId, id);
+    if (completion) this.events?.broadcastFinished(id, completion);
+    // Recipients still being sent finish as their attempts decide; the fan-out finds the rest already done.
+    else await this.pauseControl.release(id, new Date());
+    return true;
   }
 }

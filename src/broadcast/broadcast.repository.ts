@@ -3,6 +3,7 @@ import { InjectModel } from '@nestjs/mongoose';
 import { FilterQuery, isValidObjectId, Model, mongo, Types } from 'mongoose';
 import { nativeCollection } from '../core/native-collection';
 import { PageRequest, PageResult, skipFor } from '@app/common';
+import { MEDIA_HEADER_TYPES } from '@app/whatsapp';
 import { findPage, NEWEST_FIRST } from '../core/find-page';
 import type { MessageContent } from '../message-content/message-content.schema';
 import {
@@ -485,7 +486,12 @@ export class BroadcastRepository {
   async countSendingUsingAttachment(clientId: string, attachmentId: string): Promise<number> {
     if (!isValidObjectId(attachmentId)) return 0;
     return this.broadcasts
-      .countDocuments({ client_id: oid(clientId), 'message.attachments': oid(attachmentId), status: 'sending' })
+      .countDocuments({
+        client_id: oid(clientId),
+        status: 'sending',
+        // In the content's attachments, or as its template's media header (the path runs through both arrays).
+        $or: [{ 'message.attachments': oid(attachmentId) }, ...Object.values(MEDIA_HEADER_TYPES).map((type) => ({ [`message.template.components.parameters.${type}.attachment_id`]: attachmentId }))],
+      })
       .exec();
   }
   /** A broadcast that has started sending with its audience not yet resolved (a scheduled one at send_at), or null. */

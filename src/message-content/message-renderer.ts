@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { CAPTIONED_MEDIA_KINDS, MAX_CAPTION_LENGTH, OutgoingMessage, ProviderError } from '@app/whatsapp';
+import { CAPTIONED_MEDIA_KINDS, headerAttachmentOf, MAX_CAPTION_LENGTH, MediaSource, OutgoingMessage, ProviderError } from '@app/whatsapp';
 import { AttachmentService } from '../attachment/attachment.service';
 import { ContactService, contactCardOf } from '../contact/contact.service';
 import type { MessageContent } from './message-content.schema';
@@ -10,15 +10,16 @@ const MAX_RENDERED_CONTENTS = 1000;
 
 type MediaMessage = Extract<OutgoingMessage, { kind: 'media' }>;
 
-/** The parts that are the same for every recipient of a content: its media (uncaptioned), then location and contact card. */
+/** The parts that are the same for every recipient of a content: its template's header attachment, its media (uncaptioned), then location and contact card. */
 interface SharedParts {
+  templateHeaderMedia: MediaSource | undefined;
   media: MediaMessage[];
   trailing: OutgoingMessage[];
 }
 
 /**
  * The one mapper from a message's content to the wire messages WhatsApp takes, as few as
- * WhatsApp allows, in a fixed order: the template; the text, unless it rides as the caption of
+ * WhatsApp allows, in a fixed order: the template (with its header's attachment, if it names one); the text, unless it rides as the caption of
  * the first image, video or document (it must fit WhatsApp's caption limit); each attachment as
  * its media message; the location; the contact card. Each wire message is one provider call,
  * one slot of the session's rate limit and one WhatsApp log.
@@ -53,7 +54,8 @@ export class MessageRenderer {
   }
 
   private async renderShared(clientId: string, content: MessageContent): Promise<SharedParts> {
-    const media = await this.mediaOf(clientId, content);
+    const headerAttachment = content.template ? headerAttachmentOf(content.template.components) : null;
+    const [media, templateHeaderMedia] = await this.mediaOf(clientId, content, headerAttachment?.attachmentId);
     const trailing: OutgoingMessage[] = [];
     if (content.location) {
       const { lat, lng, name, address } = content.location;
@@ -64,19 +66,24 @@ export class MessageRenderer {
       if (!contact) throw new ProviderError('permanent', 'contact_missing', `Contact ${content.contactId.toHexString()} no longer exists`);
       trailing.push({ kind: 'contacts', contacts: [contactCardOf(contact)] });
     }
-    return { media, trailing };
+    return { templateHeaderMedia, media, trailing };
   }
 
-  /** Each attachment as its media message, in the content's order. */
-  private async mediaOf(clientId: string, content: MessageContent): Promise<MediaMessage[]> {
-    if (content.attachments.length === 0) return [];
+  /** Each attachment as its media message, in the content's order; and the template header's attachment, read in the same query. */
+  private async mediaOf(clientId: string, content: MessageContent, headerAttachmentId: string | undefined): Promise<[MediaMessage[], MediaSource | undefined]> {
     const ids = content.attachments.map((id) => id.toHexString());
-    const found = await this.attachments.findOwned(clientId, ids);
-    return ids.map((id) => {
+    if (ids.length === 0 && !headerAttachmentId) return [[], undefined];
+    const found = await this.attachments.findOwned(clientId, headerAttachmentId ? [...ids, headerAttachmentId] : ids);
+    const attachmentOf = (id: string) => {
       const attachment = found.find((candidate) => candidate._id.toHexString() === id);
       if (!attachment) throw new ProviderError('permanent', 'attachment_missing', `Attachment ${id} no longer exists`);
+      return attachment;
+    };
+    const media = ids.map((id): MediaMessage => {
+      const attachment = attachmentOf(id);
       return { kind: 'media', mediaKind: this.attachments.mediaKindOf(attachment), media: this.attachments.mediaSource(attachment) };
     });
+    return [media, headerAttachmentId ? this.attachments.mediaSource(attachmentOf(headerAttachmentId)) : undefined];
   }
 }
 
@@ -87,7 +94,7 @@ function composeParts(content: MessageContent, shared: SharedParts): OutgoingMes
   const captioned = content.text && content.text.length <= MAX_CAPTION_LENGTH ? media.find(({ mediaKind }) => CAPTIONED_MEDIA_KINDS.has(mediaKind)) : undefined;
   if (captioned && content.text) captioned.caption = content.text;
   const parts: OutgoingMessage[] = [];
-  if (content.template) parts.push({ kind: 'template', template: content.template });
+  if (content.template) parts.push({ kind: 'template', template: content.template, ...(shared.templateHeaderMedia ? { headerMedia: shared.templateHeaderMedia } : {}) });
   if (content.text && !captioned) parts.push({ kind: 'text', text: content.text });
   return [...parts, ...media, ...shared.trailing];
 }

@@ -22,7 +22,7 @@ export class MessageHttpModule {}
 
 /** Worker side: sends the messages of POST /v1/messages, and re-enqueues those whose job was lost. */
 @Module({
-  imports: [SendingWorkerModule, SendingDataModule, MessageLogDataModule],
+  imports: [SendingWorkerModule, SendingDataModule, MessageLogDataModule, TemplateDataModule],
   providers: [MessageSendHandler, MessageSweeper],
 })
 export class MessageWorkerModule {}

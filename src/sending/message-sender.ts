@@ -59,6 +59,8 @@ export interface SendOptions {
   held?: () => Promise<boolean>;
   /** Messages sharing this key have the same content (a broadcast's): rendered once, not per recipient. */
   contentKey?: string;
+  /** The caller's own reason not to send the message, asked with the recipient policy (once, before its first provider call). */
+  refusal?: (entry: MessageLogRecord) => Promise<MessageFailure | null>;
 }
 
 /**
@@ -151,7 +153,10 @@ export class MessageSender {
         throw new ProviderError('permanent', 'session_unhealthy', session.health_reason ?? 'The sending session is marked unhealthy');
       }
       // Asked once per message, before its first provider call (an attempt after accepted parts goes on).
-      const refusal = entry.provider_message_ids.length === 0 ? await this.policy?.refusal({ clientId: entry.client_id.toHexString(), session, recipient: entry.recipient, content: entry.message }) : null;
+      const refusal =
+        entry.provider_message_ids.length === 0
+          ? ((await options.refusal?.(entry)) ?? (await this.policy?.refusal({ clientId: entry.client_id.toHexString(), session, recipient: entry.recipient, content: entry.message })))
+          : null;
       if (refusal) return await this.finish(entry, lease, [], { status: 'failed', failure: refusal });
       provider = this.providers.providerFor(session);
       parts = await this.renderer.render(entry.client_id.toHexString(), entry.message, options.contentKey);

@@ -23,6 +23,10 @@ export interface TemplateBroadcasts {
   resumeUsing(use: TemplateUse): Promise<string[]>;
   /** The pending recipients of unfinished broadcasts sending the template fail with this reason; answers the broadcasts' ids. */
   failPendingUsing(use: TemplateUse, failure: MessageFailure): Promise<string[]>;
+  /** One `sending` or `scheduled` broadcast → `paused` with paused_reason template_paused; false when it was in neither. */
+  pauseOne(clientId: string, broadcastId: string): Promise<boolean>;
+  /** One `sending` or `scheduled` broadcast's pending recipients fail with this reason; false when it was in neither. */
+  failPendingOf(clientId: string, broadcastId: string, failure: MessageFailure): Promise<boolean>;
 }
 
 export const TEMPLATE_BROADCASTS = Symbol('TEMPLATE_BROADCASTS');

@@ -6,6 +6,7 @@ import { catalogueAccountOf, isSandboxAccount, wabaIdOf } from './template-accou
 import { TEMPLATE_BROADCASTS, TemplateBroadcasts, TemplateUse } from './template-broadcasts';
 import { broadcastHeldEvent, templateChangedEvent } from './template-events';
 import { TemplateChanges, TemplateKey, TemplateRepository } from './template.repository';
+import type { MessageFailure } from '../message-log/message-log.repository';
 import type { MessageTemplateRecord } from './template.schema';
 
 /** The only status a template can be sent in. */
@@ -14,8 +15,48 @@ export const SENDABLE_STATUS = 'APPROVED';
 /** Code of the recipients failed because their broadcast's template was disabled. */
 export const TEMPLATE_DISABLED_CODE = 'template_disabled';
 
+/** Codes of template sends refused when they start (a scheduled message or broadcast whose template changed since it was accepted). */
+export const TEMPLATE_PAUSED_CODE = 'template_paused';
+export const TEMPLATE_MISSING_CODE = 'template_missing';
+export const TEMPLATE_NOT_APPROVED_CODE = 'template_not_approved';
+
+/** Statuses a template comes back from to APPROVED (Meta's unpause, a review, an appeal): a broadcast starting in one waits, held. */
+const RECOVERABLE_STATUSES: ReadonlySet<string> = new Set(['PAUSED', 'PENDING', 'FLAGGED', 'IN_APPEAL', 'LOCKED']);
+
 /** What a send error says of its template's status. */
 const STATUS_OF_SEND_ERROR: Readonly<Record<string, string>> = { '132015': 'PAUSED', '132016': 'DISABLED' };
+
+/** Why a template send accepted earlier does not go out when it starts. */
+export interface TemplateRefusal {
+  /** The template's status now; null: no longer in the catalogue. */
+  status: string | null;
+  /** A broadcast waits for the template (held with paused_reason template_paused) rather than failing its recipients. */
+  hold: boolean;
+  failure: MessageFailure;
+}
+
+/** The refusal of sending `template` as the catalogue now holds it (`found`; null: not there), or null when it is sendable. */
+export function refusalOf(template: Pick<MessageTemplateRecord, 'name' | 'language'>, found: Pick<MessageTemplateRecord, 'status' | 'rejected_reason'> | null): TemplateRefusal | null {
+  const named = `Template ${template.name} (${template.language})`;
+  if (!found) {
+    return { status: null, hold: false, failure: { code: TEMPLATE_MISSING_CODE, message: `${named} is no longer in the catalogue (deleted since the send was accepted)` } };
+  }
+  if (found.status === SENDABLE_STATUS) return null;
+  const hold = RECOVERABLE_STATUSES.has(found.status);
+  if (found.status === 'PAUSED') {
+    return { status: found.status, hold, failure: { code: TEMPLATE_PAUSED_CODE, message: `${named} was paused by WhatsApp (low quality) since the send was accepted; it can be sent again once APPROVED` } };
+  }
+  if (found.status === 'DISABLED') {
+    return { status: found.status, hold, failure: { code: TEMPLATE_DISABLED_CODE, message: `${named} was disabled by WhatsApp since the send was accepted; it can no longer be sent` } };
+  }
+  const reason = found.rejected_reason ? ` (${found.rejected_reason})` : '';
+  return { status: found.status, hold, failure: { code: TEMPLATE_NOT_APPROVED_CODE, message: `${named} is ${found.status}${reason} since the send was accepted; only ${SENDABLE_STATUS} templates can be sent` } };
+}
+
+/** Whether a send error says the template itself was paused or disabled (132015, 132016). */
+export function isTemplateStatusError(code: string): boolean {
+  return code in STATUS_OF_SEND_ERROR;
+}
 
 /** Sandbox reviews decided per run of the upkeep (or per read that finds some due). */
 const REVIEWS_PER_RUN = 100;
@@ -84,6 +125,24 @@ export class TemplateLifecycle {
       // The message's outcome is recorded; the webhook Meta sends about the template does the rest.
       this.logger.warn({ err: error, template: template.name }, 'Could not act on a send refused for its template');
     }
+  }
+
+  /**
+   * A broadcast that starts (at its send_at, or on a resume) with a template that stopped being
+   * sendable since it was accepted: held like the broadcasts of a paused template (an event says
+   * so; APPROVED again resumes it), or, for a template that will not come back, its pending
+   * recipients failed with the refusal's reason.
+   */
+  async stopBroadcastAtStart(clientId: string, broadcastId: string, template: Pick<MessageTemplateRecord, 'name' | 'language'>, refusal: TemplateRefusal): Promise<void> {
+    if (!this.broadcasts) return;
+    this.logger.log({ broadcastId, template: template.name, language: template.language, status: refusal.status }, 'A broadcast starting with a template that is not sendable');
+    if (!refusal.hold) {
+      await this.broadcasts.failPendingOf(clientId, broadcastId, refusal.failure);
+      return;
+    }
+    if (!(await this.broadcasts.pauseOne(clientId, broadcastId))) return;
+    const event = broadcastHeldEvent('broadcast.paused', clientId, broadcastId, { ...template, status: refusal.status ?? 'DELETED' });
+    await this.events?.publish([event]).catch((error: unknown) => this.logger.warn({ err: error }, 'Could not publish the broadcast.paused event'));
   }
 
   /** The sandbox's reviews whose time has come: APPROVED, or REJECTED for names holding "reject". */

@@ -1,11 +1,12 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { templateSendProblems } from '@app/whatsapp';
+import { headerAttachmentOf, templateSendProblems } from '@app/whatsapp';
+import { AttachmentService } from '../attachment/attachment.service';
 import { SessionRepository } from '../auth/session.repository';
 import type { SessionRecord } from '../auth/session.schema';
 import type { MessageTemplate } from '../message-content/message-content.schema';
 import { catalogueAccountOf, isSandboxAccount, wabaIdOf } from './template-account';
 import { TemplateCatalogue } from './template-catalogue';
-import { SENDABLE_STATUS, TemplateLifecycle } from './template-lifecycle';
+import { refusalOf, SENDABLE_STATUS, TemplateLifecycle, TemplateRefusal } from './template-lifecycle';
 import { TemplateRepository } from './template.repository';
 import type { MessageTemplateRecord } from './template.schema';
 
@@ -43,6 +44,7 @@ export class TemplateValidator {
     private readonly catalogue: TemplateCatalogue,
     private readonly lifecycle: TemplateLifecycle,
     private readonly sessions: SessionRepository,
+    private readonly attachments: AttachmentService,
   ) {}
 
   /**
@@ -51,6 +53,8 @@ export class TemplateValidator {
    */
   async validateSend(check: TemplateSendCheck, problems: string[]): Promise<MessageTemplate> {
     const { template } = check;
+    // Whether or not the session has a catalogue: the worker uploads this attachment, so it must be the client's and of the header's kind.
+    problems.push(...(await this.headerAttachmentProblems(check.clientId, template)));
     const session = await this.sessions.findForClient(check.clientId, check.sessionId);
     const account = session ? catalogueAccountOf(session) : null;
     if (!session || !account) return template;
@@ -75,8 +79,43 @@ export class TemplateValidator {
     return { ...template, category: found.category };
   }
 
+  /**
+   * Why a template send accepted earlier cannot go out now that it starts (a scheduled message or
+   * broadcast at its send_at): its template is no longer in the catalogue or no longer APPROVED.
+   * Null when it may be sent, or when the session has no catalogue to ask.
+   */
+  async refusalAtStart(clientId: string, sessionId: string, template: Pick<MessageTemplate, 'name' | 'language'>): Promise<TemplateRefusal | null> {
+    const session = await this.sessions.findForClient(clientId, sessionId);
+    const account = session ? catalogueAccountOf(session) : null;
+    if (!session || !account) return null;
+    const found = await this.find(session, account, template);
+    return refusalOf(template, found);
+  }
+
+  /**
+   * A broadcast starting to send (its first fan-out at send_at, or after a resume): false when its
+   * template stopped being sendable meanwhile, the broadcast then held for it or its pending
+   * recipients failed with the reason (see TemplateLifecycle.stopBroadcastAtStart).
+   */
+  async admitBroadcastStart(clientId: string, sessionId: string, broadcastId: string, template: Pick<MessageTemplate, 'name' | 'language'>): Promise<boolean> {
+    const refusal = await this.refusalAtStart(clientId, sessionId, template);
+    if (!refusal) return true;
+    await this.lifecycle.stopBroadcastAtStart(clientId, broadcastId, template, refusal);
+    return false;
+  }
+
+  private async headerAttachmentProblems(clientId: string, template: MessageTemplate): Promise<string[]> {
+    const header = headerAttachmentOf(template.components);
+    if (!header) return [];
+    const where = `template ${template.name} (${template.language}): header ${header.mediaType} attachment_id ${header.attachmentId.slice(0, 40)}`;
+    const [attachment] = await this.attachments.findOwned(clientId, [header.attachmentId]);
+    if (!attachment) return [`${where} is not one of your attachments`];
+    const kind = this.attachments.mediaKindOf(attachment);
+    return kind === header.mediaType ? [] : [`${where} is ${article(kind)} ${kind} (${attachment.mimetype}); the header takes ${article(header.mediaType)} ${header.mediaType}`];
+  }
+
   /** The catalogue's entry; a name it does not hold makes a cloud-api catalogue sync once, a sandbox one settle its due reviews. */
-  private async find(session: SessionRecord, account: string, template: MessageTemplate): Promise<MessageTemplateRecord | null> {
+  private async find(session: SessionRecord, account: string, template: Pick<MessageTemplate, 'name' | 'language'>): Promise<MessageTemplateRecord | null> {
     const clientId = session.client_id.toHexString();
     await this.lifecycle.settleDueReviews();
     const found = await this.templates.findByName(clientId, account, template.name, template.language);
@@ -106,6 +145,10 @@ export class TemplateValidator {
       return `${problem} for ${named.length} recipient(s): ${listed}${named.length > NAMED_RECIPIENTS ? ` and ${named.length - NAMED_RECIPIENTS} more` : ''}`;
     });
   }
+}
+
+function article(word: string): string {
+  return /^[aeiou]/i.test(word) ? 'an' : 'a';
 }
 
 function describeCatalogue(account: string): string {

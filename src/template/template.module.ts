@@ -1,5 +1,6 @@
 import { Global, Injectable, Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
+import { AttachmentDataModule } from '../attachment/attachment.module';
 import { AuthDataModule } from '../auth/auth.module';
 import { SESSION_LISTENER, SessionListener } from '../auth/session-listener';
 import type { SessionRecord } from '../auth/session.schema';
@@ -15,7 +16,7 @@ import { MessageTemplateEntry, MessageTemplateSchema } from './template.schema';
 
 /** Template catalogues, their lifecycle and the send check: shared by the API (sends, webhooks) and the worker (upkeep). */
 @Module({
-  imports: [MongooseModule.forFeature([{ name: MessageTemplateEntry.name, schema: MessageTemplateSchema }]), AuthDataModule, CloudApiDataModule],
+  imports: [MongooseModule.forFeature([{ name: MessageTemplateEntry.name, schema: MessageTemplateSchema }]), AuthDataModule, AttachmentDataModule, CloudApiDataModule],
   providers: [TemplateRepository, TemplateLifecycle, TemplateCatalogue, TemplateValidator, TemplateWebhookReceiver],
   exports: [TemplateRepository, TemplateLifecycle, TemplateCatalogue, TemplateValidator, TemplateWebhookReceiver],
 })

@@ -176,6 +176,13 @@ describeWithMongo('BroadcastRepository (MongoDB)', () => {
     expect(await broadcasts.countSendingUsingAttachment(sweepClient, attachmentId.toHexString())).toBe(1);
     expect(await broadcasts.countSendingUsingAttachment(sweepClient, new Types.ObjectId().toHexString())).toBe(0);
     expect(await broadcasts.countSendingUsingAttachment(sweepClient, 'bad')).toBe(0);
+
+    // An attachment sent as a template's media header is in use too.
+    const headerAttachment = new Types.ObjectId().toHexString();
+    const template = { name: 'promo', language: 'en', components: [{ type: 'header', parameters: [{ type: 'document', document: { attachment_id: headerAttachment } }] }] };
+    await broadcasts.create(newBroadcast(['2348031230042'], { clientId: sweepClient, message: { text: null, attachments: [], location: null, contactId: null, template } }));
+    expect(await broadcasts.countSendingUsingAttachment(sweepClient, headerAttachment)).toBe(1);
+    expect(await broadcasts.countSendingUsingAttachment(new Types.ObjectId().toHexString(), headerAttachment)).toBe(0);
   });
 
   it("deletes only its own client's broadcast", async () => {

@@ -28,6 +28,8 @@ export interface ScriptedResponse {
   delayMs?: number;
   /** Close the socket without any answer (a network failure). */
   dropConnection?: boolean;
+  /** Only for a message to this number (others pass it by and get the next answers). */
+  forRecipient?: string;
 }
 
 type Edge = 'messages' | 'media';
@@ -175,10 +177,10 @@ export class FakeCloudApi {
     if (this.accessToken && request.headers.authorization !== `Bearer ${this.accessToken}`) {
       return this.answer(response, graphError(190, 'Error validating access token: Session has expired.', 401));
     }
-    const scripted = this.scripts[edge].shift();
-    if (scripted) return this.answer(response, scripted);
-    if (edge === 'media') return this.answer(response, { status: 200, body: { id: `media-${++this.mediaCount}` } });
     const to = typeof recorded.json?.to === 'string' ? recorded.json.to : '';
+    const at = this.scripts[edge].findIndex((one) => one.forRecipient === undefined || one.forRecipient === to);
+    if (at !== -1) return this.answer(response, this.scripts[edge].splice(at, 1)[0]);
+    if (edge === 'media') return this.answer(response, { status: 200, body: { id: `media-${++this.mediaCount}` } });
     const id = `wamid.fake${++this.messageCount}`;
     // Sent from here on, as on WhatsApp: whether the caller lives to read the answer does not matter.
     this.accepted.push({ to, id, at: Date.now() });

@@ -36,7 +36,14 @@ export type OutgoingMessage =
   | { kind: 'media'; mediaKind: MediaKind; media: MediaSource; caption?: string }
   | { kind: 'location'; latitude: number; longitude: number; name?: string; address?: string }
   | { kind: 'contacts'; contacts: ContactCard[] }
-  | { kind: 'template'; template: TemplateMessage };
+  /** `headerMedia`: the attachment a media header names (attachment_id), uploaded like a media message's. */
+  | { kind: 'template'; template: TemplateMessage; headerMedia?: MediaSource };
+
+/** The stored file a wire message sends, if any: a media message's, or a template's header attachment. */
+export function mediaSourceOf(message: OutgoingMessage): MediaSource | undefined {
+  if (message.kind === 'media') return message.media;
+  return message.kind === 'template' ? message.headerMedia : undefined;
+}
 
 /** A short human description of a wire message, stored as a WhatsApp log's messageText. */
 export function describeOutgoingMessage(message: OutgoingMessage): string {

@@ -111,7 +111,10 @@ export class MessageTemplateDto {
   language!: string;
 
   @ApiPropertyOptional({
-    description: "The template's parameters, in the Cloud API's `components` shape",
+    description:
+      "The template's parameters, in the Cloud API's `components` shape. An IMAGE, VIDEO or DOCUMENT header's media may be one of " +
+      'your attachments (`{ "type": "image", "image": { "attachment_id": "<attachment _id>" } }`), uploaded to WhatsApp when sent, ' +
+      'as well as a Meta media `id` or a `link`.',
     type: 'array',
     items: { type: 'object' },
     example: [{ type: 'body', parameters: [{ type: 'text', text: 'Ada' }, { type: 'text', text: '#1042' }] }],

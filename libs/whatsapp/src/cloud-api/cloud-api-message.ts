@@ -1,4 +1,5 @@
 import { CAPTIONED_MEDIA_KINDS, OutgoingMessage } from '../message';
+import { withHeaderMediaId } from '../template/template-header-media';
 
 /** Longest `biz_opaque_callback_data` the Cloud API accepts. */
 const MAX_CALLBACK_DATA_LENGTH = 512;
@@ -15,7 +16,7 @@ export interface CloudApiMessageBody {
 
 /**
  * Renders one wire message in the Cloud API's shape. Media must already be uploaded:
- * `mediaId` is the id the media endpoint answered for `message.media`.
+ * `mediaId` is the id the media endpoint answered for `message.media` (or a template's `headerMedia`).
  */
 export function toCloudApiMessage(
   to: string,
@@ -52,15 +53,21 @@ export function toCloudApiMessage(
       };
     case 'contacts':
       return { ...envelope, type: 'contacts', contacts: message.contacts };
-    case 'template':
+    case 'template': {
+      if (message.headerMedia && !options.mediaId) throw new Error(`No uploaded media id for attachment ${message.headerMedia.id}`);
+      const components =
+        message.headerMedia && options.mediaId && message.template.components
+          ? withHeaderMediaId(message.template.components, options.mediaId, message.headerMedia.fileName)
+          : message.template.components;
       return {
         ...envelope,
         type: 'template',
         template: {
           name: message.template.name,
           language: { code: message.template.language },
-          ...(message.template.components?.length ? { components: message.template.components } : {}),
+          ...(components?.length ? { components } : {}),
         },
       };
+    }
   }
 }

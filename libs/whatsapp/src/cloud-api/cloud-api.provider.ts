@@ -1,5 +1,5 @@
 import type { DownloadedMedia } from '../inbound';
-import type { MediaSource, OutgoingMessage } from '../message';
+import { mediaSourceOf, MediaSource, OutgoingMessage } from '../message';
 import { ProviderError, SendRequest, SendResult, WhatsappProvider } from '../provider';
 import { callGraphApi, errorText, transportError, unexpectedAnswer } from './graph-api-call';
 import { toCloudApiMessage } from './cloud-api-message';
@@ -42,8 +42,8 @@ interface MediaUrlAnswer {
 }
 
 /**
- * The WhatsApp Business Cloud API: one instance per sender number. Media are uploaded
- * once and their ids reused while valid; every failure becomes a ProviderError saying
+ * The WhatsApp Business Cloud API: one instance per sender number. Media (a media message's
+ * file, or a template header's attachment) are uploaded once and their ids reused while valid; every failure becomes a ProviderError saying
  * whether to retry, and whether the session can still send at all.
  */
 export class CloudApiProvider implements WhatsappProvider {
@@ -57,11 +57,12 @@ export class CloudApiProvider implements WhatsappProvider {
   }
 
   async send({ to, message, idempotencyKey }: SendRequest): Promise<SendResult> {
-    if (message.kind !== 'media') {
+    const media = mediaSourceOf(message);
+    if (!media) {
       return this.postMessage(to, message, { callbackData: idempotencyKey });
     }
-    const cacheKey = `${this.options.phoneNumberId}:${message.media.id}`;
-    const upload = () => this.uploadMedia(message.media);
+    const cacheKey = `${this.options.phoneNumberId}:${media.id}`;
+    const upload = () => this.uploadMedia(media);
     const first = await this.mediaIdCache.resolve(cacheKey, MEDIA_ID_REUSE_MS, upload);
     try {
       return await this.postMessage(to, message, { mediaId: first.mediaId, callbackData: idempotencyKey });

@@ -1,2 +1,3 @@
 export * from './template-definition';
 export * from './template-send-rules';
+export * from './template-header-media';

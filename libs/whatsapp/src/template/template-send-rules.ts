@@ -1,4 +1,5 @@
 import type { TemplateButtonDefinition, TemplateComponentDefinition, TemplateDefinition } from './template-definition';
+import { MEDIA_HEADER_TYPES } from './template-header-media';
 
 /** WhatsApp's limits on a template send (https://developers.facebook.com/docs/whatsapp/cloud-api/reference/messages#template-object). */
 export const TEMPLATE_SEND_LIMITS = {
@@ -17,7 +18,8 @@ const PARAMETER = /\{\{\s*([A-Za-z0-9_]+)\s*\}\}/g;
 /** WhatsApp refuses parameter texts with these (error 132018). */
 const FORBIDDEN_IN_PARAMETER = /[\n\t]| {5,}/;
 
-const MEDIA_HEADER_TYPES: Record<string, 'image' | 'video' | 'document'> = { IMAGE: 'image', VIDEO: 'video', DOCUMENT: 'document' };
+/** The ways a send gives a media header: our attachment (uploaded at send time), Meta's media id, or a public link. */
+const MEDIA_SOURCES = ['attachment_id', 'id', 'link'] as const;
 
 type SendComponent = Record<string, unknown>;
 
@@ -79,9 +81,16 @@ function checkHeader(where: string, header: TemplateComponentDefinition | undefi
   if (!mediaType) return;
   const media = isObject(parameter?.[mediaType]) ? parameter[mediaType] : undefined;
   if (parameter?.type !== mediaType || !media) {
-    problems.push(`${where}: the header is ${article(format)} ${format}; give { "type": "${mediaType}", "${mediaType}": { "id": "<media id>" } } or a "link"`);
-  } else if (!(typeof media.id === 'string' && media.id.trim()) && !(typeof media.link === 'string' && /^https?:\/\/\S+$/.test(media.link))) {
-    problems.push(`${where}: header ${mediaType} needs an "id" (uploaded media) or an http(s) "link"`);
+    problems.push(
+      `${where}: the header is ${article(format)} ${format}; give { "type": "${mediaType}", "${mediaType}": { "attachment_id": "<attachment id>" } }, or an "id" (Meta media id) or a "link"`,
+    );
+    return;
+  }
+  const given = MEDIA_SOURCES.filter((source) => media[source] !== undefined);
+  if (given.length !== 1) {
+    problems.push(`${where}: header ${mediaType} needs exactly one of "attachment_id" (an attachment of yours), "id" (uploaded media) or an http(s) "link"`);
+  } else if (given[0] === 'link' ? !(typeof media.link === 'string' && /^https?:\/\/\S+$/.test(media.link)) : !(typeof media[given[0]] === 'string' && String(media[given[0]]).trim())) {
+    problems.push(`${where}: header ${mediaType} "${given[0]}" must be ${given[0] === 'link' ? 'an http(s) URL' : 'a non-empty string'}`);
   }
 }
 
