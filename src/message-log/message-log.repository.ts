@@ -434,13 +434,22 @@ export class MessageLogRepository implements OnModuleInit {
   }
 
   /**
-   * Single messages (POST /v1/messages) accepted before `createdBefore` and still unsent with no
-   * attempt holding them: their job may have vanished with Redis's data (for the sweep).
+   * Single messages (POST /v1/messages) still unsent with no attempt holding them, accepted before
+   * `createdBefore` or scheduled and due: their job may have vanished with Redis's data (for the sweep).
    */
   async findUnsentApiMessages(createdBefore: Date, limit: number, at: Date = new Date()): Promise<UnsentApiMessage[]> {
     const found = await this.ledger
-      // A scheduled message is not due before its send_at (its delayed job waits in Redis until then).
-      .find({ status: { $in: UNSENT_STATUSES }, source: 'api', createdAt: { $lt: createdBefore }, send_at: { $not: { $gt: at } }, ...unleasedAt(at) }, { projection: { _id: 1, session_id: 1 } })
+      .find(
+        {
+          status: { $in: UNSENT_STATUSES },
+          source: 'api',
+          // A scheduled message is not due before its send_at (its delayed job waits in Redis until then);
+          // once due, its job is in Redis or lost, whatever the message's age.
+          send_at: { $not: { $gt: at } },
+          $and: [{ $or: [{ createdAt: { $lt: createdBefore } }, { send_at: { $lte: at } }] }, unleasedAt(at)],
+        },
+        { projection: { _id: 1, session_id: 1 } },
+      )
       .sort({ createdAt: 1 })
       .limit(limit)
       .toArray();
