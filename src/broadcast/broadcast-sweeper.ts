@@ -63,7 +63,7 @@ export class BroadcastSweeper implements OnApplicationBootstrap, OnApplicationSh
     lossMarker: RedisLossMarker,
     @Optional() @Inject(LEDGER_EVENTS) private readonly events?: LedgerEvents,
   ) {
-    this.cutoff = new SweepCutoff(config.sweep.pendingAgeMs);
+    this.cutoff = new SweepCutoff(config.sweep.pendingAgeMs, config.worker.lockDurationMs);
     this.schedule = new ExclusiveInterval(redis, { name: 'Broadcast sweep', lockKey: LOCK_KEY, intervalMs: config.sweep.intervalMs }, async () => {
       await this.sweep();
     });
@@ -95,7 +95,7 @@ export class BroadcastSweeper implements OnApplicationBootstrap, OnApplicationSh
       result.requeued += requeued;
       result.added += added;
     }
-    this.cutoff.swept(createdBefore);
+    this.cutoff.swept(createdBefore, now);
     return result;
   }
 

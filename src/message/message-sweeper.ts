@@ -35,7 +35,7 @@ export class MessageSweeper implements OnApplicationBootstrap, OnApplicationShut
     @Inject(REDIS) redis: RedisClient,
     lossMarker: RedisLossMarker,
   ) {
-    this.cutoff = new SweepCutoff(config.sweep.pendingAgeMs);
+    this.cutoff = new SweepCutoff(config.sweep.pendingAgeMs, config.worker.lockDurationMs);
     this.schedule = new ExclusiveInterval(redis, { name: 'Message sweep', lockKey: LOCK_KEY, intervalMs: config.sweep.intervalMs }, async () => {
       await this.sweep();
     });
@@ -62,7 +62,7 @@ export class MessageSweeper implements OnApplicationBootstrap, OnApplicationShut
       // A finished job kept for the dashboard under the id gives way to the new one.
       await this.sendQueue.enqueue<MessageJobData>(sessionId, [{ id: messageJobId(id), data: { kind: MESSAGE_JOB, messageLogId: id } }], { replaceFinished: true });
     }
-    this.cutoff.swept(createdBefore);
+    this.cutoff.swept(createdBefore, now);
     return lost.length;
   }
 
