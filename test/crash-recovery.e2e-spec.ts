@@ -160,7 +160,7 @@ describeWithMongo('Crash and Redis-loss recovery (e2e)', () => {
       [done, failed].map((recipient, index) => ({
         kind: 'broadcast-recipient' as const,
         entry: { clientId: alice.clientId, sessionId: alice.sessionId, source: 'broadcast' as const, broadcastId, recipient, contact: { contactId: null, name: null }, message: { text: 'progress lost', attachments: [], location: null, contactId: null } },
-        lease: { token: `dead-${index}`, expiresAt: new Date(Date.now() + 60_000) },
+        lease: { token: `dead-${index}`, expiresAt: new Date(Date.now() + 60_000), holder: 'dead-worker' },
       })),
     );
     await repository.recordSendAttempts([

@@ -40,7 +40,7 @@ describeWithMongo('Ledger writes of the sending pipeline (repositories against M
 
   let leases = 0;
   /** A new attempt's lease, lasting `ms`. */
-  const lease = (ms = 20_000): LeaseRequest => ({ token: `attempt-${++leases}`, expiresAt: new Date(Date.now() + ms) });
+  const lease = (ms = 20_000, holder = 'worker-a'): LeaseRequest => ({ token: `attempt-${++leases}`, expiresAt: new Date(Date.now() + ms), holder });
   const claimOf = (target: SendTarget, request: LeaseRequest = lease()) => ({ ...target, lease: request });
   const recipientClaim = (recipient: string, request?: LeaseRequest) => claimOf({ kind: 'broadcast-recipient', entry: recipientEntry(recipient) }, request);
   const entryClaim = (id: string, request?: LeaseRequest) => claimOf({ kind: 'entry', id }, request);
@@ -128,6 +128,30 @@ describeWithMongo('Ledger writes of the sending pipeline (repositories against M
     expect(found).not.toContain(sent._id.toHexString());
     expect((await messageLogs.findUnsentApiMessages(new Date(Date.now() - 60_000), 1000)).map(({ id }) => id)).not.toContain(old._id.toHexString());
     expect((await messageLogs.findUnsentApiMessages(new Date(Date.now() + 1000), 1000, new Date(Date.now() + 60_000))).map(({ id }) => id)).toContain(held._id.toHexString());
+  });
+
+  it('finds a scheduled single message once it is due, however young, and not before', async () => {
+    const sendAt = new Date(Date.now() + 30_000);
+    const scheduled = await messageLogs.createQueued({ ...recipientEntry('2348031230010'), source: 'api', broadcastId: null, sendAt });
+    const id = scheduled._id.toHexString();
+    // Accepted a moment ago: younger than any sweep age, so only its send_at can make it due.
+    const createdBefore = new Date(Date.now() - 60_000);
+    expect((await messageLogs.findUnsentApiMessages(createdBefore, 1000)).map((found) => found.id)).not.toContain(id);
+    expect((await messageLogs.findUnsentApiMessages(createdBefore, 1000, new Date(sendAt.getTime() + 1))).map((found) => found.id)).toContain(id);
+  });
+
+  it("ends a dead worker's leases at once and leaves the others' alone, so that the next attempt takes the message without waiting", async () => {
+    const ofDead = await messageLogs.createQueued({ ...recipientEntry('2348031230011'), source: 'api', broadcastId: null });
+    const ofLive = await messageLogs.createQueued({ ...recipientEntry('2348031230012'), source: 'api', broadcastId: null });
+    await messageLogs.claimForSending([entryClaim(ofDead._id.toHexString(), lease(60_000, 'worker-dead')), entryClaim(ofLive._id.toHexString(), lease(60_000, 'worker-live'))]);
+
+    expect(await messageLogs.releaseLeasesOf(['worker-dead', 'worker-never-seen'])).toBe(1);
+    expect((await storedEntry(ofDead._id))?.claim).toBeNull();
+    expect((await storedEntry(ofLive._id))?.claim).toMatchObject({ holder: 'worker-live' });
+    const [retaken, stillHeld] = await messageLogs.claimForSending([entryClaim(ofDead._id.toHexString()), entryClaim(ofLive._id.toHexString())]);
+    expect(retaken).toMatchObject({ held: true, entry: { attempts: 2 } });
+    expect(stillHeld).toMatchObject({ held: false });
+    expect(await messageLogs.releaseLeasesOf([])).toBe(0);
   });
 
   it('records attempts: accepted ids once each (a repeated write adds none), the cost, and conditional status moves', async () => {

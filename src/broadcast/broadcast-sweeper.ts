@@ -5,6 +5,8 @@ import { RedisClient } from '../core/redis-connection';
 import { REDIS } from '../core/redis.module';
 import { LEDGER_EVENTS, LedgerEvents } from '../message-log/ledger-events';
 import { isLeaseLive, MessageLogRepository } from '../message-log/message-log.repository';
+import { RedisLossMarker } from '../recovery/redis-loss-marker';
+import { SweepCutoff } from '../recovery/sweep-cutoff';
 import { outcomeOfFinished } from '../sending/message-sender';
 import { BroadcastFanOut } from './broadcast-fan-out';
 import { BroadcastSendJobs } from './broadcast-send-jobs';
@@ -40,11 +42,14 @@ export interface BroadcastSweepResult {
  * Recipients after the window have had no job yet and are not lost: a window below half is
  * topped up from its position, as the worker would. Broadcasts with nothing pending left are
  * finished. Scheduled broadcasts past their time whose fan-out job was lost are started.
+ * When a worker notices that Redis lost its data (RedisLossMarker), a sweep runs at once and
+ * takes every broadcast created before that moment, whatever its age.
  */
 @Injectable()
 export class BroadcastSweeper implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(BroadcastSweeper.name);
   private readonly schedule: ExclusiveInterval;
+  private readonly cutoff: SweepCutoff;
 
   constructor(
     private readonly broadcasts: BroadcastRepository,
@@ -53,12 +58,18 @@ export class BroadcastSweeper implements OnApplicationBootstrap, OnApplicationSh
     private readonly fanOut: BroadcastFanOut,
     private readonly stopSignal: BroadcastStopSignal,
     private readonly queue: BroadcastQueue,
-    private readonly config: AppConfig,
+    config: AppConfig,
     @Inject(REDIS) redis: RedisClient,
+    lossMarker: RedisLossMarker,
     @Optional() @Inject(LEDGER_EVENTS) private readonly events?: LedgerEvents,
   ) {
+    this.cutoff = new SweepCutoff(config.sweep.pendingAgeMs, config.worker.lockDurationMs);
     this.schedule = new ExclusiveInterval(redis, { name: 'Broadcast sweep', lockKey: LOCK_KEY, intervalMs: config.sweep.intervalMs }, async () => {
       await this.sweep();
+    });
+    lossMarker.onLoss((noticedAt) => {
+      this.cutoff.noticeLoss(noticedAt);
+      void this.schedule.tick();
     });
   }
 
@@ -74,7 +85,8 @@ export class BroadcastSweeper implements OnApplicationBootstrap, OnApplicationSh
 
   async sweep(now: Date = new Date()): Promise<BroadcastSweepResult> {
     const started = await this.startDueScheduled(now);
-    const ids = await this.broadcasts.findSendingCreatedBefore(new Date(now.getTime() - this.config.sweep.pendingAgeMs), SWEEP_BATCH_SIZE);
+    const createdBefore = this.cutoff.createdBefore(now);
+    const ids = await this.broadcasts.findSendingCreatedBefore(createdBefore, SWEEP_BATCH_SIZE);
     const result: BroadcastSweepResult = { broadcasts: ids.length, settled: 0, requeued: 0, added: 0, started };
     for (const broadcastId of ids) {
       if (await this.stopSignal.isRaised(broadcastId)) continue;
@@ -83,6 +95,7 @@ export class BroadcastSweeper implements OnApplicationBootstrap, OnApplicationSh
       result.requeued += requeued;
       result.added += added;
     }
+    this.cutoff.swept(createdBefore, now);
     return result;
   }
 

@@ -17,6 +17,7 @@ import { BroadcastRecipientSender } from './broadcast-recipient-sender';
 import { BroadcastRecipientHandler } from './broadcast-recipient.handler';
 import { BroadcastSendGroupHandler } from './broadcast-send-group.handler';
 import { BroadcastSendJobs } from './broadcast-send-jobs';
+import { RecoveryModule } from '../recovery/recovery.module';
 import { BroadcastSweeper } from './broadcast-sweeper';
 import { BroadcastStopSignal } from './broadcast-stop.signal';
 import { BroadcastController } from './broadcast.controller';
@@ -100,7 +101,7 @@ export class BroadcastHttpModule {}
 
 /** Worker side: the windowed fan-out of broadcasts, the sweep, and sending to each recipient. */
 @Module({
-  imports: [BroadcastDataModule, BroadcastTemplateHoldModule, SendingWorkerModule, ContactDataModule, MessageLogDataModule, TemplateDataModule],
+  imports: [BroadcastDataModule, BroadcastTemplateHoldModule, SendingWorkerModule, ContactDataModule, MessageLogDataModule, TemplateDataModule, RecoveryModule],
   providers: [BroadcastAudiences, BroadcastProcessor, BroadcastFanOut, BroadcastSweeper, BroadcastProgress, BroadcastRecipientSender, BroadcastRecipientHandler, BroadcastSendGroupHandler],
 })
 export class BroadcastWorkerModule {}

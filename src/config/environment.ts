@@ -306,9 +306,10 @@ export class EnvironmentVariables {
 
   /**
    * How long a worker holds a send job (renewed at half this while it runs), and so how long a
-   * claim on a message lasts. A worker that dies frees its jobs after this plus the stalled-job
-   * check interval; a worker whose event loop stalls for longer loses its jobs to another worker
-   * (its claims then keep the other from sending the same message).
+   * claim on a message lasts. A worker that dies frees its jobs once its heartbeat stops (about
+   * 12 s) plus the stalled-job check interval, at the latest after this plus that interval; a worker
+   * whose event loop stalls for longer loses its jobs to another worker (its claims then keep the
+   * other from sending the same message).
    */
   @Type(() => Number)
   @IsInt()

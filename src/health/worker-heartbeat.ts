@@ -1,15 +1,19 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, ServiceUnavailableException } from '@nestjs/common';
 import { HealthCheckService } from '@nestjs/terminus';
-import { hostname } from 'node:os';
+import { PROCESS_ID } from '../core/process-identity';
 import { RedisClient } from '../core/redis-connection';
 import { REDIS } from '../core/redis.module';
 import { MongoHealthIndicator } from './mongo.health';
 import { RedisHealthIndicator } from './redis.health';
 
 export const HEARTBEAT_KEY_PREFIX = 'worker:heartbeat:';
-const HEARTBEAT_INTERVAL_MS = 15_000;
+/** Short, because a dead worker's leases and jobs are freed when its heartbeat stops (see DeadWorkerReaper). */
+export const HEARTBEAT_INTERVAL_MS = 2_000;
 /** A worker that missed three beats is no longer counted. */
-const HEARTBEAT_TTL_SECONDS = 45;
+const HEARTBEAT_TTL_SECONDS = 6;
+
+/** The heartbeat key of a worker (its PROCESS_ID). */
+export const heartbeatKeyOf = (worker: string): string => `${HEARTBEAT_KEY_PREFIX}${worker}`;
 
 export interface WorkerHeartbeatRecord {
   worker: string;
@@ -19,17 +23,19 @@ export interface WorkerHeartbeatRecord {
 }
 
 /**
- * The worker's health probe: every 15 s it checks MongoDB and Redis, logs a line when
- * its health changes, and leaves a short-lived heartbeat key in Redis that the API's
- * GET /health counts.
+ * The worker's heartbeat and health probe: every 2 s it leaves a short-lived heartbeat key in
+ * Redis (which the API's GET /health counts, and whose end tells the other workers that this one
+ * died), checks MongoDB and Redis, and logs a line when its health changes. The key is written
+ * before the check, so that a dependency slow to answer does not delay the beat.
  */
 @Injectable()
 export class WorkerHeartbeat implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(WorkerHeartbeat.name);
-  private readonly worker = `${hostname()}:${process.pid}`;
+  private readonly worker = PROCESS_ID;
   private readonly startedAt = new Date().toISOString();
   private timer?: NodeJS.Timeout;
   private lastHealthy?: boolean;
+  private beating = false;
 
   constructor(
     private readonly health: HealthCheckService,
@@ -46,27 +52,42 @@ export class WorkerHeartbeat implements OnApplicationBootstrap, OnApplicationShu
 
   async onApplicationShutdown(): Promise<void> {
     clearInterval(this.timer);
-    await this.redis.del(`${HEARTBEAT_KEY_PREFIX}${this.worker}`).catch(() => undefined);
+    await this.redis.del(heartbeatKeyOf(this.worker)).catch(() => undefined);
   }
 
   async beat(): Promise<boolean> {
-    const healthy = await this.health
-      .check([() => this.mongo.pingCheck('mongodb'), () => this.redisHealth.pingCheck('redis')])
-      .then(() => true)
-      .catch((error: unknown) => {
-        // Terminus answers with the state of each dependency; log which one is down, not a stack.
-        const down = error instanceof ServiceUnavailableException ? (error.getResponse() as { error?: unknown }).error : String(error);
-        this.logger.warn({ down }, 'Worker health check failed');
-        return false;
-      });
-    if (healthy !== this.lastHealthy) {
-      this.logger.log({ healthy, worker: this.worker }, healthy ? 'Worker healthy: MongoDB and Redis reachable' : 'Worker unhealthy');
-      this.lastHealthy = healthy;
+    // A check still waiting on a stalled dependency: the next beat skips it rather than pile up.
+    if (this.beating) return this.lastHealthy ?? false;
+    this.beating = true;
+    try {
+      await this.leaveHeartbeat(this.lastHealthy ?? true);
+      const { healthy, down } = await this.check();
+      if (healthy !== this.lastHealthy) {
+        // One line per change, not one per beat.
+        if (healthy) this.logger.log({ worker: this.worker }, 'Worker healthy: MongoDB and Redis reachable');
+        else this.logger.warn({ worker: this.worker, down }, 'Worker unhealthy');
+        this.lastHealthy = healthy;
+        await this.leaveHeartbeat(healthy);
+      }
+      return healthy;
+    } finally {
+      this.beating = false;
     }
+  }
+
+  private check(): Promise<{ healthy: boolean; down?: unknown }> {
+    return this.health
+      .check([() => this.mongo.pingCheck('mongodb'), () => this.redisHealth.pingCheck('redis')])
+      .then(() => ({ healthy: true }))
+      .catch((error: unknown) => ({
+        healthy: false,
+        // Terminus answers with the state of each dependency; log which one is down, not a stack.
+        down: error instanceof ServiceUnavailableException ? (error.getResponse() as { error?: unknown }).error : String(error),
+      }));
+  }
+
+  private async leaveHeartbeat(healthy: boolean): Promise<void> {
     const record: WorkerHeartbeatRecord = { worker: this.worker, startedAt: this.startedAt, checkedAt: new Date().toISOString(), healthy };
-    await this.redis
-      .set(`${HEARTBEAT_KEY_PREFIX}${this.worker}`, JSON.stringify(record), 'EX', HEARTBEAT_TTL_SECONDS)
-      .catch(() => undefined);
-    return healthy;
+    await this.redis.set(heartbeatKeyOf(this.worker), JSON.stringify(record), 'EX', HEARTBEAT_TTL_SECONDS).catch(() => undefined);
   }
 }

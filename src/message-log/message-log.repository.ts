@@ -16,7 +16,7 @@ import {
   UNSENT_STATUSES,
   UNSTARTED_STATUSES,
 } from '../message-status/message-status';
-import { MessageLog, MessageLogRecord, MessageSource, RETIRED_MESSAGE_UID_INDEX_NAME } from './message-log.schema';
+import { MessageLog, MessageLogRecord, MessageSource, RETIRED_MESSAGE_UID_INDEX_NAME, SendLease } from './message-log.schema';
 
 export interface NewMessageLog {
   clientId: string;
@@ -43,6 +43,8 @@ export interface MessageFailure {
 export interface LeaseRequest {
   token: string;
   expiresAt: Date;
+  /** The process of the attempt (its heartbeat's id): its leases end when its heartbeat stops. */
+  holder: string;
 }
 
 /**
@@ -122,6 +124,8 @@ const unleasedAt = (at: Date): mongo.Filter<MessageLogRecord> => ({ $or: [{ clai
 const isWholeSend = ({ firstWrite, outcome, providerMessageIds }: SendAttemptRecord): boolean =>
   firstWrite === true && outcome?.status === 'sent' && providerMessageIds.length > 0;
 
+const leaseOf = ({ token, expiresAt, holder }: LeaseRequest): SendLease => ({ token, expires_at: expiresAt, holder });
+
 /** A lease held by an attempt that is still under way at `at`. */
 export const isLeaseLive = (entry: Pick<MessageLogRecord, 'claim'>, at: Date = new Date()): boolean =>
   Boolean(entry.claim && entry.claim.expires_at.getTime() > at.getTime());
@@ -194,7 +198,7 @@ export class MessageLogRepository implements OnModuleInit {
     const operations: Array<mongo.AnyBulkWriteOperation<MessageLogRecord>> = [];
     const created = new Map<number, { operation: number; record: MessageLogRecord }>();
     claims.forEach((claim, index) => {
-      const lease = { token: claim.lease.token, expires_at: claim.lease.expiresAt };
+      const lease = leaseOf(claim.lease);
       // Takes the lease of an unsent entry nobody holds, and counts the attempt.
       const take = { $set: { claim: lease, updatedAt: at }, $inc: { attempts: 1 } };
       if (claim.kind === 'broadcast-recipient') {
@@ -228,7 +232,7 @@ export class MessageLogRepository implements OnModuleInit {
               status: { $in: UNSENT_STATUSES },
               ...unleasedAt(at),
             },
-            update: { $set: { claim: { token: claim.lease.token, expires_at: claim.lease.expiresAt }, updatedAt: at }, $inc: { attempts: 1 } },
+            update: { $set: { claim: leaseOf(claim.lease), updatedAt: at }, $inc: { attempts: 1 } },
           },
         })),
         { ordered: false },
@@ -270,6 +274,16 @@ export class MessageLogRepository implements OnModuleInit {
   async extendLease(clientId: string, id: string, token: string, expiresAt: Date): Promise<boolean> {
     const result = await this.ledger.updateOne({ _id: oid(id), client_id: oid(clientId), 'claim.token': token }, { $set: { 'claim.expires_at': expiresAt } });
     return result.matchedCount === 1;
+  }
+
+  /**
+   * Ends every lease these processes hold (their heartbeat stopped: they died), so that their
+   * messages' next attempts need not wait for the leases to lapse. Answers how many ended.
+   */
+  async releaseLeasesOf(holders: string[], at: Date = new Date()): Promise<number> {
+    if (holders.length === 0) return 0;
+    const result = await this.ledger.updateMany({ 'claim.holder': { $in: holders } }, { $set: { claim: null, updatedAt: at } });
+    return result.modifiedCount;
   }
 
   /**
@@ -434,13 +448,22 @@ export class MessageLogRepository implements OnModuleInit {
   }
 
   /**
-   * Single messages (POST /v1/messages) accepted before `createdBefore` and still unsent with no
-   * attempt holding them: their job may have vanished with Redis's data (for the sweep).
+   * Single messages (POST /v1/messages) still unsent with no attempt holding them, accepted before
+   * `createdBefore` or scheduled and due: their job may have vanished with Redis's data (for the sweep).
    */
   async findUnsentApiMessages(createdBefore: Date, limit: number, at: Date = new Date()): Promise<UnsentApiMessage[]> {
     const found = await this.ledger
-      // A scheduled message is not due before its send_at (its delayed job waits in Redis until then).
-      .find({ status: { $in: UNSENT_STATUSES }, source: 'api', createdAt: { $lt: createdBefore }, send_at: { $not: { $gt: at } }, ...unleasedAt(at) }, { projection: { _id: 1, session_id: 1 } })
+      .find(
+        {
+          status: { $in: UNSENT_STATUSES },
+          source: 'api',
+          // A scheduled message is not due before its send_at (its delayed job waits in Redis until then);
+          // once due, its job is in Redis or lost, whatever the message's age.
+          send_at: { $not: { $gt: at } },
+          $and: [{ $or: [{ createdAt: { $lt: createdBefore } }, { send_at: { $lte: at } }] }, unleasedAt(at)],
+        },
+        { projection: { _id: 1, session_id: 1 } },
+      )
       .sort({ createdAt: 1 })
       .limit(limit)
       .toArray();

@@ -67,6 +67,8 @@ export interface InboundDetails {
 export class SendLease {
   @Prop({ type: String, required: true }) token!: string;
   @Prop({ type: Date, required: true }) expires_at!: Date;
+  /** The process of the attempt (see PROCESS_ID); absent on leases taken by earlier versions. */
+  @Prop({ type: String }) holder?: string;
 }
 
 @Schema({ _id: false })
@@ -134,6 +136,8 @@ MessageLogSchema.index({ broadcast_id: 1, status: 1 });
 MessageLogSchema.index({ provider_message_ids: 1 });
 // The sweep finds single messages still unsent long after they were accepted.
 MessageLogSchema.index({ status: 1, source: 1, createdAt: 1 });
+// A dead worker's leases are found by their holder; only held entries are in the index (released ones have no claim).
+MessageLogSchema.index({ 'claim.holder': 1 }, { partialFilterExpression: { 'claim.holder': { $exists: true } } });
 // Retention finds entries older than its cutoff across clients.
 MessageLogSchema.index({ createdAt: 1 });
 

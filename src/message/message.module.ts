@@ -7,6 +7,7 @@ import { SendingWorkerModule } from '../sending/sending-worker.module';
 import { IdempotencyStore } from './idempotency.store';
 import { MessageContentDataModule } from '../message-content/message-content.module';
 import { TemplateDataModule } from '../template/template.module';
+import { RecoveryModule } from '../recovery/recovery.module';
 import { MessageSweeper } from './message-sweeper';
 import { MessageSendHandler } from './message-send.handler';
 import { MessageController } from './message.controller';
@@ -22,7 +23,7 @@ export class MessageHttpModule {}
 
 /** Worker side: sends the messages of POST /v1/messages, and re-enqueues those whose job was lost. */
 @Module({
-  imports: [SendingWorkerModule, SendingDataModule, MessageLogDataModule, TemplateDataModule],
+  imports: [SendingWorkerModule, SendingDataModule, MessageLogDataModule, TemplateDataModule, RecoveryModule],
   providers: [MessageSendHandler, MessageSweeper],
 })
 export class MessageWorkerModule {}

@@ -4,7 +4,8 @@ import { createHash, randomUUID } from 'node:crypto';
 import { describeOutgoingMessage, OutgoingMessage, ProviderError, WhatsappProvider } from '@app/whatsapp';
 import { SessionRecord, SessionRepository } from '../auth';
 import { AppConfig } from '../config';
-import { AttemptOutcome, MessageFailure, SendTarget } from '../message-log/message-log.repository';
+import { PROCESS_ID } from '../core/process-identity';
+import { AttemptOutcome, LeaseRequest, MessageFailure, SendTarget } from '../message-log/message-log.repository';
 import type { MessageLogRecord } from '../message-log/message-log.schema';
 import { sendingOutcomeOf } from '../message-status/message-status';
 import type { AcceptedCall, NewWhatsappLog } from '../whatsapp-log/whatsapp-log.repository';
@@ -81,10 +82,7 @@ export function outcomeOfFinished(entry: Pick<MessageLogRecord, 'status' | 'erro
 }
 
 /** An attempt's hold on its message (see SendLease on the message log). */
-interface Lease {
-  token: string;
-  expiresAt: Date;
-}
+type Lease = LeaseRequest;
 
 /**
  * Sends one logical message. Its ledger entry is claimed first: the attempt leases it, and
@@ -124,7 +122,7 @@ export class MessageSender {
    * not on the last attempt, or a lease held by another attempt).
    */
   async send(target: SendTarget, options: SendOptions): Promise<SendOutcome | SkippedSend | null> {
-    const lease: Lease = { token: randomUUID(), expiresAt: new Date(Date.now() + this.leaseMs) };
+    const lease: Lease = { token: randomUUID(), expiresAt: new Date(Date.now() + this.leaseMs), holder: PROCESS_ID };
     const claimed = await this.ledger.claim({ ...target, lease });
     if (!claimed) return null;
     // Cancelled by the client before it started (its job fired or the sweep ran anyway): nothing is sent.
