@@ -97,7 +97,11 @@ describeWithMongoAndBrowser('Console at /console in headless Chromium (e2e, sand
     await row.locator('.status', { hasText: 'completed_with_errors' }).waitFor({ timeout: UI_TIMEOUT_MS });
     expect(await statusOf(id!)).toBe('completed_with_errors');
     expect(loads).toBe(1);
-    if (process.env.CONSOLE_SCREENSHOTS_DIR) await page.screenshot({ path: join(process.env.CONSOLE_SCREENSHOTS_DIR, 'console-broadcasts.png'), fullPage: true });
+    if (process.env.CONSOLE_SCREENSHOTS_DIR) {
+      // The bar's last step is animated.
+      await page.waitForTimeout(500);
+      await page.screenshot({ path: join(process.env.CONSOLE_SCREENSHOTS_DIR, 'console-broadcasts.png'), fullPage: true });
+    }
   });
 
   it("opens the broadcast: its funnel has the report's numbers, failures by reason, and the CSV export downloads every recipient", async () => {

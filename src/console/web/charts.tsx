@@ -41,6 +41,8 @@ export function SeriesChart({ series }: { series: BroadcastReport['series'] }) {
       {
         width: Math.min(760, host.current.clientWidth || 760),
         height: 240,
+        // A minute either side, so that a broadcast that fits in one minute still has a readable axis.
+        scales: { x: { time: true, range: (_chart, min, max) => [min - 60, max + 60] } },
         series: [{}, ...fields.map((field) => ({ label: field, stroke: SERIES_COLOURS[field], width: 2, points: { show: true } }))],
         axes: [{}, { label: 'messages / minute' }],
       },
