@@ -39,18 +39,29 @@ export class BroadcastRecipientListRepository {
     }
   }
 
-  /** The reasons stored with the broadcast (refused at creation: invalid numbers, no opt-in) of these recipients. */
-  async storedFailuresOf(clientId: string, id: string, recipients: string[]): Promise<Map<string, RecipientFailure>> {
-    if (recipients.length === 0) return new Map();
-    const found = await this.broadcasts
+  /** The reasons stored with the broadcast (recipients refused at creation: invalid numbers, no opt-in), `size` at a time. */
+  async *storedFailureChunks(clientId: string, id: string, size: number): AsyncGenerator<RecipientFailure[]> {
+    const cursor = this.broadcasts
       .aggregate<{ failure: RecipientFailure }>([
         { $match: { _id: new Types.ObjectId(id), client_id: new Types.ObjectId(clientId) } },
         { $project: { _id: 0, failure: '$failures' } },
         { $unwind: '$failure' },
-        { $match: { 'failure.recipient': { $in: recipients } } },
       ])
-      .exec();
-    return new Map(found.map(({ failure }) => [failure.recipient, failure]));
+      .option({ batchSize: size })
+      .cursor();
+    let chunk: RecipientFailure[] = [];
+    try {
+      for await (const row of cursor as AsyncIterable<{ failure: RecipientFailure }>) {
+        chunk.push(row.failure);
+        if (chunk.length >= size) {
+          yield chunk;
+          chunk = [];
+        }
+      }
+      if (chunk.length > 0) yield chunk;
+    } finally {
+      await cursor.close();
+    }
   }
 
   /** The reasons stored with the broadcast, counted by code (with the first message of each). */

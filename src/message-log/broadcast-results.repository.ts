@@ -3,7 +3,7 @@ import { InjectModel } from '@nestjs/mongoose';
 import { Model, mongo, Types } from 'mongoose';
 import { nativeCollection } from '../core/native-collection';
 import type { IndexSpec } from '../core/schema-indexes';
-import { DELIVERED_STATUSES, READ_STATUSES } from '../message-status/message-status';
+import { DELIVERED_STATUSES, READ_STATUSES, UNSENT_STATUSES } from '../message-status/message-status';
 import { broadcastRecipientMessageUid } from './message-log.repository';
 import { MessageLog, MessageLogRecord } from './message-log.schema';
 
@@ -42,6 +42,8 @@ export interface LedgerResults {
 
 /** One broadcast recipient's message as the per-recipient export shows it. */
 export type RecipientResult = Pick<MessageLogRecord, 'recipient' | 'contact' | 'status' | 'status_times' | 'error' | 'cost_in_usd_cents' | 'replied_at'>;
+
+const RESULT_FIELDS = { _id: 0, recipient: 1, contact: 1, status: 1, status_times: 1, error: 1, cost_in_usd_cents: 1, replied_at: 1 } as const;
 
 /** Minutes since the epoch, as the start of the minute: plain date arithmetic, the same on every MongoDB version. */
 const minuteOf = (field: string): Record<string, unknown> => ({ $subtract: [field, { $mod: [{ $subtract: [field, new Date(0)] }, 60_000] }] });
@@ -147,14 +149,38 @@ export class BroadcastResultsRepository {
   }
 
   /**
+   * The broadcast's messages the sender has finished with (sent, delivered, read, failed), in send
+   * order, `size` at a time from one cursor over its index: the export's main pass.
+   */
+  async *finishedResults(clientId: string, broadcastId: string, size: number): AsyncGenerator<RecipientResult[]> {
+    const cursor = this.ledger
+      .find({ ...this.ofBroadcast(clientId, broadcastId), status: { $nin: [...UNSENT_STATUSES] } }, { projection: RESULT_FIELDS, batchSize: size })
+      .sort({ 'status_times.sentAt': 1 });
+    let chunk: RecipientResult[] = [];
+    try {
+      for await (const entry of cursor) {
+        chunk.push(entry);
+        if (chunk.length >= size) {
+          yield chunk;
+          chunk = [];
+        }
+      }
+      if (chunk.length > 0) yield chunk;
+    } finally {
+      await cursor.close();
+    }
+  }
+
+  /**
    * These recipients' messages of the broadcast (recipients without one are absent), found by
-   * their derived message_uid on the unique index: the export reads its recipients in chunks.
+   * their derived message_uid on the unique index: for the recipients still pending.
    */
   async recipientResults(clientId: string, broadcastId: string, recipients: string[]): Promise<Map<string, RecipientResult>> {
+    if (recipients.length === 0) return new Map();
     const found = await this.ledger
       .find(
         { client_id: new Types.ObjectId(clientId), message_uid: { $in: recipients.map((recipient) => broadcastRecipientMessageUid(broadcastId, recipient)) } },
-        { projection: { _id: 0, recipient: 1, contact: 1, status: 1, status_times: 1, error: 1, cost_in_usd_cents: 1, replied_at: 1, broadcast_id: 1 } },
+        { projection: { ...RESULT_FIELDS, broadcast_id: 1 } },
       )
       .toArray();
     // A uid is a hash: the broadcast id confirms the entry is this broadcast's.

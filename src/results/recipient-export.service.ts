@@ -1,16 +1,14 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { once } from 'node:events';
-import { BroadcastRecipientListRepository, RecipientArray } from '../broadcast/broadcast-recipient-list.repository';
+import { BroadcastRecipientListRepository } from '../broadcast/broadcast-recipient-list.repository';
 import { csvCell } from '../contact/contact-csv';
 import type { ExportTarget } from '../contact/contact-export.service';
 import { BroadcastResultsRepository, RecipientResult } from '../message-log/broadcast-results.repository';
 import type { RecipientFailure } from '../broadcast/broadcast.schema';
+import { isUnsent } from '../message-status/message-status';
 
-/** Recipients read (and their ledger entries looked up) per step; also the lines gathered into one write. */
+/** Recipients read per step (and lines gathered into one write). */
 const RECIPIENTS_PER_CHUNK = 500;
-
-/** Sent first (in send order), then failed, then those still pending. */
-const ARRAY_ORDER: readonly RecipientArray[] = ['sent', 'failed', 'pending'];
 
 export const RECIPIENT_EXPORT_COLUMNS = [
   'number',
@@ -32,29 +30,36 @@ async function send(target: ExportTarget, text: string): Promise<void> {
 
 const iso = (at: Date | null | undefined): string => (at ? at.toISOString() : '');
 
-/** One recipient's line: their message in the ledger, else where the broadcast holds them (and a reason stored with it). */
-export function recipientExportRow(recipient: string, array: RecipientArray, entry: RecipientResult | undefined, stored: RecipientFailure | undefined): string {
-  const cells = entry
-    ? [
-        recipient,
-        entry.contact?.name ?? '',
-        entry.status,
-        iso(entry.status_times.sentAt),
-        iso(entry.status_times.deliveredAt ?? (entry.status === 'read' ? entry.status_times.readAt : null)),
-        iso(entry.status_times.readAt),
-        iso(entry.replied_at),
-        entry.error?.code ?? '',
-        entry.error?.message ?? '',
-        String(entry.cost_in_usd_cents ?? 0),
-      ]
-    : [recipient, '', array, '', '', '', '', stored?.code ?? '', stored?.message ?? '', '0'];
-  return cells.map(csvCell).join(',');
+/** A line of a recipient with a message in the ledger. */
+export function messageRow(entry: RecipientResult): string {
+  return [
+    entry.recipient,
+    entry.contact?.name ?? '',
+    entry.status,
+    iso(entry.status_times.sentAt),
+    iso(entry.status_times.deliveredAt ?? (entry.status === 'read' ? entry.status_times.readAt : null)),
+    iso(entry.status_times.readAt),
+    iso(entry.replied_at),
+    entry.error?.code ?? '',
+    entry.error?.message ?? '',
+    String(entry.cost_in_usd_cents ?? 0),
+  ]
+    .map(csvCell)
+    .join(',');
+}
+
+/** A line of a recipient without a message: refused at creation (with the reason), or still waiting to be sent. */
+export function unsentRow(recipient: string, refused: RecipientFailure | null): string {
+  return [recipient, '', refused ? 'failed' : 'pending', '', '', '', '', refused?.code ?? '', refused?.message ?? '', '0'].map(csvCell).join(',');
 }
 
 /**
- * GET /broadcast/:id/recipients.csv: one line per recipient, streamed as it is read (the
- * recipient arrays piece by piece, each piece's ledger entries in one query), waiting whenever
- * the client reads slower than MongoDB answers. Memory holds one piece, whatever the size.
+ * GET /broadcast/:id/recipients.csv: one line per recipient, streamed as it is read, in three
+ * passes: the messages the sender has finished with (one cursor over the broadcast's ledger
+ * entries, in send order), the recipients refused at creation (stored with the broadcast), then
+ * those still pending (each piece's messages looked up by their unique uid, so one that finished
+ * meanwhile is not written twice). It waits whenever the client reads slower than MongoDB answers:
+ * memory holds one piece, whatever the broadcast's size.
  */
 @Injectable()
 export class RecipientExportService {
@@ -68,17 +73,28 @@ export class RecipientExportService {
   async write(clientId: string, broadcastId: string, target: ExportTarget): Promise<void> {
     target.setHeader?.('Content-Type', 'text/csv; charset=utf-8');
     target.setHeader?.('Content-Disposition', `attachment; filename="broadcast-${broadcastId}-recipients.csv"`);
+    const startedAt = Date.now();
     try {
       await send(target, `${RECIPIENT_EXPORT_COLUMNS.join(',')}\n`);
-      for (const array of ARRAY_ORDER) {
-        for await (const recipients of this.recipientLists.recipientChunks(clientId, broadcastId, array, RECIPIENTS_PER_CHUNK)) {
-          if (target.destroyed) return;
-          const entries = await this.results.recipientResults(clientId, broadcastId, recipients);
-          const missing = array === 'failed' ? recipients.filter((recipient) => !entries.has(recipient)) : [];
-          const stored = await this.recipientLists.storedFailuresOf(clientId, broadcastId, missing);
-          const lines = recipients.map((recipient) => recipientExportRow(recipient, array, entries.get(recipient), stored.get(recipient)));
-          await send(target, `${lines.join('\n')}\n`);
-        }
+      for await (const entries of this.results.finishedResults(clientId, broadcastId, RECIPIENTS_PER_CHUNK)) {
+        if (target.destroyed) return;
+        await send(target, `${entries.map(messageRow).join('\n')}\n`);
+      }
+      for await (const refused of this.recipientLists.storedFailureChunks(clientId, broadcastId, RECIPIENTS_PER_CHUNK)) {
+        if (target.destroyed) return;
+        await send(target, `${refused.map((failure) => unsentRow(failure.recipient, failure)).join('\n')}\n`);
+      }
+      for await (const pending of this.recipientLists.recipientChunks(clientId, broadcastId, 'pending', RECIPIENTS_PER_CHUNK)) {
+        if (target.destroyed) return;
+        const entries = await this.results.recipientResults(clientId, broadcastId, pending);
+        // Finished before the export began: the first pass wrote it (the broadcast's progress write lags). Finished since: not yet written.
+        const lines = pending.flatMap((recipient) => {
+          const entry = entries.get(recipient);
+          if (!entry) return [unsentRow(recipient, null)];
+          const finishedAt = entry.status_times.sentAt ?? entry.status_times.failedAt;
+          return isUnsent(entry.status) || (finishedAt !== null && finishedAt.getTime() >= startedAt) ? [messageRow(entry)] : [];
+        });
+        if (lines.length > 0) await send(target, `${lines.join('\n')}\n`);
       }
       target.end();
     } catch (error) {
