@@ -3,9 +3,9 @@ import { InjectModel } from '@nestjs/mongoose';
 import { Model, mongo, Types } from 'mongoose';
 import { nativeCollection } from '../core/native-collection';
 import type { IndexSpec } from '../core/schema-indexes';
-import { DELIVERED_STATUSES, READ_STATUSES, UNSENT_STATUSES } from '../message-status/message-status';
+import { DELIVERED_STATUSES, MessageStatus, READ_STATUSES, UNSENT_STATUSES } from '../message-status/message-status';
 import { broadcastRecipientMessageUid } from './message-log.repository';
-import { MessageLog, MessageLogRecord } from './message-log.schema';
+import { MessageError, MessageLog, MessageLogRecord, MessageStatusTimes } from './message-log.schema';
 
 /**
  * What the report's queries need: one broadcast's entries of one client. The write side's
@@ -40,10 +40,30 @@ export interface LedgerResults {
   series: Array<{ minute: Date; field: SeriesField; count: number }>;
 }
 
-/** One broadcast recipient's message as the per-recipient export shows it. */
-export type RecipientResult = Pick<MessageLogRecord, 'recipient' | 'contact' | 'status' | 'status_times' | 'error' | 'cost_in_usd_cents' | 'replied_at'>;
+/** One broadcast recipient's message as the per-recipient export shows it (only these fields are read). */
+export interface RecipientResult {
+  recipient: string;
+  contact: { name: string | null } | null;
+  status: MessageStatus;
+  status_times: Pick<MessageStatusTimes, 'sentAt' | 'deliveredAt' | 'readAt' | 'failedAt'>;
+  error: MessageError | null;
+  cost_in_usd_cents: number;
+  replied_at?: Date | null;
+}
 
-const RESULT_FIELDS = { _id: 0, recipient: 1, contact: 1, status: 1, status_times: 1, error: 1, cost_in_usd_cents: 1, replied_at: 1 } as const;
+const RESULT_FIELDS = {
+  _id: 0,
+  recipient: 1,
+  'contact.name': 1,
+  status: 1,
+  'status_times.sentAt': 1,
+  'status_times.deliveredAt': 1,
+  'status_times.readAt': 1,
+  'status_times.failedAt': 1,
+  error: 1,
+  cost_in_usd_cents: 1,
+  replied_at: 1,
+} as const;
 
 /** Minutes since the epoch, as the start of the minute: plain date arithmetic, the same on every MongoDB version. */
 const minuteOf = (field: string): Record<string, unknown> => ({ $subtract: [field, { $mod: [{ $subtract: [field, new Date(0)] }, 60_000] }] });

@@ -1,5 +1,4 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { once } from 'node:events';
 import { BroadcastRecipientListRepository } from '../broadcast/broadcast-recipient-list.repository';
 import { csvCell } from '../contact/contact-csv';
 import type { ExportTarget } from '../contact/contact-export.service';
@@ -23,9 +22,18 @@ export const RECIPIENT_EXPORT_COLUMNS = [
   'cost_usd_cents',
 ] as const;
 
-/** Writes, then waits while the client is behind (or until it goes away). */
+/** Writes, then waits while the client is behind (or until it goes away), leaving no listener behind. */
 async function send(target: ExportTarget, text: string): Promise<void> {
-  if (!target.write(text)) await Promise.race([once(target, 'drain'), once(target, 'close')]);
+  if (target.write(text)) return;
+  await new Promise<void>((resolve) => {
+    const done = (): void => {
+      target.off('drain', done);
+      target.off('close', done);
+      resolve();
+    };
+    target.on('drain', done);
+    target.on('close', done);
+  });
 }
 
 const iso = (at: Date | null | undefined): string => (at ? at.toISOString() : '');
