@@ -84,7 +84,7 @@ describeWithMongo('Broadcast results: the report, replies attributed, the per-re
     await eventually(async () => {
       const body = (await t.http.get(`/broadcast/${broadcastId}`).set(alice.auth).expect(200)).body.data as { status: string };
       return body.status === 'completed_with_errors';
-    }, 'the broadcast to finish');
+    }, 'the broadcast to finish', 30_000);
     for (const entry of await db().collection('message_logs').find({ broadcast_id: new Types.ObjectId(broadcastId) }).toArray()) {
       if (!entry.provider_message_ids?.[0]) continue;
       wamidOf.set(entry.recipient as string, entry.provider_message_ids[0] as string);
@@ -110,7 +110,7 @@ describeWithMongo('Broadcast results: the report, replies attributed, the per-re
     // After the 24-hour window: not a reply to the broadcast.
     await replies.receive(alice.sessionId, [inbound(readToo, { timestamp: new Date(sentAtOf.get(readToo)!.getTime() + 25 * HOUR_MS) })]);
     // Delivery reports are applied in batches: wait for the last one.
-    await eventually(async () => (await report(alice, broadcastId)).read === 2, 'the read reports to reach the ledger');
+    await eventually(async () => (await report(alice, broadcastId)).read === 2, 'the read reports to reach the ledger', 30_000);
 
     const scheduled = await t.http
       .post('/broadcast')
