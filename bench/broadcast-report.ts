@@ -20,7 +20,8 @@ import { machineDescription, measurePeakGrowth, startUploadApi, stopUploadApi } 
 const EXPORT_TARGET_MB = 30;
 const REPORT_TARGET_MS = 1000;
 const SPREAD_MS = 20 * 60_000;
-const INSERT_BATCH = 5000;
+// Small batches keep the server answering the API process meanwhile (the in-memory stand-in stalls on big ones).
+const INSERT_BATCH = 1000;
 
 function get(ready: UploadApiReady, path: string): Promise<{ status: number; body: string; lines: number }> {
   return new Promise((resolve, reject) => {
