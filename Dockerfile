@@ -7,6 +7,7 @@ RUN npm ci --no-audit --no-fund
 COPY nest-cli.json tsconfig.json tsconfig.build.json ./
 COPY libs ./libs
 COPY src ./src
+COPY scripts/build-console.ts ./scripts/
 RUN npm run build && npm prune --omit=dev
 
 FROM node:22-bookworm-slim AS runtime

@@ -16,6 +16,7 @@ import { MessageHttpModule } from './message/message.module';
 import { MessageLogHttpModule } from './message-log/message-log.module';
 import { MetricsHttpModule } from './metrics';
 import { QueueDashboardHttpModule } from './queue-dashboard/queue-dashboard.module';
+import { ResultsHttpModule } from './results/results.module';
 import { TemplateHttpModule } from './template/template.module';
 import { WebhookHttpModule } from './webhook/webhook.module';
 import { WhatsappLogHttpModule } from './whatsapp-log/whatsapp-log.module';
@@ -29,6 +30,7 @@ export const API_FEATURES: Array<Type | DynamicModule> = [
   ContactHttpModule,
   AudienceHttpModule,
   BroadcastHttpModule,
+  ResultsHttpModule,
   MessageHttpModule,
   TemplateHttpModule,
   WebhookHttpModule,

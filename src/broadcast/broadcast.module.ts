@@ -15,6 +15,7 @@ import { BroadcastAudiences } from './broadcast-audience';
 import { BroadcastProgress } from './broadcast-progress';
 import { BroadcastRecipientSender } from './broadcast-recipient-sender';
 import { BroadcastRecipientHandler } from './broadcast-recipient.handler';
+import { BroadcastRecipientListRepository } from './broadcast-recipient-list.repository';
 import { BroadcastSendGroupHandler } from './broadcast-send-group.handler';
 import { BroadcastSendJobs } from './broadcast-send-jobs';
 import { RecoveryModule } from '../recovery/recovery.module';
@@ -46,8 +47,8 @@ import { TemplateDataModule } from '../template/template.module';
     SendingDataModule,
     ContactDataModule,
   ],
-  providers: [BroadcastRepository, RecipientVariablesRepository, BroadcastStopSignal, BroadcastPauseSignal, BroadcastPauseControl, BroadcastQueue, BroadcastSendJobs],
-  exports: [BroadcastRepository, RecipientVariablesRepository, BroadcastStopSignal, BroadcastPauseSignal, BroadcastPauseControl, BroadcastQueue, BroadcastSendJobs],
+  providers: [BroadcastRepository, BroadcastRecipientListRepository, RecipientVariablesRepository, BroadcastStopSignal, BroadcastPauseSignal, BroadcastPauseControl, BroadcastQueue, BroadcastSendJobs],
+  exports: [BroadcastRepository, BroadcastRecipientListRepository, RecipientVariablesRepository, BroadcastStopSignal, BroadcastPauseSignal, BroadcastPauseControl, BroadcastQueue, BroadcastSendJobs],
 })
 export class BroadcastDataModule {}
 

@@ -71,7 +71,8 @@ export class AppConfig {
   readonly templates: { syncIntervalMs: number };
   readonly cloudApi: { baseUrl: string; version: string; timeoutMs: number; uploadTimeoutMs: number; pricesUsdCents: PriceList };
   /** Opt-out and opt-in keywords, upper-cased and trimmed. */
-  readonly inbound: { optOutKeywords: readonly string[]; optInKeywords: readonly string[] };
+  readonly inbound: { optOutKeywords: readonly string[]; optInKeywords: readonly string[]; replyAttributionMs: number };
+  readonly console: { enabled: boolean };
   /** Event webhooks to clients' servers. */
   readonly webhooks: { allowPrivateUrls: boolean; timeoutMs: number; maxAttempts: number; backoffMs: number };
   readonly attachments: {
@@ -149,7 +150,12 @@ export class AppConfig {
       uploadTimeoutMs: variables.CLOUD_API_UPLOAD_TIMEOUT_MS,
       pricesUsdCents: parsePriceList(variables.CLOUD_API_PRICES_USD_CENTS ?? ''),
     };
-    this.inbound = { optOutKeywords: parseKeywords(variables.OPT_OUT_KEYWORDS), optInKeywords: parseKeywords(variables.OPT_IN_KEYWORDS) };
+    this.inbound = {
+      optOutKeywords: parseKeywords(variables.OPT_OUT_KEYWORDS),
+      optInKeywords: parseKeywords(variables.OPT_IN_KEYWORDS),
+      replyAttributionMs: variables.REPLY_ATTRIBUTION_HOURS * 3_600_000,
+    };
+    this.console = { enabled: variables.CONSOLE_ENABLED };
     this.webhooks = {
       allowPrivateUrls: variables.WEBHOOK_ALLOW_PRIVATE_URLS,
       timeoutMs: variables.WEBHOOK_TIMEOUT_MS,

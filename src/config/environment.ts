@@ -428,6 +428,21 @@ export class EnvironmentVariables {
   @Matches(KEYWORD_LIST, { message: 'OPT_OUT_KEYWORDS must be comma-separated words, e.g. STOP,UNSUBSCRIBE' })
   OPT_OUT_KEYWORDS = 'STOP,UNSUBSCRIBE,STOPALL,CANCEL';
 
+  /**
+   * An inbound message that quotes none of our messages counts as a reply to the latest broadcast
+   * message its sender was sent within this many hours before it (a quoted one is attributed exactly).
+   */
+  @Type(() => Number)
+  @IsInt({ message: 'REPLY_ATTRIBUTION_HOURS must be a whole number of hours' })
+  @Min(0)
+  @Max(720)
+  REPLY_ATTRIBUTION_HOURS = 24;
+
+  /** Serves the console (a web page over this API: broadcasts, their progress and results) at /console. */
+  @Transform(({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value))
+  @IsBoolean({ message: 'CONSOLE_ENABLED must be true or false' })
+  CONSOLE_ENABLED = true;
+
   /** Texts with which a customer who opted out opts back in. */
   @Matches(KEYWORD_LIST, { message: 'OPT_IN_KEYWORDS must be comma-separated words, e.g. START' })
   OPT_IN_KEYWORDS = 'START';

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { MessageFailure } from '../message-log/message-log.repository';
+import type { ReplyAttributed } from '../message-log/ledger-events';
 import type { MessageLogRecord } from '../message-log/message-log.schema';
 
 /** Every event a client can subscribe to. */
@@ -9,6 +10,7 @@ export const CLIENT_EVENT_TYPES = [
   'message.read',
   'message.failed',
   'message.received',
+  'message.replied',
   'broadcast.completed',
   'broadcast.paused',
   'broadcast.resumed',
@@ -79,6 +81,25 @@ export function messageReceivedEvent(entry: MessageLogRecord): PublishedEvent {
   return {
     clientId: entry.client_id.toHexString(),
     event: { id: eventId(id, 'message.received'), type: 'message.received', created_at: entry.createdAt.toISOString(), data: { message: messageView(entry, 'received', null) } },
+    orderKey: null,
+    rank: 0,
+  };
+}
+
+/**
+ * A customer's message attributed as a reply to one of ours (one event per reply): the message
+ * replied to, the reply (a button's payload in `reply.inbound.reply.id`), and how it was tied.
+ */
+export function messageRepliedEvent({ reply, target, attribution }: ReplyAttributed): PublishedEvent {
+  const id = reply._id.toHexString();
+  return {
+    clientId: reply.client_id.toHexString(),
+    event: {
+      id: eventId(id, 'message.replied'),
+      type: 'message.replied',
+      created_at: reply.createdAt.toISOString(),
+      data: { attribution, broadcast_id: target.broadcast_id?.toHexString() ?? null, message: messageView(target, target.status, null), reply: messageView(reply, 'received', null) },
+    },
     orderKey: null,
     rank: 0,
   };

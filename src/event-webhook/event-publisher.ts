@@ -1,12 +1,13 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { BroadcastRepository } from '../broadcast/broadcast.repository';
-import { LedgerEvents, SendOutcomeRecorded } from '../message-log/ledger-events';
+import { LedgerEvents, ReplyAttributed, SendOutcomeRecorded } from '../message-log/ledger-events';
 import { DeliveryRollup, MessageLogRepository } from '../message-log/message-log.repository';
 import type { MessageLogRecord } from '../message-log/message-log.schema';
 import { MessageStatus, statusesBefore } from '../message-status/message-status';
 import {
   broadcastCompletedEvent,
   messageReceivedEvent,
+  messageRepliedEvent,
   messageStatusEvent,
   MessageStatusEventType,
   PublishedEvent,
@@ -89,6 +90,11 @@ export class EventPublisher implements LedgerEvents {
 
   messagesReceived(entries: MessageLogRecord[]): void {
     this.inBackground('received messages', () => this.publish(entries.map(messageReceivedEvent)));
+  }
+
+  repliesAttributed(replies: ReplyAttributed[]): void {
+    if (replies.length === 0) return;
+    this.inBackground('attributed replies', () => this.publish(replies.map(messageRepliedEvent)));
   }
 
   /** The client's endpoints changed: this process reads them afresh (others within ENDPOINT_CACHE_TTL_MS). */

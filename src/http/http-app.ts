@@ -2,6 +2,7 @@ import { INestApplication } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
 import { AppConfig } from '../config';
+import { useConsole } from '../console/console';
 import { withQuietStartup } from '../core/logger';
 import { AppMetrics, httpMetricsMiddleware } from '../metrics';
 import { useQueueDashboard } from '../queue-dashboard/queue-dashboard';
@@ -30,6 +31,7 @@ export function configureHttpApp(
   if (cors) app.enableCors(cors);
   // Before the body readers: the dashboard's own API reads JSON bodies itself.
   useQueueDashboard(app);
+  useConsole(app, config);
   // Webhook signatures are computed over the exact bytes received, so those requests keep them as `rawBody`.
   app.use(...readRequestBody({ limit: config.http.bodyLimit, keepRawBody: (request) => request.path.startsWith('/webhooks/') }));
   // Local mode handles signals itself, to stop its embedded servers after the app.

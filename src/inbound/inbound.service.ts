@@ -1,8 +1,10 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import type { InboundMessage, InboundMessageSink } from '@app/whatsapp';
 import { SessionRecord, SessionRepository } from '../auth';
+import { AppConfig } from '../config';
 import { ContactService } from '../contact/contact.service';
 import { InboundLedgerRepository } from '../message-log/inbound-ledger.repository';
+import type { MessageLogRecord } from '../message-log/message-log.schema';
 import { LEDGER_EVENTS, LedgerEvents } from '../message-log/ledger-events';
 import { inboundContentOf } from './inbound-content';
 import { InboundQueue } from './inbound.queue';
@@ -17,7 +19,8 @@ const KEYWORD_TYPES: ReadonlySet<string> = new Set(['text', 'button']);
  * last message, the session's 24-hour window) and an opt-out or opt-in keyword applied;
  * then the message is written to the ledger once (a redelivered webhook finds it there);
  * a media file is fetched afterwards, on the inbound queue; and the client hears about it
- * (`message.received`) once the entry is complete.
+ * (`message.received`) once the entry is complete. A message that answers one of ours is
+ * attributed to it (`message.replied`; see attributeReply).
  */
 @Injectable()
 export class InboundService implements InboundMessageSink {
@@ -29,6 +32,7 @@ export class InboundService implements InboundMessageSink {
     private readonly ledger: InboundLedgerRepository,
     private readonly keywords: OptOutKeywords,
     private readonly queue: InboundQueue,
+    private readonly config: AppConfig,
     @Optional() @Inject(LEDGER_EVENTS) private readonly events?: LedgerEvents,
   ) {}
 
@@ -67,8 +71,32 @@ export class InboundService implements InboundMessageSink {
       ...content,
     });
     if (!created) return false;
+    await this.attributeReply(entry, message, sessionId);
     if (content.inbound.media) await this.queue.fetchMedia(entry._id.toHexString());
     else this.events?.messagesReceived([entry]);
     return true;
+  }
+
+  /**
+   * A reply to one of our messages: the one it quotes (`context.id`, as replies and button taps
+   * carry), else the latest broadcast message sent to the customer within REPLY_ATTRIBUTION_HOURS.
+   * Attribution is a result, not the message: a failure is logged and the message stands.
+   */
+  private async attributeReply(entry: MessageLogRecord, message: InboundMessage, sessionId: string): Promise<void> {
+    try {
+      const match = await this.ledger.findReplyTarget({
+        clientId: entry.client_id.toHexString(),
+        sessionId,
+        from: message.from,
+        quotedProviderMessageId: message.replyTo,
+        at: message.timestamp,
+        windowMs: this.config.inbound.replyAttributionMs,
+      });
+      if (!match) return;
+      await this.ledger.recordReply(entry, match, message.timestamp);
+      this.events?.repliesAttributed([{ reply: entry, target: match.target, attribution: match.attribution }]);
+    } catch (error) {
+      this.logger.warn({ err: error, messageLogId: entry._id }, 'Could not attribute a reply');
+    }
   }
 }

@@ -4,7 +4,7 @@ import { isValidObjectId, Model, mongo, Types } from 'mongoose';
 import { createHash } from 'node:crypto';
 import { isDuplicateKeyError } from '../core/mongo-errors';
 import { nativeCollection } from '../core/native-collection';
-import { InboundDetails, MessageLog, MessageLogRecord } from './message-log.schema';
+import { InboundDetails, MessageLog, MessageLogRecord, ReplyAttribution } from './message-log.schema';
 
 /** A message a customer sent to one of the client's sessions, ready for the ledger. */
 export interface NewInboundMessage {
@@ -25,6 +25,26 @@ export interface NewInboundMessage {
  */
 export function inboundMessageUid(sessionId: string, providerMessageId: string): string {
   return createHash('sha256').update(`inbound:${sessionId}:${providerMessageId}`).digest('hex').slice(0, 16);
+}
+
+/** What a customer's message may answer: the message it quotes, or the broadcast messages sent to them shortly before. */
+export interface ReplyQuery {
+  clientId: string;
+  sessionId: string;
+  /** The customer's number. */
+  from: string;
+  /** The provider id the message quotes (Cloud API `context.id`), if any. */
+  quotedProviderMessageId: string | null;
+  /** When the customer sent it. */
+  at: Date;
+  /** How long after a broadcast message an unquoted message still counts as its reply. */
+  windowMs: number;
+}
+
+/** An outbound message found as the one a reply answers, and how. */
+export interface ReplyMatch {
+  target: MessageLogRecord;
+  attribution: ReplyAttribution;
 }
 
 /** The ledger's inbound side: messages customers sent, and the media fetched for them afterwards. */
@@ -105,5 +125,49 @@ export class InboundLedgerRepository {
       { $set: { 'inbound.media.status': 'failed', 'inbound.media.error': reason, updatedAt: new Date() } },
       { returnDocument: 'after' },
     );
+  }
+
+  /**
+   * The outbound message a customer's message answers: the one it quotes (exact, whatever sent
+   * it), else the latest broadcast message this session sent to the customer within the window
+   * before it. Both are served by existing indexes (provider_message_ids; client and recipient).
+   */
+  async findReplyTarget(query: ReplyQuery): Promise<ReplyMatch | null> {
+    const clientId = new Types.ObjectId(query.clientId);
+    if (query.quotedProviderMessageId) {
+      const quoted = await this.ledger.findOne({ provider_message_ids: query.quotedProviderMessageId, client_id: clientId, direction: { $ne: 'inbound' } });
+      if (quoted) return { target: quoted, attribution: 'quoted' };
+    }
+    if (query.windowMs <= 0) return null;
+    const [latest] = await this.ledger
+      .find({
+        client_id: clientId,
+        recipient: query.from,
+        session_id: new Types.ObjectId(query.sessionId),
+        source: 'broadcast',
+        'status_times.sentAt': { $gte: new Date(query.at.getTime() - query.windowMs), $lte: query.at },
+      })
+      .sort({ 'status_times.sentAt': -1 })
+      .limit(1)
+      .toArray();
+    return latest ? { target: latest, attribution: 'window' } : null;
+  }
+
+  /**
+   * Ties the reply to its target: the inbound entry names it, and the outbound entry keeps when
+   * it was first replied to. Answers whether this was the target's first reply (later ones leave
+   * `replied_at` as it is). Safe to repeat.
+   */
+  async recordReply(reply: Pick<MessageLogRecord, '_id' | 'client_id' | 'message_uid'>, match: ReplyMatch, at: Date): Promise<boolean> {
+    const { target, attribution } = match;
+    await this.ledger.updateOne(
+      { _id: reply._id, client_id: reply.client_id, message_uid: reply.message_uid, direction: 'inbound' },
+      { $set: { in_reply_to: { message_log_id: target._id, broadcast_id: target.broadcast_id ?? null, attribution }, updatedAt: new Date() } },
+    );
+    const first = await this.ledger.updateOne(
+      { _id: target._id, client_id: target.client_id, message_uid: target.message_uid, replied_at: { $in: [null] } },
+      { $set: { replied_at: at, updatedAt: new Date() } },
+    );
+    return first.modifiedCount === 1;
   }
 }

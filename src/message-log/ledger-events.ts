@@ -1,5 +1,5 @@
 import type { DeliveryRollup, MessageFailure } from './message-log.repository';
-import type { MessageLogRecord } from './message-log.schema';
+import type { MessageLogRecord, ReplyAttribution } from './message-log.schema';
 
 /** A message the sender finished with, as written to the ledger. */
 export interface SendOutcomeRecorded {
@@ -7,6 +7,14 @@ export interface SendOutcomeRecorded {
   status: 'sent' | 'failed';
   failure?: MessageFailure;
   at: Date;
+}
+
+/** A customer's message attributed as the reply to one of our messages. */
+export interface ReplyAttributed {
+  reply: MessageLogRecord;
+  /** The outbound message it answers, as it was before this reply. */
+  target: MessageLogRecord;
+  attribution: ReplyAttribution;
 }
 
 /**
@@ -23,6 +31,7 @@ export interface LedgerEvents {
   /** Called once per completion, by the writer whose conditional update finished the broadcast. */
   broadcastFinished(broadcastId: string, completion: { status: string; finishedAt: Date }): void;
   messagesReceived(entries: MessageLogRecord[]): void;
+  repliesAttributed(replies: ReplyAttributed[]): void;
 }
 
 export const LEDGER_EVENTS = Symbol('LEDGER_EVENTS');

@@ -1,4 +1,5 @@
 import { API_REQUEST_LOG_INDEXES } from './api-request-log.repository';
+import { BROADCAST_RESULTS_INDEXES } from './broadcast-results.repository';
 import { CONTACT_MESSAGES_INDEXES } from './contact-messages.repository';
 import { MESSAGE_LOG_LIST_INDEXES } from './message-log-list.repository';
 import { MESSAGE_LOG_MODEL } from './message-log.module';
@@ -10,6 +11,7 @@ describe('MESSAGE_LOG_MODEL (the ledger collection)', () => {
     ['seed 000 (MessageLogListRepository)', MESSAGE_LOG_LIST_INDEXES],
     ['seed 003 (ContactMessagesRepository)', CONTACT_MESSAGES_INDEXES],
     ['seed 004 (ApiRequestLogRepository)', API_REQUEST_LOG_INDEXES],
+    ['broadcast results (BroadcastResultsRepository)', BROADCAST_RESULTS_INDEXES],
   ])("carries the indexes the %s view declares next to its query, once each", (_view, indexes) => {
     for (const { keys } of indexes) expect(declared.filter((index) => JSON.stringify(index.keys) === JSON.stringify(keys))).toHaveLength(1);
   });

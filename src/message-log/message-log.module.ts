@@ -7,6 +7,7 @@ import { withIndexes } from '../core/schema-indexes';
 import { ApiRequestLogController } from './api-request-log.controller';
 import { API_REQUEST_LOG_INDEXES, ApiRequestLogRepository } from './api-request-log.repository';
 import { ApiRequestLogService } from './api-request-log.service';
+import { BROADCAST_RESULTS_INDEXES } from './broadcast-results.repository';
 import { ContactMessagesController } from './contact-messages.controller';
 import { CONTACT_MESSAGES_INDEXES, ContactMessagesRepository } from './contact-messages.repository';
 import { ContactMessagesService } from './contact-messages.service';
@@ -20,7 +21,7 @@ import { MessageLogService } from './message-log.service';
 /** The ledger's collection: the write side's indexes (on the schema) and each read view's own. */
 export const MESSAGE_LOG_MODEL = {
   name: MessageLog.name,
-  schema: withIndexes(MessageLogSchema, [...MESSAGE_LOG_LIST_INDEXES, ...CONTACT_MESSAGES_INDEXES, ...API_REQUEST_LOG_INDEXES]),
+  schema: withIndexes(MessageLogSchema, [...MESSAGE_LOG_LIST_INDEXES, ...CONTACT_MESSAGES_INDEXES, ...API_REQUEST_LOG_INDEXES, ...BROADCAST_RESULTS_INDEXES]),
 } satisfies ModelDefinition;
 
 const ledgerCollection = MongooseModule.forFeature([MESSAGE_LOG_MODEL]);

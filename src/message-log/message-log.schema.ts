@@ -79,6 +79,18 @@ export class MessageError {
   @Prop({ type: Boolean }) transient?: boolean;
 }
 
+/** How an inbound message was tied to one of our messages: it quoted it (`context.id`), or came within the attribution window after it. */
+export const REPLY_ATTRIBUTIONS = ['quoted', 'window'] as const;
+export type ReplyAttribution = (typeof REPLY_ATTRIBUTIONS)[number];
+
+/** On an inbound message attributed as a reply: the outbound message (and its broadcast) it answers. */
+@Schema({ _id: false })
+export class ReplyTarget {
+  @Prop({ type: SchemaTypes.ObjectId, required: true }) message_log_id!: Types.ObjectId;
+  @Prop({ type: SchemaTypes.ObjectId, default: null }) broadcast_id!: Types.ObjectId | null;
+  @Prop({ type: String, required: true, enum: REPLY_ATTRIBUTIONS }) attribution!: ReplyAttribution;
+}
+
 /**
  * The ledger: one entry per logical message to one recipient. Seeds 000, 003 and 004 are
  * three views of this collection; WhatsApp logs (one per provider call) point at it.
@@ -114,6 +126,10 @@ export class MessageLog {
   @Prop({ type: Number, default: 0 }) attempts!: number;
   /** Inbound messages only: what the customer sent beyond the message parts. */
   @Prop({ type: Object, default: null }) inbound!: InboundDetails | null;
+  /** Outbound messages: when the recipient first replied to it (see ReplyTarget); absent until then. */
+  @Prop({ type: Date }) replied_at?: Date | null;
+  /** Inbound messages: the outbound message this one was attributed to as a reply; absent when none. */
+  @Prop({ type: ReplyTarget }) in_reply_to?: ReplyTarget | null;
   /** The send attempt under way, if any (see SendLease). Internal: not read by the views. */
   @Prop({ type: SendLease, default: null, select: false }) claim!: SendLease | null;
 }

@@ -1,0 +1,42 @@
+/**
+ * Meta's title of each Cloud API error code a message can end with, as its error-code reference
+ * names them (https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes), for
+ * reports that count failures by reason.
+ */
+export const CLOUD_API_ERROR_TITLES: Readonly<Record<string, string>> = {
+  '0': 'AuthException',
+  '3': 'API Method',
+  '10': 'Permission Denied',
+  '190': 'Access token has expired',
+  '368': 'Temporarily blocked for policies violations',
+  '80007': 'Rate limit issues',
+  '130429': 'Rate limit hit',
+  '130472': "User's number is part of an experiment",
+  '131000': 'Something went wrong',
+  '131005': 'Access denied',
+  '131008': 'Required parameter is missing',
+  '131009': 'Parameter value is not valid',
+  '131016': 'Service unavailable',
+  '131021': 'Recipient cannot be sender',
+  '131026': 'Message undeliverable',
+  '131031': 'Account has been locked',
+  '131042': 'Business eligibility payment issue',
+  '131045': 'Incorrect certificate',
+  '131047': 'Re-engagement message',
+  '131048': 'Spam rate limit hit',
+  '131049': 'Meta chose not to deliver',
+  '131050': 'User stopped marketing messages',
+  '131051': 'Unsupported message type',
+  '131052': 'Media download error',
+  '131053': 'Media upload error',
+  '131056': 'Pair rate limit hit',
+  '131057': 'Account in maintenance mode',
+  '132000': 'Template param count mismatch',
+  '132001': 'Template does not exist',
+  '132005': 'Template hydrated text too long',
+  '132007': 'Template format character policy violated',
+  '132012': 'Template parameter format mismatch',
+  '132015': 'Template is paused',
+  '132016': 'Template is disabled',
+  '133010': 'Phone number not registered',
+};

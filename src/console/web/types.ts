@@ -1,0 +1,62 @@
+/** What the console reads from the API (the fields it shows). */
+
+export interface BroadcastCounts {
+  recipients: number;
+  pending: number;
+  sent: number;
+  failed: number;
+  delivered: number;
+  read: number;
+}
+
+export interface BroadcastSummary {
+  _id: string;
+  status: string;
+  createdAt: string;
+  message: { text: string | null; template: { name: string } | null };
+  counts: BroadcastCounts;
+}
+
+export interface BroadcastReport extends BroadcastCounts {
+  broadcast_id: string;
+  status: string;
+  replied: number;
+  opted_out: number;
+  waiting_for_limit: number;
+  failures: Array<{ code: string; title: string; message: string | null; count: number }>;
+  cost: { billed_usd_cents: number; estimated_usd_cents: number };
+  first_sent_at: string | null;
+  last_sent_at: string | null;
+  time_to_delivered: { p50_seconds: number | null; p90_seconds: number | null };
+  series: Array<{ minute: string; sent: number; delivered: number; read: number; failed: number }>;
+}
+
+export interface ProgressEvent {
+  _id: string;
+  status: string;
+  counts: BroadcastCounts;
+}
+
+export interface ContactMessage {
+  id: string;
+  status: string;
+  direction: string;
+  text: string | null;
+  createdAt: string;
+  broadcastId: string | null;
+}
+
+export interface SessionSummary {
+  session_id: string;
+  name: string;
+  provider: string;
+  phone_number: string | null;
+  health: string;
+  health_reason: string | null;
+  /** Number quality and messaging limit: shown once the API gives them. */
+  quality?: string | null;
+  messaging_limit?: string | number | null;
+}
+
+/** Broadcast statuses that still move (the progress stream has more to say). */
+export const RUNNING_STATUSES = ['scheduled', 'sending', 'paused'];
