@@ -3,7 +3,7 @@ import type { SessionRecord } from '../auth';
 import type { ContactService } from '../contact/contact.service';
 import type { RecipientState } from '../contact/contact.repository';
 import type { MessageContent } from '../message-content/message-content.schema';
-import { ContactRecipientPolicy, OPTED_OUT_FAILURE, OUTSIDE_WINDOW_FAILURE } from './contact-recipient-policy';
+import { ContactRecipientPolicy, MARKETING_STOPPED_FAILURE, OPTED_OUT_FAILURE, OUTSIDE_WINDOW_FAILURE } from './contact-recipient-policy';
 import { OptOutKeywords } from './opt-out-keywords';
 import type { AppConfig } from '../config';
 
@@ -26,7 +26,7 @@ describe('ContactRecipientPolicy', () => {
   });
 
   it('refuses an opted-out number whatever the content', async () => {
-    states = [{ phone: '234', optedOut: true, lastInboundBySession: new Map() }];
+    states = [{ phone: '234', optedOut: true, marketingStopped: false, lastInboundBySession: new Map() }];
     expect(await policy.refusal({ clientId, session: session('sandbox'), recipient: '234', content: template }, now)).toEqual(OPTED_OUT_FAILURE);
   });
 
@@ -34,9 +34,9 @@ describe('ContactRecipientPolicy', () => {
     const cloud = session('cloud-api');
     const key = cloud._id.toHexString();
     states = [
-      { phone: 'recent', optedOut: false, lastInboundBySession: new Map([[key, new Date(now.getTime() - 23 * 3600_000)]]) },
-      { phone: 'stale', optedOut: false, lastInboundBySession: new Map([[key, new Date(now.getTime() - 25 * 3600_000)]]) },
-      { phone: 'elsewhere', optedOut: false, lastInboundBySession: new Map([[new Types.ObjectId().toHexString(), now]]) },
+      { phone: 'recent', optedOut: false, marketingStopped: false, lastInboundBySession: new Map([[key, new Date(now.getTime() - 23 * 3600_000)]]) },
+      { phone: 'stale', optedOut: false, marketingStopped: false, lastInboundBySession: new Map([[key, new Date(now.getTime() - 25 * 3600_000)]]) },
+      { phone: 'elsewhere', optedOut: false, marketingStopped: false, lastInboundBySession: new Map([[new Types.ObjectId().toHexString(), now]]) },
     ];
     const check = (recipient: string, content: MessageContent, on = cloud) => policy.refusal({ clientId, session: on, recipient, content }, now);
     expect(await check('recent', text)).toBeNull();
@@ -47,6 +47,15 @@ describe('ContactRecipientPolicy', () => {
     expect(await check('never', text, session('sandbox'))).toBeNull();
     expect(await check('never', text, session('sandbox', true))).toEqual(OUTSIDE_WINDOW_FAILURE);
     expect(await check('never', text, session('cloud-api', false))).toBeNull();
+  });
+
+  it('refuses marketing templates to a number that stopped marketing messages (131050), and lets utility and authentication ones through', async () => {
+    states = [{ phone: 'stopped', optedOut: false, marketingStopped: true, lastInboundBySession: new Map() }];
+    const withCategory = (category: string): MessageContent => ({ ...template, template: { name: 'offer', language: 'en', category } });
+    const check = (content: MessageContent) => policy.refusal({ clientId, session: session('cloud-api'), recipient: 'stopped', content }, now);
+    expect(await check(withCategory('MARKETING'))).toEqual(MARKETING_STOPPED_FAILURE);
+    expect(await check(withCategory('UTILITY'))).toBeNull();
+    expect(await check(withCategory('AUTHENTICATION'))).toBeNull();
   });
 
   it('reads the recipients of concurrent sends in one query per client', async () => {

@@ -20,6 +20,11 @@ export const OUTSIDE_WINDOW_FAILURE: MessageFailure = {
     'The recipient has not written to this session in the last 24 hours: outside the customer-service window WhatsApp only delivers template messages (error 131047)',
 };
 
+export const MARKETING_STOPPED_FAILURE: MessageFailure = {
+  code: 'marketing_stopped',
+  message: 'The recipient stopped marketing messages from this business (WhatsApp error 131050): marketing templates are not sent to them; utility and authentication templates still are',
+};
+
 /** Lookups gathered into one query (per client): sends of one worker share it, like the ledger's writes. */
 const LOOKUP_BATCH_SIZE = 100;
 const LOOKUP_BATCH_DELAY_MS = 5;
@@ -48,11 +53,16 @@ export class ContactRecipientPolicy implements RecipientPolicy {
   async refusal({ clientId, session, recipient, content }: MessageToCheck, now: Date = new Date()): Promise<MessageFailure | null> {
     const state = await this.lookups.submit({ clientId, phone: recipient });
     if (state?.optedOut) return OPTED_OUT_FAILURE;
+    if (state?.marketingStopped && content.template?.category?.toUpperCase() === 'MARKETING') return MARKETING_STOPPED_FAILURE;
     if (isFreeForm(content) && enforcesServiceWindow(session)) {
       const lastInbound = state?.lastInboundBySession.get(session._id.toHexString());
       if (!lastInbound || now.getTime() - new Date(lastInbound).getTime() > SERVICE_WINDOW_MS) return OUTSIDE_WINDOW_FAILURE;
     }
     return null;
+  }
+
+  async marketingStopped(clientId: string, recipient: string, at: Date): Promise<void> {
+    await this.contacts.setMarketingStopped(clientId, recipient, at);
   }
 
   private async read(lookups: Lookup[]): Promise<Array<RecipientState | null>> {

@@ -9,6 +9,7 @@ import { LeaseBusyError, MessageSender } from './message-sender';
 import { ProviderRegistry } from './provider-registry';
 import { AttemptRecord, SendLedger } from './send-ledger';
 import { SessionCache } from './session-cache';
+import { SenderThrottle } from './sender-throttle';
 import { SessionRateLimiter } from './session-rate-limiter';
 
 const sessionId = new Types.ObjectId();
@@ -64,6 +65,7 @@ describe('MessageSender', () => {
         { provide: MessageRenderer, useValue: renderer },
         { provide: SessionRateLimiter, useValue: { acquire: jest.fn().mockResolvedValue(true) } },
         { provide: AppConfig, useValue: { sending: { sessionRateLimitPerSecond: 80 }, worker: { lockDurationMs: 20_000 } } },
+        { provide: SenderThrottle, useValue: { onRefused: jest.fn((error: unknown) => Promise.resolve(error)) } },
       ],
     }).compile();
     sender = moduleRef.get(MessageSender);

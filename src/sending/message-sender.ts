@@ -12,6 +12,7 @@ import { MessageRenderer } from '../message-content/message-renderer';
 import { ProviderRegistry } from './provider-registry';
 import { RECIPIENT_POLICY, RecipientPolicy } from './recipient-policy';
 import { SendLedger } from './send-ledger';
+import { SenderThrottle } from './sender-throttle';
 import { SessionCache } from './session-cache';
 import { SessionRateLimiter } from './session-rate-limiter';
 
@@ -110,6 +111,7 @@ export class MessageSender {
     private readonly renderer: MessageRenderer,
     private readonly rateLimiter: SessionRateLimiter,
     private readonly config: AppConfig,
+    private readonly throttle: SenderThrottle,
     @Optional() @Inject(RECIPIENT_POLICY) private readonly policy?: RecipientPolicy,
   ) {
     // As long as the worker's hold on the job: a job taken back from a dead worker finds the lease lapsed or about to.
@@ -204,10 +206,17 @@ export class MessageSender {
     session: SessionRecord | null,
     options: SendOptions,
   ): Promise<SendOutcome> {
-    const failure = await this.failureOf(error, session, options.lastAttempt);
+    const refusal = error instanceof ProviderError ? await this.actOnRefusal(entry, error, session) : error;
+    const failure = await this.failureOf(refusal, session, options.lastAttempt);
     if (failure) return this.finish(entry, lease, calls, { status: 'failed', failure });
     await this.ledger.record({ entry, leaseToken: lease.token, calls, outcome: { status: 'retry' } });
-    throw error;
+    throw refusal;
+  }
+
+  /** What a refusal means beyond its message (see docs/messaging-limits.md): the session's sends wait, or the recipient stopped marketing. */
+  private async actOnRefusal(entry: MessageLogRecord, error: ProviderError, session: SessionRecord | null): Promise<ProviderError> {
+    if (error.options.marketingStopped) await this.policy?.marketingStopped?.(entry.client_id.toHexString(), entry.recipient, new Date());
+    return session ? this.throttle.onRefused(error, session._id.toHexString()) : error;
   }
 
   private async finish(entry: MessageLogRecord, lease: Lease, calls: NewWhatsappLog[], outcome: Extract<AttemptOutcome, SendOutcome>): Promise<SendOutcome> {

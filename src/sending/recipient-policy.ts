@@ -19,6 +19,8 @@ export interface MessageToCheck {
  */
 export interface RecipientPolicy {
   refusal(message: MessageToCheck): Promise<MessageFailure | null>;
+  /** WhatsApp said the recipient stopped marketing messages (131050): later marketing templates to them are refused here. */
+  marketingStopped?(clientId: string, recipient: string, at: Date): Promise<void>;
 }
 
 export const RECIPIENT_POLICY = Symbol('RECIPIENT_POLICY');
