@@ -54,9 +54,10 @@ export class SenderThrottle {
         const level = Number(await this.redis.eval(NEXT_SPAM_LEVEL_SCRIPT, 1, `${SPAM_LEVEL_KEY_PREFIX}${sessionId}`, backoff.maxMs * 4));
         const pauseMs = spamRateBackoffMs(level, backoff);
         await this.rateLimiter.holdOff(sessionId, pauseMs);
-        return new ProviderError(error.kind, error.code, `${error.message} (the session's sends pause for ${Math.round(pauseMs / 1000)} s)`, {
+        return new ProviderError(error.kind, error.code, `${error.message} (the session's sends pause for ${Math.ceil(pauseMs / 1000)} s)`, {
           ...error.options,
-          retryAfterMs: Math.max(pauseMs, error.options.retryAfterMs ?? 0),
+          // The message goes again with the session's other sends, when the pause ends.
+          retryAfterMs: pauseMs,
         });
       }
     }
