@@ -235,6 +235,7 @@ program
   .option('--phone-number <digits>', 'sender phone number, digits only')
   .option('--rate-limit <perSecond>', 'messages per second (default: SESSION_RATE_LIMIT_PER_SECOND)', positiveInteger)
   .option('--credentials <json>', 'provider credentials as JSON (stored encrypted)', credentialsJson)
+  .option('--portfolio <id>', 'business portfolio whose messaging limit the session shares (default: its own)')
   .addOption(
     new Option('--service-window <rule>', 'refuse free-form messages outside the 24-hour customer-service window (default: cloud-api on, sandbox off)').choices([
       'on',
@@ -250,6 +251,7 @@ program
       rateLimit?: number;
       credentials?: Record<string, string>;
       serviceWindow?: 'on' | 'off';
+      portfolio?: string;
     }) =>
       withServices(async ({ tenancy, audit }) => {
         const session = await tenancy.createSession({
@@ -260,6 +262,7 @@ program
           rateLimitPerSecond: options.rateLimit ?? null,
           credentials: options.credentials ?? null,
           enforceServiceWindow: options.serviceWindow === undefined ? null : options.serviceWindow === 'on',
+          portfolioId: options.portfolio ?? null,
         });
         await audit(options.client, { kind: 'session', action: 'created', targetId: session.session_id, fields: optionNames(options) });
         return session;

@@ -18,6 +18,8 @@ export interface NewSession {
   rateLimitPerSecond: number | null;
   /** null: the provider's rule (see enforcesServiceWindow). */
   enforceServiceWindow?: boolean | null;
+  /** null: a portfolio of its own. */
+  portfolioId?: string | null;
 }
 
 @Injectable()
@@ -40,6 +42,7 @@ export class SessionRepository {
       credentials_encrypted: session.credentialsEncrypted,
       rate_limit_per_second: session.rateLimitPerSecond,
       enforce_service_window: session.enforceServiceWindow ?? null,
+      portfolio_id: session.portfolioId ?? null,
     });
     return created.toObject<SessionRecord>();
   }

@@ -65,6 +65,13 @@ export class Session {
    */
   @Prop({ type: Boolean, default: null })
   enforce_service_window!: boolean | null;
+
+  /**
+   * The business portfolio the number belongs to: sessions of one portfolio share its messaging
+   * limit (see docs/messaging-limits.md). null: a portfolio of its own, named by the session's id.
+   */
+  @Prop({ type: String, default: null })
+  portfolio_id!: string | null;
 }
 
 export const SessionSchema = SchemaFactory.createForClass(Session);
@@ -89,8 +96,14 @@ export interface SessionRecord {
   health: SessionHealth;
   health_reason: string | null;
   enforce_service_window?: boolean | null;
+  portfolio_id?: string | null;
   createdAt: Date;
   updatedAt: Date;
+}
+
+/** The portfolio whose messaging limit the session's business-initiated messages count against. */
+export function portfolioOf(session: Pick<SessionRecord, '_id' | 'portfolio_id'>): string {
+  return session.portfolio_id ?? session._id.toHexString();
 }
 
 /** Whether the 24-hour customer-service window applies to the session's free-form messages. */

@@ -14,7 +14,7 @@ import { formatApiKey, generateSecret, hashSecret } from './secrets';
 import { SessionRepository } from './session.repository';
 import type { ApiKeyRecord } from './api-key.schema';
 import type { ClientRecord } from './client.schema';
-import { enforcesServiceWindow } from './session.schema';
+import { enforcesServiceWindow, portfolioOf } from './session.schema';
 import type { SessionHealth, SessionRecord } from './session.schema';
 import { isDuplicateKeyError } from '../core/mongo-errors';
 
@@ -94,6 +94,8 @@ export interface SessionSummary {
   enforce_service_window: boolean;
   /** A cloud-api session's WhatsApp Business Account (its template catalogue); null: none, its template sends are not checked. */
   waba_id: string | null;
+  /** The business portfolio whose messaging limit it shares (its own id when it was given none). */
+  portfolio_id: string;
   createdAt: Date;
 }
 
@@ -106,6 +108,8 @@ export interface NewSessionInput {
   rateLimitPerSecond?: number | null;
   /** null or absent: the provider's rule (cloud-api enforces the 24-hour window, the sandbox does not). */
   enforceServiceWindow?: boolean | null;
+  /** Sessions of one business portfolio share its messaging limit; null or absent: a portfolio of its own. */
+  portfolioId?: string | null;
 }
 
 /** Administration of tenants: clients, their API keys and sessions (used by the CLI). */
@@ -273,6 +277,7 @@ export class TenancyService {
         credentialsEncrypted: input.credentials ? this.cipher.encrypt(input.credentials) : null,
         rateLimitPerSecond: input.rateLimitPerSecond ?? null,
         enforceServiceWindow: input.enforceServiceWindow ?? null,
+        portfolioId: input.portfolioId ?? null,
       })
       .catch((error: unknown) => {
         if (isDuplicateKeyError(error)) {
@@ -385,5 +390,6 @@ function summarize(session: SessionRecord): SessionSummary {
   const { _id, name, provider, phone_number, rate_limit_per_second, health, health_reason, createdAt } = session;
   const enforce_service_window = enforcesServiceWindow(session);
   const waba_id = session.waba_id ?? null;
-  return { session_id: _id.toHexString(), name, provider, phone_number, rate_limit_per_second, health, health_reason, enforce_service_window, waba_id, createdAt };
+  const portfolio_id = portfolioOf(session);
+  return { session_id: _id.toHexString(), name, provider, phone_number, rate_limit_per_second, health, health_reason, enforce_service_window, waba_id, portfolio_id, createdAt };
 }

@@ -154,6 +154,15 @@ export class EnvironmentVariables {
   @Min(1)
   SEND_BACKOFF_MS = 2000;
 
+  /**
+   * Longest wait before a message held by the portfolio's messaging limit looks again (it looks
+   * sooner when the moving window is due to free room sooner, and a raised limit is seen then).
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(10)
+  MESSAGING_LIMIT_RECHECK_MS = 60_000;
+
   /** How long a session's sends pause after Meta's spam rate limit (error 131048); doubled each time it repeats within four pauses' time. */
   @Type(() => Number)
   @IsInt()

@@ -10,7 +10,7 @@ import { sendingOutcomeOf } from '../message-status/message-status';
 import type { AcceptedCall, NewWhatsappLog } from '../whatsapp-log/whatsapp-log.repository';
 import { MessageRenderer } from '../message-content/message-renderer';
 import { ProviderRegistry } from './provider-registry';
-import { RECIPIENT_POLICY, RecipientPolicy } from './recipient-policy';
+import { isWait, RECIPIENT_POLICY, RecipientPolicy, RecipientWait } from './recipient-policy';
 import { SendLedger } from './send-ledger';
 import { SenderThrottle } from './sender-throttle';
 import { SessionCache } from './session-cache';
@@ -23,6 +23,8 @@ export type SendOutcome = { status: 'sent' } | { status: 'failed'; failure: Mess
 export interface SkippedSend {
   status: 'skipped';
   reason: string;
+  /** The message waits (see RecipientWait): its job goes again after this long. */
+  retryInMs?: number;
 }
 
 export const INTERNAL_ERROR_FAILURE: MessageFailure = {
@@ -153,8 +155,9 @@ export class MessageSender {
         throw new ProviderError('permanent', 'session_unhealthy', session.health_reason ?? 'The sending session is marked unhealthy');
       }
       // Asked once per message, before its first provider call (an attempt after accepted parts goes on).
-      const refusal = entry.provider_message_ids.length === 0 ? await this.policy?.refusal({ clientId: entry.client_id.toHexString(), session, recipient: entry.recipient, content: entry.message }) : null;
-      if (refusal) return await this.finish(entry, lease, [], { status: 'failed', failure: refusal });
+      const verdict = entry.provider_message_ids.length === 0 ? await this.policy?.verdict({ clientId: entry.client_id.toHexString(), session, recipient: entry.recipient, content: entry.message }) : null;
+      if (verdict && isWait(verdict)) return await this.putOnHold(entry, lease, verdict);
+      if (verdict) return await this.finish(entry, lease, [], { status: 'failed', failure: verdict });
       provider = this.providers.providerFor(session);
       parts = await this.renderer.render(entry.client_id.toHexString(), entry.message, options.contentKey);
     } catch (error) {
@@ -224,10 +227,10 @@ export class MessageSender {
     return outcome;
   }
 
-  /** Leaves the message unsent and free for a later attempt (its parts accepted so far stay recorded). */
-  private async putOnHold(entry: MessageLogRecord, lease: Lease): Promise<SkippedSend> {
+  /** Leaves the message unsent and free for a later attempt (its parts accepted so far stay recorded); a wait says when to try again. */
+  private async putOnHold(entry: MessageLogRecord, lease: Lease, wait?: RecipientWait): Promise<SkippedSend> {
     await this.ledger.record({ entry, leaseToken: lease.token, calls: [], outcome: { status: 'retry' } });
-    return { status: 'skipped', reason: HELD_REASON };
+    return wait ? { status: 'skipped', reason: wait.reason, retryInMs: wait.retryInMs } : { status: 'skipped', reason: HELD_REASON };
   }
 
   /** The final failure, or null when a retry should follow. */
