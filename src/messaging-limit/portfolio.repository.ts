@@ -15,6 +15,6 @@ export class PortfolioRepository {
   async setLimit(clientId: string, portfolioId: string, messagingLimit: number | null, source: LimitSource): Promise<PortfolioRecord> {
     const filter = { client_id: new Types.ObjectId(clientId), portfolio_id: portfolioId };
     const update = { $set: { messaging_limit: messagingLimit, limit_source: source } };
-    return (await this.portfolios.findOneAndUpdate(filter, update, { upsert: true, new: true }).lean<PortfolioRecord>().exec())!;
+    return (await this.portfolios.findOneAndUpdate(filter, update, { upsert: true, new: true }).lean<PortfolioRecord>().exec());
   }
 }
