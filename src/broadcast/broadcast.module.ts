@@ -34,6 +34,9 @@ import { BroadcastPauseControl } from './broadcast-pause-control';
 import { BroadcastTemplateHold } from './broadcast-template-hold';
 import { TemplateDataModule } from '../template/template.module';
 
+import { AuthDataModule } from '../auth';
+import { MessagingLimitDataModule } from '../messaging-limit/messaging-limit.module';
+import { DeliveryPlanner } from './delivery-plan';
 /** Broadcast records, the stop signal and the broadcast queue's producer: shared by the API and the worker. */
 @Module({
   imports: [
@@ -88,13 +91,16 @@ export class BroadcastAttachmentUsageModule {}
     MessageLogDataModule,
     SendingDataModule,
     TemplateDataModule,
+    ContactDataModule,
+    AuthDataModule,
+    MessagingLimitDataModule,
     MulterModule.registerAsync({
       inject: [AppConfig],
       useFactory: (config: AppConfig) => recipientCsvUploadOptions(config.sending.broadcastMaxRecipients),
     }),
   ],
   controllers: [BroadcastController],
-  providers: [BroadcastService, BroadcastAudiences],
+  providers: [BroadcastService, BroadcastAudiences, DeliveryPlanner],
 })
 export class BroadcastHttpModule {}
 

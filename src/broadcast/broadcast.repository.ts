@@ -5,6 +5,7 @@ import { nativeCollection } from '../core/native-collection';
 import { PageRequest, PageResult, skipFor } from '@app/common';
 import { findPage, NEWEST_FIRST } from '../core/find-page';
 import type { MessageContent } from '../message-content/message-content.schema';
+import type { DeliveryPlan } from './delivery-plan';
 import {
   Broadcast,
   BroadcastAudience,
@@ -35,6 +36,8 @@ export interface NewBroadcast {
   /** An audience broadcast's audience; unresolved (a scheduled one), it starts `scheduled` with no recipients yet. */
   audience?: BroadcastAudience;
   requireOptIn?: boolean;
+  /** The delivery plan it was created with. */
+  plan?: DeliveryPlan;
 }
 
 /** What resolving a scheduled broadcast's audience needs of it. */
@@ -129,6 +132,7 @@ export class BroadcastRepository {
       ...(broadcast.personalised ? { personalised: true } : {}),
       ...(broadcast.audience ? { audience: broadcast.audience } : {}),
       ...(broadcast.requireOptIn ? { require_opt_in: true } : {}),
+      ...(broadcast.plan ? { plan: broadcast.plan } : {}),
       _id: new Types.ObjectId(),
       createdAt: now,
       updatedAt: now,
