@@ -1,6 +1,7 @@
 import { getConnectionToken } from '@nestjs/mongoose';
 import type { Connection } from 'mongoose';
 import { TenancyService } from '../src/auth/tenancy.service';
+import { signWebhookBody } from '@app/whatsapp';
 import { FakeCloudApi, FakeTemplate, graphError } from './support/fake-cloud-api';
 import { createTenant, TestTenant } from './support/factories';
 import { describeWithMongo } from './support/mongo';
@@ -33,9 +34,10 @@ describeWithMongo("Meta's error codes, each with its rule (e2e, fake Graph API)"
   const messageLog = (uid: string) => db().collection('message_logs').findOne({ message_uid: uid });
 
   /** A fresh cloud-api session (with the Business Account's catalogue), so that one rule's hold on a session never reaches the next. */
-  async function newSession(): Promise<Record<string, string>> {
+  async function newSession(rateLimitPerSecond: number | null = null): Promise<Record<string, string>> {
     const phoneNumberId = `${PHONE_NUMBER_ID}${numbers++}`;
     const session = await t.app.get(TenancyService).createSession({
+      rateLimitPerSecond,
       clientId: tenant.clientId,
       name: 'Rules line',
       provider: 'cloud-api',
@@ -173,5 +175,36 @@ describeWithMongo("Meta's error codes, each with its rule (e2e, fake Graph API)"
     const entry = await settled(await send(session, { to: recipient, message: { text: 'Odd' } }), 'failed');
     expect(entry.error).toEqual({ code: '135000', message: 'Generic user error: Something about this message' });
     expect(callsTo(recipient)).toHaveLength(1);
+  });
+
+  it('FLAGGED: stored on the session, the limit it gives set on the portfolio, the running marketing broadcast paused until the client resumes it', async () => {
+    const session = await newSession(2);
+    const recipients = Array.from({ length: 40 }, () => nextRecipient());
+    const created = await t.http
+      .post('/broadcast')
+      .set(tenant.auth)
+      .set(session)
+      .send({ send_type: 'individual', to: recipients.join(','), message: {}, template: { name: 'spring_offer', language: 'en_US' } })
+      .expect(201);
+    const id = created.body.data._id as string;
+    const raw = Buffer.from(
+      JSON.stringify({
+        object: 'whatsapp_business_account',
+        entry: [{ id: WABA_ID, time: 1700000000, changes: [{ field: 'phone_number_quality_update', value: { display_phone_number: '15550783881', event: 'FLAGGED', current_limit: 'TIER_2K' } }] }],
+      }),
+    );
+    await t.http.post('/webhooks/whatsapp').set('Content-Type', 'application/json').set('X-Hub-Signature-256', signWebhookBody(raw, 'not-the-secret')).send(raw.toString('utf8')).expect(401);
+    await t.http.post('/webhooks/whatsapp').set('Content-Type', 'application/json').set('X-Hub-Signature-256', signWebhookBody(raw, 'secret')).send(raw.toString('utf8')).expect(200);
+
+    const paused = (await t.http.get(`/broadcast/${id}`).set(tenant.auth).expect(200)).body.data;
+    expect(paused).toMatchObject({ status: 'paused', paused_reason: 'number_flagged' });
+    expect(paused.pending.length).toBeGreaterThan(0);
+    const shown = (await t.http.get(`/sessions/${session['X-Session-Id']}`).set(tenant.auth).expect(200)).body.data;
+    expect(shown).toMatchObject({ quality: { event: 'FLAGGED' }, pause_on_flag: true });
+    expect((await t.http.get(`/portfolios/${shown.portfolio_id}`).set(tenant.auth).expect(200)).body.data.messaging_limit).toBe(2000);
+
+    await t.http.post(`/broadcast/${id}/resume`).set(tenant.auth).expect(200);
+    expect((await t.http.get(`/broadcast/${id}`).set(tenant.auth).expect(200)).body.data.status).toBe('sending');
+    await t.http.post(`/broadcast/${id}/cancel`).set(tenant.auth).expect(200);
   });
 });

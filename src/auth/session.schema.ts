@@ -1,4 +1,4 @@
-import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
+import { Prop, raw, Schema, SchemaFactory } from '@nestjs/mongoose';
 import { SchemaTypes, Types } from 'mongoose';
 import { PROVIDER_NAMES, ProviderName } from '@app/whatsapp';
 
@@ -72,6 +72,14 @@ export class Session {
    */
   @Prop({ type: String, default: null })
   portfolio_id!: string | null;
+
+  /** The number's last quality event from Meta (phone_number_quality_update: FLAGGED, UNFLAGGED, UPGRADE, DOWNGRADE) and when it came. */
+  @Prop(raw({ event: { type: String }, at: { type: Date } }))
+  quality?: { event: string; at: Date } | null;
+
+  /** A FLAGGED number pauses its running marketing broadcasts (resuming is the client's decision); null: on. */
+  @Prop({ type: Boolean, default: null })
+  pause_on_flag?: boolean | null;
 }
 
 export const SessionSchema = SchemaFactory.createForClass(Session);
@@ -97,6 +105,8 @@ export interface SessionRecord {
   health_reason: string | null;
   enforce_service_window?: boolean | null;
   portfolio_id?: string | null;
+  quality?: { event: string; at: Date } | null;
+  pause_on_flag?: boolean | null;
   createdAt: Date;
   updatedAt: Date;
 }

@@ -96,6 +96,10 @@ export interface SessionSummary {
   waba_id: string | null;
   /** The business portfolio whose messaging limit it shares (its own id when it was given none). */
   portfolio_id: string;
+  /** The number's last quality event from Meta (FLAGGED, UNFLAGGED, UPGRADE, DOWNGRADE); null: none yet. */
+  quality: { event: string; at: Date } | null;
+  /** A FLAGGED number pauses its running marketing broadcasts. */
+  pause_on_flag: boolean;
   createdAt: Date;
 }
 
@@ -110,6 +114,8 @@ export interface NewSessionInput {
   enforceServiceWindow?: boolean | null;
   /** Sessions of one business portfolio share its messaging limit; null or absent: a portfolio of its own. */
   portfolioId?: string | null;
+  /** null or absent: on. */
+  pauseOnFlag?: boolean | null;
 }
 
 /** Administration of tenants: clients, their API keys and sessions (used by the CLI). */
@@ -278,6 +284,7 @@ export class TenancyService {
         rateLimitPerSecond: input.rateLimitPerSecond ?? null,
         enforceServiceWindow: input.enforceServiceWindow ?? null,
         portfolioId: input.portfolioId ?? null,
+        pauseOnFlag: input.pauseOnFlag ?? null,
       })
       .catch((error: unknown) => {
         if (isDuplicateKeyError(error)) {
@@ -391,5 +398,7 @@ function summarize(session: SessionRecord): SessionSummary {
   const enforce_service_window = enforcesServiceWindow(session);
   const waba_id = session.waba_id ?? null;
   const portfolio_id = portfolioOf(session);
-  return { session_id: _id.toHexString(), name, provider, phone_number, rate_limit_per_second, health, health_reason, enforce_service_window, waba_id, portfolio_id, createdAt };
+  const quality = session.quality ?? null;
+  const pause_on_flag = session.pause_on_flag ?? true;
+  return { session_id: _id.toHexString(), name, provider, phone_number, rate_limit_per_second, health, health_reason, enforce_service_window, waba_id, portfolio_id, quality, pause_on_flag, createdAt };
 }

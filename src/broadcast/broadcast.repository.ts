@@ -318,6 +318,14 @@ export class BroadcastRepository {
   }
 
   /** `sending` or `scheduled` → `paused` for a reason of the service's; null when it is neither any more. */
+  /** The session's `sending` and `scheduled` broadcasts that send a marketing template (a FLAGGED number pauses them). */
+  async findRunningMarketingOfSession(clientId: string, sessionId: string): Promise<Array<Pick<BroadcastRecord, '_id'>>> {
+    return this.broadcasts
+      .find({ client_id: oid(clientId), session_id: oid(sessionId), status: { $in: ['sending', 'scheduled'] }, 'message.template.category': 'MARKETING' }, { _id: 1 })
+      .lean<Array<Pick<BroadcastRecord, '_id'>>>()
+      .exec();
+  }
+
   async pauseFor(clientId: string, id: string, reason: string): Promise<BroadcastRecord | null> {
     return this.broadcasts
       .findOneAndUpdate(

@@ -47,6 +47,12 @@ export class CreateSessionDto {
   @Matches(PORTFOLIO_ID_PATTERN, { message: 'portfolio_id must be 1 to 64 letters, digits, dashes or underscores' })
   portfolio_id?: string;
 
+  /** A FLAGGED number (Meta's phone_number_quality_update) pauses its running marketing broadcasts; resuming them is yours. Default: true. */
+  @ApiPropertyOptional({ example: true })
+  @IsOptional()
+  @IsBoolean({ message: 'pause_on_flag must be true or false' })
+  pause_on_flag?: boolean;
+
   /**
    * Provider credentials (Cloud API: phone_number_id, access_token, app_secret, verify_token, and optionally waba_id, the
    * WhatsApp Business Account whose template catalogue sends are checked against); stored encrypted, never returned.

@@ -7,3 +7,4 @@ export * from './media-id-cache';
 export * from './cloud-api-inbound';
 export * from './cloud-api-templates';
 export * from './cloud-api-template-webhook';
+export * from './cloud-api-number-webhook';
