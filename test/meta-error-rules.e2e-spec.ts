@@ -184,7 +184,7 @@ describeWithMongo("Meta's error codes, each with its rule (e2e, fake Graph API)"
       .post('/broadcast')
       .set(tenant.auth)
       .set(session)
-      .send({ send_type: 'individual', to: recipients.join(','), message: {}, template: { name: 'spring_offer', language: 'en_US' } })
+      .send({ send_type: 'individual', to: recipients.join(','), message: {}, template: { name: 'spring_offer', language: 'en_US' }, require_opt_in: false })
       .expect(201);
     const id = created.body.data._id as string;
     const raw = Buffer.from(
