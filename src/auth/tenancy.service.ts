@@ -15,6 +15,7 @@ import { SessionRepository } from './session.repository';
 import type { ApiKeyRecord } from './api-key.schema';
 import type { ClientRecord } from './client.schema';
 import { enforcesServiceWindow, portfolioOf } from './session.schema';
+import { PORTFOLIO_ID_PATTERN } from './dto/create-session.dto';
 import type { SessionHealth, SessionRecord } from './session.schema';
 import { isDuplicateKeyError } from '../core/mongo-errors';
 
@@ -268,6 +269,10 @@ export class TenancyService {
 
   async createSession(input: NewSessionInput): Promise<CreatedSession> {
     await this.requireClient(input.clientId);
+    // The HTTP body is checked by its DTO; the CLI's --portfolio is checked here.
+    if (input.portfolioId != null && !PORTFOLIO_ID_PATTERN.test(input.portfolioId)) {
+      throw new BadRequestException('portfolio_id must be 1 to 64 letters, digits, dashes or underscores');
+    }
     const { providerAccountId, webhookVerifyToken, wabaId } = this.providerIdentity(input.provider, input.credentials ?? null);
     const accessToken = `st_${generateSecret()}`;
     const session = await this.sessions
