@@ -14,6 +14,7 @@ import { HealthHttpModule } from './health/health.module';
 import { MultipartRoutesInterceptor } from './http';
 import { MessageHttpModule } from './message/message.module';
 import { MessageLogHttpModule } from './message-log/message-log.module';
+import { MessagingLimitHttpModule } from './messaging-limit/messaging-limit.module';
 import { MetricsHttpModule } from './metrics';
 import { QueueDashboardHttpModule } from './queue-dashboard/queue-dashboard.module';
 import { ResultsHttpModule } from './results/results.module';
@@ -32,6 +33,7 @@ export const API_FEATURES: Array<Type | DynamicModule> = [
   BroadcastHttpModule,
   ResultsHttpModule,
   MessageHttpModule,
+  MessagingLimitHttpModule,
   TemplateHttpModule,
   WebhookHttpModule,
   EventWebhookHttpModule,

@@ -15,6 +15,8 @@ import { LedgerEventsModule } from './event-webhook/event-webhook.module';
 import { SANDBOX_SETTABLE_STATUSES } from './template/dto/template-query.dto';
 import { TemplateCatalogue } from './template/template-catalogue';
 import { TemplateDataModule } from './template/template.module';
+import { MessagingLimitDataModule } from './messaging-limit/messaging-limit.module';
+import { MessagingLimits } from './messaging-limit/messaging-limits';
 import { loadConfigOrExit, prepareEnvironment } from './config';
 import { CoreModule } from './core/core.module';
 import { ReachabilityAdvice } from './core/reachability';
@@ -94,6 +96,10 @@ function permissionList(value: string): Permission[] {
   const unknown = names.filter((name) => !PERMISSIONS.includes(name as Permission));
   if (unknown.length > 0) throw new InvalidArgumentError(`unknown permission(s) ${unknown.join(', ')}; known: ${PERMISSIONS.join(', ')}`);
   return names as Permission[];
+}
+
+function messagingLimit(value: string): number | null {
+  return value.trim().toLowerCase() === 'none' ? null : positiveInteger(value);
 }
 
 function positiveInteger(value: string): number {
@@ -235,6 +241,7 @@ program
   .option('--phone-number <digits>', 'sender phone number, digits only')
   .option('--rate-limit <perSecond>', 'messages per second (default: SESSION_RATE_LIMIT_PER_SECOND)', positiveInteger)
   .option('--credentials <json>', 'provider credentials as JSON (stored encrypted)', credentialsJson)
+  .option('--portfolio <id>', 'business portfolio whose messaging limit the session shares (default: its own)')
   .addOption(
     new Option('--service-window <rule>', 'refuse free-form messages outside the 24-hour customer-service window (default: cloud-api on, sandbox off)').choices([
       'on',
@@ -250,6 +257,7 @@ program
       rateLimit?: number;
       credentials?: Record<string, string>;
       serviceWindow?: 'on' | 'off';
+      portfolio?: string;
     }) =>
       withServices(async ({ tenancy, audit }) => {
         const session = await tenancy.createSession({
@@ -260,10 +268,25 @@ program
           rateLimitPerSecond: options.rateLimit ?? null,
           credentials: options.credentials ?? null,
           enforceServiceWindow: options.serviceWindow === undefined ? null : options.serviceWindow === 'on',
+          portfolioId: options.portfolio ?? null,
         });
         await audit(options.client, { kind: 'session', action: 'created', targetId: session.session_id, fields: optionNames(options) });
         return session;
       }),
+  );
+
+program
+  .command('portfolio:limit')
+  .description("Set a business portfolio's messaging limit: unique people per moving 24 hours (250, 2000, 10000, 100000), or `none`")
+  .requiredOption('--client <id>', 'client id')
+  .requiredOption('--portfolio <id>', "a session's portfolio_id (its own session id when it was created without one)")
+  .requiredOption('--limit <people>', 'people per moving 24 hours, or none', messagingLimit)
+  .action((options: { client: string; portfolio: string; limit: number | null }) =>
+    withApp([AuthDataModule, MessagingLimitDataModule, AuditLogDataModule], async (app) => {
+      const view = await app.get(MessagingLimits).setLimit(options.client, options.portfolio, options.limit, 'cli');
+      await app.get(AuditLogService).record({ clientId: options.client, actorKeyId: null, route: 'cli portfolio:limit', ip: null }, { kind: 'portfolio', action: 'updated', targetId: options.portfolio, fields: ['messaging_limit'] });
+      return view;
+    }),
   );
 
 program

@@ -30,12 +30,11 @@ describeWithMongoAndBrowser('Console at /console in headless Chromium (e2e, sand
   let page: Page;
   const problems: string[] = [];
 
-  /** Console errors and CSP violations; the delivery-plan route's 404 is expected until the API has one. */
+  /** Console errors and CSP violations. */
   const watch = (watched: Page) => {
     watched.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
     watched.on('console', (message: ConsoleMessage) => {
       if (message.type() !== 'error' && !/Content Security Policy/i.test(message.text())) return;
-      if (message.location().url.endsWith('/broadcast/plan')) return;
       problems.push(`console ${message.type()}: ${message.text()} (${message.location().url})`);
     });
   };
@@ -86,8 +85,12 @@ describeWithMongoAndBrowser('Console at /console in headless Chromium (e2e, sand
     await page.fill('textarea[name=to]', RECIPIENTS.join('\n'));
     await page.fill('textarea[name=text]', 'Console sale');
     await page.click('button:has-text("Review")');
-    // No POST /broadcast/plan on this API: the form says so and sends without a plan.
-    await page.locator('text=no delivery plan is available').waitFor({ timeout: UI_TIMEOUT_MS });
+    // The delivery plan (POST /broadcast/plan) before anything is sent: all 500 valid, none refused.
+    const plan = page.locator('[data-testid=delivery-plan]').first();
+    await plan.waitFor({ timeout: UI_TIMEOUT_MS });
+    expect(await plan.locator('[data-figure=will_send] > dd').first().textContent()).toBe(String(RECIPIENTS.length));
+    expect(await plan.locator('[data-figure=valid] > dd').first().textContent()).toBe(String(RECIPIENTS.length));
+    expect(await plan.locator('[data-figure=will_fail] > dd').first().textContent()).toBe('0');
     await page.click('button:has-text("Send")');
 
     const row = page.locator('tr[data-broadcast-id]').first();

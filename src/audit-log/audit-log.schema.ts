@@ -2,7 +2,7 @@ import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
 import { SchemaTypes, Types } from 'mongoose';
 
 /** What an audit entry is about. Templates and segments record through the same service. */
-export const AUDIT_KINDS = ['api-key', 'session', 'webhook-endpoint', 'template', 'segment'] as const;
+export const AUDIT_KINDS = ['api-key', 'session', 'webhook-endpoint', 'template', 'segment', 'portfolio'] as const;
 export type AuditKind = (typeof AUDIT_KINDS)[number];
 
 export const AUDIT_ACTIONS = ['created', 'updated', 'deleted', 'rotated', 'revoked', 'secret-rotated'] as const;

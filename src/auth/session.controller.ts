@@ -49,6 +49,8 @@ export class SessionController {
       rateLimitPerSecond: body.rate_limit_per_second ?? null,
       credentials: body.credentials ?? null,
       enforceServiceWindow: body.enforce_service_window ?? null,
+      portfolioId: body.portfolio_id ?? null,
+      pauseOnFlag: body.pause_on_flag ?? null,
     });
     const created = this.listener ? await this.sessions.findById(session.session_id) : null;
     if (created) this.listener?.sessionCreated(created);

@@ -18,6 +18,9 @@ export interface NewSession {
   rateLimitPerSecond: number | null;
   /** null: the provider's rule (see enforcesServiceWindow). */
   enforceServiceWindow?: boolean | null;
+  /** null: a portfolio of its own. */
+  portfolioId?: string | null;
+  pauseOnFlag?: boolean | null;
 }
 
 @Injectable()
@@ -40,6 +43,8 @@ export class SessionRepository {
       credentials_encrypted: session.credentialsEncrypted,
       rate_limit_per_second: session.rateLimitPerSecond,
       enforce_service_window: session.enforceServiceWindow ?? null,
+      portfolio_id: session.portfolioId ?? null,
+      pause_on_flag: session.pauseOnFlag ?? null,
     });
     return created.toObject<SessionRecord>();
   }
@@ -88,6 +93,13 @@ export class SessionRepository {
       .find({ client_id: new Types.ObjectId(clientId) })
       .sort({ createdAt: 1 })
       .lean<SessionRecord[]>()
+      .exec();
+  }
+
+  /** Records the number's latest quality event (an older one arriving late is ignored). */
+  async setQuality(id: string, event: string, at: Date): Promise<void> {
+    await this.sessions
+      .updateOne({ _id: new Types.ObjectId(id), $or: [{ 'quality.at': { $exists: false } }, { quality: null }, { 'quality.at': { $lte: at } }] }, { $set: { quality: { event, at } } })
       .exec();
   }
 

@@ -1,4 +1,4 @@
-import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
+import { Prop, raw, Schema, SchemaFactory } from '@nestjs/mongoose';
 import { SchemaTypes, Types } from 'mongoose';
 import { PROVIDER_NAMES, ProviderName } from '@app/whatsapp';
 
@@ -65,6 +65,21 @@ export class Session {
    */
   @Prop({ type: Boolean, default: null })
   enforce_service_window!: boolean | null;
+
+  /**
+   * The business portfolio the number belongs to: sessions of one portfolio share its messaging
+   * limit (see docs/messaging-limits.md). null: a portfolio of its own, named by the session's id.
+   */
+  @Prop({ type: String, default: null })
+  portfolio_id!: string | null;
+
+  /** The number's last quality event from Meta (phone_number_quality_update: FLAGGED, UNFLAGGED, UPGRADE, DOWNGRADE) and when it came. */
+  @Prop(raw({ event: { type: String }, at: { type: Date } }))
+  quality?: { event: string; at: Date } | null;
+
+  /** A FLAGGED number pauses its running marketing broadcasts (resuming is the client's decision); null: on. */
+  @Prop({ type: Boolean, default: null })
+  pause_on_flag?: boolean | null;
 }
 
 export const SessionSchema = SchemaFactory.createForClass(Session);
@@ -89,8 +104,16 @@ export interface SessionRecord {
   health: SessionHealth;
   health_reason: string | null;
   enforce_service_window?: boolean | null;
+  portfolio_id?: string | null;
+  quality?: { event: string; at: Date } | null;
+  pause_on_flag?: boolean | null;
   createdAt: Date;
   updatedAt: Date;
+}
+
+/** The portfolio whose messaging limit the session's business-initiated messages count against. */
+export function portfolioOf(session: Pick<SessionRecord, '_id' | 'portfolio_id'>): string {
+  return session.portfolio_id ?? session._id.toHexString();
 }
 
 /** Whether the 24-hour customer-service window applies to the session's free-form messages. */

@@ -14,7 +14,8 @@ import { formatApiKey, generateSecret, hashSecret } from './secrets';
 import { SessionRepository } from './session.repository';
 import type { ApiKeyRecord } from './api-key.schema';
 import type { ClientRecord } from './client.schema';
-import { enforcesServiceWindow } from './session.schema';
+import { enforcesServiceWindow, portfolioOf } from './session.schema';
+import { PORTFOLIO_ID_PATTERN } from './dto/create-session.dto';
 import type { SessionHealth, SessionRecord } from './session.schema';
 import { isDuplicateKeyError } from '../core/mongo-errors';
 
@@ -94,6 +95,12 @@ export interface SessionSummary {
   enforce_service_window: boolean;
   /** A cloud-api session's WhatsApp Business Account (its template catalogue); null: none, its template sends are not checked. */
   waba_id: string | null;
+  /** The business portfolio whose messaging limit it shares (its own id when it was given none). */
+  portfolio_id: string;
+  /** The number's last quality event from Meta (FLAGGED, UNFLAGGED, UPGRADE, DOWNGRADE); null: none yet. */
+  quality: { event: string; at: Date } | null;
+  /** A FLAGGED number pauses its running marketing broadcasts. */
+  pause_on_flag: boolean;
   createdAt: Date;
 }
 
@@ -106,6 +113,10 @@ export interface NewSessionInput {
   rateLimitPerSecond?: number | null;
   /** null or absent: the provider's rule (cloud-api enforces the 24-hour window, the sandbox does not). */
   enforceServiceWindow?: boolean | null;
+  /** Sessions of one business portfolio share its messaging limit; null or absent: a portfolio of its own. */
+  portfolioId?: string | null;
+  /** null or absent: on. */
+  pauseOnFlag?: boolean | null;
 }
 
 /** Administration of tenants: clients, their API keys and sessions (used by the CLI). */
@@ -258,6 +269,10 @@ export class TenancyService {
 
   async createSession(input: NewSessionInput): Promise<CreatedSession> {
     await this.requireClient(input.clientId);
+    // The HTTP body is checked by its DTO; the CLI's --portfolio is checked here.
+    if (input.portfolioId != null && !PORTFOLIO_ID_PATTERN.test(input.portfolioId)) {
+      throw new BadRequestException('portfolio_id must be 1 to 64 letters, digits, dashes or underscores');
+    }
     const { providerAccountId, webhookVerifyToken, wabaId } = this.providerIdentity(input.provider, input.credentials ?? null);
     const accessToken = `st_${generateSecret()}`;
     const session = await this.sessions
@@ -273,6 +288,8 @@ export class TenancyService {
         credentialsEncrypted: input.credentials ? this.cipher.encrypt(input.credentials) : null,
         rateLimitPerSecond: input.rateLimitPerSecond ?? null,
         enforceServiceWindow: input.enforceServiceWindow ?? null,
+        portfolioId: input.portfolioId ?? null,
+        pauseOnFlag: input.pauseOnFlag ?? null,
       })
       .catch((error: unknown) => {
         if (isDuplicateKeyError(error)) {
@@ -385,5 +402,8 @@ function summarize(session: SessionRecord): SessionSummary {
   const { _id, name, provider, phone_number, rate_limit_per_second, health, health_reason, createdAt } = session;
   const enforce_service_window = enforcesServiceWindow(session);
   const waba_id = session.waba_id ?? null;
-  return { session_id: _id.toHexString(), name, provider, phone_number, rate_limit_per_second, health, health_reason, enforce_service_window, waba_id, createdAt };
+  const portfolio_id = portfolioOf(session);
+  const quality = session.quality ?? null;
+  const pause_on_flag = session.pause_on_flag ?? true;
+  return { session_id: _id.toHexString(), name, provider, phone_number, rate_limit_per_second, health, health_reason, enforce_service_window, waba_id, portfolio_id, quality, pause_on_flag, createdAt };
 }

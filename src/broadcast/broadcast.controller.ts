@@ -23,6 +23,7 @@ import { BroadcastService, BroadcastSummaryView, BroadcastWithFailures, RetryRes
 import { GetBroadcastQueryDto, ListBroadcastsQueryDto, RetryBroadcastDto, SUMMARY_FIELDS } from './dto/broadcast-query.dto';
 import { CreateBroadcastCsvDto } from './dto/create-broadcast-csv.dto';
 import { CreateBroadcastDto } from './dto/create-broadcast.dto';
+import type { DeliveryPlan } from './delivery-plan';
 import { CSV_FILE_FIELD, MAX_CSV_BYTES, NUMBER_COLUMNS, UploadedRecipientCsv } from './recipient-csv';
 
 const CREATED_EXAMPLE = {
@@ -102,6 +103,26 @@ const SUMMARY_EXAMPLE = {
   __v: 0,
 };
 
+const PLAN_EXAMPLE = {
+  planned_at: '2026-12-07T10:00:00.000Z',
+  recipients: { given: 3, valid: 2, duplicates: 0, invalid: 1, invalid_numbers: [{ input: '12', reason: '"12" is not a valid international phone number' }] },
+  refused: { opted_out: 0, marketing_stopped: 0, without_opt_in: 0, outside_window_free_form: 0 },
+  window: { inside: 1, outside: 1 },
+  messaging_limit: {
+    portfolio_id: '506914307656634',
+    limit: 250,
+    reached_in_window: 250,
+    business_initiated: 1,
+    within_limit: 0,
+    waiting: 1,
+    first_waiting_starts_at: '2026-12-08T09:12:40.000Z',
+    last_waiting_starts_at: '2026-12-08T09:12:40.000Z',
+  },
+  will_send: 2,
+  will_fail: 0,
+  duration: { messages_per_second: 80, expected_seconds: 83560, expected_end: '2026-12-08T09:12:40.000Z' },
+};
+
 @ApiTags('broadcast')
 @Controller('broadcast')
 export class BroadcastController {
@@ -144,6 +165,50 @@ export class BroadcastController {
     // @RequireSession() guarantees the session.
     const broadcast = await this.broadcasts.create(principal.clientId, principal.session!.id, body);
     return ok('Broadcast group created successfully!', broadcast);
+  }
+
+  @Post('plan')
+  @HttpCode(200)
+  @ExpensiveRoute()
+  @RequireSession()
+  @RequirePermission(Permission.BroadcastWrite)
+  @ApiOperation({
+    summary: 'The delivery plan of a broadcast, before sending: takes the body of POST /broadcast and writes nothing',
+    description:
+      'Answers who gets what and when: valid, invalid (with reasons) and duplicate numbers; opted out and stopped marketing; ' +
+      'inside the customer-service window (free-form is delivered) or outside it (free-form fails: send a template); ' +
+      "over the portfolio's messaging limit (they wait, with the expected start); how long it takes at the session's rate. " +
+      'POST /broadcast answers the same plan in its `plan` field and keeps it on the broadcast. See docs/messaging-limits.md.',
+  })
+  @ApiBody({ type: CreateBroadcastDto, examples: CREATE_EXAMPLES })
+  @ApiOkResponse({ description: 'Delivery plan made successfully!', schema: { example: { status: true, message: 'Delivery plan made successfully!', data: PLAN_EXAMPLE } } })
+  @ApiBadRequestResponse({ description: 'The problems POST /broadcast answers 400 for, but invalid numbers, which the plan lists' })
+  async plan(@CurrentPrincipal() principal: Principal, @Body() body: CreateBroadcastDto): Promise<StandardEnvelope<DeliveryPlan>> {
+    // @RequireSession() guarantees the session.
+    return ok('Delivery plan made successfully!', await this.broadcasts.plan(principal.clientId, principal.session!.id, body));
+  }
+
+  @Post('csv/plan')
+  @HttpCode(200)
+  @ExpensiveRoute()
+  @RequireSession()
+  @RequirePermission(Permission.BroadcastWrite)
+  @AcceptsMultipart()
+  @UseInterceptors(FileInterceptor(CSV_FILE_FIELD))
+  @ApiOperation({ summary: 'The delivery plan of a CSV broadcast: the upload of POST /broadcast/csv, and nothing written' })
+  @ApiConsumes('multipart/form-data')
+  @ApiBody({ schema: { type: 'object', required: [CSV_FILE_FIELD, 'message'], properties: { [CSV_FILE_FIELD]: { type: 'string', format: 'binary' }, message: { type: 'string', example: '{"text":"Hello {{name|friend}}"}' } } } })
+  @ApiOkResponse({ description: 'Delivery plan made successfully!', schema: { example: { status: true, message: 'Delivery plan made successfully!', data: PLAN_EXAMPLE } } })
+  @ApiBadRequestResponse({ description: 'No file, no number/phone column, bad rows (each with its line number), missing variables, a bad message' })
+  async planFromCsv(
+    @CurrentPrincipal() principal: Principal,
+    @UploadedFile() file: UploadedRecipientCsv | undefined,
+    @Body() fields: CreateBroadcastCsvDto,
+  ): Promise<StandardEnvelope<DeliveryPlan>> {
+    if (!file) throw new BadRequestException(`Send the recipient list as multipart/form-data in the field "${CSV_FILE_FIELD}"`);
+    const { entries, problems } = file.recipients;
+    if (problems.length > 0 && entries.length === 0) throw new InputValidationException(problems);
+    return ok('Delivery plan made successfully!', await this.broadcasts.planFor(principal.clientId, principal.session!.id, fields, entries, [...problems]));
   }
 
   @Post('csv')

@@ -36,6 +36,11 @@ import { BroadcastPauseControl } from './broadcast-pause-control';
 import { BroadcastTemplateHold } from './broadcast-template-hold';
 import { TemplateDataModule } from '../template/template.module';
 
+import { AuthDataModule } from '../auth';
+import { MessagingLimitDataModule } from '../messaging-limit/messaging-limit.module';
+import { DeliveryPlanner } from './delivery-plan';
+import { BroadcastFlagHold } from './broadcast-flag-hold';
+import { FLAGGED_NUMBER_BROADCASTS } from '../messaging-limit/flagged-number-broadcasts';
 /** Broadcast records, the stop signal and the broadcast queue's producer: shared by the API and the worker. */
 @Module({
   imports: [
@@ -60,6 +65,15 @@ export class BroadcastDataModule {}
   exports: [TEMPLATE_BROADCASTS],
 })
 export class BroadcastTemplateHoldModule {}
+
+/** Provides the FLAGGED number's port onto broadcasts (global, so that the webhook can see it). */
+@Global()
+@Module({
+  imports: [BroadcastDataModule],
+  providers: [{ provide: FLAGGED_NUMBER_BROADCASTS, useClass: BroadcastFlagHold }],
+  exports: [FLAGGED_NUMBER_BROADCASTS],
+})
+export class BroadcastFlagHoldModule {}
 
 /** DELETE /attachment/:id answers 409 while a sending broadcast uses the attachment. */
 @Injectable()
@@ -86,17 +100,21 @@ export class BroadcastAttachmentUsageModule {}
     BroadcastDataModule,
     BroadcastAttachmentUsageModule,
     BroadcastTemplateHoldModule,
+    BroadcastFlagHoldModule,
     MessageContentDataModule,
     MessageLogDataModule,
     SendingDataModule,
     TemplateDataModule,
+    ContactDataModule,
+    AuthDataModule,
+    MessagingLimitDataModule,
     MulterModule.registerAsync({
       inject: [AppConfig],
       useFactory: (config: AppConfig) => recipientCsvUploadOptions(config.sending.broadcastMaxRecipients),
     }),
   ],
   controllers: [BroadcastController],
-  providers: [BroadcastService, BroadcastAudiences],
+  providers: [BroadcastService, BroadcastAudiences, DeliveryPlanner],
 })
 export class BroadcastHttpModule {}
 

@@ -6,6 +6,7 @@ import { PageRequest, PageResult, skipFor } from '@app/common';
 import { MEDIA_HEADER_TYPES } from '@app/whatsapp';
 import { findPage, NEWEST_FIRST } from '../core/find-page';
 import type { MessageContent } from '../message-content/message-content.schema';
+import type { DeliveryPlan } from './delivery-plan';
 import {
   Broadcast,
   BroadcastAudience,
@@ -36,6 +37,8 @@ export interface NewBroadcast {
   /** An audience broadcast's audience; unresolved (a scheduled one), it starts `scheduled` with no recipients yet. */
   audience?: BroadcastAudience;
   requireOptIn?: boolean;
+  /** The delivery plan it was created with. */
+  plan?: DeliveryPlan;
 }
 
 /** What resolving a scheduled broadcast's audience needs of it. */
@@ -130,6 +133,7 @@ export class BroadcastRepository {
       ...(broadcast.personalised ? { personalised: true } : {}),
       ...(broadcast.audience ? { audience: broadcast.audience } : {}),
       ...(broadcast.requireOptIn ? { require_opt_in: true } : {}),
+      ...(broadcast.plan ? { plan: broadcast.plan } : {}),
       _id: new Types.ObjectId(),
       createdAt: now,
       updatedAt: now,
@@ -315,6 +319,14 @@ export class BroadcastRepository {
   }
 
   /** `sending` or `scheduled` → `paused` for a reason of the service's; null when it is neither any more. */
+  /** The session's `sending` and `scheduled` broadcasts that send a marketing template (a FLAGGED number pauses them). */
+  async findRunningMarketingOfSession(clientId: string, sessionId: string): Promise<Array<Pick<BroadcastRecord, '_id'>>> {
+    return this.broadcasts
+      .find({ client_id: oid(clientId), session_id: oid(sessionId), status: { $in: ['sending', 'scheduled'] }, 'message.template.category': 'MARKETING' }, { _id: 1 })
+      .lean<Array<Pick<BroadcastRecord, '_id'>>>()
+      .exec();
+  }
+
   async pauseFor(clientId: string, id: string, reason: string): Promise<BroadcastRecord | null> {
     return this.broadcasts
       .findOneAndUpdate(

@@ -1,6 +1,7 @@
 import { Prop, raw, Schema, SchemaFactory } from '@nestjs/mongoose';
 import { SchemaTypes, Types } from 'mongoose';
 import { MessageContent } from '../message-content/message-content.schema';
+import type { DeliveryPlan } from './delivery-plan';
 
 export const SEND_TYPES = ['individual'] as const;
 export type SendType = (typeof SEND_TYPES)[number];
@@ -77,6 +78,8 @@ export class Broadcast {
   @Prop({ type: BroadcastAudience }) audience?: BroadcastAudience;
   /** Only contacts with a current opt-in are sent to; the others failed at once with no_opt_in. */
   @Prop({ type: Boolean }) require_opt_in?: boolean;
+  /** The delivery plan it was created with (see DeliveryPlanner), to compare its results with. */
+  @Prop({ type: Object }) plan?: DeliveryPlan;
 }
 
 export const BroadcastSchema = SchemaFactory.createForClass(Broadcast);

@@ -1,5 +1,6 @@
 import { Test } from '@nestjs/testing';
 import { Types } from 'mongoose';
+import { SessionRepository } from '../auth';
 import { AppConfig } from '../config';
 import { MessageLogRepository } from '../message-log/message-log.repository';
 import { MessageContentValidator } from '../message-content/message-content.validator';
@@ -13,6 +14,7 @@ import { BroadcastQueue } from './broadcast.queue';
 import { BroadcastRepository } from './broadcast.repository';
 import type { BroadcastRecord } from './broadcast.schema';
 import { BroadcastService } from './broadcast.service';
+import { DeliveryPlanner } from './delivery-plan';
 import { RecipientVariablesRepository } from './recipient-variables.repository';
 
 describe('BroadcastService cancel', () => {
@@ -43,6 +45,8 @@ describe('BroadcastService cancel', () => {
         { provide: TemplateValidator, useValue: unused },
         { provide: AppConfig, useValue: unused },
         { provide: BroadcastAudiences, useValue: unused },
+        { provide: DeliveryPlanner, useValue: unused },
+        { provide: SessionRepository, useValue: unused },
       ],
     }).compile();
     service = moduleRef.get(BroadcastService);

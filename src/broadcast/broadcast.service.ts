@@ -7,6 +7,8 @@ import { MessageLogRepository } from '../message-log/message-log.repository';
 import { MessageContentValidator } from '../message-content/message-content.validator';
 import type { MessageContentDto, MessageTemplateDto } from '../message-content/dto/message-content.dto';
 import { TemplateValidator } from '../template/template-validator';
+import { SessionRepository } from '../auth';
+import { DeliveryPlan, DeliveryPlanner, PlanInput } from './delivery-plan';
 import { BroadcastPauseControl } from './broadcast-pause-control';
 import { BroadcastAudiences, BroadcastAudienceSpec, unfilledAudiencePlaceholders } from './broadcast-audience';
 import { BroadcastPauseSignal } from './broadcast-pause.signal';
@@ -86,6 +88,8 @@ export class BroadcastService {
     private readonly templates: TemplateValidator,
     private readonly config: AppConfig,
     private readonly audiences: BroadcastAudiences,
+    private readonly planner: DeliveryPlanner,
+    private readonly sessions: SessionRepository,
   ) {}
 
   /** POST /broadcast: the recipients are `to` (numbers, or { number, variables } objects), or an `audience` of contacts. */
@@ -96,11 +100,35 @@ export class BroadcastService {
     return this.createFor(clientId, sessionId, body, entries, problems);
   }
 
+  /** POST /broadcast/plan: the same body checked the same way (400 for the same problems but invalid numbers, which it lists), and nothing written. */
+  async plan(clientId: string, sessionId: string, body: CreateBroadcastDto): Promise<DeliveryPlan> {
+    if (body.audience !== undefined) return (await this.prepareForAudience(clientId, sessionId, body, body.audience)).plan;
+    const problems: string[] = [];
+    const entries = body.to === undefined ? [] : recipientEntriesOf(body.to, problems);
+    return this.planFor(clientId, sessionId, body, entries, problems);
+  }
+
+  /** The plan of a list (POST /broadcast/csv/plan); invalid numbers are listed in it, not refused. */
+  async planFor(clientId: string, sessionId: string, request: BroadcastRequest, entries: RecipientEntry[], problems: string[] = []): Promise<DeliveryPlan> {
+    return (await this.prepareList(clientId, sessionId, request, entries, problems, 'plan')).plan;
+  }
+
   /**
    * A broadcast to an audience: checked like any other (400, nothing written), then resolved into
    * its recipient arrays now, or at send_at for a scheduled one (the fan-out resolves it then).
    */
   private async createForAudience(clientId: string, sessionId: string, request: BroadcastRequest & { to?: unknown }, spec: BroadcastAudienceSpec): Promise<BroadcastRecord> {
+    const { fields, variables, plan } = await this.prepareForAudience(clientId, sessionId, request, spec);
+    return this.store({ ...fields, plan }, variables);
+  }
+
+  /** An audience broadcast checked and resolved (its plan from the audience as it is now; a scheduled one is resolved again at send_at). */
+  private async prepareForAudience(
+    clientId: string,
+    sessionId: string,
+    request: BroadcastRequest & { to?: unknown },
+    spec: BroadcastAudienceSpec,
+  ): Promise<{ fields: NewBroadcast; variables: Array<RecipientVariables | undefined>; plan: DeliveryPlan }> {
     const problems: string[] = [];
     if (request.to !== undefined) problems.push('give either to or audience, not both');
     if (spec.segment_id === undefined && spec.tags === undefined) problems.push('audience needs segment_id or tags');
@@ -122,13 +150,22 @@ export class BroadcastService {
       ? { segment_id: new Types.ObjectId(spec.segment_id), match: null, contact_count: null, resolved_at: null }
       : { segment_id: null, tags: (spec.tags ?? []).map((tag) => tag.trim().toLowerCase()), match: spec.match ?? 'any', contact_count: null, resolved_at: null };
     const common = { clientId, sessionId, sendType: request.send_type, to: '', message: { ...message, template: message.template ?? null }, requireOptIn };
-    if (schedule) {
-      return this.store({ ...common, pending: [], failed: [], failures: [], sendAt: schedule.at, timezone: schedule.timezone, audience }, []);
-    }
     const recipients = await this.audiences.resolve(clientId, spec, message, requireOptIn);
-    if (recipients.contactCount === 0) throw new InputValidationException(['audience holds no contacts: nothing to send']);
-    return this.store(
-      {
+    if (recipients.contactCount === 0 && !schedule) throw new InputValidationException(['audience holds no contacts: nothing to send']);
+    const plan = await this.planOf({
+      clientId,
+      sessionId,
+      message: common.message,
+      given: recipients.contactCount,
+      valid: [...recipients.pending, ...recipients.failed],
+      invalid: [],
+      refused: recipients.failures,
+    });
+    if (schedule) {
+      return { fields: { ...common, pending: [], failed: [], failures: [], sendAt: schedule.at, timezone: schedule.timezone, audience }, variables: [], plan };
+    }
+    return {
+      fields: {
         ...common,
         pending: recipients.pending,
         failed: recipients.failed,
@@ -136,8 +173,16 @@ export class BroadcastService {
         personalised: recipients.personalisedCount > 0,
         audience: { ...audience, contact_count: recipients.contactCount, resolved_at: new Date() },
       },
-      recipients.variables,
-    );
+      variables: recipients.variables,
+      plan,
+    };
+  }
+
+  /** The plan of a checked broadcast (see DeliveryPlanner), for the session it sends from. */
+  private async planOf(input: Omit<PlanInput, 'session'> & { sessionId: string }): Promise<DeliveryPlan> {
+    const session = await this.sessions.findForClient(input.clientId, input.sessionId);
+    if (!session) throw new NotFoundException(`Session ${input.sessionId} not found`);
+    return this.planner.plan({ ...input, session });
   }
 
   /**
@@ -146,13 +191,27 @@ export class BroadcastService {
    * schedules its fan-out: at once, or at `send_at` (status `scheduled` until then).
    */
   async createFor(clientId: string, sessionId: string, request: BroadcastRequest, entries: RecipientEntry[], problems: string[] = []): Promise<BroadcastRecord> {
+    const { fields, variables, plan } = await this.prepareList(clientId, sessionId, request, entries, problems, 'create');
+    return this.store({ ...fields, plan }, variables);
+  }
+
+  /** A list broadcast checked, its recipients resolved, and its plan; a plan lists invalid numbers where creating refuses them (unless skip_invalid). */
+  private async prepareList(
+    clientId: string,
+    sessionId: string,
+    request: BroadcastRequest,
+    entries: RecipientEntry[],
+    problems: string[],
+    mode: 'create' | 'plan',
+  ): Promise<{ fields: NewBroadcast; variables: Array<RecipientVariables | undefined>; plan: DeliveryPlan }> {
     // Seed 001's wording for a message without parts, unless the broadcast sends a template.
     const message = await this.contentValidator.check(clientId, { message: request.message, template: request.template }, problems, {
       templatesAccepted: request.template !== undefined,
     });
     if (entries.length === 0) problems.push('to must contain at least one phone number');
     const schedule = this.scheduleOf(request, problems);
-    const { valid, invalid, variables, personalisedCount } = await resolveRecipients(entries, message, { skipInvalid: request.skip_invalid === true }, problems);
+    const skipInvalid = request.skip_invalid === true || mode === 'plan';
+    const { valid, invalid, variables, personalisedCount } = await resolveRecipients(entries, message, { skipInvalid }, problems);
     if (message.template) {
       const template = message.template;
       const perRecipient = template.components && isPersonalised({ text: null, template }) ? recipientTemplates(template.components, valid, variables) : undefined;
@@ -164,9 +223,10 @@ export class BroadcastService {
     // The template as the catalogue check left it: with its category, which decides require_opt_in's default.
     const requireOptIn = await this.audiences.requireOptIn(clientId, sessionId, request.require_opt_in, message.template);
     const consented = requireOptIn ? await this.audiences.keepConsented(clientId, valid, variables) : { valid, variables, failures: [] };
+    const plan = await this.planOf({ clientId, sessionId, message: { ...message, template: message.template ?? null }, given: entries.length, valid, invalid, refused: consented.failures });
 
-    return this.store(
-      {
+    return {
+      fields: {
         clientId,
         sessionId,
         sendType: request.send_type,
@@ -180,8 +240,9 @@ export class BroadcastService {
         personalised: personalisedCount > 0 && consented.variables.some(Boolean),
         requireOptIn,
       },
-      consented.variables,
-    );
+      variables: consented.variables,
+      plan,
+    };
   }
 
   /** Stores the broadcast and its recipients' variables, then durably schedules its fan-out (undone when that fails). */

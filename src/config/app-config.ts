@@ -61,6 +61,10 @@ export class AppConfig {
     progressFlushMs: number;
     /** A broadcast's send jobs in Redis at a time: `seconds` of its session's rate, within `min`..`max` (FAN_OUT_WINDOW_*). */
     fanOutWindow: { seconds: number; min: number; max: number };
+    /** The pause of a session's sends after a spam rate limit (131048): first, and longest as it repeats. */
+    spamRateBackoff: { firstMs: number; maxMs: number };
+    /** Longest wait of a message held by the messaging limit before it looks again. */
+    messagingLimitRecheckMs: number;
   };
   readonly sweep: { intervalMs: number; pendingAgeMs: number };
   /** Requests per minute: per API key (unless the key has its own), per key on each expensive route, per address without a key. */
@@ -122,6 +126,8 @@ export class AppConfig {
       broadcastMaxRecipients: variables.BROADCAST_MAX_RECIPIENTS,
       progressFlushMs: variables.BROADCAST_PROGRESS_FLUSH_MS,
       fanOutWindow: { seconds: variables.FAN_OUT_WINDOW_SECONDS, min: variables.FAN_OUT_WINDOW_MIN, max: variables.FAN_OUT_WINDOW_MAX },
+      spamRateBackoff: { firstMs: variables.SPAM_RATE_BACKOFF_MS, maxMs: variables.SPAM_RATE_BACKOFF_MAX_MS },
+      messagingLimitRecheckMs: variables.MESSAGING_LIMIT_RECHECK_MS,
     };
     this.sweep = { intervalMs: variables.SWEEP_INTERVAL_MS, pendingAgeMs: variables.SWEEP_PENDING_AGE_MS };
     this.rateLimits = {

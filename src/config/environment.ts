@@ -157,6 +157,27 @@ export class EnvironmentVariables {
   @Min(1)
   SEND_BACKOFF_MS = 2000;
 
+  /**
+   * Longest wait before a message held by the portfolio's messaging limit looks again (it looks
+   * sooner when the moving window is due to free room sooner, and a raised limit is seen then).
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(10)
+  MESSAGING_LIMIT_RECHECK_MS = 60_000;
+
+  /** How long a session's sends pause after Meta's spam rate limit (error 131048); doubled each time it repeats within four pauses' time. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  SPAM_RATE_BACKOFF_MS = 60_000;
+
+  /** The longest pause of a session's sends after repeated spam rate limits (131048). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  SPAM_RATE_BACKOFF_MAX_MS = 3_600_000;
+
   /** Completed send jobs the queue dashboard keeps per send queue (0: none); about 1.7 KB of Redis each, and about 6 more Redis commands per job inside Bull's scripts. */
   @Type(() => Number)
   @IsInt()
@@ -624,6 +645,9 @@ export function validateEnvironment(env: NodeJS.ProcessEnv): EnvironmentVariable
     problems.push(
       'QUEUE_DASHBOARD_CLIENTS is no longer read: tenant keys never open /admin/queues; create an operator credential with `cli operator:create` and unset the variable',
     );
+  }
+  if (problems.length === 0 && variables.SPAM_RATE_BACKOFF_MS > variables.SPAM_RATE_BACKOFF_MAX_MS) {
+    problems.push(`SPAM_RATE_BACKOFF_MS must not be greater than SPAM_RATE_BACKOFF_MAX_MS (${variables.SPAM_RATE_BACKOFF_MAX_MS}) (got "${variables.SPAM_RATE_BACKOFF_MS}")`);
   }
   if (problems.length === 0 && variables.FAN_OUT_WINDOW_MIN > variables.FAN_OUT_WINDOW_MAX) {
     problems.push(`FAN_OUT_WINDOW_MIN must not be greater than FAN_OUT_WINDOW_MAX (${variables.FAN_OUT_WINDOW_MAX}) (got "${variables.FAN_OUT_WINDOW_MIN}")`);

@@ -115,6 +115,8 @@ export interface OptOutFields {
 export interface RecipientState {
   phone: string;
   optedOut: boolean;
+  /** WhatsApp said they stopped marketing messages (131050). */
+  marketingStopped: boolean;
   /** When they last wrote to each session (session id hex → time). */
   lastInboundBySession: ReadonlyMap<string, Date>;
 }
@@ -366,6 +368,25 @@ export class ContactRepository {
   }
 
   /**
+   * Remembers that WhatsApp refused a marketing message because the person stopped them (131050),
+   * making the contact (named after the number) when the number had none.
+   */
+  async setMarketingStopped(clientId: string, phone: string, at: Date): Promise<void> {
+    const filter = { client_id: new Types.ObjectId(clientId), phone };
+    const update = {
+      $setOnInsert: { name: `+${phone}`, email: null, organization: null, opted_out: false, opted_out_at: null, opt_out_changed_at: null },
+      $set: { marketing_stopped_at: at },
+    };
+    try {
+      await this.contacts.updateOne(filter, update, { upsert: true }).exec();
+    } catch (error) {
+      // Made meanwhile by another write (an inbound message): this update then finds it.
+      if (!isDuplicateKeyError(error)) throw error;
+      await this.contacts.updateOne(filter, update).exec();
+    }
+  }
+
+  /**
    * Opts the number out (or back in) as of `at`, unless a later change is already recorded
    * (webhooks may arrive out of order). WhatsApp's timestamps are in seconds: of two changes in
    * the same second (STOP, then START straight after), the one that arrives last wins. The
@@ -397,12 +418,13 @@ export class ContactRepository {
   /** Opt-out and last-inbound times of these numbers of one client, in one query (numbers without a contact are absent). */
   async recipientStates(clientId: string, phones: string[]): Promise<RecipientState[]> {
     const found = await this.contacts
-      .find({ client_id: new Types.ObjectId(clientId), phone: { $in: phones } }, { phone: 1, opted_out: 1, last_inbound_by_session: 1 })
-      .lean<Array<Pick<ContactRecord, 'phone' | 'opted_out'> & { last_inbound_by_session?: Record<string, Date> }>>()
+      .find({ client_id: new Types.ObjectId(clientId), phone: { $in: phones } }, { phone: 1, opted_out: 1, marketing_stopped_at: 1, last_inbound_by_session: 1 })
+      .lean<Array<Pick<ContactRecord, 'phone' | 'opted_out' | 'marketing_stopped_at'> & { last_inbound_by_session?: Record<string, Date> }>>()
       .exec();
     return found.map((contact) => ({
       phone: contact.phone,
       optedOut: contact.opted_out === true,
+      marketingStopped: Boolean(contact.marketing_stopped_at),
       lastInboundBySession: new Map(Object.entries(contact.last_inbound_by_session ?? {})),
     }));
   }

@@ -37,6 +37,8 @@ export class Contact {
   @Prop({ type: String, default: null }) profile_name?: string | null;
   /** Opted out (an opt-out keyword, or set through the API): nothing is sent to this number. */
   @Prop({ type: Boolean, default: false }) opted_out?: boolean;
+  /** When WhatsApp said the person stopped marketing messages from this business (131050); marketing templates are refused to them. */
+  @Prop({ type: Date, default: null }) marketing_stopped_at?: Date | null;
   /** When the current opt-out began; null while opted in. */
   @Prop({ type: Date, default: null }) opted_out_at?: Date | null;
   /** Time of the message (or API change) that last set opted_out: an older one arriving late never undoes it. */

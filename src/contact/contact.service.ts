@@ -80,6 +80,10 @@ export class ContactService {
   }
 
   /** Opt-out and customer-service-window state of these numbers (one query). */
+  setMarketingStopped(clientId: string, phone: string, at: Date): Promise<void> {
+    return this.contacts.setMarketingStopped(clientId, phone, at);
+  }
+
   recipientStates(clientId: string, phones: string[]): Promise<RecipientState[]> {
     return this.contacts.recipientStates(clientId, phones);
   }

@@ -1,10 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { enforcesServiceWindow } from '../auth';
+import { AppConfig } from '../config';
 import { ContactService } from '../contact/contact.service';
 import type { RecipientState } from '../contact/contact.repository';
 import { Batcher } from '../core/batcher';
 import type { MessageFailure } from '../message-log/message-log.repository';
-import { isFreeForm, MessageToCheck, RecipientPolicy } from '../sending/recipient-policy';
+import { MessagingLimits } from '../messaging-limit/messaging-limits';
+import { isFreeForm, MessageToCheck, RecipientPolicy, RecipientWait } from '../sending/recipient-policy';
 
 /** WhatsApp's customer-service window: free-form messages only within 24 hours of the customer's last message. */
 export const SERVICE_WINDOW_MS = 24 * 60 * 60 * 1000;
@@ -20,6 +22,14 @@ export const OUTSIDE_WINDOW_FAILURE: MessageFailure = {
     'The recipient has not written to this session in the last 24 hours: outside the customer-service window WhatsApp only delivers template messages (error 131047)',
 };
 
+export const MARKETING_STOPPED_FAILURE: MessageFailure = {
+  code: 'marketing_stopped',
+  message: 'The recipient stopped marketing messages from this business (WhatsApp error 131050): marketing templates are not sent to them; utility and authentication templates still are',
+};
+
+/** Why a message waits for the portfolio's messaging limit. */
+export const WAITING_FOR_LIMIT = 'waiting_for_limit';
+
 /** Lookups gathered into one query (per client): sends of one worker share it, like the ledger's writes. */
 const LOOKUP_BATCH_SIZE = 100;
 const LOOKUP_BATCH_DELAY_MS = 5;
@@ -32,7 +42,9 @@ interface Lookup {
 /**
  * The recipient policy of two-way messaging, checked once per message before it is sent:
  * an opted-out number gets nothing, and a free-form message needs the recipient to have
- * written to the session within 24 hours where the session enforces the window. Contacts
+ * written to the session within 24 hours where the session enforces the window. A message to
+ * someone outside that window is business-initiated: it counts against the portfolio's
+ * messaging limit, and waits while the limit is reached. Contacts
  * are read fresh (a STOP counts from the next message on), in one query per batch of
  * concurrent sends rather than one per message.
  */
@@ -43,16 +55,28 @@ export class ContactRecipientPolicy implements RecipientPolicy {
     maxDelayMs: LOOKUP_BATCH_DELAY_MS,
   });
 
-  constructor(private readonly contacts: ContactService) {}
+  constructor(
+    private readonly contacts: ContactService,
+    private readonly limits: MessagingLimits,
+    private readonly config: AppConfig,
+  ) {}
 
-  async refusal({ clientId, session, recipient, content }: MessageToCheck, now: Date = new Date()): Promise<MessageFailure | null> {
+  async verdict({ clientId, session, recipient, content }: MessageToCheck, now: Date = new Date(this.limits.now())): Promise<MessageFailure | RecipientWait | null> {
     const state = await this.lookups.submit({ clientId, phone: recipient });
     if (state?.optedOut) return OPTED_OUT_FAILURE;
-    if (isFreeForm(content) && enforcesServiceWindow(session)) {
-      const lastInbound = state?.lastInboundBySession.get(session._id.toHexString());
-      if (!lastInbound || now.getTime() - new Date(lastInbound).getTime() > SERVICE_WINDOW_MS) return OUTSIDE_WINDOW_FAILURE;
-    }
-    return null;
+    if (state?.marketingStopped && content.template?.category?.toUpperCase() === 'MARKETING') return MARKETING_STOPPED_FAILURE;
+    const lastInbound = state?.lastInboundBySession.get(session._id.toHexString());
+    const insideWindow = lastInbound !== undefined && now.getTime() - new Date(lastInbound).getTime() <= SERVICE_WINDOW_MS;
+    if (insideWindow) return null;
+    if (isFreeForm(content) && enforcesServiceWindow(session)) return OUTSIDE_WINDOW_FAILURE;
+    const wait = await this.limits.admit(session, recipient);
+    if (!wait) return null;
+    const retryInMs = Math.min(Math.max(wait.waitUntil.getTime() - this.limits.now(), 0), this.config.sending.messagingLimitRecheckMs);
+    return { reason: WAITING_FOR_LIMIT, waitUntil: wait.waitUntil, retryInMs };
+  }
+
+  async marketingStopped(clientId: string, recipient: string, at: Date): Promise<void> {
+    await this.contacts.setMarketingStopped(clientId, recipient, at);
   }
 
   private async read(lookups: Lookup[]): Promise<Array<RecipientState | null>> {

@@ -4,6 +4,7 @@ import { AuthDataModule } from '../auth';
 import { CloudApiDataModule } from '../cloud-api/cloud-api.module';
 import { ContactDataModule } from '../contact/contact.module';
 import { MessageLogDataModule } from '../message-log/message-log.module';
+import { MessagingLimitDataModule } from '../messaging-limit/messaging-limit.module';
 import { SANDBOX_INBOUND_SINK } from '../sending/provider-registry';
 import { RECIPIENT_POLICY } from '../sending/recipient-policy';
 import { ContactRecipientPolicy } from './contact-recipient-policy';
@@ -29,7 +30,7 @@ export class InboundDataModule {}
  */
 @Global()
 @Module({
-  imports: [InboundDataModule, ContactDataModule, MessageLogDataModule, AuthDataModule, CloudApiDataModule, AttachmentDataModule],
+  imports: [InboundDataModule, ContactDataModule, MessageLogDataModule, AuthDataModule, CloudApiDataModule, AttachmentDataModule, MessagingLimitDataModule],
   providers: [
     { provide: RECIPIENT_POLICY, useClass: ContactRecipientPolicy },
     { provide: SANDBOX_INBOUND_SINK, useExisting: InboundService },

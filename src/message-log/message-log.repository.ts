@@ -488,6 +488,20 @@ export class MessageLogRepository implements OnModuleInit {
       .exec();
   }
 
+  /**
+   * Each recipient these sessions got a message accepted for since `since`, with the last time
+   * (rebuilding a messaging-limit count that Redis lost).
+   */
+  async recipientsSentSince(clientId: string, sessionIds: string[], since: Date): Promise<Array<{ recipient: string; at: Date }>> {
+    const rows = await this.messageLogs
+      .aggregate<{ _id: string; at: Date }>([
+        { $match: { client_id: oid(clientId), session_id: { $in: sessionIds.map(oid) }, 'status_times.sentAt': { $gte: since } } },
+        { $group: { _id: '$recipient', at: { $max: '$status_times.sentAt' } } },
+      ])
+      .exec();
+    return rows.map(({ _id, at }) => ({ recipient: _id, at }));
+  }
+
   // ---------------------------------------------------------------------------------------
   // Campaigns: retrying a broadcast's failures, and its delivery counts.
   // ---------------------------------------------------------------------------------------

@@ -9,7 +9,9 @@ import { LeaseBusyError, MessageSender } from './message-sender';
 import { ProviderRegistry } from './provider-registry';
 import { AttemptRecord, SendLedger } from './send-ledger';
 import { SessionCache } from './session-cache';
+import { SenderThrottle } from './sender-throttle';
 import { SessionRateLimiter } from './session-rate-limiter';
+import { RECIPIENT_POLICY, RecipientPolicy } from './recipient-policy';
 
 const sessionId = new Types.ObjectId();
 const claim = { kind: 'entry' as const, id: new Types.ObjectId().toHexString() };
@@ -39,6 +41,8 @@ describe('MessageSender', () => {
   let sessionCache: jest.Mocked<Pick<SessionCache, 'get' | 'forget'>>;
   let sessions: jest.Mocked<Pick<SessionRepository, 'setHealth'>>;
   let renderer: jest.Mocked<Pick<MessageRenderer, 'render'>>;
+  let policy: jest.Mocked<RecipientPolicy>;
+  let throttle: jest.Mocked<Pick<SenderThrottle, 'onRefused'>>;
   const recorded = (): AttemptRecord[] => ledger.record.mock.calls.map(([attempt]) => attempt);
 
   beforeEach(async () => {
@@ -54,6 +58,8 @@ describe('MessageSender', () => {
     };
     sessions = { setHealth: jest.fn().mockResolvedValue(undefined) };
     renderer = { render: jest.fn().mockResolvedValue([{ kind: 'text', text: 'hi' }]) };
+    policy = { verdict: jest.fn().mockResolvedValue(null), marketingStopped: jest.fn().mockResolvedValue(undefined) };
+    throttle = { onRefused: jest.fn((error: ProviderError, _sessionId: string) => Promise.resolve(error)) };
     const moduleRef = await Test.createTestingModule({
       providers: [
         MessageSender,
@@ -64,6 +70,8 @@ describe('MessageSender', () => {
         { provide: MessageRenderer, useValue: renderer },
         { provide: SessionRateLimiter, useValue: { acquire: jest.fn().mockResolvedValue(true) } },
         { provide: AppConfig, useValue: { sending: { sessionRateLimitPerSecond: 80 }, worker: { lockDurationMs: 20_000 } } },
+        { provide: SenderThrottle, useValue: throttle },
+        { provide: RECIPIENT_POLICY, useValue: policy },
       ],
     }).compile();
     sender = moduleRef.get(MessageSender);
@@ -244,5 +252,24 @@ describe('MessageSender', () => {
     ledger.record.mockRejectedValue(new Error('write concern timeout'));
     await expect(sender.send(claim, { lastAttempt: true })).rejects.toThrow('write concern timeout');
     expect(recorded().map((attempt) => attempt.outcome)).toEqual([{ status: 'sent' }]);
+  });
+
+  it('leaves a message the messaging limit holds unsent and free, and says when to look again', async () => {
+    policy.verdict.mockResolvedValue({ reason: 'waiting_for_limit', waitUntil: new Date(Date.now() + 3_600_000), retryInMs: 60_000 });
+    expect(await sender.send(claim, { lastAttempt: false })).toEqual({ status: 'skipped', reason: 'waiting_for_limit', retryInMs: 60_000 });
+    expect(provider.send).not.toHaveBeenCalled();
+    expect(recorded().map((attempt) => attempt.outcome)).toEqual([{ status: 'retry' }]);
+  });
+
+  it('remembers a recipient who stopped marketing (131050), and lets the throttle answer the error a sender limit retries with', async () => {
+    provider.send.mockRejectedValueOnce(new ProviderError('permanent', '131050', 'The recipient stopped marketing messages', { marketingStopped: true }));
+    expect(await sender.send(claim, { lastAttempt: false })).toMatchObject({ status: 'failed', failure: { code: '131050' } });
+    const { entry: claimed } = (await ledger.claim.mock.results[0].value) as { entry: MessageLogRecord };
+    expect(policy.marketingStopped).toHaveBeenCalledWith(claimed.client_id.toHexString(), claimed.recipient, expect.any(Date));
+
+    const paused = new ProviderError('transient', '131048', 'Spam rate limit hit (the session pauses)', { retryAfterMs: 60_000, throttled: 'spam_rate' });
+    throttle.onRefused.mockResolvedValueOnce(paused);
+    provider.send.mockRejectedValueOnce(new ProviderError('transient', '131048', 'Spam rate limit hit', { throttled: 'spam_rate' }));
+    await expect(sender.send(claim, { lastAttempt: false })).rejects.toBe(paused);
   });
 });

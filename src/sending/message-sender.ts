@@ -11,8 +11,9 @@ import { sendingOutcomeOf } from '../message-status/message-status';
 import type { AcceptedCall, NewWhatsappLog } from '../whatsapp-log/whatsapp-log.repository';
 import { MessageRenderer } from '../message-content/message-renderer';
 import { ProviderRegistry } from './provider-registry';
-import { RECIPIENT_POLICY, RecipientPolicy } from './recipient-policy';
+import { isWait, RECIPIENT_POLICY, RecipientPolicy, RecipientWait } from './recipient-policy';
 import { SendLedger } from './send-ledger';
+import { SenderThrottle } from './sender-throttle';
 import { SessionCache } from './session-cache';
 import { SessionRateLimiter } from './session-rate-limiter';
 
@@ -23,6 +24,8 @@ export type SendOutcome = { status: 'sent' } | { status: 'failed'; failure: Mess
 export interface SkippedSend {
   status: 'skipped';
   reason: string;
+  /** The message waits (see RecipientWait): its job goes again after this long. */
+  retryInMs?: number;
 }
 
 export const INTERNAL_ERROR_FAILURE: MessageFailure = {
@@ -110,6 +113,7 @@ export class MessageSender {
     private readonly renderer: MessageRenderer,
     private readonly rateLimiter: SessionRateLimiter,
     private readonly config: AppConfig,
+    private readonly throttle: SenderThrottle,
     @Optional() @Inject(RECIPIENT_POLICY) private readonly policy?: RecipientPolicy,
   ) {
     // As long as the worker's hold on the job: a job taken back from a dead worker finds the lease lapsed or about to.
@@ -151,11 +155,13 @@ export class MessageSender {
         throw new ProviderError('permanent', 'session_unhealthy', session.health_reason ?? 'The sending session is marked unhealthy');
       }
       // Asked once per message, before its first provider call (an attempt after accepted parts goes on).
-      const refusal =
+      // The caller's own refusal (a scheduled template send checked again), then the recipient policy's verdict.
+      const verdict =
         entry.provider_message_ids.length === 0
-          ? ((await options.refusal?.(entry)) ?? (await this.policy?.refusal({ clientId: entry.client_id.toHexString(), session, recipient: entry.recipient, content: entry.message })))
+          ? ((await options.refusal?.(entry)) ?? (await this.policy?.verdict({ clientId: entry.client_id.toHexString(), session, recipient: entry.recipient, content: entry.message })))
           : null;
-      if (refusal) return await this.finish(entry, lease, [], { status: 'failed', failure: refusal });
+      if (verdict && isWait(verdict)) return await this.putOnHold(entry, lease, verdict);
+      if (verdict) return await this.finish(entry, lease, [], { status: 'failed', failure: verdict });
       provider = this.providers.providerFor(session);
       parts = await this.renderer.render(entry.client_id.toHexString(), entry.message, options.contentKey);
     } catch (error) {
@@ -207,10 +213,17 @@ export class MessageSender {
     session: SessionRecord | null,
     options: SendOptions,
   ): Promise<SendOutcome> {
-    const failure = await this.failureOf(error, session, options.lastAttempt);
+    const refusal = error instanceof ProviderError ? await this.actOnRefusal(entry, error, session) : error;
+    const failure = await this.failureOf(refusal, session, options.lastAttempt);
     if (failure) return this.finish(entry, lease, calls, { status: 'failed', failure });
     await this.ledger.record({ entry, leaseToken: lease.token, calls, outcome: { status: 'retry' } });
-    throw error;
+    throw refusal;
+  }
+
+  /** What a refusal means beyond its message (see docs/messaging-limits.md): the session's sends wait, or the recipient stopped marketing. */
+  private async actOnRefusal(entry: MessageLogRecord, error: ProviderError, session: SessionRecord | null): Promise<ProviderError> {
+    if (error.options.marketingStopped) await this.policy?.marketingStopped?.(entry.client_id.toHexString(), entry.recipient, new Date());
+    return session ? this.throttle.onRefused(error, session._id.toHexString()) : error;
   }
 
   private async finish(entry: MessageLogRecord, lease: Lease, calls: NewWhatsappLog[], outcome: Extract<AttemptOutcome, SendOutcome>): Promise<SendOutcome> {
@@ -218,10 +231,10 @@ export class MessageSender {
     return outcome;
   }
 
-  /** Leaves the message unsent and free for a later attempt (its parts accepted so far stay recorded). */
-  private async putOnHold(entry: MessageLogRecord, lease: Lease): Promise<SkippedSend> {
+  /** Leaves the message unsent and free for a later attempt (its parts accepted so far stay recorded); a wait says when to try again. */
+  private async putOnHold(entry: MessageLogRecord, lease: Lease, wait?: RecipientWait): Promise<SkippedSend> {
     await this.ledger.record({ entry, leaseToken: lease.token, calls: [], outcome: { status: 'retry' } });
-    return { status: 'skipped', reason: HELD_REASON };
+    return wait ? { status: 'skipped', reason: wait.reason, retryInMs: wait.retryInMs } : { status: 'skipped', reason: HELD_REASON };
   }
 
   /** The final failure, or null when a retry should follow. */

@@ -4,6 +4,7 @@ import { Test } from '@nestjs/testing';
 import type { Job } from 'bull';
 import { AppConfig } from '../config';
 import { SendLedger } from './send-ledger';
+import { SendQueue } from './send.queue';
 import { SendQueueShards } from './send-queue-shards';
 import { SendProcessor } from './send.processor';
 import { HandlesSendJob, SendAttempt, SendJobData, SendJobHandler, SendJobResult } from './sending.jobs';
@@ -35,10 +36,10 @@ function job(data: SendJobData, attemptsMade = 0, attempts = 3): Job<SendJobData
 async function processorWith(
   ...handlers: Array<typeof GreetingHandler>
 ): Promise<{ processor: SendProcessor; queue: { process: jest.Mock }; greetings: GreetingHandler }> {
-  const queue = { process: jest.fn().mockResolvedValue(undefined), close: jest.fn() };
+  const queue = { process: jest.fn().mockResolvedValue(undefined), on: jest.fn(), close: jest.fn() };
   const moduleRef = await Test.createTestingModule({
     imports: [DiscoveryModule],
-    providers: [SendProcessor, ...handlers, { provide: SendQueueShards, useValue: { queues: [queue] } }, { provide: AppConfig, useValue: { worker: { concurrency: 4 } } }, { provide: SendLedger, useValue: { drain: jest.fn() } }],
+    providers: [SendProcessor, ...handlers, { provide: SendQueueShards, useValue: { queues: [queue] } }, { provide: AppConfig, useValue: { worker: { concurrency: 4 } } }, { provide: SendLedger, useValue: { drain: jest.fn() } }, { provide: SendQueue, useValue: { requeueLater: jest.fn() } }],
   }).compile();
   await moduleRef.init();
   return { processor: moduleRef.get(SendProcessor), queue, greetings: moduleRef.get(GreetingHandler) };
@@ -59,10 +60,10 @@ describe('SendProcessor', () => {
   });
 
   it('processes every send queue (SEND_QUEUE_SHARDS), each with the configured concurrency, and closes them all', async () => {
-    const queues = [0, 1, 2].map(() => ({ process: jest.fn().mockResolvedValue(undefined), close: jest.fn().mockResolvedValue(undefined) }));
+    const queues = [0, 1, 2].map(() => ({ process: jest.fn().mockResolvedValue(undefined), on: jest.fn(), close: jest.fn().mockResolvedValue(undefined) }));
     const moduleRef = await Test.createTestingModule({
       imports: [DiscoveryModule],
-      providers: [SendProcessor, GreetingHandler, { provide: SendQueueShards, useValue: { queues } }, { provide: AppConfig, useValue: { worker: { concurrency: 4 } } }, { provide: SendLedger, useValue: { drain: jest.fn() } }],
+      providers: [SendProcessor, GreetingHandler, { provide: SendQueueShards, useValue: { queues } }, { provide: AppConfig, useValue: { worker: { concurrency: 4 } } }, { provide: SendLedger, useValue: { drain: jest.fn() } }, { provide: SendQueue, useValue: { requeueLater: jest.fn() } }],
     }).compile();
     await moduleRef.init();
     for (const queue of queues) expect(queue.process).toHaveBeenCalledWith('send-message', 4, expect.any(Function));

@@ -4,6 +4,7 @@ import type { Job } from 'bull';
 import { AppConfig } from '../config';
 import { SendLedger } from './send-ledger';
 import { SendQueueShards } from './send-queue-shards';
+import { SendQueue } from './send.queue';
 import { SEND_JOB, SEND_JOB_HANDLER, SendJobData, SendJobHandler, SendJobResult } from './sending.jobs';
 
 /**
@@ -23,6 +24,7 @@ export class SendProcessor implements OnModuleInit, OnModuleDestroy {
     private readonly discovery: DiscoveryService,
     private readonly reflector: Reflector,
     private readonly ledger: SendLedger,
+    private readonly sendQueue: SendQueue,
   ) {}
 
   onModuleInit(): void {
@@ -34,6 +36,13 @@ export class SendProcessor implements OnModuleInit, OnModuleDestroy {
     }
     // Every send queue (SEND_QUEUE_SHARDS), each with WORKER_CONCURRENCY jobs at once.
     for (const queue of this.shards.queues) {
+      // A message that waits (the messaging limit) goes again once its job has finished: its id is free only then.
+      queue.on('completed', (job: Job<SendJobData>, result: SendJobResult | undefined) => {
+        if (result?.status !== 'skipped' || result.retryInMs === undefined || job.id === undefined) return;
+        this.sendQueue
+          .requeueLater(queue, String(job.id), job.data, result.retryInMs)
+          .catch((error: unknown) => this.logger.warn({ err: error, jobId: job.id }, 'Could not requeue a waiting message; the sweep will'));
+      });
       queue
         .process(SEND_JOB, this.config.worker.concurrency, (job: Job<SendJobData>) => this.handle(job))
         .catch((error: unknown) => this.logger.error({ err: error, queue: queue.name }, 'A send queue stopped processing'));

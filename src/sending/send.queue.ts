@@ -86,6 +86,15 @@ export class SendQueue {
     }
   }
 
+  /**
+   * A finished job whose message waits (see RecipientWait) goes into its queue again under its
+   * own id, delayed: the recipient keeps its one job, which the sweep and a pause find as before.
+   */
+  async requeueLater(queue: Queue<SendJobData>, jobId: string, data: SendJobData, delayMs: number): Promise<void> {
+    await this.removeFinished(queue, [jobId]);
+    await queue.add(SEND_JOB, data, { ...this.jobOptions(jobId), delay: Math.max(0, Math.round(delayMs)) });
+  }
+
   /** Removes every queued (not yet active) job whose id starts with the prefix, from every send queue; returns how many. */
   async removeJobsWithIdPrefix(idPrefix: string): Promise<number> {
     let removed = 0;

@@ -14,6 +14,7 @@ import { SendLedger } from './send-ledger';
 import { SendingDataModule } from './send-queue.module';
 import { SendProcessor } from './send.processor';
 import { SessionCache } from './session-cache';
+import { SenderThrottle } from './sender-throttle';
 import { SessionRateLimiter } from './session-rate-limiter';
 
 /**
@@ -34,7 +35,7 @@ import { SessionRateLimiter } from './session-rate-limiter';
     DeliveryStatusDataModule,
     CloudApiDataModule,
   ],
-  providers: [ProviderRegistry, SessionRateLimiter, SessionCache, SendLedger, MessageSender, SendProcessor],
+  providers: [ProviderRegistry, SessionRateLimiter, SenderThrottle, SessionCache, SendLedger, MessageSender, SendProcessor],
   exports: [ProviderRegistry, MessageSender, SessionCache],
 })
 export class SendingWorkerModule {}

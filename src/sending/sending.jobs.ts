@@ -24,7 +24,7 @@ export interface NewSendJob<TData extends SendJobData = SendJobData> {
 }
 
 /** How one message's attempt ended: its outcome, or skipped (nothing sent, nothing decided). */
-export type MessageSendResult = SendOutcome | { status: 'skipped'; reason: string };
+export type MessageSendResult = SendOutcome | { status: 'skipped'; reason: string; retryInMs?: number };
 
 /** How a job ended: its message's result, or for a job of several messages, how many ended how. */
 export type SendJobResult = MessageSendResult | ({ status: 'several' } & Record<MessageSendResult['status'], number>);

@@ -23,6 +23,19 @@ redis.call('SET', KEYS[1], string.format('%.3f', next), 'PX', math.ceil(next - n
 return math.ceil(tat - burst - now)
 `;
 
+/**
+ * Moves the session's next slot to no sooner than ARGV[1] ms from now (a limit of the sender was
+ * hit): its arrival time goes a second further, past any burst tolerance (which is under a second).
+ */
+const HOLD_OFF_SCRIPT = `
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local until_ = now + tonumber(ARGV[1]) + 1000
+local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
+if tat < until_ then redis.call('SET', KEYS[1], string.format('%.3f', until_), 'PX', tonumber(ARGV[1]) + 2000) end
+return 1
+`;
+
 /** About a tenth of a second's worth of slots per reservation: ~10 Redis calls a second per busy session and process. */
 export function slotsPerReservation(perSecond: number): number {
   return Math.max(1, Math.min(100, Math.floor(perSecond / 10)));
@@ -80,6 +93,18 @@ export class SessionRateLimiter {
       });
       await state.reserving;
     }
+  }
+
+  /**
+   * No send of the session goes for `ms`, from any process: its shared arrival time moves past the
+   * pause, and the slots this process reserved ahead are dropped (another process uses at most a
+   * second's worth of its own).
+   */
+  async holdOff(sessionId: string, ms: number): Promise<void> {
+    await this.redis.eval(HOLD_OFF_SCRIPT, 1, `${RATE_KEY_PREFIX}${sessionId}`, Math.ceil(ms));
+    const state = this.slotsOf(sessionId);
+    state.slots.length = 0;
+    state.reservedUntil = 0;
   }
 
   /** Reserves the next block of slots, once the slots reserved so far reach less than RESERVATION_LOOKAHEAD_MS ahead. */

@@ -8,10 +8,12 @@ import { TemplateDataModule } from '../template/template.module';
 import { WebhookController } from './webhook.controller';
 import { WhatsappWebhookService } from './whatsapp-webhook.service';
 
+import { MessagingLimitDataModule } from '../messaging-limit/messaging-limit.module';
+import { NumberQualityReceiver } from './number-quality.receiver';
 /** Provider webhooks: POST /webhooks/whatsapp (status updates and customers' messages) and its GET handshake. */
 @Module({
-  imports: [AuthDataModule, CloudApiDataModule, DeliveryStatusDataModule, InboundDataModule, WhatsappLogDataModule, TemplateDataModule],
+  imports: [AuthDataModule, CloudApiDataModule, DeliveryStatusDataModule, InboundDataModule, WhatsappLogDataModule, TemplateDataModule, MessagingLimitDataModule],
   controllers: [WebhookController],
-  providers: [WhatsappWebhookService],
+  providers: [WhatsappWebhookService, NumberQualityReceiver],
 })
 export class WebhookHttpModule {}

@@ -7,6 +7,7 @@ import { AppConfig } from '../config';
 import { DeliveryStatusService } from '../delivery-status/delivery-status.service';
 import { InboundService } from '../inbound/inbound.service';
 import { TemplateWebhookReceiver } from '../template/template-webhook.receiver';
+import { NumberQualityReceiver } from './number-quality.receiver';
 
 export interface WebhookOutcome {
   /** Status updates handed to the ledger (repeated or stale ones included: applying them is harmless). */
@@ -15,6 +16,8 @@ export interface WebhookOutcome {
   messages: number;
   /** Template catalogue entries changed by template notifications (present only on such a webhook). */
   templates?: number;
+  /** Sessions reached by number-quality or capability notifications (present only on such a webhook). */
+  numbers?: number;
 }
 
 type StatusBatch = ReturnType<typeof parseStatusWebhook>[number];
@@ -34,6 +37,7 @@ export class WhatsappWebhookService {
     private readonly inbound: InboundService,
     private readonly config: AppConfig,
     private readonly templateEvents: TemplateWebhookReceiver,
+    private readonly numberQuality: NumberQualityReceiver,
   ) {}
 
   /** The challenge to echo when a cloud-api session was set up with this verify token. */
@@ -50,6 +54,9 @@ export class WhatsappWebhookService {
     const phoneNumberIds = webhookPhoneNumberIds(payload);
     // Account-level notifications (or junk) name no sender: accepted, writing nothing, only when some session's app secret signed them.
     if (phoneNumberIds.length === 0) {
+      // Number-quality and capability notifications name the Business Account too.
+      const numbers = await this.numberQuality.receive(rawBody, signature, payload);
+      if (numbers !== null) return { updates: 0, messages: 0, numbers };
       // Template notifications name the Business Account: verified against its sessions' app secrets.
       const templates = await this.templateEvents.receive(rawBody, signature, payload);
       if (templates !== null) return { updates: 0, messages: 0, templates };

@@ -41,6 +41,13 @@ export class ProviderError extends Error {
       retryAfterMs?: number;
       /** The session's credentials are unusable (e.g. expired token): stop sending for it. */
       sessionUnusable?: boolean;
+      /**
+       * A limit of the whole sender was hit, not only of this message: `throughput` (messages per
+       * second, 130429) or `spam_rate` (Meta's spam rate limit, 131048); the session's sends wait.
+       */
+      throttled?: 'throughput' | 'spam_rate';
+      /** The recipient stopped marketing messages (131050): remembered on the contact. */
+      marketingStopped?: boolean;
     } = {},
   ) {
     super(message);

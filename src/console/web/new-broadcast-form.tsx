@@ -11,13 +11,22 @@ const numbersOf = (text: string): string[] =>
     .map((number) => number.trim())
     .filter(Boolean);
 
+/** One figure of the plan; a group of figures (recipients, window, messaging limit...) as a nested list. */
+function PlanValue({ value }: { value: unknown }) {
+  if (Array.isArray(value)) return <>{value.length === 0 ? 'none' : value.map((item) => JSON.stringify(item)).join(', ')}</>;
+  if (typeof value === 'object' && value !== null) return <PlanView plan={value as DeliveryPlan} />;
+  return <>{String(value as string | number | boolean | null)}</>;
+}
+
 function PlanView({ plan }: { plan: DeliveryPlan }) {
   return (
     <dl class="plan" data-testid="delivery-plan">
       {Object.entries(plan).map(([name, value]) => (
-        <div key={name}>
+        <div key={name} data-figure={name}>
           <dt>{name.replace(/_/g, ' ')}</dt>
-          <dd>{typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value as string | number | boolean | null)}</dd>
+          <dd>
+            <PlanValue value={value} />
+          </dd>
         </div>
       ))}
     </dl>

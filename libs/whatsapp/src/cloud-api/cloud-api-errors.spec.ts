@@ -21,6 +21,30 @@ describe('classifyCloudApiError', () => {
     expect(classifyCloudApiError(400, { code: 999999 }).kind).toBe('permanent');
   });
 
+  it('marks the limits of the whole sender: throughput (130429) and spam rate (131048), both retried', () => {
+    expect(classifyCloudApiError(400, { code: 130429, message: 'Rate limit hit' })).toMatchObject({ kind: 'transient', options: { throttled: 'throughput', retryAfterMs: 2_000 } });
+    expect(classifyCloudApiError(400, { code: 131048, message: 'Spam rate limit hit' })).toMatchObject({ kind: 'transient', options: { throttled: 'spam_rate' } });
+    expect(classifyCloudApiError(400, { code: 131056, message: 'Pair rate limit hit' }).options.throttled).toBeUndefined();
+  });
+
+  it('never retries a pair-rate limit (131056) sooner than its delay, even when Retry-After says less', () => {
+    expect(classifyCloudApiError(400, { code: 131056, message: 'Pair rate limit hit' }, 1_000).options.retryAfterMs).toBe(6_000);
+    expect(classifyCloudApiError(400, { code: 131056, message: 'Pair rate limit hit' }, 20_000).options.retryAfterMs).toBe(20_000);
+  });
+
+  it('names the message errors 131047, 131049 and 131050, permanent, keeping Meta’s message; 131050 is remembered on the contact', () => {
+    const window = classifyCloudApiError(400, { code: 131047, message: 'Re-engagement message' });
+    expect(window).toMatchObject({ kind: 'permanent', code: '131047', message: expect.stringMatching(/^Outside the customer-service window.*: Re-engagement message$/) });
+    const marketingLimit = classifyCloudApiError(400, { code: 131049, message: 'This message was not delivered to maintain healthy ecosystem engagement.' });
+    expect(marketingLimit).toMatchObject({ kind: 'permanent', message: expect.stringMatching(/^Meta's per-user marketing limit.*healthy ecosystem engagement\.$/) });
+    expect(marketingLimit.options).toEqual({});
+    expect(classifyCloudApiError(400, { code: 131050, message: 'Unable to deliver the message' })).toMatchObject({ kind: 'permanent', options: { marketingStopped: true } });
+  });
+
+  it('keeps an unknown code permanent with Meta’s own message', () => {
+    expect(classifyCloudApiError(400, { code: 135000, message: 'Generic user error' })).toMatchObject({ kind: 'permanent', code: '135000', message: 'Generic user error', options: {} });
+  });
+
   it('names the HTTP status when the answer has no message', () => {
     expect(classifyCloudApiError(502, undefined).message).toBe('Cloud API answered HTTP 502');
   });

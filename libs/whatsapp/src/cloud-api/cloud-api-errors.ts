@@ -32,10 +32,20 @@ export const TRANSIENT_ERROR_RETRY_MS: Readonly<Record<number, number>> = {
   130429: 2_000, // Throughput of the phone number (messages per second) reached
   131000: 5_000, // Something went wrong
   131016: 10_000, // Service unavailable
+  131048: 60_000, // Spam rate limit: too many messages refused or reported; the session's sends pause (see SPAM_RATE_LIMIT_CODE)
   131056: 6_000, // Pair rate limit: too many messages to the same recipient in a short time
   131057: 60_000, // Business account in maintenance mode
   133004: 10_000, // Server temporarily unavailable
 };
+
+/** Throughput of the phone number reached: the session's sends slow down. */
+export const THROUGHPUT_LIMIT_CODE = 130429;
+/** Meta's spam rate limit: the session's sends pause for a backoff that grows while it repeats. */
+export const SPAM_RATE_LIMIT_CODE = 131048;
+/** Pair rate limit: this recipient is retried no sooner than its delay, even when Retry-After says less. */
+export const PAIR_RATE_LIMIT_CODE = 131056;
+/** The user stopped marketing messages from this business. */
+export const MARKETING_STOPPED_CODE = 131050;
 
 /**
  * Permanent codes after which no message of the session can succeed until someone fixes
@@ -66,6 +76,16 @@ export const TEMPLATE_ERROR_NAMES: Readonly<Record<number, string>> = {
   132016: 'Template is disabled',
 };
 
+/**
+ * Permanent codes about this one message, each named so that the ledger says what happened in
+ * words as well as Meta's: nothing about the session or the system follows from them.
+ */
+export const MESSAGE_ERROR_NAMES: Readonly<Record<number, string>> = {
+  131047: 'Outside the customer-service window (the recipient has not written in 24 hours): only a template can be sent',
+  131049: "Meta's per-user marketing limit: WhatsApp chose not to deliver this marketing message (not counted as a failure of this service)",
+  131050: 'The recipient stopped marketing messages from this business',
+};
+
 /** Graph API permission errors (200-299) mean the token lacks a permission: the session is unusable too. */
 function isPermissionCode(code: number): boolean {
   return code >= 200 && code <= 299;
@@ -81,7 +101,11 @@ export function classifyCloudApiError(httpStatus: number, error: GraphApiError |
   const errorCode = code === undefined ? `http_${httpStatus}` : String(code);
 
   if (code !== undefined && code in TRANSIENT_ERROR_RETRY_MS) {
-    return new ProviderError('transient', errorCode, message, { retryAfterMs: retryAfterMs ?? TRANSIENT_ERROR_RETRY_MS[code] });
+    const codeDelay = TRANSIENT_ERROR_RETRY_MS[code];
+    // A pair-rate retry sooner than its delay only meets the same limit.
+    const delay = code === PAIR_RATE_LIMIT_CODE ? Math.max(retryAfterMs ?? 0, codeDelay) : (retryAfterMs ?? codeDelay);
+    const throttled = code === THROUGHPUT_LIMIT_CODE ? 'throughput' : code === SPAM_RATE_LIMIT_CODE ? 'spam_rate' : undefined;
+    return new ProviderError('transient', errorCode, message, { retryAfterMs: delay, ...(throttled ? { throttled } : {}) });
   }
   if (code !== undefined && (SESSION_UNUSABLE_ERROR_CODES.has(code) || isPermissionCode(code))) {
     return new ProviderError('permanent', errorCode, message, { sessionUnusable: true });
@@ -90,9 +114,10 @@ export function classifyCloudApiError(httpStatus: number, error: GraphApiError |
   if (httpStatus >= 500 || httpStatus === 429 || (code === undefined && httpStatus === 408)) {
     return new ProviderError('transient', errorCode, message, { retryAfterMs: retryAfterMs ?? DEFAULT_TRANSIENT_RETRY_MS });
   }
-  if (code !== undefined && code in TEMPLATE_ERROR_NAMES) {
-    const name = TEMPLATE_ERROR_NAMES[code];
-    return new ProviderError('permanent', errorCode, message.toLowerCase().includes(name.toLowerCase()) ? message : `${name}: ${message}`);
+  const name = code === undefined ? undefined : (TEMPLATE_ERROR_NAMES[code] ?? MESSAGE_ERROR_NAMES[code]);
+  if (name !== undefined) {
+    const named = message.toLowerCase().includes(name.toLowerCase()) ? message : `${name}: ${message}`;
+    return new ProviderError('permanent', errorCode, named, code === MARKETING_STOPPED_CODE ? { marketingStopped: true } : {});
   }
   if (httpStatus === 401 && code === undefined) {
     return new ProviderError('permanent', errorCode, message, { sessionUnusable: true });

@@ -272,12 +272,20 @@ describe('CloudApiProvider against a fake Cloud API', () => {
       [131026, 'Message undeliverable', 'Recipient is not a valid WhatsApp user'],
       [131051, 'Unsupported message type', 'Message type is not currently supported'],
       [100, 'Invalid parameter', 'Parameter to is not a valid phone number'],
-      [131047, 'Re-engagement message', 'More than 24 hours have passed since the recipient last replied'],
     ])('maps %i to a permanent error carrying the code and details', async (code, message, details) => {
       fake.script('messages', graphError(code, message, 400, details));
       const error = await failure(send(text));
       expect(error).toMatchObject({ kind: 'permanent', code: String(code), message: `${message}: ${details}` });
       expect(error.options.sessionUnusable).toBeUndefined();
+    });
+
+    it('maps 131047 to a permanent error named as the customer-service window, keeping the code and details', async () => {
+      fake.script('messages', graphError(131047, 'Re-engagement message', 400, 'More than 24 hours have passed since the recipient last replied'));
+      const error = await failure(send(text));
+      expect(error).toMatchObject({ kind: 'permanent', code: '131047' });
+      expect(error.message).toBe(
+        'Outside the customer-service window (the recipient has not written in 24 hours): only a template can be sent: Re-engagement message: More than 24 hours have passed since the recipient last replied',
+      );
     });
 
     it('maps an expired token (190) to a permanent error that makes the session unusable', async () => {

@@ -8,3 +8,4 @@ export * from './cloud-api-inbound';
 export * from './cloud-api-templates';
 export * from './cloud-api-template-webhook';
 export * from './error-titles';
+export * from './cloud-api-number-webhook';

@@ -1,0 +1,123 @@
+/**
+ * The delivery plan of a generated 100,000-row CSV recipient list: uploads it to
+ * POST /broadcast/csv/plan on a real API process (nothing is written) and reports how long the
+ * plan took and how much that process's resident memory grew. Targets: under 3 s and 50 MB.
+ * Run by hand; see bench/README.md.
+ *
+ *   MONGODB_URI=mongodb://127.0.0.1:27017/bench npx ts-node --transpile-only -r tsconfig-paths/register bench/broadcast-plan.ts
+ *
+ * Environment: MONGODB_URI (required), REDIS_URL (else a redis-server is started), BENCH_ROWS (default 100000).
+ */
+import { randomBytes } from 'node:crypto';
+import { request } from 'node:http';
+import { RedisServerProcess } from '../src/local/redis-server-process';
+import type { UploadApiReady } from './support/upload-api';
+import { machineDescription, MB, measurePeakGrowth, startUploadApi, stopUploadApi, TARGET_GROWTH_MB } from './support/upload-api-process';
+
+/** Distinct valid Nigerian mobile numbers with a name and an order number each. */
+function recipientList(rows: number): Buffer {
+  const lines = ['number,name,order'];
+  for (let index = 0; index < rows; index++) lines.push(`234803${String(1000000 + index).padStart(7, '0')},Customer ${index},${100000 + index}`);
+  return Buffer.from(`${lines.join('\n')}\n`);
+}
+
+function call(ready: UploadApiReady, method: string, path: string, body?: { boundary: string; parts: Buffer }): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port: ready.port,
+        method,
+        path,
+        headers: {
+          Authorization: `Bearer ${ready.apiKey}`,
+          'X-Session-Id': ready.session.id,
+          'X-Access-Token': ready.session.accessToken,
+          ...(body ? { 'Content-Type': `multipart/form-data; boundary=${body.boundary}`, 'Content-Length': body.parts.length } : {}),
+        },
+      },
+      (response) => {
+        let text = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => (text += chunk));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, body: text }));
+      },
+    );
+    req.on('error', reject);
+    req.end(body?.parts);
+  });
+}
+
+function multipart(csv: Buffer, fields: Record<string, string>): { boundary: string; parts: Buffer } {
+  const boundary = `bench${randomBytes(8).toString('hex')}`;
+  const texts = Object.entries(fields).map(([name, value]) => `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`);
+  const fileHead = `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="recipients.csv"\r\nContent-Type: text/csv\r\n\r\n`;
+  return { boundary, parts: Buffer.concat([Buffer.from(texts.join('') + fileHead), csv, Buffer.from(`\r\n--${boundary}--\r\n`)]) };
+}
+
+/** A plan must be made within this long. */
+const TARGET_SECONDS = 3;
+
+/** What one measured plan gave. */
+interface PlanReport {
+  machine: string;
+  rows: number;
+  fileMb: number;
+  status: number;
+  willSend: number | null;
+  seconds: number;
+  baselineRssMb: number;
+  peakRssMb: number;
+  peakGrowthMb: number;
+  targetMb: number;
+  targetSeconds: number;
+  verdict: 'PASS' | 'FAIL';
+}
+
+/**
+ * Starts the API in a child process (MongoDB at `mongoUri`, Redis at `redisUrl`), asks for the plan
+ * of a `rows`-row list and reports its time and the peak growth of the child's resident memory.
+ */
+async function measurePlan(options: { rows: number; mongoUri: string; redisUrl: string }): Promise<PlanReport> {
+  const { rows } = options;
+  const csv = recipientList(rows);
+  const api = await startUploadApi({ MONGODB_URI: options.mongoUri, REDIS_URL: options.redisUrl });
+  try {
+    const body = multipart(csv, { message: JSON.stringify({ text: 'Hello {{name}}, order {{order}} is ready' }) });
+    const { result, ...memory } = await measurePeakGrowth(api, () => call(api.ready, 'POST', '/broadcast/csv/plan', body));
+    const plan = (JSON.parse(result.body) as { data?: { will_send?: number } }).data;
+    return {
+      machine: machineDescription(),
+      rows,
+      fileMb: Number((csv.length / MB).toFixed(1)),
+      status: result.status,
+      willSend: plan?.will_send ?? null,
+      ...memory,
+      targetMb: TARGET_GROWTH_MB,
+      targetSeconds: TARGET_SECONDS,
+      verdict: result.status === 200 && plan?.will_send === rows && memory.peakGrowthMb < TARGET_GROWTH_MB && memory.seconds < TARGET_SECONDS ? 'PASS' : 'FAIL',
+    };
+  } finally {
+    await stopUploadApi(api);
+  }
+}
+
+async function main(): Promise<void> {
+  if (!process.env.MONGODB_URI) throw new Error('Set MONGODB_URI (for example mongodb://127.0.0.1:27017/bench)');
+  const rows = Number(process.env.BENCH_ROWS ?? 100_000);
+  const redis = process.env.REDIS_URL ? null : await RedisServerProcess.start();
+  try {
+    const report = await measurePlan({ rows, mongoUri: process.env.MONGODB_URI, redisUrl: redis?.url ?? (process.env.REDIS_URL as string) });
+    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    if (report.verdict !== 'PASS') process.exitCode = 1;
+  } finally {
+    await redis?.stop();
+  }
+}
+
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  });
+}
