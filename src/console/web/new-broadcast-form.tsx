@@ -15,7 +15,7 @@ const numbersOf = (text: string): string[] =>
 function PlanValue({ value }: { value: unknown }) {
   if (Array.isArray(value)) return <>{value.length === 0 ? 'none' : value.map((item) => JSON.stringify(item)).join(', ')}</>;
   if (typeof value === 'object' && value !== null) return <PlanView plan={value as DeliveryPlan} />;
-  return <>{String(value as string | number | boolean | null)}</>;
+  return <>{String(value)}</>;
 }
 
 function PlanView({ plan }: { plan: DeliveryPlan }) {
