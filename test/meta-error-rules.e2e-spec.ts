@@ -1,5 +1,6 @@
 import { getConnectionToken } from '@nestjs/mongoose';
 import type { Connection } from 'mongoose';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { TenancyService } from '../src/auth/tenancy.service';
 import { signWebhookBody } from '@app/whatsapp';
 import { FakeCloudApi, FakeTemplate, graphError } from './support/fake-cloud-api';
@@ -7,6 +8,7 @@ import { createTenant, TestTenant } from './support/factories';
 import { describeWithMongo } from './support/mongo';
 import { eventually } from './support/polling';
 import { createTestApp, TestApp } from './support/test-app';
+import { WebhookReceiver } from './support/webhook-receiver';
 
 const WABA_ID = '102290129340511';
 const PHONE_NUMBER_ID = '106540352242511';
@@ -27,6 +29,7 @@ describeWithMongo("Meta's error codes, each with its rule (e2e, fake Graph API)"
   let fake: FakeCloudApi;
   let t: TestApp;
   let tenant: TestTenant;
+  let receiver: WebhookReceiver;
   let numbers = 0;
   const nextRecipient = () => `2348035${String(numbers++).padStart(6, '0')}`;
 
@@ -64,6 +67,7 @@ describeWithMongo("Meta's error codes, each with its rule (e2e, fake Graph API)"
 
   beforeAll(async () => {
     fake = await FakeCloudApi.start({ accessToken: ACCESS_TOKEN });
+    receiver = await WebhookReceiver.start();
     fake.templates.set(WABA_ID, [template('901', 'spring_offer', 'MARKETING'), template('902', 'order_shipped', 'UTILITY')]);
     t = await createTestApp({
       env: {
@@ -73,13 +77,16 @@ describeWithMongo("Meta's error codes, each with its rule (e2e, fake Graph API)"
         SEND_BACKOFF_MS: '50',
         SPAM_RATE_BACKOFF_MS: String(SPAM_PAUSE_MS),
         SPAM_RATE_BACKOFF_MAX_MS: String(SPAM_PAUSE_MS * 4),
+        WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
       },
     });
     tenant = await createTenant(t.app, { name: 'Rules client' });
+    await t.http.post('/webhook-endpoints').set(tenant.auth).send({ url: `${receiver.baseUrl}/events`, events: ['session.quality_changed', 'broadcast.paused'] }).expect(201);
   });
   afterAll(async () => {
     await t.close();
     await fake.close();
+    await receiver.close();
   });
   beforeEach(() => fake.clearRequests());
 
@@ -202,6 +209,22 @@ describeWithMongo("Meta's error codes, each with its rule (e2e, fake Graph API)"
     const shown = (await t.http.get(`/sessions/${session['X-Session-Id']}`).set(tenant.auth).expect(200)).body.data;
     expect(shown).toMatchObject({ quality: { event: 'FLAGGED' }, pause_on_flag: true });
     expect((await t.http.get(`/portfolios/${shown.portfolio_id}`).set(tenant.auth).expect(200)).body.data.messaging_limit).toBe(2000);
+    // The client hears of it: the number's new quality, and the broadcast it paused.
+    const events = await eventually(async () => {
+      const received = receiver.to('/events').map((delivery) => JSON.parse(delivery.body) as { type: string; data: Record<string, unknown> });
+      return received.length >= 2 ? received : null;
+    }, 'the quality events');
+    expect(events.find((event) => event.type === 'session.quality_changed')?.data).toMatchObject({
+      session: { id: session['X-Session-Id'], portfolio_id: shown.portfolio_id },
+      quality: 'FLAGGED',
+      messaging_limit: 2000,
+      paused_broadcasts: [id],
+    });
+    expect(events.find((event) => event.type === 'broadcast.paused')?.data).toMatchObject({ broadcast: { id, status: 'paused', paused_reason: 'number_flagged' } });
+    // Meta delivering the same webhook again delivers no event twice.
+    await t.http.post('/webhooks/whatsapp').set('Content-Type', 'application/json').set('X-Hub-Signature-256', signWebhookBody(raw, 'secret')).send(raw.toString('utf8')).expect(200);
+    await sleep(1_000);
+    expect(receiver.to('/events').filter((delivery) => (JSON.parse(delivery.body) as { type: string }).type === 'session.quality_changed')).toHaveLength(1);
 
     await t.http.post(`/broadcast/${id}/resume`).set(tenant.auth).expect(200);
     expect((await t.http.get(`/broadcast/${id}`).set(tenant.auth).expect(200)).body.data.status).toBe('sending');

@@ -17,6 +17,7 @@ export const CLIENT_EVENT_TYPES = [
   'template.status_changed',
   'template.quality_changed',
   'template.category_changed',
+  'session.quality_changed',
 ] as const;
 export type ClientEventType = (typeof CLIENT_EVENT_TYPES)[number];
 

@@ -1,18 +1,22 @@
-import { Inject, Injectable, Logger, UnauthorizedException } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional, UnauthorizedException } from '@nestjs/common';
 import { parseNumberQualityWebhook, verifyWebhookSignature } from '@app/whatsapp';
 import { portfolioOf, SessionRecord } from '../auth';
 import { SessionRepository } from '../auth/session.repository';
 import { CloudApiAccounts } from '../cloud-api/cloud-api-accounts';
 import { Clock } from '../core/clock';
+import type { PublishedEvent } from '../event-webhook/client-events';
+import { EventPublisher } from '../event-webhook/event-publisher';
 import { FLAGGED_NUMBER_BROADCASTS, FlaggedNumberBroadcasts } from '../messaging-limit/flagged-number-broadcasts';
 import { MessagingLimits } from '../messaging-limit/messaging-limits';
+import { qualityChangedEvents } from '../messaging-limit/number-quality-events';
 
 /**
  * Meta's number-quality and capability notifications (`phone_number_quality_update`,
  * `business_capability_update`), which name the Business Account: applied to the sessions of
  * that account whose app secret signed the body. The quality event is kept on the session, the
- * limit it gives is set on the session's portfolio, and a FLAGGED number pauses its marketing
- * broadcasts unless the session says otherwise (pause_on_flag).
+ * limit it gives is set on the session's portfolio, a FLAGGED number pauses its marketing
+ * broadcasts unless the session says otherwise (pause_on_flag), and the client hears of it
+ * (`session.quality_changed`, and `broadcast.paused` for each broadcast paused).
  */
 @Injectable()
 export class NumberQualityReceiver {
@@ -24,6 +28,7 @@ export class NumberQualityReceiver {
     private readonly limits: MessagingLimits,
     private readonly clock: Clock,
     @Inject(FLAGGED_NUMBER_BROADCASTS) private readonly flagged: FlaggedNumberBroadcasts,
+    @Optional() private readonly events?: EventPublisher,
   ) {}
 
   /** How many sessions the notifications reached; null when the payload holds none. */
@@ -40,6 +45,7 @@ export class NumberQualityReceiver {
       signedByWaba.set(wabaId, signed);
     }
     const at = this.clock.now();
+    const published: PublishedEvent[] = [];
     let reached = 0;
     for (const event of events) {
       const sessions = (signedByWaba.get(event.wabaId) ?? []).filter((session) => event.phoneNumber === null || session.phone_number === event.phoneNumber);
@@ -53,12 +59,18 @@ export class NumberQualityReceiver {
           portfolios.add(portfolio);
           await this.limits.setLimit(clientId, portfolioOf(session), event.messagingLimit, 'webhook');
         }
+        let paused: string[] = [];
         if (event.event === 'FLAGGED' && session.pause_on_flag !== false) {
-          const paused = await this.flagged.pauseMarketingOf(clientId, session._id.toHexString());
+          paused = await this.flagged.pauseMarketingOf(clientId, session._id.toHexString());
           this.logger.log({ sessionId: session._id, paused }, 'Number FLAGGED by Meta: its marketing broadcasts paused');
+        }
+        if (event.event) {
+          published.push(...qualityChangedEvents({ session, quality: event.event, messagingLimit: event.messagingLimit, pausedBroadcasts: paused, metaTime: event.time, at }));
         }
       }
     }
+    // What was applied stays applied: an event that cannot be published now is logged, not retried by Meta.
+    if (published.length > 0) await this.events?.publish(published).catch((error: unknown) => this.logger.warn({ err: error }, 'Could not publish the number-quality events'));
     return reached;
   }
 }

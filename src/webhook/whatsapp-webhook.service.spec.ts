@@ -8,6 +8,7 @@ import { CloudApiAccount, CloudApiAccounts } from '../cloud-api/cloud-api-accoun
 import { AppConfig } from '../config';
 import { DeliveryStatusService } from '../delivery-status/delivery-status.service';
 import { InboundService } from '../inbound/inbound.service';
+import { NumberQualityReceiver } from './number-quality.receiver';
 import { TemplateWebhookReceiver } from '../template/template-webhook.receiver';
 import { WhatsappWebhookService } from './whatsapp-webhook.service';
 
@@ -75,6 +76,8 @@ describe('WhatsappWebhookService', () => {
         { provide: AppConfig, useValue: config },
         // Template notifications are the receiver's (its own suite); these payloads hold none.
         { provide: TemplateWebhookReceiver, useValue: templateEvents },
+        // Number-quality notifications too (test/meta-error-rules.e2e-spec.ts); these payloads hold none.
+        { provide: NumberQualityReceiver, useValue: { receive: jest.fn().mockResolvedValue(null) } },
       ],
     }).compile();
     service = module.get(WhatsappWebhookService);

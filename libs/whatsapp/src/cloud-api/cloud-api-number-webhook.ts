@@ -21,6 +21,8 @@ export interface NumberQualityEvent {
   event: string | null;
   /** The portfolio's messaging limit it gives (undefined: it says nothing of it; null: unlimited). */
   messagingLimit?: number | null;
+  /** `entry[].time` (Unix seconds), repeated when Meta delivers the webhook again; null when absent. */
+  time: number | null;
 }
 
 /** The number-quality and capability notifications of a Cloud API webhook; anything malformed is skipped. */
@@ -29,15 +31,16 @@ export function parseNumberQualityWebhook(payload: unknown): NumberQualityEvent[
   const events: NumberQualityEvent[] = [];
   for (const entry of payload.entry as unknown[]) {
     if (!isObject(entry) || !Array.isArray(entry.changes) || (typeof entry.id !== 'string' && typeof entry.id !== 'number')) continue;
+    const time = typeof entry.time === 'number' ? entry.time : null;
     for (const change of entry.changes as unknown[]) {
       if (!isObject(change) || !isObject(change.value)) continue;
       const { value } = change;
       const limit = limitOf(value);
       if (change.field === 'phone_number_quality_update' && typeof value.display_phone_number === 'string' && typeof value.event === 'string') {
         const phoneNumber = value.display_phone_number.replace(/\D/g, '');
-        events.push({ wabaId: String(entry.id), phoneNumber, event: value.event.toUpperCase(), ...(limit !== undefined ? { messagingLimit: limit } : {}) });
+        events.push({ wabaId: String(entry.id), phoneNumber, event: value.event.toUpperCase(), ...(limit !== undefined ? { messagingLimit: limit } : {}), time });
       } else if (change.field === 'business_capability_update' && limit !== undefined) {
-        events.push({ wabaId: String(entry.id), phoneNumber: null, event: null, messagingLimit: limit });
+        events.push({ wabaId: String(entry.id), phoneNumber: null, event: null, messagingLimit: limit, time });
       }
     }
   }

@@ -1,0 +1,59 @@
+import { eventId, PublishedEvent } from '../event-webhook/client-events';
+import type { SessionRecord } from '../auth';
+import { portfolioOf } from '../auth';
+import { NUMBER_FLAGGED_REASON } from './flagged-number-broadcasts';
+
+/** What Meta said of a number, as the receiver applied it to one session. */
+export interface QualityChange {
+  session: Pick<SessionRecord, '_id' | 'client_id' | 'name' | 'phone_number' | 'portfolio_id'>;
+  /** FLAGGED, UNFLAGGED, UPGRADE, DOWNGRADE...; null for a capability update (a limit only). */
+  quality: string | null;
+  /** The portfolio's messaging limit it gave (undefined: none given; null: unlimited). */
+  messagingLimit?: number | null;
+  /** Broadcasts a FLAGGED number paused. */
+  pausedBroadcasts: string[];
+  /** Meta's `entry[].time` (seconds), which a redelivered webhook repeats: part of the event's id. */
+  metaTime: number | null;
+  at: Date;
+}
+
+/**
+ * `session.quality_changed` for the session's client, then a `broadcast.paused` per broadcast its
+ * FLAGGED number paused (`paused_reason: number_flagged`). Ids follow from the session, what
+ * Meta said and Meta's time, so a webhook Meta delivers twice makes no second delivery.
+ */
+export function qualityChangedEvents({ session, quality, messagingLimit, pausedBroadcasts, metaTime, at }: QualityChange): PublishedEvent[] {
+  const clientId = session.client_id.toHexString();
+  const sessionId = session._id.toHexString();
+  const when = metaTime === null ? at.toISOString() : String(metaTime);
+  const changed: PublishedEvent = {
+    clientId,
+    event: {
+      id: eventId(sessionId, 'session.quality_changed', String(quality), String(messagingLimit), when),
+      type: 'session.quality_changed',
+      created_at: at.toISOString(),
+      data: {
+        session: { id: sessionId, name: session.name, phone_number: session.phone_number, portfolio_id: portfolioOf(session) },
+        quality,
+        ...(messagingLimit !== undefined ? { messaging_limit: messagingLimit } : {}),
+        paused_broadcasts: pausedBroadcasts,
+      },
+    },
+    orderKey: null,
+    rank: 0,
+  };
+  const paused = pausedBroadcasts.map(
+    (broadcastId): PublishedEvent => ({
+      clientId,
+      event: {
+        id: eventId(broadcastId, 'broadcast.paused', NUMBER_FLAGGED_REASON, when),
+        type: 'broadcast.paused',
+        created_at: at.toISOString(),
+        data: { broadcast: { id: broadcastId, status: 'paused', paused_reason: NUMBER_FLAGGED_REASON }, session: { id: sessionId, quality } },
+      },
+      orderKey: null,
+      rank: 0,
+    }),
+  );
+  return [changed, ...paused];
+}
