@@ -85,6 +85,15 @@ describeWithMongo("The business portfolio's messaging limit, counted and never e
     expect([broadcast.sent.length, broadcast.pending.length, broadcast.failed.length, broadcast.status]).toEqual([50, 70, 0, 'sending']);
     // In order: the first 50 of the list went.
     expect([...broadcast.sent].sort()).toEqual(recipients.slice(0, 50));
+    // The broadcast says how many wait for the limit, and when the first is expected to go (a day after the first sends).
+    const { counts } = await eventually(async () => {
+      const shown = await broadcastOf(id);
+      return shown.counts.waiting_for_limit === 70 ? shown : null;
+    }, 'the 70 to show as waiting for the limit');
+    expect(counts.pending).toBe(70);
+    const nextAt = new Date(counts.next_waiting_at as string).getTime();
+    expect(nextAt).toBeGreaterThanOrEqual(startedAt + LIMIT_WINDOW_MS);
+    expect(nextAt).toBeLessThan(startedAt + LIMIT_WINDOW_MS + 60_000);
     expect(await portfolio()).toEqual({
       portfolio_id: PORTFOLIO,
       messaging_limit: 50,
@@ -120,6 +129,7 @@ describeWithMongo("The business portfolio's messaging limit, counted and never e
     await eventually(async () => (await broadcastOf(id)).status === 'completed', 'the broadcast to complete', 20_000);
     broadcast = await broadcastOf(id);
     expect([broadcast.sent.length, broadcast.pending.length, broadcast.failed.length]).toEqual([120, 0, 0]);
+    expect(broadcast.counts).toMatchObject({ waiting_for_limit: 0, next_waiting_at: null });
     expect(await wentOut(fresh)).toBe(true);
   }, 60_000);
 });

@@ -85,7 +85,7 @@ const CREATE_EXAMPLES = {
   },
 };
 
-const COUNTS_EXAMPLE = { recipients: 3, pending: 1, sent: 1, failed: 1, delivered: 1, read: 0 };
+const COUNTS_EXAMPLE = { recipients: 3, pending: 1, sent: 1, failed: 1, delivered: 1, read: 0, waiting_for_limit: 0, next_waiting_at: null };
 
 const SUMMARY_EXAMPLE = {
   _id: '64ac509d05a7cc2b8c2bd9ab',
@@ -290,7 +290,8 @@ export class BroadcastController {
   @ApiOperation({
     summary: 'Get one broadcast, with the reason of every failed recipient in `failures` and its `counts`',
     description:
-      '`counts`: `recipients`, `pending`, `sent`, `failed`, and of the sent ones `delivered` (delivered or read) and `read`. ' +
+      '`counts`: `recipients`, `pending`, `sent`, `failed`, and of the sent ones `delivered` (delivered or read) and `read`; ' +
+      'of the pending ones `waiting_for_limit` (held back by the messaging limit) with `next_waiting_at`, when the first is expected to go. ' +
       'With `fields=summary` the recipient arrays are left out.',
   })
   @ApiOkResponse({ description: 'Broadcast fetched successfully!', schema: { example: { status: true, message: 'Broadcast fetched successfully!', data: SUMMARY_EXAMPLE } } })
@@ -314,8 +315,8 @@ export class BroadcastController {
       'broadcast has finished (completed, completed_with_errors, failed or cancelled), and the stream ends. A broadcast deleted ' +
       'meanwhile ends it with a `deleted` event. The API key goes in a header, as everywhere.\n\n' +
       '```\ncurl -N "$BASE/broadcast/$ID/events" -H "Authorization: Bearer $KEY"\n\nevent: progress\n' +
-      'data: {"_id":"64ac509d05a7cc2b8c2bd9ab","status":"sending","counts":{"recipients":3,"pending":1,"sent":2,"failed":0,"delivered":1,"read":0}}\n\n' +
-      'event: completed\ndata: {"_id":"64ac509d05a7cc2b8c2bd9ab","status":"completed","counts":{"recipients":3,"pending":0,"sent":3,"failed":0,"delivered":2,"read":1}}\n```',
+      'data: {"_id":"64ac509d05a7cc2b8c2bd9ab","status":"sending","counts":{"recipients":3,"pending":1,"sent":2,"failed":0,"delivered":1,"read":0,"waiting_for_limit":0,"next_waiting_at":null}}\n\n' +
+      'event: completed\ndata: {"_id":"64ac509d05a7cc2b8c2bd9ab","status":"completed","counts":{"recipients":3,"pending":0,"sent":3,"failed":0,"delivered":2,"read":1,"waiting_for_limit":0,"next_waiting_at":null}}\n```',
   })
   @ApiProduces('text/event-stream')
   @ApiOkResponse({ description: 'The event stream', schema: { type: 'string' } })

@@ -1,3 +1,4 @@
+import type { BroadcastLedgerCounts } from '../message-log/message-log.repository';
 import { Prop, raw, Schema, SchemaFactory } from '@nestjs/mongoose';
 import { SchemaTypes, Types } from 'mongoose';
 import { MessageContent } from '../message-content/message-content.schema';
@@ -114,6 +115,10 @@ export interface BroadcastCounts {
   /** Sent messages the provider reported delivered (or read). */
   delivered: number;
   read: number;
+  /** Of `pending`, those held back by the portfolio's messaging limit. */
+  waiting_for_limit: number;
+  /** When the first of them is expected to go (the moving 24 hours frees room); null when none waits. */
+  next_waiting_at: Date | null;
 }
 
 /**
@@ -121,11 +126,13 @@ export interface BroadcastCounts {
  * is its recipients) and the ledger's delivered and read. A delivery report can reach the
  * ledger before the sender's progress write moves its recipient to `sent`; such a recipient is
  * counted delivered once it is counted sent, so that `read ≤ delivered ≤ sent` at every read.
+ * Recipients waiting for the messaging limit are among `pending` (`waiting_for_limit ≤ pending`).
  */
 export function broadcastCounts(
-  arrays: Omit<BroadcastCounts, 'delivered' | 'read'>,
-  reported: Pick<BroadcastCounts, 'delivered' | 'read'> = { delivered: 0, read: 0 },
+  arrays: Pick<BroadcastCounts, 'recipients' | 'pending' | 'sent' | 'failed'>,
+  reported: Pick<BroadcastLedgerCounts, 'delivered' | 'read'> & Partial<BroadcastLedgerCounts> = { delivered: 0, read: 0 },
 ): BroadcastCounts {
   const delivered = Math.min(reported.delivered, arrays.sent);
-  return { ...arrays, delivered, read: Math.min(reported.read, delivered) };
+  const waiting = Math.min(reported.waiting ?? 0, arrays.pending);
+  return { ...arrays, delivered, read: Math.min(reported.read, delivered), waiting_for_limit: waiting, next_waiting_at: waiting > 0 ? (reported.nextWaitingAt ?? null) : null };
 }

@@ -57,7 +57,8 @@ export type SendClaim = SendTarget & { lease: LeaseRequest };
 export type SendTarget = { kind: 'broadcast-recipient'; entry: NewMessageLog & { broadcastId: string } } | { kind: 'entry'; id: string };
 
 /** How one send attempt ended, as the ledger keeps it. */
-export type AttemptOutcome = { status: 'sent' } | { status: 'failed'; failure: MessageFailure } | { status: 'retry' };
+/** `retry` with `waiting`: the message waits (the messaging limit) and says until when. */
+export type AttemptOutcome = { status: 'sent' } | { status: 'failed'; failure: MessageFailure } | { status: 'retry'; waiting?: { reason: string; until: Date } };
 
 /** A delivery report rolled up into a logical message. */
 export interface DeliveryRollup {
@@ -136,6 +137,16 @@ const isUniquePerClientUid = (index: { key: Record<string, unknown>; unique?: bo
 
 /** uids per query when reading many broadcast recipients' entries. */
 const UID_CHUNK_SIZE = 1000;
+
+/** What a broadcast's counts take from the ledger (see deliveryCountsOfBroadcasts). */
+export interface BroadcastLedgerCounts {
+  delivered: number;
+  read: number;
+  /** Unsent messages waiting for the messaging limit. */
+  waiting: number;
+  /** When the first of them is expected to go; null when none waits. */
+  nextWaitingAt: Date | null;
+}
 
 /** An unsent single message, with the session whose send queue takes its job. */
 export interface UnsentApiMessage {
@@ -329,19 +340,24 @@ export class MessageLogRepository implements OnModuleInit {
       }
       if (outcome?.status === 'sent') {
         operations.push({
-          updateOne: { filter: { ...owned, status: { $in: statusesBefore('sent') } }, update: { $set: { status: 'sent', 'status_times.sentAt': at, claim: null, updatedAt: at } } },
+          updateOne: {
+            filter: { ...owned, status: { $in: statusesBefore('sent') } },
+            update: { $set: { status: 'sent', 'status_times.sentAt': at, claim: null, updatedAt: at }, $unset: { waiting: '' } },
+          },
         });
       } else if (outcome?.status === 'failed') {
         operations.push({
           updateOne: {
             // The sender's failure ends only a message it never got sent (a delivery failure comes as a report).
             filter: { ...owned, status: { $in: UNSENT_STATUSES } },
-            update: { $set: { status: 'failed', 'status_times.failedAt': at, error: outcome.failure, claim: null, updatedAt: at } },
+            update: { $set: { status: 'failed', 'status_times.failedAt': at, error: outcome.failure, claim: null, updatedAt: at }, $unset: { waiting: '' } },
           },
         });
       } else if (outcome?.status === 'retry') {
         // The next attempt (perhaps on another worker) need not wait for the lease to lapse.
-        operations.push({ updateOne: { filter: { ...owned, 'claim.token': leaseToken }, update: { $set: { claim: null, updatedAt: at } } } });
+        // A message held back by the messaging limit says until when (the broadcast's counts show it waiting).
+        const waiting = outcome.waiting ? { waiting: outcome.waiting } : {};
+        operations.push({ updateOne: { filter: { ...owned, 'claim.token': leaseToken }, update: { $set: { claim: null, updatedAt: at, ...waiting } } } });
       }
     }
     // Ordered: a message's status never moves unless its provider ids were written first.
@@ -520,19 +536,33 @@ export class MessageLogRepository implements OnModuleInit {
     return result.modifiedCount;
   }
 
-  /** Per broadcast, its messages the provider reported delivered (delivered or read) and read. */
-  async deliveryCountsOfBroadcasts(clientId: string, broadcastIds: string[]): Promise<Map<string, { delivered: number; read: number }>> {
-    const counts = new Map(broadcastIds.map((id) => [id, { delivered: 0, read: 0 }]));
+  /**
+   * Per broadcast, its messages the provider reported delivered (delivered or read) and read, and
+   * its unsent messages that wait for the messaging limit with the earliest time one is expected to go.
+   */
+  async deliveryCountsOfBroadcasts(clientId: string, broadcastIds: string[]): Promise<Map<string, BroadcastLedgerCounts>> {
+    const counts = new Map(broadcastIds.map((id): [string, BroadcastLedgerCounts] => [id, { delivered: 0, read: 0, waiting: 0, nextWaitingAt: null }]));
     if (broadcastIds.length === 0) return counts;
     const groups = await this.ledger
-      .aggregate<{ _id: { broadcast: Types.ObjectId; status: MessageStatus }; count: number }>([
-        { $match: { client_id: oid(clientId), broadcast_id: { $in: broadcastIds.map(oid) }, status: { $in: DELIVERED_STATUSES } } },
-        { $group: { _id: { broadcast: '$broadcast_id', status: '$status' }, count: { $sum: 1 } } },
+      .aggregate<{ _id: { broadcast: Types.ObjectId; status: MessageStatus }; count: number; nextWaitingAt: Date | null }>([
+        {
+          $match: {
+            client_id: oid(clientId),
+            broadcast_id: { $in: broadcastIds.map(oid) },
+            $or: [{ status: { $in: DELIVERED_STATUSES } }, { status: { $in: UNSENT_STATUSES }, 'waiting.until': { $exists: true } }],
+          },
+        },
+        { $group: { _id: { broadcast: '$broadcast_id', status: '$status' }, count: { $sum: 1 }, nextWaitingAt: { $min: '$waiting.until' } } },
       ])
       .toArray();
-    for (const { _id, count } of groups) {
+    for (const { _id, count, nextWaitingAt } of groups) {
       const entry = counts.get(_id.broadcast.toHexString());
       if (!entry) continue;
+      if (UNSENT_STATUSES.includes(_id.status)) {
+        entry.waiting += count;
+        if (nextWaitingAt && (!entry.nextWaitingAt || nextWaitingAt < entry.nextWaitingAt)) entry.nextWaitingAt = nextWaitingAt;
+        continue;
+      }
       entry.delivered += count;
       if (READ_STATUSES.includes(_id.status)) entry.read += count;
     }

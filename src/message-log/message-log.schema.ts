@@ -71,6 +71,13 @@ export class SendLease {
   @Prop({ type: String }) holder?: string;
 }
 
+/** Why an unsent message waits, and until when (the portfolio's messaging limit: the moving 24 hours frees room then). */
+@Schema({ _id: false })
+export class MessageWait {
+  @Prop({ type: String, required: true }) reason!: string;
+  @Prop({ type: Date, required: true }) until!: Date;
+}
+
 @Schema({ _id: false })
 export class MessageError {
   @Prop({ type: String, required: true }) code!: string;
@@ -130,6 +137,8 @@ export class MessageLog {
   @Prop({ type: Date }) replied_at?: Date | null;
   /** Inbound messages: the outbound message this one was attributed to as a reply; absent when none. */
   @Prop({ type: ReplyTarget }) in_reply_to?: ReplyTarget | null;
+  /** An unsent message held back (the messaging limit), and until when; removed when it is sent or fails. */
+  @Prop({ type: MessageWait }) waiting?: MessageWait | null;
   /** The send attempt under way, if any (see SendLease). Internal: not read by the views. */
   @Prop({ type: SendLease, default: null, select: false }) claim!: SendLease | null;
 }

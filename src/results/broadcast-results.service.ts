@@ -3,6 +3,7 @@ import { BroadcastRecipientListRepository } from '../broadcast/broadcast-recipie
 import { BroadcastRepository } from '../broadcast/broadcast.repository';
 import { AppConfig } from '../config';
 import { BroadcastResultsRepository } from '../message-log/broadcast-results.repository';
+import { MessageLogRepository } from '../message-log/message-log.repository';
 import { BroadcastReport, buildBroadcastReport, deliveryRanks } from './broadcast-report';
 
 /** A broadcast's results: its report (the funnel, failures, cost, timing, per-minute series). */
@@ -12,6 +13,7 @@ export class BroadcastResultsService {
     private readonly broadcasts: BroadcastRepository,
     private readonly recipientLists: BroadcastRecipientListRepository,
     private readonly results: BroadcastResultsRepository,
+    private readonly messageLogs: MessageLogRepository,
     private readonly config: AppConfig,
   ) {}
 
@@ -19,12 +21,18 @@ export class BroadcastResultsService {
   async report(clientId: string, id: string): Promise<BroadcastReport> {
     const summary = await this.broadcasts.findOwnedSummary(clientId, id);
     if (!summary) throw new NotFoundException(`Broadcast ${id} not found`);
-    const [ledger, storedFailures] = await Promise.all([this.results.resultsOf(clientId, id), this.recipientLists.storedFailureCounts(clientId, id)]);
+    const [ledger, storedFailures, counted] = await Promise.all([
+      this.results.resultsOf(clientId, id),
+      this.recipientLists.storedFailureCounts(clientId, id),
+      this.messageLogs.deliveryCountsOfBroadcasts(clientId, [id]),
+    ]);
+    // Recipients held back by the messaging limit are among the pending.
+    const waiting = Math.min(counted.get(id)?.waiting ?? 0, summary.counts.pending);
     const deliveryTimes = await Promise.all(deliveryRanks(summary.counts.sent).map((rank) => this.results.nthDeliveryAt(clientId, id, rank)));
     return buildBroadcastReport({
       broadcastId: id,
       status: summary.status,
-      arrays: summary.counts,
+      arrays: { ...summary.counts, waiting_for_limit: waiting },
       ledger,
       storedFailures,
       deliveryTimes,

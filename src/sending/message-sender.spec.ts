@@ -255,10 +255,12 @@ describe('MessageSender', () => {
   });
 
   it('leaves a message the messaging limit holds unsent and free, and says when to look again', async () => {
-    policy.verdict.mockResolvedValue({ reason: 'waiting_for_limit', waitUntil: new Date(Date.now() + 3_600_000), retryInMs: 60_000 });
+    const waitUntil = new Date(Date.now() + 3_600_000);
+    policy.verdict.mockResolvedValue({ reason: 'waiting_for_limit', waitUntil, retryInMs: 60_000 });
     expect(await sender.send(claim, { lastAttempt: false })).toEqual({ status: 'skipped', reason: 'waiting_for_limit', retryInMs: 60_000 });
     expect(provider.send).not.toHaveBeenCalled();
-    expect(recorded().map((attempt) => attempt.outcome)).toEqual([{ status: 'retry' }]);
+    // The ledger entry says it waits, and until when (the broadcast's counts show it).
+    expect(recorded().map((attempt) => attempt.outcome)).toEqual([{ status: 'retry', waiting: { reason: 'waiting_for_limit', until: waitUntil } }]);
   });
 
   it('remembers a recipient who stopped marketing (131050), and lets the throttle answer the error a sender limit retries with', async () => {

@@ -233,7 +233,8 @@ export class MessageSender {
 
   /** Leaves the message unsent and free for a later attempt (its parts accepted so far stay recorded); a wait says when to try again. */
   private async putOnHold(entry: MessageLogRecord, lease: Lease, wait?: RecipientWait): Promise<SkippedSend> {
-    await this.ledger.record({ entry, leaseToken: lease.token, calls: [], outcome: { status: 'retry' } });
+    const outcome: AttemptOutcome = wait ? { status: 'retry', waiting: { reason: wait.reason, until: wait.waitUntil } } : { status: 'retry' };
+    await this.ledger.record({ entry, leaseToken: lease.token, calls: [], outcome });
     return wait ? { status: 'skipped', reason: wait.reason, retryInMs: wait.retryInMs } : { status: 'skipped', reason: HELD_REASON };
   }
 

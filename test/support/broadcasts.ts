@@ -6,6 +6,7 @@ export interface BroadcastBody {
   pending: string[];
   failed: string[];
   failures: Array<{ recipient: string; code: string; message: string }>;
+  counts: { recipients: number; pending: number; sent: number; failed: number; delivered: number; read: number; waiting_for_limit: number; next_waiting_at: string | null };
 }
 
 /**
