@@ -146,6 +146,10 @@ describeWithMongo('Rate limits shared by two API processes (e2e)', () => {
         'POST /api/whatsapp-log/count',
         'POST /contacts/import',
         'GET /contacts/export',
+        // A whole list checked against contacts and the messaging limit, or a whole broadcast streamed.
+        'POST /broadcast/plan',
+        'POST /broadcast/csv/plan',
+        'GET /broadcast/{id}/recipients.csv',
         // Each a round of Graph API calls.
         'POST /templates',
         'POST /templates/sync',
