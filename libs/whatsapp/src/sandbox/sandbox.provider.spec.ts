@@ -40,7 +40,8 @@ describe('SandboxProvider', () => {
     const updates: StatusUpdate[] = [];
     const sandbox = new SandboxProvider({ latencyMs: 0, failureRate: 0, statusDelayMs: 5, statusSink: { apply: async (update) => void updates.push(update) } });
     const { providerMessageId } = await sandbox.send({ to: '2348031230000', message: text, idempotencyKey: 'k' });
-    await new Promise((resolve) => setTimeout(resolve, 60));
+    // Two 5 ms steps; polled rather than slept on, since a loaded machine may run the timers late.
+    for (const deadline = Date.now() + 5_000; updates.length < 2 && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 10));
     expect(updates.map(({ status }) => status)).toEqual(['delivered', 'read']);
     expect(updates[0]).toMatchObject({ providerMessageId, costInUsdCents: SANDBOX_PRICE_IN_USD_CENTS, recipient: '2348031230000' });
     sandbox.close();
