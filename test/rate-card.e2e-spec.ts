@@ -121,8 +121,13 @@ describeWithMongo('Cost from a rate card (e2e)', () => {
     expect(await written()).toEqual(before);
   });
 
-  it('prices a marketing template inside the window too', async () => {
-    const data = await plan(withTemplate('winter_sale'));
+  it('prices a marketing template inside the window too, and none of those it refuses', async () => {
+    // Marketing needs an opt-in by default: no one has one, so nothing is sent and nothing is priced.
+    const consented = await plan(withTemplate('winter_sale'));
+    expect(consented.refused.without_opt_in).toBe(10);
+    expect(consented.cost).toMatchObject({ category: 'marketing', estimated_total: 0, by_category: {}, by_market: {} });
+    const data = await plan({ ...withTemplate('winter_sale'), require_opt_in: false });
+    expect(data.will_send).toBe(9);
     expect(data.cost).toMatchObject({
       category: 'marketing',
       estimated_total: 0.4,
