@@ -17,6 +17,9 @@ import { TemplateCatalogue } from './template/template-catalogue';
 import { TemplateDataModule } from './template/template.module';
 import { MessagingLimitDataModule } from './messaging-limit/messaging-limit.module';
 import { MessagingLimits } from './messaging-limit/messaging-limits';
+import { RateCardError } from './rate-card/rate-card-csv';
+import { RateCardDataModule } from './rate-card/rate-card.module';
+import { RateCards } from './rate-card/rate-cards';
 import { loadConfigOrExit, prepareEnvironment } from './config';
 import { CoreModule } from './core/core.module';
 import { ReachabilityAdvice } from './core/reachability';
@@ -290,6 +293,12 @@ program
   );
 
 program
+  .command('rate-card:load')
+  .description("Load Meta's published rate card (CSV: market, currency, marketing, utility, authentication, service, countries, effective_from); plans price with the newest card in force")
+  .requiredOption('--file <csv>', 'path of the CSV file (see docs/messaging-limits.md#cost)')
+  .action((options: { file: string }) => withApp([RateCardDataModule], (app) => app.get(RateCards).loadFile(options.file)));
+
+program
   .command('template:sandbox-status')
   .description("Move a sandbox session's template to a status as Meta would (PAUSED pauses its broadcasts, APPROVED resumes them, DISABLED fails their pending recipients)")
   .requiredOption('--client <id>', 'client id')
@@ -340,7 +349,7 @@ program
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   // Validation failures carry one line per problem (e.g. each missing credential); print those.
-  const details = error instanceof InputValidationException ? error.details : [];
+  const details = error instanceof InputValidationException ? error.details : error instanceof RateCardError ? error.problems : [];
   process.stderr.write(`${[error instanceof Error ? error.message : String(error), ...details].join('\n  ')}\n`);
   process.exit(1);
 });

@@ -141,7 +141,7 @@ describeWithMongo('Broadcast results: the report, replies attributed, the per-re
         failed: 2,
         opted_out: 0,
         waiting_for_limit: 0,
-        cost: { billed_usd_cents: 4, estimated_usd_cents: 4 },
+        cost: { billed_usd_cents: 4, estimated_usd_cents: 4, planned: null },
       });
       expect(body.failures).toEqual([
         { code: '131026', title: 'Message undeliverable', message: expect.any(String), count: 1 },

@@ -2,6 +2,7 @@ import { getConnectionToken } from '@nestjs/mongoose';
 import type { Connection } from 'mongoose';
 import { SessionRepository } from '../src/auth';
 import { TenancyService } from '../src/auth/tenancy.service';
+import { NO_RATE_CARD_NOTE } from '../src/broadcast/delivery-plan';
 import { ContactService } from '../src/contact/contact.service';
 import { Clock } from '../src/core/clock';
 import { LIMIT_WINDOW_MS } from '../src/messaging-limit/messaging-limit-counter';
@@ -91,6 +92,9 @@ describeWithMongo('The delivery plan before sending (e2e)', () => {
       will_send: 2,
       will_fail: 7,
       duration: { messages_per_second: 10, expected_seconds: 1, expected_end: new Date(now + 200).toISOString() },
+      // No rate card loaded in this suite (test/rate-card.e2e-spec.ts prices plans).
+      cost: null,
+      cost_note: NO_RATE_CARD_NOTE,
     });
     expect(await written()).toEqual(before);
   });

@@ -121,6 +121,16 @@ const PLAN_EXAMPLE = {
   will_send: 2,
   will_fail: 0,
   duration: { messages_per_second: 80, expected_seconds: 83560, expected_end: '2026-12-08T09:12:40.000Z' },
+  cost: {
+    currency: 'USD',
+    rate_card_effective_from: '2026-10-01',
+    category: 'utility',
+    category_source: 'template',
+    estimated_total: 0.01,
+    by_category: { utility: { messages: 2, free: 1, amount: 0.01 } },
+    by_market: { Nigeria: { messages: 2, free: 1, amount: 0.01 } },
+  },
+  cost_note: null,
 };
 
 @ApiTags('broadcast')
@@ -177,7 +187,8 @@ export class BroadcastController {
     description:
       'Answers who gets what and when: valid, invalid (with reasons) and duplicate numbers; opted out and stopped marketing; ' +
       'inside the customer-service window (free-form is delivered) or outside it (free-form fails: send a template); ' +
-      "over the portfolio's messaging limit (they wait, with the expected start); how long it takes at the session's rate. " +
+      "over the portfolio's messaging limit (they wait, with the expected start); how long it takes at the session's rate; " +
+      'its `cost` by category and market at the rate card the operator loaded (`cli rate-card:load`; null with `cost_note` when none is). ' +
       'POST /broadcast answers the same plan in its `plan` field and keeps it on the broadcast. See docs/messaging-limits.md.',
   })
   @ApiBody({ type: CreateBroadcastDto, examples: CREATE_EXAMPLES })

@@ -38,6 +38,7 @@ import { TemplateDataModule } from '../template/template.module';
 
 import { AuthDataModule } from '../auth';
 import { MessagingLimitDataModule } from '../messaging-limit/messaging-limit.module';
+import { RateCardDataModule } from '../rate-card/rate-card.module';
 import { DeliveryPlanner } from './delivery-plan';
 import { BroadcastFlagHold } from './broadcast-flag-hold';
 import { FLAGGED_NUMBER_BROADCASTS } from '../messaging-limit/flagged-number-broadcasts';
@@ -108,6 +109,7 @@ export class BroadcastAttachmentUsageModule {}
     ContactDataModule,
     AuthDataModule,
     MessagingLimitDataModule,
+    RateCardDataModule,
     MulterModule.registerAsync({
       inject: [AppConfig],
       useFactory: (config: AppConfig) => recipientCsvUploadOptions(config.sending.broadcastMaxRecipients),

@@ -6,11 +6,16 @@ import { SERVICE_WINDOW_MS } from '../inbound/contact-recipient-policy';
 import type { MessageContent } from '../message-content/message-content.schema';
 import { LIMIT_WINDOW_MS } from '../messaging-limit/messaging-limit-counter';
 import { MessagingLimits } from '../messaging-limit/messaging-limits';
+import { countryOf } from '../rate-card/country-of';
+import { CostEstimate, PlanCost, pricedCategory } from '../rate-card/cost-estimate';
+import { RateCards } from '../rate-card/rate-cards';
 import { isFreeForm } from '../sending/recipient-policy';
 import type { RecipientFailure } from './broadcast.schema';
 
 /** Contacts read in one query while planning. */
 const PLAN_LOOKUP_CHUNK_SIZE = 2000;
+/** Why a plan has no cost when no rate card is in force. */
+export const NO_RATE_CARD_NOTE = 'No rate card is loaded (or none is effective yet): the operator loads Meta\'s with `cli rate-card:load --file <csv>`.';
 /** The invalid numbers a plan lists by name (it counts them all). */
 export const PLAN_LISTED_INVALID = 100;
 
@@ -50,6 +55,10 @@ export interface DeliveryPlan {
   will_send: number;
   will_fail: number;
   duration: { messages_per_second: number; expected_seconds: number; expected_end: Date };
+  /** The messages that will be sent, priced at the rate card in force by market and window; null when no card is. */
+  cost: PlanCost | null;
+  /** Why cost is null (null when it is not). */
+  cost_note: string | null;
 }
 
 /** What a plan is made from: the request already checked and its recipients resolved, as POST /broadcast would store them. */
@@ -76,6 +85,7 @@ export class DeliveryPlanner {
     private readonly contacts: ContactService,
     private readonly limits: MessagingLimits,
     private readonly config: AppConfig,
+    private readonly rateCards: RateCards,
   ) {}
 
   async plan({ clientId, session, message, given, valid, invalid, refused }: PlanInput): Promise<DeliveryPlan> {
@@ -85,6 +95,8 @@ export class DeliveryPlanner {
     const freeForm = isFreeForm(message);
     const enforcesWindow = session.enforce_service_window ?? session.provider === 'cloud-api';
     const refusedForConsent = new Set(refused.map(({ recipient }) => recipient));
+    const card = await this.rateCards.inForce(new Date(now));
+    const cost = card ? new CostEstimate(card, pricedCategory(message.template?.category, freeForm)) : null;
     const counts = { optedOut: 0, marketingStopped: 0, outsideFreeForm: 0, inside: 0, outside: 0 };
     /** Recipients whose message is business-initiated, in send order. */
     const businessInitiated: string[] = [];
@@ -101,7 +113,10 @@ export class DeliveryPlanner {
         if (state?.optedOut) counts.optedOut++;
         else if (marketing && state?.marketingStopped) counts.marketingStopped++;
         else if (!inside && freeForm && enforcesWindow) counts.outsideFreeForm++;
-        else if (!inside) businessInitiated.push(recipient);
+        else {
+          if (!inside) businessInitiated.push(recipient);
+          cost?.add(countryOf(recipient), inside);
+        }
       }
     }
     const portfolioId = portfolioOf(session);
@@ -134,6 +149,8 @@ export class DeliveryPlanner {
       will_send: willSend,
       will_fail: willFail,
       duration: { messages_per_second: perSecond, expected_seconds: Math.ceil((end - now) / 1000), expected_end: new Date(end) },
+      cost: cost?.result() ?? null,
+      cost_note: cost ? null : NO_RATE_CARD_NOTE,
     };
   }
 }

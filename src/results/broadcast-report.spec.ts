@@ -24,6 +24,7 @@ function inputs(overrides: Partial<ReportInputs> = {}): ReportInputs {
     storedFailures: [],
     deliveryTimes: [at(12), null],
     prices: { marketing: 6.04, utility: 0.77 },
+    plannedCost: null,
     now: at(120),
     ...overrides,
   };
@@ -36,8 +37,25 @@ describe('buildBroadcastReport', () => {
   });
 
   it('estimates the cost as billed plus the rate of each unpriced message of a priced category (service messages are free)', () => {
-    expect(buildBroadcastReport(inputs()).cost).toEqual({ billed_usd_cents: 3, estimated_usd_cents: 3 + 2 * 6.04 + 0.77 });
-    expect(buildBroadcastReport(inputs({ prices: {} })).cost).toEqual({ billed_usd_cents: 3, estimated_usd_cents: 3 });
+    expect(buildBroadcastReport(inputs()).cost).toEqual({ billed_usd_cents: 3, estimated_usd_cents: 3 + 2 * 6.04 + 0.77, planned: null });
+    expect(buildBroadcastReport(inputs({ prices: {} })).cost).toEqual({ billed_usd_cents: 3, estimated_usd_cents: 3, planned: null });
+  });
+
+  it("shows the plan's rate-card estimate beside the billed figures", () => {
+    const plannedCost = {
+      currency: 'USD',
+      rate_card_effective_from: '2026-10-01',
+      category: 'utility' as const,
+      category_source: 'template' as const,
+      estimated_total: 0.03,
+      by_category: { utility: { messages: 5, free: 2, amount: 0.03 } },
+      by_market: { Nigeria: { messages: 5, free: 2, amount: 0.03 } },
+    };
+    expect(buildBroadcastReport(inputs({ plannedCost })).cost).toEqual({
+      billed_usd_cents: 3,
+      estimated_usd_cents: 3 + 2 * 6.04 + 0.77,
+      planned: { currency: 'USD', rate_card_effective_from: '2026-10-01', category: 'utility', estimated_total: 0.03, by_market: { Nigeria: { messages: 5, free: 2, amount: 0.03 } } },
+    });
   });
 
   it("merges reasons refused at creation with failed sends, titled, most frequent first, and counts opt-outs (ours and Meta's 131050)", () => {

@@ -3,6 +3,7 @@ import { NO_OPT_IN_CODE } from '../broadcast/broadcast-audience';
 import { broadcastCounts, BroadcastStatus } from '../broadcast/broadcast.schema';
 import { INVALID_NUMBER_CODE } from '../broadcast/broadcast.service';
 import type { LedgerResults, SeriesField } from '../message-log/broadcast-results.repository';
+import type { PlanCost } from '../rate-card/cost-estimate';
 
 /** Titles of the reasons this service gives itself (the others are Meta's codes). */
 const OWN_FAILURE_TITLES: Readonly<Record<string, string>> = {
@@ -57,7 +58,12 @@ export interface BroadcastReport {
   opted_out: number;
   waiting_for_limit: number;
   failures: FailureReason[];
-  cost: { billed_usd_cents: number; estimated_usd_cents: number };
+  /**
+   * Actual and estimated side by side: billed from the pricing webhooks (and the flat per-category
+   * prices for what no webhook has priced yet), and `planned`, the plan's estimate at the rate card
+   * in force when the broadcast was created (null when none was).
+   */
+  cost: { billed_usd_cents: number; estimated_usd_cents: number; planned: PlannedCost | null };
   first_sent_at: string | null;
   last_sent_at: string | null;
   /** Seconds from the first send until this share of the sent messages was delivered; null until it is. */
@@ -65,6 +71,9 @@ export interface BroadcastReport {
   series: SeriesPoint[];
   generated_at: string;
 }
+
+/** The plan's cost estimate as the report repeats it. */
+export type PlannedCost = Pick<PlanCost, 'currency' | 'rate_card_effective_from' | 'category' | 'estimated_total' | 'by_market'>;
 
 /** What the report is made of: the broadcast's arrays (and counts), and what the ledger says. */
 export interface ReportInputs {
@@ -78,6 +87,8 @@ export interface ReportInputs {
   /** When the n-th delivery happened, for each milestone's n (see deliveryRanks). */
   deliveryTimes: Array<Date | null>;
   prices: PriceList;
+  /** The cost of the plan the broadcast was created with (null: no rate card was in force, or a broadcast older than plans). */
+  plannedCost: PlanCost | null;
   now: Date;
 }
 
@@ -107,13 +118,19 @@ export function buildBroadcastReport(inputs: ReportInputs): BroadcastReport {
     opted_out: failures.filter(({ code }) => OPTED_OUT_CODES.includes(code)).reduce((sum, { count }) => sum + count, 0),
     waiting_for_limit: arrays.waiting_for_limit ?? 0,
     failures,
-    cost: { billed_usd_cents: roundCents(ledger.totals.billedUsdCents), estimated_usd_cents: roundCents(ledger.totals.billedUsdCents + estimate) },
+    cost: { billed_usd_cents: roundCents(ledger.totals.billedUsdCents), estimated_usd_cents: roundCents(ledger.totals.billedUsdCents + estimate), planned: plannedOf(inputs.plannedCost) },
     first_sent_at: firstSent?.toISOString() ?? null,
     last_sent_at: ledger.totals.lastSentAt?.toISOString() ?? null,
     time_to_delivered: { p50_seconds: secondsAfterFirst(inputs.deliveryTimes[0]), p90_seconds: secondsAfterFirst(inputs.deliveryTimes[1]) },
     series: seriesOf(ledger.series),
     generated_at: inputs.now.toISOString(),
   };
+}
+
+function plannedOf(cost: PlanCost | null): PlannedCost | null {
+  if (!cost) return null;
+  const { currency, rate_card_effective_from, category, estimated_total, by_market } = cost;
+  return { currency, rate_card_effective_from, category, estimated_total, by_market };
 }
 
 /** Failures by code, most frequent first: refused at creation (stored with the broadcast) and failed sends (the ledger). */

@@ -24,7 +24,11 @@ const REPORT_EXAMPLE: BroadcastReport = {
     { code: '131026', title: 'Message undeliverable', message: 'Message undeliverable', count: 2 },
     { code: 'opted_out', title: 'Opted out', message: 'The recipient opted out of messages from this client', count: 1 },
   ],
-  cost: { billed_usd_cents: 490, estimated_usd_cents: 497 },
+  cost: {
+    billed_usd_cents: 490,
+    estimated_usd_cents: 497,
+    planned: { currency: 'USD', rate_card_effective_from: '2026-10-01', category: 'utility', estimated_total: 4.4, by_market: { Nigeria: { messages: 400, free: 12, amount: 3.88 }, Other: { messages: 97, free: 45, amount: 0.52 } } },
+  },
   first_sent_at: '2026-12-07T10:00:00.412Z',
   last_sent_at: '2026-12-07T10:00:07.031Z',
   time_to_delivered: { p50_seconds: 4.2, p90_seconds: 8.9 },
@@ -54,7 +58,8 @@ export class BroadcastResultsController {
       '`delivered`, `read` and `replied` count sent messages, held to `read ≤ delivered ≤ sent` and `replied ≤ sent`. ' +
       '`failures` groups every failed recipient by code (refused at creation, or failed sends), with Meta\'s title of the code. ' +
       '`cost.billed_usd_cents` sums the prices of pricing webhooks; `estimated_usd_cents` adds, for each sent message not yet priced, ' +
-      "the rate of its template's category (CLOUD_API_PRICES_USD_CENTS). `time_to_delivered`: seconds from the first send until " +
+      "the rate of its template's category (CLOUD_API_PRICES_USD_CENTS). `cost.planned` is the estimate of the plan the broadcast was created with, " +
+      "at the rate card in force then (by market, in the card's currency; null when no card was loaded). `time_to_delivered`: seconds from the first send until " +
       "50% and 90% of the sent messages were delivered (null until then). `series`: per minute (UTC), how many messages reached each status.\n\n" +
       '```\ncurl "$BASE/broadcast/$ID/report" -H "Authorization: Bearer $KEY"\n```',
   })

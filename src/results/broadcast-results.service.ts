@@ -37,6 +37,7 @@ export class BroadcastResultsService {
       storedFailures,
       deliveryTimes,
       prices: this.config.cloudApi.pricesUsdCents,
+      plannedCost: summary.plan?.cost ?? null,
       now: new Date(),
     });
   }
