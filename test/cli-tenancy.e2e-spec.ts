@@ -1,24 +1,14 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import { describeWithMongo, isolatedMongoUri } from './support/mongo';
+import { runFromSource } from './support/run-from-source';
 import { createTestApp, TestApp } from './support/test-app';
 
-const ROOT = join(__dirname, '..');
 
 /** `npm run cli -- <args>` from source against the given database; answers its JSON output, or throws with its stderr. */
-function cli(env: Record<string, string>, args: string[]): Promise<Record<string, unknown>> {
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', join(ROOT, 'src/cli.ts'), ...args], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', TS_NODE_PROJECT: join(ROOT, 'tsconfig.json'), ...env },
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve, reject) =>
-    child.once('close', (code) => (code === 0 ? resolve(JSON.parse(stdout) as Record<string, unknown>) : reject(new Error(`cli ${args.join(' ')} exited ${code}: ${stderr}`)))),
-  );
+async function cli(env: Record<string, string>, args: string[]): Promise<Record<string, unknown>> {
+  const { code, stdout, stderr } = await runFromSource('src/cli.ts', env, args);
+  if (code !== 0) throw new Error(`cli ${args.join(' ')} exited ${code}: ${stderr}`);
+  return JSON.parse(stdout) as Record<string, unknown>;
 }
 
 describeWithMongo('CLI: operator credentials, and key changes in the audit log (e2e)', () => {

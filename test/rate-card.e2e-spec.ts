@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { getConnectionToken } from '@nestjs/mongoose';
@@ -9,6 +8,7 @@ import { Clock } from '../src/core/clock';
 import { RateCardError } from '../src/rate-card/rate-card-csv';
 import { RateCards } from '../src/rate-card/rate-cards';
 import { createTenant, TestTenant } from './support/factories';
+import { runFromSource } from './support/run-from-source';
 import { describeWithMongo, isolatedMongoUri } from './support/mongo';
 import { createTestApp, TestApp } from './support/test-app';
 
@@ -27,17 +27,7 @@ const US = '12025550123';
 const LIST = [...NG_INSIDE, ...NG_OUTSIDE, NG_OPTED_OUT, ...GH_INSIDE, ...GH_OUTSIDE, US];
 
 /** `npm run cli -- <args>` from source against the given database: its exit code and output. */
-function cli(env: Record<string, string>, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', join(ROOT, 'src/cli.ts'), ...args], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', TS_NODE_PROJECT: join(ROOT, 'tsconfig.json'), ...env },
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
-}
+const cli = (env: Record<string, string>, args: string[]) => runFromSource('src/cli.ts', env, args);
 
 describeWithMongo('Cost from a rate card (e2e)', () => {
   // Built when the suite runs: a skipped suite's body still runs, and without MongoDB there is no URI to build on.

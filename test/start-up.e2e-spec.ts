@@ -1,40 +1,15 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { findOnPath } from '../src/local/redis-server-process';
+import { runFromSource, SourceRun } from './support/run-from-source';
 
-const ROOT = resolve(__dirname, '..');
 /** Generous: the target is about 10 s once loaded, but compiling from source on a machine running many suites at once takes long. */
 const EXIT_BOUND_MS = 90_000;
 jest.setTimeout(EXIT_BOUND_MS * 2 + 10_000);
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  elapsedMs: number;
-}
-
-/** Runs an entrypoint from source, as `npm run cli` does, with exactly the given environment (plus PATH). */
-function run(entry: string, env: Record<string, string>, args: string[] = []): Promise<Run> {
-  const started = Date.now();
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', join(ROOT, entry), ...args], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', TS_NODE_PROJECT: join(ROOT, 'tsconfig.json'), ...env },
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const killer = setTimeout(() => child.kill('SIGKILL'), EXIT_BOUND_MS * 2);
-  return new Promise((done) =>
-    child.once('close', (code) => {
-      clearTimeout(killer);
-      done({ code, stdout, stderr, elapsedMs: Date.now() - started });
-    }),
-  );
-}
+/** Runs an entrypoint from source with exactly the given environment (plus PATH); killed if it does not exit in time. */
+const run = (entry: string, env: Record<string, string>, args: string[] = []): Promise<SourceRun> => runFromSource(entry, env, args, EXIT_BOUND_MS * 2);
 
 /** Command lines of running redis-server processes that keep their data under `directory`. */
 function redisServersUsing(directory: string): string[] {

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model, Types } from 'mongoose';
+import { cursorChunks } from '../core/cursor-chunks';
 import { Broadcast, RecipientFailure } from './broadcast.schema';
 
 /** The arrays a recipient can be in. */
@@ -24,19 +25,7 @@ export class BroadcastRecipientListRepository {
       ])
       .option({ batchSize: size })
       .cursor();
-    let chunk: string[] = [];
-    try {
-      for await (const row of cursor as AsyncIterable<{ recipient: string }>) {
-        chunk.push(row.recipient);
-        if (chunk.length >= size) {
-          yield chunk;
-          chunk = [];
-        }
-      }
-      if (chunk.length > 0) yield chunk;
-    } finally {
-      await cursor.close();
-    }
+    for await (const rows of cursorChunks(cursor, size)) yield rows.map((row) => row.recipient);
   }
 
   /** The reasons stored with the broadcast (recipients refused at creation: invalid numbers, no opt-in), `size` at a time. */
@@ -49,19 +38,7 @@ export class BroadcastRecipientListRepository {
       ])
       .option({ batchSize: size })
       .cursor();
-    let chunk: RecipientFailure[] = [];
-    try {
-      for await (const row of cursor as AsyncIterable<{ failure: RecipientFailure }>) {
-        chunk.push(row.failure);
-        if (chunk.length >= size) {
-          yield chunk;
-          chunk = [];
-        }
-      }
-      if (chunk.length > 0) yield chunk;
-    } finally {
-      await cursor.close();
-    }
+    for await (const rows of cursorChunks(cursor, size)) yield rows.map((row) => row.failure);
   }
 
   /** The reasons stored with the broadcast, counted by code (with the first message of each). */

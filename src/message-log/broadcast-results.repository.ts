@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model, mongo, Types } from 'mongoose';
+import { cursorChunks } from '../core/cursor-chunks';
 import { nativeCollection } from '../core/native-collection';
 import type { IndexSpec } from '../core/schema-indexes';
 import { DELIVERED_STATUSES, MessageStatus, READ_STATUSES, UNSENT_STATUSES } from '../message-status/message-status';
@@ -176,19 +177,7 @@ export class BroadcastResultsRepository {
     const cursor = this.ledger
       .find({ ...this.ofBroadcast(clientId, broadcastId), status: { $nin: [...UNSENT_STATUSES] } }, { projection: RESULT_FIELDS, batchSize: size })
       .sort({ 'status_times.sentAt': 1 });
-    let chunk: RecipientResult[] = [];
-    try {
-      for await (const entry of cursor) {
-        chunk.push(entry);
-        if (chunk.length >= size) {
-          yield chunk;
-          chunk = [];
-        }
-      }
-      if (chunk.length > 0) yield chunk;
-    } finally {
-      await cursor.close();
-    }
+    yield* cursorChunks(cursor, size);
   }
 
   /**
