@@ -8,53 +8,11 @@
  *
  * Environment: MONGODB_URI (required), REDIS_URL (else a redis-server is started), BENCH_ROWS (default 100000).
  */
-import { randomBytes } from 'node:crypto';
-import { request } from 'node:http';
 import { RedisServerProcess } from '../src/local/redis-server-process';
-import type { UploadApiReady } from './support/upload-api';
+import { call, multipart, recipientList } from './support/csv-upload';
 import { machineDescription, MB, measurePeakGrowth, startUploadApi, stopUploadApi, TARGET_GROWTH_MB } from './support/upload-api-process';
 
 /** Distinct valid Nigerian mobile numbers with a name and an order number each. */
-function recipientList(rows: number): Buffer {
-  const lines = ['number,name,order'];
-  for (let index = 0; index < rows; index++) lines.push(`234803${String(1000000 + index).padStart(7, '0')},Customer ${index},${100000 + index}`);
-  return Buffer.from(`${lines.join('\n')}\n`);
-}
-
-function call(ready: UploadApiReady, method: string, path: string, body?: { boundary: string; parts: Buffer }): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: '127.0.0.1',
-        port: ready.port,
-        method,
-        path,
-        headers: {
-          Authorization: `Bearer ${ready.apiKey}`,
-          'X-Session-Id': ready.session.id,
-          'X-Access-Token': ready.session.accessToken,
-          ...(body ? { 'Content-Type': `multipart/form-data; boundary=${body.boundary}`, 'Content-Length': body.parts.length } : {}),
-        },
-      },
-      (response) => {
-        let text = '';
-        response.setEncoding('utf8');
-        response.on('data', (chunk: string) => (text += chunk));
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, body: text }));
-      },
-    );
-    req.on('error', reject);
-    req.end(body?.parts);
-  });
-}
-
-function multipart(csv: Buffer, fields: Record<string, string>): { boundary: string; parts: Buffer } {
-  const boundary = `bench${randomBytes(8).toString('hex')}`;
-  const texts = Object.entries(fields).map(([name, value]) => `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`);
-  const fileHead = `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="recipients.csv"\r\nContent-Type: text/csv\r\n\r\n`;
-  return { boundary, parts: Buffer.concat([Buffer.from(texts.join('') + fileHead), csv, Buffer.from(`\r\n--${boundary}--\r\n`)]) };
-}
-
 /** What one measured upload gave. */
 interface CsvUploadReport {
   machine: string;
