@@ -12,7 +12,6 @@ import { RedisServerProcess } from '../src/local/redis-server-process';
 import { call, multipart, recipientList } from './support/csv-upload';
 import { machineDescription, MB, measurePeakGrowth, startUploadApi, stopUploadApi, TARGET_GROWTH_MB } from './support/upload-api-process';
 
-/** Distinct valid Nigerian mobile numbers with a name and an order number each. */
 /** What one measured upload gave. */
 interface CsvUploadReport {
   machine: string;
