@@ -94,7 +94,7 @@ describeWithMongo('Broadcast send jobs: one Bull job per recipient (e2e)', () =>
       20_000,
       100,
     );
-    expect(settled).toEqual({ recipients: 1500, pending: 0, sent: 1500, failed: 0, delivered: 1500, read: 1500 });
+    expect(settled).toEqual({ recipients: 1500, pending: 0, sent: 1500, failed: 0, delivered: 1500, read: 1500, waiting_for_limit: 0, next_waiting_at: null });
   }, 120_000);
 
   it('still sends the group jobs an earlier version left in Redis, each recipient once', async () => {

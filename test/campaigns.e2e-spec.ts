@@ -517,7 +517,7 @@ describeWithMongo('Campaigns: schedules, variables, CSV lists, pause/resume, ret
       const created = await create({ to: recipients.join(','), message: { text: 'Read me' } });
       await finished(created._id);
       const read = await pollUntil(() => get(created._id), (broadcast) => broadcast.counts.read === 3);
-      expect(read.counts).toEqual({ recipients: 3, pending: 0, sent: 3, failed: 0, delivered: 3, read: 3 });
+      expect(read.counts).toEqual({ recipients: 3, pending: 0, sent: 3, failed: 0, delivered: 3, read: 3, waiting_for_limit: 0, next_waiting_at: null });
       const list = await t.http.get('/broadcast?type=all&fields=summary&limit=100').set(alice.auth).expect(200);
       const listed = (list.body.data as Array<Record<string, unknown>>).find((item) => item._id === created._id);
       expect(listed).toMatchObject({ status: 'completed', counts: { recipients: 3, delivered: 3, read: 3 } });
