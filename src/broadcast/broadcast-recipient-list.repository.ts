@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model, Types } from 'mongoose';
-import { cursorChunks } from '../core/cursor-chunks';
+import { ClosableCursor, cursorChunks } from '../core/cursor-chunks';
 import { Broadcast, RecipientFailure } from './broadcast.schema';
 
 /** The arrays a recipient can be in. */
@@ -25,7 +25,7 @@ export class BroadcastRecipientListRepository {
       ])
       .option({ batchSize: size })
       .cursor();
-    for await (const rows of cursorChunks(cursor, size)) yield rows.map((row) => row.recipient);
+    for await (const rows of cursorChunks(cursor as ClosableCursor<{ recipient: string }>, size)) yield rows.map((row) => row.recipient);
   }
 
   /** The reasons stored with the broadcast (recipients refused at creation: invalid numbers, no opt-in), `size` at a time. */
@@ -38,7 +38,7 @@ export class BroadcastRecipientListRepository {
       ])
       .option({ batchSize: size })
       .cursor();
-    for await (const rows of cursorChunks(cursor, size)) yield rows.map((row) => row.failure);
+    for await (const rows of cursorChunks(cursor as ClosableCursor<{ failure: RecipientFailure }>, size)) yield rows.map((row) => row.failure);
   }
 
   /** The reasons stored with the broadcast, counted by code (with the first message of each). */
