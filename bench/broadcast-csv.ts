@@ -8,8 +8,7 @@
  *
  * Environment: MONGODB_URI (required), REDIS_URL (else a redis-server is started), BENCH_ROWS (default 100000).
  */
-import { RedisServerProcess } from '../src/local/redis-server-process';
-import { call, multipart, recipientList } from './support/csv-upload';
+import { call, CsvBenchOptions, multipart, recipientList, runCsvBench } from './support/csv-upload';
 import { machineDescription, MB, measurePeakGrowth, startUploadApi, stopUploadApi, TARGET_GROWTH_MB } from './support/upload-api-process';
 
 /** What one measured upload gave. */
@@ -31,7 +30,7 @@ interface CsvUploadReport {
  * Starts the API in a child process (MongoDB at `mongoUri`, Redis at `redisUrl`), uploads a
  * `rows`-row list and reports the peak growth of the child's resident memory over its baseline.
  */
-async function measureCsvUpload(options: { rows: number; mongoUri: string; redisUrl: string }): Promise<CsvUploadReport> {
+async function measureCsvUpload(options: CsvBenchOptions): Promise<CsvUploadReport> {
   const { rows } = options;
   const csv = recipientList(rows);
   const api = await startUploadApi({ MONGODB_URI: options.mongoUri, REDIS_URL: options.redisUrl });
@@ -58,22 +57,4 @@ async function measureCsvUpload(options: { rows: number; mongoUri: string; redis
   }
 }
 
-async function main(): Promise<void> {
-  if (!process.env.MONGODB_URI) throw new Error('Set MONGODB_URI (for example mongodb://127.0.0.1:27017/bench)');
-  const rows = Number(process.env.BENCH_ROWS ?? 100_000);
-  const redis = process.env.REDIS_URL ? null : await RedisServerProcess.start();
-  try {
-    const report = await measureCsvUpload({ rows, mongoUri: process.env.MONGODB_URI, redisUrl: redis?.url ?? (process.env.REDIS_URL as string) });
-    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-    if (report.verdict !== 'PASS') process.exitCode = 1;
-  } finally {
-    await redis?.stop();
-  }
-}
-
-if (require.main === module) {
-  main().catch((error: unknown) => {
-    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
-    process.exit(1);
-  });
-}
+if (require.main === module) runCsvBench(measureCsvUpload);

@@ -8,8 +8,7 @@
  *
  * Environment: MONGODB_URI (required), REDIS_URL (else a redis-server is started), BENCH_ROWS (default 100000).
  */
-import { RedisServerProcess } from '../src/local/redis-server-process';
-import { call, multipart, recipientList } from './support/csv-upload';
+import { call, CsvBenchOptions, multipart, recipientList, runCsvBench } from './support/csv-upload';
 import { machineDescription, MB, measurePeakGrowth, startUploadApi, stopUploadApi, TARGET_GROWTH_MB } from './support/upload-api-process';
 
 /** A plan must be made within this long. */
@@ -35,7 +34,7 @@ interface PlanReport {
  * Starts the API in a child process (MongoDB at `mongoUri`, Redis at `redisUrl`), asks for the plan
  * of a `rows`-row list and reports its time and the peak growth of the child's resident memory.
  */
-async function measurePlan(options: { rows: number; mongoUri: string; redisUrl: string }): Promise<PlanReport> {
+async function measurePlan(options: CsvBenchOptions): Promise<PlanReport> {
   const { rows } = options;
   const csv = recipientList(rows);
   const api = await startUploadApi({ MONGODB_URI: options.mongoUri, REDIS_URL: options.redisUrl });
@@ -59,22 +58,4 @@ async function measurePlan(options: { rows: number; mongoUri: string; redisUrl: 
   }
 }
 
-async function main(): Promise<void> {
-  if (!process.env.MONGODB_URI) throw new Error('Set MONGODB_URI (for example mongodb://127.0.0.1:27017/bench)');
-  const rows = Number(process.env.BENCH_ROWS ?? 100_000);
-  const redis = process.env.REDIS_URL ? null : await RedisServerProcess.start();
-  try {
-    const report = await measurePlan({ rows, mongoUri: process.env.MONGODB_URI, redisUrl: redis?.url ?? (process.env.REDIS_URL as string) });
-    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-    if (report.verdict !== 'PASS') process.exitCode = 1;
-  } finally {
-    await redis?.stop();
-  }
-}
-
-if (require.main === module) {
-  main().catch((error: unknown) => {
-    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
-    process.exit(1);
-  });
-}
+if (require.main === module) runCsvBench(measurePlan);
