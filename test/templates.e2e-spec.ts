@@ -205,6 +205,14 @@ describeWithMongo('Message templates: catalogue, lifecycle webhooks, checked sen
       expect(events[0].data).toMatchObject({ template: { name: 'code_notice', status: 'APPROVED' }, previous_status: 'PENDING' });
     });
 
+    it('keeps its starter templates when the first use of a new sandbox session is a created template', async () => {
+      const fresh = await t.app.get(TenancyService).createSession({ clientId: bob.clientId, name: 'Fresh sandbox', provider: 'sandbox' });
+      const session = { 'X-Session-Id': fresh.session_id, 'X-Access-Token': fresh.access_token };
+      await t.http.post('/templates').set(bob.auth).set(session).send({ name: 'first_notice', language: 'en', category: 'UTILITY', components: [{ type: 'BODY', text: 'Hello' }] }).expect(201);
+      const listed = (await t.http.get('/templates?limit=100').set(bob.auth).set(session).expect(200)).body.data as Array<{ name: string; status: string }>;
+      expect(listed.map(({ name, status }) => `${name} ${status}`).sort()).toEqual(['first_notice PENDING', 'hello_world APPROVED', 'login_code APPROVED', 'order_update APPROVED', 'seasonal_promo APPROVED']);
+    });
+
     it('records who created, moved and deleted a template in the audit log, with no values', async () => {
       const created = (
         await t.http.post('/templates').set(alice.auth).set(alice.session).send({ name: 'audited_notice', language: 'en', category: 'UTILITY', components: [{ type: 'BODY', text: 'Hello' }] }).expect(201)

@@ -102,9 +102,17 @@ export class TemplateCatalogue {
     const account = this.accountOf(session);
     await this.lifecycle.settleDueReviews();
     const clientId = session.client_id.toHexString();
-    // A sandbox session's catalogue is seeded on first use.
-    if (isSandboxAccount(account) && !(await this.templates.hasAny(clientId, account))) await this.sync(session);
+    await this.seedSandboxOnFirstUse(session, account);
     return this.templates.list(clientId, account, filter, page);
+  }
+
+  /**
+   * A sandbox session's catalogue gets its starter templates on first use, whether that is a
+   * listing, a created template or a send (which syncs on an unknown name): a template created
+   * first must not leave the catalogue without them.
+   */
+  private async seedSandboxOnFirstUse(session: SessionRecord, account: string): Promise<void> {
+    if (isSandboxAccount(account) && !(await this.templates.hasAny(session.client_id.toHexString(), account))) await this.sync(session);
   }
 
   async get(clientId: string, id: string): Promise<MessageTemplateRecord> {
@@ -118,6 +126,7 @@ export class TemplateCatalogue {
   async create(session: SessionRecord, request: CreateTemplateDto): Promise<MessageTemplateRecord> {
     const account = this.accountOf(session);
     const clientId = session.client_id.toHexString();
+    await this.seedSandboxOnFirstUse(session, account);
     if (await this.templates.findByName(clientId, account, request.name, request.language)) {
       throw new ConflictException(`Template ${request.name} (${request.language}) already exists; delete it first or use another name`);
     }
