@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { ConsoleMessage, Page } from 'playwright-core';
 import { buildConsole, isConsoleBuilt } from '../scripts/build-console';
+import { SessionRepository } from '../src/auth/session.repository';
 import { TenancyService } from '../src/auth/tenancy.service';
 import type { BroadcastReport } from '../src/results/broadcast-report';
 import { Browser, launchBrowser } from './support/browser';
@@ -155,6 +156,56 @@ describeWithMongoAndBrowser('Console at /console in headless Chromium (e2e, sand
     await page.locator('button[name=cancel]').click({ timeout: UI_TIMEOUT_MS });
     await page.locator('.page-header .status', { hasText: 'cancelled' }).waitFor({ timeout: UI_TIMEOUT_MS });
     expect(await statusOf(id)).toBe('cancelled');
+  });
+
+  it("shows each session's health, its number's last quality event and its portfolio's messaging limit", async () => {
+    await t.http.put(`/portfolios/${alice.sessionId}/messaging-limit`).set(alice.auth).send({ messaging_limit: 2000 }).expect(200);
+    await t.app.get(SessionRepository).setQuality(alice.sessionId, 'UPGRADE', new Date());
+    const reached = ((await t.http.get(`/portfolios/${alice.sessionId}`).set(alice.auth).expect(200)).body.data as { reached_in_window: number }).reached_in_window;
+    await page.goto(`${baseUrl}/console#/sessions`);
+    const row = page.locator(`tr[data-session-id="${alice.sessionId}"]`);
+    await row.locator('.messaging-limit', { hasText: 'of 2,000' }).waitFor({ timeout: UI_TIMEOUT_MS });
+    expect(await row.locator('.messaging-limit').textContent()).toBe(`${reached.toLocaleString('en-US')} of 2,000 reached in 24 h`);
+    expect(await row.locator('.quality').textContent()).toBe('UPGRADE');
+    // The slow line of the test before names no portfolio and has no limit set: none enforced.
+    expect(await page.locator('tr[data-session-id] .messaging-limit', { hasText: 'none enforced' }).count()).toBe(1);
+  });
+
+  it("lists the session's template catalogue with status, category and quality, filtered by status and category", async () => {
+    // A template in review beside the sandbox's four approved starters.
+    await t.http
+      .post('/templates')
+      .set(alice.auth)
+      .set(alice.session)
+      .send({ name: 'console_offer', language: 'en_US', category: 'MARKETING', components: [{ type: 'BODY', text: 'Our winter offer is here' }] })
+      .expect(201);
+    await page.goto(`${baseUrl}/console#/templates`);
+    // The session entered for the broadcast earlier is remembered in this tab, so the catalogue loads at once.
+    expect(await page.inputValue('input[name=session_id]')).toBe(alice.sessionId);
+    const rows = page.locator('table.templates tbody tr');
+    const shown = async () => Object.fromEntries((await rows.evaluateAll((trs) => trs.map((tr) => [tr.getAttribute('data-template'), [...tr.children].slice(2, 4).map((td) => td.textContent)]))) as Array<[string, string[]]>);
+    await page.locator('tr[data-template="console_offer:en_US"]').waitFor({ timeout: UI_TIMEOUT_MS });
+    expect(await shown()).toEqual({
+      'hello_world:en_US': ['UTILITY', 'APPROVED'],
+      'order_update:en_US': ['UTILITY', 'APPROVED'],
+      'seasonal_promo:en_US': ['MARKETING', 'APPROVED'],
+      'login_code:en_US': ['AUTHENTICATION', 'APPROVED'],
+      'console_offer:en_US': ['MARKETING', 'PENDING'],
+    });
+    expect(await page.locator('tr[data-template="seasonal_promo:en_US"] .message-cell').textContent()).toMatch(/\S/);
+
+    await page.selectOption('select[name=category]', 'MARKETING');
+    await eventually(async () => Object.keys(await shown()).length === 2, 'the MARKETING filter');
+    expect(Object.keys(await shown()).sort()).toEqual(['console_offer:en_US', 'seasonal_promo:en_US']);
+    await page.selectOption('select[name=status]', 'PENDING');
+    await eventually(async () => Object.keys(await shown()).length === 1, 'the PENDING filter');
+    expect(await shown()).toEqual({ 'console_offer:en_US': ['MARKETING', 'PENDING'] });
+    if (process.env.CONSOLE_SCREENSHOTS_DIR) {
+      await page.selectOption('select[name=status]', '');
+      await page.selectOption('select[name=category]', '');
+      await eventually(async () => Object.keys(await shown()).length === 5, 'every template again');
+      await page.screenshot({ path: join(process.env.CONSOLE_SCREENSHOTS_DIR, 'console-templates.png'), fullPage: true });
+    }
   });
 
   it("shows another tenant's broadcast as not found", async () => {

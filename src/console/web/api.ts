@@ -38,11 +38,21 @@ function headers(key: string | null, extra: Record<string, string> = {}): Record
   return { ...(key ? { Authorization: `Bearer ${key}` } : {}), ...extra };
 }
 
+/** Whose request it is: the signed-in key unless another is given, and the session a route sends through. */
+export interface CallOptions {
+  key?: string | null;
+  session?: SessionCredentials;
+}
+
+/** The session's credentials in the headers the API reads them from (never in a URL, which servers log). */
+const sessionHeaders = (session?: SessionCredentials): Record<string, string> =>
+  session ? { 'X-Session-Id': session.session_id, 'X-Access-Token': session.access_token } : {};
+
 /** Calls the API with the signed-in key; answers `data` of its envelope, or throws ApiError. */
-export async function api<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown, key: string | null = storedKey()): Promise<T> {
+export async function api<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown, { key = storedKey(), session }: CallOptions = {}): Promise<T> {
   const response = await fetch(path, {
     method,
-    headers: headers(key, body === undefined ? {} : { 'Content-Type': 'application/json' }),
+    headers: headers(key, { ...sessionHeaders(session), ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) }),
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const payload = (await response.json().catch(() => null)) as Envelope<T> | null;

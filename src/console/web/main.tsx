@@ -6,9 +6,10 @@ import { api, ApiError, storedKey, storeKey } from './api';
 import { BroadcastPage } from './broadcast-page';
 import { BroadcastsPage } from './broadcasts-page';
 import { SessionsPage } from './sessions-page';
+import { TemplatesPage } from './templates-page';
 import { messageOf, Problem } from './widgets';
 
-/** The page the location's hash names: #/broadcasts, #/broadcasts/<id>, #/sessions. */
+/** The page the location's hash names: #/broadcasts, #/broadcasts/<id>, #/sessions, #/templates. */
 function useRoute(): string {
   const [route, setRoute] = useState(location.hash.slice(1) || '/broadcasts');
   useEffect(() => {
@@ -26,7 +27,7 @@ function SignIn({ onSignedIn }: { onSignedIn: () => void }) {
   const signIn = async (event: Event) => {
     event.preventDefault();
     try {
-      await api('GET', '/broadcast?type=all&fields=summary&limit=1', undefined, key.trim());
+      await api('GET', '/broadcast?type=all&fields=summary&limit=1', undefined, { key: key.trim() });
       storeKey(key.trim());
       onSignedIn();
     } catch (failure) {
@@ -47,11 +48,18 @@ function SignIn({ onSignedIn }: { onSignedIn: () => void }) {
   );
 }
 
+function Page({ route }: { route: string }) {
+  const broadcast = /^\/broadcasts\/([0-9a-f]{24})$/.exec(route);
+  if (broadcast) return <BroadcastPage id={broadcast[1]} />;
+  if (route === '/sessions') return <SessionsPage />;
+  if (route === '/templates') return <TemplatesPage />;
+  return <BroadcastsPage />;
+}
+
 function App() {
   const [signedIn, setSignedIn] = useState(storedKey() !== null);
   const route = useRoute();
   if (!signedIn) return <SignIn onSignedIn={() => setSignedIn(true)} />;
-  const broadcast = /^\/broadcasts\/([0-9a-f]{24})$/.exec(route);
   return (
     <>
       <nav>
@@ -60,6 +68,9 @@ function App() {
         </a>
         <a href="#/sessions" class={route === '/sessions' ? 'active' : ''}>
           Sessions
+        </a>
+        <a href="#/templates" class={route === '/templates' ? 'active' : ''}>
+          Templates
         </a>
         <a href="/docs">API docs</a>
         <button
@@ -73,7 +84,9 @@ function App() {
           Sign out
         </button>
       </nav>
-      <main>{broadcast ? <BroadcastPage id={broadcast[1]} /> : route === '/sessions' ? <SessionsPage /> : <BroadcastsPage />}</main>
+      <main>
+        <Page route={route} />
+      </main>
     </>
   );
 }

@@ -1,5 +1,6 @@
 import { useState } from 'preact/hooks';
 import { api, ApiError, SessionCredentials, storedSession, storeSession } from './api';
+import { SessionFields } from './session-fields';
 import { messageOf, Problem } from './widgets';
 
 /** Whatever POST /broadcast/plan answers: shown as it comes (the plan's fields belong to the API). */
@@ -79,20 +80,13 @@ export function NewBroadcastForm({ onCreated }: { onCreated: (id: string) => voi
   return (
     <form class="card new-broadcast" onSubmit={(event) => void review(event)}>
       <h2>New broadcast</h2>
-      <label>
-        Session id
-        <input name="session_id" required value={session.session_id} onInput={(e) => {
-            setSession({ ...session, session_id: e.currentTarget.value });
-            edited();
-          }} />
-      </label>
-      <label>
-        Session access token
-        <input name="access_token" type="password" required value={session.access_token} onInput={(e) => {
-            setSession({ ...session, access_token: e.currentTarget.value });
-            edited();
-          }} />
-      </label>
+      <SessionFields
+        session={session}
+        onChange={(changed) => {
+          setSession(changed);
+          edited();
+        }}
+      />
       <label>
         Numbers (international form, separated by commas, spaces or lines)
         <textarea name="to" rows={4} required value={numbers} onInput={(e) => {

@@ -53,10 +53,29 @@ export interface SessionSummary {
   phone_number: string | null;
   health: string;
   health_reason: string | null;
-  /** Number quality and messaging limit: shown once the API gives them. */
-  quality?: string | null;
-  messaging_limit?: string | number | null;
+  /** The business portfolio whose messaging limit the session shares (its own id when it names none). */
+  portfolio_id: string;
+  /** The number's last quality event from Meta (FLAGGED, UNFLAGGED, UPGRADE, DOWNGRADE); null: none yet. */
+  quality: { event: string; at: string } | null;
+}
+
+export interface PortfolioLimit {
+  portfolio_id: string;
+  messaging_limit: number | null;
+  reached_in_window: number;
+  next_room_at: string | null;
 }
 
 /** Broadcast statuses that still move (the progress stream has more to say). */
 export const RUNNING_STATUSES = ['scheduled', 'sending', 'paused'];
+
+export interface TemplateSummary {
+  _id: string;
+  name: string;
+  language: string;
+  category: string;
+  status: string;
+  quality_score: string | null;
+  rejected_reason: string | null;
+  components: Array<{ type: string; text?: string }>;
+}
