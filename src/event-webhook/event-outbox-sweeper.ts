@@ -1,0 +1,62 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { AppConfig } from '../config';
+import { ExclusiveInterval } from '../core/exclusive-interval';
+import { RedisClient } from '../core/redis-connection';
+import { REDIS } from '../core/redis.module';
+import { MessageLogRepository } from '../message-log/message-log.repository';
+import { EventPublisher } from './event-publisher';
+
+/**
+ * Events older than this in an outbox are the sweep's: the fast path publishes within milliseconds
+ * of its write, so one this old was left by a publish that failed or a process that died. A fast
+ * path still under way meanwhile is harmless (publishing twice makes one delivery per endpoint).
+ */
+export const OUTBOX_SWEEP_AGE_MS = 5000;
+/** Entries published per round; a run goes on while rounds come back full, up to MAX_ROUNDS. */
+const SWEEP_BATCH_SIZE = 500;
+const MAX_ROUNDS = 20;
+const LOCK_KEY = 'event-outbox:sweep:lock';
+
+/**
+ * The outbox sweep: every SWEEP_INTERVAL_MS one worker publishes the client events recorded on
+ * ledger entries (`pending_events`) that nobody published: the process that wrote them died
+ * between the write and the publish, or the publish failed (MongoDB or Redis away). Reads only
+ * entries in the outbox's partial index, so a ledger without pending events costs one empty query.
+ */
+@Injectable()
+export class EventOutboxSweeper implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(EventOutboxSweeper.name);
+  private readonly schedule: ExclusiveInterval;
+
+  constructor(
+    private readonly messageLogs: MessageLogRepository,
+    private readonly publisher: EventPublisher,
+    config: AppConfig,
+    @Inject(REDIS) redis: RedisClient,
+  ) {
+    this.schedule = new ExclusiveInterval(redis, { name: 'Event outbox sweep', lockKey: LOCK_KEY, intervalMs: config.sweep.intervalMs }, async () => {
+      await this.sweep();
+    });
+  }
+
+  onApplicationBootstrap(): void {
+    this.schedule.start();
+  }
+
+  onApplicationShutdown(): Promise<void> {
+    return this.schedule.stop();
+  }
+
+  /** Publishes what was left behind; answers how many events. */
+  async sweep(now: Date = new Date()): Promise<number> {
+    const updatedBefore = new Date(now.getTime() - OUTBOX_SWEEP_AGE_MS);
+    let published = 0;
+    for (let round = 0; round < MAX_ROUNDS; round++) {
+      const entries = await this.messageLogs.findWithPendingEvents(updatedBefore, SWEEP_BATCH_SIZE);
+      published += await this.publisher.publishPending(entries);
+      if (entries.length < SWEEP_BATCH_SIZE) break;
+    }
+    if (published > 0) this.logger.warn({ events: published }, 'Client events left unpublished (a failed publish or a dead process): published now');
+    return published;
+  }
+}
