@@ -1,9 +1,12 @@
 import { getConnectionToken } from '@nestjs/mongoose';
-import type { Connection } from 'mongoose';
+import { Types, type Connection } from 'mongoose';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { signWebhookBody } from '@app/whatsapp';
 import { TenancyService } from '../src/auth/tenancy.service';
+import { eventId } from '../src/event-webhook/client-events';
+import { EventOutboxSweeper, OUTBOX_SWEEP_AGE_MS } from '../src/event-webhook/event-outbox-sweeper';
 import { verifyEventSignature } from '../src/event-webhook/event-signature';
+import { EventWebhookQueue } from '../src/event-webhook/event-webhook.queue';
 import { createTenant, TestTenant } from './support/factories';
 import { describeWithMongo } from './support/mongo';
 import { eventually } from './support/polling';
@@ -111,6 +114,55 @@ describeWithMongo('Event webhooks to the client (e2e, local receiver, real Redis
       const member = await createTenant(t.app, { name: 'Member', role: 'member' as never });
       await t.http.get('/webhook-endpoints').set(member.auth).expect(403);
       await t.http.get('/webhook-endpoints').expect(401);
+    });
+  });
+
+  describe('the outbox', () => {
+    const entryOf = (messageId: string) => db().collection('message_logs').findOne({ _id: new Types.ObjectId(messageId) });
+
+    it("keeps an event whose publish failed in its message's ledger entry, and the sweep delivers it once, under the same id", async () => {
+      const carol = await createTenant(t.app, { name: 'Carol' });
+      const endpoint = await createEndpoint(carol, { events: ['message.sent'] });
+      // Redis refuses the delivery's job: the publish fails after the ledger write (and after the delivery record).
+      const failing = jest.spyOn(t.app.get(EventWebhookQueue), 'deliver').mockRejectedValue(new Error('Redis unreachable (simulated)'));
+      let messageId: string;
+      try {
+        messageId = await sendMessage(carol, '2348031117771');
+        await eventually(async () => ((await entryOf(messageId))?.status_times?.sentAt ? true : null), 'the message sent', 15_000);
+        await eventually(async () => failing.mock.calls.length > 0 || null, 'the publish to be tried');
+      } finally {
+        failing.mockRestore();
+      }
+      await sleep(300);
+      expect((await entryOf(messageId))?.pending_events).toEqual(['message.sent']);
+      expect(receiver.to(endpoint.path)).toEqual([]);
+      expect(await deliveries(carol, endpoint.id)).toMatchObject([{ event_type: 'message.sent', status: 'pending', attempt_count: 0 }]);
+
+      // A worker's sweep, once the event is OUTBOX_SWEEP_AGE_MS old.
+      const sweeper = t.app.get(EventOutboxSweeper);
+      expect(await sweeper.sweep(new Date(Date.now() + OUTBOX_SWEEP_AGE_MS + 1000))).toBeGreaterThanOrEqual(1);
+      const [delivery] = await eventually(async () => (receiver.to(endpoint.path).length > 0 ? receiver.to(endpoint.path) : null), 'the swept event', 15_000);
+      const event = JSON.parse(delivery.body) as Event;
+      expect(event).toMatchObject({ id: eventId(messageId, 'message.sent'), type: 'message.sent', data: { message: { id: messageId, status: 'sent', to: '2348031117771' } } });
+      expect(delivery.headers['x-event-id']).toBe(event.id);
+      expect(verifyEventSignature(endpoint.secret, delivery.headers['x-signature'] as string, delivery.body)).toBe(true);
+      expect((await entryOf(messageId))?.pending_events).toBeUndefined();
+
+      // Swept again (another worker, a late fast path): nothing more reaches the receiver.
+      await sweeper.sweep(new Date(Date.now() + OUTBOX_SWEEP_AGE_MS + 1000));
+      await sleep(500);
+      expect(receiver.to(endpoint.path)).toHaveLength(1);
+      expect(await deliveries(carol, endpoint.id)).toMatchObject([{ status: 'succeeded', attempt_count: 1 }]);
+    });
+
+    it("records nothing for a client without an endpoint: its messages' entries never carry an outbox", async () => {
+      const dave = await createTenant(t.app, { name: 'Dave' });
+      const messageId = await sendMessage(dave, '2348031117772');
+      const entry = await eventually(async () => {
+        const found = await entryOf(messageId);
+        return found?.status === 'read' ? found : null;
+      }, 'the message read', 15_000);
+      expect(entry).not.toHaveProperty('pending_events');
     });
   });
 
