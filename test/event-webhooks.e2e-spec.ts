@@ -7,6 +7,7 @@ import { eventId } from '../src/event-webhook/client-events';
 import { EventOutboxSweeper, OUTBOX_SWEEP_AGE_MS } from '../src/event-webhook/event-outbox-sweeper';
 import { verifyEventSignature } from '../src/event-webhook/event-signature';
 import { EventWebhookQueue } from '../src/event-webhook/event-webhook.queue';
+import { WebhookDeliveryRepository } from '../src/event-webhook/webhook-delivery.repository';
 import { createTenant, TestTenant } from './support/factories';
 import { describeWithMongo } from './support/mongo';
 import { eventually } from './support/polling';
@@ -153,6 +154,60 @@ describeWithMongo('Event webhooks to the client (e2e, local receiver, real Redis
       await sleep(500);
       expect(receiver.to(endpoint.path)).toHaveLength(1);
       expect(await deliveries(carol, endpoint.id)).toMatchObject([{ status: 'succeeded', attempt_count: 1 }]);
+    });
+
+    it('keeps a received message whose publish failed (its deliveries not written) in its entry, and the sweep tells it once', async () => {
+      const erin = await createTenant(t.app, { name: 'Erin' });
+      const endpoint = await createEndpoint(erin, { events: ['message.received'] });
+      await t.app.get(TenancyService).createSession({
+        clientId: erin.clientId,
+        name: 'Erin line',
+        provider: 'cloud-api',
+        credentials: { phone_number_id: '777000222', access_token: 'EAAG-outbox', app_secret: 'outbox-secret', verify_token: 'v' },
+      });
+      const raw = Buffer.from(
+        JSON.stringify({
+          object: 'whatsapp_business_account',
+          entry: [
+            {
+              id: 'waba',
+              changes: [
+                {
+                  field: 'messages',
+                  value: {
+                    metadata: { phone_number_id: '777000222' },
+                    contacts: [{ wa_id: '2348031117773', profile: { name: 'Tunde' } }],
+                    messages: [{ from: '2348031117773', id: 'wamid.outbox.1', timestamp: String(Math.floor(Date.now() / 1000)), type: 'text', text: { body: 'Still there?' } }],
+                  },
+                },
+              ],
+            },
+          ],
+        }),
+      );
+      // MongoDB refuses the deliveries' write: the publish fails before anything is queued.
+      const failing = jest.spyOn(t.app.get(WebhookDeliveryRepository), 'createMany').mockRejectedValue(new Error('MongoDB unreachable (simulated)'));
+      try {
+        await t.http.post('/webhooks/whatsapp').set('Content-Type', 'application/json').set('X-Hub-Signature-256', signWebhookBody(raw, 'outbox-secret')).send(raw.toString()).expect(200);
+        await eventually(async () => failing.mock.calls.length > 0 || null, 'the publish to be tried');
+      } finally {
+        failing.mockRestore();
+      }
+      const entry = await db().collection('message_logs').findOne({ client_id: new Types.ObjectId(erin.clientId), direction: 'inbound' });
+      expect(entry?.pending_events).toEqual(['message.received']);
+      await sleep(300);
+      expect(receiver.to(endpoint.path)).toEqual([]);
+
+      await t.app.get(EventOutboxSweeper).sweep(new Date(Date.now() + OUTBOX_SWEEP_AGE_MS + 1000));
+      const [event] = await eventually(async () => (events(endpoint.path).length > 0 ? events(endpoint.path) : null), 'the swept message.received', 15_000);
+      expect(event).toMatchObject({
+        id: eventId(entry!._id.toHexString(), 'message.received'),
+        type: 'message.received',
+        data: { message: { id: entry!._id.toHexString(), from: '2348031117773', text: 'Still there?', status: 'received', contact: { name: 'Tunde' } } },
+      });
+      await sleep(500);
+      expect(events(endpoint.path)).toHaveLength(1);
+      expect((await db().collection('message_logs').findOne({ _id: entry!._id }))?.pending_events).toBeUndefined();
     });
 
     it("records nothing for a client without an endpoint: its messages' entries never carry an outbox", async () => {

@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { BroadcastRepository } from '../broadcast/broadcast.repository';
 import { AppConfig } from '../config';
-import { LedgerEvents, OUTBOX_EVENT_TYPES, OutboxEventType, ReplyAttributed, SendOutcomeRecorded } from '../message-log/ledger-events';
+import { LedgerEvents, OutboxEventType, ReplyAttributed, SendOutcomeRecorded } from '../message-log/ledger-events';
 import { DeliveryRollup, MessageLogRepository, PublishedEvents } from '../message-log/message-log.repository';
 import type { MessageLogRecord } from '../message-log/message-log.schema';
 import { broadcastCompletedEvent, messageReceivedEvent, messageRepliedEvent, messageStatusEvent, PublishedEvent } from './client-events';
@@ -14,15 +14,24 @@ import { WebhookEndpointRepository } from './webhook-endpoint.repository';
 export const ENDPOINT_CACHE_TTL_MS = 1000;
 const MAX_CACHED_CLIENTS = 10_000;
 
-/** When each outbox event happened, as its entry keeps it. */
-const TIME_OF: Record<OutboxEventType, 'sentAt' | 'failedAt' | 'deliveredAt' | 'readAt'> = {
+type StatusEventType = Exclude<OutboxEventType, 'message.received' | 'message.replied'>;
+
+/** When each status event happened, as its entry keeps it. */
+const TIME_OF: Record<StatusEventType, 'sentAt' | 'failedAt' | 'deliveredAt' | 'readAt'> = {
   'message.sent': 'sentAt',
   'message.failed': 'failedAt',
   'message.delivered': 'deliveredAt',
   'message.read': 'readAt',
 };
 
-const isOutboxEvent = (type: string): type is OutboxEventType => (OUTBOX_EVENT_TYPES as readonly string[]).includes(type);
+const isStatusEvent = (type: string): type is StatusEventType => Object.keys(TIME_OF).includes(type);
+
+/** Events recorded on an entry, ready to publish, and the types to take off the entry once they are. */
+interface RecordedEvents {
+  entry: MessageLogRecord;
+  types: string[];
+  events: PublishedEvent[];
+}
 
 /**
  * Turns what the ledger's writers announce into events for the clients' endpoints: one
@@ -30,12 +39,13 @@ const isOutboxEvent = (type: string): type is OutboxEventType => (OUTBOX_EVENT_T
  * no second one), and one queued job per delivery not tried yet. Clients without an endpoint
  * cost one cached read per second.
  *
- * A message's status events go through the outbox: the write that moves the message records
- * them on its entry (`pending_events`), for the clients listening; once their deliveries are
- * created and queued this takes them off the entry. A publish that fails, or a process that
- * dies before it, leaves them there for the outbox sweep (EventOutboxSweeper). Other events
- * (received messages, replies, completions) are published after their write and logged
- * when that fails. Publishing never fails the write it follows.
+ * The ledger's events (a message's status, a received message, a reply) go through the outbox:
+ * the write that causes one records it on its entry (`pending_events`), for the clients
+ * listening; once its deliveries are created and queued this takes it off the entry. A publish
+ * that fails, or a process that dies before it, leaves it there for the outbox sweep
+ * (EventOutboxSweeper). Other events (a broadcast's completion, sessions' and templates'
+ * changes) are published after their write and logged when that fails. Publishing never fails
+ * the write it follows.
  */
 @Injectable()
 export class EventPublisher implements LedgerEvents {
@@ -62,16 +72,13 @@ export class EventPublisher implements LedgerEvents {
   }
 
   sendOutcomesRecorded(outcomes: SendOutcomeRecorded[]): void {
-    if (outcomes.length === 0) return;
-    this.crashForTestsIfAsked();
-    this.inBackground('send outcomes', () =>
-      // As written: no read. Each entry's outbox holds this outcome's event.
-      this.publishRecorded(
-        outcomes.map(({ entry, status, failure, at }) => {
-          const type = status === 'sent' ? 'message.sent' : 'message.failed';
-          return { entry, types: [type], events: [messageStatusEvent(entry, type, at, failure)] };
-        }),
-      ),
+    // As written: no read. Each entry's outbox holds this outcome's event.
+    this.publishRecordedInBackground(
+      'send outcomes',
+      outcomes.map(({ entry, status, failure, at }) => {
+        const type = status === 'sent' ? 'message.sent' : 'message.failed';
+        return { entry, types: [type], events: [messageStatusEvent(entry, type, at, failure)] };
+      }),
     );
   }
 
@@ -85,16 +92,17 @@ export class EventPublisher implements LedgerEvents {
   }
 
   /**
-   * Publishes the events these entries' outboxes hold (as the entries tell them: the status's
-   * time and failure) and takes them off. The outbox sweep's work, and the fast path's after a report.
+   * Publishes the events these entries' outboxes hold, as the entries tell them now (a status's
+   * time and failure; a reply's target read afresh), and takes them off. The outbox sweep's work,
+   * and the fast path's after a report.
    */
   async publishPending(entries: MessageLogRecord[]): Promise<number> {
-    const recorded = entries.flatMap((entry) => {
-      const types = entry.pending_events ?? [];
-      if (types.length === 0) return [];
-      const events = types.filter(isOutboxEvent).map((type) => messageStatusEvent(entry, type, entry.status_times[TIME_OF[type]] ?? entry.updatedAt, entry.error));
-      return [{ entry, types, events }];
-    });
+    const pending = entries.filter((entry) => (entry.pending_events ?? []).length > 0);
+    if (pending.length === 0) return 0;
+    // A reply's event tells the message it answers: those are read in one query.
+    const targetIds = pending.flatMap((entry) => (entry.pending_events!.includes('message.replied') && entry.in_reply_to ? [entry.in_reply_to.message_log_id.toHexString()] : []));
+    const targets = new Map(targetIds.length > 0 ? (await this.messageLogs.findManyById(targetIds)).map((target) => [target._id.toHexString(), target]) : []);
+    const recorded = pending.map((entry) => ({ entry, types: entry.pending_events!, events: entry.pending_events!.flatMap((type) => recordedEvent(entry, type, targets)) }));
     await this.publishRecorded(recorded);
     return recorded.reduce((count, { events }) => count + events.length, 0);
   }
@@ -108,12 +116,17 @@ export class EventPublisher implements LedgerEvents {
   }
 
   messagesReceived(entries: MessageLogRecord[]): void {
-    this.inBackground('received messages', () => this.publish(entries.map(messageReceivedEvent)));
+    this.publishRecordedInBackground(
+      'received messages',
+      entries.map((entry) => ({ entry, types: ['message.received'], events: [messageReceivedEvent(entry)] })),
+    );
   }
 
   repliesAttributed(replies: ReplyAttributed[]): void {
-    if (replies.length === 0) return;
-    this.inBackground('attributed replies', () => this.publish(replies.map(messageRepliedEvent)));
+    this.publishRecordedInBackground(
+      'attributed replies',
+      replies.map((reply) => ({ entry: reply.reply, types: ['message.replied'], events: [messageRepliedEvent(reply)] })),
+    );
   }
 
   /** The client's endpoints changed: this process reads them afresh (others within ENDPOINT_CACHE_TTL_MS). */
@@ -122,7 +135,7 @@ export class EventPublisher implements LedgerEvents {
   }
 
   /** Publishes events recorded on their entries, then takes those types off the entries (once the deliveries are queued). */
-  private async publishRecorded(recorded: Array<{ entry: MessageLogRecord; types: string[]; events: PublishedEvent[] }>): Promise<void> {
+  private async publishRecorded(recorded: RecordedEvents[]): Promise<void> {
     if (recorded.length === 0) return;
     await this.publish(recorded.flatMap(({ events }) => events));
     const published: PublishedEvents[] = recorded.map(({ entry, types }) => ({ id: entry._id.toHexString(), clientId: entry.client_id.toHexString(), types }));
@@ -180,6 +193,13 @@ export class EventPublisher implements LedgerEvents {
     return result;
   }
 
+  /** The fast path: events a write just recorded, published at once (in the background: the write is done). */
+  private publishRecordedInBackground(what: string, recorded: RecordedEvents[]): void {
+    if (recorded.length === 0) return;
+    this.crashForTestsIfAsked();
+    this.inBackground(what, () => this.publishRecorded(recorded));
+  }
+
   private inBackground(what: string, work: () => Promise<void>): void {
     work().catch((error: unknown) => this.logger.warn({ err: error }, `Could not publish the events of ${what}`));
   }
@@ -193,4 +213,14 @@ export class EventPublisher implements LedgerEvents {
     this.logger.warn('TEST_CRASH_BEFORE_EVENT_PUBLISH: killing this process between the ledger write and the publish');
     process.kill(process.pid, 'SIGKILL');
   }
+}
+
+/** The event an entry's outbox holds under `type`, as the entry (and, for a reply, its target) tells it now. */
+function recordedEvent(entry: MessageLogRecord, type: string, targets: Map<string, MessageLogRecord>): PublishedEvent[] {
+  if (isStatusEvent(type)) return [messageStatusEvent(entry, type, entry.status_times[TIME_OF[type]] ?? entry.updatedAt, entry.error)];
+  if (type === 'message.received') return [messageReceivedEvent(entry)];
+  const target = entry.in_reply_to ? targets.get(entry.in_reply_to.message_log_id.toHexString()) : undefined;
+  // A reply whose target is gone (retention deleted it) is told no more; its mark is taken off all the same.
+  if (type === 'message.replied' && target && entry.in_reply_to) return [messageRepliedEvent({ reply: entry, target, attribution: entry.in_reply_to.attribution })];
+  return [];
 }

@@ -6,7 +6,7 @@ import type { MessageLogRecord, ReplyAttribution } from './message-log.schema';
  * the same update: the write cannot succeed without them. A publisher delivers them and takes
  * them off; a sweep delivers those a crash left behind.
  */
-export const OUTBOX_EVENT_TYPES = ['message.sent', 'message.failed', 'message.delivered', 'message.read'] as const;
+export const OUTBOX_EVENT_TYPES = ['message.sent', 'message.failed', 'message.delivered', 'message.read', 'message.received', 'message.replied'] as const;
 export type OutboxEventType = (typeof OUTBOX_EVENT_TYPES)[number];
 
 /** A message the sender finished with, as written to the ledger (its event recorded on the entry). */
@@ -50,7 +50,9 @@ export interface LedgerEvents {
   deliveryReportsApplied(rollups: DeliveryRollup[]): void;
   /** Called once per completion, by the writer whose conditional update finished the broadcast. */
   broadcastFinished(broadcastId: string, completion: { status: string; finishedAt: Date }): void;
+  /** Inbound entries whose `message.received` the write recorded (only those). */
   messagesReceived(entries: MessageLogRecord[]): void;
+  /** Replies whose `message.replied` the write recorded on the reply's entry (only those). */
   repliesAttributed(replies: ReplyAttributed[]): void;
 }
 
