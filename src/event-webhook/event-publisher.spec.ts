@@ -130,7 +130,7 @@ describe('EventPublisher', () => {
     expect(createMany).toHaveBeenCalledTimes(1);
     expect(cleared).toEqual([]);
     // The sweep reads the entry with its outbox and publishes it: the same event id, now queued and taken off.
-    expect(await publisher.publishPending([{ ...sent, status: 'sent', pending_events: ['message.sent'] } as MessageLogRecord])).toBe(1);
+    expect(await publisher.publishPending([{ ...sent, status: 'sent', pending_events: ['message.sent'] }])).toBe(1);
     expect(cleared).toEqual([{ id: sent._id.toHexString(), clientId: alice.toHexString(), types: ['message.sent'] }]);
     expect(created.map((delivery) => delivery.eventType)).toEqual(['message.sent']);
     expect(queued).toHaveLength(1);

@@ -75,6 +75,7 @@ describeWithMongo('Chaos: a worker killed between the ledger write and the publi
 
     const survivor = await cluster.startWorkerWith(allowLoopback);
     const { broadcast } = await observer.watchUntilDone(tenant.clientId, id, recipients, RECOVERY_BOUND_MS);
+    const finishedSeconds = (Date.now() - faultAt) / 1000;
     expect(broadcast.status).toBe('completed');
     const entries = await messageLogs.find({ broadcast_id: oid(id) }).select('+pending_events').lean<MessageLogRecord[]>();
     expect(entries).toHaveLength(RECIPIENTS);
@@ -108,7 +109,7 @@ describeWithMongo('Chaos: a worker killed between the ledger write and the publi
 
     process.stdout.write(
       `\nChaos outbox figures: ${RECIPIENTS} recipients, worker killed between the ledger write and the publish with ${recordedByTheDead} events recorded; ` +
-        `${ids.length} of ${expected.size} message.sent events delivered, none twice, ${swept} by the outbox sweep; ` +
+        `the broadcast ended ${finishedSeconds.toFixed(1)} s after the kill; ${ids.length} of ${expected.size} message.sent events delivered, none twice, ${swept} by the outbox sweep; ` +
         `the last ${lastEventSeconds.toFixed(1)} s after the kill; ${duplicates.duplicatesInsideWindow.length} sent twice inside the at-least-once window\n`,
     );
   }, 240_000);
