@@ -210,6 +210,47 @@ describeWithMongo('Event webhooks to the client (e2e, local receiver, real Redis
       expect((await db().collection('message_logs').findOne({ _id: entry!._id }))?.pending_events).toBeUndefined();
     });
 
+    it("keeps a broadcast's completion whose publish failed in the broadcast's outbox, and the sweep tells it once", async () => {
+      const frank = await createTenant(t.app, { name: 'Frank' });
+      const endpoint = await createEndpoint(frank, { events: ['broadcast.completed'] });
+      const failing = jest.spyOn(t.app.get(EventWebhookQueue), 'deliver').mockRejectedValue(new Error('Redis unreachable (simulated)'));
+      let id: string;
+      try {
+        const created = await t.http
+          .post('/broadcast')
+          .set(frank.auth)
+          .set(frank.session)
+          .send({ send_type: 'individual', to: '2348031117774,2348031117775', message: { text: 'Sale' } })
+          .expect(201);
+        id = created.body.data._id as string;
+        const broadcasts = db().collection('broadcasts');
+        await eventually(async () => ((await broadcasts.findOne({ _id: new Types.ObjectId(id) }))?.finished_at ? true : null), 'the broadcast to finish', 15_000);
+        await eventually(async () => failing.mock.calls.length > 0 || null, 'the publish to be tried');
+      } finally {
+        failing.mockRestore();
+      }
+      const stored = await db().collection('broadcasts').findOne({ _id: new Types.ObjectId(id) });
+      expect(stored?.pending_completions).toEqual([{ status: 'completed', finished_at: stored?.finished_at }]);
+      // Bookkeeping, never shown by the API.
+      const shown = await t.http.get(`/broadcast/${id}`).set(frank.auth).expect(200);
+      expect(JSON.stringify(shown.body)).not.toContain('pending_completions');
+      await sleep(300);
+      expect(receiver.to(endpoint.path)).toEqual([]);
+
+      const sweeper = t.app.get(EventOutboxSweeper);
+      await sweeper.sweep(new Date(Date.now() + OUTBOX_SWEEP_AGE_MS + 1000));
+      const [event] = await eventually(async () => (events(endpoint.path).length > 0 ? events(endpoint.path) : null), 'the swept broadcast.completed', 15_000);
+      expect(event).toMatchObject({
+        id: eventId(id, 'broadcast.completed', (stored!.finished_at as Date).toISOString()),
+        type: 'broadcast.completed',
+        data: { broadcast: { id, status: 'completed', recipients: 2, sent: 2, failed: 0 } },
+      });
+      await sweeper.sweep(new Date(Date.now() + OUTBOX_SWEEP_AGE_MS + 1000));
+      await sleep(500);
+      expect(events(endpoint.path)).toHaveLength(1);
+      expect(await db().collection('broadcasts').findOne({ _id: new Types.ObjectId(id) })).not.toHaveProperty('pending_completions');
+    });
+
     it("records nothing for a client without an endpoint: its messages' entries never carry an outbox", async () => {
       const dave = await createTenant(t.app, { name: 'Dave' });
       const messageId = await sendMessage(dave, '2348031117772');

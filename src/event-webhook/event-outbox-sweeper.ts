@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { BroadcastRepository } from '../broadcast/broadcast.repository';
 import { AppConfig } from '../config';
 import { ExclusiveInterval } from '../core/exclusive-interval';
 import { RedisClient } from '../core/redis-connection';
@@ -19,9 +20,10 @@ const LOCK_KEY = 'event-outbox:sweep:lock';
 
 /**
  * The outbox sweep: every SWEEP_INTERVAL_MS one worker publishes the client events recorded on
- * ledger entries (`pending_events`) that nobody published: the process that wrote them died
- * between the write and the publish, or the publish failed (MongoDB or Redis away). Reads only
- * entries in the outbox's partial index, so a ledger without pending events costs one empty query.
+ * ledger entries (`pending_events`) and broadcasts (`pending_completions`) that nobody published:
+ * the process that wrote them died between the write and the publish, or the publish failed
+ * (MongoDB or Redis away). Reads only documents in the outboxes' partial indexes, so nothing
+ * pending costs two empty queries.
  */
 @Injectable()
 export class EventOutboxSweeper implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -30,6 +32,7 @@ export class EventOutboxSweeper implements OnApplicationBootstrap, OnApplication
 
   constructor(
     private readonly messageLogs: MessageLogRepository,
+    private readonly broadcasts: BroadcastRepository,
     private readonly publisher: EventPublisher,
     config: AppConfig,
     @Inject(REDIS) redis: RedisClient,
@@ -55,6 +58,11 @@ export class EventOutboxSweeper implements OnApplicationBootstrap, OnApplication
       const entries = await this.messageLogs.findWithPendingEvents(updatedBefore, SWEEP_BATCH_SIZE);
       published += await this.publisher.publishPending(entries);
       if (entries.length < SWEEP_BATCH_SIZE) break;
+    }
+    for (let round = 0; round < MAX_ROUNDS; round++) {
+      const finished = await this.broadcasts.findWithPendingCompletions(updatedBefore, SWEEP_BATCH_SIZE);
+      for (const { id, completions } of finished) published += await this.publisher.publishCompletions(id, completions);
+      if (finished.length < SWEEP_BATCH_SIZE) break;
     }
     if (published > 0) this.logger.warn({ events: published }, 'Client events left unpublished (a failed publish or a dead process): published now');
     return published;

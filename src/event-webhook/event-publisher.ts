@@ -43,9 +43,10 @@ interface RecordedEvents {
  * the write that causes one records it on its entry (`pending_events`), for the clients
  * listening; once its deliveries are created and queued this takes it off the entry. A publish
  * that fails, or a process that dies before it, leaves it there for the outbox sweep
- * (EventOutboxSweeper). Other events (a broadcast's completion, sessions' and templates'
- * changes) are published after their write and logged when that fails. Publishing never fails
- * the write it follows.
+ * (EventOutboxSweeper). A broadcast's completion goes through the broadcast's own outbox
+ * (`pending_completions`) the same way. Other events (a broadcast paused, sessions' and
+ * templates' changes) are published after their write and logged when that fails. Publishing
+ * never fails the write it follows.
  */
 @Injectable()
 export class EventPublisher implements LedgerEvents {
@@ -108,11 +109,23 @@ export class EventPublisher implements LedgerEvents {
   }
 
   broadcastFinished(broadcastId: string, completion: { status: string; finishedAt: Date }): void {
+    this.crashForTestsIfAsked();
     this.inBackground('broadcast completion', async () => {
-      const summary = await this.broadcasts.findOutcomeSummary(broadcastId);
-      // This completion's status and time, whatever a retry has made of the broadcast since.
-      if (summary) await this.publish([broadcastCompletedEvent({ ...summary, status: completion.status, finished_at: completion.finishedAt })]);
+      await this.publishCompletions(broadcastId, [completion]);
     });
+  }
+
+  /**
+   * Publishes `broadcast.completed` for completions recorded in the broadcast's outbox, and takes
+   * them off: each with its own status and time, whatever a retry has made of the broadcast since
+   * (its counts are read now). The outbox sweep's work, and the fast path's after a completion.
+   */
+  async publishCompletions(broadcastId: string, completions: Array<{ status: string; finishedAt: Date }>): Promise<number> {
+    if (completions.length === 0) return 0;
+    const summary = await this.broadcasts.findOutcomeSummary(broadcastId);
+    if (summary) await this.publish(completions.map(({ status, finishedAt }) => broadcastCompletedEvent({ ...summary, status, finished_at: finishedAt })));
+    for (const { finishedAt } of completions) await this.broadcasts.clearPendingCompletion(broadcastId, finishedAt);
+    return summary ? completions.length : 0;
   }
 
   messagesReceived(entries: MessageLogRecord[]): void {

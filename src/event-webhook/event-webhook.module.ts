@@ -55,7 +55,7 @@ export class EventWebhookHttpModule {}
 
 /** Worker side: delivers events to endpoints, one try per job, and sweeps the outbox for events a crash left unpublished. */
 @Module({
-  imports: [EventWebhookDataModule, LedgerEventsModule, MessageLogDataModule],
+  imports: [EventWebhookDataModule, LedgerEventsModule, MessageLogDataModule, BroadcastDataModule],
   providers: [EventOrdering, EventWebhookProcessor, EventOutboxSweeper],
 })
 export class EventWebhookWorkerModule {}

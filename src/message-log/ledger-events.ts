@@ -48,7 +48,7 @@ export interface LedgerEvents {
   sendOutcomesRecorded(outcomes: SendOutcomeRecorded[]): void;
   /** Reports rolled up into messages; the entries they moved hold their events (when their client records them). */
   deliveryReportsApplied(rollups: DeliveryRollup[]): void;
-  /** Called once per completion, by the writer whose conditional update finished the broadcast. */
+  /** Called once per completion, by the writer whose conditional update finished the broadcast and recorded the completion in its outbox. */
   broadcastFinished(broadcastId: string, completion: { status: string; finishedAt: Date }): void;
   /** Inbound entries whose `message.received` the write recorded (only those). */
   messagesReceived(entries: MessageLogRecord[]): void;
