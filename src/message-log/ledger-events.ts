@@ -32,9 +32,11 @@ export interface ReplyAttributed {
  * notify clients' own servers; without one, nothing listens. Calls return at once: a
  * listener never holds up, nor fails, the write that it hears about.
  *
- * A message's status events go through the outbox: before writing, the writer asks which
- * clients listen (`clientsRecordingEvents`) and records those clients' events on the entries
- * in the write itself; the announcement that follows is the fast path that delivers them.
+ * The ledger's events (a message's status, a received message, a reply) go through the outbox:
+ * before writing, the writer asks which clients listen (`clientsRecordingEvents`) and records
+ * those clients' events on the entries in the write itself; the announcement that follows is
+ * the fast path that delivers them. A completion is recorded on its broadcast by the update
+ * that ends it, whoever listens.
  */
 export interface LedgerEvents {
   /**
