@@ -8,6 +8,9 @@ import { EventOutboxSweeper, OUTBOX_SWEEP_AGE_MS } from '../src/event-webhook/ev
 import { verifyEventSignature } from '../src/event-webhook/event-signature';
 import { EventWebhookQueue } from '../src/event-webhook/event-webhook.queue';
 import { WebhookDeliveryRepository } from '../src/event-webhook/webhook-delivery.repository';
+import type { RedisClient } from '../src/core/redis-connection';
+import { REDIS } from '../src/core/redis.module';
+import { REDIS_GENERATION_KEY, RedisLossMarker } from '../src/recovery/redis-loss-marker';
 import { createTenant, TestTenant } from './support/factories';
 import { describeWithMongo } from './support/mongo';
 import { eventually } from './support/polling';
@@ -249,6 +252,32 @@ describeWithMongo('Event webhooks to the client (e2e, local receiver, real Redis
       await sleep(500);
       expect(events(endpoint.path)).toHaveLength(1);
       expect(await db().collection('broadcasts').findOne({ _id: new Types.ObjectId(id) })).not.toHaveProperty('pending_completions');
+    });
+
+    it('queues again a published delivery whose job Redis lost, once a worker notices the loss', async () => {
+      const grace = await createTenant(t.app, { name: 'Grace' });
+      const endpoint = await createEndpoint(grace, { events: ['message.sent'] });
+      // The job is added and then lost with Redis's data: here it never reaches Redis, the delivery is made and the outbox cleared.
+      const lost = jest.spyOn(t.app.get(EventWebhookQueue), 'deliver').mockResolvedValue(undefined);
+      let messageId: string;
+      try {
+        messageId = await sendMessage(grace, '2348031117776');
+        await eventually(async () => ((await deliveries(grace, endpoint.id)).length > 0 ? true : null), 'the delivery record', 15_000);
+        await eventually(async () => ((await entryOf(messageId))?.pending_events ? null : true), 'the outbox cleared');
+      } finally {
+        lost.mockRestore();
+      }
+      await sleep(300);
+      expect(receiver.to(endpoint.path)).toEqual([]);
+
+      // A worker notices that Redis lost its data (the generation key is gone).
+      const marker = t.app.get(RedisLossMarker);
+      await t.app.get<RedisClient>(REDIS).del(REDIS_GENERATION_KEY);
+      expect(await marker.check()).toBe(true);
+      const [delivery] = await eventually(async () => (receiver.to(endpoint.path).length > 0 ? receiver.to(endpoint.path) : null), 'the delivery queued again', 15_000);
+      expect(JSON.parse(delivery.body)).toMatchObject({ id: eventId(messageId, 'message.sent'), type: 'message.sent' });
+      await sleep(500);
+      expect(receiver.to(endpoint.path)).toHaveLength(1);
     });
 
     it("records nothing for a client without an endpoint: its messages' entries never carry an outbox", async () => {

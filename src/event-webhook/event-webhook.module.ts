@@ -4,6 +4,7 @@ import { AuthDataModule } from '../auth';
 import { BroadcastDataModule } from '../broadcast/broadcast.module';
 import { LEDGER_EVENTS } from '../message-log/ledger-events';
 import { MessageLogDataModule } from '../message-log/message-log.module';
+import { RecoveryModule } from '../recovery/recovery.module';
 import { EventOrdering } from './event-ordering';
 import { EventOutboxSweeper } from './event-outbox-sweeper';
 import { EventPublisher } from './event-publisher';
@@ -55,7 +56,7 @@ export class EventWebhookHttpModule {}
 
 /** Worker side: delivers events to endpoints, one try per job, and sweeps the outbox for events a crash left unpublished. */
 @Module({
-  imports: [EventWebhookDataModule, LedgerEventsModule, MessageLogDataModule, BroadcastDataModule],
+  imports: [EventWebhookDataModule, LedgerEventsModule, MessageLogDataModule, BroadcastDataModule, RecoveryModule],
   providers: [EventOrdering, EventWebhookProcessor, EventOutboxSweeper],
 })
 export class EventWebhookWorkerModule {}

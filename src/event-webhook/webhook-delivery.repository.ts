@@ -81,6 +81,20 @@ export class WebhookDeliveryRepository {
     return [...created, ...untried];
   }
 
+  /**
+   * A page of the unfinished deliveries (pending or retrying) created before `before`, by id after
+   * `afterId`: their jobs are lost when Redis loses its data. Rare (after such a loss), so it walks
+   * the _id index rather than keeping an index of its own on every delivery's status.
+   */
+  async findUnfinishedIds(before: Date, afterId: string | null, limit: number): Promise<string[]> {
+    const found = await this.collection
+      .find({ status: { $in: ['pending', 'retrying'] }, createdAt: { $lt: before }, ...(afterId ? { _id: { $gt: oid(afterId) } } : {}) }, { projection: { _id: 1 } })
+      .sort({ _id: 1 })
+      .limit(limit)
+      .toArray();
+    return found.map((delivery) => delivery._id.toHexString());
+  }
+
   async findById(id: string): Promise<WebhookDeliveryRecord | null> {
     if (!isValidObjectId(id)) return null;
     return this.collection.findOne({ _id: oid(id) });
