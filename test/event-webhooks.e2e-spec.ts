@@ -1,9 +1,16 @@
 import { getConnectionToken } from '@nestjs/mongoose';
-import type { Connection } from 'mongoose';
+import { Types, type Connection } from 'mongoose';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { signWebhookBody } from '@app/whatsapp';
 import { TenancyService } from '../src/auth/tenancy.service';
+import { eventId } from '../src/event-webhook/client-events';
+import { EventOutboxSweeper, OUTBOX_SWEEP_AGE_MS } from '../src/event-webhook/event-outbox-sweeper';
 import { verifyEventSignature } from '../src/event-webhook/event-signature';
+import { EventWebhookQueue } from '../src/event-webhook/event-webhook.queue';
+import { WebhookDeliveryRepository } from '../src/event-webhook/webhook-delivery.repository';
+import type { RedisClient } from '../src/core/redis-connection';
+import { REDIS } from '../src/core/redis.module';
+import { REDIS_GENERATION_KEY, RedisLossMarker } from '../src/recovery/redis-loss-marker';
 import { createTenant, TestTenant } from './support/factories';
 import { describeWithMongo } from './support/mongo';
 import { eventually } from './support/polling';
@@ -111,6 +118,176 @@ describeWithMongo('Event webhooks to the client (e2e, local receiver, real Redis
       const member = await createTenant(t.app, { name: 'Member', role: 'member' as never });
       await t.http.get('/webhook-endpoints').set(member.auth).expect(403);
       await t.http.get('/webhook-endpoints').expect(401);
+    });
+  });
+
+  describe('the outbox', () => {
+    const entryOf = (messageId: string) => db().collection('message_logs').findOne({ _id: new Types.ObjectId(messageId) });
+
+    it("keeps an event whose publish failed in its message's ledger entry, and the sweep delivers it once, under the same id", async () => {
+      const carol = await createTenant(t.app, { name: 'Carol' });
+      const endpoint = await createEndpoint(carol, { events: ['message.sent'] });
+      // Redis refuses the delivery's job: the publish fails after the ledger write (and after the delivery record).
+      const failing = jest.spyOn(t.app.get(EventWebhookQueue), 'deliver').mockRejectedValue(new Error('Redis unreachable (simulated)'));
+      let messageId: string;
+      try {
+        messageId = await sendMessage(carol, '2348031117771');
+        await eventually(async () => ((await entryOf(messageId))?.status_times?.sentAt ? true : null), 'the message sent', 15_000);
+        await eventually(async () => failing.mock.calls.length > 0 || null, 'the publish to be tried');
+      } finally {
+        failing.mockRestore();
+      }
+      await sleep(300);
+      expect((await entryOf(messageId))?.pending_events).toEqual(['message.sent']);
+      expect(receiver.to(endpoint.path)).toEqual([]);
+      expect(await deliveries(carol, endpoint.id)).toMatchObject([{ event_type: 'message.sent', status: 'pending', attempt_count: 0 }]);
+
+      // A worker's sweep, once the event is OUTBOX_SWEEP_AGE_MS old.
+      const sweeper = t.app.get(EventOutboxSweeper);
+      expect(await sweeper.sweep(new Date(Date.now() + OUTBOX_SWEEP_AGE_MS + 1000))).toBeGreaterThanOrEqual(1);
+      const [delivery] = await eventually(async () => (receiver.to(endpoint.path).length > 0 ? receiver.to(endpoint.path) : null), 'the swept event', 15_000);
+      const event = JSON.parse(delivery.body) as Event;
+      expect(event).toMatchObject({ id: eventId(messageId, 'message.sent'), type: 'message.sent', data: { message: { id: messageId, status: 'sent', to: '2348031117771' } } });
+      expect(delivery.headers['x-event-id']).toBe(event.id);
+      expect(verifyEventSignature(endpoint.secret, delivery.headers['x-signature'] as string, delivery.body)).toBe(true);
+      expect((await entryOf(messageId))?.pending_events).toBeUndefined();
+
+      // Swept again (another worker, a late fast path): nothing more reaches the receiver.
+      await sweeper.sweep(new Date(Date.now() + OUTBOX_SWEEP_AGE_MS + 1000));
+      await sleep(500);
+      expect(receiver.to(endpoint.path)).toHaveLength(1);
+      expect(await deliveries(carol, endpoint.id)).toMatchObject([{ status: 'succeeded', attempt_count: 1 }]);
+    });
+
+    it('keeps a received message whose publish failed (its deliveries not written) in its entry, and the sweep tells it once', async () => {
+      const erin = await createTenant(t.app, { name: 'Erin' });
+      const endpoint = await createEndpoint(erin, { events: ['message.received'] });
+      await t.app.get(TenancyService).createSession({
+        clientId: erin.clientId,
+        name: 'Erin line',
+        provider: 'cloud-api',
+        credentials: { phone_number_id: '777000222', access_token: 'EAAG-outbox', app_secret: 'outbox-secret', verify_token: 'v' },
+      });
+      const raw = Buffer.from(
+        JSON.stringify({
+          object: 'whatsapp_business_account',
+          entry: [
+            {
+              id: 'waba',
+              changes: [
+                {
+                  field: 'messages',
+                  value: {
+                    metadata: { phone_number_id: '777000222' },
+                    contacts: [{ wa_id: '2348031117773', profile: { name: 'Tunde' } }],
+                    messages: [{ from: '2348031117773', id: 'wamid.outbox.1', timestamp: String(Math.floor(Date.now() / 1000)), type: 'text', text: { body: 'Still there?' } }],
+                  },
+                },
+              ],
+            },
+          ],
+        }),
+      );
+      // MongoDB refuses the deliveries' write: the publish fails before anything is queued.
+      const failing = jest.spyOn(t.app.get(WebhookDeliveryRepository), 'createMany').mockRejectedValue(new Error('MongoDB unreachable (simulated)'));
+      try {
+        await t.http.post('/webhooks/whatsapp').set('Content-Type', 'application/json').set('X-Hub-Signature-256', signWebhookBody(raw, 'outbox-secret')).send(raw.toString()).expect(200);
+        await eventually(async () => failing.mock.calls.length > 0 || null, 'the publish to be tried');
+      } finally {
+        failing.mockRestore();
+      }
+      const entry = await db().collection('message_logs').findOne({ client_id: new Types.ObjectId(erin.clientId), direction: 'inbound' });
+      expect(entry?.pending_events).toEqual(['message.received']);
+      await sleep(300);
+      expect(receiver.to(endpoint.path)).toEqual([]);
+
+      await t.app.get(EventOutboxSweeper).sweep(new Date(Date.now() + OUTBOX_SWEEP_AGE_MS + 1000));
+      const [event] = await eventually(async () => (events(endpoint.path).length > 0 ? events(endpoint.path) : null), 'the swept message.received', 15_000);
+      expect(event).toMatchObject({
+        id: eventId(entry!._id.toHexString(), 'message.received'),
+        type: 'message.received',
+        data: { message: { id: entry!._id.toHexString(), from: '2348031117773', text: 'Still there?', status: 'received', contact: { name: 'Tunde' } } },
+      });
+      await sleep(500);
+      expect(events(endpoint.path)).toHaveLength(1);
+      expect((await db().collection('message_logs').findOne({ _id: entry!._id }))?.pending_events).toBeUndefined();
+    });
+
+    it("keeps a broadcast's completion whose publish failed in the broadcast's outbox, and the sweep tells it once", async () => {
+      const frank = await createTenant(t.app, { name: 'Frank' });
+      const endpoint = await createEndpoint(frank, { events: ['broadcast.completed'] });
+      const failing = jest.spyOn(t.app.get(EventWebhookQueue), 'deliver').mockRejectedValue(new Error('Redis unreachable (simulated)'));
+      let id: string;
+      try {
+        const created = await t.http
+          .post('/broadcast')
+          .set(frank.auth)
+          .set(frank.session)
+          .send({ send_type: 'individual', to: '2348031117774,2348031117775', message: { text: 'Sale' } })
+          .expect(201);
+        id = created.body.data._id as string;
+        const broadcasts = db().collection('broadcasts');
+        await eventually(async () => ((await broadcasts.findOne({ _id: new Types.ObjectId(id) }))?.finished_at ? true : null), 'the broadcast to finish', 15_000);
+        await eventually(async () => failing.mock.calls.length > 0 || null, 'the publish to be tried');
+      } finally {
+        failing.mockRestore();
+      }
+      const stored = await db().collection('broadcasts').findOne({ _id: new Types.ObjectId(id) });
+      expect(stored?.pending_completions).toEqual([{ status: 'completed', finished_at: stored?.finished_at }]);
+      // Bookkeeping, never shown by the API.
+      const shown = await t.http.get(`/broadcast/${id}`).set(frank.auth).expect(200);
+      expect(JSON.stringify(shown.body)).not.toContain('pending_completions');
+      await sleep(300);
+      expect(receiver.to(endpoint.path)).toEqual([]);
+
+      const sweeper = t.app.get(EventOutboxSweeper);
+      await sweeper.sweep(new Date(Date.now() + OUTBOX_SWEEP_AGE_MS + 1000));
+      const [event] = await eventually(async () => (events(endpoint.path).length > 0 ? events(endpoint.path) : null), 'the swept broadcast.completed', 15_000);
+      expect(event).toMatchObject({
+        id: eventId(id, 'broadcast.completed', (stored!.finished_at as Date).toISOString()),
+        type: 'broadcast.completed',
+        data: { broadcast: { id, status: 'completed', recipients: 2, sent: 2, failed: 0 } },
+      });
+      await sweeper.sweep(new Date(Date.now() + OUTBOX_SWEEP_AGE_MS + 1000));
+      await sleep(500);
+      expect(events(endpoint.path)).toHaveLength(1);
+      expect(await db().collection('broadcasts').findOne({ _id: new Types.ObjectId(id) })).not.toHaveProperty('pending_completions');
+    });
+
+    it('queues again a published delivery whose job Redis lost, once a worker notices the loss', async () => {
+      const grace = await createTenant(t.app, { name: 'Grace' });
+      const endpoint = await createEndpoint(grace, { events: ['message.sent'] });
+      // The job is added and then lost with Redis's data: here it never reaches Redis, the delivery is made and the outbox cleared.
+      const lost = jest.spyOn(t.app.get(EventWebhookQueue), 'deliver').mockResolvedValue(undefined);
+      let messageId: string;
+      try {
+        messageId = await sendMessage(grace, '2348031117776');
+        await eventually(async () => ((await deliveries(grace, endpoint.id)).length > 0 ? true : null), 'the delivery record', 15_000);
+        await eventually(async () => ((await entryOf(messageId))?.pending_events ? null : true), 'the outbox cleared');
+      } finally {
+        lost.mockRestore();
+      }
+      await sleep(300);
+      expect(receiver.to(endpoint.path)).toEqual([]);
+
+      // A worker notices that Redis lost its data (the generation key is gone).
+      const marker = t.app.get(RedisLossMarker);
+      await t.app.get<RedisClient>(REDIS).del(REDIS_GENERATION_KEY);
+      expect(await marker.check()).toBe(true);
+      const [delivery] = await eventually(async () => (receiver.to(endpoint.path).length > 0 ? receiver.to(endpoint.path) : null), 'the delivery queued again', 15_000);
+      expect(JSON.parse(delivery.body)).toMatchObject({ id: eventId(messageId, 'message.sent'), type: 'message.sent' });
+      await sleep(500);
+      expect(receiver.to(endpoint.path)).toHaveLength(1);
+    });
+
+    it("records nothing for a client without an endpoint: its messages' entries never carry an outbox", async () => {
+      const dave = await createTenant(t.app, { name: 'Dave' });
+      const messageId = await sendMessage(dave, '2348031117772');
+      const entry = await eventually(async () => {
+        const found = await entryOf(messageId);
+        return found?.status === 'read' ? found : null;
+      }, 'the message read', 15_000);
+      expect(entry).not.toHaveProperty('pending_events');
     });
   });
 

@@ -74,7 +74,8 @@ const oid = (id: string): Types.ObjectId => new Types.ObjectId(id);
 /** The fan-out's position is the worker's bookkeeping, never part of what the API shows. */
 /** A broadcast to an audience has its recipients only once the audience is resolved: until then nothing is pending, yet it is not done. */
 const AUDIENCE_RESOLVED = { $or: [{ audience: { $exists: false } }, { 'audience.resolved_at': { $ne: null } }] };
-const WITHOUT_FAN_OUT = { fan_out: 0 } as const;
+/** The completions' outbox is the workers' bookkeeping too. */
+const WITHOUT_FAN_OUT = { fan_out: 0, pending_completions: 0 } as const;
 /** Excludes the recipient arrays, which may hold 100,000 numbers each (and the fan-out's position). */
 const WITHOUT_RECIPIENTS = { sent: 0, pending: 0, failed: 0, failures: 0, to: 0, ...WITHOUT_FAN_OUT } as const;
 /** What a fan-out position is read from. */
@@ -220,7 +221,8 @@ export class BroadcastRepository {
    * `sending` with nothing pending, so the status changes exactly once however many workers
    * try: only that caller gets the completion (a retried broadcast that finishes again is a new
    * one, with its own time). Called after every progress write: while recipients are pending it
-   * costs one read of a few fields.
+   * costs one read of a few fields. The same update records the completion in the broadcast's
+   * outbox (`pending_completions`), so that its `broadcast.completed` event outlives a crash.
    */
   async finishIfDone(clientId: string, id: string): Promise<BroadcastCompletion | null> {
     const done: mongo.Filter<BroadcastRecord> = { _id: oid(id), client_id: oid(clientId), status: 'sending', pending: { $size: 0 }, ...AUDIENCE_RESOLVED };
@@ -231,8 +233,31 @@ export class BroadcastRepository {
     // A retry meanwhile moves recipients back to `pending` (and may change `failed`): then this matches nothing.
     const emptiness = (field: 'sent' | 'failed', empty: boolean) => (empty ? { [field]: { $size: 0 } } : { [`${field}.0`]: { $exists: true } });
     const condition = { ...done, ...emptiness('sent', found.sent.length === 0), ...emptiness('failed', found.failed.length === 0) };
-    const result = await this.collection.updateOne(condition, { $set: { status, finished_at: finishedAt } });
+    const result = await this.collection.updateOne(condition, { $set: { status, finished_at: finishedAt }, $push: { pending_completions: { status, finished_at: finishedAt } } });
     return result.modifiedCount === 1 ? { status, finishedAt } : null;
+  }
+
+  /** Takes a published completion off the broadcast's outbox; the field goes with the last one (and the broadcast leaves the sweep's index). */
+  async clearPendingCompletion(id: string, finishedAt: Date): Promise<void> {
+    await this.collection.bulkWrite(
+      [
+        { updateOne: { filter: { _id: oid(id), pending_completions: { $size: 1 }, 'pending_completions.finished_at': finishedAt }, update: { $unset: { pending_completions: '' } } } },
+        { updateOne: { filter: { _id: oid(id), 'pending_completions.finished_at': finishedAt }, update: { $pull: { pending_completions: { finished_at: finishedAt } } } } },
+      ],
+      { ordered: true },
+    );
+  }
+
+  /** Broadcasts with a completion finished before `finishedBefore` whose event is still unpublished (what a crash left behind). */
+  async findWithPendingCompletions(finishedBefore: Date, limit: number): Promise<Array<{ id: string; completions: BroadcastCompletion[] }>> {
+    const found = await this.collection
+      .find({ 'pending_completions.finished_at': { $lt: finishedBefore } }, { projection: { pending_completions: 1 } })
+      .limit(limit)
+      .toArray();
+    return found.map((broadcast) => ({
+      id: broadcast._id.toHexString(),
+      completions: (broadcast.pending_completions ?? []).map(({ status, finished_at }) => ({ status, finishedAt: finished_at })),
+    }));
   }
 
   /** How a broadcast ended, in counts (for its `broadcast.completed` event); null when it is gone. */

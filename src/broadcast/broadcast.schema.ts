@@ -25,6 +25,13 @@ export class RecipientFailure {
   @Prop({ type: String, required: true }) message!: string;
 }
 
+/** A completion whose `broadcast.completed` event is not published yet (the broadcast's outbox). */
+@Schema({ _id: false })
+export class PendingCompletion {
+  @Prop({ type: String, required: true, enum: BROADCAST_STATUSES }) status!: BroadcastStatus;
+  @Prop({ type: Date, required: true }) finished_at!: Date;
+}
+
 /** Where an audience broadcast's recipients came from, and how many contacts it held when it was resolved. */
 @Schema({ _id: false })
 export class BroadcastAudience {
@@ -79,6 +86,12 @@ export class Broadcast {
   @Prop({ type: BroadcastAudience }) audience?: BroadcastAudience;
   /** Only contacts with a current opt-in are sent to; the others failed at once with no_opt_in. */
   @Prop({ type: Boolean }) require_opt_in?: boolean;
+  /**
+   * The outbox of `broadcast.completed`: each completion is recorded here by the update that ends
+   * the broadcast, and taken off once its event is published (absent when none waits). Internal:
+   * never shown by the API.
+   */
+  @Prop({ type: [PendingCompletion], default: undefined }) pending_completions?: PendingCompletion[];
   /** The delivery plan it was created with (see DeliveryPlanner), to compare its results with. */
   @Prop({ type: Object }) plan?: DeliveryPlan;
 }
@@ -93,6 +106,8 @@ BroadcastSchema.index({ status: 1, createdAt: 1 });
 BroadcastSchema.index({ status: 1, send_at: 1 });
 // A template's lifecycle finds the broadcasts that send it.
 BroadcastSchema.index({ client_id: 1, 'message.template.name': 1, status: 1 });
+// The outbox sweep finds completions whose event a crash left unpublished; only those broadcasts are in the index.
+BroadcastSchema.index({ 'pending_completions.finished_at': 1 }, { name: 'outbox', partialFilterExpression: { pending_completions: { $exists: true } } });
 // DELETE /attachment/:id asks whether a sending broadcast still uses the attachment.
 BroadcastSchema.index({ client_id: 1, 'message.attachments': 1, status: 1 });
 

@@ -78,7 +78,7 @@ export class AppConfig {
   readonly inbound: { optOutKeywords: readonly string[]; optInKeywords: readonly string[]; replyAttributionMs: number };
   readonly console: { enabled: boolean };
   /** Event webhooks to clients' servers. */
-  readonly webhooks: { allowPrivateUrls: boolean; timeoutMs: number; maxAttempts: number; backoffMs: number };
+  readonly webhooks: { allowPrivateUrls: boolean; timeoutMs: number; maxAttempts: number; backoffMs: number; crashBeforePublishForTests: boolean };
   readonly attachments: {
     storage: 'local' | 'gridfs';
     directory: string;
@@ -167,6 +167,7 @@ export class AppConfig {
       timeoutMs: variables.WEBHOOK_TIMEOUT_MS,
       maxAttempts: variables.WEBHOOK_MAX_ATTEMPTS,
       backoffMs: variables.WEBHOOK_BACKOFF_MS,
+      crashBeforePublishForTests: variables.TEST_CRASH_BEFORE_EVENT_PUBLISH,
     };
     this.attachments = {
       storage: variables.ATTACHMENT_STORAGE,

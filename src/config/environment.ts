@@ -494,6 +494,15 @@ export class EnvironmentVariables {
   WEBHOOK_BACKOFF_MS = 20000;
 
   /**
+   * Test hook of the chaos suite, never for production: the worker kills itself (SIGKILL) right
+   * after the first ledger write that recorded a client event, before publishing it, so the suite
+   * can check that the outbox sweep of another worker delivers the event. Inert unless true.
+   */
+  @Transform(({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value))
+  @IsBoolean({ message: 'TEST_CRASH_BEFORE_EVENT_PUBLISH must be true or false' })
+  TEST_CRASH_BEFORE_EVENT_PUBLISH = false;
+
+  /**
    * How long an idle kept-alive HTTP connection stays open. Above the idle timeouts of the load
    * balancers in front (60 s for AWS ALB and nginx's upstream keep-alive), so that the proxy, not the
    * API, closes idle connections: otherwise it reuses one the API just closed and answers 502.

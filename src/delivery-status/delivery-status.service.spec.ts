@@ -56,7 +56,7 @@ describe('DeliveryStatusService', () => {
   it('moves the WhatsApp log forward and rolls the status up into its message log', async () => {
     await service.apply(report('read'));
     expect(whatsappLogs.advanceStatuses).toHaveBeenCalledWith([{ whatsAppMessageId: 'wamid.1', clientId: client, callId: calls[0]._id.toHexString(), status: 'read' }]);
-    expect(messageLogs.applyDeliveryStatuses).toHaveBeenCalledWith([{ id: messageLogId.toHexString(), clientId: client, status: 'read', at, failure: undefined }]);
+    expect(messageLogs.applyDeliveryStatuses).toHaveBeenCalledWith([{ id: messageLogId.toHexString(), clientId: client, status: 'read', at, failure: undefined }], new Set());
   });
 
   it('applies the reports that arrive together with one read and one write per collection, in their order', async () => {
@@ -85,7 +85,7 @@ describe('DeliveryStatusService', () => {
     expect(whatsappLogs.advanceStatuses).toHaveBeenCalledWith([
       { whatsAppMessageId: 'wamid.1', clientId: client, callId: calls[0]._id.toHexString(), status: 'failed', statusMessage: '131047: Re-engagement message', errorCode: '131047' },
     ]);
-    expect(messageLogs.applyDeliveryStatuses).toHaveBeenCalledWith([{ id: messageLogId.toHexString(), clientId: client, status: 'failed', at, failure: error }]);
+    expect(messageLogs.applyDeliveryStatuses).toHaveBeenCalledWith([{ id: messageLogId.toHexString(), clientId: client, status: 'failed', at, failure: error }], new Set());
   });
 
   it('writes a reported price to the call and to its message (the repositories add each price once)', async () => {
@@ -125,7 +125,7 @@ describe('DeliveryStatusService', () => {
     await service.apply(update, sessionId.toHexString());
     expect(early.park).toHaveBeenCalledWith(update, sessionId.toHexString());
     expect(early.takeForRecordedCalls).toHaveBeenCalledWith(['wamid.8'], []);
-    expect(messageLogs.applyDeliveryStatuses).toHaveBeenCalledWith([{ id: messageLogId.toHexString(), clientId: client, status: 'delivered', at, failure: undefined }]);
+    expect(messageLogs.applyDeliveryStatuses).toHaveBeenCalledWith([{ id: messageLogId.toHexString(), clientId: client, status: 'delivered', at, failure: undefined }], new Set());
   });
 
   it('parks a batch of early reports with one more read for the whole batch, and replays those recorded meanwhile together', async () => {
@@ -183,7 +183,7 @@ describe('DeliveryStatusService', () => {
     await service.catchUpRecorded([{ providerMessageId: 'wamid.1', sessionId: sessionId.toHexString() }], [marked, unmarked]);
     expect(early.takeForRecordedCalls).toHaveBeenCalledWith(['wamid.1'], [marked, unmarked]);
     expect(whatsappLogs.furthestDeliveryOfMessages).toHaveBeenCalledWith([marked]);
-    expect(messageLogs.applyDeliveryStatuses).toHaveBeenCalledWith([{ id: marked, clientId: client, status: 'delivered', at, failure: undefined }]);
+    expect(messageLogs.applyDeliveryStatuses).toHaveBeenCalledWith([{ id: marked, clientId: client, status: 'delivered', at, failure: undefined }], new Set());
 
     whatsappLogs.furthestDeliveryOfMessages.mockClear();
     early.takeForRecordedCalls.mockResolvedValue({ parked: new Map(), unrolled: new Set() });

@@ -1,7 +1,7 @@
 import { Inject, Injectable, OnModuleDestroy, Optional } from '@nestjs/common';
 import type { StatusUpdate, StatusUpdateSink } from '@app/whatsapp';
 import { Batcher } from '../core/batcher';
-import { LEDGER_EVENTS, LedgerEvents } from '../message-log/ledger-events';
+import { LEDGER_EVENTS, LedgerEvents, OutboxEventType } from '../message-log/ledger-events';
 import { DeliveryRollup, MessageLogRepository } from '../message-log/message-log.repository';
 import { isUnsent, reportableFrom } from '../message-status/message-status';
 import { ReportedOnCall, StatusAdvance, WhatsappLogRepository } from '../whatsapp-log/whatsapp-log.repository';
@@ -22,6 +22,8 @@ import { EarlyStatusUpdates } from './early-status-updates';
  */
 const REPORT_BATCH_SIZE = 200;
 const REPORT_BATCH_DELAY_MS = 50;
+/** The events a report that moves a message records on it (a `sent` report never moves one). */
+const ROLLUP_EVENTS: readonly OutboxEventType[] = ['message.delivered', 'message.read', 'message.failed'];
 
 interface Report {
   update: StatusUpdate;
@@ -90,7 +92,6 @@ export class DeliveryStatusService implements StatusUpdateSink, OnModuleDestroy 
     const reached = await this.whatsappLogs.furthestDeliveryOfMessages(messageLogIds);
     const rollups: DeliveryRollup[] = [...reached].map(([id, { clientId, status, at, failure }]) => ({ id, clientId, status, at, failure }));
     await this.rollUp(rollups);
-    this.events?.deliveryReportsApplied(rollups);
   }
 
   private async applyBatch(reports: Report[]): Promise<void[]> {
@@ -182,22 +183,25 @@ export class DeliveryStatusService implements StatusUpdateSink, OnModuleDestroy 
       this.whatsappLogs.advanceStatuses(advances),
     ]);
     await this.rollUp(rollups);
-    this.events?.deliveryReportsApplied(rollups);
   }
 
   /**
-   * Moves the messages forward. A message a report could not move may still be being sent
+   * Moves the messages forward, each move recording its event on the message when its client
+   * listens (the outbox), and announces them. A message a report could not move may still be being sent
    * (or be past the report already): it gets a mark that the sender takes once it has marked
    * the message sent, and one more look, in case the sender just did.
    */
   private async rollUp(rollups: DeliveryRollup[]): Promise<void> {
     if (rollups.length === 0) return;
-    if ((await this.messageLogs.applyDeliveryStatuses(rollups)) === rollups.length) return;
+    const recording = this.events ? await this.events.clientsRecordingEvents(rollups.map((rollup) => rollup.clientId), ROLLUP_EVENTS) : new Set<string>();
+    const announce = () => this.events?.deliveryReportsApplied(rollups.filter((rollup) => recording.has(rollup.clientId)));
+    if ((await this.messageLogs.applyDeliveryStatuses(rollups, recording)) === rollups.length) return announce();
     const statuses = await this.messageLogs.statusesOf([...new Set(rollups.map((rollup) => rollup.id))]);
     const unsent = [...statuses].flatMap(([id, status]) => (isUnsent(status) ? [id] : []));
     await Promise.all(unsent.map((id) => this.early.markUnrolled(id)));
     // Looked at again once marked, whatever the status read: the sender may have marked a message
     // sent between the bulk write and that read (the writes are conditional, so a stale report moves nothing).
-    await this.messageLogs.applyDeliveryStatuses(rollups);
+    await this.messageLogs.applyDeliveryStatuses(rollups, recording);
+    announce();
   }
 }

@@ -1,7 +1,8 @@
 import { Types } from 'mongoose';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BroadcastRepository } from '../broadcast/broadcast.repository';
-import type { MessageLogRepository } from '../message-log/message-log.repository';
+import type { AppConfig } from '../config';
+import type { MessageLogRepository, PublishedEvents } from '../message-log/message-log.repository';
 import type { MessageLogRecord } from '../message-log/message-log.schema';
 import type { MessageStatus } from '../message-status/message-status';
 import { EventPublisher } from './event-publisher';
@@ -18,7 +19,7 @@ function endpoint(clientId: Types.ObjectId, events: string[] = []): WebhookEndpo
   return { _id: new Types.ObjectId(), client_id: clientId, events, enabled: true } as unknown as WebhookEndpointRecord;
 }
 
-function entry(clientId: Types.ObjectId, status: MessageStatus): MessageLogRecord {
+function entry(clientId: Types.ObjectId, status: MessageStatus, pendingEvents?: string[]): MessageLogRecord {
   return {
     _id: new Types.ObjectId(),
     client_id: clientId,
@@ -34,7 +35,10 @@ function entry(clientId: Types.ObjectId, status: MessageStatus): MessageLogRecor
     status,
     provider_message_ids: ['wamid.1'],
     error: null,
+    status_times: { queuedAt: new Date(), sendingAt: null, sentAt: new Date(), deliveredAt: new Date(), readAt: status === 'read' ? new Date() : null, failedAt: null },
+    ...(pendingEvents ? { pending_events: pendingEvents } : {}),
     createdAt: new Date(),
+    updatedAt: new Date(),
   } as unknown as MessageLogRecord;
 }
 
@@ -47,6 +51,7 @@ describe('EventPublisher', () => {
   let publisher: EventPublisher;
   let listEnabled: jest.Mock;
   let findManyById: jest.Mock;
+  let cleared: PublishedEvents[];
 
   beforeEach(() => {
     endpoints = [];
@@ -54,6 +59,7 @@ describe('EventPublisher', () => {
     created = [];
     existing = new Set();
     queued = [];
+    cleared = [];
     listEnabled = jest.fn(async (clientIds: string[]) => endpoints.filter((candidate) => clientIds.includes(candidate.client_id.toHexString())));
     const endpointRepository: jest.Mocked<Pick<WebhookEndpointRepository, 'listEnabledOfClients'>> = { listEnabledOfClients: listEnabled };
     const deliveryRepository: jest.Mocked<Pick<WebhookDeliveryRepository, 'createMany'>> = {
@@ -66,13 +72,17 @@ describe('EventPublisher', () => {
     };
     const queue: jest.Mocked<Pick<EventWebhookQueue, 'deliver'>> = { deliver: jest.fn(async (ids: string[]) => void queued.push(...ids)) };
     findManyById = jest.fn(async (ids: string[]) => entries.filter((candidate) => ids.includes(candidate._id.toHexString())));
-    const messageLogs: jest.Mocked<Pick<MessageLogRepository, 'findManyById'>> = { findManyById };
+    const messageLogs: jest.Mocked<Pick<MessageLogRepository, 'findManyById' | 'clearPendingEvents'>> = {
+      findManyById,
+      clearPendingEvents: jest.fn(async (published: PublishedEvents[]) => void cleared.push(...published)),
+    };
     publisher = new EventPublisher(
       endpointRepository as unknown as WebhookEndpointRepository,
       deliveryRepository as unknown as WebhookDeliveryRepository,
       queue as unknown as EventWebhookQueue,
       messageLogs as unknown as MessageLogRepository,
       {} as BroadcastRepository,
+      { webhooks: { crashBeforePublishForTests: false } } as AppConfig,
     );
   });
 
@@ -89,19 +99,41 @@ describe('EventPublisher', () => {
     expect(JSON.parse(created[0].payload)).toMatchObject({ type: 'message.sent', data: { message: { status: 'sent', to: '2348000000001' } } });
   });
 
-  it('tells a delivery report only when it moved its message (a stale failure after delivery is no event)', async () => {
+  it("publishes what the reports recorded in their entries' outboxes, and takes it off (a report that moved nothing is no event)", async () => {
     endpoints = [endpoint(alice)];
-    const delivered = entry(alice, 'delivered');
-    const read = entry(alice, 'read');
-    entries = [delivered, read];
+    const delivered = entry(alice, 'delivered', ['message.delivered']);
+    const read = entry(alice, 'read', ['message.delivered', 'message.read']);
+    // A stale failure after delivery moved nothing: its entry's outbox is empty.
+    const stale = entry(alice, 'delivered');
+    entries = [delivered, read, stale];
     publisher.deliveryReportsApplied([
-      { id: delivered._id.toHexString(), clientId: alice.toHexString(), status: 'failed', at: new Date() },
+      { id: stale._id.toHexString(), clientId: alice.toHexString(), status: 'failed', at: new Date() },
       { id: delivered._id.toHexString(), clientId: alice.toHexString(), status: 'delivered', at: new Date() },
       { id: read._id.toHexString(), clientId: alice.toHexString(), status: 'delivered', at: new Date() },
       { id: read._id.toHexString(), clientId: alice.toHexString(), status: 'read', at: new Date() },
     ]);
     await sleep(20);
     expect(created.map((delivery) => delivery.eventType)).toEqual(['message.delivered', 'message.delivered', 'message.read']);
+    expect(queued).toHaveLength(3);
+    expect(cleared).toEqual([
+      { id: delivered._id.toHexString(), clientId: alice.toHexString(), types: ['message.delivered'] },
+      { id: read._id.toHexString(), clientId: alice.toHexString(), types: ['message.delivered', 'message.read'] },
+    ]);
+  });
+
+  it('takes an outcome\'s event off its entry only once its delivery is queued: a failed publish leaves it for the sweep', async () => {
+    endpoints = [endpoint(alice)];
+    const sent = entry(alice, 'sending');
+    const createMany = jest.spyOn(publisher['deliveries'], 'createMany').mockRejectedValueOnce(new Error('MongoDB away'));
+    publisher.sendOutcomesRecorded([{ entry: sent, status: 'sent', at: new Date() }]);
+    await sleep(20);
+    expect(createMany).toHaveBeenCalledTimes(1);
+    expect(cleared).toEqual([]);
+    // The sweep reads the entry with its outbox and publishes it: the same event id, now queued and taken off.
+    expect(await publisher.publishPending([{ ...sent, status: 'sent', pending_events: ['message.sent'] }])).toBe(1);
+    expect(cleared).toEqual([{ id: sent._id.toHexString(), clientId: alice.toHexString(), types: ['message.sent'] }]);
+    expect(created.map((delivery) => delivery.eventType)).toEqual(['message.sent']);
+    expect(queued).toHaveLength(1);
   });
 
   it('reads a client without endpoints at most once a second', async () => {
@@ -113,26 +145,16 @@ describe('EventPublisher', () => {
     expect(created).toEqual([]);
   });
 
-  it("spends nothing on a client without endpoints: its messages' outcomes and reports make no event and read no message", async () => {
+  it('records events only for clients with an endpoint for them, and for every client when the endpoints cannot be read', async () => {
     const bobs = endpoint(bob);
-    endpoints = [bobs];
-    const alices = entry(alice, 'delivered');
-    entries = [alices];
-    publisher.sendOutcomesRecorded([{ entry: alices, status: 'sent', at: new Date() }]);
-    publisher.deliveryReportsApplied([{ id: alices._id.toHexString(), clientId: alice.toHexString(), status: 'delivered', at: new Date() }]);
-    await sleep(20);
-    expect(findManyById).not.toHaveBeenCalled();
-    expect(created).toEqual([]);
-    // Bob, who listens, hears his.
-    const bobsEntry = entry(bob, 'sent');
-    publisher.sendOutcomesRecorded([{ entry: bobsEntry, status: 'sent', at: new Date() }]);
-    await sleep(20);
-    expect(created.map((delivery) => [delivery.endpointId, delivery.eventType])).toEqual([[bobs._id.toHexString(), 'message.sent']]);
-    // An endpoint for other events only (the broadcast's completion) reads no message for reports either.
     endpoints = [bobs, endpoint(alice, ['broadcast.completed'])];
-    publisher.forgetEndpointsOf(alice.toHexString());
-    publisher.deliveryReportsApplied([{ id: alices._id.toHexString(), clientId: alice.toHexString(), status: 'read', at: new Date() }]);
-    await sleep(20);
-    expect(findManyById).not.toHaveBeenCalled();
+    const clients = [alice.toHexString(), bob.toHexString()];
+    expect(await publisher.clientsRecordingEvents(clients, ['message.sent', 'message.failed'])).toEqual(new Set([bob.toHexString()]));
+    // Cached: a batch a moment later reads nothing.
+    expect(await publisher.clientsRecordingEvents(clients, ['message.delivered'])).toEqual(new Set([bob.toHexString()]));
+    expect(listEnabled).toHaveBeenCalledTimes(1);
+    const carol = new Types.ObjectId().toHexString();
+    listEnabled.mockRejectedValueOnce(new Error('MongoDB away'));
+    expect(await publisher.clientsRecordingEvents([carol, bob.toHexString()], ['message.sent'])).toEqual(new Set([carol, bob.toHexString()]));
   });
 });

@@ -4,7 +4,9 @@ import { AuthDataModule } from '../auth';
 import { BroadcastDataModule } from '../broadcast/broadcast.module';
 import { LEDGER_EVENTS } from '../message-log/ledger-events';
 import { MessageLogDataModule } from '../message-log/message-log.module';
+import { RecoveryModule } from '../recovery/recovery.module';
 import { EventOrdering } from './event-ordering';
+import { EventOutboxSweeper } from './event-outbox-sweeper';
 import { EventPublisher } from './event-publisher';
 import { EVENT_WEBHOOK_QUEUE } from './event-webhook.jobs';
 import { EventWebhookProcessor } from './event-webhook.processor';
@@ -52,9 +54,9 @@ export class LedgerEventsModule {}
 })
 export class EventWebhookHttpModule {}
 
-/** Worker side: delivers events to endpoints, one try per job. */
+/** Worker side: delivers events to endpoints, one try per job, and sweeps the outbox for events a crash left unpublished. */
 @Module({
-  imports: [EventWebhookDataModule, LedgerEventsModule],
-  providers: [EventOrdering, EventWebhookProcessor],
+  imports: [EventWebhookDataModule, LedgerEventsModule, MessageLogDataModule, BroadcastDataModule, RecoveryModule],
+  providers: [EventOrdering, EventWebhookProcessor, EventOutboxSweeper],
 })
 export class EventWebhookWorkerModule {}

@@ -38,8 +38,10 @@ export class WebhookDeliveryRepository {
   }
 
   /**
-   * Creates the deliveries in one write; answers those that are new. One that exists (the
-   * same event published again) is left alone: an event reaches an endpoint once.
+   * Creates the deliveries in one write; answers those to queue: the new ones, and those that
+   * existed (the same event published again) but were never tried (the publish that made them
+   * failed before queueing them: one more read, only then). An existing delivery is left
+   * alone: an event reaches an endpoint once.
    */
   async createMany(deliveries: NewWebhookDelivery[]): Promise<WebhookDeliveryRecord[]> {
     if (deliveries.length === 0) return [];
@@ -72,7 +74,25 @@ export class WebhookDeliveryRepository {
       if (!isOnlyDuplicateKeys(error)) throw error;
       failedIndexes = new Set(([] as mongo.WriteError[]).concat(error.writeErrors).map((writeError) => writeError.index));
     }
-    return records.filter((_record, index) => !failedIndexes.has(index));
+    const created = records.filter((_record, index) => !failedIndexes.has(index));
+    if (failedIndexes.size === 0) return created;
+    const repeated = records.filter((_record, index) => failedIndexes.has(index)).map(({ endpoint_id, event_id }) => ({ endpoint_id, event_id }));
+    const untried = await this.collection.find({ $or: repeated, status: 'pending', attempt_count: 0 }).toArray();
+    return [...created, ...untried];
+  }
+
+  /**
+   * A page of the unfinished deliveries (pending or retrying) created before `before`, by id after
+   * `afterId`: their jobs are lost when Redis loses its data. Rare (after such a loss), so it walks
+   * the _id index rather than keeping an index of its own on every delivery's status.
+   */
+  async findUnfinishedIds(before: Date, afterId: string | null, limit: number): Promise<string[]> {
+    const found = await this.collection
+      .find({ status: { $in: ['pending', 'retrying'] }, createdAt: { $lt: before }, ...(afterId ? { _id: { $gt: oid(afterId) } } : {}) }, { projection: { _id: 1 } })
+      .sort({ _id: 1 })
+      .limit(limit)
+      .toArray();
+    return found.map((delivery) => delivery._id.toHexString());
   }
 
   async findById(id: string): Promise<WebhookDeliveryRecord | null> {

@@ -39,17 +39,20 @@ export class InboundProcessor {
     if (!entry || !media) return { status: 'skipped' };
     if (media.status !== 'pending') return { status: media.status };
     const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+    // The entry is complete with the update below: its event goes in it (the outbox), when the client listens.
+    const clientId = entry.client_id.toHexString();
+    const received = this.events && (await this.events.clientsRecordingEvents([clientId], ['message.received'])).has(clientId) ? 'message.received' : null;
     let finished: MessageLogRecord | null;
     try {
       const attachmentId = await this.store(entry, media.provider_media_id);
-      finished = await this.ledger.attachMedia(entry, attachmentId);
+      finished = await this.ledger.attachMedia(entry, attachmentId, received);
     } catch (error) {
       const transient = error instanceof ProviderError ? error.isTransient : !(error instanceof HttpException);
       if (transient && !lastAttempt) throw error;
       this.logger.warn({ err: error, messageLogId: job.data.messageLogId }, 'Could not keep the media of an inbound message');
-      finished = await this.ledger.mediaFailed(entry, reasonOf(error));
+      finished = await this.ledger.mediaFailed(entry, reasonOf(error), received);
     }
-    if (finished) this.events?.messagesReceived([finished]);
+    if (finished && received) this.events?.messagesReceived([finished]);
     return { status: finished?.inbound?.media?.status ?? 'gone' };
   }
 

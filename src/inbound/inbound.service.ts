@@ -5,7 +5,7 @@ import { AppConfig } from '../config';
 import { ContactService } from '../contact/contact.service';
 import { InboundLedgerRepository } from '../message-log/inbound-ledger.repository';
 import type { MessageLogRecord } from '../message-log/message-log.schema';
-import { LEDGER_EVENTS, LedgerEvents } from '../message-log/ledger-events';
+import { LEDGER_EVENTS, LedgerEvents, OutboxEventType } from '../message-log/ledger-events';
 import { inboundContentOf } from './inbound-content';
 import { InboundQueue } from './inbound.queue';
 import { OptOutKeywords } from './opt-out-keywords';
@@ -62,6 +62,8 @@ export class InboundService implements InboundMessageSink {
     if (intent) await this.contacts.setOptedOut(clientId, message.from, intent === 'opt-out', message.timestamp);
 
     const content = inboundContentOf(message);
+    // A message without media is complete as written: its event goes in the same insert (the outbox).
+    const received = !content.inbound.media && (await this.recordsEvent(clientId, 'message.received'));
     const { entry, created } = await this.ledger.record({
       clientId,
       sessionId,
@@ -69,12 +71,18 @@ export class InboundService implements InboundMessageSink {
       contact: { contactId: contact._id.toHexString(), name: contact.name },
       providerMessageId: message.providerMessageId,
       ...content,
+      events: received ? ['message.received'] : [],
     });
     if (!created) return false;
     await this.attributeReply(entry, message, sessionId);
     if (content.inbound.media) await this.queue.fetchMedia(entry._id.toHexString());
-    else this.events?.messagesReceived([entry]);
+    else if (received) this.events?.messagesReceived([entry]);
     return true;
+  }
+
+  /** Whether the client's events of this type are recorded (it has an endpoint for them). */
+  private async recordsEvent(clientId: string, type: OutboxEventType): Promise<boolean> {
+    return this.events ? (await this.events.clientsRecordingEvents([clientId], [type])).has(clientId) : false;
   }
 
   /**
@@ -93,8 +101,9 @@ export class InboundService implements InboundMessageSink {
         windowMs: this.config.inbound.replyAttributionMs,
       });
       if (!match) return;
-      await this.ledger.recordReply(entry, match, message.timestamp);
-      this.events?.repliesAttributed([{ reply: entry, target: match.target, attribution: match.attribution }]);
+      const replied = await this.recordsEvent(entry.client_id.toHexString(), 'message.replied');
+      await this.ledger.recordReply(entry, match, message.timestamp, replied ? 'message.replied' : null);
+      if (replied) this.events?.repliesAttributed([{ reply: entry, target: match.target, attribution: match.attribution }]);
     } catch (error) {
       this.logger.warn({ err: error, messageLogId: entry._id }, 'Could not attribute a reply');
     }

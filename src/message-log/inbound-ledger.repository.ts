@@ -4,6 +4,7 @@ import { isValidObjectId, Model, mongo, Types } from 'mongoose';
 import { createHash } from 'node:crypto';
 import { isDuplicateKeyError } from '../core/mongo-errors';
 import { nativeCollection } from '../core/native-collection';
+import type { OutboxEventType } from './ledger-events';
 import { InboundDetails, MessageLog, MessageLogRecord, ReplyAttribution } from './message-log.schema';
 
 /** A message a customer sent to one of the client's sessions, ready for the ledger. */
@@ -17,7 +18,12 @@ export interface NewInboundMessage {
   text: string | null;
   location: { lat: number; lng: number; name: string | null; address: string | null } | null;
   inbound: InboundDetails;
+  /** Events recorded on the new entry (its outbox): `message.received` when the client listens and the entry is complete. */
+  events?: OutboxEventType[];
 }
+
+/** The update part that records an event on the entry it changes (nothing when none is recorded). */
+const recording = (event: OutboxEventType | null): { $addToSet?: { pending_events: OutboxEventType } } => (event ? { $addToSet: { pending_events: event } } : {});
 
 /**
  * The message_uid of an inbound message: derived from the session and the provider's id,
@@ -83,6 +89,7 @@ export class InboundLedgerRepository {
       attempts: 0,
       claim: null,
       inbound: message.inbound,
+      ...(message.events && message.events.length > 0 ? { pending_events: message.events } : {}),
       createdAt: at,
       updatedAt: at,
       __v: 0,
@@ -105,24 +112,23 @@ export class InboundLedgerRepository {
 
   /**
    * The customer's media is stored as this attachment; answers the entry as it is now (null: it was deleted meanwhile).
+   * The entry is complete: `event` (`message.received`, when the client listens) is recorded in the same update.
    * These two name the full shard key (client_id, message_uid): a sharded findAndModify needs it before MongoDB 7.1.
    */
-  async attachMedia(entry: Pick<MessageLogRecord, '_id' | 'client_id' | 'message_uid'>, attachmentId: string): Promise<MessageLogRecord | null> {
+  async attachMedia(entry: Pick<MessageLogRecord, '_id' | 'client_id' | 'message_uid'>, attachmentId: string, event: OutboxEventType | null = null): Promise<MessageLogRecord | null> {
+    const attached = { 'message.attachments': new Types.ObjectId(attachmentId), ...(event ? { pending_events: event } : {}) };
     return this.ledger.findOneAndUpdate(
       { _id: entry._id, client_id: entry.client_id, message_uid: entry.message_uid, direction: 'inbound' },
-      {
-        $addToSet: { 'message.attachments': new Types.ObjectId(attachmentId) },
-        $set: { 'inbound.media.status': 'stored', 'inbound.media.error': null, updatedAt: new Date() },
-      },
+      { $addToSet: attached, $set: { 'inbound.media.status': 'stored', 'inbound.media.error': null, updatedAt: new Date() } },
       { returnDocument: 'after' },
     );
   }
 
-  /** The customer's media could not be fetched or kept: why, on the entry. */
-  async mediaFailed(entry: Pick<MessageLogRecord, '_id' | 'client_id' | 'message_uid'>, reason: string): Promise<MessageLogRecord | null> {
+  /** The customer's media could not be fetched or kept: why, on the entry (and `event`, as attachMedia records it). */
+  async mediaFailed(entry: Pick<MessageLogRecord, '_id' | 'client_id' | 'message_uid'>, reason: string, event: OutboxEventType | null = null): Promise<MessageLogRecord | null> {
     return this.ledger.findOneAndUpdate(
       { _id: entry._id, client_id: entry.client_id, message_uid: entry.message_uid, direction: 'inbound' },
-      { $set: { 'inbound.media.status': 'failed', 'inbound.media.error': reason, updatedAt: new Date() } },
+      { $set: { 'inbound.media.status': 'failed', 'inbound.media.error': reason, updatedAt: new Date() }, ...recording(event) },
       { returnDocument: 'after' },
     );
   }
@@ -156,13 +162,14 @@ export class InboundLedgerRepository {
   /**
    * Ties the reply to its target: the inbound entry names it, and the outbound entry keeps when
    * it was first replied to. Answers whether this was the target's first reply (later ones leave
-   * `replied_at` as it is). Safe to repeat.
+   * `replied_at` as it is). The reply's entry records `event` (`message.replied`, when the client
+   * listens) in the update that ties it. Safe to repeat.
    */
-  async recordReply(reply: Pick<MessageLogRecord, '_id' | 'client_id' | 'message_uid'>, match: ReplyMatch, at: Date): Promise<boolean> {
+  async recordReply(reply: Pick<MessageLogRecord, '_id' | 'client_id' | 'message_uid'>, match: ReplyMatch, at: Date, event: OutboxEventType | null = null): Promise<boolean> {
     const { target, attribution } = match;
     await this.ledger.updateOne(
       { _id: reply._id, client_id: reply.client_id, message_uid: reply.message_uid, direction: 'inbound' },
-      { $set: { in_reply_to: { message_log_id: target._id, broadcast_id: target.broadcast_id ?? null, attribution }, updatedAt: new Date() } },
+      { $set: { in_reply_to: { message_log_id: target._id, broadcast_id: target.broadcast_id ?? null, attribution }, updatedAt: new Date() }, ...recording(event) },
     );
     const first = await this.ledger.updateOne(
       { _id: target._id, client_id: target.client_id, message_uid: target.message_uid, replied_at: { $in: [null] } },

@@ -16,6 +16,7 @@ import {
   UNSENT_STATUSES,
   UNSTARTED_STATUSES,
 } from '../message-status/message-status';
+import type { OutboxEventType } from './ledger-events';
 import { MessageLog, MessageLogRecord, MessageSource, RETIRED_MESSAGE_UID_INDEX_NAME, SendLease } from './message-log.schema';
 
 export interface NewMessageLog {
@@ -96,6 +97,15 @@ export interface SendAttemptRecord {
    * after this, exists).
    */
   firstWrite?: boolean;
+  /** The outcome's event (`message.sent` or `message.failed`), recorded on the entry by the update that ends it (the outbox). */
+  event?: OutboxEventType;
+}
+
+/** Events recorded on an entry, to take off once published. */
+export interface PublishedEvents {
+  id: string;
+  clientId: string;
+  types: string[];
 }
 
 /** Where an unsent message stands, for the sweep: its status, outcome, and whether an attempt holds it now. */
@@ -124,6 +134,11 @@ const unleasedAt = (at: Date): mongo.Filter<MessageLogRecord> => ({ $or: [{ clai
 /** An attempt's only call and its `sent`, nothing of the message written before: one update (recordSendAttempts). */
 const isWholeSend = ({ firstWrite, outcome, providerMessageIds }: SendAttemptRecord): boolean =>
   firstWrite === true && outcome?.status === 'sent' && providerMessageIds.length > 0;
+
+/** The update part that records an event on the entry it changes (nothing when none is recorded). */
+const recording = (event: OutboxEventType | undefined): { $addToSet?: { pending_events: OutboxEventType } } => (event ? { $addToSet: { pending_events: event } } : {});
+/** The same, inside an update's own $addToSet. */
+const outboxed = (event: OutboxEventType | undefined): { pending_events?: OutboxEventType } => (event ? { pending_events: event } : {});
 
 const leaseOf = ({ token, expiresAt, holder }: LeaseRequest): SendLease => ({ token, expires_at: expiresAt, holder });
 
@@ -310,12 +325,12 @@ export class MessageLogRepository implements OnModuleInit {
     let others = records.filter((record) => !isWholeSend(record));
     if (whole.length > 0) {
       const result = await this.ledger.bulkWrite(
-        whole.map(({ id, clientId, leaseToken, providerMessageIds, costInUsdCents }) => ({
+        whole.map(({ id, clientId, leaseToken, providerMessageIds, costInUsdCents, event }) => ({
           updateOne: {
             // Only while the attempt holds the entry: then nothing else moved it. Applies once: a repeated write finds the id there.
             filter: { _id: oid(id), client_id: oid(clientId), 'claim.token': leaseToken, provider_message_ids: { $ne: providerMessageIds[0] } },
             update: {
-              $addToSet: { provider_message_ids: { $each: providerMessageIds } },
+              $addToSet: { provider_message_ids: { $each: providerMessageIds }, ...outboxed(event) },
               $inc: { cost_in_usd_cents: costInUsdCents },
               $set: { status: 'sent', 'status_times.sentAt': at, claim: null, updatedAt: at },
             },
@@ -327,7 +342,7 @@ export class MessageLogRepository implements OnModuleInit {
       if (result.matchedCount < whole.length) others = [...others, ...whole];
     }
     const operations: Array<mongo.AnyBulkWriteOperation<MessageLogRecord>> = [];
-    for (const { id, clientId, leaseToken, providerMessageIds, costInUsdCents, outcome } of others) {
+    for (const { id, clientId, leaseToken, providerMessageIds, costInUsdCents, outcome, event } of others) {
       const owned = { _id: oid(id), client_id: oid(clientId) };
       if (providerMessageIds.length > 0) {
         operations.push({
@@ -342,7 +357,7 @@ export class MessageLogRepository implements OnModuleInit {
         operations.push({
           updateOne: {
             filter: { ...owned, status: { $in: statusesBefore('sent') } },
-            update: { $set: { status: 'sent', 'status_times.sentAt': at, claim: null, updatedAt: at }, $unset: { waiting: '' } },
+            update: { $set: { status: 'sent', 'status_times.sentAt': at, claim: null, updatedAt: at }, $unset: { waiting: '' }, ...recording(event) },
           },
         });
       } else if (outcome?.status === 'failed') {
@@ -350,7 +365,11 @@ export class MessageLogRepository implements OnModuleInit {
           updateOne: {
             // The sender's failure ends only a message it never got sent (a delivery failure comes as a report).
             filter: { ...owned, status: { $in: UNSENT_STATUSES } },
-            update: { $set: { status: 'failed', 'status_times.failedAt': at, error: outcome.failure, claim: null, updatedAt: at }, $unset: { waiting: '' } },
+            update: {
+              $set: { status: 'failed', 'status_times.failedAt': at, error: outcome.failure, claim: null, updatedAt: at },
+              $unset: { waiting: '' },
+              ...recording(event),
+            },
           },
         });
       } else if (outcome?.status === 'retry') {
@@ -431,23 +450,58 @@ export class MessageLogRepository implements OnModuleInit {
     return (await this.applyDeliveryStatuses([{ id, clientId, status, at, failure }])) === 1;
   }
 
-  /** The same for many reports in one bulk write, in order; answers how many entries moved. */
-  async applyDeliveryStatuses(reports: DeliveryRollup[]): Promise<number> {
+  /**
+   * The same for many reports in one bulk write, in order; answers how many entries moved. An entry
+   * of a client in `recordingEvents` that moves records its event (`message.<status>`) in the same update.
+   */
+  async applyDeliveryStatuses(reports: DeliveryRollup[], recordingEvents: ReadonlySet<string> = new Set()): Promise<number> {
     if (reports.length === 0) return 0;
     const result = await this.ledger.bulkWrite(
       reports.map(({ id, clientId, status, at, failure }) => {
         const set: Record<string, unknown> = { status, [`status_times.${status}At`]: at, updatedAt: new Date() };
         if (status === 'failed') set.error = failure ?? { code: 'delivery_failed', message: 'The provider reported the message as failed' };
-        return { updateOne: { filter: { _id: oid(id), client_id: oid(clientId), status: { $in: reportableFrom(status) } }, update: { $set: set } } };
+        const event = recordingEvents.has(clientId) ? (`message.${status}` as OutboxEventType) : undefined;
+        return { updateOne: { filter: { _id: oid(id), client_id: oid(clientId), status: { $in: reportableFrom(status) } }, update: { $set: set, ...recording(event) } } };
       }),
       { ordered: true },
     );
     return result.modifiedCount;
   }
 
-  /** These entries (that exist), whole: what event webhooks tell about them. */
+  /** These entries (that exist), whole: what event webhooks tell about them (their outbox included). */
   async findManyById(ids: string[]): Promise<MessageLogRecord[]> {
     return this.ledger.find({ _id: { $in: ids.filter((id) => isValidObjectId(id)).map(oid) } }).toArray();
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // The outbox: client events recorded on the entries by the writes above (pending_events).
+  // ---------------------------------------------------------------------------------------
+
+  /**
+   * Takes published events off their entries, in one bulk write: an entry whose outbox holds
+   * exactly these loses the field (and leaves the sweep's index); one that recorded another
+   * event meanwhile keeps that one, for its own publisher.
+   */
+  async clearPendingEvents(published: PublishedEvents[]): Promise<void> {
+    const operations = published
+      .filter(({ types }) => types.length > 0)
+      .flatMap(({ id, clientId, types }): Array<mongo.AnyBulkWriteOperation<MessageLogRecord>> => {
+        const owned = { _id: oid(id), client_id: oid(clientId) };
+        return [
+          { updateOne: { filter: { ...owned, pending_events: { $size: types.length, $all: types } }, update: { $unset: { pending_events: '' } } } },
+          { updateOne: { filter: { ...owned, pending_events: { $in: types } }, update: { $pullAll: { pending_events: types } } } },
+        ];
+      });
+    if (operations.length > 0) await this.ledger.bulkWrite(operations, { ordered: true });
+  }
+
+  /** Entries whose events are still unpublished, last changed before `updatedBefore` (what a crash left behind), oldest first. */
+  async findWithPendingEvents(updatedBefore: Date, limit: number): Promise<MessageLogRecord[]> {
+    return this.ledger
+      .find({ pending_events: { $exists: true }, updatedAt: { $lt: updatedBefore } })
+      .sort({ updatedAt: 1 })
+      .limit(limit)
+      .toArray();
   }
 
   /** Where each of these broadcast recipients' entries stands (recipients without an entry are absent); the client is the broadcast's. */

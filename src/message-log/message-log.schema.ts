@@ -139,6 +139,12 @@ export class MessageLog {
   @Prop({ type: ReplyTarget }) in_reply_to?: ReplyTarget | null;
   /** An unsent message held back (the messaging limit), and until when; removed when it is sent or fails. */
   @Prop({ type: MessageWait }) waiting?: MessageWait | null;
+  /**
+   * The outbox: client events the write that changed this entry recorded (`message.sent`, ...) and
+   * that are not published yet; absent when none wait. Written in the same update as the change,
+   * taken off once their deliveries are created and queued. Internal: not read by the views.
+   */
+  @Prop({ type: [String], default: undefined, select: false }) pending_events?: string[];
   /** The send attempt under way, if any (see SendLease). Internal: not read by the views. */
   @Prop({ type: SendLease, default: null, select: false }) claim!: SendLease | null;
 }
@@ -163,6 +169,8 @@ MessageLogSchema.index({ provider_message_ids: 1 });
 MessageLogSchema.index({ status: 1, source: 1, createdAt: 1 });
 // A dead worker's leases are found by their holder; only held entries are in the index (released ones have no claim).
 MessageLogSchema.index({ 'claim.holder': 1 }, { partialFilterExpression: { 'claim.holder': { $exists: true } } });
+// The outbox sweep finds entries whose events a crash left unpublished; only those are in the index.
+MessageLogSchema.index({ updatedAt: 1 }, { name: 'outbox', partialFilterExpression: { pending_events: { $exists: true } } });
 // Retention finds entries older than its cutoff across clients.
 MessageLogSchema.index({ createdAt: 1 });
 

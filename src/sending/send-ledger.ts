@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, OnModuleDestroy, Optional } from '@nestjs/c
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Batcher } from '../core/batcher';
 import { DeliveryStatusService } from '../delivery-status/delivery-status.service';
-import { LEDGER_EVENTS, LedgerEvents, SendOutcomeRecorded } from '../message-log/ledger-events';
+import { LEDGER_EVENTS, LedgerEvents, OutboxEventType, SendOutcomeRecorded } from '../message-log/ledger-events';
 import { AttemptOutcome, MessageLogRepository, SendAttemptRecord, SendClaim } from '../message-log/message-log.repository';
 import type { MessageLogRecord } from '../message-log/message-log.schema';
 import { AcceptedCall, NewWhatsappLog, WhatsappLogRepository } from '../whatsapp-log/whatsapp-log.repository';
@@ -105,15 +105,19 @@ export class SendLedger implements OnModuleDestroy {
   }
 
   private async writeAttempts(attempts: AttemptRecord[]): Promise<void[]> {
+    // The outcomes' events go in the write that ends their messages (the outbox), for the clients that listen.
+    const ending = attempts.filter(({ outcome }) => outcome?.status === 'sent' || outcome?.status === 'failed');
+    const recording = ending.length > 0 && this.events ? await this.events.clientsRecordingEvents(ending.map(({ entry }) => entry.client_id.toHexString()), OUTCOME_EVENTS) : new Set<string>();
+    const records = attempts.map((attempt) => attemptRecordOf(attempt, recording));
     // The message logs first: once a provider id is there, no retry sends that part again.
-    const failed = await persist(() => this.messageLogs.recordSendAttempts(attempts.map(attemptRecordOf))).then(
+    const failed = await persist(() => this.messageLogs.recordSendAttempts(records)).then(
       () => null,
       (error: unknown) => ({ error }),
     );
     // Even when that failed: a retry then finds the accepted calls here.
     await persist(() => this.whatsappLogs.recordProviderCalls(attempts.flatMap((attempt) => attempt.calls)));
     if (failed) throw failed.error;
-    this.events?.sendOutcomesRecorded(finishedOutcomes(attempts));
+    this.events?.sendOutcomesRecorded(finishedOutcomes(attempts.filter((_attempt, index) => records[index].event)));
     await this.applyEarlyReports(attempts).catch((error: unknown) =>
       // The messages are recorded whatever happens here: a report left parked expires, a late one still applies.
       this.logger.warn({ err: error }, 'Could not apply the delivery reports that arrived while sending'),
@@ -163,7 +167,10 @@ function finishedOutcomes(attempts: AttemptRecord[], at: Date = new Date()): Sen
   });
 }
 
-function attemptRecordOf({ entry, leaseToken, calls, adopted = [], outcome, firstWrite }: AttemptRecord): SendAttemptRecord {
+const OUTCOME_EVENTS: readonly OutboxEventType[] = ['message.sent', 'message.failed'];
+
+/** The ledger's record of an attempt; one that ends its message records the outcome's event when its client is in `recording`. */
+function attemptRecordOf({ entry, leaseToken, calls, adopted = [], outcome, firstWrite }: AttemptRecord, recording: ReadonlySet<string>): SendAttemptRecord {
   const listed = new Set(entry.provider_message_ids);
   const accepted = [
     ...adopted.map((call) => ({ id: call.whatsAppMessageId, cost: call.costInUsdCents })),
@@ -178,5 +185,6 @@ function attemptRecordOf({ entry, leaseToken, calls, adopted = [], outcome, firs
     costInUsdCents: accepted.reduce((sum, call) => sum + call.cost, 0),
     outcome,
     firstWrite,
+    ...((outcome?.status === 'sent' || outcome?.status === 'failed') && recording.has(entry.client_id.toHexString()) ? { event: `message.${outcome.status}` as const } : {}),
   };
 }

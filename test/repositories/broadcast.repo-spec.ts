@@ -92,6 +92,11 @@ describeWithMongo('BroadcastRepository (MongoDB)', () => {
     await broadcasts.moveRecipients(clientId, id, moves);
     const results = await Promise.all([broadcasts.finishIfDone(clientId, id), broadcasts.finishIfDone(clientId, id), broadcasts.finishIfDone(clientId, id)]);
     expect(results.filter((result) => result !== null)).toEqual([{ status, finishedAt: expect.any(Date) }]);
+    // The completion is in the broadcast's outbox, once, until its event is published.
+    const [{ finishedAt }] = results.filter((result) => result !== null);
+    expect((await broadcasts.findWithPendingCompletions(new Date(Date.now() + 60_000), 1000)).find((found) => found.id === id)).toEqual({ id, completions: [{ status, finishedAt }] });
+    await broadcasts.clearPendingCompletion(id, finishedAt);
+    expect((await broadcasts.findWithPendingCompletions(new Date(Date.now() + 60_000), 1000)).map((found) => found.id)).not.toContain(id);
     expect(await broadcasts.findStatus(id)).toBe(status);
     expect((await broadcasts.findOwned(clientId, id))!.finished_at).toBeInstanceOf(Date);
     expect(await broadcasts.findFanOutNext(id, 10)).toBeNull();

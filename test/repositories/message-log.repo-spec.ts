@@ -100,6 +100,47 @@ describeWithMongo('MessageLogRepository, the ledger\'s write side (MongoDB)', ()
       expect(stored!.status_times.deliveredAt).toEqual(at);
     });
 
+    it("records each change's event on the entry in the write that makes the change, finds what is left, and takes it off (the outbox)", async () => {
+      const clientId = newClient();
+      const quiet = newClient();
+      const entry = await logs.createQueued(apiMessage(clientId, '2348031230090'));
+      const other = await logs.createQueued(apiMessage(quiet, '2348031230091'));
+      const id = entry._id.toHexString();
+      const sent = (of: typeof entry, client: string, event?: 'message.sent') => ({
+        id: of._id.toHexString(),
+        clientId: client,
+        leaseToken: 't',
+        providerMessageIds: [`wamid.outbox.${of._id.toHexString()}`],
+        costInUsdCents: 0,
+        outcome: { status: 'sent' as const },
+        ...(event ? { event } : {}),
+      });
+      await logs.recordSendAttempts([sent(entry, clientId, 'message.sent'), sent(other, quiet)]);
+      // A repeated write changes nothing, so it records nothing again.
+      await logs.recordSendAttempts([sent(entry, clientId, 'message.sent')]);
+      const at = new Date();
+      const reports = [
+        { id, clientId, status: 'delivered' as const, at },
+        { id: other._id.toHexString(), clientId: quiet, status: 'delivered' as const, at },
+        // Moves nothing (already delivered): no event.
+        { id, clientId, status: 'delivered' as const, at },
+      ];
+      expect(await logs.applyDeliveryStatuses(reports, new Set([clientId]))).toBe(2);
+      const pendingOf = async (entryId: string) => (await logs.findManyById([entryId]))[0].pending_events;
+      expect(await pendingOf(id)).toEqual(['message.sent', 'message.delivered']);
+      expect(await pendingOf(other._id.toHexString())).toBeUndefined();
+
+      const later = new Date(Date.now() + 60_000);
+      expect((await logs.findWithPendingEvents(later, 1000)).map((found) => found._id.toHexString())).toContain(id);
+      expect(await logs.findWithPendingEvents(new Date(Date.now() - 60_000), 1000)).toEqual([]);
+      // Published in two goes: the first leaves the other event, the second removes the field.
+      await logs.clearPendingEvents([{ id, clientId, types: ['message.sent'] }]);
+      expect(await pendingOf(id)).toEqual(['message.delivered']);
+      await logs.clearPendingEvents([{ id, clientId, types: ['message.delivered'] }]);
+      expect(await logs.findManyById([id])).toEqual([expect.not.objectContaining({ pending_events: expect.anything() })]);
+      expect((await logs.findWithPendingEvents(later, 1000)).map((found) => found._id.toHexString())).not.toContain(id);
+    });
+
     it('fails a sent entry that the provider reports failed, with its reason or a default one', async () => {
       const clientId = newClient();
       const [withReason, withoutReason] = await insertMessageLogs(bed, [
