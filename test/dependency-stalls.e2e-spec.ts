@@ -49,6 +49,34 @@ describeWithMongo('MongoDB or Redis stalling (e2e, through a fault proxy)', () =
     await eventually(async () => (await timed('/health')).status === 200, '/health to answer 200 again');
   });
 
+  it('answers an API request 503 naming MongoDB at the request deadline while MongoDB stalls, in the path\'s envelope', async () => {
+    expect((await timed('/contacts', alice.auth)).status).toBe(200);
+    mongo.stall();
+    try {
+      // GET /contacts: the API key's look-up already waits on MongoDB, in the guard.
+      const read = await timed('/contacts', alice.auth);
+      expect(read.status).toBe(503);
+      expect(read.body).toMatchObject({
+        status: false,
+        message: 'MongoDB did not answer within 1000 ms; the request was stopped after 5000 ms. Try again shortly.',
+      });
+      expect(read.ms).toBeGreaterThanOrEqual(4900);
+      expect(read.ms).toBeLessThan(7000);
+      // A write is told that it may still take effect; the external API answers in its own envelope.
+      const started = Date.now();
+      const write = await t.http.post('/v1/messages').set(alice.auth).set(alice.session).send({ to: '2348179803743', message: { text: 'Hello' } });
+      expect(write.status).toBe(503);
+      expect(write.headers['retry-after']).toBe('5');
+      expect(JSON.stringify(write.body)).toContain('MongoDB did not answer within 1000 ms');
+      expect(JSON.stringify(write.body)).toContain('It may still take effect: check before sending it again.');
+      expect(Date.now() - started).toBeLessThan(7000);
+    } finally {
+      mongo.pass();
+    }
+    // Once MongoDB answers again, so do the routes; the held requests' late answers went nowhere.
+    await eventually(async () => (await timed('/contacts', alice.auth)).status === 200, 'GET /contacts to answer 200 again');
+  });
+
   it('answers /health 503 naming Redis, and routes that need only MongoDB, within their deadlines while Redis stalls', async () => {
     expect((await timed('/contacts', alice.auth)).status).toBe(200);
     redis.stall();
