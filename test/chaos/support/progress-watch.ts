@@ -51,6 +51,12 @@ export class ProgressWatch {
     return longest / 1000;
   }
 
+  /** How many recipients moved (sent or failed) between the polls nearest to `from` and `to`. */
+  movedBetween(from: number, to: number): number {
+    const at = (moment: number): number => this.timeline.filter((point) => point.at <= moment).pop()?.moved ?? 0;
+    return at(to) - at(from);
+  }
+
   /** The broadcast's messages that more than one attempt claimed (a job run again after the fault). */
   async claimedAgain(): Promise<number> {
     const messageLogs = this.cluster.control.app.get<Model<MessageLog>>(getModelToken(MessageLog.name));
