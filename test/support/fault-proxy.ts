@@ -71,12 +71,14 @@ export class FaultProxy {
   }
 
   private relay(client: Socket, target: { host: string; port: number }): void {
+    // Tracked from the start: a connection held by a stall and then dropped is reset like the others.
+    this.track(client);
+    client.on('error', () => client.destroy());
     const open = (): void => {
       if (client.destroyed) return;
       const upstream = connect(target.port, target.host);
+      this.track(upstream);
       for (const socket of [client, upstream]) {
-        this.sockets.add(socket);
-        socket.on('close', () => this.sockets.delete(socket));
         socket.on('error', () => {
           client.destroy();
           upstream.destroy();
@@ -86,6 +88,11 @@ export class FaultProxy {
       this.forward(upstream, client);
     };
     this.whenPassing(open);
+  }
+
+  private track(socket: Socket): void {
+    this.sockets.add(socket);
+    socket.on('close', () => this.sockets.delete(socket));
   }
 
   private forward(from: Socket, to: Socket): void {

@@ -37,8 +37,7 @@ export class ProgressWatch {
 
   /** Seconds of the longest stretch from `since` to the end in which no recipient moved. */
   longestStillSince(since: number): number {
-    const before = this.timeline.filter((point) => point.at <= since);
-    let lastMoved = before.length > 0 ? before[before.length - 1].moved : 0;
+    let lastMoved = this.movedAt(since);
     let lastAt = since;
     let longest = 0;
     for (const point of this.timeline.filter((each) => each.at > since)) {
@@ -53,8 +52,12 @@ export class ProgressWatch {
 
   /** How many recipients moved (sent or failed) between the polls nearest to `from` and `to`. */
   movedBetween(from: number, to: number): number {
-    const at = (moment: number): number => this.timeline.filter((point) => point.at <= moment).pop()?.moved ?? 0;
-    return at(to) - at(from);
+    return this.movedAt(to) - this.movedAt(from);
+  }
+
+  /** How many had moved at `moment`, as the last poll before it saw (the first poll, for a moment before any). */
+  private movedAt(moment: number): number {
+    return (this.timeline.filter((point) => point.at <= moment).pop() ?? this.timeline[0])?.moved ?? 0;
   }
 
   /** The broadcast's messages that more than one attempt claimed (a job run again after the fault). */
