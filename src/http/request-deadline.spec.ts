@@ -1,7 +1,10 @@
+import type { ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
 import express from 'express';
+import { of } from 'rxjs';
 import request from 'supertest';
 import type { DependencyWatch } from '../health/dependency-watch';
-import { deadlineMessage, requestDeadline } from './request-deadline';
+import { deadlineMessage, NoRequestDeadline, requestDeadline, RequestDeadlineInterceptor } from './request-deadline';
 
 describe('deadlineMessage', () => {
   it('names the dependencies that did not answer, and warns a write that it may still take effect', () => {
@@ -44,5 +47,29 @@ describe('requestDeadline', () => {
     expect(stuck.status).toBe(503);
     expect(stuck.body).toMatchObject({ code: 503, success: false, message: 'The request did not finish within 1500 ms. Try again shortly.' });
     expect(probes()).toBe(1);
+  });
+
+  it('lifts the deadline of a route marked @NoRequestDeadline() once its interceptors run, and only of that route', async () => {
+    class Routes {
+      @NoRequestDeadline()
+      upload(): void {}
+      read(): void {}
+    }
+    const interceptor = new RequestDeadlineInterceptor(new Reflector());
+    const app = express();
+    app.use(requestDeadline(1500, { notAnswering: () => Promise.resolve([]) } as unknown as DependencyWatch));
+    for (const name of ['upload', 'read'] as const) {
+      app.get(`/${name}`, (incoming, response) => {
+        const context = { getHandler: () => Routes.prototype[name], switchToHttp: () => ({ getRequest: () => incoming }) } as unknown as ExecutionContext;
+        void interceptor.intercept(context, { handle: () => of(undefined) });
+        setTimeout(() => {
+          if (!response.headersSent) response.json({ answered: name });
+        }, 2000);
+      });
+    }
+    const [upload, read] = await Promise.all([request(app).get('/upload'), request(app).get('/read')]);
+    expect(upload.status).toBe(200);
+    expect(upload.body).toEqual({ answered: 'upload' });
+    expect(read.status).toBe(503);
   });
 });

@@ -1,8 +1,14 @@
+import { Logger } from '@nestjs/common';
 import type { WorkerHeartbeat } from '../health/worker-heartbeat';
 import type { SendQueueShards } from './send-queue-shards';
 import { SendQueueGate } from './send-queue-gate';
 
 describe('SendQueueGate', () => {
+  beforeAll(() => {
+    jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
+    jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+  });
+
   function gate(): { tell: (answering: boolean) => void; calls: string[]; settled: () => Promise<void> } {
     const calls: string[] = [];
     let listener: (answering: boolean) => void = () => undefined;
