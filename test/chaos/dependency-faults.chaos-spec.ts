@@ -24,6 +24,8 @@ interface FaultReport {
   longestStillSeconds: number;
   /** Messages a second attempt claimed (a job run again: Bull took it back, or it retried). */
   claimedAgain: number;
+  /** Send jobs Bull's stalled-job check took back from their worker and ran again. */
+  takenBack: number;
   duplicatesInsideWindow: number;
   duplicatesOutsideWindow: number;
   /** What a client saw during the fault, when the scenario asked. */
@@ -57,7 +59,7 @@ describeWithMongo('Chaos: MongoDB and Redis stalling, dropping connections and s
       const lines = reports.map(
         ([name, report]) =>
           `  ${name}: ${report.recipients} recipients, ended ${report.faultToFinishSeconds.toFixed(1)} s after the fault began, ` +
-          `longest stretch without progress after it ${report.longestStillSeconds.toFixed(1)} s, ${report.claimedAgain} claimed again, ` +
+          `longest stretch without progress after it ${report.longestStillSeconds.toFixed(1)} s, ${report.takenBack} jobs taken back by Bull, ${report.claimedAgain} claimed again, ` +
           `${report.duplicatesInsideWindow} sent twice inside the at-least-once window, ${report.duplicatesOutsideWindow} outside it` +
           (report.seen ? `; ${report.seen}` : ''),
       );
@@ -111,6 +113,7 @@ describeWithMongo('Chaos: MongoDB and Redis stalling, dropping connections and s
       faultToFinishSeconds: (finishedAt - faultAt) / 1000,
       longestStillSeconds: watch.longestStillSince(faultEndedAt),
       claimedAgain: await watch.claimedAgain(),
+      takenBack: await watch.jobsTakenBack(),
       duplicatesInsideWindow: duplicates.duplicatesInsideWindow.length,
       duplicatesOutsideWindow: duplicates.duplicatesOutsideWindow.length,
       seen,

@@ -147,6 +147,11 @@ export class ChaosCluster {
     return cluster;
   }
 
+  /** The processes' QUEUE_PREFIX: Bull's keys start with it. */
+  get queuePrefix(): string {
+    return this.env.QUEUE_PREFIX;
+  }
+
   get apiUrl(): string {
     return `http://127.0.0.1:${this.apiPort}`;
   }

@@ -1,5 +1,6 @@
 import { getModelToken } from '@nestjs/mongoose';
 import type { Model } from 'mongoose';
+import Redis from 'ioredis';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BroadcastRecord } from '../../../src/broadcast/broadcast.schema';
 import { MessageLog } from '../../../src/message-log/message-log.schema';
@@ -64,6 +65,28 @@ export class ProgressWatch {
   async claimedAgain(): Promise<number> {
     const messageLogs = this.cluster.control.app.get<Model<MessageLog>>(getModelToken(MessageLog.name));
     return messageLogs.countDocuments({ broadcast_id: oid(this.id), attempts: { $gt: 1 } });
+  }
+
+  /**
+   * The broadcast's send jobs that Bull's stalled-job check took back from a worker (and ran again):
+   * their `stalledCounter` in Redis. Finished jobs are kept (SEND_JOBS_KEEP_COMPLETED), so this counts all.
+   */
+  async jobsTakenBack(): Promise<number> {
+    const redis = new Redis({ port: this.cluster.redisPort, lazyConnect: true });
+    try {
+      await redis.connect();
+      const keys: string[] = [];
+      let cursor = '0';
+      do {
+        const [next, found] = await redis.scan(cursor, 'MATCH', `${this.cluster.queuePrefix}:send*:${this.id}:*`, 'COUNT', 1000);
+        keys.push(...found.filter((key) => !key.endsWith(':lock') && !key.endsWith(':logs')));
+        cursor = next;
+      } while (cursor !== '0');
+      const counters = await Promise.all(keys.map((key) => redis.hget(key, 'stalledCounter')));
+      return counters.filter((counter) => Number(counter ?? 0) > 0).length;
+    } finally {
+      redis.disconnect();
+    }
   }
 
   private async run(timeoutMs: number): Promise<BroadcastRecord> {
