@@ -11,7 +11,7 @@ import { ContactHttpModule } from './contact/contact.module';
 import { CoreModule } from './core/core.module';
 import { EventWebhookHttpModule } from './event-webhook/event-webhook.module';
 import { HealthHttpModule } from './health/health.module';
-import { MultipartRoutesInterceptor } from './http';
+import { MultipartRoutesInterceptor, RequestDeadlineInterceptor } from './http';
 import { MessageHttpModule } from './message/message.module';
 import { MessageLogHttpModule } from './message-log/message-log.module';
 import { MessagingLimitHttpModule } from './messaging-limit/messaging-limit.module';
@@ -43,10 +43,11 @@ export const API_FEATURES: Array<Type | DynamicModule> = [
   AuditLogHttpModule,
 ];
 
-/** The strict validation pipe, the envelope-aware exception filter and the multipart check, for every HTTP app (tests too). */
+/** The strict validation pipe, the envelope-aware exception filter, the multipart check and the deadline's exemptions, for every HTTP app (tests too). */
 export const HTTP_PIPELINE = [
   { provide: APP_PIPE, useFactory: createValidationPipe },
   { provide: APP_INTERCEPTOR, useClass: MultipartRoutesInterceptor },
+  { provide: APP_INTERCEPTOR, useClass: RequestDeadlineInterceptor },
   { provide: APP_FILTER, useClass: ApiExceptionFilter },
 ];
 

@@ -44,6 +44,11 @@ describeWithMongo('MongoDB replica-set options from configuration (e2e)', () => 
     expect(client.options.writeConcern).toMatchObject({ w: 'majority' });
   });
 
+  it('bounds server selection (5 s) and connecting (10 s), and leaves an open socket unbounded (docs/reliability.md says why)', () => {
+    const client = t.app.get<Connection>(getConnectionToken()).getClient();
+    expect(client.options).toMatchObject({ serverSelectionTimeoutMS: 5000, connectTimeoutMS: 10000, socketTimeoutMS: 0 });
+  });
+
   it('reads the four read views with MONGODB_READ_PREFERENCE, and authentication from the primary', async () => {
     await t.http.post('/v1/messages').set(alice.auth).set(alice.session).send({ to: '2348179803743', message: { text: 'Hello' } }).expect(202);
     reads.length = 0;

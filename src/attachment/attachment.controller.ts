@@ -32,7 +32,7 @@ import {
 } from '@nestjs/swagger';
 import { IdParamDto, ok, okPage, paginate, StandardEnvelope } from '@app/common';
 import { CurrentPrincipal, Permission, RequirePermission } from '../auth';
-import { AcceptsMultipart } from '../http';
+import { AcceptsMultipart, NoRequestDeadline } from '../http';
 import { ExpensiveRoute } from '../rate-limit';
 import type { Principal } from '../auth';
 import { AttachmentService } from './attachment.service';
@@ -84,6 +84,7 @@ export class AttachmentController {
   @ExpensiveRoute()
   @RequirePermission(Permission.AttachmentWrite)
   @AcceptsMultipart()
+  @NoRequestDeadline()
   @UseInterceptors(FileInterceptor(UPLOAD_FIELD))
   @ApiOperation({
     summary: 'Upload an attachment',

@@ -16,7 +16,7 @@ import {
 import type { Request, Response } from 'express';
 import { IdParamDto, InputValidationException, ok, okPage, paginate, StandardEnvelope } from '@app/common';
 import { CurrentPrincipal, Permission, Principal, RequirePermission, RequireSession, sessionScopeOf } from '../auth';
-import { AcceptsMultipart, writeEventStream } from '../http';
+import { AcceptsMultipart, NoRequestDeadline, writeEventStream } from '../http';
 import { ExpensiveRoute } from '../rate-limit';
 import { BroadcastRecord } from './broadcast.schema';
 import { BroadcastService, BroadcastSummaryView, BroadcastWithFailures, RetryResult } from './broadcast.service';
@@ -205,6 +205,7 @@ export class BroadcastController {
   @RequireSession()
   @RequirePermission(Permission.BroadcastWrite)
   @AcceptsMultipart()
+  @NoRequestDeadline()
   @UseInterceptors(FileInterceptor(CSV_FILE_FIELD))
   @ApiOperation({ summary: 'The delivery plan of a CSV broadcast: the upload of POST /broadcast/csv, and nothing written' })
   @ApiConsumes('multipart/form-data')
@@ -227,6 +228,7 @@ export class BroadcastController {
   @RequireSession()
   @RequirePermission(Permission.BroadcastWrite)
   @AcceptsMultipart()
+  @NoRequestDeadline()
   @UseInterceptors(FileInterceptor(CSV_FILE_FIELD))
   @ApiOperation({
     summary: 'Create a broadcast from a CSV recipient list (multipart: the file, and the message as JSON)',

@@ -23,6 +23,8 @@ export class AppConfig {
     /** Idle kept-alive connections close after this; above the load balancer's idle timeout. */
     keepAliveTimeoutMs: number;
     headersTimeoutMs: number;
+    /** A request's answer starts within this, or it is a 503 (REQUEST_DEADLINE_MS). */
+    requestDeadlineMs: number;
   };
   /** GET /metrics: the bearer token it needs (null: none), the worker's port (null: not set), the queue sampling period. */
   readonly metrics: { token: string | null; workerPort: number | null; queueSampleMs: number };
@@ -96,6 +98,7 @@ export class AppConfig {
       trustProxy: parseTrustProxy(variables.TRUST_PROXY ?? ''),
       keepAliveTimeoutMs: variables.HTTP_KEEP_ALIVE_TIMEOUT_MS,
       headersTimeoutMs: variables.HTTP_HEADERS_TIMEOUT_MS,
+      requestDeadlineMs: variables.REQUEST_DEADLINE_MS,
     };
     this.metrics = {
       token: variables.METRICS_TOKEN ?? null,

@@ -513,6 +513,18 @@ export class EnvironmentVariables {
   @Max(600000)
   HTTP_KEEP_ALIVE_TIMEOUT_MS = 65000;
 
+  /**
+   * Longest time a request waits for its answer to start, from the end of its body: past it the API
+   * answers 503, naming MongoDB or Redis when one did not answer a ping meanwhile, rather than hold
+   * the request for as long as a stalled dependency stays silent. A streamed answer (live progress)
+   * meets it by starting; uploads and CSV exports are exempt once authenticated (docs/reliability.md).
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(2000)
+  @Max(600000)
+  REQUEST_DEADLINE_MS = 5000;
+
   /** Longest wait for a request's headers; kept above HTTP_KEEP_ALIVE_TIMEOUT_MS, as Node requires for kept-alive connections. */
   @Type(() => Number)
   @IsInt()

@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { diskStorage } from 'multer';
 import { IdParamDto, InputValidationException, ok, StandardEnvelope } from '@app/common';
 import { CurrentPrincipal, Permission, Principal, RequirePermission } from '../auth';
-import { AcceptsMultipart } from '../http';
+import { AcceptsMultipart, NoRequestDeadline } from '../http';
 import { ExpensiveRoute } from '../rate-limit';
 import { ContactExportService } from './contact-export.service';
 import { ContactImportService, ContactImportView, INLINE_IMPORT_MAX_BYTES } from './contact-import.service';
@@ -64,6 +64,7 @@ export class ContactTransferController {
   @ExpensiveRoute()
   @RequirePermission(Permission.ContactWrite)
   @AcceptsMultipart()
+  @NoRequestDeadline()
   @UseInterceptors(
     FileInterceptor(IMPORT_FILE_FIELD, {
       // On local disk under a random name (file names never reach the file system), removed once read.
@@ -118,6 +119,7 @@ export class ContactTransferController {
 
   @Get('export')
   @ExpensiveRoute()
+  @NoRequestDeadline()
   @RequirePermission(Permission.ContactRead)
   @ApiOperation({
     summary: "Every contact of the client as CSV, streamed (the import's shape)",

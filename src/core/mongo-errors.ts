@@ -24,3 +24,12 @@ export function isOnlyDuplicateKeys(error: unknown): error is mongo.MongoBulkWri
   const writeErrors = ([] as mongo.WriteError[]).concat(error.writeErrors);
   return writeErrors.length > 0 && writeErrors.every((writeError) => writeError.code === DUPLICATE_KEY);
 }
+
+/**
+ * MongoDB did not answer, rather than refuse: no server to select, a connection lost or timed out, a
+ * pool cleared under a stall or a failover. The same write may succeed once MongoDB answers again.
+ */
+export function isMongoUnreachableError(error: unknown): boolean {
+  // A cleared pool's error is a MongoNetworkError too.
+  return error instanceof mongo.MongoNetworkError || error instanceof mongo.MongoServerSelectionError;
+}

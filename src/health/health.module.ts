@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { HealthController } from './health.controller';
+import { DependencyWatch } from './dependency-watch';
 import { MongoHealthIndicator } from './mongo.health';
 import { RedisHealthIndicator } from './redis.health';
 import { WorkerHeartbeat } from './worker-heartbeat';
@@ -10,7 +11,8 @@ import { WorkersHealthIndicator } from './workers.health';
 @Module({
   imports: [TerminusModule.forRoot({ logger: false })],
   controllers: [HealthController],
-  providers: [MongoHealthIndicator, RedisHealthIndicator, WorkersHealthIndicator],
+  providers: [MongoHealthIndicator, RedisHealthIndicator, WorkersHealthIndicator, DependencyWatch],
+  exports: [DependencyWatch],
 })
 export class HealthHttpModule {}
 

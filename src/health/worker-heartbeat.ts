@@ -36,6 +36,8 @@ export class WorkerHeartbeat implements OnApplicationBootstrap, OnApplicationShu
   private timer?: NodeJS.Timeout;
   private lastHealthy?: boolean;
   private beating = false;
+  private mongoAnswering = true;
+  private readonly mongoListeners: Array<(answering: boolean) => void> = [];
 
   constructor(
     private readonly health: HealthCheckService,
@@ -55,13 +57,25 @@ export class WorkerHeartbeat implements OnApplicationBootstrap, OnApplicationShu
     await this.redis.del(heartbeatKeyOf(this.worker)).catch(() => undefined);
   }
 
+  /**
+   * Tells `listener` each time MongoDB stops or starts answering this worker's ping (within 2 s), as
+   * seen at a beat: a worker stops taking jobs that would only wait on it (SendQueueGate).
+   */
+  onMongoAnswering(listener: (answering: boolean) => void): void {
+    this.mongoListeners.push(listener);
+  }
+
   async beat(): Promise<boolean> {
     // A check still waiting on a stalled dependency: the next beat skips it rather than pile up.
     if (this.beating) return this.lastHealthy ?? false;
     this.beating = true;
     try {
       await this.leaveHeartbeat(this.lastHealthy ?? true);
-      const { healthy, down } = await this.check();
+      const { healthy, down, mongoAnswering } = await this.check();
+      if (mongoAnswering !== this.mongoAnswering) {
+        this.mongoAnswering = mongoAnswering;
+        for (const listener of this.mongoListeners) listener(mongoAnswering);
+      }
       if (healthy !== this.lastHealthy) {
         // One line per change, not one per beat.
         if (healthy) this.logger.log({ worker: this.worker }, 'Worker healthy: MongoDB and Redis reachable');
@@ -75,14 +89,23 @@ export class WorkerHeartbeat implements OnApplicationBootstrap, OnApplicationShu
     }
   }
 
-  private check(): Promise<{ healthy: boolean; down?: unknown }> {
+  private async check(): Promise<{ healthy: boolean; down?: unknown; mongoAnswering: boolean }> {
+    let mongoAnswering = false;
     return this.health
-      .check([() => this.mongo.pingCheck('mongodb'), () => this.redisHealth.pingCheck('redis')])
-      .then(() => ({ healthy: true }))
+      .check([
+        async () => {
+          const result = await this.mongo.pingCheck('mongodb');
+          mongoAnswering = result.mongodb?.status === 'up';
+          return result;
+        },
+        () => this.redisHealth.pingCheck('redis'),
+      ])
+      .then(() => ({ healthy: true, mongoAnswering }))
       .catch((error: unknown) => ({
         healthy: false,
         // Terminus answers with the state of each dependency; log which one is down, not a stack.
         down: error instanceof ServiceUnavailableException ? (error.getResponse() as { error?: unknown }).error : String(error),
+        mongoAnswering,
       }));
   }
 

@@ -7,7 +7,9 @@ import { withQuietStartup } from '../core/logger';
 import { AppMetrics, httpMetricsMiddleware } from '../metrics';
 import { useQueueDashboard } from '../queue-dashboard/queue-dashboard';
 import { setupSwagger } from '../swagger';
+import { DependencyWatch } from '../health/dependency-watch';
 import { readRequestBody } from './request-body';
+import { requestDeadline } from './request-deadline';
 import { corsOptions, useSecurityHeaders } from './security';
 
 /** Everything an HTTP app needs besides its modules; shared by main.ts, local.ts and the e2e harness. */
@@ -37,5 +39,7 @@ export function configureHttpApp(
   // Local mode handles signals itself, to stop its embedded servers after the app.
   if (options.shutdownHooks !== false) app.enableShutdownHooks();
   setupSwagger(app);
+  // After the body readers, the console, the queue dashboard and the docs: it bounds the API's own routes.
+  app.use(requestDeadline(config.http.requestDeadlineMs, app.get(DependencyWatch)));
   return app;
 }

@@ -4,3 +4,4 @@ export * from './http-app';
 export * from './request-body';
 export * from './security';
 export * from './server-sent-events';
+export * from './request-deadline';

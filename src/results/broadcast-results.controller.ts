@@ -3,6 +3,7 @@ import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiTags 
 import type { Response } from 'express';
 import { IdParamDto, ok, StandardEnvelope } from '@app/common';
 import { CurrentPrincipal, Permission, Principal, RequirePermission } from '../auth';
+import { NoRequestDeadline } from '../http';
 import { ExpensiveRoute } from '../rate-limit';
 import type { BroadcastReport } from './broadcast-report';
 import { BroadcastResultsService } from './broadcast-results.service';
@@ -71,6 +72,7 @@ export class BroadcastResultsController {
 
   @Get(':id/recipients.csv')
   @ExpensiveRoute()
+  @NoRequestDeadline()
   @RequirePermission(Permission.BroadcastRead)
   @ApiOperation({
     summary: 'One CSV line per recipient: number, contact name, status, sent/delivered/read/replied times, failure code and reason, cost',

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, OnModuleDestroy, Optional } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Batcher } from '../core/batcher';
+import { isMongoUnreachableError } from '../core/mongo-errors';
 import { DeliveryStatusService } from '../delivery-status/delivery-status.service';
 import { LEDGER_EVENTS, LedgerEvents, OutboxEventType, SendOutcomeRecorded } from '../message-log/ledger-events';
 import { AttemptOutcome, MessageLogRepository, SendAttemptRecord, SendClaim } from '../message-log/message-log.repository';
@@ -137,22 +138,39 @@ export class SendLedger implements OnModuleDestroy {
   }
 }
 
-/** Tries of a write of calls the provider already accepted: if it is lost, a retried job sends them again. */
+/** Tries of a write of calls the provider already accepted that MongoDB refuses: if it is lost, a retried job sends them again. */
 export const ATTEMPT_WRITE_TRIES = 3;
-const ATTEMPT_WRITE_BACKOFF_MS = 100;
+
+/** How the ledger's writes after provider calls are retried (see persist). */
+export interface PersistTiming {
+  backoffMs: number;
+  maxBackoffMs: number;
+  /** How long a write goes on being tried while MongoDB does not answer. */
+  unreachableForMs: number;
+}
 
 /**
- * Retries a write a few times (a primary stepping down, a blip) before the batch, and so its
- * jobs, fail. Both writes are safe to repeat: WhatsApp logs have ids chosen at the call, and a
- * call's provider id and cost are added only while the entry does not list that id.
+ * A MongoDB stall (a step-down, a long pause, a partition) lasts seconds to a minute; the accepted calls
+ * in memory wait that long for it rather than be forgotten. Past two minutes the worker gives up (its
+ * jobs then retry, and the lease keeps the message from a second send until it lapses).
  */
-async function persist(write: () => Promise<void>): Promise<void> {
+export const PERSIST_TIMING: PersistTiming = { backoffMs: 100, maxBackoffMs: 2000, unreachableForMs: 120_000 };
+
+/**
+ * Retries a write before the batch, and so its jobs, fail: a write MongoDB refused a few times
+ * (ATTEMPT_WRITE_TRIES), one it did not answer for as long as `unreachableForMs`. Both writes are
+ * safe to repeat: WhatsApp logs have ids chosen at the call, and a call's provider id and cost are
+ * added only while the entry does not list that id.
+ */
+export async function persist(write: () => Promise<void>, timing: PersistTiming = PERSIST_TIMING): Promise<void> {
+  const started = Date.now();
   for (let tried = 1; ; tried++) {
     try {
       return await write();
     } catch (error) {
-      if (tried >= ATTEMPT_WRITE_TRIES) throw error;
-      await sleep(ATTEMPT_WRITE_BACKOFF_MS * 2 ** (tried - 1));
+      const waitForMongo = isMongoUnreachableError(error) && Date.now() - started < timing.unreachableForMs;
+      if (tried >= ATTEMPT_WRITE_TRIES && !waitForMongo) throw error;
+      await sleep(Math.min(timing.backoffMs * 2 ** (tried - 1), timing.maxBackoffMs));
     }
   }
 }

@@ -6,6 +6,7 @@ import { CloudApiDataModule } from '../cloud-api/cloud-api.module';
 import { ContactDataModule } from '../contact/contact.module';
 import { MessageContentDataModule } from '../message-content/message-content.module';
 import { DeliveryStatusDataModule } from '../delivery-status/delivery-status.module';
+import { HealthWorkerModule } from '../health/health.module';
 import { MessageLogDataModule } from '../message-log/message-log.module';
 import { WhatsappLogDataModule } from '../whatsapp-log/whatsapp-log.module';
 import { MessageSender } from './message-sender';
@@ -13,6 +14,7 @@ import { ProviderRegistry } from './provider-registry';
 import { SendLedger } from './send-ledger';
 import { SendingDataModule } from './send-queue.module';
 import { SendProcessor } from './send.processor';
+import { SendQueueGate } from './send-queue-gate';
 import { SessionCache } from './session-cache';
 import { SenderThrottle } from './sender-throttle';
 import { SessionRateLimiter } from './session-rate-limiter';
@@ -34,8 +36,9 @@ import { SessionRateLimiter } from './session-rate-limiter';
     WhatsappLogDataModule,
     DeliveryStatusDataModule,
     CloudApiDataModule,
+    HealthWorkerModule,
   ],
-  providers: [ProviderRegistry, SessionRateLimiter, SenderThrottle, SessionCache, SendLedger, MessageSender, SendProcessor],
+  providers: [ProviderRegistry, SessionRateLimiter, SenderThrottle, SessionCache, SendLedger, MessageSender, SendProcessor, SendQueueGate],
   exports: [ProviderRegistry, MessageSender, SessionCache],
 })
 export class SendingWorkerModule {}

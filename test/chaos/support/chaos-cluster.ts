@@ -9,6 +9,7 @@ import { Role } from '../../../src/auth/permissions';
 import { TenancyService } from '../../../src/auth/tenancy.service';
 import { freePort } from '../../../src/local/redis-server-process';
 import { FakeCloudApi } from '../../support/fake-cloud-api';
+import { FaultProxy } from '../../support/fault-proxy';
 import { isolatedMongoUri } from '../../support/mongo';
 import { createTestApp, TestApp } from '../../support/test-app';
 
@@ -94,13 +95,19 @@ export interface ChaosTenant {
 /**
  * The real topology on loopback: the built API (`node dist/src/main.js`) and workers
  * (`node dist/src/worker.js`) as separate processes, their own redis-server, the run's MongoDB
- * (a database of its own), and a fake Graph API that counts every message it accepts. An
- * in-process application (no worker) reads the ledger and creates tenants.
+ * (a database of its own), and a fake Graph API that counts every message it accepts. The
+ * processes reach MongoDB and Redis through a fault proxy each (`mongoProxy`, `redisProxy`:
+ * stall, drop, latency); an in-process application (no worker) reads the ledger and creates
+ * tenants, connected directly so that it sees through every fault.
  */
 export class ChaosCluster {
   readonly workers: ManagedProcess[] = [];
   api?: ManagedProcess;
   redis?: ManagedProcess;
+  /** Between the processes and MongoDB. */
+  readonly mongoProxy!: FaultProxy;
+  /** Between the processes and Redis. */
+  readonly redisProxy!: FaultProxy;
   private readonly env: Record<string, string>;
   private readonly directory = mkdtempSync(join(tmpdir(), 'wa-chaos-'));
   private started = 0;
@@ -119,10 +126,14 @@ export class ChaosCluster {
     buildIfStale();
     const fake = await FakeCloudApi.start({ latencyMs: 20 });
     const [redisPort, apiPort] = [await freePort(), await freePort()];
+    const mongoUri = isolatedMongoUri();
+    const redisUrl = `redis://127.0.0.1:${redisPort}`;
+    const mongoProxy = await FaultProxy.start({ host: new URL(mongoUri).hostname, port: Number(new URL(mongoUri).port || 27017) });
+    const redisProxy = await FaultProxy.start({ host: '127.0.0.1', port: redisPort });
     const env = {
       NODE_ENV: 'production',
-      MONGODB_URI: isolatedMongoUri(),
-      REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+      MONGODB_URI: mongoProxy.urlThrough(mongoUri),
+      REDIS_URL: redisProxy.urlThrough(redisUrl),
       QUEUE_PREFIX: `chaos${randomBytes(3).toString('hex')}`,
       CREDENTIALS_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
       CLOUD_API_BASE_URL: fake.baseUrl,
@@ -131,9 +142,14 @@ export class ChaosCluster {
     };
     const cluster = new ChaosCluster(undefined as unknown as TestApp, fake, redisPort, apiPort, env);
     await cluster.startRedis();
-    const control = await createTestApp({ worker: false, env });
-    Object.assign(cluster, { control });
+    const control = await createTestApp({ worker: false, env: { ...env, MONGODB_URI: mongoUri, REDIS_URL: redisUrl } });
+    Object.assign(cluster, { control, mongoProxy, redisProxy });
     return cluster;
+  }
+
+  /** The processes' QUEUE_PREFIX: Bull's keys start with it. */
+  get queuePrefix(): string {
+    return this.env.QUEUE_PREFIX;
   }
 
   get apiUrl(): string {
@@ -230,6 +246,7 @@ export class ChaosCluster {
     await Promise.all([this.api?.stop(), ...this.workers.map((worker) => worker.stop())]);
     await this.control?.close();
     await this.redis?.stop();
+    await Promise.all([this.mongoProxy?.close(), this.redisProxy?.close()]);
     await this.fake.close();
     rmSync(this.directory, { recursive: true, force: true });
   }

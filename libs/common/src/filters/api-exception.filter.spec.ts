@@ -1,6 +1,6 @@
 import { ArgumentsHost, BadRequestException, Logger, NotFoundException } from '@nestjs/common';
 import { InputValidationException } from '../validation/validation-pipe';
-import { ApiExceptionFilter } from './api-exception.filter';
+import { ApiExceptionFilter, markAnsweredEarly } from './api-exception.filter';
 
 function run(exception: unknown, path = '/broadcast', method = 'GET', headers: Record<string, string> = {}) {
   const response = { statusCode: 0, body: undefined as unknown, headersSent: false };
@@ -30,6 +30,18 @@ describe('ApiExceptionFilter', () => {
   beforeAll(() => {
     jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
     jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+  });
+
+  it("drops without a word what a handler ends with after its request's deadline answered for it", () => {
+    const error = jest.spyOn(Logger.prototype, 'error');
+    error.mockClear();
+    const res = { headersSent: true, status: jest.fn(), json: jest.fn(), end: jest.fn() };
+    markAnsweredEarly(res as never);
+    const host = { switchToHttp: () => ({ getRequest: () => ({ path: '/contacts', method: 'GET', headers: {} }), getResponse: () => res }) } as unknown as ArgumentsHost;
+    new ApiExceptionFilter().catch(new Error('Cannot set headers after they are sent to the client'), host);
+    expect(res.status).not.toHaveBeenCalled();
+    expect(res.end).not.toHaveBeenCalled();
+    expect(error).not.toHaveBeenCalled();
   });
 
   it('lists validation problems', () => {

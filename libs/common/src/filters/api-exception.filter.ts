@@ -77,6 +77,17 @@ function describeUnreadableBody(error: ClientHttpError, request: Request): strin
   }
 }
 
+/** Responses answered before their handler finished (a request deadline's 503). */
+const answeredEarly = new WeakSet<Response>();
+
+/**
+ * The response was answered on the handler's behalf (a 503 at the request's deadline): whatever the
+ * handler ends with later, an answer or an error, is dropped without a word, as it reaches no one.
+ */
+export function markAnsweredEarly(response: Response): void {
+  answeredEarly.add(response);
+}
+
 function isMulterError(error: unknown): error is MulterLikeError {
   return typeof error === 'object' && error !== null && (error as MulterLikeError).name === 'MulterError';
 }
@@ -95,6 +106,7 @@ export class ApiExceptionFilter implements ExceptionFilter {
     const context = host.switchToHttp();
     const request = context.getRequest<Request>();
     const response = context.getResponse<Response>();
+    if (answeredEarly.has(response)) return;
     const description = this.describe(exception, request);
     if (response.headersSent) {
       response.end();
