@@ -79,6 +79,8 @@ export class AppConfig {
   readonly console: { enabled: boolean };
   /** Event webhooks to clients' servers. */
   readonly webhooks: { allowPrivateUrls: boolean; timeoutMs: number; maxAttempts: number; backoffMs: number };
+  /** The heap limit of a large contact import's thread (CONTACT_IMPORT_HEAP_MB). */
+  readonly contacts: { importHeapMb: number };
   readonly attachments: {
     storage: 'local' | 'gridfs';
     directory: string;
@@ -168,6 +170,7 @@ export class AppConfig {
       maxAttempts: variables.WEBHOOK_MAX_ATTEMPTS,
       backoffMs: variables.WEBHOOK_BACKOFF_MS,
     };
+    this.contacts = { importHeapMb: variables.CONTACT_IMPORT_HEAP_MB };
     this.attachments = {
       storage: variables.ATTACHMENT_STORAGE,
       directory: variables.ATTACHMENTS_DIR,

@@ -371,6 +371,17 @@ export class EnvironmentVariables {
   @Min(1, { message: 'ATTACHMENT_MAX_BYTES must be 1 or more' })
   ATTACHMENT_MAX_BYTES?: number;
 
+  /**
+   * Heap limit, in MB, of the thread that runs a large contact import (a file over 1 MB; smaller ones
+   * are imported in the request): V8 collects the import's garbage near it, which keeps an import's
+   * memory about this size whatever the file's size. An import that needs more fails, saying so; a
+   * million-row import needs about 40 MB (one batch of 1,000 rows, with the thread's own code).
+   */
+  @Type(() => Number)
+  @IsInt({ message: 'CONTACT_IMPORT_HEAP_MB must be a whole number of megabytes' })
+  @Min(16, { message: 'CONTACT_IMPORT_HEAP_MB must be 16 or more' })
+  CONTACT_IMPORT_HEAP_MB = 48;
+
   /** After SIGTERM or SIGINT, the process exits by then even if something will not close. */
   @IsOptional()
   @Type(() => Number)
