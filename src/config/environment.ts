@@ -373,14 +373,15 @@ export class EnvironmentVariables {
 
   /**
    * Heap limit, in MB, of the thread that runs a large contact import (a file over 1 MB; smaller ones
-   * are imported in the request): V8 collects the import's garbage near it, which keeps an import's
-   * memory about this size whatever the file's size. An import that needs more fails, saying so; a
-   * million-row import needs about 40 MB (one batch of 1,000 rows, with the thread's own code).
+   * are imported in the request). V8 collects the import's garbage within it, so an import adds about
+   * this much to the API's memory whatever the file's size. The thread's own code takes about 25 MB
+   * and a batch of 1,000 rows a few more; a lower limit means more collections (more CPU a row), and
+   * an import that needs more than the limit (a row with a cell of tens of MB) fails, saying so.
    */
   @Type(() => Number)
   @IsInt({ message: 'CONTACT_IMPORT_HEAP_MB must be a whole number of megabytes' })
-  @Min(16, { message: 'CONTACT_IMPORT_HEAP_MB must be 16 or more' })
-  CONTACT_IMPORT_HEAP_MB = 48;
+  @Min(32, { message: 'CONTACT_IMPORT_HEAP_MB must be 32 or more' })
+  CONTACT_IMPORT_HEAP_MB = 64;
 
   /** After SIGTERM or SIGINT, the process exits by then even if something will not close. */
   @IsOptional()
