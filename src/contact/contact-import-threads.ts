@@ -60,11 +60,17 @@ export class ContactImportThreads implements OnModuleDestroy {
       job,
       mongo: { uri: this.config.mongo.uri, options: { ...mongoConnectionOptions(this.config), autoIndex: false, autoCreate: false, maxPoolSize: THREAD_POOL_SIZE } },
     };
-    const thread = new Worker(THREAD_ENTRY, {
-      workerData: data,
-      resourceLimits: { maxOldGenerationSizeMb: heapMb + (FROM_SOURCE ? TS_NODE_HEAP_MB : 0), maxYoungGenerationSizeMb: THREAD_YOUNG_GENERATION_MB },
-      ...(FROM_SOURCE ? { execArgv: SOURCE_LOADERS, env: { ...process.env, TS_NODE_PROJECT: process.env.TS_NODE_PROJECT ?? SOURCE_TSCONFIG } } : {}),
-    });
+    let thread: Worker;
+    try {
+      thread = new Worker(THREAD_ENTRY, {
+        workerData: data,
+        resourceLimits: { maxOldGenerationSizeMb: heapMb + (FROM_SOURCE ? TS_NODE_HEAP_MB : 0), maxYoungGenerationSizeMb: THREAD_YOUNG_GENERATION_MB },
+        ...(FROM_SOURCE ? { execArgv: SOURCE_LOADERS, env: { ...process.env, TS_NODE_PROJECT: process.env.TS_NODE_PROJECT ?? SOURCE_TSCONFIG } } : {}),
+      });
+    } catch (error) {
+      this.logger.error({ err: error, importId: job.importId }, 'Contact import thread did not start');
+      return this.fail(job, INTERNAL_IMPORT_ERROR);
+    }
     let finished = false;
     let failure: string | null = null;
     thread.on('message', ({ internalError }: ImportThreadEnd) => {
@@ -83,17 +89,22 @@ export class ContactImportThreads implements OnModuleDestroy {
     const ended = new Promise<void>((resolve) =>
       thread.once('exit', () => {
         this.running.delete(thread);
-        const cleanUp = async (): Promise<void> => {
-          if (!finished) await this.imports.failIfRunning(new Types.ObjectId(job.importId), failure ?? (this.stopping ? STOPPED_WITH_API : INTERNAL_IMPORT_ERROR));
-          await rm(job.path, { force: true });
-        };
-        cleanUp()
-          .catch((error: unknown) => this.logger.error({ err: error, importId: job.importId }, 'Contact import thread: its import could not be marked failed'))
-          .finally(resolve);
+        if (finished) return resolve();
+        void this.fail(job, failure ?? (this.stopping ? STOPPED_WITH_API : INTERNAL_IMPORT_ERROR)).then(resolve);
       }),
     );
     this.running.set(thread, ended);
     return ended;
+  }
+
+  /** Marks the import failed for this reason (unless the thread finished it after all) and removes its file, which the thread did not. */
+  private async fail(job: ContactImportJob, reason: string): Promise<void> {
+    try {
+      await this.imports.failIfRunning(new Types.ObjectId(job.importId), reason);
+      await rm(job.path, { force: true });
+    } catch (error) {
+      this.logger.error({ err: error, importId: job.importId }, 'Contact import: its failure could not be recorded');
+    }
   }
 
   /** Stops the running imports' threads before the MongoDB connection closes, and marks their imports failed. */

@@ -14,6 +14,13 @@ import { ConsentEvent } from './contact-consent';
 export const IMPORT_BATCH_SIZE = 1000;
 /** How often a running import's progress is written to its record (GET /contacts/imports/:id). */
 export const PROGRESS_WRITE_INTERVAL_MS = 1000;
+/**
+ * Longest row read, in bytes: four times the longest row that can be imported (50 attributes of 256
+ * characters, 50 tags, name, email, organization and consent text). A longer row stops the import as
+ * malformed before csv-parse makes its cells strings: in an import thread, one allocation larger
+ * than what is left of its heap would abort the whole API process rather than end the thread.
+ */
+export const MAX_ROW_BYTES = 64 * 1024;
 /** The error of an import that stopped on anything but a malformed file (the cause is logged, not shown). */
 export const INTERNAL_IMPORT_ERROR = 'the import stopped on an internal error; import the file again (rows already imported are unchanged)';
 
@@ -117,7 +124,7 @@ export class ContactImporter {
     };
     let error: string | null = null;
     let internalError: unknown = null;
-    const parser = createReadStream(path).pipe(parse({ bom: true, relax_column_count: true, skip_empty_lines: true, info: true, from_line: 1 }));
+    const parser = createReadStream(path).pipe(parse({ bom: true, relax_column_count: true, skip_empty_lines: true, info: true, from_line: 1, max_record_size: MAX_ROW_BYTES }));
     try {
       let header = true;
       for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
