@@ -376,7 +376,7 @@ export class EnvironmentVariables {
    * are imported in the request). V8 collects the import's garbage within it, so an import adds about
    * this much to the API's memory whatever the file's size. The thread's own code takes about 25 MB
    * and a batch of 1,000 rows a few more; a lower limit means more collections (more CPU a row), and
-   * an import that needs more than the limit (a row with a cell of tens of MB) fails, saying so.
+   * an import that needs more than the limit (rows of many long attributes) fails, saying so.
    */
   @Type(() => Number)
   @IsInt({ message: 'CONTACT_IMPORT_HEAP_MB must be a whole number of megabytes' })
