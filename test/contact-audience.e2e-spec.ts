@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { createTenant, TestTenant } from './support/factories';
 import { describeWithMongo } from './support/mongo';
 import { pollUntil } from './support/polling';
@@ -192,6 +193,23 @@ describeWithMongo('Contacts for audiences: attributes, tags, consent, import and
     expect(done).toMatchObject({ status: 'completed', rows: 10_000, created: 10_000, rejected: 0 });
     const odd = await t.http.get('/contacts?tag=odd&attribute=city:City 3&limit=100').set(alice.auth).expect(200);
     expect(odd.body.pagination).toMatchObject({ total: phones.filter((_phone, index) => index % 2 === 1 && index % 7 === 3).length });
+  });
+
+  it('fails a background import whose API process is stopped during it, saying so', async () => {
+    // A second API on the same database: stopping it (without dropping the database, as t.close() would) stops its import's thread.
+    const other = await createTestApp({ worker: false, env: { MONGODB_URI: t.config.mongo.uri } });
+    const rows = mobileNumbers(20_000, '81700').map((phone, index) => `${phone},Person ${index},Somewhere in the City of ${index % 7}`);
+    const file = ['number,name,attr.city', ...rows].join('\n');
+    expect(file.length).toBeGreaterThan(1024 * 1024);
+    let id: string;
+    try {
+      id = ((await other.http.post('/contacts/import').set(alice.auth).attach('file', ...csvFile(file)).expect(202)).body.data as ImportReport)._id;
+    } finally {
+      await other.app.close();
+      rmSync(other.dataDir, { recursive: true, force: true });
+    }
+    const report = (await t.http.get(`/contacts/imports/${id}`).set(alice.auth).expect(200)).body.data as ImportReport & { error: string | null };
+    expect(report).toMatchObject({ status: 'failed', error: 'the API process stopped during the import; import the file again (rows already imported are unchanged)' });
   });
 
   it('stops an import at a row over 64 KB as malformed, before making it a string', async () => {
