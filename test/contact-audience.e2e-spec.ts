@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { createTenant, TestTenant } from './support/factories';
 import { describeWithMongo } from './support/mongo';
 import { pollUntil } from './support/polling';
@@ -34,7 +35,8 @@ describeWithMongo('Contacts for audiences: attributes, tags, consent, import and
   let bob: TestTenant;
 
   beforeAll(async () => {
-    t = await createTestApp({ worker: false });
+    // The smallest heap a background import's thread may have: the 10,000-row import still fits; a 48 MB cell does not.
+    t = await createTestApp({ worker: false, env: { CONTACT_IMPORT_HEAP_MB: '32' } });
     alice = await createTenant(t.app, { name: 'Alice' });
     bob = await createTenant(t.app, { name: 'Bob' });
   });
@@ -191,5 +193,46 @@ describeWithMongo('Contacts for audiences: attributes, tags, consent, import and
     expect(done).toMatchObject({ status: 'completed', rows: 10_000, created: 10_000, rejected: 0 });
     const odd = await t.http.get('/contacts?tag=odd&attribute=city:City 3&limit=100').set(alice.auth).expect(200);
     expect(odd.body.pagination).toMatchObject({ total: phones.filter((_phone, index) => index % 2 === 1 && index % 7 === 3).length });
+  });
+
+  it('fails a background import whose API process is stopped during it, saying so', async () => {
+    // A second API on the same database: stopping it (without dropping the database, as t.close() would) stops its import's thread.
+    const other = await createTestApp({ worker: false, env: { MONGODB_URI: t.config.mongo.uri } });
+    const rows = mobileNumbers(20_000, '81700').map((phone, index) => `${phone},Person ${index},Somewhere in the City of ${index % 7}`);
+    const file = ['number,name,attr.city', ...rows].join('\n');
+    expect(file.length).toBeGreaterThan(1024 * 1024);
+    let id: string;
+    try {
+      id = ((await other.http.post('/contacts/import').set(alice.auth).attach('file', ...csvFile(file)).expect(202)).body.data as ImportReport)._id;
+    } finally {
+      await other.app.close();
+      rmSync(other.dataDir, { recursive: true, force: true });
+    }
+    const report = (await t.http.get(`/contacts/imports/${id}`).set(alice.auth).expect(200)).body.data as ImportReport & { error: string | null };
+    expect(report).toMatchObject({ status: 'failed', error: 'the API process stopped during the import; import the file again (rows already imported are unchanged)' });
+  });
+
+  it('stops an import at a row over 64 KB as malformed, before making it a string', async () => {
+    const file = `number,name\n2348170000040,${'x'.repeat(100 * 1024)}\n`;
+    const report = (await importCsv(alice, file).expect(201)).body.data as ImportReport & { error: string | null };
+    expect(report).toMatchObject({ status: 'failed', rows: 0, created: 0 });
+    expect(report.error).toMatch(/^stopped at a malformed line: Max Record Size: .* at line 2$/);
+  });
+
+  it('fails a background import that runs out of its memory with the reason, and the API goes on importing', async () => {
+    // A batch of 1,000 rows of 50 attributes of 256 two-byte characters: more than the thread's 32 MB heap holds besides its code.
+    const header = ['number', ...Array.from({ length: 50 }, (_value, index) => `attr.a${index}`)].join(',');
+    const long = 'é'.repeat(256);
+    const rows = mobileNumbers(1000, '81600').map((phone) => [phone, ...Array.from({ length: 50 }, () => long)].join(','));
+    const id = ((await importCsv(alice, [header, ...rows].join('\n')).expect(202)).body.data as ImportReport)._id;
+    const done = await pollUntil(
+      async () => (await t.http.get(`/contacts/imports/${id}`).set(alice.auth).expect(200)).body.data as ImportReport & { error: string | null },
+      (report) => report.status !== 'running',
+      60_000,
+      200,
+    );
+    expect(done).toMatchObject({ status: 'failed', created: 0 });
+    expect(done.error).toMatch(/^the import ran out of memory: its thread may use 32 MB \(CONTACT_IMPORT_HEAP_MB\)/);
+    expect((await importCsv(alice, 'number,name\n2348170000041,After\n').expect(201)).body.data).toMatchObject({ status: 'completed', created: 1 });
   });
 });

@@ -371,6 +371,18 @@ export class EnvironmentVariables {
   @Min(1, { message: 'ATTACHMENT_MAX_BYTES must be 1 or more' })
   ATTACHMENT_MAX_BYTES?: number;
 
+  /**
+   * Heap limit, in MB, of the thread that runs a large contact import (a file over 1 MB; smaller ones
+   * are imported in the request). V8 collects the import's garbage within it, so an import adds about
+   * this much to the API's memory whatever the file's size. The thread's own code takes about 25 MB
+   * and a batch of 1,000 rows a few more; a lower limit means more collections (more CPU a row), and
+   * an import that needs more than the limit (rows of many long attributes) fails, saying so.
+   */
+  @Type(() => Number)
+  @IsInt({ message: 'CONTACT_IMPORT_HEAP_MB must be a whole number of megabytes' })
+  @Min(32, { message: 'CONTACT_IMPORT_HEAP_MB must be 32 or more' })
+  CONTACT_IMPORT_HEAP_MB = 64;
+
   /** After SIGTERM or SIGINT, the process exits by then even if something will not close. */
   @IsOptional()
   @Type(() => Number)

@@ -44,6 +44,14 @@ export class ContactImportRepository {
       .exec();
   }
 
+  /**
+   * Marks the import failed unless it has finished already: for an import thread that ended without
+   * finishing its import (out of memory, or stopped with the API), never over the thread's own report.
+   */
+  async failIfRunning(id: Types.ObjectId, error: string): Promise<void> {
+    await this.imports.updateOne({ _id: id, status: 'running' }, { $set: { status: 'failed', error, finished_at: new Date() } }).exec();
+  }
+
   async finish(id: Types.ObjectId, error: string | null): Promise<ContactImportRecord | null> {
     return this.imports
       .findOneAndUpdate({ _id: id }, { $set: { status: error ? 'failed' : 'completed', error, finished_at: new Date() } }, { new: true })

@@ -1,20 +1,13 @@
 import { Injectable, Logger, NotFoundException } from '@nestjs/common';
-import { CsvError, parse } from 'csv-parse';
-import { createReadStream } from 'node:fs';
+import { parse } from 'csv-parse';
 import { open, rm } from 'node:fs/promises';
-import { Types } from 'mongoose';
 import { InputValidationException } from '@app/common';
-import { ContactImportRepository, ImportProgress, MAX_LISTED_REJECTIONS } from './contact-import.repository';
+import { ContactImportRepository } from './contact-import.repository';
 import { ContactImportRecord } from './contact-import.schema';
-import { ContactColumn, ContactImportRow, readContactHeader, readContactRow, RejectedRow } from './contact-csv';
-import { ContactRepository, ContactTransferView, ImportWrite } from './contact.repository';
-import { MAX_ATTRIBUTES, MAX_TAGS, sameAttributeValue } from './contact-audience-fields';
-import { ConsentEvent } from './contact-consent';
+import { ContactColumn, readContactHeader } from './contact-csv';
+import { ContactImporter, ContactImportJob } from './contact-importer';
+import { ContactImportThreads } from './contact-import-threads';
 
-/** Rows compared and written together: one query and one bulk write per batch. */
-export const IMPORT_BATCH_SIZE = 1000;
-/** How often a running import's progress is written to its record (GET /contacts/imports/:id). */
-export const PROGRESS_WRITE_INTERVAL_MS = 1000;
 /** A file this small is imported before the request is answered; a larger one in the background. */
 export const INLINE_IMPORT_MAX_BYTES = 1024 * 1024;
 /** A running import whose progress has not moved for this long was interrupted (its process stopped). */
@@ -31,66 +24,21 @@ export interface UploadedImportFile {
   size: number;
 }
 
-type RowOutcome = { write: ImportWrite | null; kind: 'created' | 'updated' | 'unchanged' } | { rejected: RejectedRow };
-
-/** What one row changes on the contact that has its number (or the contact it creates). */
-export function importOutcomeOf(row: ContactImportRow, existing: ContactTransferView | undefined, now: Date): RowOutcome {
-  const history: ConsentEvent[] = [];
-  if (row.optIn) history.push({ action: 'opt_in', ...row.optIn });
-  if (row.optOut) history.push({ action: 'opt_out', at: now, source: 'csv_import', text: null });
-  if (!existing) {
-    return {
-      kind: 'created',
-      write: {
-        kind: 'insert',
-        phone: row.phone,
-        fields: { name: row.name ?? `+${row.phone}`, email: row.email ?? null, organization: row.organization ?? null },
-        attributes: row.attributes,
-        tags: row.tags,
-        optIn: row.optIn ?? null,
-        optedOutAt: row.optOut ? now : null,
-        history,
-      },
-    };
-  }
-  const set: Record<string, unknown> = {};
-  if (row.name !== undefined && row.name !== existing.name) set.name = row.name;
-  if (row.email !== undefined && row.email !== existing.email) set.email = row.email;
-  if (row.organization !== undefined && row.organization !== existing.organization) set.organization = row.organization;
-  const attributes = existing.attributes ?? {};
-  const names = new Set(Object.keys(attributes));
-  for (const [name, value] of Object.entries(row.attributes)) {
-    names.add(name);
-    if (!sameAttributeValue(attributes[name], value)) set[`attributes.${name}`] = value;
-  }
-  const reasons: string[] = [];
-  if (names.size > MAX_ATTRIBUTES) reasons.push(`too many attributes: the contact would hold ${names.size}; at most ${MAX_ATTRIBUTES}`);
-  const tags = new Set(existing.tags ?? []);
-  const addTags = row.tags.filter((tag) => !tags.has(tag));
-  if (tags.size + addTags.length > MAX_TAGS) reasons.push(`too many tags: the contact would carry ${tags.size + addTags.length}; at most ${MAX_TAGS}`);
-  if (reasons.length > 0) return { rejected: { line: row.line, number: row.phone, reasons } };
-  const current = existing.opt_in;
-  const sameOptIn = row.optIn && current && current.at.getTime() === row.optIn.at.getTime() && current.source === row.optIn.source && (current.text ?? null) === row.optIn.text;
-  const consent = history.filter(({ action }) => (action === 'opt_in' ? !sameOptIn : existing.opted_out !== true));
-  if (row.optIn && !sameOptIn) set.opt_in = row.optIn;
-  if (row.optOut && existing.opted_out !== true) Object.assign(set, { opted_out: true, opted_out_at: now, opt_out_changed_at: now });
-  if (Object.keys(set).length === 0 && addTags.length === 0) return { kind: 'unchanged', write: null };
-  return { kind: 'updated', write: { kind: 'update', id: existing._id, set, addTags, history: consent } };
-}
-
 /**
  * POST /contacts/import: a CSV read as it streams from the uploaded file, upserted by number in
  * batches, with a report of what it created, updated, left unchanged and rejected (by line). The
- * same file imported again changes nothing. A small file is imported before the answer; a larger
- * one in the background of the API process that received it, its progress in its record.
+ * same file imported again changes nothing. A small file is imported in the request, before the
+ * answer; a larger one in the background, in a thread of its own with a bounded heap
+ * (ContactImportThreads), its progress in its record.
  */
 @Injectable()
 export class ContactImportService {
   private readonly logger = new Logger(ContactImportService.name);
 
   constructor(
-    private readonly contacts: ContactRepository,
     private readonly imports: ContactImportRepository,
+    private readonly importer: ContactImporter,
+    private readonly threads: ContactImportThreads,
   ) {}
 
   /** Checks the header (400 naming each bad column, nothing written), then imports; `finished` once the report is complete. */
@@ -103,10 +51,14 @@ export class ContactImportService {
       throw error;
     }
     const record = await this.imports.create(clientId, file.size);
-    const run = this.run(clientId, record._id.toHexString(), file.path, columns);
-    if (file.size <= INLINE_IMPORT_MAX_BYTES) return { record: await run, finished: true };
-    run.catch((error: unknown) => this.logger.error({ err: error, importId: record._id }, 'Contact import failed'));
-    return { record, finished: false };
+    const job: ContactImportJob = { clientId, importId: record._id.toHexString(), path: file.path, columns };
+    if (file.size > INLINE_IMPORT_MAX_BYTES) {
+      void this.threads.run(job);
+      return { record, finished: false };
+    }
+    const { record: finished, internalError } = await this.importer.run(job);
+    if (internalError) this.logger.error({ err: internalError, importId: job.importId }, 'Contact import stopped');
+    return { record: viewOf(finished), finished: true };
   }
 
   async get(clientId: string, id: string): Promise<ContactImportView> {
@@ -137,97 +89,6 @@ export class ContactImportService {
     if (!columns) throw new InputValidationException(problems);
     return columns;
   }
-
-  private async run(clientId: string, importId: string, path: string, columns: ContactColumn[]): Promise<ContactImportView> {
-    const id = new Types.ObjectId(importId);
-    let listed = 0;
-    let batch = new Map<string, ContactImportRow>();
-    let progress = emptyProgress();
-    const reject = (row: RejectedRow): void => {
-      progress.rejected += 1;
-      if (listed < MAX_LISTED_REJECTIONS) {
-        progress.rejections.push(row);
-        listed += 1;
-      }
-    };
-    let progressWrittenAt = Date.now();
-    const writeProgress = async (): Promise<void> => {
-      await this.imports.addProgress(id, progress);
-      progress = emptyProgress();
-      progressWrittenAt = Date.now();
-    };
-    const flush = async (): Promise<void> => {
-      await this.importBatch(clientId, [...batch.values()], progress, reject);
-      batch = new Map();
-      // One progress write a second, not one a batch: a round trip fewer per batch.
-      if (Date.now() - progressWrittenAt >= PROGRESS_WRITE_INTERVAL_MS) await writeProgress();
-    };
-    let error: string | null = null;
-    const parser = createReadStream(path).pipe(parse({ bom: true, relax_column_count: true, skip_empty_lines: true, info: true, from_line: 1 }));
-    try {
-      let header = true;
-      for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
-        if (header) {
-          header = false;
-          continue;
-        }
-        progress.rows += 1;
-        const row = readContactRow(columns, record, info.lines);
-        if ('reasons' in row) {
-          reject(row);
-          continue;
-        }
-        // A number twice in a file: the earlier row is written first, so the later one sees it.
-        if (batch.has(row.phone)) await flush();
-        batch.set(row.phone, row);
-        if (batch.size >= IMPORT_BATCH_SIZE) await flush();
-      }
-      await flush();
-      await writeProgress();
-    } catch (failure) {
-      error = failure instanceof CsvError ? `stopped at a malformed line: ${failure.message}` : 'the import stopped on an internal error; import the file again (rows already imported are unchanged)';
-      if (!(failure instanceof CsvError)) this.logger.error({ err: failure, importId }, 'Contact import stopped');
-      await this.imports.addProgress(id, progress).catch(() => undefined);
-    } finally {
-      parser.destroy();
-      await rm(path, { force: true });
-    }
-    const finished = await this.imports.finish(id, error);
-    return viewOf(finished!);
-  }
-
-  /**
-   * One batch: every row first as the upsert of a new contact keyed by number (what it inserts is
-   * `created`; no read is needed for a number the client does not have yet), then the rows whose
-   * number existed are compared with their contact and written only where they change it.
-   */
-  private async importBatch(clientId: string, rows: ContactImportRow[], progress: ImportProgress, reject: (row: RejectedRow) => void): Promise<void> {
-    if (rows.length === 0) return;
-    const now = new Date();
-    const inserts = rows.map((row) => importOutcomeOf(row, undefined, now)).flatMap((outcome) => ('write' in outcome && outcome.write ? [outcome.write] : []));
-    const created = await this.contacts.applyImport(clientId, inserts);
-    progress.created += created.size;
-    const existed = rows.filter((_row, index) => !created.has(index));
-    if (existed.length === 0) return;
-    const found = new Map((await this.contacts.findForImport(clientId, existed.map(({ phone }) => phone))).map((contact) => [contact.phone, contact]));
-    const writes: ImportWrite[] = [];
-    for (const row of existed) {
-      const contact = found.get(row.phone);
-      // Deleted between the two steps: the row is imported as new by the next import of the file.
-      const outcome = contact ? importOutcomeOf(row, contact, now) : ({ kind: 'unchanged', write: null } as const);
-      if ('rejected' in outcome) {
-        reject(outcome.rejected);
-        continue;
-      }
-      progress[outcome.kind] += 1;
-      if (outcome.write) writes.push(outcome.write);
-    }
-    await this.contacts.applyImport(clientId, writes);
-  }
-}
-
-function emptyProgress(): ImportProgress {
-  return { rows: 0, created: 0, updated: 0, unchanged: 0, rejected: 0, rejections: [] };
 }
 
 function viewOf(record: ContactImportRecord): ContactImportView {

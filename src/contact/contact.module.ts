@@ -5,6 +5,8 @@ import { ContactExportService } from './contact-export.service';
 import { CONTACT_IMPORT_INDEXES, ContactImportRepository } from './contact-import.repository';
 import { ContactImport, ContactImportSchema } from './contact-import.schema';
 import { ContactImportService } from './contact-import.service';
+import { ContactImportThreads } from './contact-import-threads';
+import { ContactImporter } from './contact-importer';
 import { ContactTransferController } from './contact-transfer.controller';
 import { withIndexes } from '../core/schema-indexes';
 import { CONTACT_AUDIENCE_INDEXES, ContactRepository } from './contact.repository';
@@ -27,7 +29,7 @@ export class ContactDataModule {}
   imports: [ContactDataModule, MongooseModule.forFeature([{ name: ContactImport.name, schema: withIndexes(ContactImportSchema, CONTACT_IMPORT_INDEXES) }])],
   // The transfer routes first: /contacts/export and /contacts/imports/:id before /contacts/:id.
   controllers: [ContactTransferController, ContactController],
-  providers: [ContactImportRepository, ContactImportService, ContactExportService],
+  providers: [ContactImportRepository, ContactImporter, ContactImportThreads, ContactImportService, ContactExportService],
   exports: [ContactDataModule],
 })
 export class ContactHttpModule {}
