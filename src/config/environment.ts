@@ -326,8 +326,8 @@ export class EnvironmentVariables {
   SWEEP_PENDING_AGE_MS = 60000;
 
   /**
-   * How long a worker holds a send job (renewed at half this while it runs), and so how long a
-   * claim on a message lasts. A worker that dies frees its jobs once its heartbeat stops (about
+   * How long a worker holds a job of any of its queues (sends, fan-outs, event deliveries, inbound
+   * messages; renewed at half this while it runs), and so how long a claim on a message lasts. A worker that dies frees its jobs once its heartbeat stops (about
    * 12 s) plus the stalled-job check interval, at the latest after this plus that interval; a worker
    * whose event loop stalls for longer loses its jobs to another worker (its claims then keep the
    * other from sending the same message).
@@ -338,7 +338,7 @@ export class EnvironmentVariables {
   @Max(600000)
   WORKER_LOCK_DURATION_MS = 20000;
 
-  /** How often each worker looks for jobs whose worker died (Bull's stalled-job check). */
+  /** How often each worker looks for jobs whose worker died (Bull's stalled-job check, in every queue). */
   @Type(() => Number)
   @IsInt()
   @Min(500)

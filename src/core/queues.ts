@@ -11,11 +11,28 @@ export function settingsOf(settings: QueueSettings | undefined, config: AppConfi
   return typeof settings === 'function' ? settings(config) : settings;
 }
 
-/** Registers a Bull queue with the deployment's connection settings and its key prefix (hash-tagged on a cluster). */
+/**
+ * How long a worker holds a job (WORKER_LOCK_DURATION_MS, renewed at half of it) and how often it takes
+ * back the jobs of workers that died (WORKER_STALLED_INTERVAL_MS): the same for every queue, so that a
+ * dead worker's fan-out, event deliveries and inbound messages come back as soon as its sends do (Bull's
+ * own defaults, 30 s each, would hold them up to a minute), and the reaper can free them all at once.
+ */
+export function workerLockSettings(config: AppConfig): AdvancedSettings {
+  return {
+    lockDuration: config.worker.lockDurationMs,
+    lockRenewTime: Math.floor(config.worker.lockDurationMs / 2),
+    stalledInterval: config.worker.stalledIntervalMs,
+  };
+}
+
+/** Registers a Bull queue with the deployment's connection settings, its key prefix (hash-tagged on a cluster) and the worker's lock settings. */
 export function registerQueue(name: string, settings?: QueueSettings): DynamicModule {
   return BullModule.registerQueueAsync({
     name,
     inject: [BullConnections, AppConfig],
-    useFactory: (connections: BullConnections, config: AppConfig) => ({ ...connections.queueOptions(name), settings: settingsOf(settings, config) }),
+    useFactory: (connections: BullConnections, config: AppConfig) => ({
+      ...connections.queueOptions(name),
+      settings: { ...workerLockSettings(config), ...settingsOf(settings, config) },
+    }),
   });
 }

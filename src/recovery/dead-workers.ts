@@ -3,6 +3,7 @@ import type { Queue } from 'bull';
 import { ExclusiveInterval } from '../core/exclusive-interval';
 import { PROCESS_ID } from '../core/process-identity';
 import { RedisClient } from '../core/redis-connection';
+import { RegisteredQueues } from '../core/registered-queues';
 import { REDIS } from '../core/redis.module';
 import { heartbeatKeyOf, HEARTBEAT_INTERVAL_MS } from '../health/worker-heartbeat';
 import { MessageLogRepository } from '../message-log/message-log.repository';
@@ -33,7 +34,7 @@ export interface ReapResult {
   dead: string[];
   /** Leases of the dead workers' send attempts, ended. */
   releasedLeases: number;
-  /** Active send jobs of the dead workers handed to Bull's next stalled-job check. */
+  /** Active jobs of the dead workers (sends, fan-outs, event deliveries, inbound messages) handed to Bull's next stalled-job check. */
   freedJobs: number;
 }
 
@@ -41,8 +42,9 @@ export interface ReapResult {
  * Frees what a dead worker held, as soon as its heartbeat stops, instead of when its holds lapse
  * (a lease or a Bull lock lasts WORKER_LOCK_DURATION_MS, renewed while the worker lives):
  * - the leases its send attempts hold on messages end (MessageLogRepository.releaseLeasesOf);
- * - its active send jobs lose their lock and are marked for Bull's stalled-job check, which moves
- *   them back to the queue at its next run (WORKER_STALLED_INTERVAL_MS) as it would after the lock lapsed.
+ * - its active jobs, in every queue (sends, fan-outs, event deliveries, inbound messages), lose their
+ *   lock and are marked for Bull's stalled-job check, which moves them back to the queue at its next
+ *   run (WORKER_STALLED_INTERVAL_MS) as it would after the lock lapsed.
  * Each worker announces itself in a hash once its heartbeat is written; every REAP_INTERVAL_MS one
  * worker looks for announced workers without a heartbeat. A worker stopping cleanly withdraws
  * its announcement first, so it is never taken for dead while it finishes its jobs.
@@ -56,6 +58,7 @@ export class DeadWorkerReaper implements OnApplicationBootstrap, OnApplicationSh
     @Inject(REDIS) private readonly redis: RedisClient,
     private readonly messageLogs: MessageLogRepository,
     private readonly sendQueues: SendQueueShards,
+    private readonly registered: RegisteredQueues,
   ) {
     this.schedule = new ExclusiveInterval(redis, { name: 'Dead worker reaping', lockKey: LOCK_KEY, intervalMs: REAP_INTERVAL_MS }, async () => {
       await this.reap();
@@ -94,7 +97,7 @@ export class DeadWorkerReaper implements OnApplicationBootstrap, OnApplicationSh
     const releasedLeases = await this.messageLogs.releaseLeasesOf([...dead.keys()]);
     const tokens = [...dead.values()].flatMap((record) => record.lockTokens);
     let freedJobs = 0;
-    for (const queue of this.sendQueues.queues) freedJobs += await freeJobsLockedBy(queue, tokens);
+    for (const queue of this.workerQueues()) freedJobs += await freeJobsLockedBy(queue, tokens);
     await this.redis.hdel(KNOWN_WORKERS_KEY, ...dead.keys());
     this.logger.warn({ workers: [...dead.keys()], releasedLeases, freedJobs }, 'Workers without a heartbeat: their leases ended and their jobs handed back');
     return { dead: [...dead.keys()], releasedLeases, freedJobs };
@@ -103,13 +106,20 @@ export class DeadWorkerReaper implements OnApplicationBootstrap, OnApplicationSh
   /** Writes this worker's entry (clearing a suspicion) when its heartbeat is there; false when it is not. */
   private async announce(): Promise<boolean> {
     if ((await this.redis.exists(heartbeatKeyOf(PROCESS_ID))) !== 1) return false;
-    const lockTokens = this.sendQueues.queues.flatMap((queue) => {
+    const lockTokens = this.workerQueues().flatMap((queue) => {
       const token = lockTokenOf(queue);
       return token ? [token] : [];
     });
     const record: KnownWorker = { lockTokens };
     await this.redis.hset(KNOWN_WORKERS_KEY, PROCESS_ID, JSON.stringify(record));
     return true;
+  }
+
+  /** The queues this worker takes jobs from: every send queue (the shards beyond the first are not Nest providers) and every registered one. */
+  private workerQueues(): Queue[] {
+    const byName = new Map<string, Queue>();
+    for (const queue of [...this.sendQueues.queues, ...this.registered.all()]) if (!byName.has(queue.name)) byName.set(queue.name, queue);
+    return [...byName.values()];
   }
 }
 

@@ -3,23 +3,18 @@ import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import Bull, { AdvancedSettings, Queue } from 'bull';
 import { AppConfig } from '../config';
 import { BullConnections } from '../core/bull-connections';
+import { workerLockSettings } from '../core/queues';
 import { stableBucketOf } from '../core/stable-bucket';
 import { SEND_BACKOFF_STRATEGY, sendBackoff } from './send-backoff';
 import { SEND_QUEUE, SendJobData } from './sending.jobs';
 
 /**
- * Settings of every send queue. A worker holds each job for WORKER_LOCK_DURATION_MS, renewed at half of it;
- * every WORKER_STALLED_INTERVAL_MS it takes back the jobs of workers that died. A message's
- * claim (see MessageSender) lasts as long as the lock, so a job taken back from a live but
+ * Settings of every send queue: the worker's lock settings (workerLockSettings) and the send backoff. A
+ * message's claim (see MessageSender) lasts as long as the lock, so a job taken back from a live but
  * stalled worker finds the claim and waits instead of sending the message a second time.
  */
 export function sendQueueSettings(config: AppConfig): AdvancedSettings {
-  return {
-    backoffStrategies: { [SEND_BACKOFF_STRATEGY]: sendBackoff },
-    lockDuration: config.worker.lockDurationMs,
-    lockRenewTime: Math.floor(config.worker.lockDurationMs / 2),
-    stalledInterval: config.worker.stalledIntervalMs,
-  };
+  return { ...workerLockSettings(config), backoffStrategies: { [SEND_BACKOFF_STRATEGY]: sendBackoff } };
 }
 
 /** Name of a send queue: the first keeps the historical name, so one shard (the default) is the queue of old. */
