@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { BroadcastRepository } from '../../src/broadcast/broadcast.repository';
 import { describeWithMongo } from '../support/mongo';
 import { ChaosCluster, ChaosTenant } from './support/chaos-cluster';
+import { describeEvents, EventCounter } from './support/event-counter';
 import { Observer, ScenarioReport } from './support/observer';
 
 /** Valid Nigerian mobile numbers, a block of its own per scenario so that sends never mix. */
@@ -15,13 +16,16 @@ const RECOVERY_BOUND_MS = 45_000;
  * deployment meets (a worker killed, Redis flushed, Redis restarted empty, every worker killed
  * again and again, the API killed mid-request). For each, every recipient is in exactly one of
  * the broadcast's arrays at every poll, none is left pending, no recipient whose first send the
- * ledger holds is sent again, and the broadcast ends within RECOVERY_BOUND_MS of the fault.
- * Duplicates inside the at-least-once window are counted and printed.
+ * ledger holds is sent again, and the broadcast ends within RECOVERY_BOUND_MS of the fault;
+ * then every recipient sent has its `message.sent` event at the client's server within
+ * EVENTS_BOUND_MS of the end. Duplicates inside the at-least-once window and events delivered more
+ * than once are counted and printed.
  */
 describeWithMongo('Chaos: crashes and Redis loss lose nothing and send nothing twice', () => {
   let cluster: ChaosCluster;
   let observer: Observer;
   let tenant: ChaosTenant;
+  let events: EventCounter;
   const reports: Array<[string, ScenarioReport]> = [];
 
   beforeAll(async () => {
@@ -29,15 +33,18 @@ describeWithMongo('Chaos: crashes and Redis loss lose nothing and send nothing t
     await cluster.heal(2);
     observer = new Observer(cluster);
     tenant = await cluster.tenant();
+    events = await EventCounter.start(cluster, tenant.clientId);
   }, 300_000);
 
   afterAll(async () => {
     await cluster?.close();
+    await events?.close();
     if (reports.length > 0) {
       const lines = reports.map(
         ([name, report]) =>
           `  ${name}: ${report.recipients} recipients, ended ${report.recoverySeconds.toFixed(1)} s after the fault, ${report.polls} polls, ` +
-          `${report.duplicatesInsideWindow.length} sent twice inside the at-least-once window, ${report.duplicatesOutsideWindow.length} outside it`,
+          `${report.duplicatesInsideWindow.length} sent twice inside the at-least-once window, ${report.duplicatesOutsideWindow.length} outside it` +
+          (report.events ? `; ${describeEvents(report.events)}` : ''),
       );
       process.stdout.write(`\nChaos suite figures:\n${lines.join('\n')}\n`);
     }
@@ -56,7 +63,8 @@ describeWithMongo('Chaos: crashes and Redis loss lose nothing and send nothing t
   /** Watches the broadcast to its end after a fault at `faultAt`, and checks what every scenario must hold. */
   async function expectRecovered(name: string, id: string, recipients: string[], faultAt: number): Promise<ScenarioReport> {
     const { broadcast, polls } = await observer.watchUntilDone(tenant.clientId, id, recipients, RECOVERY_BOUND_MS);
-    const recoverySeconds = (Date.now() - faultAt) / 1000;
+    const finishedAt = Date.now();
+    const recoverySeconds = (finishedAt - faultAt) / 1000;
     expect(broadcast.status).toBe('completed');
     expect(broadcast.pending).toEqual([]);
     expect(new Set(broadcast.sent)).toEqual(new Set(recipients));
@@ -65,6 +73,11 @@ describeWithMongo('Chaos: crashes and Redis loss lose nothing and send nothing t
     expect(report.duplicatesOutsideWindow).toEqual([]);
     // Every recipient reached the provider; a second send only inside the window.
     expect(observer.sendsTo(recipients)).toBe(recipients.length + report.duplicatesInsideWindow.length);
+    // Every message sent has its event at the client's server, at least once, signed.
+    report.events = await events.waitFor(await events.expectedFor(id, broadcast.sent), finishedAt);
+    expect(report.events.expected).toBe(recipients.length);
+    expect(report.events.missing).toEqual([]);
+    expect(report.events.badlySigned).toBe(0);
     return report;
   }
 

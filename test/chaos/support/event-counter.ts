@@ -1,0 +1,105 @@
+import { getModelToken } from '@nestjs/mongoose';
+import type { Model } from 'mongoose';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CredentialsCipher } from '../../../src/auth';
+import { eventId } from '../../../src/event-webhook/client-events';
+import { verifyEventSignature } from '../../../src/event-webhook/event-signature';
+import { WebhookEndpointRepository } from '../../../src/event-webhook/webhook-endpoint.repository';
+import { MessageLog, MessageLogRecord } from '../../../src/message-log/message-log.schema';
+import { WebhookReceiver } from '../../support/webhook-receiver';
+import type { ChaosCluster } from './chaos-cluster';
+import { oid } from './observer';
+
+/**
+ * From a broadcast's end to the last `message.sent` at the receiver: an event whose publish a fault
+ * cut off waits for the outbox sweep (every SWEEP_INTERVAL_MS, 1 s here, for events 5 s old), one whose
+ * delivery job Redis lost for the re-queue after the loss, and a failed delivery for its retry.
+ */
+export const EVENTS_BOUND_MS = 30_000;
+const SECRET = 'whsec_chaos_events';
+const PATH = '/events';
+
+/** What a client's server received of one broadcast's `message.sent` events. */
+export interface EventsReport {
+  /** One per recipient that ended sent. */
+  expected: number;
+  /** Expected events received at least once. */
+  delivered: number;
+  /** Expected event ids received more than once (allowed: delivery is at least once, the receiver drops repeats by id). */
+  repeated: number;
+  /** Seconds from the broadcast's end to the first arrival of the last expected event (negative: all arrived before the end). */
+  lastAfterSeconds: number;
+  /** Expected event ids not received within the bound. */
+  missing: string[];
+  /** Deliveries of expected events whose signature does not verify with the endpoint's secret. */
+  badlySigned: number;
+}
+
+/**
+ * A client's server listening to `message.sent`: a WebhookReceiver on loopback and an endpoint of
+ * the tenant pointed at it, so that a scenario can check that the events of what it sent arrived.
+ * The cluster's processes run with WEBHOOK_ALLOW_PRIVATE_URLS=true to deliver to loopback.
+ */
+export class EventCounter {
+  private constructor(
+    private readonly cluster: ChaosCluster,
+    readonly receiver: WebhookReceiver,
+    readonly secret: string,
+  ) {}
+
+  /** Starts the receiver and stores the tenant's endpoint (directly: the address check at save would refuse loopback). */
+  static async start(cluster: ChaosCluster, clientId: string): Promise<EventCounter> {
+    const receiver = await WebhookReceiver.start();
+    const cipher = cluster.control.app.get(CredentialsCipher);
+    await cluster.control.app
+      .get(WebhookEndpointRepository)
+      .create(clientId, { url: `${receiver.baseUrl}${PATH}`, description: 'chaos', events: ['message.sent'], enabled: true, secretEncrypted: cipher.encrypt({ secret: SECRET }) });
+    return new EventCounter(cluster, receiver, SECRET);
+  }
+
+  /** The ids of the `message.sent` events owed for the broadcast: one per ledger entry that ended sent. */
+  async expectedFor(broadcastId: string, sentRecipients: string[]): Promise<Set<string>> {
+    const messageLogs = this.cluster.control.app.get<Model<MessageLog>>(getModelToken(MessageLog.name));
+    const entries = await messageLogs
+      .find({ broadcast_id: oid(broadcastId), recipient: { $in: sentRecipients } }, { _id: 1 })
+      .lean<Array<Pick<MessageLogRecord, '_id'>>>();
+    return new Set(entries.map((entry) => eventId(entry._id.toHexString(), 'message.sent')));
+  }
+
+  /** Every delivery of these events so far, by event id. */
+  deliveriesOf(expected: Set<string>): Map<string, Array<WebhookReceiver['received'][number]>> {
+    const byId = new Map<string, Array<WebhookReceiver['received'][number]>>();
+    for (const delivery of this.receiver.to(PATH)) {
+      const id = delivery.headers['x-event-id'] as string;
+      if (expected.has(id)) byId.set(id, [...(byId.get(id) ?? []), delivery]);
+    }
+    return byId;
+  }
+
+  /** Waits until every expected event arrived at least once, or `timeoutMs` passes, and tells what arrived. */
+  async waitFor(expected: Set<string>, finishedAt: number, timeoutMs = EVENTS_BOUND_MS): Promise<EventsReport> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.deliveriesOf(expected).size < expected.size && Date.now() < deadline) await sleep(200);
+    const byId = this.deliveriesOf(expected);
+    const firstArrivals = [...byId.values()].map((deliveries) => deliveries[0].at);
+    const deliveries = [...byId.values()].flat();
+    return {
+      expected: expected.size,
+      delivered: byId.size,
+      repeated: [...byId.values()].filter((each) => each.length > 1).length,
+      lastAfterSeconds: firstArrivals.length > 0 ? (Math.max(...firstArrivals) - finishedAt) / 1000 : 0,
+      missing: [...expected].filter((id) => !byId.has(id)),
+      badlySigned: deliveries.filter((delivery) => !verifyEventSignature(this.secret, delivery.headers['x-signature'] as string, delivery.body)).length,
+    };
+  }
+
+  close(): Promise<void> {
+    return this.receiver.close();
+  }
+}
+
+/** The report's figures for a scenario's printed line. */
+export function describeEvents(report: EventsReport): string {
+  const last = report.lastAfterSeconds >= 0 ? `${report.lastAfterSeconds.toFixed(1)} s after the end` : `${(-report.lastAfterSeconds).toFixed(1)} s before the end`;
+  return `${report.delivered} of ${report.expected} message.sent events delivered, ${report.repeated} more than once, the last ${last}`;
+}
