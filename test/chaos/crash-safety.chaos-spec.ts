@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { BroadcastRepository } from '../../src/broadcast/broadcast.repository';
 import { describeWithMongo } from '../support/mongo';
 import { ChaosCluster, ChaosTenant } from './support/chaos-cluster';
-import { describeEvents, EventCounter } from './support/event-counter';
+import { DEAD_WORKER_EVENTS_BOUND_MS, describeEvents, EventCounter, EVENTS_BOUND_MS } from './support/event-counter';
 import { Observer, ScenarioReport } from './support/observer';
 
 /** Valid Nigerian mobile numbers, a block of its own per scenario so that sends never mix. */
@@ -60,8 +60,11 @@ describeWithMongo('Chaos: crashes and Redis loss lose nothing and send nothing t
     return ((await response.json()) as { data: { _id: string } }).data._id;
   }
 
-  /** Watches the broadcast to its end after a fault at `faultAt`, and checks what every scenario must hold. */
-  async function expectRecovered(name: string, id: string, recipients: string[], faultAt: number): Promise<ScenarioReport> {
+  /**
+   * Watches the broadcast to its end after a fault at `faultAt`, and checks what every scenario must
+   * hold; its `message.sent` events must all have arrived `eventsBoundMs` after the end.
+   */
+  async function expectRecovered(name: string, id: string, recipients: string[], faultAt: number, eventsBoundMs = EVENTS_BOUND_MS): Promise<ScenarioReport> {
     const { broadcast, polls } = await observer.watchUntilDone(tenant.clientId, id, recipients, RECOVERY_BOUND_MS);
     const finishedAt = Date.now();
     const recoverySeconds = (finishedAt - faultAt) / 1000;
@@ -74,7 +77,7 @@ describeWithMongo('Chaos: crashes and Redis loss lose nothing and send nothing t
     // Every recipient reached the provider; a second send only inside the window.
     expect(observer.sendsTo(recipients)).toBe(recipients.length + report.duplicatesInsideWindow.length);
     // Every message sent has its event at the client's server, at least once, signed.
-    report.events = await events.waitFor(await events.expectedFor(id, broadcast.sent), finishedAt);
+    report.events = await events.waitFor(await events.expectedFor(id, broadcast.sent), finishedAt, eventsBoundMs);
     expect(report.events.expected).toBe(recipients.length);
     expect(report.events.missing).toEqual([]);
     expect(report.events.badlySigned).toBe(0);
@@ -90,8 +93,8 @@ describeWithMongo('Chaos: crashes and Redis loss lose nothing and send nothing t
     const faultAt = Date.now();
     await cluster.runningWorkers()[0].crash();
     await cluster.startWorker();
-    await expectRecovered('worker kill -9 at 30%', id, recipients, faultAt);
-  }, 180_000);
+    await expectRecovered('worker kill -9 at 30%', id, recipients, faultAt, DEAD_WORKER_EVENTS_BOUND_MS);
+  }, 240_000);
 
   it('Redis flushed mid-broadcast, with single messages queued', async () => {
     await cluster.heal(2);
@@ -152,7 +155,7 @@ describeWithMongo('Chaos: crashes and Redis loss lose nothing and send nothing t
       }
     }
     await cluster.startWorker();
-    await expectRecovered('all workers kill -9 ×3', id, recipients, faultAt);
+    await expectRecovered('all workers kill -9 ×3', id, recipients, faultAt, DEAD_WORKER_EVENTS_BOUND_MS);
   }, 240_000);
 
   it('the API killed while a large POST /broadcast is in flight', async () => {
