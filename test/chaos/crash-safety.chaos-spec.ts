@@ -94,7 +94,7 @@ describeWithMongo('Chaos: crashes and Redis loss lose nothing and send nothing t
     await cluster.runningWorkers()[0].crash();
     await cluster.startWorker();
     await expectRecovered('worker kill -9 at 30%', id, recipients, faultAt, DEAD_WORKER_EVENTS_BOUND_MS);
-  }, 240_000);
+  }, 300_000);
 
   it('Redis flushed mid-broadcast, with single messages queued', async () => {
     await cluster.heal(2);
@@ -156,7 +156,7 @@ describeWithMongo('Chaos: crashes and Redis loss lose nothing and send nothing t
     }
     await cluster.startWorker();
     await expectRecovered('all workers kill -9 ×3', id, recipients, faultAt, DEAD_WORKER_EVENTS_BOUND_MS);
-  }, 240_000);
+  }, 300_000);
 
   it('the API killed while a large POST /broadcast is in flight', async () => {
     await cluster.heal(2);

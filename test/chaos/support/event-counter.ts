@@ -1,5 +1,6 @@
 import { getModelToken } from '@nestjs/mongoose';
 import type { Model } from 'mongoose';
+import Redis from 'ioredis';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CredentialsCipher } from '../../../src/auth';
 import { eventId } from '../../../src/event-webhook/client-events';
@@ -18,12 +19,14 @@ import { oid } from './observer';
  */
 export const EVENTS_BOUND_MS = 30_000;
 /**
- * The same after a worker was killed, longer: the event-webhook queue runs with Bull's default lock
- * (30 s) and stalled-job check (every 30 s), not the send queue's WORKER_* settings, so a delivery
- * the dead worker held comes back to another worker up to about 60 s after the kill (the first run
- * with 30 s here missed 5 of 400 events a worker killed at 30 % held), and then takes its try.
+ * The same after a worker was killed, far longer: the event-webhook queue runs with Bull's default
+ * lock (30 s) and stalled-job check (every 30 s), not the send queue's WORKER_* settings. A delivery
+ * the dead worker held stays in `active` until one check marks it and a later one moves it back, and
+ * a check is skipped when the previous one's 30 s guard key has not expired yet: runs with 30 s and
+ * then 75 s here missed 5 and 8 of 400 events after a worker kill, found still in `active`, marked
+ * stalled, unlocked, 83 s after the kill.
  */
-export const DEAD_WORKER_EVENTS_BOUND_MS = 75_000;
+export const DEAD_WORKER_EVENTS_BOUND_MS = 120_000;
 const SECRET = 'whsec_chaos_events';
 const PATH = '/events';
 
@@ -111,7 +114,7 @@ export class EventCounter {
       .find({ _id: { $in: missing.map(([, entryId]) => oid(entryId)) } })
       .select('+pending_events')
       .lean<MessageLogRecord[]>();
-    return missing.map(([id, entryId]) => {
+    const lines = missing.map(([id, entryId]) => {
       const delivery = deliveries.find((each) => each.event_id === id);
       const entry = entries.find((each) => each._id.toHexString() === entryId);
       const held = delivery
@@ -119,6 +122,38 @@ export class EventCounter {
         : 'no delivery';
       return `${id} (message ${entryId}, ${entry?.status}): ${held}; outbox ${JSON.stringify(entry?.pending_events ?? [])}`;
     });
+    const jobs = await this.jobsOf(deliveries.map((delivery) => delivery._id.toHexString()));
+    return lines.map((line, index) => `${line}; ${jobs.get(deliveries.find((each) => each.event_id === missing[index][0])?._id.toHexString() ?? '') ?? 'no job in Redis'}`);
+  }
+
+  /** Where each delivery's job is in Bull (its list, stalled counter, attempts, failure), read from the cluster's Redis directly. */
+  private async jobsOf(deliveryIds: string[]): Promise<Map<string, string>> {
+    const redis = new Redis({ port: this.cluster.redisPort, lazyConnect: true });
+    const found = new Map<string, string>();
+    try {
+      await redis.connect();
+      for (const deliveryId of deliveryIds) {
+        const [, keys] = await redis.scan('0', 'MATCH', `${this.cluster.queuePrefix}*:${deliveryId}`, 'COUNT', 100_000);
+        for (const key of keys) {
+          const base = key.slice(0, -deliveryId.length - 1);
+          const job = await redis.hgetall(key);
+          const lists: string[] = [];
+          for (const list of ['wait', 'active', 'paused']) if ((await redis.lpos(`${base}:${list}`, deliveryId)) !== null) lists.push(list);
+          for (const set of ['delayed', 'failed', 'completed', 'stalled']) {
+            const inSet = set === 'stalled' ? await redis.sismember(`${base}:${set}`, deliveryId) : (await redis.zscore(`${base}:${set}`, deliveryId)) !== null ? 1 : 0;
+            if (inSet) lists.push(set);
+          }
+          const locked = (await redis.exists(`${key}:lock`)) === 1;
+          found.set(
+            deliveryId,
+            `job ${key} in ${lists.join(', ') || 'no list'}${locked ? ', locked' : ''}, stalledCounter ${job.stalledCounter ?? 0}, attemptsMade ${job.attemptsMade ?? 0}${job.failedReason ? `, failed: ${job.failedReason}` : ''}`,
+          );
+        }
+      }
+    } finally {
+      redis.disconnect();
+    }
+    return found;
   }
 
   private messageLogs(): Model<MessageLog> {
