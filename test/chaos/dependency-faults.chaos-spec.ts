@@ -164,7 +164,7 @@ describeWithMongo('Chaos: MongoDB and Redis stalling, dropping connections and s
     const faultEndedAt = Date.now();
     await expectRecovered('MongoDB stalled 20 s at 30%', underWay, faultAt, faultEndedAt, seen);
     for (const worker of cluster.runningWorkers()) expect(worker.output()).toContain('MongoDB answers again');
-  }, 240_000);
+  }, 300_000);
 
   it('Redis stalled for 20 s mid-broadcast', async () => {
     const underWay = await broadcastUnderWay(400, '906');
@@ -185,7 +185,7 @@ describeWithMongo('Chaos: MongoDB and Redis stalling, dropping connections and s
       cluster.redisProxy.pass();
     }
     await expectRecovered('Redis stalled 20 s at 30%', underWay, faultAt, Date.now(), seen);
-  }, 240_000);
+  }, 300_000);
 
   it("MongoDB's connections reset mid-write, three times a second apart", async () => {
     const underWay = await broadcastUnderWay(400, '913');
@@ -195,7 +195,7 @@ describeWithMongo('Chaos: MongoDB and Redis stalling, dropping connections and s
       await sleep(1000);
     }
     await expectRecovered('MongoDB connections dropped ×3 at 30%', underWay, faultAt, Date.now());
-  }, 240_000);
+  }, 300_000);
 
   it("Redis's connections reset mid-write, three times a second apart", async () => {
     const underWay = await broadcastUnderWay(400, '916');
@@ -205,7 +205,7 @@ describeWithMongo('Chaos: MongoDB and Redis stalling, dropping connections and s
       await sleep(1000);
     }
     await expectRecovered('Redis connections dropped ×3 at 30%', underWay, faultAt, Date.now());
-  }, 240_000);
+  }, 300_000);
 
   it('200 ms added to every chunk to and from MongoDB for 10 s', async () => {
     const underWay = await broadcastUnderWay(400, '802');
@@ -220,7 +220,7 @@ describeWithMongo('Chaos: MongoDB and Redis stalling, dropping connections and s
     await expectRecovered('MongoDB +200 ms for 10 s at 30%', underWay, faultAt, faultEndedAt, seen);
     // Slower, but never still: progress went on under the latency.
     expect(underWay.watch.longestStillSince(faultAt)).toBeLessThan(PROGRESS_BOUND_S);
-  }, 240_000);
+  }, 300_000);
 
   it('200 ms added to every chunk to and from Redis for 10 s', async () => {
     const underWay = await broadcastUnderWay(400, '808');
@@ -234,7 +234,7 @@ describeWithMongo('Chaos: MongoDB and Redis stalling, dropping connections and s
     const seen = `${underWay.watch.movedBetween(faultAt, faultEndedAt)} recipients moved during the latency`;
     await expectRecovered('Redis +200 ms for 10 s at 30%', underWay, faultAt, faultEndedAt, seen);
     expect(underWay.watch.longestStillSince(faultAt)).toBeLessThan(PROGRESS_BOUND_S);
-  }, 240_000);
+  }, 300_000);
 
   async function expectEventually(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
