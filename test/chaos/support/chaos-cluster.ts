@@ -98,7 +98,8 @@ export interface ChaosTenant {
  * (a database of its own), and a fake Graph API that counts every message it accepts. The
  * processes reach MongoDB and Redis through a fault proxy each (`mongoProxy`, `redisProxy`:
  * stall, drop, latency); an in-process application (no worker) reads the ledger and creates
- * tenants, connected directly so that it sees through every fault.
+ * tenants, connected directly so that it sees through every fault. The processes may deliver
+ * client events to loopback addresses, where the suite's receiver listens.
  */
 export class ChaosCluster {
   readonly workers: ManagedProcess[] = [];
@@ -138,6 +139,8 @@ export class ChaosCluster {
       CREDENTIALS_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
       CLOUD_API_BASE_URL: fake.baseUrl,
       SANDBOX_STATUS_DELAY_MS: '0',
+      // The scenarios count client events at a receiver on loopback (EventCounter).
+      WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
       ...CHAOS_SETTINGS,
     };
     const cluster = new ChaosCluster(undefined as unknown as TestApp, fake, redisPort, apiPort, env);

@@ -6,6 +6,7 @@ import { BroadcastRecord } from '../../../src/broadcast/broadcast.schema';
 import { MessageLog, MessageLogRecord } from '../../../src/message-log/message-log.schema';
 import { WhatsappLog, WhatsappLogRecord } from '../../../src/whatsapp-log/whatsapp-log.schema';
 import type { ChaosCluster } from './chaos-cluster';
+import type { EventsReport } from './event-counter';
 
 /** What a scenario measured, printed with its name. */
 export interface ScenarioReport {
@@ -17,6 +18,8 @@ export interface ScenarioReport {
   duplicatesOutsideWindow: string[];
   /** Recipients sent twice because a worker died after the provider accepted and before our write: the at-least-once window. */
   duplicatesInsideWindow: string[];
+  /** The broadcast's `message.sent` events at the client's receiver. */
+  events?: EventsReport;
 }
 
 /** Reads broadcasts and the ledger through the cluster's in-process application, and the fake's record of what was sent. */
