@@ -1,4 +1,6 @@
+import { getQueueToken } from '@nestjs/bull';
 import { getConnectionToken } from '@nestjs/mongoose';
+import type { Queue } from 'bull';
 import { Types, type Connection } from 'mongoose';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { signWebhookBody } from '@app/whatsapp';
@@ -6,6 +8,7 @@ import { TenancyService } from '../src/auth/tenancy.service';
 import { eventId } from '../src/event-webhook/client-events';
 import { EventOutboxSweeper, OUTBOX_SWEEP_AGE_MS } from '../src/event-webhook/event-outbox-sweeper';
 import { verifyEventSignature } from '../src/event-webhook/event-signature';
+import { EVENT_WEBHOOK_QUEUE } from '../src/event-webhook/event-webhook.jobs';
 import { EventWebhookQueue } from '../src/event-webhook/event-webhook.queue';
 import { WebhookDeliveryRepository } from '../src/event-webhook/webhook-delivery.repository';
 import type { RedisClient } from '../src/core/redis-connection';
@@ -275,6 +278,32 @@ describeWithMongo('Event webhooks to the client (e2e, local receiver, real Redis
       await t.app.get<RedisClient>(REDIS).del(REDIS_GENERATION_KEY);
       expect(await marker.check()).toBe(true);
       const [delivery] = await eventually(async () => (receiver.to(endpoint.path).length > 0 ? receiver.to(endpoint.path) : null), 'the delivery queued again', 15_000);
+      expect(JSON.parse(delivery.body)).toMatchObject({ id: eventId(messageId, 'message.sent'), type: 'message.sent' });
+      await sleep(500);
+      expect(receiver.to(endpoint.path)).toHaveLength(1);
+    });
+
+    it('delivers the event of a job that came back without its name and data (Redis lost its data under it)', async () => {
+      const heidi = await createTenant(t.app, { name: 'Heidi' });
+      const endpoint = await createEndpoint(heidi, { events: ['message.sent'] });
+      const lost = jest.spyOn(t.app.get(EventWebhookQueue), 'deliver').mockResolvedValue(undefined);
+      let messageId: string;
+      try {
+        messageId = await sendMessage(heidi, '2348031117775');
+        await eventually(async () => ((await deliveries(heidi, endpoint.id)).length > 0 ? true : null), 'the delivery record', 15_000);
+      } finally {
+        lost.mockRestore();
+      }
+      const [record] = await db().collection('webhook_deliveries').find({ endpoint_id: new Types.ObjectId(endpoint.id) }).toArray();
+      const deliveryId = record._id.toHexString();
+      // What Bull leaves when Redis loses a job under a worker: its try's bookkeeping re-creates the hash
+      // (attempts, error) without name, data or options, and the job id, still taken, comes round again.
+      const queue = t.app.get<Queue>(getQueueToken(EVENT_WEBHOOK_QUEUE));
+      await queue.client.hset(queue.toKey(deliveryId), 'attemptsMade', '1', 'failedReason', 'Connection is closed.');
+      await queue.client.lpush(queue.toKey('wait'), deliveryId);
+      await queue.client.publish(queue.toKey('added'), deliveryId);
+
+      const [delivery] = await eventually(async () => (receiver.to(endpoint.path).length > 0 ? receiver.to(endpoint.path) : null), 'the event of the nameless job', 15_000);
       expect(JSON.parse(delivery.body)).toMatchObject({ id: eventId(messageId, 'message.sent'), type: 'message.sent' });
       await sleep(500);
       expect(receiver.to(endpoint.path)).toHaveLength(1);

@@ -14,7 +14,8 @@ import {
   TIMESTAMP_HEADER,
 } from './event-signature';
 import { EventOrdering } from './event-ordering';
-import { DELIVER_JOB, DeliverJobData, EVENT_WEBHOOK_QUEUE } from './event-webhook.jobs';
+import { DELIVER_JOB, DeliverJobData, deliveryIdOfJobId, EVENT_WEBHOOK_QUEUE } from './event-webhook.jobs';
+import { EventWebhookQueue } from './event-webhook.queue';
 import { WebhookDeliveryRepository } from './webhook-delivery.repository';
 import type { WebhookDeliveryRecord } from './webhook-delivery.schema';
 import type { WebhookEndpointRecord } from './webhook-endpoint.schema';
@@ -46,7 +47,27 @@ export class EventWebhookProcessor {
     private readonly config: AppConfig,
     private readonly metrics: AppMetrics,
     private readonly clock: Clock,
+    private readonly queue: EventWebhookQueue,
   ) {}
+
+  /**
+   * A job without a name: Redis lost its data while a worker held the job, and Bull's bookkeeping of
+   * that try (its attempt count and error, written to the job's hash) made the hash again without its
+   * name, data and options. Its id still names the delivery, which MongoDB holds, so the delivery is
+   * queued again under a job of its own (the nameless one keeps its id taken, and a re-queue after the
+   * loss skips it); the delivery's status says whether anything is left to send.
+   */
+  @Process()
+  async requeueNameless(job: Job<Partial<DeliverJobData> | undefined>): Promise<{ status: string }> {
+    const deliveryId = job.data?.deliveryId ?? deliveryIdOfJobId(job.id);
+    if (!deliveryId) {
+      this.logger.warn({ jobId: job.id }, 'A job of the event-webhook queue names no delivery: dropped');
+      return { status: 'unknown' };
+    }
+    await this.queue.deliverAgain(deliveryId, `${String(job.id)}:again`);
+    this.logger.warn({ jobId: job.id, deliveryId }, 'A delivery job lost its name and data (Redis lost its data under it): queued again');
+    return { status: 'requeued' };
+  }
 
   @Process({ name: DELIVER_JOB, concurrency: DELIVERY_CONCURRENCY })
   async deliver(job: Job<DeliverJobData>): Promise<{ status: string }> {

@@ -18,6 +18,14 @@ export class EventWebhookQueue {
     await this.queue.addBulk(deliveryIds.map((deliveryId) => ({ name: DELIVER_JOB, data: { deliveryId }, opts: { ...this.retries(), jobId: deliveryId } })));
   }
 
+  /**
+   * A delivery queued again under another job id, with a full set of retries: for a job that lost its
+   * name and data (see EventWebhookProcessor.requeueNameless), whose id stays taken while it exists.
+   */
+  async deliverAgain(deliveryId: string, jobId: string): Promise<void> {
+    await this.queue.add(DELIVER_JOB, { deliveryId }, { ...this.retries(), jobId });
+  }
+
   /** A redelivery asked for through the API: a job of its own, with a full set of retries. */
   async redeliver(deliveryId: string): Promise<void> {
     await this.queue.add(DELIVER_JOB, { deliveryId, redelivery: true }, { ...this.retries(), jobId: `${deliveryId}:redeliver:${Date.now()}` });

@@ -12,14 +12,6 @@ const numbers = (count: number, prefix: string): string[] => Array.from({ length
 const RECOVERY_BOUND_MS = 45_000;
 
 /**
- * A known defect, not fixed yet: a delivery job under way when Redis loses its data can come back as a
- * husk (its hash rewritten without its name: Bull fails it with this reason), and the re-queue after
- * the loss, seeing the job id taken, does not add it again: that event is lost (2 of 400 in one run
- * after Redis restarted empty). Counted in the figures; any other missing event fails the scenario.
- */
-const REDIS_LOSS_HUSK = 'Missing process handler for job type __default__';
-
-/**
  * The chaos suite: the real processes (API, workers, redis-server, MongoDB) and the faults a
  * deployment meets (a worker killed, Redis flushed, Redis restarted empty, every worker killed
  * again and again, the API killed mid-request). For each, every recipient is in exactly one of
@@ -70,10 +62,9 @@ describeWithMongo('Chaos: crashes and Redis loss lose nothing and send nothing t
 
   /**
    * Watches the broadcast to its end after a fault at `faultAt`, and checks what every scenario must
-   * hold. `knownLoss`: a missing event whose state (as EventCounter tells it) contains this is a known
-   * defect, counted in the figures (delivered of expected) but not failed on.
+   * hold, its client events included.
    */
-  async function expectRecovered(name: string, id: string, recipients: string[], faultAt: number, knownLoss?: string): Promise<ScenarioReport> {
+  async function expectRecovered(name: string, id: string, recipients: string[], faultAt: number): Promise<ScenarioReport> {
     const { broadcast, polls } = await observer.watchUntilDone(tenant.clientId, id, recipients, RECOVERY_BOUND_MS);
     const finishedAt = Date.now();
     const recoverySeconds = (finishedAt - faultAt) / 1000;
@@ -88,7 +79,7 @@ describeWithMongo('Chaos: crashes and Redis loss lose nothing and send nothing t
     // Every message sent has its event at the client's server, at least once, signed.
     report.events = await events.waitFor(await events.expectedFor(id, broadcast.sent), finishedAt);
     expect(report.events.expected).toBe(recipients.length);
-    expect(report.events.missing.filter((missing) => !knownLoss || !missing.includes(knownLoss))).toEqual([]);
+    expect(report.events.missing).toEqual([]);
     expect(report.events.badlySigned).toBe(0);
     return report;
   }
@@ -125,7 +116,7 @@ describeWithMongo('Chaos: crashes and Redis loss lose nothing and send nothing t
     await observer.waitForSent(tenant.clientId, id, 120);
     const faultAt = Date.now();
     await cluster.flushRedis();
-    await expectRecovered('Redis FLUSHALL at 30%', id, recipients, faultAt, REDIS_LOSS_HUSK);
+    await expectRecovered('Redis FLUSHALL at 30%', id, recipients, faultAt);
     const deadline = Date.now() + RECOVERY_BOUND_MS;
     let messages = await observer.messages(uids);
     while (messages.some((message) => message.status === 'queued' || message.status === 'sending') && Date.now() < deadline) {
@@ -145,7 +136,7 @@ describeWithMongo('Chaos: crashes and Redis loss lose nothing and send nothing t
     await cluster.redis!.crash();
     await sleep(1000);
     await cluster.startRedis();
-    await expectRecovered('Redis killed, restarted empty', id, recipients, faultAt, REDIS_LOSS_HUSK);
+    await expectRecovered('Redis killed, restarted empty', id, recipients, faultAt);
   }, 300_000);
 
   it('every worker killed three times, two seconds apart, then one restarted', async () => {
