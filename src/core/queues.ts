@@ -12,6 +12,16 @@ export function settingsOf(settings: QueueSettings | undefined, config: AppConfi
 }
 
 /**
+ * How many times a job is taken back from a worker that died (or stalled) under it before Bull fails it
+ * ("job stalled more than allowable limit"). Bull's default, 1, fails a job at the second death in a row,
+ * and with short locks workers dying again and again (a crash loop, a rolling restart) meet it: an event
+ * delivery failed that way, with none of its tries made, is lost. Every job here is safe to run again (a
+ * send's lease, a delivery's status, a fan-out's position are in MongoDB); a job that itself kills its
+ * worker still stops after this many.
+ */
+export const MAX_STALLED_RUNS = 5;
+
+/**
  * How long a worker holds a job (WORKER_LOCK_DURATION_MS, renewed at half of it) and how often it takes
  * back the jobs of workers that died (WORKER_STALLED_INTERVAL_MS): the same for every queue, so that a
  * dead worker's fan-out, event deliveries and inbound messages come back as soon as its sends do (Bull's
@@ -22,6 +32,7 @@ export function workerLockSettings(config: AppConfig): AdvancedSettings {
     lockDuration: config.worker.lockDurationMs,
     lockRenewTime: Math.floor(config.worker.lockDurationMs / 2),
     stalledInterval: config.worker.stalledIntervalMs,
+    maxStalledCount: MAX_STALLED_RUNS,
   };
 }
 
