@@ -8,6 +8,9 @@ import { InMemoryMediaIdCache, MEDIA_ID_REUSE_MS } from './media-id-cache';
 const PHONE_NUMBER_ID = '106540352242922';
 const TOKEN = 'EAAG-test-token';
 const TO = '2348179803743';
+// Generous, so that a cold first request on a loaded machine is never taken for a timeout;
+// the timeout test sets its own short one.
+const TIMEOUT_MS = 5_000;
 
 function mediaSource(id: string, bytes: Buffer, mimetype: string, fileName: string): MediaSource & { opened: number } {
   const source = {
@@ -55,7 +58,7 @@ describe('CloudApiProvider against a fake Cloud API', () => {
     provider = new CloudApiProvider({
       baseUrl: `${fake.baseUrl}/`,
       version: 'v21.0',
-      timeoutMs: 300,
+      timeoutMs: TIMEOUT_MS,
       phoneNumberId: PHONE_NUMBER_ID,
       accessToken: TOKEN,
       mediaIdCache: cache,
@@ -193,7 +196,7 @@ describe('CloudApiProvider against a fake Cloud API', () => {
       const other = new CloudApiProvider({
         baseUrl: fake.baseUrl,
         version: 'v21.0',
-        timeoutMs: 300,
+        timeoutMs: TIMEOUT_MS,
         phoneNumberId: '999000111',
         accessToken: TOKEN,
         mediaIdCache: cache,
@@ -292,7 +295,7 @@ describe('CloudApiProvider against a fake Cloud API', () => {
       const expired = new CloudApiProvider({
         baseUrl: fake.baseUrl,
         version: 'v21.0',
-        timeoutMs: 300,
+        timeoutMs: TIMEOUT_MS,
         phoneNumberId: PHONE_NUMBER_ID,
         accessToken: 'EAAG-expired',
       });
@@ -315,7 +318,14 @@ describe('CloudApiProvider against a fake Cloud API', () => {
 
     it('maps a timeout to a transient error', async () => {
       fake.script('messages', { status: 200, body: {}, delayMs: 1_000 });
-      const error = await failure(send(text));
+      const impatient = new CloudApiProvider({
+        baseUrl: fake.baseUrl,
+        version: 'v21.0',
+        timeoutMs: 300,
+        phoneNumberId: PHONE_NUMBER_ID,
+        accessToken: TOKEN,
+      });
+      const error = await failure(impatient.send({ to: TO, message: text, idempotencyKey: 'k' }));
       expect(error).toMatchObject({ kind: 'transient', code: 'timeout' });
       expect(error.message).toMatch(/no answer within 300 ms/);
     });
@@ -329,7 +339,7 @@ describe('CloudApiProvider against a fake Cloud API', () => {
       const unreachable = new CloudApiProvider({
         baseUrl: closed.baseUrl,
         version: 'v21.0',
-        timeoutMs: 300,
+        timeoutMs: TIMEOUT_MS,
         phoneNumberId: PHONE_NUMBER_ID,
         accessToken: TOKEN,
       });
