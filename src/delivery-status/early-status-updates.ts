@@ -9,6 +9,13 @@ const PARKED_PREFIX = 'status:early:';
 const UNROLLED_PREFIX = 'status:unrolled:';
 /** Parked reports are appended to one string per provider id (APPEND), one JSON line each, and taken with GETDEL. */
 const LINE_END = '\n';
+/**
+ * Set (before it) whenever a report is parked or a message marked, and kept a minute longer than
+ * they are: while it is absent nothing can be waiting, and the sender's look costs one command
+ * per batch instead of one per call.
+ */
+const RECENT_KEY = 'status:early:recent';
+const RECENT_TTL_SECONDS = EARLY_STATUS_TTL_SECONDS + 60;
 
 interface ParkedUpdate {
   update: Omit<StatusUpdate, 'timestamp'> & { timestamp: string };
@@ -52,12 +59,19 @@ export class EarlyStatusUpdates {
   async park(update: StatusUpdate, sessionId: string | null): Promise<void> {
     const key = `${PARKED_PREFIX}${update.providerMessageId}`;
     const parked: ParkedUpdate = { update: { ...update, timestamp: update.timestamp.toISOString() }, sessionId };
+    await this.noteRecent();
     await this.redis.multi().append(key, `${JSON.stringify(parked)}${LINE_END}`).expire(key, EARLY_STATUS_TTL_SECONDS).exec();
   }
 
   /** A report reached this message while it was still being sent. */
   async markUnrolled(messageLogId: string): Promise<void> {
+    await this.noteRecent();
     await this.redis.set(`${UNROLLED_PREFIX}${messageLogId}`, '1', 'EX', EARLY_STATUS_TTL_SECONDS);
+  }
+
+  /** Awaited before a report is parked or a message marked, so that a sender looking later sees it (see takeForRecordedCalls). */
+  private async noteRecent(): Promise<void> {
+    await this.redis.set(RECENT_KEY, '1', 'EX', RECENT_TTL_SECONDS);
   }
 
   /**
@@ -68,6 +82,9 @@ export class EarlyStatusUpdates {
   async takeForRecordedCalls(providerMessageIds: string[], messageLogIds: string[]): Promise<TakenForRecordedCalls> {
     const taken: TakenForRecordedCalls = { parked: new Map(), unrolled: new Set() };
     if (providerMessageIds.length === 0 && messageLogIds.length === 0) return taken;
+    // Nothing parked or marked within the TTL: nothing to take. A report parked after this look finds
+    // the calls recorded when it looks again (the parker sets the key first, then parks, then looks).
+    if ((await this.redis.exists(RECENT_KEY)) === 0) return taken;
     const [parked, unrolled] = await Promise.all([
       Promise.all(providerMessageIds.map((id) => this.redis.getdel(`${PARKED_PREFIX}${id}`))),
       Promise.all(messageLogIds.map((id) => this.redis.getdel(`${UNROLLED_PREFIX}${id}`))),

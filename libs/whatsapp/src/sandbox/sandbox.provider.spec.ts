@@ -7,7 +7,7 @@ describe('SandboxProvider', () => {
   it('accepts a send and counts it per idempotency key', async () => {
     const sandbox = new SandboxProvider({ latencyMs: 0, failureRate: 0, statusDelayMs: 0 });
     const result = await sandbox.send({ to: '2348031230000', message: text, idempotencyKey: 'b:1:0' });
-    expect(result.providerMessageId).toMatch(/^wamid\.sandbox\.[0-9a-f]{24}$/);
+    expect(result.providerMessageId).toMatch(/^wamid\.sandbox\.[0-9a-f]{32}$/);
     expect(sandbox.sendCount('b:1:0')).toBe(1);
     expect(sandbox.duplicateSends()).toEqual([]);
     await sandbox.send({ to: '2348031230000', message: text, idempotencyKey: 'b:1:0' });
