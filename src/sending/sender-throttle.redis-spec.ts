@@ -38,17 +38,20 @@ describe('SenderThrottle (real Redis)', () => {
     expect(Date.now() - refusedAt).toBeGreaterThanOrEqual(350);
 
     // Repeated: the pause doubles (800 ms), then stops at the longest (1,000 ms).
+    // The arrival time sits a second past the pause (beyond any burst tolerance), which runs from the
+    // refusal: measured from just before it, and bounded by how long the refusal and the read took.
+    const secondAt = Date.now();
     await throttle.onRefused(spam(), 'spammy');
-    // The arrival time sits a second past the pause (beyond any burst tolerance).
-    const pausedUntil = Number(await redis.get('rate:session:spammy')) - 1000 - Date.now();
-    expect(pausedUntil).toBeGreaterThan(700);
-    expect(pausedUntil).toBeLessThanOrEqual(800);
+    const pausedFor = Number(await redis.get('rate:session:spammy')) - 1000 - secondAt;
+    expect(pausedFor).toBeGreaterThanOrEqual(799);
+    expect(pausedFor).toBeLessThanOrEqual(800 + (Date.now() - secondAt));
+    const thirdAt = Date.now();
     await throttle.onRefused(spam(), 'spammy');
-    expect(Number(await redis.get('rate:session:spammy')) - 1000 - Date.now()).toBeGreaterThan(900);
-    // Another session is not held.
+    expect(Number(await redis.get('rate:session:spammy')) - 1000 - thirdAt).toBeGreaterThanOrEqual(999);
+    // Another session is not held (the spammy one is, for a second).
     const other = Date.now();
     await limiter.acquire('quiet', 100);
-    expect(Date.now() - other).toBeLessThan(100);
+    expect(Date.now() - other).toBeLessThan(500);
   });
 
   it('holds the session for the delay of a throughput limit (130429), and leaves other errors alone', async () => {
