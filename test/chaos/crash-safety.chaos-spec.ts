@@ -1,12 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BroadcastRepository } from '../../src/broadcast/broadcast.repository';
 import { describeWithMongo } from '../support/mongo';
-import { ChaosCluster, ChaosTenant } from './support/chaos-cluster';
+import type { ChaosCluster, ChaosTenant } from './support/chaos-cluster';
+import { chaosNumbers, startChaosScenario, stopChaosScenario } from './support/chaos-scenario';
 import { describeEvents, EventCounter } from './support/event-counter';
-import { Observer, ScenarioReport } from './support/observer';
-
-/** Valid Nigerian mobile numbers, a block of its own per scenario so that sends never mix. */
-const numbers = (count: number, prefix: string): string[] => Array.from({ length: count }, (_, index) => `234${prefix}${String(1_000_000 + index).padStart(7, '0')}`);
+import type { Observer, ScenarioReport } from './support/observer';
 
 /** From a fault to the broadcast's end, whatever the fault: a dead worker's jobs come back within the lock (5 s) and the stalled check (1 s), lost jobs within the sweep's interval (1 s) and pending age (2 s). */
 const RECOVERY_BOUND_MS = 45_000;
@@ -29,16 +27,11 @@ describeWithMongo('Chaos: crashes and Redis loss lose nothing and send nothing t
   const reports: Array<[string, ScenarioReport]> = [];
 
   beforeAll(async () => {
-    cluster = await ChaosCluster.start();
-    await cluster.heal(2);
-    observer = new Observer(cluster);
-    tenant = await cluster.tenant();
-    events = await EventCounter.start(cluster, tenant.clientId);
+    ({ cluster, observer, tenant, events } = await startChaosScenario(2));
   }, 300_000);
 
   afterAll(async () => {
-    await cluster?.close();
-    await events?.close();
+    await stopChaosScenario({ cluster, events });
     if (reports.length > 0) {
       const lines = reports.map(
         ([name, report]) =>
@@ -49,16 +42,6 @@ describeWithMongo('Chaos: crashes and Redis loss lose nothing and send nothing t
       process.stdout.write(`\nChaos suite figures:\n${lines.join('\n')}\n`);
     }
   }, 60_000);
-
-  async function broadcastTo(session: Record<string, string>, recipients: string[]): Promise<string> {
-    const response = await fetch(`${cluster.apiUrl}/broadcast`, {
-      method: 'POST',
-      headers: { Authorization: `Bearer ${tenant.apiKey}`, 'Content-Type': 'application/json', ...session },
-      body: JSON.stringify({ send_type: 'individual', to: recipients.join(','), message: { text: 'chaos' } }),
-    });
-    if (response.status !== 201) throw new Error(`POST /broadcast answered ${response.status}: ${await response.text()}`);
-    return ((await response.json()) as { data: { _id: string } }).data._id;
-  }
 
   /**
    * Watches the broadcast to its end after a fault at `faultAt`, and checks what every scenario must
@@ -87,8 +70,8 @@ describeWithMongo('Chaos: crashes and Redis loss lose nothing and send nothing t
   it('a worker killed mid-broadcast and restarted', async () => {
     await cluster.heal(1);
     for (const extra of cluster.runningWorkers().slice(1)) await extra.stop();
-    const recipients = numbers(400, '803');
-    const id = await broadcastTo(await tenant.session(80), recipients);
+    const recipients = chaosNumbers(400, '803');
+    const id = await tenant.broadcast(await tenant.session(80), recipients);
     await observer.waitForSent(tenant.clientId, id, 120);
     const faultAt = Date.now();
     await cluster.runningWorkers()[0].crash();
@@ -98,11 +81,11 @@ describeWithMongo('Chaos: crashes and Redis loss lose nothing and send nothing t
 
   it('Redis flushed mid-broadcast, with single messages queued', async () => {
     await cluster.heal(2);
-    const recipients = numbers(400, '806');
-    const id = await broadcastTo(await tenant.session(80), recipients);
+    const recipients = chaosNumbers(400, '806');
+    const id = await tenant.broadcast(await tenant.session(80), recipients);
     // Single messages on a session of 2 per second: most still queued when Redis loses everything.
     const slow = await tenant.session(2);
-    const singles = numbers(6, '807');
+    const singles = chaosNumbers(6, '807');
     const uids: string[] = [];
     for (const to of singles) {
       const response = await fetch(`${cluster.apiUrl}/v1/messages`, {
@@ -129,8 +112,8 @@ describeWithMongo('Chaos: crashes and Redis loss lose nothing and send nothing t
 
   it('Redis killed and restarted empty mid-broadcast', async () => {
     await cluster.heal(2);
-    const recipients = numbers(400, '813');
-    const id = await broadcastTo(await tenant.session(80), recipients);
+    const recipients = chaosNumbers(400, '813');
+    const id = await tenant.broadcast(await tenant.session(80), recipients);
     await observer.waitForSent(tenant.clientId, id, 120);
     const faultAt = Date.now();
     await cluster.redis!.crash();
@@ -141,8 +124,8 @@ describeWithMongo('Chaos: crashes and Redis loss lose nothing and send nothing t
 
   it('every worker killed three times, two seconds apart, then one restarted', async () => {
     await cluster.heal(2);
-    const recipients = numbers(600, '816');
-    const id = await broadcastTo(await tenant.session(80), recipients);
+    const recipients = chaosNumbers(600, '816');
+    const id = await tenant.broadcast(await tenant.session(80), recipients);
     await observer.waitForSent(tenant.clientId, id, 100);
     let faultAt = Date.now();
     for (let round = 1; round <= 3; round++) {
@@ -160,9 +143,9 @@ describeWithMongo('Chaos: crashes and Redis loss lose nothing and send nothing t
 
   it('the API killed while a large POST /broadcast is in flight', async () => {
     await cluster.heal(2);
-    const recipients = numbers(3000, '703');
+    const recipients = chaosNumbers(3000, '703');
     const session = await tenant.session(1000);
-    const posting = broadcastTo(session, recipients).then(
+    const posting = tenant.broadcast(session, recipients).then(
       (id) => ({ id }),
       (error: unknown) => ({ error }),
     );

@@ -1,12 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describeWithMongo } from '../support/mongo';
-import { ChaosCluster, ChaosTenant } from './support/chaos-cluster';
+import type { ChaosCluster, ChaosTenant } from './support/chaos-cluster';
+import { chaosNumbers, startChaosScenario, stopChaosScenario } from './support/chaos-scenario';
 import { describeEvents, EventCounter, EventsReport } from './support/event-counter';
-import { Observer } from './support/observer';
+import type { Observer } from './support/observer';
 import { ProgressWatch } from './support/progress-watch';
-
-/** Valid Nigerian mobile numbers, a block of its own per scenario so that sends never mix. */
-const numbers = (count: number, prefix: string): string[] => Array.from({ length: count }, (_, index) => `234${prefix}${String(1_000_000 + index).padStart(7, '0')}`);
 
 /** How long a stall lasts: as long as a primary's step-down or a long pause, and longer than the lock (5 s here) and the driver's connect timeout (10 s). */
 const STALL_MS = 20_000;
@@ -52,16 +50,11 @@ describeWithMongo('Chaos: MongoDB and Redis stalling, dropping connections and s
   const reports: Array<[string, FaultReport]> = [];
 
   beforeAll(async () => {
-    cluster = await ChaosCluster.start();
-    await cluster.heal(2);
-    observer = new Observer(cluster);
-    tenant = await cluster.tenant();
-    events = await EventCounter.start(cluster, tenant.clientId);
+    ({ cluster, observer, tenant, events } = await startChaosScenario(2));
   }, 300_000);
 
   afterAll(async () => {
-    await cluster?.close();
-    await events?.close();
+    await stopChaosScenario({ cluster, events });
     if (reports.length > 0) {
       const lines = reports.map(
         ([name, report]) =>
@@ -75,21 +68,11 @@ describeWithMongo('Chaos: MongoDB and Redis stalling, dropping connections and s
     }
   }, 60_000);
 
-  async function broadcastTo(recipients: string[]): Promise<string> {
-    const response = await fetch(`${cluster.apiUrl}/broadcast`, {
-      method: 'POST',
-      headers: { Authorization: `Bearer ${tenant.apiKey}`, 'Content-Type': 'application/json', ...(await tenant.session(80)) },
-      body: JSON.stringify({ send_type: 'individual', to: recipients.join(','), message: { text: 'chaos' } }),
-    });
-    if (response.status !== 201) throw new Error(`POST /broadcast answered ${response.status}: ${await response.text()}`);
-    return ((await response.json()) as { data: { _id: string } }).data._id;
-  }
-
   /** A broadcast of `count` recipients, 30 % sent, watched from there. */
   async function broadcastUnderWay(count: number, prefix: string): Promise<{ id: string; recipients: string[]; watch: ProgressWatch }> {
     await cluster.heal(2);
-    const recipients = numbers(count, prefix);
-    const id = await broadcastTo(recipients);
+    const recipients = chaosNumbers(count, prefix);
+    const id = await tenant.broadcast(await tenant.session(80), recipients);
     await observer.waitForSent(tenant.clientId, id, Math.round(count * 0.3));
     const watch = new ProgressWatch(cluster, observer, tenant.clientId, id, recipients, STALL_MS + FINISH_BOUND_MS + 30_000);
     return { id, recipients, watch };

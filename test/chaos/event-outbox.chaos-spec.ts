@@ -3,7 +3,8 @@ import type { Model } from 'mongoose';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MessageLog } from '../../src/message-log/message-log.schema';
 import { describeWithMongo } from '../support/mongo';
-import { ChaosCluster, ChaosTenant } from './support/chaos-cluster';
+import type { ChaosCluster, ChaosTenant } from './support/chaos-cluster';
+import { chaosNumbers, startChaosScenario, stopChaosScenario } from './support/chaos-scenario';
 import { describeEvents, EventCounter } from './support/event-counter';
 import { Observer, oid } from './support/observer';
 
@@ -25,30 +26,19 @@ describeWithMongo('Chaos: a worker killed between the ledger write and the publi
   let events: EventCounter;
 
   beforeAll(async () => {
-    cluster = await ChaosCluster.start();
     // The API only; the workers of the scenario run with settings of their own.
-    await cluster.heal(0);
-    observer = new Observer(cluster);
-    tenant = await cluster.tenant();
-    events = await EventCounter.start(cluster, tenant.clientId);
+    ({ cluster, observer, tenant, events } = await startChaosScenario(0));
   }, 300_000);
 
   afterAll(async () => {
-    await cluster?.close();
-    await events?.close();
+    await stopChaosScenario({ cluster, events });
   }, 60_000);
 
   it('every message.sent arrives exactly once, those the dead worker recorded by the outbox sweep', async () => {
     const doomed = await cluster.startWorkerWith({ TEST_CRASH_BEFORE_EVENT_PUBLISH: 'true' });
     const session = await tenant.session(80);
-    const recipients = Array.from({ length: RECIPIENTS }, (_, index) => `234905${String(1_000_000 + index).padStart(7, '0')}`);
-    const response = await fetch(`${cluster.apiUrl}/broadcast`, {
-      method: 'POST',
-      headers: { Authorization: `Bearer ${tenant.apiKey}`, 'Content-Type': 'application/json', ...session },
-      body: JSON.stringify({ send_type: 'individual', to: recipients.join(','), message: { text: 'outbox' } }),
-    });
-    expect(response.status).toBe(201);
-    const id = ((await response.json()) as { data: { _id: string } }).data._id;
+    const recipients = chaosNumbers(RECIPIENTS, '905');
+    const id = await tenant.broadcast(session, recipients, 'outbox');
 
     // The hook fires at the first write of outcomes: the worker is gone with their events unpublished.
     const crashDeadline = Date.now() + 60_000;

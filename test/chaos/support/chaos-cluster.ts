@@ -90,6 +90,8 @@ export interface ChaosTenant {
   apiKey: string;
   /** Headers naming a session with the given rate limit. */
   session(perSecond: number): Promise<Record<string, string>>;
+  /** POST /broadcast of `text` to `recipients` from the session the headers name; answers its id (anything but a 201 throws). */
+  broadcast(session: Record<string, string>, recipients: string[], text?: string): Promise<string>;
 }
 
 /**
@@ -179,6 +181,15 @@ export class ChaosCluster {
           enforceServiceWindow: false,
         });
         return { 'X-Session-Id': created.session_id, 'X-Access-Token': created.access_token };
+      },
+      broadcast: async (session, recipients, text = 'chaos') => {
+        const response = await fetch(`${this.apiUrl}/broadcast`, {
+          method: 'POST',
+          headers: { Authorization: `Bearer ${key.key}`, 'Content-Type': 'application/json', ...session },
+          body: JSON.stringify({ send_type: 'individual', to: recipients.join(','), message: { text } }),
+        });
+        if (response.status !== 201) throw new Error(`POST /broadcast answered ${response.status}: ${await response.text()}`);
+        return ((await response.json()) as { data: { _id: string } }).data._id;
       },
     };
   }
