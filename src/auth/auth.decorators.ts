@@ -1,5 +1,6 @@
 import { applyDecorators, createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
 import { ApiForbiddenResponse, ApiSecurity, ApiUnauthorizedResponse, DECORATORS } from '@nestjs/swagger';
+import { ApiRequestDeadlineResponse } from '../http/request-deadline';
 import { ApiRateLimitedResponse } from '../rate-limit/rate-limit.decorators';
 import { Permission } from './permissions';
 import type { AuthenticatedRequest, Principal } from './principal';
@@ -16,9 +17,9 @@ export const API_KEY_SCHEMES = ['bearer', 'ApiKey', 'x-api-key'] as const;
  * says `security: []` for its operations (@nestjs/swagger drops an empty list given to one method).
  */
 export const Public = (): MethodDecorator & ClassDecorator =>
-  applyDecorators(SetMetadata(IS_PUBLIC, true), SetMetadata(DECORATORS.API_SECURITY, []), ApiRateLimitedResponse('public'));
+  applyDecorators(SetMetadata(IS_PUBLIC, true), SetMetadata(DECORATORS.API_SECURITY, []), ApiRateLimitedResponse('public'), ApiRequestDeadlineResponse());
 
-/** Any valid API key may call this endpoint; documents the key schemes and the 401 and 429 answers. */
+/** Any valid API key may call this endpoint; documents the key schemes and the 401, 429 and 503 answers. */
 export function Authenticated(): MethodDecorator & ClassDecorator {
   return applyDecorators(
     ...API_KEY_SCHEMES.map((scheme) => ApiSecurity(scheme)),
@@ -26,6 +27,7 @@ export function Authenticated(): MethodDecorator & ClassDecorator {
       description: 'Missing, unknown, revoked or expired API key, or a session_id/access_token that do not match',
     }),
     ApiRateLimitedResponse('keyed'),
+    ApiRequestDeadlineResponse(),
   );
 }
 

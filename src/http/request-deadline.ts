@@ -1,5 +1,6 @@
 import { CallHandler, ExecutionContext, HttpStatus, Injectable, Logger, NestInterceptor, SetMetadata } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import { ApiServiceUnavailableResponse } from '@nestjs/swagger';
 import { envelopeFamilyForPath, markAnsweredEarly, renderError } from '@app/common';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Observable } from 'rxjs';
@@ -12,6 +13,18 @@ const NO_REQUEST_DEADLINE = 'http:no-request-deadline';
  * it arrives, or streams its answer. Authentication and the other guards before it stay bounded.
  */
 export const NoRequestDeadline = (): MethodDecorator => SetMetadata(NO_REQUEST_DEADLINE, true);
+
+/** What the OpenAPI document says of the 503 every route can answer (a route with a 503 of its own documents that instead). */
+export const DEADLINE_RESPONSE_DESCRIPTION =
+  'MongoDB or Redis did not answer in time: the request was stopped after REQUEST_DEADLINE_MS (5 s by default), or its work ' +
+  'could not be queued. The message names the dependency; Retry-After says when to try again. A write may still take effect: check before sending it again.';
+
+/** Documents the 503 of the request deadline (see requestDeadline); part of every route's auth decorator. */
+export const ApiRequestDeadlineResponse = (): MethodDecorator & ClassDecorator =>
+  ApiServiceUnavailableResponse({
+    description: DEADLINE_RESPONSE_DESCRIPTION,
+    headers: { 'Retry-After': { description: 'Seconds to wait before trying again', schema: { type: 'integer' } } },
+  });
 
 /** The deadline of each request in flight, so that a route without one can lift it once it is known. */
 const deadlines = new WeakMap<Request, () => void>();
