@@ -4,6 +4,17 @@ import type { Queue } from 'bull';
 import { AppConfig } from '../config';
 import { DELIVER_JOB, DeliverJobData, EVENT_WEBHOOK_QUEUE } from './event-webhook.jobs';
 
+/**
+ * The longest one delivery try may run before Bull fails it (and retries it after the backoff): its
+ * turn among the message's deliveries (up to WEBHOOK_TIMEOUT_MS + 5 s), the call (WEBHOOK_TIMEOUT_MS),
+ * and 5 s for its reads and writes. A try that hangs past it (a dependency that stopped answering
+ * without closing the connection) no longer holds its delivery for as long as its worker lives; should
+ * it still finish, the client receives the event twice, under one event id.
+ */
+export function deliveryTryTimeoutMs(webhookTimeoutMs: number): number {
+  return 2 * webhookTimeoutMs + 10_000;
+}
+
 /** The producer of the event-webhook queue. */
 @Injectable()
 export class EventWebhookQueue {
@@ -31,9 +42,15 @@ export class EventWebhookQueue {
     await this.queue.add(DELIVER_JOB, { deliveryId, redelivery: true }, { ...this.retries(), jobId: `${deliveryId}:redeliver:${Date.now()}` });
   }
 
-  /** Exponential backoff from WEBHOOK_BACKOFF_MS over WEBHOOK_MAX_ATTEMPTS tries: about 24 hours with the defaults. */
+  /** Exponential backoff from WEBHOOK_BACKOFF_MS over WEBHOOK_MAX_ATTEMPTS tries (about 24 hours with the defaults), each try bounded. */
   private retries() {
-    const { maxAttempts, backoffMs } = this.config.webhooks;
-    return { attempts: maxAttempts, backoff: { type: 'exponential', delay: backoffMs }, removeOnComplete: true, removeOnFail: 1000 };
+    const { maxAttempts, backoffMs, timeoutMs } = this.config.webhooks;
+    return {
+      attempts: maxAttempts,
+      backoff: { type: 'exponential', delay: backoffMs },
+      timeout: deliveryTryTimeoutMs(timeoutMs),
+      removeOnComplete: true,
+      removeOnFail: 1000,
+    };
   }
 }

@@ -47,6 +47,9 @@ export const CHAOS_SETTINGS = {
   WORKER_CONCURRENCY: '20',
   BROADCAST_PROGRESS_FLUSH_MS: '100',
   SEND_BACKOFF_MS: '200',
+  // An event delivery that failed (or hung: a try is bounded at 2 × 2 s + 10 s) is tried again 2 s later.
+  WEBHOOK_TIMEOUT_MS: '2000',
+  WEBHOOK_BACKOFF_MS: '2000',
 } as const;
 
 /** A child process of the cluster (the API, a worker or redis-server), its output kept in a file. */
