@@ -27,6 +27,9 @@ interface ImportReport {
   rejections: Array<{ line: number; number: string; reasons: string[] }>;
 }
 
+/** Statuses of an import that has not ended yet. */
+const IMPORT_UNDER_WAY = ['queued', 'running'];
+
 const csvFile = (text: string): [Buffer, { filename: string; contentType: string }] => [Buffer.from(text), { filename: 'contacts.csv', contentType: 'text/csv' }];
 
 describeWithMongo('Contacts for audiences: attributes, tags, consent, import and export (e2e)', () => {
@@ -186,7 +189,7 @@ describeWithMongo('Contacts for audiences: attributes, tags, consent, import and
     const id = (started.body.data as ImportReport)._id;
     const done = await pollUntil(
       async () => (await t.http.get(`/contacts/imports/${id}`).set(alice.auth).expect(200)).body.data as ImportReport,
-      (report) => report.status !== 'running',
+      (report) => !IMPORT_UNDER_WAY.includes(report.status),
       60_000,
       200,
     );
@@ -212,6 +215,61 @@ describeWithMongo('Contacts for audiences: attributes, tags, consent, import and
     expect(report).toMatchObject({ status: 'failed', error: 'the API process stopped during the import; import the file again (rows already imported are unchanged)' });
   });
 
+  describe('with one import thread per API process (CONTACT_IMPORT_THREADS=1)', () => {
+    /** A file over the 1 MB imported inline, of `count` new contacts. */
+    const largeFile = (count: number, prefix: string): string => {
+      const note = 'A note long enough that ten thousand rows make a file over the 1 MB imported inline';
+      return ['number,name,attr.note', ...mobileNumbers(count, prefix).map((phone, index) => `${phone},Person ${index},${note}`)].join('\n');
+    };
+    let narrow: TestApp;
+
+    beforeEach(async () => {
+      // Another API on the same database, with one thread: closing it leaves the database to `t`.
+      narrow = await createTestApp({ worker: false, env: { MONGODB_URI: t.config.mongo.uri, CONTACT_IMPORT_THREADS: '1' } });
+    });
+    afterEach(async () => {
+      await narrow.app.close();
+      rmSync(narrow.dataDir, { recursive: true, force: true });
+    });
+
+    const startImport = async (file: string): Promise<string> =>
+      ((await narrow.http.post('/contacts/import').set(alice.auth).attach('file', ...csvFile(file)).expect(202)).body.data as ImportReport)._id;
+    const report = async (id: string): Promise<ImportReport & { error: string | null }> =>
+      (await t.http.get(`/contacts/imports/${id}`).set(alice.auth).expect(200)).body.data as ImportReport & { error: string | null };
+
+    it('runs a second large import only once the first has ended, `queued` until then', async () => {
+      const first = await startImport(largeFile(10_000, '81810'));
+      const second = await startImport(largeFile(10_000, '81820'));
+      expect((await report(second)).status).toBe('queued');
+      const polls: Array<[string, string]> = [];
+      await pollUntil(
+        async () => {
+          const [a, b] = await Promise.all([report(first), report(second)]);
+          polls.push([a.status, b.status]);
+          return b;
+        },
+        (latest) => !IMPORT_UNDER_WAY.includes(latest.status),
+        120_000,
+        100,
+      );
+      // Never both at once: the second waited while the first ran, and ran once it had ended.
+      expect(polls.filter(([a, b]) => a === 'running' && b === 'running')).toEqual([]);
+      expect(polls.some(([a, b]) => a === 'running' && b === 'queued')).toBe(true);
+      expect(await report(first)).toMatchObject({ status: 'completed', created: 10_000 });
+      expect(await report(second)).toMatchObject({ status: 'completed', created: 10_000 });
+    });
+
+    it('fails an import still waiting for a thread when its API process stops, saying so', async () => {
+      const first = await startImport(largeFile(10_000, '81830'));
+      const second = await startImport(largeFile(10_000, '81840'));
+      expect((await report(second)).status).toBe('queued');
+      await narrow.app.close();
+      const stopped = 'the API process stopped during the import; import the file again (rows already imported are unchanged)';
+      expect(await report(second)).toMatchObject({ status: 'failed', error: stopped, rows: 0 });
+      expect((await report(first)).status).not.toBe('queued');
+    });
+  });
+
   it('stops an import at a row over 64 KB as malformed, before making it a string', async () => {
     const file = `number,name\n2348170000040,${'x'.repeat(100 * 1024)}\n`;
     const report = (await importCsv(alice, file).expect(201)).body.data as ImportReport & { error: string | null };
@@ -227,7 +285,7 @@ describeWithMongo('Contacts for audiences: attributes, tags, consent, import and
     const id = ((await importCsv(alice, [header, ...rows].join('\n')).expect(202)).body.data as ImportReport)._id;
     const done = await pollUntil(
       async () => (await t.http.get(`/contacts/imports/${id}`).set(alice.auth).expect(200)).body.data as ImportReport & { error: string | null },
-      (report) => report.status !== 'running',
+      (report) => !IMPORT_UNDER_WAY.includes(report.status),
       60_000,
       200,
     );

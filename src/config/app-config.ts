@@ -81,8 +81,8 @@ export class AppConfig {
   readonly console: { enabled: boolean };
   /** Event webhooks to clients' servers. */
   readonly webhooks: { allowPrivateUrls: boolean; timeoutMs: number; maxAttempts: number; backoffMs: number; crashBeforePublishForTests: boolean };
-  /** The heap limit of a large contact import's thread (CONTACT_IMPORT_HEAP_MB). */
-  readonly contacts: { importHeapMb: number };
+  /** The heap limit of a large contact import's thread (CONTACT_IMPORT_HEAP_MB), and how many such threads run at once (CONTACT_IMPORT_THREADS). */
+  readonly contacts: { importHeapMb: number; importThreads: number };
   readonly attachments: {
     storage: 'local' | 'gridfs';
     directory: string;
@@ -174,7 +174,7 @@ export class AppConfig {
       backoffMs: variables.WEBHOOK_BACKOFF_MS,
       crashBeforePublishForTests: variables.TEST_CRASH_BEFORE_EVENT_PUBLISH,
     };
-    this.contacts = { importHeapMb: variables.CONTACT_IMPORT_HEAP_MB };
+    this.contacts = { importHeapMb: variables.CONTACT_IMPORT_HEAP_MB, importThreads: variables.CONTACT_IMPORT_THREADS };
     this.attachments = {
       storage: variables.ATTACHMENT_STORAGE,
       directory: variables.ATTACHMENTS_DIR,

@@ -383,6 +383,17 @@ export class EnvironmentVariables {
   @Min(32, { message: 'CONTACT_IMPORT_HEAP_MB must be 32 or more' })
   CONTACT_IMPORT_HEAP_MB = 64;
 
+  /**
+   * Large contact imports (files over 1 MB) running at once in one API process, each in its own thread
+   * (CONTACT_IMPORT_HEAP_MB of heap, and a core while it parses). Later ones wait their turn with
+   * status `queued`, so that many imports started together cost at most this many threads.
+   */
+  @Type(() => Number)
+  @IsInt({ message: 'CONTACT_IMPORT_THREADS must be a whole number' })
+  @Min(1, { message: 'CONTACT_IMPORT_THREADS must be 1 or more' })
+  @Max(16, { message: 'CONTACT_IMPORT_THREADS must be 16 or fewer' })
+  CONTACT_IMPORT_THREADS = 2;
+
   /** After SIGTERM or SIGINT, the process exits by then even if something will not close. */
   @IsOptional()
   @Type(() => Number)

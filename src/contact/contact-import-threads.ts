@@ -30,6 +30,14 @@ const SOURCE_LOADERS = ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig
 const SOURCE_TSCONFIG = resolve(__dirname, '..', '..', 'tsconfig.json');
 
 const STOPPED_WITH_API = 'the API process stopped during the import; import the file again (rows already imported are unchanged)';
+/** How often the records of imports waiting for a thread are touched: well within IMPORT_STALE_AFTER_MS. */
+const QUEUED_HEARTBEAT_MS = 30_000;
+
+/** An import waiting for a thread, and how to hand it one. */
+interface Waiting {
+  job: ContactImportJob;
+  take: () => void;
+}
 
 /**
  * Runs each background import (a file over INLINE_IMPORT_MAX_BYTES) in a worker thread of its own
@@ -39,13 +47,19 @@ const STOPPED_WITH_API = 'the API process stopped during the import; import the 
  * peaked 150 to 250 MB above the idle API. The thread's small heap is collected near its limit, so
  * the import's memory stays within that limit whatever the file's size (bench/contact-import.ts).
  * A thread that ends without finishing its import (out of memory, crashed, or stopped with the API)
- * has its import marked failed with the reason, and its uploaded file removed.
+ * has its import marked failed with the reason, and its uploaded file removed. At most
+ * CONTACT_IMPORT_THREADS run at once; later imports wait in order, `queued`, their records touched
+ * every 30 s so that they do not read as interrupted.
  */
 @Injectable()
 export class ContactImportThreads implements OnModuleDestroy {
   private readonly logger = new Logger(ContactImportThreads.name);
   /** Running threads, each with the promise that settles once it has exited and its import is finished. */
   private readonly running = new Map<Worker, Promise<void>>();
+  /** Threads started or handed to a waiting import, at most CONTACT_IMPORT_THREADS. */
+  private inUse = 0;
+  private readonly waiting: Waiting[] = [];
+  private heartbeat?: NodeJS.Timeout;
   private stopping = false;
 
   constructor(
@@ -53,8 +67,48 @@ export class ContactImportThreads implements OnModuleDestroy {
     private readonly imports: ContactImportRepository,
   ) {}
 
+  /** Runs the import in a thread once one is free; settles (never rejects) once the import is finished. */
+  async run(job: ContactImportJob): Promise<void> {
+    if (this.inUse < this.config.contacts.importThreads) this.inUse++;
+    // Stopped while it waited: onModuleDestroy marked it failed.
+    else if (!(await this.waitForThread(job))) return;
+    try {
+      await this.start(job);
+    } finally {
+      this.handOver();
+    }
+  }
+
+  /** Answers once a thread is handed to the import (true), or the API stops first (false). */
+  private async waitForThread(job: ContactImportJob): Promise<boolean> {
+    const handedOver = new Promise<void>((take) => this.waiting.push({ job, take }));
+    const id = new Types.ObjectId(job.importId);
+    await this.imports.markQueued(id).catch((error: unknown) => this.logger.warn({ err: error, importId: job.importId }, 'Could not mark a contact import queued'));
+    this.heartbeat ??= setInterval(() => this.touchWaiting(), QUEUED_HEARTBEAT_MS).unref();
+    await handedOver;
+    if (this.stopping) return false;
+    await this.imports.markRunning(id).catch((error: unknown) => this.logger.warn({ err: error, importId: job.importId }, 'Could not mark a contact import running'));
+    return true;
+  }
+
+  /** A thread ended: the next waiting import takes it, or it is free. */
+  private handOver(): void {
+    const next = this.waiting.shift();
+    if (next) next.take();
+    else this.inUse--;
+    if (this.waiting.length === 0 && this.heartbeat) {
+      clearInterval(this.heartbeat);
+      this.heartbeat = undefined;
+    }
+  }
+
+  private touchWaiting(): void {
+    const ids = this.waiting.map(({ job }) => new Types.ObjectId(job.importId));
+    this.imports.touchQueued(ids).catch((error: unknown) => this.logger.warn({ err: error }, 'Could not touch the queued contact imports'));
+  }
+
   /** Starts the import's thread; settles (never rejects) once the thread has exited and the import is finished. */
-  run(job: ContactImportJob): Promise<void> {
+  private start(job: ContactImportJob): Promise<void> {
     const heapMb = this.config.contacts.importHeapMb;
     const data: ImportThreadData = {
       job,
@@ -107,9 +161,13 @@ export class ContactImportThreads implements OnModuleDestroy {
     }
   }
 
-  /** Stops the running imports' threads before the MongoDB connection closes, and marks their imports failed. */
+  /** Stops the running imports' threads before the MongoDB connection closes, and marks their imports (and the waiting ones) failed. */
   async onModuleDestroy(): Promise<void> {
     this.stopping = true;
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    const waiting = this.waiting.splice(0);
+    await Promise.all(waiting.map(({ job }) => this.fail(job, STOPPED_WITH_API)));
+    for (const { take } of waiting) take();
     const ending = [...this.running.values()];
     await Promise.all([...this.running.keys()].map((thread) => thread.terminate()));
     await Promise.all(ending);

@@ -46,10 +46,27 @@ export class ContactImportRepository {
 
   /**
    * Marks the import failed unless it has finished already: for an import thread that ended without
-   * finishing its import (out of memory, or stopped with the API), never over the thread's own report.
+   * finishing its import (out of memory, or stopped with the API), or one stopped while it waited for
+   * a thread; never over the thread's own report.
    */
   async failIfRunning(id: Types.ObjectId, error: string): Promise<void> {
-    await this.imports.updateOne({ _id: id, status: 'running' }, { $set: { status: 'failed', error, finished_at: new Date() } }).exec();
+    await this.imports.updateOne({ _id: id, status: { $in: ['queued', 'running'] } }, { $set: { status: 'failed', error, finished_at: new Date() } }).exec();
+  }
+
+  /** The import waits for a thread (see ContactImportThreads). */
+  async markQueued(id: Types.ObjectId): Promise<void> {
+    await this.imports.updateOne({ _id: id, status: 'running' }, { $set: { status: 'queued' } }).exec();
+  }
+
+  /** Its thread starts. */
+  async markRunning(id: Types.ObjectId): Promise<void> {
+    await this.imports.updateOne({ _id: id, status: 'queued' }, { $set: { status: 'running' } }).exec();
+  }
+
+  /** The heartbeat of imports still waiting, so that they are not taken for interrupted ones. */
+  async touchQueued(ids: Types.ObjectId[], at: Date = new Date()): Promise<void> {
+    if (ids.length === 0) return;
+    await this.imports.updateMany({ _id: { $in: ids }, status: 'queued' }, { $set: { updatedAt: at } }, { timestamps: false }).exec();
   }
 
   async finish(id: Types.ObjectId, error: string | null): Promise<ContactImportRecord | null> {

@@ -1,7 +1,8 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
 import { SchemaTypes, Types } from 'mongoose';
 
-export const CONTACT_IMPORT_STATUSES = ['running', 'completed', 'failed'] as const;
+/** `queued`: waiting for one of the API process's import threads (CONTACT_IMPORT_THREADS); then `running`. */
+export const CONTACT_IMPORT_STATUSES = ['queued', 'running', 'completed', 'failed'] as const;
 export type ContactImportStatus = (typeof CONTACT_IMPORT_STATUSES)[number];
 
 /** A row of the file that was not imported. */

@@ -10,7 +10,7 @@ import { ContactImportThreads } from './contact-import-threads';
 
 /** A file this small is imported before the request is answered; a larger one in the background. */
 export const INLINE_IMPORT_MAX_BYTES = 1024 * 1024;
-/** A running import whose progress has not moved for this long was interrupted (its process stopped). */
+/** A running or queued import whose record has not moved for this long was interrupted (its process stopped). */
 export const IMPORT_STALE_AFTER_MS = 2 * 60 * 1000;
 /** Bytes read to find the header row. */
 const HEADER_PROBE_BYTES = 64 * 1024;
@@ -92,6 +92,6 @@ export class ContactImportService {
 }
 
 function viewOf(record: ContactImportRecord): ContactImportView {
-  const stale = record.status === 'running' && Date.now() - record.updatedAt.getTime() > IMPORT_STALE_AFTER_MS;
+  const stale = (record.status === 'running' || record.status === 'queued') && Date.now() - record.updatedAt.getTime() > IMPORT_STALE_AFTER_MS;
   return stale ? { ...record, status: 'interrupted' } : record;
 }

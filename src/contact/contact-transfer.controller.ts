@@ -111,7 +111,7 @@ export class ContactTransferController {
   @RequirePermission(Permission.ContactRead)
   @ApiOperation({
     summary: "An import's progress, then its report",
-    description: '`status`: running, completed, failed, or interrupted (its API process stopped: import the file again; rows already imported are unchanged).',
+    description: '`status`: queued (waiting for one of the API process\'s CONTACT_IMPORT_THREADS import threads), running, completed, failed, or interrupted (its API process stopped: import the file again; rows already imported are unchanged).',
   })
   @ApiOkResponse({ description: 'Contact import fetched successfully!', schema: { example: { ...REPORT_EXAMPLE, message: 'Contact import fetched successfully!' } } })
   @ApiNotFoundResponse({ description: 'No such import for this client' })
