@@ -82,9 +82,10 @@ export class ContactImportThreads implements OnModuleDestroy {
   /** Answers once a thread is handed to the import (true), or the API stops first (false). */
   private async waitForThread(job: ContactImportJob): Promise<boolean> {
     const handedOver = new Promise<void>((take) => this.waiting.push({ job, take }));
-    const id = new Types.ObjectId(job.importId);
-    await this.imports.markQueued(id).catch((error: unknown) => this.logger.warn({ err: error, importId: job.importId }, 'Could not mark a contact import queued'));
     this.heartbeat ??= setInterval(() => this.touchWaiting(), QUEUED_HEARTBEAT_MS).unref();
+    const id = new Types.ObjectId(job.importId);
+    // Awaited before the turn is: a thread handed over meanwhile marks it running only after this.
+    await this.imports.markQueued(id).catch((error: unknown) => this.logger.warn({ err: error, importId: job.importId }, 'Could not mark a contact import queued'));
     await handedOver;
     if (this.stopping) return false;
     await this.imports.markRunning(id).catch((error: unknown) => this.logger.warn({ err: error, importId: job.importId }, 'Could not mark a contact import running'));
