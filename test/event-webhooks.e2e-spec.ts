@@ -4,6 +4,7 @@ import type { Queue } from 'bull';
 import { Types, type Connection } from 'mongoose';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { signWebhookBody } from '@app/whatsapp';
+import { cloudMessagesWebhook, cloudTextMessage } from './support/fake-cloud-api';
 import { TenancyService } from '../src/auth/tenancy.service';
 import { eventId } from '../src/event-webhook/client-events';
 import { EventOutboxSweeper, OUTBOX_SWEEP_AGE_MS } from '../src/event-webhook/event-outbox-sweeper';
@@ -171,26 +172,7 @@ describeWithMongo('Event webhooks to the client (e2e, local receiver, real Redis
         provider: 'cloud-api',
         credentials: { phone_number_id: '777000222', access_token: 'EAAG-outbox', app_secret: 'outbox-secret', verify_token: 'v' },
       });
-      const raw = Buffer.from(
-        JSON.stringify({
-          object: 'whatsapp_business_account',
-          entry: [
-            {
-              id: 'waba',
-              changes: [
-                {
-                  field: 'messages',
-                  value: {
-                    metadata: { phone_number_id: '777000222' },
-                    contacts: [{ wa_id: '2348031117773', profile: { name: 'Tunde' } }],
-                    messages: [{ from: '2348031117773', id: 'wamid.outbox.1', timestamp: String(Math.floor(Date.now() / 1000)), type: 'text', text: { body: 'Still there?' } }],
-                  },
-                },
-              ],
-            },
-          ],
-        }),
-      );
+      const raw = cloudMessagesWebhook('777000222', [cloudTextMessage('2348031117773', 'wamid.outbox.1', 'Still there?')], [{ wa_id: '2348031117773', profile: { name: 'Tunde' } }]);
       // MongoDB refuses the deliveries' write: the publish fails before anything is queued.
       const failing = jest.spyOn(t.app.get(WebhookDeliveryRepository), 'createMany').mockRejectedValue(new Error('MongoDB unreachable (simulated)'));
       try {
@@ -434,26 +416,7 @@ describeWithMongo('Event webhooks to the client (e2e, local receiver, real Redis
         provider: 'cloud-api',
         credentials: { phone_number_id: '777000111', access_token: 'EAAG-events', app_secret: 'events-secret', verify_token: 'v' },
       });
-      const raw = Buffer.from(
-        JSON.stringify({
-          object: 'whatsapp_business_account',
-          entry: [
-            {
-              id: 'waba',
-              changes: [
-                {
-                  field: 'messages',
-                  value: {
-                    metadata: { phone_number_id: '777000111' },
-                    contacts: [{ wa_id: '2348031110040', profile: { name: 'Ngozi' } }],
-                    messages: [{ from: '2348031110040', id: 'wamid.events.1', timestamp: String(Math.floor(Date.now() / 1000)), type: 'text', text: { body: 'Hi' } }],
-                  },
-                },
-              ],
-            },
-          ],
-        }),
-      );
+      const raw = cloudMessagesWebhook('777000111', [cloudTextMessage('2348031110040', 'wamid.events.1', 'Hi')], [{ wa_id: '2348031110040', profile: { name: 'Ngozi' } }]);
       for (let i = 0; i < 3; i++) {
         await t.http.post('/webhooks/whatsapp').set('Content-Type', 'application/json').set('X-Hub-Signature-256', signWebhookBody(raw, 'events-secret')).send(raw.toString()).expect(200);
       }

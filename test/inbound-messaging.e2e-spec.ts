@@ -3,7 +3,7 @@ import type { Connection } from 'mongoose';
 import { SANDBOX_ECHO_SUFFIX, SANDBOX_OPT_OUT_SUFFIX, signWebhookBody } from '@app/whatsapp';
 import { TenancyService } from '../src/auth/tenancy.service';
 import { ProviderRegistry } from '../src/sending/provider-registry';
-import { FakeCloudApi } from './support/fake-cloud-api';
+import { cloudMessagesWebhook, cloudTextMessage, FakeCloudApi } from './support/fake-cloud-api';
 import { createTenant, TestTenant } from './support/factories';
 import * as samples from './support/media-samples';
 import { describeWithMongo } from './support/mongo';
@@ -29,30 +29,13 @@ describeWithMongo('Two-way messaging: inbound messages, opt-outs, the 24-hour wi
   const inboundEntries = (from: string) => db().collection('message_logs').find({ recipient: from, direction: 'inbound' }).toArray();
   const contactOf = (phone: string) => db().collection('contacts').findOne({ phone });
 
-  /** A Cloud API webhook carrying customers' messages, signed with the session's app secret. */
-  function messagesWebhook(messages: unknown[], contacts: unknown[] = []): Buffer {
-    return Buffer.from(
-      JSON.stringify({
-        object: 'whatsapp_business_account',
-        entry: [
-          {
-            id: '102290129340398',
-            changes: [
-              {
-                field: 'messages',
-                value: { messaging_product: 'whatsapp', metadata: { display_phone_number: '15550783882', phone_number_id: PHONE_NUMBER_ID }, contacts, messages },
-              },
-            ],
-          },
-        ],
-      }),
-    );
-  }
+  /** A Cloud API webhook carrying customers' messages to the session's number (signed by postSigned). */
+  const messagesWebhook = (messages: unknown[], contacts: unknown[] = []): Buffer => cloudMessagesWebhook(PHONE_NUMBER_ID, messages, contacts);
 
   const postSigned = (raw: Buffer) =>
     t.http.post('/webhooks/whatsapp').set('Content-Type', 'application/json').set('X-Hub-Signature-256', signWebhookBody(raw, APP_SECRET)).send(raw.toString('utf8'));
 
-  const textMessage = (from: string, body: string, id = nextWamid()) => ({ from, id, timestamp: String(Math.floor(Date.now() / 1000)), type: 'text', text: { body } });
+  const textMessage = (from: string, body: string, id = nextWamid()) => cloudTextMessage(from, id, body);
 
   async function sendApiMessage(session: Record<string, string>, body: Record<string, unknown>): Promise<string> {
     const response = await t.http.post('/v1/messages').set(tenant.auth).set(session).send(body).expect(202);

@@ -78,6 +78,30 @@ export function templateWebhook(
 }
 
 /**
+ * A `messages` webhook as Meta sends it for the number `phoneNumberId`: customers' messages (see
+ * cloudTextMessage) and their contacts' profiles. Unsigned: sign it with signWebhookBody and the
+ * session's app secret (or not, to forge one).
+ */
+export function cloudMessagesWebhook(phoneNumberId: string, messages: unknown[], contacts: unknown[] = []): Buffer {
+  return Buffer.from(
+    JSON.stringify({
+      object: 'whatsapp_business_account',
+      entry: [
+        {
+          id: '102290129340398',
+          changes: [{ field: 'messages', value: { messaging_product: 'whatsapp', metadata: { display_phone_number: '15550783882', phone_number_id: phoneNumberId }, contacts, messages } }],
+        },
+      ],
+    }),
+  );
+}
+
+/** A customer's text message in a `messages` webhook, sent now. */
+export function cloudTextMessage(from: string, id: string, body: string): Record<string, unknown> {
+  return { from, id, timestamp: String(Math.floor(Date.now() / 1000)), type: 'text', text: { body } };
+}
+
+/**
  * A stand-in for graph.facebook.com on 127.0.0.1: records every request and answers
  * `/{version}/{phone-number-id}/messages` and `/media` like the Cloud API, or with
  * scripted answers (errors, delays, dropped connections) queued per edge.

@@ -11,6 +11,21 @@ const PAGE_SIZE = 100;
 /** The body's text, where the template has one (what a recipient reads). */
 const bodyOf = (template: TemplateSummary): string => template.components.find((component) => component.type === 'BODY')?.text ?? '';
 
+/** A filter: one of `choices`, or any (the empty value). */
+function AnyOf(props: { label: string; name: string; choices: readonly string[]; value: string; onChange: (value: string) => void }) {
+  return (
+    <label>
+      {props.label}
+      <select name={props.name} value={props.value} onChange={(e) => props.onChange(e.currentTarget.value)}>
+        <option value="">any</option>
+        {props.choices.map((choice) => (
+          <option key={choice}>{choice}</option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
 /**
  * One session's template catalogue (GET /templates through that session): status, category,
  * quality and why Meta refused one, filtered by status and category.
@@ -49,24 +64,8 @@ export function TemplatesPage() {
         }}
       >
         <SessionFields session={session} onChange={setSession} />
-        <label>
-          Status
-          <select name="status" value={filter.status} onChange={(e) => setFilter({ ...filter, status: e.currentTarget.value })}>
-            <option value="">any</option>
-            {TEMPLATE_STATUSES.map((status) => (
-              <option key={status}>{status}</option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Category
-          <select name="category" value={filter.category} onChange={(e) => setFilter({ ...filter, category: e.currentTarget.value })}>
-            <option value="">any</option>
-            {TEMPLATE_CATEGORIES.map((category) => (
-              <option key={category}>{category}</option>
-            ))}
-          </select>
-        </label>
+        <AnyOf label="Status" name="status" choices={TEMPLATE_STATUSES} value={filter.status} onChange={(status) => setFilter({ ...filter, status })} />
+        <AnyOf label="Category" name="category" choices={TEMPLATE_CATEGORIES} value={filter.category} onChange={(category) => setFilter({ ...filter, category })} />
         <button type="submit">Show the catalogue</button>
       </form>
       <Problem error={error} />
