@@ -5,9 +5,6 @@ import { TEMPLATE_PAUSED_REASON, TemplateBroadcasts, TemplateUse } from '../temp
 import { BroadcastPauseControl } from './broadcast-pause-control';
 import { BroadcastRepository } from './broadcast.repository';
 
-/** Ledger statuses of a recipient whose message has not reached the provider. */
-const UNSENT = new Set(['queued', 'scheduled', 'sending']);
-
 /**
  * The template lifecycle's hold on broadcasts, through the same pause machinery as
  * POST /broadcast/:id/pause: the record says `paused` (with paused_reason template_paused) first,
@@ -51,8 +48,9 @@ export class BroadcastTemplateHold implements TemplateBroadcasts {
 
   /**
    * Holds each unfinished broadcast, then fails its pending recipients whose message has not
-   * reached the provider (no ledger entry, or one no attempt holds); a recipient an attempt is
-   * sending right now is left to that attempt's outcome, so that none is in two arrays.
+   * reached the provider (no ledger entry, or one no attempt holds), in the ledger first; a
+   * recipient an attempt is sending right now is left to that attempt's outcome, so that none is
+   * in two arrays.
    */
   async failPendingUsing(use: TemplateUse, failure: MessageFailure): Promise<string[]> {
     const ended: string[] = [];
@@ -70,13 +68,15 @@ export class BroadcastTemplateHold implements TemplateBroadcasts {
     const held = alreadyPaused ? true : await this.broadcasts.pauseFor(clientId, id, TEMPLATE_PAUSED_REASON);
     if (!held) return false;
     if (!alreadyPaused) await this.pauseControl.hold(id, null);
-    const pending = (await this.broadcasts.findPendingOfPaused(clientId, id)) ?? [];
-    const states = await this.messageLogs.sendStatesOfBroadcastRecipients(clientId, id, pending);
-    const unsent = pending.filter((recipient) => {
-      const state = states.get(recipient);
-      return !state || (UNSENT.has(state.status) && (!state.claim || state.claim.expires_at.getTime() < Date.now()));
-    });
-    if (!(await this.broadcasts.failPendingOfPaused(clientId, id, unsent, failure))) return false;
+    const paused = await this.broadcasts.findPendingOfPaused(clientId, id);
+    if (!paused) return false;
+    // The ledger first: a worker that has not seen the pause yet can no longer send one of these.
+    const unsent = await this.messageLogs.failUnsentOfBroadcast(
+      { clientId, sessionId: paused.session_id.toHexString(), broadcastId: id, message: paused.message },
+      paused.pending,
+      failure,
+    );
+    if (!(await this.broadcasts.failPendingOfPaused(clientId, id, unsent))) return false;
     const completion = await this.broadcasts.finishIfDone(clientId, id);
     if (completion) this.events?.broadcastFinished(id, completion);
     // Recipients still being sent finish as their attempts decide; the fan-out finds the rest already done.

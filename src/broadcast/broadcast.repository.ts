@@ -377,33 +377,27 @@ export class BroadcastRepository {
     return rescheduled ?? this.broadcasts.findOneAndUpdate(paused, { $set: { status: 'sending', ...newActivation(now), paused_reason: null } }, options).lean<BroadcastRecord>().exec();
   }
 
-  /** The recipients still pending of a paused broadcast (null when it is not paused). */
-  async findPendingOfPaused(clientId: string, id: string): Promise<string[] | null> {
-    const found = await this.broadcasts.findOne({ _id: oid(id), client_id: oid(clientId), status: 'paused' }, { pending: 1 }).lean<{ pending: string[] }>().exec();
-    return found ? found.pending : null;
+  /** A paused broadcast's pending recipients, with what sends to them (null when it is not paused). */
+  async findPendingOfPaused(clientId: string, id: string): Promise<Pick<BroadcastRecord, 'pending' | 'session_id' | 'message'> | null> {
+    return this.broadcasts
+      .findOne({ _id: oid(id), client_id: oid(clientId), status: 'paused' }, { _id: 0, pending: 1, session_id: 1, message: 1 })
+      .lean<Pick<BroadcastRecord, 'pending' | 'session_id' | 'message'>>()
+      .exec();
   }
 
   /**
-   * Moves recipients of a paused broadcast from `pending` to `failed`, with their reason, in one
-   * atomic update (only while every one of them is still pending), then lets it finish: `sending`
-   * again, so that finishIfDone can end it. False when it changed meanwhile.
+   * Moves recipients of a paused broadcast from `pending` to `failed` in one atomic update, then
+   * lets it finish: `sending` again, so that finishIfDone can end it. Their ledger entries are
+   * failed first (MessageLogRepository.failUnsentOfBroadcast, which keeps their reason), so
+   * `failed` is the only array they can end in: one whose send job ran meanwhile was moved there
+   * by its worker already. False when the broadcast is no longer paused.
    */
-  async failPendingOfPaused(clientId: string, id: string, recipients: string[], failure: { code: string; message: string }): Promise<boolean> {
+  async failPendingOfPaused(clientId: string, id: string, recipients: string[]): Promise<boolean> {
     const paused = { _id: oid(id), client_id: oid(clientId), status: 'paused' };
-    if (recipients.length === 0) return (await this.broadcasts.updateOne(paused, { $set: { status: 'sending', paused_reason: null, 'fan_out.window': 0 } }).exec()).modifiedCount === 1;
-    const result = await this.broadcasts
-      .updateOne(
-        { ...paused, pending: { $all: recipients } },
-        {
-          $pull: { pending: { $in: recipients } },
-          $addToSet: { failed: { $each: recipients } },
-          $push: { failures: { $each: recipients.map((recipient) => ({ recipient, code: failure.code, message: failure.message })) } },
-          // Its queued jobs were removed when it was paused: the window starts again from the front of `pending`.
-          $set: { status: 'sending', paused_reason: null, 'fan_out.window': 0 },
-        },
-      )
-      .exec();
-    return result.modifiedCount === 1;
+    // Its queued jobs were removed when it was paused: the window starts again from the front of `pending`.
+    const finish = { status: 'sending', paused_reason: null, 'fan_out.window': 0 };
+    const update = recipients.length === 0 ? { $set: finish } : { $pull: { pending: { $in: recipients } }, $addToSet: { failed: { $each: recipients } }, $set: finish };
+    return (await this.broadcasts.updateOne(paused, update).exec()).modifiedCount === 1;
   }
 
   /**

@@ -57,6 +57,16 @@ export type SendClaim = SendTarget & { lease: LeaseRequest };
 /** The message a send job is for: a broadcast recipient's (its entry made on first use), or an existing entry's. */
 export type SendTarget = { kind: 'broadcast-recipient'; entry: NewMessageLog & { broadcastId: string } } | { kind: 'entry'; id: string };
 
+/** A broadcast whose unsent recipients are failed at once (its template was disabled): the entries made for them carry its message. */
+export interface UnsentBroadcastMessages {
+  clientId: string;
+  sessionId: string;
+  broadcastId: string;
+  message: MessageContent;
+}
+
+const NO_CONTACT = { contactId: null, name: null };
+
 /** How one send attempt ended, as the ledger keeps it. */
 /** `retry` with `waiting`: the message waits (the messaging limit) and says until when. */
 export type AttemptOutcome = { status: 'sent' } | { status: 'failed'; failure: MessageFailure } | { status: 'retry'; waiting?: { reason: string; until: Date } };
@@ -127,8 +137,8 @@ export function broadcastRecipientMessageUid(broadcastId: string, recipient: str
 
 const oid = (id: string): Types.ObjectId => new Types.ObjectId(id);
 
-/** An entry no attempt holds: never leased, released, or its lease ended (the attempt's worker died). */
 const OBJECT_ID_HEX = /^[0-9a-f]{24}$/i;
+/** An entry no attempt holds: never leased, released, or its lease ended (the attempt's worker died). */
 const unleasedAt = (at: Date): mongo.Filter<MessageLogRecord> => ({ $or: [{ claim: null }, { 'claim.expires_at': { $lte: at } }] });
 
 /** An attempt's only call and its `sent`, nothing of the message written before: one update (recordSendAttempts). */
@@ -424,6 +434,39 @@ export class MessageLogRepository implements OnModuleInit {
     return result.modifiedCount === 1;
   }
 
+  /**
+   * Fails a broadcast's recipients whose message never reached the provider, in the ledger: a
+   * recipient without an entry gets one, already `failed`, and an unsent entry that no attempt
+   * holds and that has no accepted call moves to `failed`. A send job that runs one of them later
+   * finds it ended and sends nothing; an entry an attempt holds, or with a call accepted, is left
+   * to that attempt. Answers the recipients whose entry is failed with `failure`'s code: only they
+   * may move to the broadcast's `failed` array (the ledger keeps their reason).
+   */
+  async failUnsentOfBroadcast(broadcast: UnsentBroadcastMessages, recipients: string[], failure: MessageFailure, at: Date = new Date()): Promise<string[]> {
+    const failed: string[] = [];
+    for (let start = 0; start < recipients.length; start += UID_CHUNK_SIZE) {
+      const chunk = recipients.slice(start, start + UID_CHUNK_SIZE);
+      const client_id = oid(broadcast.clientId);
+      const uids = chunk.map((recipient) => broadcastRecipientMessageUid(broadcast.broadcastId, recipient));
+      // Entries for the recipients that have none; an existing one (a send job made it first) is left as it is.
+      await this.bulkWriteAcceptingDuplicates(
+        chunk.map((recipient, index) => {
+          const { client_id: _clientInFilter, message_uid: _uidInFilter, ...onInsert } = this.failedRecord({ ...broadcast, source: 'broadcast', recipient, contact: NO_CONTACT }, failure, at);
+          return { updateOne: { filter: { client_id, message_uid: uids[index] }, update: { $setOnInsert: onInsert }, upsert: true } };
+        }),
+      );
+      await this.ledger.updateMany(
+        { client_id, message_uid: { $in: uids }, status: { $in: UNSENT_STATUSES }, provider_message_ids: { $size: 0 }, ...unleasedAt(at) },
+        { $set: { status: 'failed', 'status_times.failedAt': at, error: failure, claim: null, updatedAt: at } },
+      );
+      const ended = await this.ledger
+        .find<{ recipient: string }>({ client_id, message_uid: { $in: uids }, status: 'failed', 'error.code': failure.code }, { projection: { _id: 0, recipient: 1 } })
+        .toArray();
+      failed.push(...ended.map(({ recipient }) => recipient));
+    }
+    return failed;
+  }
+
   /** Removes an entry that never started (scheduled, queued or cancelled) from the ledger; false when it had started. */
   async deleteUnstarted(entry: Pick<MessageLogRecord, '_id' | 'client_id'>, at: Date = new Date()): Promise<boolean> {
     const result = await this.ledger.deleteOne({ _id: entry._id, client_id: entry.client_id, status: { $in: [...UNSTARTED_STATUSES, 'cancelled'] }, ...unleasedAt(at) });
@@ -655,6 +698,12 @@ export class MessageLogRepository implements OnModuleInit {
       updatedAt: at,
       __v: 0,
     };
+  }
+
+  /** The entry of a message that ended before any attempt: `failed` with its reason. */
+  private failedRecord(entry: NewMessageLog & { broadcastId: string }, failure: MessageFailure, at: Date): MessageLogRecord {
+    const record = this.newRecord({ ...entry, messageUid: broadcastRecipientMessageUid(entry.broadcastId, entry.recipient) }, at, 'queued');
+    return { ...record, status: 'failed', status_times: { ...record.status_times, failedAt: at }, error: failure };
   }
 
   private newDocument(entry: NewMessageLog, now: Date = new Date()): MessageLog {

@@ -217,19 +217,17 @@ describeWithMongo('BroadcastRepository (MongoDB)', () => {
       expect(await broadcasts.resumeFrom(clientId, sending._id.toHexString(), 'template_paused')).toBeNull();
     });
 
-    it('fails pending recipients of a paused broadcast with their reason, only while all of them are pending', async () => {
+    it('fails pending recipients of a paused broadcast and lets it finish, only while it is paused', async () => {
       const created = await broadcasts.create(newBroadcast(['2348031239003', '2348031239004', '2348031239005']));
       const id = created._id.toHexString();
+      expect(await broadcasts.failPendingOfPaused(clientId, id, ['2348031239004'])).toBe(false);
       await broadcasts.pauseFor(clientId, id, 'template_paused');
-      const failure = { code: 'template_disabled', message: 'Template order_update (en_US) was disabled' };
-      expect(await broadcasts.failPendingOfPaused(clientId, id, ['2348031239004', '2348031239999'], failure)).toBe(false);
-      expect(await broadcasts.failPendingOfPaused(clientId, id, ['2348031239004', '2348031239005'], failure)).toBe(true);
+      expect(await broadcasts.findPendingOfPaused(clientId, id)).toMatchObject({ pending: ['2348031239003', '2348031239004', '2348031239005'], session_id: created.session_id });
+      expect(await broadcasts.failPendingOfPaused(clientId, id, ['2348031239004', '2348031239005'])).toBe(true);
       const stored = await broadcasts.findOwned(clientId, id);
-      expect(stored).toMatchObject({ status: 'sending', pending: ['2348031239003'], failed: ['2348031239004', '2348031239005'], paused_reason: null });
-      expect(stored!.failures).toEqual([
-        { recipient: '2348031239004', ...failure },
-        { recipient: '2348031239005', ...failure },
-      ]);
+      // Their reasons are the ledger's (failUnsentOfBroadcast), not the broadcast's own `failures` (refused at creation).
+      expect(stored).toMatchObject({ status: 'sending', pending: ['2348031239003'], failed: ['2348031239004', '2348031239005'], paused_reason: null, failures: [] });
+      expect(await broadcasts.findPendingOfPaused(clientId, id)).toBeNull();
     });
   });
 });
