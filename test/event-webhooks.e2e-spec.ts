@@ -239,6 +239,51 @@ describeWithMongo('Event webhooks to the client (e2e, local receiver, real Redis
       expect(await db().collection('broadcasts').findOne({ _id: new Types.ObjectId(id) })).not.toHaveProperty('pending_completions');
     });
 
+    it("keeps a template's change and the pause it causes in the template's and the broadcast's outboxes when the publish fails, and the sweep tells each once", async () => {
+      const grace = await createTenant(t.app, { name: 'Grace' });
+      const endpoint = await createEndpoint(grace, { events: ['template.status_changed', 'broadcast.paused'] });
+      const sendAt = new Date(Date.now() + 3_600_000).toISOString();
+      const created = await t.http
+        .post('/broadcast')
+        .set(grace.auth)
+        .set(grace.session)
+        .send({ send_type: 'individual', to: '2348031117781,2348031117782', message: {}, template: { name: 'hello_world', language: 'en_US' }, send_at: sendAt })
+        .expect(201);
+      const broadcastId = created.body.data._id as string;
+      const listed = (await t.http.get('/templates?limit=100').set(grace.auth).set(grace.session).expect(200)).body.data as Array<{ _id: string; name: string }>;
+      const templateId = listed.find(({ name }) => name === 'hello_world')!._id;
+
+      const failing = jest.spyOn(t.app.get(EventWebhookQueue), 'deliver').mockRejectedValue(new Error('Redis unreachable (simulated)'));
+      try {
+        await t.http.post(`/templates/${templateId}/sandbox-status`).set(grace.auth).set(grace.session).send({ status: 'PAUSED' }).expect(200);
+        expect(failing).toHaveBeenCalled();
+      } finally {
+        failing.mockRestore();
+      }
+      expect((await t.http.get(`/broadcast/${broadcastId}`).set(grace.auth).expect(200)).body.data).toMatchObject({ status: 'paused', paused_reason: 'template_paused' });
+      const template = await db().collection('message_templates').findOne({ _id: new Types.ObjectId(templateId) });
+      const broadcast = await db().collection('broadcasts').findOne({ _id: new Types.ObjectId(broadcastId) });
+      expect(template?.client_events.map((recorded: { event: { event: { type: string } } }) => recorded.event.event.type)).toEqual(['template.status_changed']);
+      expect(broadcast?.client_events.map((recorded: { event: { event: { type: string } } }) => recorded.event.event.type)).toEqual(['broadcast.paused']);
+      // Bookkeeping, never shown by the API.
+      expect(JSON.stringify((await t.http.get(`/templates/${templateId}`).set(grace.auth).set(grace.session).expect(200)).body)).not.toContain('client_events');
+      expect(JSON.stringify((await t.http.get(`/broadcast/${broadcastId}`).set(grace.auth).expect(200)).body)).not.toContain('client_events');
+      await sleep(300);
+      expect(receiver.to(endpoint.path)).toEqual([]);
+
+      const sweeper = t.app.get(EventOutboxSweeper);
+      await sweeper.sweep(new Date(Date.now() + OUTBOX_SWEEP_AGE_MS + 1000));
+      const told = await eventually(async () => (events(endpoint.path).length >= 2 ? events(endpoint.path) : null), 'the swept events', 15_000);
+      expect(told.map(({ type }) => type).sort()).toEqual(['broadcast.paused', 'template.status_changed']);
+      expect(told.find(({ type }) => type === 'broadcast.paused')?.data.broadcast).toMatchObject({ id: broadcastId, status: 'paused', paused_reason: 'template_paused' });
+      await sweeper.sweep(new Date(Date.now() + OUTBOX_SWEEP_AGE_MS + 1000));
+      await sleep(500);
+      expect(events(endpoint.path)).toHaveLength(2);
+      expect(await db().collection('message_templates').findOne({ _id: new Types.ObjectId(templateId) })).not.toHaveProperty('client_events');
+      expect(await db().collection('broadcasts').findOne({ _id: new Types.ObjectId(broadcastId) })).not.toHaveProperty('client_events');
+      await t.http.post(`/broadcast/${broadcastId}/cancel`).set(grace.auth).expect(200);
+    });
+
     it('queues again a published delivery whose job Redis lost, once a worker notices the loss', async () => {
       const grace = await createTenant(t.app, { name: 'Grace' });
       const endpoint = await createEndpoint(grace, { events: ['message.sent'] });

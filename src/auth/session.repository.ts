@@ -2,6 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { isValidObjectId, Model, Types } from 'mongoose';
 import { ProviderName } from '@app/whatsapp';
+import { nativeCollection } from '../core/native-collection';
+import type { PublishedEvent } from '../event-webhook/client-events';
+import { DocumentOutbox, recordingClientEvents } from '../event-webhook/document-outbox';
 import { Session, SessionHealth, SessionRecord } from './session.schema';
 
 export interface NewSession {
@@ -25,7 +28,12 @@ export interface NewSession {
 
 @Injectable()
 export class SessionRepository {
-  constructor(@InjectModel(Session.name) private readonly sessions: Model<Session>) {}
+  /** Where `session.quality_changed` waits until published (setQuality). */
+  readonly outbox: DocumentOutbox;
+
+  constructor(@InjectModel(Session.name) private readonly sessions: Model<Session>) {
+    this.outbox = DocumentOutbox.of('sessions', nativeCollection(sessions));
+  }
 
   async create(session: NewSession): Promise<SessionRecord> {
     // The unique sender index must exist before the first insert it guards (indexes build in the background at start-up).
@@ -97,10 +105,18 @@ export class SessionRepository {
   }
 
   /** Records the number's latest quality event (an older one arriving late is ignored). */
-  async setQuality(id: string, event: string, at: Date): Promise<void> {
-    await this.sessions
-      .updateOne({ _id: new Types.ObjectId(id), $or: [{ 'quality.at': { $exists: false } }, { quality: null }, { 'quality.at': { $lte: at } }] }, { $set: { quality: { event, at } } })
+  /**
+   * Keeps the number's quality event from Meta unless a later one is kept already, recording
+   * `events` (the client's, see DocumentOutbox) in the same update; false when it was older.
+   */
+  async setQuality(id: string, event: string, at: Date, events: PublishedEvent[] = []): Promise<boolean> {
+    const result = await this.sessions
+      .updateOne(
+        { _id: new Types.ObjectId(id), $or: [{ 'quality.at': { $exists: false } }, { quality: null }, { 'quality.at': { $lte: at } }] },
+        { $set: { quality: { event, at } }, ...recordingClientEvents(events, at) },
+      )
       .exec();
+    return result.matchedCount === 1;
   }
 
   async setHealth(id: string, health: SessionHealth, reason: string | null): Promise<void> {

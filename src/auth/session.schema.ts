@@ -1,6 +1,7 @@
 import { Prop, raw, Schema, SchemaFactory } from '@nestjs/mongoose';
 import { SchemaTypes, Types } from 'mongoose';
 import { PROVIDER_NAMES, ProviderName } from '@app/whatsapp';
+import { CLIENT_EVENTS_INDEX, OutboxedEvent } from '../event-webhook/document-outbox';
 
 export const SESSION_HEALTH = ['healthy', 'unhealthy'] as const;
 export type SessionHealth = (typeof SESSION_HEALTH)[number];
@@ -80,6 +81,10 @@ export class Session {
   /** A FLAGGED number pauses its running marketing broadcasts (resuming is the client's decision); null: on. */
   @Prop({ type: Boolean, default: null })
   pause_on_flag?: boolean | null;
+
+  /** The outbox of its `session.quality_changed` events (see DocumentOutbox). Internal: never shown by the API. */
+  @Prop({ type: [SchemaTypes.Mixed], default: undefined })
+  client_events?: OutboxedEvent[];
 }
 
 export const SessionSchema = SchemaFactory.createForClass(Session);
@@ -88,6 +93,8 @@ export const SessionSchema = SchemaFactory.createForClass(Session);
 SessionSchema.index({ provider_account_id: 1 }, { unique: true, sparse: true });
 SessionSchema.index({ webhook_verify_token_hash: 1 }, { sparse: true });
 SessionSchema.index({ waba_id: 1 }, { sparse: true });
+// The outbox sweep finds events a crash left unpublished.
+SessionSchema.index(...CLIENT_EVENTS_INDEX);
 
 export interface SessionRecord {
   _id: Types.ObjectId;

@@ -25,6 +25,14 @@ export class BroadcastPauseControl {
     this.logger.log({ broadcastId, removedJobs: removed }, 'Broadcast paused; queued jobs removed');
   }
 
+  /**
+   * The hold ends without a new fan-out: for a broadcast whose pending recipients are all in the
+   * hands of attempts under way (their outcomes, a retry, or the sweep should a worker die, finish it).
+   */
+  async endHold(broadcastId: string): Promise<void> {
+    await this.pauseSignal.clear(broadcastId);
+  }
+
   /** Sending again: at once, or at `at` for a broadcast back to `scheduled`. */
   async release(broadcastId: string, activatedAt: Date | null | undefined, at?: Date | null): Promise<void> {
     await this.pauseSignal.clear(broadcastId);

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { LEDGER_EVENTS, LedgerEvents } from '../message-log/ledger-events';
 import { MessageFailure, MessageLogRepository } from '../message-log/message-log.repository';
-import { TEMPLATE_PAUSED_REASON, TemplateBroadcasts, TemplateUse } from '../template/template-broadcasts';
+import { BroadcastEventOf, TEMPLATE_PAUSED_REASON, TemplateBroadcasts, TemplateUse } from '../template/template-broadcasts';
 import { BroadcastPauseControl } from './broadcast-pause-control';
 import { BroadcastRepository } from './broadcast.repository';
 
@@ -20,27 +20,33 @@ export class BroadcastTemplateHold implements TemplateBroadcasts {
     @Optional() @Inject(LEDGER_EVENTS) private readonly events?: LedgerEvents,
   ) {}
 
-  async pauseUsing(use: TemplateUse): Promise<string[]> {
+  async pauseUsing(use: TemplateUse, pausedEvent: BroadcastEventOf): Promise<string[]> {
     const paused: string[] = [];
     for (const { _id } of await this.broadcasts.findUsingTemplate(use, ['sending', 'scheduled'])) {
-      if (await this.pauseOne(use.clientId, _id.toHexString())) paused.push(_id.toHexString());
+      if (await this.pauseOne(use.clientId, _id.toHexString(), pausedEvent)) paused.push(_id.toHexString());
     }
     return paused;
   }
 
-  async pauseOne(clientId: string, broadcastId: string): Promise<boolean> {
-    const broadcast = await this.broadcasts.pauseFor(clientId, broadcastId, TEMPLATE_PAUSED_REASON);
+  async pauseOne(clientId: string, broadcastId: string, pausedEvent: BroadcastEventOf): Promise<boolean> {
+    const at = new Date();
+    const event = pausedEvent(broadcastId, at);
+    const broadcast = await this.broadcasts.pauseFor(clientId, broadcastId, TEMPLATE_PAUSED_REASON, [event], at);
     if (!broadcast) return false;
     await this.pauseControl.hold(broadcastId, broadcast.activated_at);
+    await this.events?.clientEventsRecorded([{ outbox: this.broadcasts.outbox, id: broadcast._id, events: [event] }]);
     return true;
   }
 
-  async resumeUsing(use: TemplateUse): Promise<string[]> {
+  async resumeUsing(use: TemplateUse, resumedEvent: BroadcastEventOf): Promise<string[]> {
     const resumed: string[] = [];
     for (const { _id } of await this.broadcasts.findUsingTemplate({ ...use, pausedReason: TEMPLATE_PAUSED_REASON }, ['paused'])) {
-      const broadcast = await this.broadcasts.resumeFrom(use.clientId, _id.toHexString(), TEMPLATE_PAUSED_REASON);
+      const at = new Date();
+      const event = resumedEvent(_id.toHexString(), at);
+      const broadcast = await this.broadcasts.resumeFrom(use.clientId, _id.toHexString(), TEMPLATE_PAUSED_REASON, [event], at);
       if (!broadcast) continue;
       await this.pauseControl.release(_id.toHexString(), broadcast.activated_at, broadcast.status === 'scheduled' ? broadcast.send_at : null);
+      await this.events?.clientEventsRecorded([{ outbox: this.broadcasts.outbox, id: broadcast._id, events: [event] }]);
       resumed.push(_id.toHexString());
     }
     return resumed;
@@ -79,8 +85,9 @@ export class BroadcastTemplateHold implements TemplateBroadcasts {
     if (!(await this.broadcasts.failPendingOfPaused(clientId, id, unsent))) return false;
     const completion = await this.broadcasts.finishIfDone(clientId, id);
     if (completion) this.events?.broadcastFinished(id, completion);
-    // Recipients still being sent finish as their attempts decide; the fan-out finds the rest already done.
-    else await this.pauseControl.release(id, new Date());
+    // Recipients still pending are being sent: their attempts decide. No fan-out: it would check the
+    // template again at its start and come back here while they are under way.
+    else await this.pauseControl.endHold(id);
     return true;
   }
 }

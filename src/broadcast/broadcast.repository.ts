@@ -2,6 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { FilterQuery, isValidObjectId, Model, mongo, Types } from 'mongoose';
 import { nativeCollection } from '../core/native-collection';
+import type { PublishedEvent } from '../event-webhook/client-events';
+import { DocumentOutbox, recordingClientEvents } from '../event-webhook/document-outbox';
 import { PageRequest, PageResult, skipFor } from '@app/common';
 import { MEDIA_HEADER_TYPES } from '@app/whatsapp';
 import { findPage, NEWEST_FIRST } from '../core/find-page';
@@ -75,7 +77,7 @@ const oid = (id: string): Types.ObjectId => new Types.ObjectId(id);
 /** A broadcast to an audience has its recipients only once the audience is resolved: until then nothing is pending, yet it is not done. */
 const AUDIENCE_RESOLVED = { $or: [{ audience: { $exists: false } }, { 'audience.resolved_at': { $ne: null } }] };
 /** The completions' outbox is the workers' bookkeeping too. */
-const WITHOUT_FAN_OUT = { fan_out: 0, pending_completions: 0 } as const;
+const WITHOUT_FAN_OUT = { fan_out: 0, pending_completions: 0, client_events: 0 } as const;
 /** Excludes the recipient arrays, which may hold 100,000 numbers each (and the fan-out's position). */
 const WITHOUT_RECIPIENTS = { sent: 0, pending: 0, failed: 0, failures: 0, to: 0, ...WITHOUT_FAN_OUT } as const;
 /** What a fan-out position is read from. */
@@ -102,9 +104,12 @@ function withoutTemplate({ template: _template, ...message }: MessageContent): M
 @Injectable()
 export class BroadcastRepository {
   private readonly collection: mongo.Collection<BroadcastRecord>;
+  /** Where `broadcast.paused` and `broadcast.resumed` wait until published (pauseFor, resumeFrom). */
+  readonly outbox: DocumentOutbox;
 
   constructor(@InjectModel(Broadcast.name) private readonly broadcasts: Model<Broadcast>) {
     this.collection = nativeCollection<Broadcast, BroadcastRecord>(broadcasts);
+    this.outbox = DocumentOutbox.of('broadcasts', this.collection);
   }
 
   /**
@@ -352,11 +357,12 @@ export class BroadcastRepository {
       .exec();
   }
 
-  async pauseFor(clientId: string, id: string, reason: string): Promise<BroadcastRecord | null> {
+  /** Pauses a `sending` or `scheduled` broadcast for `reason`, recording the events that tell it in the same update; null when it is neither. */
+  async pauseFor(clientId: string, id: string, reason: string, events: PublishedEvent[] = [], at: Date = new Date()): Promise<BroadcastRecord | null> {
     return this.broadcasts
       .findOneAndUpdate(
         { _id: oid(id), client_id: oid(clientId), status: { $in: ['sending', 'scheduled'] } },
-        { $set: { status: 'paused', paused_reason: reason } },
+        { $set: { status: 'paused', paused_reason: reason }, ...recordingClientEvents(events, at) },
         { new: true, projection: WITHOUT_RECIPIENTS },
       )
       .lean<BroadcastRecord>()
@@ -365,16 +371,21 @@ export class BroadcastRepository {
 
   /**
    * A broadcast paused for `reason` goes on: back to `scheduled` while its send_at is ahead, else
-   * `sending` (a new activation). Null when it is not paused for that reason (its client resumed or cancelled it).
+   * `sending` (a new activation), recording the events that tell it in the same update. Null when it
+   * is not paused for that reason (its client resumed or cancelled it).
    */
-  async resumeFrom(clientId: string, id: string, reason: string, now: Date = new Date()): Promise<BroadcastRecord | null> {
+  async resumeFrom(clientId: string, id: string, reason: string, events: PublishedEvent[] = [], now: Date = new Date()): Promise<BroadcastRecord | null> {
     const paused = { _id: oid(id), client_id: oid(clientId), status: 'paused', paused_reason: reason };
     const options = { new: true, projection: WITHOUT_RECIPIENTS };
+    const recorded = recordingClientEvents(events, now);
     const rescheduled = await this.broadcasts
-      .findOneAndUpdate({ ...paused, send_at: { $gt: now }, activated_at: null }, { $set: { status: 'scheduled', paused_reason: null } }, options)
+      .findOneAndUpdate({ ...paused, send_at: { $gt: now }, activated_at: null }, { $set: { status: 'scheduled', paused_reason: null }, ...recorded }, options)
       .lean<BroadcastRecord>()
       .exec();
-    return rescheduled ?? this.broadcasts.findOneAndUpdate(paused, { $set: { status: 'sending', ...newActivation(now), paused_reason: null } }, options).lean<BroadcastRecord>().exec();
+    return (
+      rescheduled ??
+      this.broadcasts.findOneAndUpdate(paused, { $set: { status: 'sending', ...newActivation(now), paused_reason: null }, ...recorded }, options).lean<BroadcastRecord>().exec()
+    );
   }
 
   /** A paused broadcast's pending recipients, with what sends to them (null when it is not paused). */

@@ -2,6 +2,7 @@ import type { BroadcastLedgerCounts } from '../message-log/message-log.repositor
 import { Prop, raw, Schema, SchemaFactory } from '@nestjs/mongoose';
 import { SchemaTypes, Types } from 'mongoose';
 import { MessageContent } from '../message-content/message-content.schema';
+import { CLIENT_EVENTS_INDEX, OutboxedEvent } from '../event-webhook/document-outbox';
 import type { DeliveryPlan } from './delivery-plan';
 
 export const SEND_TYPES = ['individual'] as const;
@@ -92,6 +93,8 @@ export class Broadcast {
    * never shown by the API.
    */
   @Prop({ type: [PendingCompletion], default: undefined }) pending_completions?: PendingCompletion[];
+  /** The outbox of its `broadcast.paused` and `broadcast.resumed` events (see DocumentOutbox). Internal: never shown by the API. */
+  @Prop({ type: [SchemaTypes.Mixed], default: undefined }) client_events?: OutboxedEvent[];
   /** The delivery plan it was created with (see DeliveryPlanner), to compare its results with. */
   @Prop({ type: Object }) plan?: DeliveryPlan;
 }
@@ -108,6 +111,8 @@ BroadcastSchema.index({ status: 1, send_at: 1 });
 BroadcastSchema.index({ client_id: 1, 'message.template.name': 1, status: 1 });
 // The outbox sweep finds completions whose event a crash left unpublished; only those broadcasts are in the index.
 BroadcastSchema.index({ 'pending_completions.finished_at': 1 }, { name: 'outbox', partialFilterExpression: { pending_completions: { $exists: true } } });
+// The outbox sweep finds paused and resumed events a crash left unpublished.
+BroadcastSchema.index(...CLIENT_EVENTS_INDEX);
 // DELETE /attachment/:id asks whether a sending broadcast still uses the attachment.
 BroadcastSchema.index({ client_id: 1, 'message.attachments': 1, status: 1 });
 

@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { SessionRepository } from '../auth/session.repository';
 import { BroadcastRepository } from '../broadcast/broadcast.repository';
 import { AppConfig } from '../config';
 import { ExclusiveInterval } from '../core/exclusive-interval';
@@ -6,6 +7,8 @@ import { RedisClient } from '../core/redis-connection';
 import { REDIS } from '../core/redis.module';
 import { MessageLogRepository } from '../message-log/message-log.repository';
 import { RedisLossMarker } from '../recovery/redis-loss-marker';
+import { TemplateRepository } from '../template/template.repository';
+import { DocumentOutbox } from './document-outbox';
 import { EventPublisher } from './event-publisher';
 import { EventWebhookQueue } from './event-webhook.queue';
 import { WebhookDeliveryRepository } from './webhook-delivery.repository';
@@ -23,7 +26,8 @@ const LOCK_KEY = 'event-outbox:sweep:lock';
 
 /**
  * The outbox sweep: every SWEEP_INTERVAL_MS one worker publishes the client events recorded on
- * ledger entries (`pending_events`) and broadcasts (`pending_completions`) that nobody published:
+ * ledger entries (`pending_events`), broadcasts (`pending_completions`, and `client_events` for
+ * their pauses and resumes), templates and sessions (`client_events`) that nobody published:
  * the process that wrote them died between the write and the publish, or the publish failed
  * (MongoDB or Redis away). Reads only documents in the outboxes' partial indexes, so nothing
  * pending costs two empty queries.
@@ -37,10 +41,14 @@ const LOCK_KEY = 'event-outbox:sweep:lock';
 export class EventOutboxSweeper implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(EventOutboxSweeper.name);
   private readonly schedule: ExclusiveInterval;
+  /** The outboxes of events kept whole on the documents whose change caused them. */
+  private readonly outboxes: DocumentOutbox[];
 
   constructor(
     private readonly messageLogs: MessageLogRepository,
     private readonly broadcasts: BroadcastRepository,
+    templates: TemplateRepository,
+    sessions: SessionRepository,
     private readonly publisher: EventPublisher,
     private readonly deliveries: WebhookDeliveryRepository,
     private readonly queue: EventWebhookQueue,
@@ -48,6 +56,7 @@ export class EventOutboxSweeper implements OnApplicationBootstrap, OnApplication
     @Inject(REDIS) redis: RedisClient,
     lossMarker: RedisLossMarker,
   ) {
+    this.outboxes = [broadcasts.outbox, templates.outbox, sessions.outbox];
     this.schedule = new ExclusiveInterval(redis, { name: 'Event outbox sweep', lockKey: LOCK_KEY, intervalMs: config.sweep.intervalMs }, async () => {
       await this.sweep();
     });
@@ -79,6 +88,13 @@ export class EventOutboxSweeper implements OnApplicationBootstrap, OnApplication
       const finished = await this.broadcasts.findWithPendingCompletions(updatedBefore, SWEEP_BATCH_SIZE);
       for (const { id, completions } of finished) published += await this.publisher.publishCompletions(id, completions);
       if (finished.length < SWEEP_BATCH_SIZE) break;
+    }
+    for (const outbox of this.outboxes) {
+      for (let round = 0; round < MAX_ROUNDS; round++) {
+        const left = await outbox.findLeftovers(updatedBefore, SWEEP_BATCH_SIZE);
+        published += await this.publisher.publishOutboxed(left);
+        if (left.length < SWEEP_BATCH_SIZE) break;
+      }
     }
     if (published > 0) this.logger.warn({ events: published }, 'Client events left unpublished (a failed publish or a dead process): published now');
     return published;

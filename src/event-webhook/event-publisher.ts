@@ -5,6 +5,7 @@ import { LedgerEvents, OutboxEventType, ReplyAttributed, SendOutcomeRecorded } f
 import { DeliveryRollup, MessageLogRepository, PublishedEvents } from '../message-log/message-log.repository';
 import type { MessageLogRecord } from '../message-log/message-log.schema';
 import { broadcastCompletedEvent, messageReceivedEvent, messageRepliedEvent, messageStatusEvent, PublishedEvent } from './client-events';
+import type { OutboxedEvents } from './document-outbox';
 import { EventWebhookQueue } from './event-webhook.queue';
 import { WebhookDeliveryRepository } from './webhook-delivery.repository';
 import type { WebhookEndpointRecord } from './webhook-endpoint.schema';
@@ -44,9 +45,10 @@ interface RecordedEvents {
  * listening; once its deliveries are created and queued this takes it off the entry. A publish
  * that fails, or a process that dies before it, leaves it there for the outbox sweep
  * (EventOutboxSweeper). A broadcast's completion goes through the broadcast's own outbox
- * (`pending_completions`) the same way. Other events (a broadcast paused, sessions' and
- * templates' changes) are published after their write and logged when that fails. Publishing
- * never fails the write it follows.
+ * (`pending_completions`) the same way. The other events (a broadcast paused or resumed by the
+ * service, a template's or a session's change) are recorded whole on the document whose update
+ * causes them (`client_events`, see DocumentOutbox) and published by `clientEventsRecorded`.
+ * Publishing never fails the write it follows.
  */
 @Injectable()
 export class EventPublisher implements LedgerEvents {
@@ -140,6 +142,22 @@ export class EventPublisher implements LedgerEvents {
       'attributed replies',
       replies.map((reply) => ({ entry: reply.reply, types: ['message.replied'], events: [messageRepliedEvent(reply)] })),
     );
+  }
+
+  async clientEventsRecorded(recorded: OutboxedEvents[]): Promise<void> {
+    await this.publishOutboxed(recorded).catch((error: unknown) => this.logger.warn({ err: error }, 'Could not publish recorded client events; the outbox sweep will'));
+  }
+
+  /**
+   * Publishes events recorded whole on their documents (DocumentOutbox), then takes them off
+   * each document; answers how many. The outbox sweep's work, and the fast path's after a write.
+   */
+  async publishOutboxed(recorded: OutboxedEvents[]): Promise<number> {
+    const withEvents = recorded.filter(({ events }) => events.length > 0);
+    if (withEvents.length === 0) return 0;
+    await this.publish(withEvents.flatMap(({ events }) => events));
+    for (const { outbox, id, events } of withEvents) await outbox.clear(id, events.map(({ event }) => event.id));
+    return withEvents.reduce((count, { events }) => count + events.length, 0);
   }
 
   /** The client's endpoints changed: this process reads them afresh (others within ENDPOINT_CACHE_TTL_MS). */

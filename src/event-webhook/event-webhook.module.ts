@@ -5,6 +5,7 @@ import { BroadcastDataModule } from '../broadcast/broadcast.module';
 import { LEDGER_EVENTS } from '../message-log/ledger-events';
 import { MessageLogDataModule } from '../message-log/message-log.module';
 import { RecoveryModule } from '../recovery/recovery.module';
+import { TemplateDataModule } from '../template/template.module';
 import { EventOrdering } from './event-ordering';
 import { EventOutboxSweeper } from './event-outbox-sweeper';
 import { EventPublisher } from './event-publisher';
@@ -56,7 +57,7 @@ export class EventWebhookHttpModule {}
 
 /** Worker side: delivers events to endpoints, one try per job, and sweeps the outbox for events a crash left unpublished. */
 @Module({
-  imports: [EventWebhookDataModule, LedgerEventsModule, MessageLogDataModule, BroadcastDataModule, RecoveryModule],
+  imports: [EventWebhookDataModule, LedgerEventsModule, MessageLogDataModule, BroadcastDataModule, TemplateDataModule, RecoveryModule],
   providers: [EventOrdering, EventWebhookProcessor, EventOutboxSweeper],
 })
 export class EventWebhookWorkerModule {}

@@ -1,3 +1,4 @@
+import type { OutboxedEvents } from '../event-webhook/document-outbox';
 import type { DeliveryRollup, MessageFailure } from './message-log.repository';
 import type { MessageLogRecord, ReplyAttribution } from './message-log.schema';
 
@@ -56,6 +57,13 @@ export interface LedgerEvents {
   messagesReceived(entries: MessageLogRecord[]): void;
   /** Replies whose `message.replied` the write recorded on the reply's entry (only those). */
   repliesAttributed(replies: ReplyAttributed[]): void;
+  /**
+   * Events recorded whole on the documents whose change caused them (a broadcast paused or
+   * resumed by the service, a template's or a session's change; see DocumentOutbox): published,
+   * then taken off. Settles once they are published, or once a failure is logged (the outbox
+   * sweep publishes them later); never rejects.
+   */
+  clientEventsRecorded(recorded: OutboxedEvents[]): Promise<void>;
 }
 
 export const LEDGER_EVENTS = Symbol('LEDGER_EVENTS');

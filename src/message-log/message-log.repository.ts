@@ -435,11 +435,11 @@ export class MessageLogRepository implements OnModuleInit {
   }
 
   /**
-   * Fails a broadcast's recipients whose message never reached the provider, in the ledger: a
-   * recipient without an entry gets one, already `failed`, and an unsent entry that no attempt
-   * holds and that has no accepted call moves to `failed`. A send job that runs one of them later
-   * finds it ended and sends nothing; an entry an attempt holds, or with a call accepted, is left
-   * to that attempt. Answers the recipients whose entry is failed with `failure`'s code: only they
+   * Fails a broadcast's recipients whose message has not been sent, in the ledger: a recipient
+   * without an entry gets one, already `failed`, and an unsent entry that no attempt holds moves to
+   * `failed` (also one whose first parts were accepted: the rest of it will not go). A send job that
+   * runs one of them later finds it ended and sends nothing; an entry an attempt holds is left to
+   * that attempt. Answers the recipients whose entry is failed with `failure`'s code: only they
    * may move to the broadcast's `failed` array (the ledger keeps their reason).
    */
   async failUnsentOfBroadcast(broadcast: UnsentBroadcastMessages, recipients: string[], failure: MessageFailure, at: Date = new Date()): Promise<string[]> {
@@ -456,7 +456,7 @@ export class MessageLogRepository implements OnModuleInit {
         }),
       );
       await this.ledger.updateMany(
-        { client_id, message_uid: { $in: uids }, status: { $in: UNSENT_STATUSES }, provider_message_ids: { $size: 0 }, ...unleasedAt(at) },
+        { client_id, message_uid: { $in: uids }, status: { $in: UNSENT_STATUSES }, ...unleasedAt(at) },
         { $set: { status: 'failed', 'status_times.failedAt': at, error: failure, claim: null, updatedAt: at } },
       );
       const ended = await this.ledger

@@ -17,19 +17,21 @@ export interface QualityChange {
   at: Date;
 }
 
+/** Meta's time when it gave one (a redelivered webhook repeats it), else ours: part of the events' ids. */
+const whenOf = ({ metaTime, at }: Pick<QualityChange, 'metaTime' | 'at'>): string => (metaTime === null ? at.toISOString() : String(metaTime));
+
 /**
- * `session.quality_changed` for the session's client, then a `broadcast.paused` per broadcast its
- * FLAGGED number paused (`paused_reason: number_flagged`). Ids follow from the session, what
- * Meta said and Meta's time, so a webhook Meta delivers twice makes no second delivery.
+ * `session.quality_changed` for the session's client, naming the broadcasts its FLAGGED number
+ * paused. Its id follows from the session, what Meta said and Meta's time, so a webhook Meta
+ * delivers twice makes no second delivery.
  */
-export function qualityChangedEvents({ session, quality, messagingLimit, pausedBroadcasts, metaTime, at }: QualityChange): PublishedEvent[] {
-  const clientId = session.client_id.toHexString();
+export function qualityChangedEvent(change: QualityChange): PublishedEvent {
+  const { session, quality, messagingLimit, pausedBroadcasts, at } = change;
   const sessionId = session._id.toHexString();
-  const when = metaTime === null ? at.toISOString() : String(metaTime);
-  const changed: PublishedEvent = {
-    clientId,
+  return {
+    clientId: session.client_id.toHexString(),
     event: {
-      id: eventId(sessionId, 'session.quality_changed', String(quality), String(messagingLimit), when),
+      id: eventId(sessionId, 'session.quality_changed', String(quality), String(messagingLimit), whenOf(change)),
       type: 'session.quality_changed',
       created_at: at.toISOString(),
       data: {
@@ -42,18 +44,20 @@ export function qualityChangedEvents({ session, quality, messagingLimit, pausedB
     orderKey: null,
     rank: 0,
   };
-  const paused = pausedBroadcasts.map(
-    (broadcastId): PublishedEvent => ({
-      clientId,
-      event: {
-        id: eventId(broadcastId, 'broadcast.paused', NUMBER_FLAGGED_REASON, when),
-        type: 'broadcast.paused',
-        created_at: at.toISOString(),
-        data: { broadcast: { id: broadcastId, status: 'paused', paused_reason: NUMBER_FLAGGED_REASON }, session: { id: sessionId, quality } },
-      },
-      orderKey: null,
-      rank: 0,
-    }),
-  );
-  return [changed, ...paused];
+}
+
+/** `broadcast.paused` for a broadcast the session's FLAGGED number paused (`paused_reason: number_flagged`); its id follows like the session's event's. */
+export function flaggedPauseEvent(change: Omit<QualityChange, 'pausedBroadcasts'>, broadcastId: string): PublishedEvent {
+  const { session, quality, at } = change;
+  return {
+    clientId: session.client_id.toHexString(),
+    event: {
+      id: eventId(broadcastId, 'broadcast.paused', NUMBER_FLAGGED_REASON, whenOf(change)),
+      type: 'broadcast.paused',
+      created_at: at.toISOString(),
+      data: { broadcast: { id: broadcastId, status: 'paused', paused_reason: NUMBER_FLAGGED_REASON }, session: { id: session._id.toHexString(), quality } },
+    },
+    orderKey: null,
+    rank: 0,
+  };
 }

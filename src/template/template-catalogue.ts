@@ -9,6 +9,7 @@ import { AppConfig } from '../config';
 import { isDuplicateKeyError } from '../core/mongo-errors';
 import { sandboxReviewOutcome, SANDBOX_STARTER_TEMPLATES } from './sandbox-catalogue';
 import { catalogueAccountOf, isSandboxAccount, wabaIdOf } from './template-account';
+import { templateEventsOf } from './template-events';
 import { TemplateChange, TemplateLifecycle } from './template-lifecycle';
 import { CatalogueTemplate, TemplateListFilter, TemplateRepository } from './template.repository';
 import type { MessageTemplateRecord } from './template.schema';
@@ -69,11 +70,12 @@ export class TemplateCatalogue {
     }
     const listed = await this.graph(session, 'list the templates of', (client) => client.listAll());
     const syncedAt = new Date();
-    const before = await this.templates.replaceCatalogue(clientId, account, listed.map(catalogueTemplateOf), syncedAt);
+    const { before, recorded } = await this.templates.replaceCatalogue(clientId, account, listed.map(catalogueTemplateOf), syncedAt, templateEventsOf);
     const after = new Map((await this.templates.list(clientId, account, {}, { page: 1, limit: Math.max(listed.length, 1) })).items.map((entry) => [keyOf(entry), entry]));
     const changes: TemplateChange[] = before.flatMap((old) => {
       const now = after.get(keyOf(old));
-      return now && (now.status !== old.status || now.quality_score !== old.quality_score || now.category !== old.category) ? [{ before: old, after: now }] : [];
+      const events = recorded.get(old._id.toHexString()) ?? [];
+      return now && (now.status !== old.status || now.quality_score !== old.quality_score || now.category !== old.category) ? [{ before: old, after: now, events }] : [];
     });
     await this.lifecycle.announce(changes);
     this.logger.log({ account, templates: listed.length, changed: changes.length }, 'Template catalogue synced');

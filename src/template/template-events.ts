@@ -11,17 +11,25 @@ const FIELD_OF: Record<TemplateEventType, 'status' | 'quality_score' | 'category
 };
 
 /**
- * A template lifecycle event for the client whose catalogue changed: the template as it now is,
- * and what the field was before. Its id follows from the template and the change, so a webhook
- * Meta redelivers makes no second delivery.
+ * The events of one change of a client's copy of a template (`at`: when it is written), in the
+ * order they are told: its status, its quality, its category.
  */
-export function templateChangedEvent(type: TemplateEventType, before: MessageTemplateRecord, after: MessageTemplateRecord, at: Date = new Date()): PublishedEvent {
+export function templateEventsOf(before: MessageTemplateRecord, after: MessageTemplateRecord, at: Date): PublishedEvent[] {
+  return (Object.keys(FIELD_OF) as TemplateEventType[]).filter((type) => before[FIELD_OF[type]] !== after[FIELD_OF[type]]).map((type) => templateChangedEvent(type, before, after, at));
+}
+
+/**
+ * A template lifecycle event for the client whose catalogue changed: the template as it now is,
+ * and what the field was before. Its id follows from the template, the change and when it was
+ * written; a webhook Meta redelivers changes nothing more, so it makes no second event.
+ */
+export function templateChangedEvent(type: TemplateEventType, before: MessageTemplateRecord, after: MessageTemplateRecord, at: Date): PublishedEvent {
   const field = FIELD_OF[type];
   const id = after._id.toHexString();
   return {
     clientId: after.client_id.toHexString(),
     event: {
-      id: eventId(id, type, String(before[field]), String(after[field]), after.updatedAt.toISOString()),
+      id: eventId(id, type, String(before[field]), String(after[field]), at.toISOString()),
       type,
       created_at: at.toISOString(),
       data: {

@@ -4,7 +4,7 @@ import type { PublishedEvent } from '../event-webhook/client-events';
 import { EventPublisher } from '../event-webhook/event-publisher';
 import { catalogueAccountOf, isSandboxAccount, wabaIdOf } from './template-account';
 import { TEMPLATE_BROADCASTS, TemplateBroadcasts, TemplateUse } from './template-broadcasts';
-import { broadcastHeldEvent, templateChangedEvent } from './template-events';
+import { broadcastHeldEvent, templateEventsOf } from './template-events';
 import { TemplateChanges, TemplateKey, TemplateRepository } from './template.repository';
 import type { MessageFailure } from '../message-log/message-log.repository';
 import type { MessageTemplateRecord } from './template.schema';
@@ -61,10 +61,11 @@ export function isTemplateStatusError(code: string): boolean {
 /** Sandbox reviews decided per run of the upkeep (or per read that finds some due). */
 const REVIEWS_PER_RUN = 100;
 
-/** One change of one client's copy of a template. */
+/** One change of one client's copy of a template, and the events its update recorded (its outbox). */
 export interface TemplateChange {
   before: MessageTemplateRecord;
   after: MessageTemplateRecord;
+  events: PublishedEvent[];
 }
 
 /**
@@ -86,23 +87,21 @@ export class TemplateLifecycle {
 
   /** Applies a change to every client's copy of the account's template (or only `clientId`'s); answers how many copies changed. */
   async apply(account: string, key: TemplateKey, changes: TemplateChanges, clientId?: string): Promise<number> {
-    const applied = await this.templates.applyChanges(account, key, changes, clientId);
+    const applied = await this.templates.applyChanges(account, key, changes, clientId, templateEventsOf);
     await this.announce(applied);
     return applied.length;
   }
 
-  /** Events and broadcast holds for changes already written (by a sync that found them). */
+  /**
+   * What follows changes already written with their events (by a notification, or a sync that
+   * found them): the events recorded on the templates are published, and the broadcasts sending
+   * a template whose status changed are held, released or ended (each with its own event).
+   */
   async announce(changes: TemplateChange[]): Promise<void> {
-    const events: PublishedEvent[] = [];
     for (const { before, after } of changes) {
-      if (before.status !== after.status) {
-        events.push(templateChangedEvent('template.status_changed', before, after));
-        events.push(...(await this.holdBroadcasts(before, after)));
-      }
-      if (before.quality_score !== after.quality_score) events.push(templateChangedEvent('template.quality_changed', before, after));
-      if (before.category !== after.category) events.push(templateChangedEvent('template.category_changed', before, after));
+      if (before.status !== after.status) await this.holdBroadcasts(before, after);
     }
-    await this.events?.publish(events).catch((error: unknown) => this.logger.warn({ err: error }, 'Could not publish template events'));
+    await this.events?.clientEventsRecorded(changes.map(({ after, events }) => ({ outbox: this.templates.outbox, id: after._id, events })));
   }
 
   /**
@@ -119,7 +118,8 @@ export class TemplateLifecycle {
       const changed = account ? await this.apply(account, { name: template.name, language: template.language }, { status }, clientId) : 0;
       const known = account ? await this.templates.findByName(clientId, account, template.name, template.language) : null;
       if (changed === 0 && !known && status === 'PAUSED') {
-        await this.broadcasts?.pauseUsing({ clientId, sessionIds: [sessionId], name: template.name, language: template.language });
+        const paused = { ...template, status };
+        await this.broadcasts?.pauseUsing({ clientId, sessionIds: [sessionId], name: template.name, language: template.language }, (id, at) => broadcastHeldEvent('broadcast.paused', clientId, id, paused, at));
       }
     } catch (error) {
       // The message's outcome is recorded; the webhook Meta sends about the template does the rest.
@@ -140,9 +140,7 @@ export class TemplateLifecycle {
       await this.broadcasts.failPendingOf(clientId, broadcastId, refusal.failure);
       return;
     }
-    if (!(await this.broadcasts.pauseOne(clientId, broadcastId))) return;
-    const event = broadcastHeldEvent('broadcast.paused', clientId, broadcastId, { ...template, status: refusal.status ?? 'DELETED' });
-    await this.events?.publish([event]).catch((error: unknown) => this.logger.warn({ err: error }, 'Could not publish the broadcast.paused event'));
+    await this.broadcasts.pauseOne(clientId, broadcastId, (id, at) => broadcastHeldEvent('broadcast.paused', clientId, id, { ...template, status: refusal.status ?? 'DELETED' }, at));
   }
 
   /** The sandbox's reviews whose time has come: APPROVED, or REJECTED for names holding "reject". */
@@ -153,26 +151,22 @@ export class TemplateLifecycle {
     }
   }
 
-  private async holdBroadcasts(before: MessageTemplateRecord, after: MessageTemplateRecord): Promise<PublishedEvent[]> {
-    if (!this.broadcasts) return [];
+  /** Holds, releases or ends the broadcasts sending a template whose status changed; those held or released record their event. */
+  private async holdBroadcasts(before: MessageTemplateRecord, after: MessageTemplateRecord): Promise<void> {
+    if (!this.broadcasts) return;
     const use = await this.useOf(after);
-    if (use.sessionIds.length === 0) return [];
+    if (use.sessionIds.length === 0) return;
     const clientId = use.clientId;
     if (after.status === 'PAUSED') {
-      const paused = await this.broadcasts.pauseUsing(use);
+      const paused = await this.broadcasts.pauseUsing(use, (id, at) => broadcastHeldEvent('broadcast.paused', clientId, id, after, at));
       if (paused.length > 0) this.logger.log({ template: after.name, language: after.language, broadcasts: paused }, 'Template paused: its broadcasts are paused');
-      return paused.map((id) => broadcastHeldEvent('broadcast.paused', clientId, id, after));
-    }
-    if (after.status === SENDABLE_STATUS && before.status !== SENDABLE_STATUS) {
-      const resumed = await this.broadcasts.resumeUsing(use);
+    } else if (after.status === SENDABLE_STATUS && before.status !== SENDABLE_STATUS) {
+      const resumed = await this.broadcasts.resumeUsing(use, (id, at) => broadcastHeldEvent('broadcast.resumed', clientId, id, after, at));
       if (resumed.length > 0) this.logger.log({ template: after.name, language: after.language, broadcasts: resumed }, 'Template approved again: its broadcasts go on');
-      return resumed.map((id) => broadcastHeldEvent('broadcast.resumed', clientId, id, after));
-    }
-    if (after.status === 'DISABLED') {
+    } else if (after.status === 'DISABLED') {
       const message = `Template ${after.name} (${after.language}) was disabled by WhatsApp (paused for low quality too often); it can no longer be sent`;
       await this.broadcasts.failPendingUsing(use, { code: TEMPLATE_DISABLED_CODE, message });
     }
-    return [];
   }
 
   /** The client's sessions sending from the template's catalogue. */

@@ -3,6 +3,9 @@ import { InjectModel } from '@nestjs/mongoose';
 import { AnyBulkWriteOperation, FilterQuery, isValidObjectId, Model, Types } from 'mongoose';
 import { escapeRegExp, PageRequest, PageResult, skipFor } from '@app/common';
 import type { TemplateComponentDefinition } from '@app/whatsapp';
+import { nativeCollection } from '../core/native-collection';
+import type { PublishedEvent } from '../event-webhook/client-events';
+import { DocumentOutbox, recordingClientEvents } from '../event-webhook/document-outbox';
 import { MessageTemplateEntry, MessageTemplateRecord } from './template.schema';
 
 /** What a catalogue holds of one template, whatever its source. */
@@ -31,31 +34,61 @@ export interface TemplateListFilter {
 /** The fields a lifecycle notification changes. */
 export type TemplateChanges = Partial<Pick<MessageTemplateEntry, 'status' | 'category' | 'previous_category' | 'quality_score' | 'rejected_reason'>>;
 
+/** The client events one change of a template tells (recorded with it, see DocumentOutbox); `at`: when it is written. */
+export type TemplateEventsOf = (before: MessageTemplateRecord, after: MessageTemplateRecord, at: Date) => PublishedEvent[];
+
+/** One copy of a template as a lifecycle notification changed it, and the events its update recorded. */
+export interface AppliedTemplateChange {
+  before: MessageTemplateRecord;
+  after: MessageTemplateRecord;
+  events: PublishedEvent[];
+}
+
 const oid = (id: string): Types.ObjectId => new Types.ObjectId(id);
 const BY_NAME = { name: 1, language: 1, _id: 1 } as const;
 
 @Injectable()
 export class TemplateRepository {
-  constructor(@InjectModel(MessageTemplateEntry.name) private readonly templates: Model<MessageTemplateEntry>) {}
+  /** Where `template.*` events wait until published (replaceCatalogue, applyChanges). */
+  readonly outbox: DocumentOutbox;
+
+  constructor(@InjectModel(MessageTemplateEntry.name) private readonly templates: Model<MessageTemplateEntry>) {
+    this.outbox = DocumentOutbox.of('message_templates', nativeCollection<MessageTemplateEntry, MessageTemplateRecord>(templates));
+  }
 
   /**
    * Makes the client's copy of the account's catalogue what a sync read: every template upserted
-   * by name and language, those the sync no longer saw deleted. Answers the entries as they were
-   * before, so that the caller can act on status changes a missed webhook would have announced.
+   * by name and language, those the sync no longer saw deleted. Each template that changed
+   * records the events `eventsOf` tells of the change in its own update (its outbox). Answers
+   * the entries as they were before, and the events recorded on each (by id).
    */
-  async replaceCatalogue(clientId: string, account: string, templates: CatalogueTemplate[], syncedAt: Date = new Date()): Promise<MessageTemplateRecord[]> {
+  async replaceCatalogue(
+    clientId: string,
+    account: string,
+    templates: CatalogueTemplate[],
+    syncedAt: Date = new Date(),
+    eventsOf: TemplateEventsOf = () => [],
+  ): Promise<{ before: MessageTemplateRecord[]; recorded: Map<string, PublishedEvent[]> }> {
     const scope = { client_id: oid(clientId), account };
     const before = await this.templates.find(scope).lean<MessageTemplateRecord[]>().exec();
-    const writes: Array<AnyBulkWriteOperation<MessageTemplateEntry>> = templates.map((template) => ({
-      updateOne: {
-        filter: { ...scope, name: template.name, language: template.language },
-        update: { $set: { ...fieldsOf(template), synced_at: syncedAt }, $setOnInsert: { previous_category: null } },
-        upsert: true,
-      },
-    }));
+    const byKey = new Map(before.map((entry) => [`${entry.name}:${entry.language}`, entry]));
+    const recorded = new Map<string, PublishedEvent[]>();
+    const writes: Array<AnyBulkWriteOperation<MessageTemplateEntry>> = templates.map((template) => {
+      const fields = { ...fieldsOf(template), synced_at: syncedAt };
+      const old = byKey.get(`${template.name}:${template.language}`);
+      const events = old ? eventsOf(old, { ...old, ...fields }, syncedAt) : [];
+      if (old && events.length > 0) recorded.set(old._id.toHexString(), events);
+      return {
+        updateOne: {
+          filter: { ...scope, name: template.name, language: template.language },
+          update: { $set: fields, $setOnInsert: { previous_category: null }, ...recordingClientEvents(events, syncedAt) },
+          upsert: true,
+        },
+      };
+    });
     if (writes.length > 0) await this.templates.bulkWrite(writes, { ordered: false });
     await this.templates.deleteMany({ ...scope, synced_at: { $lt: syncedAt } }).exec();
-    return before;
+    return { before, recorded };
   }
 
   /** Adds one template to the client's catalogue of the account (the sandbox's, or one just created at Meta). */
@@ -119,27 +152,31 @@ export class TemplateRepository {
   }
 
   /**
-   * Applies a lifecycle notification to every client's copy of the account's template; answers
-   * each copy as it was before and after (unchanged copies are left out, so a repeated
-   * notification changes nothing and announces nothing).
+   * Applies a lifecycle notification to every client's copy of the account's template, each
+   * copy's update recording the events `eventsOf` tells of its change (its outbox); answers each
+   * copy as it was before and after, with those events (unchanged copies are left out, so a
+   * repeated notification changes nothing and announces nothing).
    */
-  async applyChanges(account: string, key: TemplateKey, changes: TemplateChanges, clientId?: string): Promise<Array<{ before: MessageTemplateRecord; after: MessageTemplateRecord }>> {
+  async applyChanges(account: string, key: TemplateKey, changes: TemplateChanges, clientId?: string, eventsOf: TemplateEventsOf = () => []): Promise<AppliedTemplateChange[]> {
     const filter: FilterQuery<MessageTemplateEntry> = {
       account,
       ...('templateId' in key ? { template_id: key.templateId } : { name: key.name, language: key.language }),
       ...(clientId ? { client_id: oid(clientId) } : {}),
     };
     const found = await this.templates.find(filter).lean<MessageTemplateRecord[]>().exec();
-    const applied: Array<{ before: MessageTemplateRecord; after: MessageTemplateRecord }> = [];
+    const applied: AppliedTemplateChange[] = [];
     for (const before of found) {
       const differs = Object.entries(changes).some(([field, value]) => before[field as keyof TemplateChanges] !== value);
       if (!differs) continue;
+      const at = new Date();
+      const set = { ...changes, review_due_at: null };
+      const events = eventsOf(before, { ...before, ...set }, at);
       // Conditional on the status read, so that two notifications at once each move it once.
       const after = await this.templates
-        .findOneAndUpdate({ _id: before._id, status: before.status }, { $set: { ...changes, review_due_at: null } }, { new: true })
+        .findOneAndUpdate({ _id: before._id, status: before.status }, { $set: set, ...recordingClientEvents(events, at) }, { new: true, projection: { client_events: 0 } })
         .lean<MessageTemplateRecord>()
         .exec();
-      if (after) applied.push({ before, after });
+      if (after) applied.push({ before, after, events });
     }
     return applied;
   }

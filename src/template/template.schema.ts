@@ -1,6 +1,7 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
 import { SchemaTypes, Types } from 'mongoose';
 import type { TemplateComponentDefinition } from '@app/whatsapp';
+import { CLIENT_EVENTS_INDEX, OutboxedEvent } from '../event-webhook/document-outbox';
 
 /**
  * One template (one name in one language) of a catalogue: a WhatsApp Business Account's
@@ -31,6 +32,8 @@ export class MessageTemplateEntry {
   @Prop({ type: String }) review_outcome?: string | null;
   /** When a sync last saw it (catalogue entries a sync no longer sees are deleted). */
   @Prop({ type: Date, required: true }) synced_at!: Date;
+  /** The outbox of its `template.*` events (see DocumentOutbox). Internal: never shown by the API. */
+  @Prop({ type: [SchemaTypes.Mixed], default: undefined }) client_events?: OutboxedEvent[];
 }
 
 export const MessageTemplateSchema = SchemaFactory.createForClass(MessageTemplateEntry);
@@ -41,6 +44,8 @@ MessageTemplateSchema.index({ client_id: 1, account: 1, name: 1, language: 1 }, 
 MessageTemplateSchema.index({ account: 1, template_id: 1 });
 // The sandbox's reviews that are due.
 MessageTemplateSchema.index({ review_due_at: 1 }, { sparse: true });
+// The outbox sweep finds events a crash left unpublished.
+MessageTemplateSchema.index(...CLIENT_EVENTS_INDEX);
 
 export interface MessageTemplateRecord extends MessageTemplateEntry {
   _id: Types.ObjectId;

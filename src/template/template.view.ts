@@ -1,9 +1,9 @@
 import type { MessageTemplateRecord } from './template.schema';
 
 /** A catalogue entry as the API shows it (the sandbox's planned review outcome stays inside). */
-export type TemplateView = Omit<MessageTemplateRecord, 'review_outcome'>;
+export type TemplateView = Omit<MessageTemplateRecord, 'review_outcome' | 'client_events'>;
 
-export function templateView({ review_outcome: _outcome, ...template }: MessageTemplateRecord): TemplateView {
+export function templateView({ review_outcome: _outcome, client_events: _outbox, ...template }: MessageTemplateRecord): TemplateView {
   return template;
 }
 

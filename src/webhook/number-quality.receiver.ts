@@ -4,11 +4,11 @@ import { portfolioOf, SessionRecord } from '../auth';
 import { SessionRepository } from '../auth/session.repository';
 import { CloudApiAccounts } from '../cloud-api/cloud-api-accounts';
 import { Clock } from '../core/clock';
-import type { PublishedEvent } from '../event-webhook/client-events';
+import type { OutboxedEvents } from '../event-webhook/document-outbox';
 import { EventPublisher } from '../event-webhook/event-publisher';
 import { FLAGGED_NUMBER_BROADCASTS, FlaggedNumberBroadcasts } from '../messaging-limit/flagged-number-broadcasts';
 import { MessagingLimits } from '../messaging-limit/messaging-limits';
-import { qualityChangedEvents } from '../messaging-limit/number-quality-events';
+import { flaggedPauseEvent, qualityChangedEvent } from '../messaging-limit/number-quality-events';
 
 /**
  * Meta's number-quality and capability notifications (`phone_number_quality_update`,
@@ -45,7 +45,7 @@ export class NumberQualityReceiver {
       signedByWaba.set(wabaId, signed);
     }
     const at = this.clock.now();
-    const published: PublishedEvent[] = [];
+    const recorded: OutboxedEvents[] = [];
     let reached = 0;
     for (const event of events) {
       const sessions = (signedByWaba.get(event.wabaId) ?? []).filter((session) => event.phoneNumber === null || session.phone_number === event.phoneNumber);
@@ -53,24 +53,28 @@ export class NumberQualityReceiver {
       for (const session of sessions) {
         const clientId = session.client_id.toHexString();
         reached += 1;
-        if (event.event) await this.sessions.setQuality(session._id.toHexString(), event.event, at);
         const portfolio = `${clientId}:${portfolioOf(session)}`;
         if (event.messagingLimit !== undefined && !portfolios.has(portfolio)) {
           portfolios.add(portfolio);
           await this.limits.setLimit(clientId, portfolioOf(session), event.messagingLimit, 'webhook');
         }
+        if (!event.event) continue;
+        const change = { session, quality: event.event, messagingLimit: event.messagingLimit, metaTime: event.time, at };
         let paused: string[] = [];
         if (event.event === 'FLAGGED' && session.pause_on_flag !== false) {
-          paused = await this.flagged.pauseMarketingOf(clientId, session._id.toHexString());
+          // Each broadcast's pause records its own broadcast.paused.
+          paused = await this.flagged.pauseMarketingOf(clientId, session._id.toHexString(), (broadcastId) => flaggedPauseEvent(change, broadcastId));
           this.logger.log({ sessionId: session._id, paused }, 'Number FLAGGED by Meta: its marketing broadcasts paused');
         }
-        if (event.event) {
-          published.push(...qualityChangedEvents({ session, quality: event.event, messagingLimit: event.messagingLimit, pausedBroadcasts: paused, metaTime: event.time, at }));
+        // The quality is kept with its event (an older notification than the one kept changes nothing, and tells nothing).
+        const changed = qualityChangedEvent({ ...change, pausedBroadcasts: paused });
+        if (await this.sessions.setQuality(session._id.toHexString(), event.event, at, [changed])) {
+          recorded.push({ outbox: this.sessions.outbox, id: session._id, events: [changed] });
         }
       }
     }
-    // What was applied stays applied: an event that cannot be published now is logged, not retried by Meta.
-    if (published.length > 0) await this.events?.publish(published).catch((error: unknown) => this.logger.warn({ err: error }, 'Could not publish the number-quality events'));
+    // What was applied stays applied: an event that cannot be published now is left to the outbox sweep, not retried by Meta.
+    await this.events?.clientEventsRecorded(recorded);
     return reached;
   }
 }

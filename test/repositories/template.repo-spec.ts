@@ -1,6 +1,8 @@
 import { Types } from 'mongoose';
 import { CatalogueTemplate, TemplateRepository } from '../../src/template/template.repository';
+import { templateEventsOf } from '../../src/template/template-events';
 import { MessageTemplateEntry, MessageTemplateSchema } from '../../src/template/template.schema';
+import { templateView } from '../../src/template/template.view';
 import { describeWithMongo } from '../support/mongo';
 import { createRepositoryTestBed, RepositoryTestBed } from '../support/repositories';
 
@@ -33,7 +35,7 @@ describeWithMongo('TemplateRepository (MongoDB)', () => {
     const bob = new Types.ObjectId().toHexString();
     await templates.replaceCatalogue(alice, account, [template('order_update'), template('old_promo')], new Date(Date.now() - 1000));
     await templates.replaceCatalogue(bob, account, [template('order_update')]);
-    const before = await templates.replaceCatalogue(alice, account, [template('order_update', { status: 'PAUSED' }), template('welcome')]);
+    const { before } = await templates.replaceCatalogue(alice, account, [template('order_update', { status: 'PAUSED' }), template('welcome')]);
     expect(before.map(({ name, status }) => [name, status]).sort()).toEqual([
       ['old_promo', 'APPROVED'],
       ['order_update', 'APPROVED'],
@@ -68,6 +70,36 @@ describeWithMongo('TemplateRepository (MongoDB)', () => {
     expect(await templates.findOwned(bob, own._id.toHexString())).toBeNull();
     expect(await templates.deleteOwned(bob, own._id.toHexString())).toBe(false);
     expect(await templates.deleteByName(alice, account, 'shared')).toBe(1);
+  });
+
+  it("records a change's events on the template in the change's own update, finds those left behind, and takes published ones off", async () => {
+    const client = new Types.ObjectId().toHexString();
+    await templates.replaceCatalogue(client, account, [template('outboxed'), template('steady')], new Date(Date.now() - 1000));
+    const syncedAt = new Date();
+    const { recorded } = await templates.replaceCatalogue(client, account, [template('outboxed', { status: 'PAUSED', qualityScore: 'RED' }), template('steady')], syncedAt, templateEventsOf);
+    const [[id, events]] = [...recorded];
+    expect(events.map(({ event }) => event.type)).toEqual(['template.status_changed', 'template.quality_changed']);
+    expect(events[0]).toMatchObject({ clientId: client, event: { data: { template: { name: 'outboxed', status: 'PAUSED' }, previous_status: 'APPROVED' } } });
+
+    // Left unpublished: the sweep finds it once it is older than its cutoff, with both events, and not the unchanged template.
+    expect(await templates.outbox.findLeftovers(new Date(syncedAt.getTime() - 1), 100)).toEqual([]);
+    const left = (await templates.outbox.findLeftovers(new Date(syncedAt.getTime() + 1), 100)).filter((found) => found.id.toHexString() === id);
+    expect(left.map((found) => found.events.map(({ event }) => event.id))).toEqual([events.map(({ event }) => event.id)]);
+    // The API never shows it.
+    expect((await templates.list(client, account, {}, { page: 1, limit: 10 })).items.every((item) => !('client_events' in templateView(item)))).toBe(true);
+
+    // A lifecycle change records its own event beside the one still waiting; taking one off leaves the other.
+    const [applied] = await templates.applyChanges(account, { name: 'outboxed', language: 'en_US' }, { status: 'APPROVED' }, client, templateEventsOf);
+    expect(applied.events.map(({ event }) => [event.type, event.data.previous_status])).toEqual([['template.status_changed', 'PAUSED']]);
+    expect(applied.after).not.toHaveProperty('client_events');
+    await templates.outbox.clear(applied.after._id, events.map(({ event }) => event.id));
+    const waiting = await templates.outbox.findLeftovers(new Date(Date.now() + 1000), 100);
+    expect(waiting.find((found) => found.id.equals(applied.after._id))?.events.map(({ event }) => event.id)).toEqual([applied.events[0].event.id]);
+    await templates.outbox.clear(applied.after._id, [applied.events[0].event.id]);
+    expect((await templates.outbox.findLeftovers(new Date(Date.now() + 1000), 100)).some((found) => found.id.equals(applied.after._id))).toBe(false);
+    // Emptied, the field is gone (and the document out of the outbox's partial index).
+    const stored = await templates.findOwned(client, applied.after._id.toHexString());
+    expect(stored).not.toHaveProperty('client_events');
   });
 
   it('finds the sandbox reviews that are due, and only those', async () => {
