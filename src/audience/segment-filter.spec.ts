@@ -57,7 +57,7 @@ describe('checkSegmentFilter', () => {
       'filter.tags has unknown field(s) "some"; allowed: all, any, none',
       'filter.tags.all must be an array of tags',
       'filter.attributes[0].value must be a string, a number, a boolean or an ISO 8601 date',
-      'filter.attributes[1].name must be an attribute name (a lower-case letter, then up to 39 lower-case letters, digits or _)',
+      'filter.attributes[1].name must be an attribute name (a lower-case letter, then up to 39 lower-case letters, digits or _; not constructor or prototype)',
       'filter.attributes[2].values must be an array of 1 to 100 values',
       'filter.opted_in must be true or false',
       'filter.received_broadcast.broadcast_id must be a 24-character hexadecimal id',

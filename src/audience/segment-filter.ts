@@ -1,5 +1,5 @@
 import { isValidObjectId } from 'mongoose';
-import { attributeValueOf, ATTRIBUTE_NAME_PATTERN, AttributeValue, checkTags } from '../contact/contact-audience-fields';
+import { attributeValueOf, ATTRIBUTE_NAME_PATTERN, ATTRIBUTE_NAME_RULE, AttributeValue, checkTags } from '../contact/contact-audience-fields';
 import { ATTRIBUTE_OPERATORS, AttributeCondition, ContactFilter } from '../contact/contact-filter';
 
 /** Attribute comparisons one segment may hold. */
@@ -59,7 +59,7 @@ function conditionOf(raw: unknown, where: string, problems: string[]): Attribute
   }
   const { name, op } = raw;
   if (typeof name !== 'string' || !ATTRIBUTE_NAME_PATTERN.test(name)) {
-    problems.push(`${where}.name must be an attribute name (a lower-case letter, then up to 39 lower-case letters, digits or _)`);
+    problems.push(`${where}.name must be an attribute name (${ATTRIBUTE_NAME_RULE})`);
     return undefined;
   }
   if (typeof op !== 'string' || !(ATTRIBUTE_OPERATORS as readonly string[]).includes(op)) {

@@ -13,6 +13,7 @@ import {
   requiredVariableNames,
   usedVariableNames,
   VARIABLE_NAME_PATTERN,
+  VARIABLE_NAME_RULE,
 } from './message-variables';
 
 /** One recipient as given: the number as written, its variables, and where it came from (a CSV line). */
@@ -56,7 +57,7 @@ export function checkVariables(raw: unknown, where: string, problems: string[]):
   const variables: RecipientVariables = {};
   for (const [name, value] of entries) {
     if (!VARIABLE_NAME_PATTERN.test(name)) {
-      problems.push(`${where}.variables: "${name.slice(0, 80)}" is not a variable name (letters, digits and _, not starting with a digit)`);
+      problems.push(`${where}.variables: "${name.slice(0, 80)}" is not a variable name (${VARIABLE_NAME_RULE})`);
     } else if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
       problems.push(`${where}.variables.${name} must be a string or a number`);
     } else if (String(value).length > MAX_VARIABLE_VALUE_LENGTH) {

@@ -23,6 +23,12 @@ describe('message variables', () => {
     ]);
   });
 
+  it("never takes a name every object inherits for a recipient's value", () => {
+    expect(renderVariables('Hi {{name}} / {{constructor}} / {{toString|x}} / {{valueOf}}', { name: 'Ada' })).toBe('Hi Ada /  / x / ');
+    expect(missingVariables(['constructor', 'toString', 'hasOwnProperty'], {})).toEqual(['constructor', 'toString', 'hasOwnProperty']);
+    expect(keepUsedVariables({ name: 'Ada' }, ['name', 'toString'])).toEqual({ name: 'Ada' });
+  });
+
   it('names the required variables a recipient lacks, and keeps only the variables the message uses', () => {
     expect(missingVariables(['name', 'order'], { name: 'Ada', order: '' })).toEqual(['order']);
     expect(keepUsedVariables({ name: 'Ada', city: 'Lagos', order: '' }, ['name', 'order'])).toEqual({ name: 'Ada' });

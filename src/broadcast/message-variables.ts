@@ -6,8 +6,14 @@
  * to an audience); anything else between braces is left as written.
  */
 
-/** A variable's name, as a CSV header or a `variables` key must spell it. */
-export const VARIABLE_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+/**
+ * A variable's name, as a CSV header or a `variables` key must spell it: not one of the names
+ * every object inherits a meaning for (`__proto__`, `constructor`, `prototype`), which a lookup
+ * or an assignment would take for something else.
+ */
+export const VARIABLE_NAME_PATTERN = /^(?!(?:__proto__|constructor|prototype)$)[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+/** How a problem names the rule of VARIABLE_NAME_PATTERN. */
+export const VARIABLE_NAME_RULE = 'letters, digits and _, not starting with a digit, and not __proto__, constructor or prototype';
 /** Longest value of one variable. */
 export const MAX_VARIABLE_VALUE_LENGTH = 1024;
 /** Most variables one recipient may carry. */
@@ -17,6 +23,11 @@ export const MAX_VARIABLES_PER_RECIPIENT = 50;
 const PLACEHOLDER = /\{\{\s*(contact\.[a-z][a-z0-9_]{0,39}|[A-Za-z_][A-Za-z0-9_]{0,63})\s*(?:\|([^{}]*))?\}\}/g;
 
 export type RecipientVariables = Record<string, string>;
+
+/** The recipient's own value of a variable: never one every object inherits (`{{toString}}` is not a function's text). */
+export function valueOf(variables: RecipientVariables | undefined, name: string): string | undefined {
+  return variables !== undefined && Object.hasOwn(variables, name) ? variables[name] : undefined;
+}
 
 export interface Placeholder {
   name: string;
@@ -32,7 +43,7 @@ export function placeholdersIn(text: string): Placeholder[] {
 /** Fills every placeholder; a value missing without a fallback becomes empty (callers check `missingVariables` first). */
 export function renderVariables(text: string, variables: RecipientVariables | undefined): string {
   return text.replace(PLACEHOLDER, (_whole, name: string, fallback: string | undefined) => {
-    const value = variables?.[name];
+    const value = valueOf(variables, name);
     return value !== undefined && value !== '' ? value : (fallback ?? '');
   });
 }
@@ -90,7 +101,7 @@ export function usedVariableNames(content: PersonalisableContent): string[] {
 
 /** The required names this recipient has no (non-empty) value for. */
 export function missingVariables(required: readonly string[], variables: RecipientVariables | undefined): string[] {
-  return required.filter((name) => !variables?.[name]);
+  return required.filter((name) => !valueOf(variables, name));
 }
 
 /** Only the variables the message uses; undefined when none is left. */
@@ -99,6 +110,6 @@ export function keepUsedVariables(variables: RecipientVariables | undefined, use
   // The common case (a CSV whose columns the message all uses): the same object, no copy per recipient.
   const names = Object.keys(variables);
   if (names.length > 0 && names.every((name) => variables[name] !== '' && used.includes(name))) return variables;
-  const kept = Object.fromEntries(used.filter((name) => variables[name] !== undefined && variables[name] !== '').map((name) => [name, variables[name]]));
+  const kept = Object.fromEntries(used.flatMap((name) => (valueOf(variables, name) ? [[name, variables[name]]] : [])));
   return Object.keys(kept).length > 0 ? kept : undefined;
 }

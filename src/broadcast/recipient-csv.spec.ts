@@ -23,6 +23,10 @@ describe('readRecipientCsv', () => {
     ]);
     expect((await readRecipientCsv(fromText('name,city\nAda,Lagos\n'), 10)).problems[0]).toMatch(/^line 1: the header row needs a column named number or phone/);
     expect((await readRecipientCsv(fromText('number,name,name\n'), 10)).problems).toEqual(['line 1: column "name" appears twice']);
+    // Names every object inherits a meaning for: `__proto__` would lose its values, `constructor` is read as a function.
+    expect((await readRecipientCsv(fromText('number,__proto__,constructor,prototype\n2348179803743,a,b,c\n'), 10)).problems).toEqual(
+      ['__proto__', 'constructor', 'prototype'].map((name) => `line 1: column "${name}" is not a variable name (letters, digits and _, not starting with a digit, and not __proto__, constructor or prototype)`),
+    );
     expect((await readRecipientCsv(fromText(''), 10)).problems).toEqual(['the file is empty: it needs a header row and one row per recipient']);
   });
 

@@ -4,7 +4,7 @@ import type { MulterModuleOptions } from '@nestjs/platform-express';
 import { CsvError, parse } from 'csv-parse';
 import type { Readable } from 'node:stream';
 import { MAX_REPORTED_PROBLEMS, RecipientEntry } from './broadcast-recipients';
-import { MAX_VARIABLE_VALUE_LENGTH, MAX_VARIABLES_PER_RECIPIENT, RecipientVariables, VARIABLE_NAME_PATTERN } from './message-variables';
+import { MAX_VARIABLE_VALUE_LENGTH, MAX_VARIABLES_PER_RECIPIENT, RecipientVariables, VARIABLE_NAME_PATTERN, VARIABLE_NAME_RULE } from './message-variables';
 
 /** Column names that hold the phone number (compared without case). */
 export const NUMBER_COLUMNS = ['number', 'phone'];
@@ -46,7 +46,7 @@ function readHeader(fields: string[], problems: string[]): Header | null {
   for (const name of names) {
     if (name === undefined) continue;
     if (!VARIABLE_NAME_PATTERN.test(name)) {
-      problems.push(`line 1: column "${name.slice(0, 40)}" is not a variable name (letters, digits and _, not starting with a digit)`);
+      problems.push(`line 1: column "${name.slice(0, 40)}" is not a variable name (${VARIABLE_NAME_RULE})`);
     } else if (seen.has(name)) {
       problems.push(`line 1: column "${name}" appears twice`);
     }

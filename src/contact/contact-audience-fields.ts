@@ -5,8 +5,13 @@
 
 /** Most attributes one contact may hold. */
 export const MAX_ATTRIBUTES = 50;
-/** An attribute's name: a lower-case letter, then up to 39 lower-case letters, digits or underscores. */
-export const ATTRIBUTE_NAME_PATTERN = /^[a-z][a-z0-9_]{0,39}$/;
+/**
+ * An attribute's name: a lower-case letter, then up to 39 lower-case letters, digits or
+ * underscores; not `constructor` or `prototype`, which every object inherits a meaning for.
+ */
+export const ATTRIBUTE_NAME_PATTERN = /^(?!(?:constructor|prototype)$)[a-z][a-z0-9_]{0,39}$/;
+/** How a problem names the rule of ATTRIBUTE_NAME_PATTERN. */
+export const ATTRIBUTE_NAME_RULE = 'a lower-case letter, then up to 39 lower-case letters, digits or _; not constructor or prototype';
 /** Longest string value of an attribute. */
 export const MAX_ATTRIBUTE_STRING_LENGTH = 256;
 /** Most tags one contact may carry. */
@@ -67,7 +72,7 @@ export function checkAttributes(
   const unset: string[] = [];
   for (const [name, value] of entries) {
     if (!ATTRIBUTE_NAME_PATTERN.test(name)) {
-      problems.push(`${where}: "${name.slice(0, 60)}" is not an attribute name (a lower-case letter, then up to 39 lower-case letters, digits or _)`);
+      problems.push(`${where}: "${name.slice(0, 60)}" is not an attribute name (${ATTRIBUTE_NAME_RULE})`);
       continue;
     }
     if (value === null && allowUnset) {

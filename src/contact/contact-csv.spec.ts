@@ -49,10 +49,11 @@ describe('contact CSV', () => {
 
   it('names every bad header column', () => {
     const problems: string[] = [];
-    expect(readContactHeader(['name', 'name', 'attr.Bad', 'colour'], problems)).toBeNull();
+    expect(readContactHeader(['name', 'name', 'attr.Bad', 'attr.constructor', 'colour'], problems)).toBeNull();
     expect(problems).toEqual([
       'line 1: column "name" appears twice',
-      'line 1: "attr.Bad" is not an attribute column (attr. then a lower-case letter and up to 39 lower-case letters, digits or _)',
+      'line 1: "attr.Bad" is not an attribute column (attr. then a lower-case letter, then up to 39 lower-case letters, digits or _; not constructor or prototype)',
+      'line 1: "attr.constructor" is not an attribute column (attr. then a lower-case letter, then up to 39 lower-case letters, digits or _; not constructor or prototype)',
       'line 1: unknown column "colour" (expected number, name, email, organization, tags, opt_in_at, opt_in_source, opt_in_text, opted_out or attr.<name>)',
       'line 1: the header row needs a column named number or phone',
     ]);

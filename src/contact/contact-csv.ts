@@ -1,6 +1,7 @@
 import { normalizePhoneNumber } from '@app/common';
 import {
   ATTRIBUTE_NAME_PATTERN,
+  ATTRIBUTE_NAME_RULE,
   attributeCellOf,
   attributeValueOfCell,
   ContactAttributes,
@@ -49,7 +50,7 @@ export function readContactHeader(fields: string[], problems: string[]): Contact
       columns.push({ kind: 'attribute', name: key.slice(ATTRIBUTE_COLUMN_PREFIX.length) });
       attributes += 1;
     } else if (key.startsWith(ATTRIBUTE_COLUMN_PREFIX)) {
-      problems.push(`line 1: "${field.slice(0, 60)}" is not an attribute column (attr. then a lower-case letter and up to 39 lower-case letters, digits or _)`);
+      problems.push(`line 1: "${field.slice(0, 60)}" is not an attribute column (attr. then ${ATTRIBUTE_NAME_RULE})`);
     } else {
       problems.push(`line 1: unknown column "${field.slice(0, 60)}" (expected ${NUMBER_COLUMN}, ${FIXED_COLUMNS.join(', ')} or attr.<name>)`);
     }
@@ -187,7 +188,7 @@ export function exportRow(contact: ContactTransferView, attributeNames: string[]
     contact.email ?? '',
     contact.organization ?? '',
     (contact.tags ?? []).join(TAG_SEPARATOR),
-    ...attributeNames.map((name) => (attributes[name] === undefined ? '' : attributeCellOf(attributes[name]))),
+    ...attributeNames.map((name) => (Object.hasOwn(attributes, name) && attributes[name] !== undefined ? attributeCellOf(attributes[name]) : '')),
     contact.opt_in ? contact.opt_in.at.toISOString() : '',
     contact.opt_in?.source ?? '',
     contact.opt_in?.text ?? '',
