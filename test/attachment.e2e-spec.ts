@@ -118,6 +118,8 @@ describeWithMongo('Attachments (e2e, local storage)', () => {
   it('answers 400 for an empty file, a missing file and extra form fields', async () => {
     const empty = await upload(alice, Buffer.alloc(0), 'empty.txt').expect(400);
     expect(empty.body.message).toBe('The file is empty');
+    const truncated = await upload(alice, Buffer.from('\x89PNG\r\n\x1a\n', 'latin1'), 'cut.png').expect(400);
+    expect(truncated.body.message).toBe('The file is truncated: it ends inside the header of its format');
     const missing = await t.http.post('/attachment').set(alice.auth).field('note', 'x').expect(400);
     expect(missing.body.status).toBe(false);
     const noMultipart = await t.http.post('/attachment').set(alice.auth).send({}).expect(400);

@@ -46,6 +46,7 @@ export class AttachmentIntake {
     if (head.length === 0) throw new BadRequestException('The file is empty');
 
     const verdict = await sniff(head);
+    if (!verdict.accepted && verdict.truncated) throw new BadRequestException('The file is truncated: it ends inside the header of its format');
     if (!verdict.accepted) {
       const what = verdict.detected ? `Files of type ${verdict.detected} are` : 'This file type is';
       throw new UnsupportedMediaTypeException(`${what} not accepted by WhatsApp; accepted types: ${ACCEPTED_MIMETYPES_TEXT}`);

@@ -27,6 +27,12 @@ describe('content sniffing', () => {
     expect(await sniff(Buffer.from([0xc3, 0x28, 0x41]))).toEqual({ accepted: false, detected: null });
   });
 
+  it("says a file that ends inside its format's header is truncated (a cut-off PNG, Ogg or MP3), rather than failing", async () => {
+    for (const head of [Buffer.from('\x89PNG\r\n\x1a\n', 'latin1'), Buffer.from('OggS'), Buffer.from('ID3\x03', 'latin1')]) {
+      expect(await sniff(head)).toEqual({ accepted: false, detected: null, truncated: true });
+    }
+  });
+
   it('treats a window that ends inside a multi-byte character as text', async () => {
     const euro = Buffer.from('price: €');
     expect(await sniff(euro.subarray(0, euro.length - 1))).toMatchObject({ accepted: true, media: { mimetype: 'text/plain' } });

@@ -41,7 +41,7 @@ export async function peek(source: Readable, bytes = SNIFF_WINDOW_BYTES): Promis
 
 export type SniffVerdict =
   | { accepted: true; media: AcceptedMedia }
-  | { accepted: false; detected: string | null };
+  | { accepted: false; detected: string | null; truncated?: true };
 
 /**
  * Decides the type from the content alone. Magic bytes first (file-type); content with
@@ -49,7 +49,15 @@ export type SniffVerdict =
  * file is checked while it streams, see PlainTextCheck).
  */
 export async function sniff(head: Buffer): Promise<SniffVerdict> {
-  const detected = await fromBuffer(head);
+  let detected: Awaited<ReturnType<typeof fromBuffer>>;
+  try {
+    detected = await fromBuffer(head);
+  } catch (error) {
+    // A file that starts like a known format and ends inside the header file-type reads (a cut-off PNG, Ogg or MP3).
+    // file-type's tokenizer throws its EndOfStreamError (not exported by file-type itself) there.
+    if (error instanceof Error && error.constructor.name === 'EndOfStreamError') return { accepted: false, detected: null, truncated: true };
+    throw error;
+  }
   if (detected) {
     const media = acceptedMediaFor(detected.ext);
     return media ? { accepted: true, media } : { accepted: false, detected: detected.mime };
