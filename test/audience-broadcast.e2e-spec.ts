@@ -315,6 +315,13 @@ describeWithMongo('Segments and broadcasts to an audience (e2e)', () => {
         .send({ send_type: 'individual', audience: { tags: ['nobody-has-this'] }, message: { text: 'Hi' } })
         .expect(400);
       expect(empty.body.errors).toEqual(['audience holds no contacts: nothing to send']);
+      // `audience: null` is no audience: without `to` there is nobody to send to, for the plan as for the broadcast.
+      for (const path of ['/broadcast', '/broadcast/plan']) {
+        const none = await t.http.post(path).set(alice.auth).set(alice.session).send({ send_type: 'individual', audience: null, message: { text: 'Hi' } }).expect(400);
+        expect(none.body.errors).toEqual(['to must be a comma-separated string of phone numbers or a non-empty array of numbers or { number, variables } objects']);
+      }
+      const withTo = await t.http.post('/broadcast/plan').set(alice.auth).set(alice.session).send({ send_type: 'individual', to: phone(1), audience: null, message: { text: 'Hi' } }).expect(200);
+      expect(withTo.body.data).toMatchObject({ recipients: { valid: 1 } });
     });
   });
 });

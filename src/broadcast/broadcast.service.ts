@@ -94,7 +94,7 @@ export class BroadcastService {
 
   /** POST /broadcast: the recipients are `to` (numbers, or { number, variables } objects), or an `audience` of contacts. */
   async create(clientId: string, sessionId: string, body: CreateBroadcastDto): Promise<BroadcastRecord> {
-    if (body.audience !== undefined) return this.createForAudience(clientId, sessionId, body, body.audience);
+    if (body.audience != null) return this.createForAudience(clientId, sessionId, body, body.audience);
     const problems: string[] = [];
     const entries = body.to === undefined ? [] : recipientEntriesOf(body.to, problems);
     return this.createFor(clientId, sessionId, body, entries, problems);
@@ -102,7 +102,7 @@ export class BroadcastService {
 
   /** POST /broadcast/plan: the same body checked the same way (400 for the same problems but invalid numbers, which it lists), and nothing written. */
   async plan(clientId: string, sessionId: string, body: CreateBroadcastDto): Promise<DeliveryPlan> {
-    if (body.audience !== undefined) return (await this.prepareForAudience(clientId, sessionId, body, body.audience)).plan;
+    if (body.audience != null) return (await this.prepareForAudience(clientId, sessionId, body, body.audience)).plan;
     const problems: string[] = [];
     const entries = body.to === undefined ? [] : recipientEntriesOf(body.to, problems);
     return this.planFor(clientId, sessionId, body, entries, problems);

@@ -67,7 +67,8 @@ export class CreateBroadcastDto extends SessionCredentialsDto {
     ],
     example: '2348179803743,2349048988056',
   })
-  @ValidateIf((body: CreateBroadcastDto) => body.audience === undefined || body.to !== undefined)
+  // `audience: null` is no audience, like an absent one.
+  @ValidateIf((body: CreateBroadcastDto) => body.audience == null || body.to !== undefined)
   @ValidateBy({
     name: 'isRecipientList',
     validator: {
