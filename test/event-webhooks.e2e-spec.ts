@@ -116,6 +116,21 @@ describeWithMongo('Event webhooks to the client (e2e, local receiver, real Redis
       }
       await t.http.get('/webhook-endpoints/not-an-id').set(alice.auth).expect(400);
       expect(await db().collection('webhook_endpoints').countDocuments({ url: /example\.com/ })).toBe(0);
+      // A change with null where null means nothing is refused by name, for an endpoint that exists or not.
+      const endpoint = await createEndpoint(alice);
+      for (const id of [endpoint.id, new Types.ObjectId().toHexString()]) {
+        for (const [body, message] of [
+          [{ url: null }, 'url must be a string'],
+          [{ events: null }, 'events must be an array of event names'],
+          [{ enabled: null }, 'enabled must be true or false'],
+        ] as const) {
+          const response = await t.http.patch(`/webhook-endpoints/${id}`).set(alice.auth).send(body).expect(400);
+          expect(response.body.errors).toContain(message);
+        }
+      }
+      const cleared = await t.http.patch(`/webhook-endpoints/${endpoint.id}`).set(alice.auth).send({ description: null }).expect(200);
+      expect(cleared.body.data).toMatchObject({ description: null, enabled: true, url: expect.stringContaining(endpoint.path) });
+      await t.http.delete(`/webhook-endpoints/${endpoint.id}`).set(alice.auth).expect(200);
     });
 
     it('needs the webhook:manage permission', async () => {

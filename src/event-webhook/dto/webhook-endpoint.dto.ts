@@ -1,26 +1,25 @@
-import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayUnique, IsArray, IsBoolean, IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
-import { IsObjectIdParam, PageQueryDto, RequiredText } from '@app/common';
+import { IsObjectIdParam, OptionalNotNull, PageQueryDto, RequiredText } from '@app/common';
 import { CLIENT_EVENT_TYPES, ClientEventType } from '../client-events';
 import { DELIVERY_STATUSES, WebhookDeliveryStatus } from '../webhook-delivery.schema';
 import { MAX_WEBHOOK_URL_LENGTH } from '../webhook-url-guard';
 
-export class CreateWebhookEndpointDto {
-  @ApiProperty({
-    description: 'Where events are POSTed: http(s), resolving to public addresses only (unless WEBHOOK_ALLOW_PRIVATE_URLS=true)',
-    example: 'https://example.com/hooks/whatsapp',
-    maxLength: MAX_WEBHOOK_URL_LENGTH,
-  })
-  @RequiredText(MAX_WEBHOOK_URL_LENGTH)
-  url!: string;
+const URL_DOC = {
+  description: 'Where events are POSTed: http(s), resolving to public addresses only (unless WEBHOOK_ALLOW_PRIVATE_URLS=true)',
+  example: 'https://example.com/hooks/whatsapp',
+  maxLength: MAX_WEBHOOK_URL_LENGTH,
+};
 
+/** The fields both bodies share; given, `events` and `enabled` must be what they say (null is refused: it means nothing). */
+class WebhookEndpointFieldsDto {
   @ApiPropertyOptional({
     description: 'The events this endpoint receives; absent or empty: every event',
     enum: CLIENT_EVENT_TYPES,
     isArray: true,
     example: ['message.delivered', 'message.read', 'message.failed', 'message.received'],
   })
-  @IsOptional()
+  @OptionalNotNull()
   @IsArray({ message: 'events must be an array of event names' })
   @ArrayUnique({ message: 'events must not repeat an event' })
   @IsIn(CLIENT_EVENT_TYPES, { each: true, message: `each of events must be one of: ${CLIENT_EVENT_TYPES.join(', ')}` })
@@ -33,13 +32,24 @@ export class CreateWebhookEndpointDto {
   description?: string | null;
 
   @ApiPropertyOptional({ description: 'Whether events are delivered to it (default true)', example: true })
-  @IsOptional()
+  @OptionalNotNull()
   @IsBoolean({ message: 'enabled must be true or false' })
   enabled?: boolean;
 }
 
-/** Any subset of an endpoint's fields; `enabled: true` also clears why the service disabled it. */
-export class UpdateWebhookEndpointDto extends PartialType(CreateWebhookEndpointDto) {}
+export class CreateWebhookEndpointDto extends WebhookEndpointFieldsDto {
+  @ApiProperty(URL_DOC)
+  @RequiredText(MAX_WEBHOOK_URL_LENGTH)
+  url!: string;
+}
+
+/** Any subset of an endpoint's fields; `enabled: true` also clears why the service disabled it. `description: null` clears it. */
+export class UpdateWebhookEndpointDto extends WebhookEndpointFieldsDto {
+  @ApiPropertyOptional(URL_DOC)
+  @OptionalNotNull()
+  @RequiredText(MAX_WEBHOOK_URL_LENGTH)
+  url?: string;
+}
 
 export class ListDeliveriesQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ enum: DELIVERY_STATUSES, description: 'Only deliveries in this state' })

@@ -56,6 +56,14 @@ export function Optional(): PropertyDecorator {
 }
 
 /**
+ * Optional field that, when given, is checked like a required one: only an absent field skips
+ * the checks, so `null` gets their message (for fields where null means nothing, unlike IsOptional).
+ */
+export function OptionalNotNull(): PropertyDecorator {
+  return ValidateIf((_object, value) => value !== undefined);
+}
+
+/**
  * Query-string booleans: only the words `true` and `false` are accepted, which is how OpenAPI
  * writes a boolean query parameter; so the document says plain `boolean`, without a string enum.
  */
