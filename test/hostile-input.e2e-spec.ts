@@ -199,6 +199,15 @@ describeWithMongo('Hostile input answers 4xx naming the problem and writes nothi
     expect(await contactCount()).toBe(contactsBefore);
   });
 
+  it('refuses JSON text holding half of a surrogate pair (\\ud800) with a 400 naming where (a validator threw on it)', async () => {
+    const contactsBefore = await contactCount();
+    for (const body of ['{"name":"X","phone":"2348100003333","email":"\\ud800"}', '{"name":"X\\udc00","phone":"2348100003333"}']) {
+      const refused = await t.http.post('/contacts').set(tenant.auth).set('Content-Type', 'application/json').send(body).expect(400);
+      expect(refused.body.message).toMatch(/^Request body holds text that is not valid Unicode \(half of a surrogate pair\) at (email|name)$/);
+    }
+    expect(await contactCount()).toBe(contactsBefore);
+  });
+
   it('refuses a webhook whose signature no session secret verifies, even when it names no sender', async () => {
     for (const body of ['{"object":"whatsapp_business_account","entry":[]}', '[1,2,3]']) {
       const response = await t.http.post('/webhooks/whatsapp').set('Content-Type', 'application/json').set('X-Hub-Signature-256', `sha256=${'0'.repeat(64)}`)

@@ -9,6 +9,16 @@ describe('findBodyShapeProblem', () => {
     expect(findBodyShapeProblem(undefined, 'Request body', limits)).toBeNull();
   });
 
+  it('refuses text holding half of a surrogate pair, in a value or a key, and names where; whole pairs pass', () => {
+    expect(findBodyShapeProblem({ name: 'X', contact: { email: '\ud800' } }, 'Request body', limits)).toEqual({
+      kind: 'unpaired-surrogate',
+      message: 'Request body holds text that is not valid Unicode (half of a surrogate pair) at contact.email',
+    });
+    expect(findBodyShapeProblem({ to: ['a\udc00b'] }, 'Request body', limits)?.message).toMatch(/at to\[0\]$/);
+    expect(findBodyShapeProblem({ ['k\ud83d']: 1 }, 'Query string', limits)?.kind).toBe('unpaired-surrogate');
+    expect(findBodyShapeProblem({ text: 'ok \ud83d\ude00 emoji' }, 'Request body', limits)).toBeNull();
+  });
+
   it('names the object with too many keys and where it stands', () => {
     expect(findBodyShapeProblem({ query: { a: 1, b: 2, c: 3, d: 4 } }, 'Request body', limits)).toEqual({
       kind: 'too-many-keys',

@@ -36,7 +36,16 @@ export const isPrototypeKey = (key: string): boolean => PROTOTYPE_KEYS.has(key);
 export type BodyShapeProblem =
   | { kind: 'too-deep'; message: string }
   | { kind: 'too-many-keys'; message: string }
-  | { kind: 'prototype-key'; message: string };
+  | { kind: 'prototype-key'; message: string }
+  | { kind: 'unpaired-surrogate'; message: string };
+
+/** Text with half a UTF-16 surrogate pair (`"\ud800"` in JSON): no character at all, and some validators throw on it. */
+const UNPAIRED_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+const unpairedSurrogateAt = (where: string, path: string): BodyShapeProblem => ({
+  kind: 'unpaired-surrogate',
+  message: `${where} holds text that is not valid Unicode (half of a surrogate pair)${path ? ` at ${path}` : ''}`,
+});
 
 /** Where a key stands, as a reader would write it (`message.location.lat`, `to[3]`); long paths are cut. */
 function pathOf(parent: string, key: string | number): string {
@@ -45,7 +54,7 @@ function pathOf(parent: string, key: string | number): string {
 }
 
 /**
- * The first way `value` breaks the limits, or null. Walks iteratively (hostile depth cannot
+ * The first way `value` breaks the limits (or holds text that is not valid Unicode), or null. Walks iteratively (hostile depth cannot
  * overflow the stack) and stops at the first problem, so its cost is bounded by the input's size.
  */
 export function findBodyShapeProblem(value: unknown, where: string, limits: BodyShapeLimits = DEFAULT_BODY_SHAPE_LIMITS): BodyShapeProblem | null {
@@ -53,6 +62,7 @@ export function findBodyShapeProblem(value: unknown, where: string, limits: Body
   const pending: Array<{ node: unknown; depth: number; path: string }> = [{ node: value, depth: 0, path: '' }];
   while (pending.length > 0) {
     const { node, depth, path } = pending.pop()!;
+    if (typeof node === 'string' && UNPAIRED_SURROGATE.test(node)) return unpairedSurrogateAt(where, path);
     if (typeof node !== 'object' || node === null) continue;
     if (depth + 1 > limits.maxDepth) {
       return { kind: 'too-deep', message: `${where} nests objects or arrays more than ${limits.maxDepth} levels deep` };
@@ -76,6 +86,7 @@ export function findBodyShapeProblem(value: unknown, where: string, limits: Body
       if (isPrototypeKey(key)) {
         return { kind: 'prototype-key', message: `${where} key "${key}" (at ${pathOf(path, key)}) is not allowed` };
       }
+      if (UNPAIRED_SURROGATE.test(key)) return unpairedSurrogateAt(where, pathOf(path, key));
       pending.push({ node: (node as Record<string, unknown>)[key], depth: depth + 1, path: pathOf(path, key) });
     }
   }
