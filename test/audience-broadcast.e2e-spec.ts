@@ -111,6 +111,9 @@ describeWithMongo('Segments and broadcasts to an audience (e2e)', () => {
       ['opted out', { opted_out: true }, [3]],
       ['last inbound within 30 days', { last_inbound_within_days: 30 }, [2]],
       ['several conditions at once', { tags: { any: ['lagos'] }, opted_in: true, attributes: [{ name: 'orders', op: 'range', gt: 10 }] }, [2]],
+      // Stored as written (an empty filter is not dropped on the way to MongoDB), and usable afterwards.
+      ['no condition: every contact', {}, [0, 1, 2, 3]],
+      ['an empty tags condition', { tags: {} }, [0, 1, 2, 3]],
     ])('%s', async (_name, filter, expected) => {
       const id = await segment(alice, filter);
       expect(await members(alice, id)).toEqual(expected.map(at).sort());
