@@ -69,7 +69,7 @@ describe('MessageSender', () => {
         { provide: ProviderRegistry, useValue: { providerFor: () => provider } },
         { provide: MessageRenderer, useValue: renderer },
         { provide: SessionRateLimiter, useValue: { acquire: jest.fn().mockResolvedValue(true) } },
-        { provide: AppConfig, useValue: { sending: { sessionRateLimitPerSecond: 80 }, worker: { lockDurationMs: 20_000 } } },
+        { provide: AppConfig, useValue: { sending: { sessionRateLimitPerSecond: 80 }, worker: { lockDurationMs: 20_000 }, cloudApi: { timeoutMs: 15_000 } } },
         { provide: SenderThrottle, useValue: throttle },
         { provide: RECIPIENT_POLICY, useValue: policy },
       ],
@@ -126,6 +126,29 @@ describe('MessageSender', () => {
       provider.send.mockClear();
       expect(await sender.send(claim, { lastAttempt: false })).toEqual({ status: 'skipped', reason: expect.any(String) });
       expect(provider.send).not.toHaveBeenCalled();
+    } finally {
+      clock.mockRestore();
+    }
+  });
+
+  it("renews a lease that would lapse while the provider call may still run (its 15 s timeout and the write after it), and no other", async () => {
+    let now = Date.now();
+    const clock = jest.spyOn(Date, 'now').mockImplementation(() => now);
+    try {
+      let wait = 2_000;
+      (renderer.render as jest.Mock).mockImplementation(async () => {
+        now += wait;
+        return [{ kind: 'text', text: 'hi' }];
+      });
+      // 18 s of the 20 s lease left: the call (15 s at most) and its write (2 s) fit.
+      expect(await sender.send(claim, { lastAttempt: false })).toEqual({ status: 'sent' });
+      expect(ledger.extendLease).not.toHaveBeenCalled();
+      // 14 s left: more than half of the lease, but a slow call could outlive it and let another attempt send the message.
+      wait = 6_000;
+      expect(await sender.send(claim, { lastAttempt: false })).toEqual({ status: 'sent' });
+      expect(ledger.extendLease).toHaveBeenCalledTimes(1);
+      const [, , , expiresAt] = ledger.extendLease.mock.calls[0];
+      expect(expiresAt.getTime() - now).toBe(20_000);
     } finally {
       clock.mockRestore();
     }

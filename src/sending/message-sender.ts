@@ -50,6 +50,8 @@ export class LeaseBusyError extends Error {
 
 /** Margin after a busy lease's end before looking again. */
 const LEASE_BUSY_MARGIN_MS = 250;
+/** What a lease must have left beyond the provider's timeout when a call starts: the write of its outcome. */
+const CALL_LEASE_MARGIN_MS = 2000;
 
 export interface SendOptions {
   /** No retry follows: a transient failure is final. */
@@ -104,6 +106,8 @@ type Lease = LeaseRequest;
 export class MessageSender {
   private readonly logger = new Logger(MessageSender.name);
   private readonly leaseMs: number;
+  /** The least a lease may have left when a provider call starts: the call's longest wait and the write after it. */
+  private readonly callLeaseMs: number;
 
   constructor(
     private readonly ledger: SendLedger,
@@ -118,6 +122,7 @@ export class MessageSender {
   ) {
     // As long as the worker's hold on the job: a job taken back from a dead worker finds the lease lapsed or about to.
     this.leaseMs = config.worker.lockDurationMs;
+    this.callLeaseMs = Math.max(this.leaseMs / 2, config.cloudApi.timeoutMs + CALL_LEASE_MARGIN_MS);
   }
 
   /**
@@ -253,12 +258,14 @@ export class MessageSender {
   }
 
   /**
-   * Renews the lease before a provider call when less than half of it is left (an attempt that
-   * waited long for its rate limit); false when it lapsed and another attempt holds the message.
+   * Renews the lease before a provider call unless it outlasts the call (the provider's timeout,
+   * and the write after it) and has half its length left: an attempt that waited long for its rate
+   * limit renews, so that no lease lapses while its call is under way and another attempt takes
+   * the message. False when it lapsed already and another attempt holds the message.
    */
   private async keepLease(entry: MessageLogRecord, lease: Lease): Promise<boolean> {
-    if (lease.expiresAt.getTime() - Date.now() > this.leaseMs / 2) return true;
-    const expiresAt = new Date(Date.now() + this.leaseMs);
+    if (lease.expiresAt.getTime() - Date.now() > this.callLeaseMs) return true;
+    const expiresAt = new Date(Date.now() + Math.max(this.leaseMs, this.callLeaseMs + CALL_LEASE_MARGIN_MS));
     if (!(await this.ledger.extendLease(entry.client_id.toHexString(), entry._id.toHexString(), lease.token, expiresAt))) return false;
     lease.expiresAt = expiresAt;
     return true;
