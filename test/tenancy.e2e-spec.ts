@@ -86,6 +86,10 @@ describeWithMongo('Tenancy: self-service keys, rotating event secrets, the audit
         [{ name: 'x', role: 'superuser' }, /role must be one of/],
         [{ name: 'x', role: 'member', permissions: ['everything'] }, /each of permissions must be one of/],
         [{ name: 'x', role: 'member', expires_at: 'tomorrow' }, /expires_at must be an ISO 8601 date-time/],
+        // A day that does not exist is not read as another one, nor a number or a date without a time as a moment.
+        [{ name: 'x', role: 'member', expires_at: '2099-02-30T00:00:00Z' }, /expires_at must be an ISO 8601 date-time with a UTC offset that exists/],
+        [{ name: 'x', role: 'member', expires_at: 4_000_000_000_000 }, /expires_at must be an ISO 8601 date-time/],
+        [{ name: 'x', role: 'member', expires_at: 'March 3, 2099' }, /expires_at must be an ISO 8601 date-time/],
         [{ name: 'x', role: 'member', expires_at: '2001-01-01T00:00:00Z' }, /cannot expire in the past/],
         [{ name: 'x', role: 'member', rate_limit_per_minute: 5001 }, /rate_limit_per_minute must be at most 5000 \(RATE_LIMIT_PER_MINUTE\)/],
         [{ name: 'x', role: 'member', expensive_rate_limit_per_minute: 51 }, /at most 50 \(RATE_LIMIT_EXPENSIVE_PER_MINUTE\)/],

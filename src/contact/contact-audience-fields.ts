@@ -2,6 +2,7 @@
  * What a contact carries for audiences: attributes (a flat map of typed values), tags, and the
  * rules both the API and the CSV import check them by. One home for the limits.
  */
+import { DateTime } from 'luxon';
 
 /** Most attributes one contact may hold. */
 export const MAX_ATTRIBUTES = 50;
@@ -34,8 +35,9 @@ export function attributeValueOf(raw: unknown): Checked<AttributeValue> {
   if (typeof raw !== 'string') return { ok: false, problem: 'must be a string, a number, a boolean or an ISO 8601 date' };
   if (raw.length > MAX_ATTRIBUTE_STRING_LENGTH) return { ok: false, problem: `is longer than ${MAX_ATTRIBUTE_STRING_LENGTH} characters` };
   if (ISO_DATE.test(raw)) {
-    const date = new Date(raw);
-    return Number.isNaN(date.getTime()) ? { ok: false, problem: `"${raw}" is not a real date` } : { ok: true, value: date };
+    // Luxon, not Date: Date reads 2026-02-30 as 2026-03-02.
+    const date = DateTime.fromISO(raw, { zone: 'utc' });
+    return date.isValid ? { ok: true, value: date.toJSDate() } : { ok: false, problem: `"${raw}" is not a real date` };
   }
   return { ok: true, value: raw };
 }

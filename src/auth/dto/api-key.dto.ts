@@ -1,7 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
 import { ArrayUnique, IsArray, IsDate, IsIn, IsOptional } from 'class-validator';
-import { IsWholeNumberInRange, RequiredText } from '@app/common';
+import { IsoInstant, IsWholeNumberInRange, RequiredText } from '@app/common';
 import { Permission, PERMISSIONS, Role, ROLES } from '../permissions';
 
 export class CreateApiKeyDto {
@@ -27,8 +26,8 @@ export class CreateApiKeyDto {
 
   @ApiPropertyOptional({ type: String, format: 'date-time', example: '2027-06-30T00:00:00.000Z', description: 'Refused after this moment; absent: never expires' })
   @IsOptional()
-  @Type(() => Date)
-  @IsDate({ message: 'expires_at must be an ISO 8601 date-time, e.g. 2027-06-30T00:00:00Z' })
+  @IsoInstant()
+  @IsDate({ message: 'expires_at must be an ISO 8601 date-time with a UTC offset that exists, e.g. 2027-06-30T00:00:00Z' })
   expires_at?: Date;
 
   @ApiPropertyOptional({ example: 600, description: 'Requests per minute for this key; at most RATE_LIMIT_PER_MINUTE (absent: that default)' })

@@ -1,4 +1,4 @@
-import { nextUtcDay, utcDayStart } from './calendar-date';
+import { isoInstantOf, nextUtcDay, utcDayStart } from './calendar-date';
 
 describe('utcDayStart', () => {
   it('reads a YYYY-MM-DD day as midnight UTC', () => {
@@ -16,5 +16,19 @@ describe('nextUtcDay', () => {
   it('is the following midnight, across month and year ends', () => {
     expect(nextUtcDay(utcDayStart('2025-07-02')!).toISOString()).toBe('2025-07-03T00:00:00.000Z');
     expect(nextUtcDay(utcDayStart('2025-12-31')!).toISOString()).toBe('2026-01-01T00:00:00.000Z');
+  });
+});
+
+describe('isoInstantOf', () => {
+  it('reads an ISO 8601 date-time with a UTC offset as the moment it names', () => {
+    expect(isoInstantOf('2027-06-30T00:00:00Z')?.toISOString()).toBe('2027-06-30T00:00:00.000Z');
+    expect(isoInstantOf('2027-06-30T01:30:00+01:00')?.toISOString()).toBe('2027-06-30T00:30:00.000Z');
+    expect(isoInstantOf('2027-06-30T01:30+0100')?.toISOString()).toBe('2027-06-30T00:30:00.000Z');
+  });
+
+  it('names no moment for a day that does not exist, a time without an offset, or another format', () => {
+    for (const text of ['2027-02-30T00:00:00Z', '2027-06-30T25:00:00Z', '2027-06-30T00:00:00', '2027-06-30', 'March 3, 2027', '1800000000000']) {
+      expect(isoInstantOf(text)).toBeNull();
+    }
   });
 });

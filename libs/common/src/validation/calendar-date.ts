@@ -1,6 +1,8 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
 import { ValidateBy } from 'class-validator';
+import { DateTime } from 'luxon';
 
 const CALENDAR_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -13,6 +15,24 @@ export function utcDayStart(text: string): Date | null {
   const date = new Date(Date.UTC(year, month - 1, day));
   const roundTrips = date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
   return roundTrips ? date : null;
+}
+
+/** An ISO 8601 date and time with a UTC offset (`Z`, `+01:00`, `+0100`). */
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})$/;
+
+/** The moment an ISO 8601 date-time with a UTC offset names, or null when it names none (2027-02-30T00:00:00Z is not 2027-03-02). */
+export function isoInstantOf(text: string): Date | null {
+  if (!ISO_INSTANT.test(text)) return null;
+  const parsed = DateTime.fromISO(text, { setZone: true });
+  return parsed.isValid ? parsed.toJSDate() : null;
+}
+
+/**
+ * Reads a body field sent as an ISO 8601 date-time with a UTC offset into a Date; anything else
+ * (another format, a number, a day that does not exist) stays as sent, for IsDate to refuse.
+ */
+export function IsoInstant(): PropertyDecorator {
+  return Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? (isoInstantOf(value) ?? value) : value));
 }
 
 /** Midnight UTC of the day after `day`: the exclusive end of an inclusive date range. */
