@@ -147,6 +147,18 @@ describeWithMongo('Message templates: catalogue, lifecycle webhooks, checked sen
           'components must hold at least a BODY',
         ]),
       );
+      // A shape WhatsApp's review would refuse is named here, and Meta is not asked.
+      const unsound = await t.http
+        .post('/templates')
+        .set(alice.auth)
+        .set(cloud)
+        .send({ name: 'gappy', language: 'en_US', category: 'UTILITY', components: [{ type: 'BODY', text: 'Hi {{1}}, order {{3}}' }, { type: 'FOOTER', text: 'Code {{1}}' }] })
+        .expect(400);
+      expect(unsound.body.errors).toEqual([
+        'components[0] (BODY) numbers its parameters {{1}}, {{3}}: they must run {{1}}, {{2}}... without a gap',
+        'components[1] (FOOTER) text is fixed: it takes no parameters',
+      ]);
+      expect(fake.templates.get(WABA_ID)?.map((one) => one.name)).not.toContain('gappy');
 
       const member = await issueKey(t.app, alice.clientId, Role.Member);
       const readOnly = await issueKey(t.app, alice.clientId, Role.ReadOnly);

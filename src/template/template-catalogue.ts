@@ -10,6 +10,7 @@ import { isDuplicateKeyError } from '../core/mongo-errors';
 import { sandboxReviewOutcome, SANDBOX_STARTER_TEMPLATES } from './sandbox-catalogue';
 import { catalogueAccountOf, isSandboxAccount, wabaIdOf } from './template-account';
 import { templateEventsOf } from './template-events';
+import { newTemplateProblems } from './template-shape';
 import { TemplateChange, TemplateLifecycle } from './template-lifecycle';
 import { CatalogueTemplate, TemplateListFilter, TemplateRepository } from './template.repository';
 import type { MessageTemplateRecord } from './template.schema';
@@ -126,6 +127,8 @@ export class TemplateCatalogue {
 
   /** Creates a template: submitted to Meta for review, or reviewed by the sandbox after SANDBOX_TEMPLATE_REVIEW_MS. */
   async create(session: SessionRecord, request: CreateTemplateDto): Promise<MessageTemplateRecord> {
+    const problems = newTemplateProblems(request.components, request.parameter_format);
+    if (problems.length > 0) throw new InputValidationException(problems);
     const account = this.accountOf(session);
     const clientId = session.client_id.toHexString();
     await this.seedSandboxOnFirstUse(session, account);
