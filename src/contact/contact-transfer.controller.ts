@@ -89,7 +89,10 @@ export class ContactTransferController {
   })
   @ApiConsumes('multipart/form-data')
   @ApiBody({ schema: { type: 'object', required: [IMPORT_FILE_FIELD], properties: { [IMPORT_FILE_FIELD]: { type: 'string', format: 'binary' } } } })
-  @ApiCreatedResponse({ description: 'Contacts imported successfully! (the report)', schema: { example: REPORT_EXAMPLE } })
+  @ApiCreatedResponse({
+    description: 'Contacts imported successfully! (the report); or, for a file with a malformed row, "Contact import stopped: <why>" with status failed and the rows before it imported',
+    schema: { example: REPORT_EXAMPLE },
+  })
   @ApiAcceptedResponse({ description: 'Contact import started (a large file): its progress at GET /contacts/imports/:id' })
   @ApiBadRequestResponse({ description: 'No file, an empty file, or a bad header (unknown or repeated column, no number column)' })
   @ApiPayloadTooLargeResponse({ description: `The file is larger than ${MAX_IMPORT_BYTES / 1024 / 1024} MB` })
@@ -104,6 +107,8 @@ export class ContactTransferController {
       response.status(HttpStatus.ACCEPTED);
       return ok('Contact import started', record);
     }
+    // A malformed row stops the import; the rows before it are imported (the report counts them).
+    if (record.status === 'failed') return ok(`Contact import stopped: ${record.error ?? 'the file could not be read'}; the rows before it were imported`, record);
     return ok('Contacts imported successfully!', record);
   }
 
