@@ -199,12 +199,14 @@ describeWithMongo('Hostile input answers 4xx naming the problem and writes nothi
     expect(await contactCount()).toBe(contactsBefore);
   });
 
-  it('refuses JSON text holding half of a surrogate pair (\\ud800) with a 400 naming where (a validator threw on it)', async () => {
+  it('refuses JSON text holding half of a surrogate pair (\\ud800, a validator threw on it) or a NUL character with a 400 naming where', async () => {
     const contactsBefore = await contactCount();
     for (const body of ['{"name":"X","phone":"2348100003333","email":"\\ud800"}', '{"name":"X\\udc00","phone":"2348100003333"}']) {
       const refused = await t.http.post('/contacts').set(tenant.auth).set('Content-Type', 'application/json').send(body).expect(400);
       expect(refused.body.message).toMatch(/^Request body holds text that is not valid Unicode \(half of a surrogate pair\) at (email|name)$/);
     }
+    const nul = await t.http.post('/contacts').set(tenant.auth).set('Content-Type', 'application/json').send('{"name":"Ada\\u0000Obi","phone":"2348100003333"}').expect(400);
+    expect(nul.body.message).toBe('Request body holds a NUL character (\\u0000) at name');
     expect(await contactCount()).toBe(contactsBefore);
   });
 

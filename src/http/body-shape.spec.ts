@@ -9,13 +9,14 @@ describe('findBodyShapeProblem', () => {
     expect(findBodyShapeProblem(undefined, 'Request body', limits)).toBeNull();
   });
 
-  it('refuses text holding half of a surrogate pair, in a value or a key, and names where; whole pairs pass', () => {
+  it('refuses text holding half of a surrogate pair or a NUL character, in a value or a key, and names where; whole pairs pass', () => {
     expect(findBodyShapeProblem({ name: 'X', contact: { email: '\ud800' } }, 'Request body', limits)).toEqual({
-      kind: 'unpaired-surrogate',
+      kind: 'invalid-text',
       message: 'Request body holds text that is not valid Unicode (half of a surrogate pair) at contact.email',
     });
+    expect(findBodyShapeProblem({ name: 'Ada\u0000Obi' }, 'Request body', limits)?.message).toBe('Request body holds a NUL character (\\u0000) at name');
     expect(findBodyShapeProblem({ to: ['a\udc00b'] }, 'Request body', limits)?.message).toMatch(/at to\[0\]$/);
-    expect(findBodyShapeProblem({ ['k\ud83d']: 1 }, 'Query string', limits)?.kind).toBe('unpaired-surrogate');
+    expect(findBodyShapeProblem({ ['k\ud83d']: 1 }, 'Query string', limits)?.kind).toBe('invalid-text');
     expect(findBodyShapeProblem({ text: 'ok \ud83d\ude00 emoji' }, 'Request body', limits)).toBeNull();
   });
 

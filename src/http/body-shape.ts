@@ -37,15 +37,19 @@ export type BodyShapeProblem =
   | { kind: 'too-deep'; message: string }
   | { kind: 'too-many-keys'; message: string }
   | { kind: 'prototype-key'; message: string }
-  | { kind: 'unpaired-surrogate'; message: string };
+  | { kind: 'invalid-text'; message: string };
 
-/** Text with half a UTF-16 surrogate pair (`"\ud800"` in JSON): no character at all, and some validators throw on it. */
-const UNPAIRED_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+/**
+ * Text no field of this API takes: half of a UTF-16 surrogate pair (`"\ud800"` in JSON: no
+ * character at all, and some validators throw on it), or a NUL character (which WhatsApp and
+ * CSV exports would carry on, or cut at).
+ */
+const INVALID_TEXT = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]|\u0000/;
 
-const unpairedSurrogateAt = (where: string, path: string): BodyShapeProblem => ({
-  kind: 'unpaired-surrogate',
-  message: `${where} holds text that is not valid Unicode (half of a surrogate pair)${path ? ` at ${path}` : ''}`,
-});
+function invalidTextAt(where: string, path: string, text: string): BodyShapeProblem {
+  const what = text.includes('\u0000') ? 'a NUL character (\\u0000)' : 'text that is not valid Unicode (half of a surrogate pair)';
+  return { kind: 'invalid-text', message: `${where} holds ${what}${path ? ` at ${path}` : ''}` };
+}
 
 /** Where a key stands, as a reader would write it (`message.location.lat`, `to[3]`); long paths are cut. */
 function pathOf(parent: string, key: string | number): string {
@@ -57,12 +61,17 @@ function pathOf(parent: string, key: string | number): string {
  * The first way `value` breaks the limits (or holds text that is not valid Unicode), or null. Walks iteratively (hostile depth cannot
  * overflow the stack) and stops at the first problem, so its cost is bounded by the input's size.
  */
-export function findBodyShapeProblem(value: unknown, where: string, limits: BodyShapeLimits = DEFAULT_BODY_SHAPE_LIMITS): BodyShapeProblem | null {
+export function findBodyShapeProblem(
+  value: unknown,
+  where: string,
+  limits: BodyShapeLimits = DEFAULT_BODY_SHAPE_LIMITS,
+  { checkText = true }: { checkText?: boolean } = {},
+): BodyShapeProblem | null {
   let totalKeys = 0;
   const pending: Array<{ node: unknown; depth: number; path: string }> = [{ node: value, depth: 0, path: '' }];
   while (pending.length > 0) {
     const { node, depth, path } = pending.pop()!;
-    if (typeof node === 'string' && UNPAIRED_SURROGATE.test(node)) return unpairedSurrogateAt(where, path);
+    if (checkText && typeof node === 'string' && INVALID_TEXT.test(node)) return invalidTextAt(where, path, node);
     if (typeof node !== 'object' || node === null) continue;
     if (depth + 1 > limits.maxDepth) {
       return { kind: 'too-deep', message: `${where} nests objects or arrays more than ${limits.maxDepth} levels deep` };
@@ -86,7 +95,7 @@ export function findBodyShapeProblem(value: unknown, where: string, limits: Body
       if (isPrototypeKey(key)) {
         return { kind: 'prototype-key', message: `${where} key "${key}" (at ${pathOf(path, key)}) is not allowed` };
       }
-      if (UNPAIRED_SURROGATE.test(key)) return unpairedSurrogateAt(where, pathOf(path, key));
+      if (checkText && INVALID_TEXT.test(key)) return invalidTextAt(where, pathOf(path, key), key);
       pending.push({ node: (node as Record<string, unknown>)[key], depth: depth + 1, path: pathOf(path, key) });
     }
   }
