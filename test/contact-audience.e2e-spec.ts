@@ -1,3 +1,5 @@
+import { getConnectionToken } from '@nestjs/mongoose';
+import { Types, type Connection } from 'mongoose';
 import { rmSync } from 'node:fs';
 import { createTenant, TestTenant } from './support/factories';
 import { describeWithMongo } from './support/mongo';
@@ -278,6 +280,19 @@ describeWithMongo('Contacts for audiences: attributes, tags, consent, import and
     expect(report.error).toMatch(/^stopped at a malformed line: Max Record Size: .* at line 2$/);
     // The answer says so, not that the contacts were imported.
     expect(answer.message).toBe(`Contact import stopped: ${report.error}; the rows before it were imported`);
+  });
+
+  it('imports every row before a malformed one, across file chunks and the batch it stopped in, and none after it', async () => {
+    // 2,500 rows (about 80 KB: more than one 64 KB chunk of the file, and a batch of 500 left when it stops), then a row over 64 KB.
+    const phones = mobileNumbers(2501, '81800');
+    const rows = phones.slice(0, 2500).map((phone, index) => `${phone},Before ${index}`);
+    const file = ['number,name', ...rows, `2348179000001,${'x'.repeat(100 * 1024)}`, `${phones[2500]},After`].join('\n');
+    const report = (await importCsv(alice, file).expect(201)).body.data as ImportReport & { error: string | null };
+    expect(report).toMatchObject({ status: 'failed', rows: 2500, created: 2500 });
+    expect(report.error).toMatch(/^stopped at a malformed line: Max Record Size: .* at line 2502$/);
+    const contacts = t.app.get<Connection>(getConnectionToken()).collection('contacts');
+    expect(await contacts.countDocuments({ client_id: new Types.ObjectId(alice.clientId), phone: { $in: phones.slice(0, 2500) } })).toBe(2500);
+    expect(await contacts.countDocuments({ client_id: new Types.ObjectId(alice.clientId), phone: phones[2500] })).toBe(0);
   });
 
   it('fails a background import that runs out of its memory with the reason, and the API goes on importing', async () => {

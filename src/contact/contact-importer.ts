@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { CsvError, parse } from 'csv-parse';
 import { createReadStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
+import { finished } from 'node:stream/promises';
 import { Types } from 'mongoose';
 import { ContactImportRepository, ImportProgress, MAX_LISTED_REJECTIONS } from './contact-import.repository';
 import { ContactImportRecord } from './contact-import.schema';
@@ -23,6 +24,55 @@ export const PROGRESS_WRITE_INTERVAL_MS = 1000;
 export const MAX_ROW_BYTES = 64 * 1024;
 /** The error of an import that stopped on anything but a malformed file (the cause is logged, not shown). */
 export const INTERNAL_IMPORT_ERROR = 'the import stopped on an internal error; import the file again (rows already imported are unchanged)';
+
+/** One record of a CSV file, and the line it ends on. */
+interface CsvRecord {
+  record: string[];
+  line: number;
+}
+
+/**
+ * The records of a CSV file in order, read a file chunk at a time. A malformed line ends them with
+ * its CsvError, thrown only after every record before it: csv-parse's own stream drops the records
+ * it has buffered when it fails, so they are taken as it parses them (on_record) instead, at most
+ * one chunk's worth at a time.
+ */
+async function* csvRecords(path: string): AsyncGenerator<CsvRecord> {
+  const parsed: CsvRecord[] = [];
+  // Set by the parser's error event (a holder, so that the checks below read it afresh).
+  const stopped: { failure: Error | null } = { failure: null };
+  const parser = parse({
+    bom: true,
+    relax_column_count: true,
+    skip_empty_lines: true,
+    max_record_size: MAX_ROW_BYTES,
+    on_record: (record: string[], { lines }: { lines: number }) => {
+      parsed.push({ record, line: lines });
+      return null;
+    },
+  });
+  const fail = (error: unknown): void => {
+    stopped.failure ??= error instanceof Error ? error : new Error(String(error));
+  };
+  parser.on('error', fail);
+  // Nothing comes out of it (on_record keeps every record): flowing, it never holds up its input.
+  parser.resume();
+  const source = createReadStream(path);
+  try {
+    for await (const chunk of source) {
+      await new Promise<void>((resolve) => parser.write(chunk, () => resolve()));
+      yield* parsed.splice(0);
+      if (stopped.failure) throw stopped.failure;
+    }
+    parser.end();
+    await finished(parser).catch(fail);
+    yield* parsed.splice(0);
+    if (stopped.failure) throw stopped.failure;
+  } finally {
+    source.destroy();
+    parser.destroy();
+  }
+}
 
 /** A file whose header has been checked, to import into the client's contacts under an import record. */
 export interface ContactImportJob {
@@ -124,16 +174,15 @@ export class ContactImporter {
     };
     let error: string | null = null;
     let internalError: unknown = null;
-    const parser = createReadStream(path).pipe(parse({ bom: true, relax_column_count: true, skip_empty_lines: true, info: true, from_line: 1, max_record_size: MAX_ROW_BYTES }));
     try {
       let header = true;
-      for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
+      for await (const { record, line } of csvRecords(path)) {
         if (header) {
           header = false;
           continue;
         }
         progress.rows += 1;
-        const row = readContactRow(columns, record, info.lines);
+        const row = readContactRow(columns, record, line);
         if ('reasons' in row) {
           reject(row);
           continue;
@@ -146,11 +195,17 @@ export class ContactImporter {
       await flush();
       await writeProgress();
     } catch (failure) {
-      if (failure instanceof CsvError) error = `stopped at a malformed line: ${failure.message}`;
-      else [error, internalError] = [INTERNAL_IMPORT_ERROR, failure];
+      if (failure instanceof CsvError) {
+        error = `stopped at a malformed line: ${failure.message}`;
+        // The rows before it are imported, the last batch's too.
+        try {
+          await flush();
+        } catch (writeFailure) {
+          [error, internalError] = [INTERNAL_IMPORT_ERROR, writeFailure];
+        }
+      } else [error, internalError] = [INTERNAL_IMPORT_ERROR, failure];
       await this.imports.addProgress(id, progress).catch(() => undefined);
     } finally {
-      parser.destroy();
       await rm(path, { force: true });
     }
     const record = await this.imports.finish(id, error);

@@ -80,8 +80,8 @@ export class ContactTransferController {
       '`name`, `email`, `organization`, `tags` (separated by `;`, added to the contact\'s), `attr.<name>` per attribute (an empty cell leaves it as is; ' +
       '`true`/`false`, numbers and ISO 8601 dates are typed), and the consent columns `opt_in_at`, `opt_in_source` (default csv_import), `opt_in_text`, ' +
       '`opted_out` (`true` opts out). Rows are read as the file streams and written in batches of 1,000. A bad row is rejected with its line number ' +
-      `and reasons; a row over ${MAX_ROW_BYTES / 1024} KB stops the import as malformed. ` +
-      `The other rows are imported. A file up to ${INLINE_IMPORT_MAX_BYTES / 1024 / 1024} MB is imported before the answer (201, the report); ` +
+      `and reasons; the other rows are imported. A malformed line (an unclosed quote, a row over ${MAX_ROW_BYTES / 1024} KB) stops the import: ` +
+      `every row before it is imported, none after it. A file up to ${INLINE_IMPORT_MAX_BYTES / 1024 / 1024} MB is imported before the answer (201, the report); ` +
       'a larger one in the background (202): follow it at GET /contacts/imports/:id.\n\n' +
       '```\ncurl "$BASE/contacts/import" -H "Authorization: Bearer $KEY" -F file=@contacts.csv\n```\n\ncontacts.csv:\n\n' +
       '```\nnumber,name,tags,attr.city,attr.first_name,opt_in_at,opt_in_text\n2348179803743,Ada Obi,vip;lagos,Lagos,Ada,2026-11-30T09:15:00Z,Order updates by WhatsApp\n' +
