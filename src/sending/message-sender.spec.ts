@@ -154,6 +154,34 @@ describe('MessageSender', () => {
     }
   });
 
+  it('renews the lease while a long provider call is under way (a media upload), shortly before it would lapse, and stops when the call ends', async () => {
+    const moduleRef = await Test.createTestingModule({
+      providers: [
+        MessageSender,
+        { provide: SendLedger, useValue: ledger },
+        { provide: SessionCache, useValue: sessionCache },
+        { provide: SessionRepository, useValue: sessions },
+        { provide: ProviderRegistry, useValue: { providerFor: () => provider } },
+        { provide: MessageRenderer, useValue: renderer },
+        { provide: SessionRateLimiter, useValue: { acquire: jest.fn().mockResolvedValue(true) } },
+        // A 3 s lease, a call expected within 0.5 s: no renewal before the call, the first 2 s before it would lapse.
+        { provide: AppConfig, useValue: { sending: { sessionRateLimitPerSecond: 80 }, worker: { lockDurationMs: 3_000 }, cloudApi: { timeoutMs: 500 } } },
+        { provide: SenderThrottle, useValue: throttle },
+        { provide: RECIPIENT_POLICY, useValue: policy },
+      ],
+    }).compile();
+    const shortLeases = moduleRef.get(MessageSender);
+    provider.send.mockImplementation(() => new Promise((resolve) => setTimeout(() => resolve({ providerMessageId: 'wamid.slow', costInUsdCents: 0 }), 1_600)));
+    const startedAt = Date.now();
+    expect(await shortLeases.send(claim, { lastAttempt: false })).toEqual({ status: 'sent' });
+    expect(ledger.extendLease).toHaveBeenCalledTimes(1);
+    const [, , , expiresAt] = ledger.extendLease.mock.calls[0];
+    // Renewed about 1 s into the call, for another 3 s.
+    expect(expiresAt.getTime() - startedAt).toBeGreaterThanOrEqual(3_900);
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(ledger.extendLease).toHaveBeenCalledTimes(1);
+  });
+
   it('answers null, sending nothing, when the entry does not exist', async () => {
     ledger.claim.mockResolvedValue(null);
     expect(await sender.send(claim, { lastAttempt: true })).toBeNull();

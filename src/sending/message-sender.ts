@@ -50,8 +50,10 @@ export class LeaseBusyError extends Error {
 
 /** Margin after a busy lease's end before looking again. */
 const LEASE_BUSY_MARGIN_MS = 250;
-/** What a lease must have left beyond the provider's timeout when a call starts: the write of its outcome. */
+/** What a lease must have left beyond the provider's timeout when a call starts (the write of its outcome), and how long before it lapses a call under way renews it. */
 const CALL_LEASE_MARGIN_MS = 2000;
+/** Renewals of a lease under a long call come at most this often (a failed renewal is tried again after it). */
+const LEASE_RENEW_MIN_WAIT_MS = 500;
 
 export interface SendOptions {
   /** No retry follows: a transient failure is final. */
@@ -185,7 +187,8 @@ export class MessageSender {
           if (options.held && (await options.held())) return this.putOnHold(entry, lease);
         }
         if (!(await this.keepLease(entry, lease))) return { status: 'skipped', reason: 'the lease lapsed and another attempt took the message' };
-        const result = await provider.send({ to: entry.recipient, message: parts[index], idempotencyKey: idempotencyKeyOf(entry, index) });
+        const message = parts[index];
+        const result = await this.holdingLease(entry, lease, () => provider.send({ to: entry.recipient, message, idempotencyKey: idempotencyKeyOf(entry, index) }));
         accepted = { ...log, status: 'sent', whatsAppMessageId: result.providerMessageId, statusMessage: null, errorCode: null, costInUsdCents: result.costInUsdCents ?? 0 };
       } catch (error) {
         const refused: NewWhatsappLog[] =
@@ -261,14 +264,50 @@ export class MessageSender {
    * Renews the lease before a provider call unless it outlasts the call (the provider's timeout,
    * and the write after it) and has half its length left: an attempt that waited long for its rate
    * limit renews, so that no lease lapses while its call is under way and another attempt takes
-   * the message. False when it lapsed already and another attempt holds the message.
+   * the message (with `now`, it renews whatever is left: for a call under way). False when it
+   * lapsed already and another attempt holds the message.
    */
-  private async keepLease(entry: MessageLogRecord, lease: Lease): Promise<boolean> {
-    if (lease.expiresAt.getTime() - Date.now() > this.callLeaseMs) return true;
+  private async keepLease(entry: MessageLogRecord, lease: Lease, now = false): Promise<boolean> {
+    if (!now && lease.expiresAt.getTime() - Date.now() > this.callLeaseMs) return true;
     const expiresAt = new Date(Date.now() + Math.max(this.leaseMs, this.callLeaseMs + CALL_LEASE_MARGIN_MS));
     if (!(await this.ledger.extendLease(entry.client_id.toHexString(), entry._id.toHexString(), lease.token, expiresAt))) return false;
     lease.expiresAt = expiresAt;
     return true;
+  }
+
+  /**
+   * Runs a provider call while renewing the lease shortly before it would lapse: a call can outlast
+   * any lease fixed in advance (a media upload may take CLOUD_API_UPLOAD_TIMEOUT_MS, then the send,
+   * and an upload refused once goes again), and a lease that lapses under a call lets another
+   * attempt, or a DISABLED template's hold, take a message that is being sent. Quick calls end
+   * before the first renewal is due, and cost no write.
+   */
+  private async holdingLease<T>(entry: MessageLogRecord, lease: Lease, call: () => Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    let done = false;
+    const renewSoon = (): void => {
+      timer = setTimeout(
+        () => {
+          this.keepLease(entry, lease, true)
+            .then((held) => {
+              if (held && !done) renewSoon();
+            })
+            .catch((error: unknown) => {
+              this.logger.warn({ err: error, messageLogId: entry._id }, 'Could not renew the lease of a message being sent; trying again');
+              if (!done) renewSoon();
+            });
+        },
+        Math.max(lease.expiresAt.getTime() - Date.now() - CALL_LEASE_MARGIN_MS, LEASE_RENEW_MIN_WAIT_MS),
+      );
+      timer.unref();
+    };
+    renewSoon();
+    try {
+      return await call();
+    } finally {
+      done = true;
+      clearTimeout(timer);
+    }
   }
 
   /**
