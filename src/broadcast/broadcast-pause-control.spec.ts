@@ -51,5 +51,13 @@ describe('BroadcastPauseControl', () => {
     statusNow = 'paused';
     await control.release('b1', new Date());
     expect(raised).toBe(true);
+    // The same when a hold ends without a fan-out (a DISABLED template's) while its client pauses it.
+    raised = false;
+    await control.endHold('b1');
+    expect(raised).toBe(true);
+    statusNow = 'sending';
+    await control.endHold('b1');
+    expect(raised).toBe(false);
+    expect(scheduleFanOut).toHaveBeenCalledTimes(1);
   });
 });

@@ -37,6 +37,8 @@ export class BroadcastPauseControl {
    */
   async endHold(broadcastId: string): Promise<void> {
     await this.pauseSignal.clear(broadcastId);
+    // Paused by its client meanwhile: held it stays.
+    if ((await this.broadcasts.findStatus(broadcastId)) === 'paused') await this.pauseSignal.raise(broadcastId);
   }
 
   /** Sending again: at once, or at `at` for a broadcast back to `scheduled`. */

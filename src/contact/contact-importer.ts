@@ -22,6 +22,8 @@ export const PROGRESS_WRITE_INTERVAL_MS = 1000;
  * than what is left of its heap would abort the whole API process rather than end the thread.
  */
 export const MAX_ROW_BYTES = 64 * 1024;
+/** How the error of an import stopped by a malformed line begins. */
+export const MALFORMED_LINE_ERROR = 'stopped at a malformed line';
 /** The error of an import that stopped on anything but a malformed file (the cause is logged, not shown). */
 export const INTERNAL_IMPORT_ERROR = 'the import stopped on an internal error; import the file again (rows already imported are unchanged)';
 
@@ -196,7 +198,7 @@ export class ContactImporter {
       await writeProgress();
     } catch (failure) {
       if (failure instanceof CsvError) {
-        error = `stopped at a malformed line: ${failure.message}`;
+        error = `${MALFORMED_LINE_ERROR}: ${failure.message}`;
         // The rows before it are imported, the last batch's too.
         try {
           await flush();

@@ -23,7 +23,7 @@ import { AcceptsMultipart, NoRequestDeadline } from '../http';
 import { ExpensiveRoute } from '../rate-limit';
 import { ContactExportService } from './contact-export.service';
 import { ContactImportService, ContactImportView, INLINE_IMPORT_MAX_BYTES } from './contact-import.service';
-import { MAX_ROW_BYTES } from './contact-importer';
+import { MALFORMED_LINE_ERROR, MAX_ROW_BYTES } from './contact-importer';
 
 /** The multipart field of the file. */
 const IMPORT_FILE_FIELD = 'file';
@@ -108,7 +108,8 @@ export class ContactTransferController {
       return ok('Contact import started', record);
     }
     // A malformed row stops the import; the rows before it are imported (the report counts them).
-    if (record.status === 'failed') return ok(`Contact import stopped: ${record.error ?? 'the file could not be read'}; the rows before it were imported`, record);
+    if (record.status === 'failed' && record.error?.startsWith(MALFORMED_LINE_ERROR)) return ok(`Contact import stopped: ${record.error}; the rows before it were imported`, record);
+    if (record.status === 'failed') return ok(`Contact import failed: ${record.error ?? 'unknown error'}`, record);
     return ok('Contacts imported successfully!', record);
   }
 

@@ -44,7 +44,8 @@ export type BodyShapeProblem =
  * character at all, and some validators throw on it), or a NUL character (which WhatsApp and
  * CSV exports would carry on, or cut at).
  */
-const INVALID_TEXT = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]|\u0000/;
+const UNPAIRED_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const isInvalidText = (text: string): boolean => text.includes('\u0000') || UNPAIRED_SURROGATE.test(text);
 
 function invalidTextAt(where: string, path: string, text: string): BodyShapeProblem {
   const what = text.includes('\u0000') ? 'a NUL character (\\u0000)' : 'text that is not valid Unicode (half of a surrogate pair)';
@@ -71,7 +72,7 @@ export function findBodyShapeProblem(
   const pending: Array<{ node: unknown; depth: number; path: string }> = [{ node: value, depth: 0, path: '' }];
   while (pending.length > 0) {
     const { node, depth, path } = pending.pop()!;
-    if (checkText && typeof node === 'string' && INVALID_TEXT.test(node)) return invalidTextAt(where, path, node);
+    if (checkText && typeof node === 'string' && isInvalidText(node)) return invalidTextAt(where, path, node);
     if (typeof node !== 'object' || node === null) continue;
     if (depth + 1 > limits.maxDepth) {
       return { kind: 'too-deep', message: `${where} nests objects or arrays more than ${limits.maxDepth} levels deep` };
@@ -95,7 +96,7 @@ export function findBodyShapeProblem(
       if (isPrototypeKey(key)) {
         return { kind: 'prototype-key', message: `${where} key "${key}" (at ${pathOf(path, key)}) is not allowed` };
       }
-      if (checkText && INVALID_TEXT.test(key)) return invalidTextAt(where, pathOf(path, key), key);
+      if (checkText && isInvalidText(key)) return invalidTextAt(where, pathOf(path, key), key);
       pending.push({ node: (node as Record<string, unknown>)[key], depth: depth + 1, path: pathOf(path, key) });
     }
   }

@@ -127,7 +127,7 @@ export class TemplateCatalogue {
 
   /** Creates a template: submitted to Meta for review, or reviewed by the sandbox after SANDBOX_TEMPLATE_REVIEW_MS. */
   async create(session: SessionRecord, request: CreateTemplateDto): Promise<MessageTemplateRecord> {
-    const problems = newTemplateProblems(request.components, request.parameter_format);
+    const problems = newTemplateProblems(request.components, request.parameter_format, request.category);
     if (problems.length > 0) throw new InputValidationException(problems);
     const account = this.accountOf(session);
     const clientId = session.client_id.toHexString();

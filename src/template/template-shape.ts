@@ -13,11 +13,14 @@ const NAMED_ONE = /^\{\{\s*[a-z_][a-z0-9_]*\s*\}\}$/;
  * What WhatsApp's review would refuse in a new template's components, each named: one BODY with
  * text (and at most one HEADER, FOOTER and BUTTONS), a header's format and text that go together,
  * a footer's short fixed text, buttons that say what they do, and parameters numbered 1, 2, 3...
- * without a gap (POSITIONAL) or named in lower case (NAMED). Empty when the shape is sound; the
- * sandbox approves nothing it refuses, and a Business Account is asked nothing it would refuse.
+ * without a gap (POSITIONAL) or named in lower case (NAMED). An AUTHENTICATION template's body
+ * and footer are WhatsApp's own preset text (a BODY without text, an optional code-expiry FOOTER).
+ * Empty when the shape is sound; the sandbox approves nothing it refuses, and a Business Account
+ * is asked nothing it would refuse.
  */
-export function newTemplateProblems(components: TemplateComponentDefinition[], parameterFormat: string | null | undefined): string[] {
+export function newTemplateProblems(components: TemplateComponentDefinition[], parameterFormat: string | null | undefined, category: string): string[] {
   const problems: string[] = [];
+  const preset = category === 'AUTHENTICATION';
   const named = parameterFormat === 'NAMED';
   const counts = new Map<string, number>();
   for (const component of components) counts.set(component.type, (counts.get(component.type) ?? 0) + 1);
@@ -28,7 +31,7 @@ export function newTemplateProblems(components: TemplateComponentDefinition[], p
     const where = `components[${index}] (${component.type})`;
     const text = component.text?.trim() ?? '';
     if (component.type === 'BODY') {
-      if (text === '') problems.push(`${where} needs its text`);
+      if (text === '' && !preset) problems.push(`${where} needs its text`);
       problems.push(...parameterProblems(text, named, where));
     } else if (component.type === 'HEADER') {
       const format = component.format ?? (component.text !== undefined ? 'TEXT' : undefined);
@@ -37,9 +40,9 @@ export function newTemplateProblems(components: TemplateComponentDefinition[], p
         if (text === '') problems.push(`${where} with format TEXT needs its text`);
         else if (text.length > MAX_HEADER_FOOTER_TEXT) problems.push(`${where} text must be at most ${MAX_HEADER_FOOTER_TEXT} characters`);
         problems.push(...parameterProblems(text, named, where));
-      } else if (component.text !== undefined) problems.push(`${where} with format ${format} takes no text`);
+      }
     } else if (component.type === 'FOOTER') {
-      if (text === '') problems.push(`${where} needs its text`);
+      if (text === '' && !preset) problems.push(`${where} needs its text`);
       else if (text.length > MAX_HEADER_FOOTER_TEXT) problems.push(`${where} text must be at most ${MAX_HEADER_FOOTER_TEXT} characters`);
       if (/\{\{/.test(text)) problems.push(`${where} text is fixed: it takes no parameters`);
     } else if (component.type === 'BUTTONS') {
