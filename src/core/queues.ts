@@ -3,6 +3,9 @@ import type { DynamicModule } from '@nestjs/common';
 import type { AdvancedSettings } from 'bull';
 import { AppConfig } from '../config';
 import { BullConnections } from './bull-connections';
+import { guardBullWorkerNaming } from './bull-worker-name';
+
+guardBullWorkerNaming();
 
 /** A queue's advanced settings, fixed or from configuration. */
 export type QueueSettings = AdvancedSettings | ((config: AppConfig) => AdvancedSettings);
