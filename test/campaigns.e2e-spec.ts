@@ -445,6 +445,25 @@ describeWithMongo('Campaigns: schedules, variables, CSV lists, pause/resume, ret
       await t.http.post(`/broadcast/${new Types.ObjectId().toHexString()}/retry`).set(alice.auth).send({}).expect(404);
     });
 
+    it('takes one retry of a broadcast at a time: retries asked at once are refused while one runs, and the ledger agrees with the arrays after', async () => {
+      const recipients = [...numbers(3, 27), ALWAYS_FAILS];
+      const created = await create({ to: recipients.join(','), message: { text: 'Storm' } });
+      expect((await finished(created._id)).failed).toEqual([ALWAYS_FAILS]);
+      const answers = await Promise.all(Array.from({ length: 8 }, () => t.http.post(`/broadcast/${created._id}/retry`).set(alice.auth).send({ include_permanent: true })));
+      const retried = answers.filter(({ status }) => status === 200).reduce((sum, { body }) => sum + (body.data.retried as number), 0);
+      for (const answer of answers.filter(({ status }) => status !== 200)) {
+        expect(answer.status).toBe(409);
+        expect(answer.body.message).toMatch(/is under way; try again|changed while its failures were being retried/);
+      }
+      expect(retried).toBeGreaterThanOrEqual(1);
+      const done = await finished(created._id);
+      expect(done.failed).toEqual([ALWAYS_FAILS]);
+      expectPartition(done, recipients);
+      // The failed recipient's entry is failed again, not left queued by a retry that lost the race.
+      const log = await messageLogs.findOne({ broadcast_id: oid(created._id), recipient: ALWAYS_FAILS }).lean<MessageLogRecord>();
+      expect(log).toMatchObject({ status: 'failed', error: { code: '131026' } });
+    });
+
     it('retries a failure while the broadcast is still sending, in the send jobs of its activation (no recipient gets a second job)', async () => {
       // First in the list, so that its job is added and sent first; 200 recipients at 10 a second last about 20 s.
       const recipients = [FAILS_ONCE, ...numbers(199, 26)];

@@ -16,6 +16,7 @@ import type { BroadcastRecord } from './broadcast.schema';
 import { BroadcastService } from './broadcast.service';
 import { DeliveryPlanner } from './delivery-plan';
 import { RecipientVariablesRepository } from './recipient-variables.repository';
+import { RedisLocks } from '../core/redis-lock';
 
 describe('BroadcastService cancel', () => {
   let service: BroadcastService;
@@ -47,6 +48,7 @@ describe('BroadcastService cancel', () => {
         { provide: BroadcastAudiences, useValue: unused },
         { provide: DeliveryPlanner, useValue: unused },
         { provide: SessionRepository, useValue: unused },
+        { provide: RedisLocks, useValue: unused },
       ],
     }).compile();
     service = moduleRef.get(BroadcastService);

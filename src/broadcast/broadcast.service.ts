@@ -3,6 +3,7 @@ import { Types } from 'mongoose';
 import { Observable } from 'rxjs';
 import { InputValidationException, PageRequest, PageResult, parseSendAt } from '@app/common';
 import { AppConfig } from '../config';
+import { RedisLocks } from '../core/redis-lock';
 import { MessageLogRepository } from '../message-log/message-log.repository';
 import { MessageContentValidator } from '../message-content/message-content.validator';
 import type { MessageContentDto, MessageTemplateDto } from '../message-content/dto/message-content.dto';
@@ -71,6 +72,9 @@ function* recipientTemplates(components: unknown[], recipients: string[], variab
 /** Statuses whose failures may be retried. */
 const RETRYABLE: readonly BroadcastStatus[] = ['sending', 'paused', 'completed', 'completed_with_errors', 'failed'];
 
+/** Longest a retry holds its broadcast's retry lock (it ends long before: a read, two updates and a fan-out). */
+const RETRY_LOCK_MS = 60_000;
+
 @Injectable()
 export class BroadcastService {
   private readonly logger = new Logger(BroadcastService.name);
@@ -90,6 +94,7 @@ export class BroadcastService {
     private readonly audiences: BroadcastAudiences,
     private readonly planner: DeliveryPlanner,
     private readonly sessions: SessionRepository,
+    private readonly locks: RedisLocks,
   ) {}
 
   /** POST /broadcast: the recipients are `to` (numbers, or { number, variables } objects), or an `audience` of contacts. */
@@ -364,6 +369,13 @@ export class BroadcastService {
    * update, and sends to them again. Numbers refused at creation are never retried.
    */
   async retry(clientId: string, id: string, includePermanent: boolean): Promise<RetryResult> {
+    // One retry of a broadcast at a time: two at once could each requeue failures in the ledger while only one moves them back to pending.
+    const run = await this.locks.runExclusive(`broadcast:retry:${id}`, RETRY_LOCK_MS, () => this.retryFailures(clientId, id, includePermanent));
+    if (!run.ran) throw new ConflictException(`A retry of broadcast ${id} is under way; try again once it has ended`);
+    return run.result;
+  }
+
+  private async retryFailures(clientId: string, id: string, includePermanent: boolean): Promise<RetryResult> {
     const broadcast = await this.broadcasts.findFailedRecipients(clientId, id);
     if (!broadcast) throw new NotFoundException(`Broadcast ${id} not found`);
     if (!RETRYABLE.includes(broadcast.status)) {

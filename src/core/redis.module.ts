@@ -2,6 +2,7 @@ import { Global, Inject, Logger, Module, OnApplicationShutdown } from '@nestjs/c
 import { AppConfig, describeRedisTopology } from '../config';
 import { BullConnections } from './bull-connections';
 import { createRedisClient, RedisClient } from './redis-connection';
+import { RedisLocks } from './redis-lock';
 
 /** Injection token of the shared ioredis client (idempotency keys, heartbeats, health); a Cluster on a Redis Cluster. */
 export const REDIS = Symbol('REDIS');
@@ -33,8 +34,9 @@ export const REDIS = Symbol('REDIS');
       },
     },
     BullConnections,
+    { provide: RedisLocks, inject: [REDIS], useFactory: (redis: RedisClient) => new RedisLocks(redis) },
   ],
-  exports: [REDIS, BullConnections],
+  exports: [REDIS, BullConnections, RedisLocks],
 })
 export class RedisModule implements OnApplicationShutdown {
   constructor(@Inject(REDIS) private readonly redis: RedisClient) {}
