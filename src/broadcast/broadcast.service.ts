@@ -342,6 +342,8 @@ export class BroadcastService {
   async pause(clientId: string, id: string): Promise<BroadcastRecord> {
     const paused = await this.broadcasts.pause(clientId, id);
     const broadcast = paused ?? (await this.requireOwned(clientId, id));
+    // Sending again by the time it was read: a resume came in between.
+    if (broadcast.status === 'sending') throw new ConflictException(`Broadcast ${id} changed while it was being paused; try again`);
     if (broadcast.status !== 'paused') {
       throw new ConflictException(`Broadcast ${id} is ${broadcast.status}; only a sending broadcast can be paused`);
     }
@@ -358,6 +360,8 @@ export class BroadcastService {
       // A repeat after a first resume that could not reach Redis finishes it; otherwise a sending broadcast is left alone.
       if (existing.status === 'sending' && (await this.pauseSignal.isPaused(id))) return this.continueSending(existing);
       if (existing.status === 'sending') return existing;
+      // Paused again by the time it was read: a pause came in between.
+      if (existing.status === 'paused') throw new ConflictException(`Broadcast ${id} changed while it was being resumed; try again`);
       throw new ConflictException(`Broadcast ${id} is ${existing.status}; only a paused broadcast can be resumed`);
     }
     return this.continueSending(resumed);
