@@ -345,9 +345,13 @@ describeWithMongo('Campaigns: schedules, variables, CSV lists, pause/resume, ret
       expect(response.body.errors.join('\n')).toMatch(problem);
     });
 
-    it('refuses a request without the file', async () => {
+    it('refuses a request without the file, and one sent as JSON, saying how to send it', async () => {
       const response = await t.http.post('/broadcast/csv').set(alice.auth).set(alice.session).field('message', '{"text":"x"}').expect(400);
       expect(response.body.message).toMatch(/field "file"/);
+      for (const path of ['/broadcast/csv', '/broadcast/csv/plan']) {
+        const json = await t.http.post(path).set(alice.auth).set(alice.session).send({ message: { text: 'hi' } }).expect(400);
+        expect(json.body.message).toBe('Send the file as multipart/form-data in the field "file"');
+      }
     });
 
     it('accepts a 100,000-row list', async () => {

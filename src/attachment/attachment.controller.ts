@@ -83,7 +83,7 @@ export class AttachmentController {
   @Post()
   @ExpensiveRoute()
   @RequirePermission(Permission.AttachmentWrite)
-  @AcceptsMultipart()
+  @AcceptsMultipart(UPLOAD_FIELD)
   @NoRequestDeadline()
   @UseInterceptors(FileInterceptor(UPLOAD_FIELD))
   @ApiOperation({

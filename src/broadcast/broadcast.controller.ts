@@ -204,7 +204,7 @@ export class BroadcastController {
   @ExpensiveRoute()
   @RequireSession()
   @RequirePermission(Permission.BroadcastWrite)
-  @AcceptsMultipart()
+  @AcceptsMultipart(CSV_FILE_FIELD)
   @NoRequestDeadline()
   @UseInterceptors(FileInterceptor(CSV_FILE_FIELD))
   @ApiOperation({ summary: 'The delivery plan of a CSV broadcast: the upload of POST /broadcast/csv, and nothing written' })
@@ -227,7 +227,7 @@ export class BroadcastController {
   @ExpensiveRoute()
   @RequireSession()
   @RequirePermission(Permission.BroadcastWrite)
-  @AcceptsMultipart()
+  @AcceptsMultipart(CSV_FILE_FIELD)
   @NoRequestDeadline()
   @UseInterceptors(FileInterceptor(CSV_FILE_FIELD))
   @ApiOperation({

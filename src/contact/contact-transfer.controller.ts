@@ -64,7 +64,7 @@ export class ContactTransferController {
   @Post('import')
   @ExpensiveRoute()
   @RequirePermission(Permission.ContactWrite)
-  @AcceptsMultipart()
+  @AcceptsMultipart(IMPORT_FILE_FIELD)
   @NoRequestDeadline()
   @UseInterceptors(
     FileInterceptor(IMPORT_FILE_FIELD, {
