@@ -60,6 +60,11 @@ describe('MessageSender', () => {
     renderer = { render: jest.fn().mockResolvedValue([{ kind: 'text', text: 'hi' }]) };
     policy = { verdict: jest.fn().mockResolvedValue(null), marketingStopped: jest.fn().mockResolvedValue(undefined) };
     throttle = { onRefused: jest.fn((error: ProviderError, _sessionId: string) => Promise.resolve(error)) };
+    sender = await senderWith({ sending: { sessionRateLimitPerSecond: 80 }, worker: { lockDurationMs: 20_000 }, cloudApi: { timeoutMs: 15_000 } });
+  });
+
+  /** A sender over the fakes above, with this configuration. */
+  async function senderWith(config: unknown): Promise<MessageSender> {
     const moduleRef = await Test.createTestingModule({
       providers: [
         MessageSender,
@@ -69,13 +74,13 @@ describe('MessageSender', () => {
         { provide: ProviderRegistry, useValue: { providerFor: () => provider } },
         { provide: MessageRenderer, useValue: renderer },
         { provide: SessionRateLimiter, useValue: { acquire: jest.fn().mockResolvedValue(true) } },
-        { provide: AppConfig, useValue: { sending: { sessionRateLimitPerSecond: 80 }, worker: { lockDurationMs: 20_000 }, cloudApi: { timeoutMs: 15_000 } } },
+        { provide: AppConfig, useValue: config },
         { provide: SenderThrottle, useValue: throttle },
         { provide: RECIPIENT_POLICY, useValue: policy },
       ],
     }).compile();
-    sender = moduleRef.get(MessageSender);
-  });
+    return moduleRef.get(MessageSender);
+  }
 
   it('claims the message with a lease of its own, then records each accepted call before the next, the outcome with the last', async () => {
     renderer.render.mockResolvedValue([
@@ -155,22 +160,8 @@ describe('MessageSender', () => {
   });
 
   it('renews the lease while a long provider call is under way (a media upload), shortly before it would lapse, and stops when the call ends', async () => {
-    const moduleRef = await Test.createTestingModule({
-      providers: [
-        MessageSender,
-        { provide: SendLedger, useValue: ledger },
-        { provide: SessionCache, useValue: sessionCache },
-        { provide: SessionRepository, useValue: sessions },
-        { provide: ProviderRegistry, useValue: { providerFor: () => provider } },
-        { provide: MessageRenderer, useValue: renderer },
-        { provide: SessionRateLimiter, useValue: { acquire: jest.fn().mockResolvedValue(true) } },
-        // A 3 s lease, a call expected within 0.5 s: no renewal before the call, the first 2 s before it would lapse.
-        { provide: AppConfig, useValue: { sending: { sessionRateLimitPerSecond: 80 }, worker: { lockDurationMs: 3_000 }, cloudApi: { timeoutMs: 500 } } },
-        { provide: SenderThrottle, useValue: throttle },
-        { provide: RECIPIENT_POLICY, useValue: policy },
-      ],
-    }).compile();
-    const shortLeases = moduleRef.get(MessageSender);
+    // A 3 s lease, a call expected within 0.5 s: no renewal before the call, the first 2 s before it would lapse.
+    const shortLeases = await senderWith({ sending: { sessionRateLimitPerSecond: 80 }, worker: { lockDurationMs: 3_000 }, cloudApi: { timeoutMs: 500 } });
     provider.send.mockImplementation(() => new Promise((resolve) => setTimeout(() => resolve({ providerMessageId: 'wamid.slow', costInUsdCents: 0 }), 1_600)));
     const startedAt = Date.now();
     expect(await shortLeases.send(claim, { lastAttempt: false })).toEqual({ status: 'sent' });
