@@ -98,10 +98,11 @@ export class TemplateLifecycle {
    * a template whose status changed are held, released or ended (each with its own event).
    */
   async announce(changes: TemplateChange[]): Promise<void> {
+    // The template's own events first, then those of the broadcasts its change holds or releases.
+    await this.events?.clientEventsRecorded(changes.map(({ after, events }) => ({ outbox: this.templates.outbox, id: after._id, events })));
     for (const { before, after } of changes) {
       if (before.status !== after.status) await this.holdBroadcasts(before, after);
     }
-    await this.events?.clientEventsRecorded(changes.map(({ after, events }) => ({ outbox: this.templates.outbox, id: after._id, events })));
   }
 
   /**
