@@ -9,13 +9,13 @@ import { BroadcastPauseSignal } from './broadcast-pause.signal';
 import { BroadcastSendJobs } from './broadcast-send-jobs';
 import { BroadcastStopSignal } from './broadcast-stop.signal';
 import { BroadcastRepository, FanOutPosition, FanOutSlice } from './broadcast.repository';
+import { RELEASE_IF_HELD } from '../core/redis-lock';
 
 /** Not under `broadcast:`, where the broadcast queue's jobs (`broadcast:fan-out:<id>`) live. */
 const TURN_KEY_PREFIX = 'fan-out-turn:';
 /** Longer than a top-up of the largest window takes; a worker that dies holding the turn frees it after this. */
 const TURN_HOLD_MS = 30_000;
 const TURN_POLL_MS = 100;
-const RELEASE_TURN = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
 
 /** What a top-up did: the recipients it added (or settled), and how many were pending in all (0: nothing left to send). */
 export interface TopUp {
@@ -104,7 +104,7 @@ export class BroadcastFanOut {
       await this.broadcasts.advanceFanOut(broadcastId, next.activatedAt, enqueued + settled.size);
       return { enqueued, settled: settled.size, pending: next.pending };
     } finally {
-      await this.redis.eval(RELEASE_TURN, 1, turnKey, token);
+      await this.redis.eval(RELEASE_IF_HELD, 1, turnKey, token);
     }
   }
 }

@@ -4,12 +4,11 @@ import { MediaIdCache, ResolvedMediaId } from '@app/whatsapp';
 import { AppConfig } from '../config';
 import { RedisClient } from '../core/redis-connection';
 import { REDIS } from '../core/redis.module';
+import { RELEASE_IF_HELD } from '../core/redis-lock';
 
 const KEY_PREFIX = 'cloud-api:media:';
 /** How often a worker waiting for another's upload looks for the id. */
 const UPLOAD_POLL_MS = 100;
-/** Deletes the upload lock only if this worker still holds it. */
-const RELEASE_LOCK = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
 
 /** An id and its upload lock share a hash tag, so that one MULTI reads both on a Redis Cluster. */
 const idKeyOf = (key: string): string => `${KEY_PREFIX}{${key}}`;
@@ -50,7 +49,7 @@ export class RedisMediaIdCache implements MediaIdCache {
       await this.redis.set(idKey, mediaId, 'PX', ttlMs);
       return { mediaId, uploaded: true };
     } finally {
-      if (locked) await this.redis.eval(RELEASE_LOCK, 1, lockKey, lockToken);
+      if (locked) await this.redis.eval(RELEASE_IF_HELD, 1, lockKey, lockToken);
     }
   }
 

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { RedisClient } from './redis-connection';
 
-/** Deletes the lock only for its holder: a holder whose lock lapsed never frees the next one's. */
-const RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
+/** Deletes a lock (KEYS[1]) only for its holder (ARGV[1], its token): a holder whose lock lapsed never frees the next one's. */
+export const RELEASE_IF_HELD = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
 
 /** What `runExclusive` answers: the work's result, or that another holder had the lock. */
 export type ExclusiveRun<T> = { ran: true; result: T } | { ran: false };
@@ -22,7 +22,7 @@ export class RedisLocks {
     try {
       return { ran: true, result: await work() };
     } finally {
-      await this.redis.eval(RELEASE, 1, key, token);
+      await this.redis.eval(RELEASE_IF_HELD, 1, key, token);
     }
   }
 }

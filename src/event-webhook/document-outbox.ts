@@ -67,15 +67,17 @@ export class DocumentOutbox {
     return found.map(({ _id, client_events }) => ({ outbox: this, id: _id, events: (client_events ?? []).map(({ event }) => event) }));
   }
 
-  /** Takes published events off their document; the field goes once it is empty (the document leaves the index). */
-  async clear(id: Types.ObjectId, eventIds: string[]): Promise<void> {
-    if (eventIds.length === 0) return;
-    await this.collection.bulkWrite(
-      [
+  /**
+   * Takes published events off their documents, in one bulk write; a document's field goes once it
+   * is empty (the document leaves the index).
+   */
+  async clear(published: Array<{ id: Types.ObjectId; eventIds: string[] }>): Promise<void> {
+    const operations = published
+      .filter(({ eventIds }) => eventIds.length > 0)
+      .flatMap(({ id, eventIds }): Array<mongo.AnyBulkWriteOperation<OutboxDocument>> => [
         { updateOne: { filter: { _id: id }, update: { $pull: { client_events: { id: { $in: eventIds } } } } } },
         { updateOne: { filter: { _id: id, client_events: { $size: 0 } }, update: { $unset: { client_events: '' } } } },
-      ],
-      { ordered: true },
-    );
+      ]);
+    if (operations.length > 0) await this.collection.bulkWrite(operations, { ordered: true });
   }
 }

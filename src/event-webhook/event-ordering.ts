@@ -4,12 +4,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { AppConfig } from '../config';
 import type { RedisClient } from '../core/redis-connection';
 import { REDIS } from '../core/redis.module';
+import { RELEASE_IF_HELD } from '../core/redis-lock';
 
 /** How long the furthest delivered rank of a message is remembered per endpoint. */
 const RANK_TTL_SECONDS = 8 * 24 * 60 * 60;
 const TURN_POLL_MS = 25;
-
-const RELEASE_SCRIPT = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
 
 /** Another delivery of the same message to the same endpoint held the turn for too long: try again later. */
 export class OrderingTurnTimeoutError extends Error {}
@@ -48,7 +47,7 @@ export class EventOrdering {
       if ((await send()) && rank > delivered) await this.redis.set(rankKey, String(rank), 'EX', RANK_TTL_SECONDS);
       return 'sent';
     } finally {
-      await this.redis.eval(RELEASE_SCRIPT, 1, lockKey, token);
+      await this.redis.eval(RELEASE_IF_HELD, 1, lockKey, token);
     }
   }
 }

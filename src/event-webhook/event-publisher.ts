@@ -156,7 +156,10 @@ export class EventPublisher implements LedgerEvents {
     const withEvents = recorded.filter(({ events }) => events.length > 0);
     if (withEvents.length === 0) return 0;
     await this.publish(withEvents.flatMap(({ events }) => events));
-    for (const { outbox, id, events } of withEvents) await outbox.clear(id, events.map(({ event }) => event.id));
+    // One bulk write per collection (the sweep hands over up to a batch of documents at once).
+    for (const outbox of new Set(withEvents.map((recorded) => recorded.outbox))) {
+      await outbox.clear(withEvents.filter((recorded) => recorded.outbox === outbox).map(({ id, events }) => ({ id, eventIds: events.map(({ event }) => event.id) })));
+    }
     return withEvents.reduce((count, { events }) => count + events.length, 0);
   }
 

@@ -92,10 +92,10 @@ describeWithMongo('TemplateRepository (MongoDB)', () => {
     const [applied] = await templates.applyChanges(account, { name: 'outboxed', language: 'en_US' }, { status: 'APPROVED' }, client, templateEventsOf);
     expect(applied.events.map(({ event }) => [event.type, event.data.previous_status])).toEqual([['template.status_changed', 'PAUSED']]);
     expect(applied.after).not.toHaveProperty('client_events');
-    await templates.outbox.clear(applied.after._id, events.map(({ event }) => event.id));
+    await templates.outbox.clear([{ id: applied.after._id, eventIds: events.map(({ event }) => event.id) }]);
     const waiting = await templates.outbox.findLeftovers(new Date(Date.now() + 1000), 100);
     expect(waiting.find((found) => found.id.equals(applied.after._id))?.events.map(({ event }) => event.id)).toEqual([applied.events[0].event.id]);
-    await templates.outbox.clear(applied.after._id, [applied.events[0].event.id]);
+    await templates.outbox.clear([{ id: applied.after._id, eventIds: [applied.events[0].event.id] }]);
     expect((await templates.outbox.findLeftovers(new Date(Date.now() + 1000), 100)).some((found) => found.id.equals(applied.after._id))).toBe(false);
     // Emptied, the field is gone (and the document out of the outbox's partial index).
     const stored = await templates.findOwned(client, applied.after._id.toHexString());
