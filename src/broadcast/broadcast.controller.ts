@@ -380,7 +380,7 @@ export class BroadcastController {
     schema: { example: { status: true, message: 'Broadcast failures queued again!', data: { retried: 1, broadcast: SUMMARY_EXAMPLE } } },
   })
   @ApiNotFoundResponse({ description: 'No such broadcast for this client' })
-  @ApiConflictResponse({ description: 'The broadcast is scheduled or cancelled, or changed during the retry' })
+  @ApiConflictResponse({ description: 'The broadcast is scheduled or cancelled, another retry of it is under way, or it changed during the retry' })
   async retry(
     @CurrentPrincipal() principal: Principal,
     @Param() { id }: IdParamDto,
